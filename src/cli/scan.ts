@@ -1,0 +1,36 @@
+import { atLeast, isSeverity } from '../engine/controls.js';
+import { loadConfig } from '../engine/config.js';
+import { scanPaths } from '../engine/scan.js';
+import { MamoriError } from '../errors.js';
+import { isFormat, WRITERS } from '../report/index.js';
+import { RULES } from '../rules/index.js';
+import type { Severity } from '../types.js';
+import { emit, useColor } from './output.js';
+import { EXIT } from './exit.js';
+
+interface ScanFlags {
+  format: string;
+  output?: string;
+  pss?: string;
+  failOn?: string;
+  config?: string;
+  color: boolean;
+}
+
+/** `mamori scan`: returns the exit code. */
+export function runScan(paths: string[], flags: ScanFlags): number {
+  if (!isFormat(flags.format)) throw new MamoriError('usage', `unknown format ${flags.format}`);
+  const failOn = flags.failOn ?? undefined;
+  if (failOn !== undefined && failOn !== 'none' && !isSeverity(failOn)) {
+    throw new MamoriError('usage', `--fail-on must be one of critical, high, medium, low, info, none (got ${JSON.stringify(failOn)})`);
+  }
+  const config = loadConfig(flags.config, new Set(RULES.map((r) => r.id)));
+  const options = { rules: RULES, config, ...(flags.pss !== undefined ? { pss: flags.pss } : {}) };
+  const report = scanPaths(paths, options);
+  const text = WRITERS[flags.format](report, { color: useColor(flags.color, flags.output !== undefined) });
+  emit(text, flags.output);
+  if (report.errors.length > 0) return EXIT.error;
+  const threshold: Severity | 'none' = (failOn as Severity | 'none' | undefined) ?? config.failOn ?? 'low';
+  if (threshold === 'none') return EXIT.clean;
+  return report.findings.some((f) => atLeast(f.severity, threshold)) ? EXIT.findings : EXIT.clean;
+}

@@ -1,0 +1,101 @@
+import { existsSync, readFileSync } from 'node:fs';
+import yaml from 'js-yaml';
+import { MamoriError } from '../errors.js';
+import { isObject } from '../k8s/object.js';
+import { KUBE_SCHEMA } from '../load/schema.js';
+import type { Severity } from '../types.js';
+import { isSeverity } from './controls.js';
+
+/** How the configuration changes one rule. */
+export interface RuleSetting {
+  enabled?: boolean;
+  severity?: Severity;
+  options?: Record<string, unknown>;
+}
+
+/** The configuration file (`.mamori.yaml`), validated. */
+export interface Config {
+  /** Where it was read from, if from a file. */
+  file?: string;
+  pss?: string;
+  failOn?: Severity | 'none';
+  rules: Record<string, RuleSetting>;
+}
+
+/** The name of the configuration file looked for in the working directory. */
+export const CONFIG_FILE = '.mamori.yaml';
+
+const TOP_KEYS = new Set(['pss', 'failOn', 'rules']);
+const RULE_KEYS = new Set(['enabled', 'severity', 'options']);
+
+function fail(file: string, key: string, message: string): never {
+  throw new MamoriError('config', `${key}: ${message}`, { file });
+}
+
+/** Validates a parsed configuration; every unknown key or bad value is an error naming its key. */
+export function parseConfig(value: unknown, file: string, knownRules: ReadonlySet<string>): Config {
+  const config: Config = { file, rules: {} };
+  if (value === null || value === undefined) return config;
+  if (!isObject(value)) fail(file, '(top level)', 'must be a mapping');
+  for (const [key, v] of Object.entries(value)) {
+    if (!TOP_KEYS.has(key)) fail(file, key, `unknown key (known: ${[...TOP_KEYS].join(', ')})`);
+    if (key === 'pss') {
+      if (typeof v !== 'string') fail(file, key, 'must be a string such as restricted:latest');
+      config.pss = v;
+    } else if (key === 'failOn') {
+      if (v !== 'none' && !isSeverity(v)) fail(file, key, 'must be one of critical, high, medium, low, info, none');
+      config.failOn = v;
+    } else if (key === 'rules') {
+      if (!isObject(v)) fail(file, key, 'must be a mapping of rule id to off, on or settings');
+      for (const [id, setting] of Object.entries(v)) {
+        const at = `rules.${id}`;
+        if (!knownRules.has(id)) fail(file, at, 'unknown rule id (see `mamori rules`)');
+        if (setting === 'off' || setting === false) config.rules[id] = { enabled: false };
+        else if (setting === 'on' || setting === true) config.rules[id] = { enabled: true };
+        else if (isObject(setting)) {
+          const rule: RuleSetting = {};
+          for (const [k, sv] of Object.entries(setting)) {
+            if (!RULE_KEYS.has(k)) fail(file, `${at}.${k}`, `unknown key (known: ${[...RULE_KEYS].join(', ')})`);
+            if (k === 'enabled') {
+              if (typeof sv !== 'boolean') fail(file, `${at}.${k}`, 'must be true or false');
+              rule.enabled = sv;
+            } else if (k === 'severity') {
+              if (!isSeverity(sv)) fail(file, `${at}.${k}`, 'must be one of critical, high, medium, low, info');
+              rule.severity = sv;
+            } else {
+              if (!isObject(sv)) fail(file, `${at}.${k}`, 'must be a mapping');
+              rule.options = sv;
+            }
+          }
+          config.rules[id] = rule;
+        } else fail(file, at, 'must be off, on, or a mapping with enabled, severity or options');
+      }
+    }
+  }
+  return config;
+}
+
+/**
+ * Reads the configuration: `path` if given (it must exist), else `.mamori.yaml` in the working
+ * directory if present, else the defaults.
+ */
+export function loadConfig(path: string | undefined, knownRules: ReadonlySet<string>): Config {
+  const file = path ?? (existsSync(CONFIG_FILE) ? CONFIG_FILE : undefined);
+  if (file === undefined) return { rules: {} };
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new MamoriError('config', `cannot read configuration: ${(cause as Error).message}`, { file, cause });
+  }
+  let value: unknown;
+  try {
+    value = yaml.load(text, { schema: KUBE_SCHEMA, filename: file });
+  } catch (cause) {
+    const mark = (cause as { mark?: { line?: number } }).mark;
+    const options: { file: string; cause: unknown; line?: number } = { file, cause };
+    if (mark?.line !== undefined) options.line = mark.line + 1;
+    throw new MamoriError('config', `invalid YAML: ${(cause as { reason?: string }).reason ?? String(cause)}`, options);
+  }
+  return parseConfig(value, file, knownRules);
+}

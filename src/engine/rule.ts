@@ -1,0 +1,106 @@
+import type { ContainerRef, PodTemplate } from '../k8s/pod.js';
+import type { LoadedObject } from '../load/types.js';
+import type { JsonObject, Path, PssLevel, Severity } from '../types.js';
+import type { Inventory } from './inventory.js';
+
+/** What a rule is evaluated on. */
+export type Target = 'object' | 'pod' | 'container' | 'inventory';
+
+/** The resolved Pod Security policy a scan evaluates. */
+export interface PssContext {
+  level: PssLevel;
+  /** The version as the user wrote it: `latest` or `v1.<minor>`. */
+  version: string;
+  /** The policy minor version it resolves to (e.g. 37 for `latest`). */
+  minor: number;
+}
+
+/** Everything a rule's check receives besides its target. */
+export interface RuleContext {
+  pss: PssContext;
+  /** The rule's options: its defaults merged with the configuration's. */
+  options: Readonly<Record<string, unknown>>;
+}
+
+/** One violation a rule reports; `path` is inside the target object. */
+export interface Violation {
+  path: Path;
+  message: string;
+  /** Further offending fields of the same violation. */
+  paths?: Path[];
+}
+
+/** A violation of an inventory rule names the object it is about. */
+export interface InventoryViolation extends Violation {
+  target: LoadedObject;
+}
+
+export interface ObjectInput {
+  object: JsonObject;
+  loaded: LoadedObject;
+  /** Path of the object root (always `[]`). */
+  path: Path;
+}
+export interface PodInput extends ObjectInput, PodTemplate {
+  kind: string;
+}
+export interface ContainerInput extends ContainerRef {
+  object: JsonObject;
+  loaded: LoadedObject;
+  pod: PodTemplate;
+  kind: string;
+}
+export interface InventoryInput {
+  inventory: Inventory;
+}
+
+export interface TargetInputs {
+  object: ObjectInput;
+  pod: PodInput;
+  container: ContainerInput;
+  inventory: InventoryInput;
+}
+type TargetViolation<T extends Target> = T extends 'inventory' ? InventoryViolation : Violation;
+
+/** A JSON Patch operation that a fix applies, relative to the target object. */
+export interface PatchOperation {
+  op: 'add' | 'replace' | 'remove';
+  path: Path;
+  value?: unknown;
+}
+
+/** Frameworks a rule maps to, for reports and docs. */
+export interface Frameworks {
+  pss?: string[];
+  cis?: string[];
+  nsa?: string[];
+}
+
+/** The shape every rule declares. */
+export interface RuleSpec<T extends Target> {
+  /** kebab-case, stable, equal to its folder name. */
+  id: string;
+  title: string;
+  severity: Severity;
+  target: T;
+  /** Control ids from SEED-CONTROLS.md; the first decides the rule's phase. */
+  controls: string[];
+  frameworks?: Frameworks;
+  description: string;
+  remediation: string;
+  /** Off unless the configuration turns it on. */
+  optional?: boolean;
+  /** Option defaults, overridable in the configuration. */
+  options?: Readonly<Record<string, unknown>>;
+  check(input: TargetInputs[T], ctx: RuleContext): Iterable<TargetViolation<T>>;
+}
+
+/** A rule of any target, as the engine and the catalog handle it. */
+export type Rule = {
+  [T in Target]: RuleSpec<T>;
+}[Target];
+
+/** Declares a rule; the identity function that gives rule files their types. */
+export function defineRule<T extends Target>(spec: RuleSpec<T>): RuleSpec<T> {
+  return spec;
+}

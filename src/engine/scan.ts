@@ -1,0 +1,180 @@
+import { formatPath } from '../k8s/object.js';
+import { containersOf, podSpecOf } from '../k8s/pod.js';
+import { loadInput, loadText, locateIn, resolveInputs, type LoadedFile } from '../load/load.js';
+import { DEFAULT_LIMITS, type LoadLimits } from '../load/limits.js';
+import type { LoadedObject } from '../load/types.js';
+import { parsePssPolicy, resolvePssMinor } from '../rules/pss/psa.js';
+import type { Finding, Path, PssPolicy, Report, ReportError, Severity } from '../types.js';
+import type { Config } from './config.js';
+import { phaseOf } from './controls.js';
+import { Inventory } from './inventory.js';
+import { buildReport } from './report.js';
+import type { InventoryViolation, PssContext, Rule, RuleContext, RuleSpec, Violation } from './rule.js';
+
+/** What a scan evaluates and how. */
+export interface ScanOptions {
+  /** The rule catalog; the configuration decides which are on. */
+  rules: readonly Rule[];
+  /** Pod Security policy; defaults to the configuration's, else `restricted:latest`. */
+  pss?: PssPolicy | string;
+  config?: Config;
+  limits?: LoadLimits;
+  /** Cap on the policy version `latest` resolves to (a Kubernetes minor version). */
+  maxPssMinor?: number;
+}
+
+interface ActiveRule {
+  rule: Rule;
+  severity: Severity;
+  phase: Finding['phase'];
+  ctx: RuleContext;
+}
+
+/** Resolves the configured Pod Security policy. */
+export function resolvePss(options: ScanOptions): { policy: PssPolicy; ctx: PssContext } {
+  const raw = options.pss ?? options.config?.pss ?? 'restricted:latest';
+  const policy = typeof raw === 'string' ? parsePssPolicy(raw) : raw;
+  return { policy, ctx: { level: policy.level, version: policy.version, minor: resolvePssMinor(policy.version, options.maxPssMinor) } };
+}
+
+/** The one evaluation loop: rules dispatched by target, violations turned into findings. */
+export class Engine {
+  readonly policy: PssPolicy;
+  private readonly byTarget: { object: ActiveRule[]; pod: ActiveRule[]; container: ActiveRule[]; inventory: ActiveRule[] } = {
+    object: [],
+    pod: [],
+    container: [],
+    inventory: [],
+  };
+  private readonly kept: { file: LoadedFile; object: LoadedObject }[] = [];
+  readonly findings: Finding[] = [];
+  readonly errors: ReportError[] = [];
+
+  constructor(options: ScanOptions) {
+    const { policy, ctx: pss } = resolvePss(options);
+    this.policy = policy;
+    for (const rule of options.rules) {
+      const setting = options.config?.rules[rule.id];
+      const enabled = setting?.enabled ?? !rule.optional;
+      if (!enabled) continue;
+      const active: ActiveRule = {
+        rule,
+        severity: setting?.severity ?? rule.severity,
+        phase: phaseOf(rule.controls),
+        ctx: { pss, options: { ...rule.options, ...setting?.options } },
+      };
+      this.byTarget[rule.target].push(active);
+    }
+  }
+
+  private record(active: ActiveRule, file: LoadedFile, object: LoadedObject, violation: Violation): void {
+    const { rule } = active;
+    const finding: Finding = {
+      ruleId: rule.id,
+      title: rule.title,
+      severity: active.severity,
+      controls: rule.controls,
+      phase: active.phase,
+      object: object.ref,
+      path: formatPath(violation.path),
+      message: violation.message,
+    };
+    const location = locateIn(file, object, violation.path);
+    if (location !== undefined) finding.location = location;
+    if (violation.paths !== undefined && violation.paths.length > 0) finding.paths = violation.paths.map(formatPath);
+    if (rule.frameworks?.pss !== undefined) {
+      const ctx = active.ctx.pss;
+      finding.pss = { level: ctx.level, version: ctx.version, resolved: `v1.${ctx.minor}` };
+    }
+    this.findings.push(finding);
+  }
+
+  private failed(active: ActiveRule, file: LoadedFile, object: LoadedObject, error: unknown): void {
+    const where = locateIn(file, object, []);
+    const entry: ReportError = {
+      file: object.source.file,
+      message: `rule ${active.rule.id} failed on ${object.ref.kind}/${object.ref.name}: ${error instanceof Error ? error.message : String(error)}; the object was not fully checked`,
+      code: 'rule-error',
+    };
+    if (where !== undefined) entry.line = where.line;
+    this.errors.push(entry);
+  }
+
+  private run<I>(active: ActiveRule, input: I, file: LoadedFile, object: LoadedObject): void {
+    try {
+      const check = (active.rule as RuleSpec<never>).check as unknown as (input: I, ctx: RuleContext) => Iterable<Violation>;
+      for (const violation of check(input, active.ctx)) this.record(active, file, object, violation);
+    } catch (error) {
+      this.failed(active, file, object, error);
+    }
+  }
+
+  /** Evaluates the object, pod and container rules on a file's objects. */
+  evaluate(file: LoadedFile): void {
+    this.errors.push(...file.errors);
+    const { object: objectRules, pod: podRules, container: containerRules } = this.byTarget;
+    const keep = this.byTarget.inventory.length > 0;
+    for (const loaded of file.objects) {
+      if (keep) this.kept.push({ file, object: loaded });
+      const object = loaded.object;
+      const root: Path = [];
+      for (const active of objectRules) this.run(active, { object, loaded, path: root }, file, loaded);
+      if (podRules.length === 0 && containerRules.length === 0) continue;
+      const pod = podSpecOf(object);
+      if (pod === undefined) continue;
+      const kind = loaded.ref.kind;
+      for (const active of podRules) this.run(active, { object, loaded, path: root, kind, ...pod }, file, loaded);
+      if (containerRules.length === 0) continue;
+      for (const container of containersOf(pod.spec, pod.specPath)) {
+        for (const active of containerRules) this.run(active, { ...container, object, loaded, pod, kind }, file, loaded);
+      }
+    }
+  }
+
+  /** Runs the inventory rules over everything evaluated so far. */
+  finish(): void {
+    if (this.byTarget.inventory.length === 0) return;
+    const files = new Map<LoadedObject, LoadedFile>(this.kept.map((k) => [k.object, k.file]));
+    const inventory = new Inventory(this.kept.map((k) => k.object));
+    for (const active of this.byTarget.inventory) {
+      try {
+        const check = active.rule.check as (input: { inventory: Inventory }, ctx: RuleContext) => Iterable<InventoryViolation>;
+        for (const violation of check({ inventory }, active.ctx)) {
+          const file = files.get(violation.target);
+          if (file !== undefined) this.record(active, file, violation.target, violation);
+        }
+      } catch (error) {
+        this.errors.push({ file: '', message: `rule ${active.rule.id} failed: ${error instanceof Error ? error.message : String(error)}; it was not checked`, code: 'rule-error' });
+      }
+    }
+  }
+}
+
+/** Scans files and directories (or `-` for stdin), streaming one file at a time. */
+export function scanPaths(paths: readonly string[], options: ScanOptions): Report {
+  const engine = new Engine(options);
+  const { inputs, errors } = resolveInputs(paths);
+  engine.errors.push(...errors);
+  let objects = 0;
+  for (const input of inputs) {
+    const file = loadInput(input, options.limits ?? DEFAULT_LIMITS);
+    objects += file.objects.length;
+    engine.evaluate(file);
+  }
+  engine.finish();
+  return buildReport(engine, { files: inputs.length, objects });
+}
+
+/** Scans texts held in memory (for the library API and tests). */
+export function scanTexts(sources: readonly { file: string; text: string }[], options: ScanOptions): Report {
+  const engine = new Engine(options);
+  let objects = 0;
+  for (const source of sources) {
+    const file = loadText(source.file, source.text, options.limits ?? DEFAULT_LIMITS);
+    objects += file.objects.length;
+    engine.evaluate(file);
+  }
+  engine.finish();
+  return buildReport(engine, { files: sources.length, objects });
+}
+

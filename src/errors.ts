@@ -1,0 +1,36 @@
+/** The reasons mamori stops or reports an input as unreadable. */
+export type MamoriErrorCode =
+  | 'usage'
+  | 'io'
+  | 'parse'
+  | 'not-kubernetes'
+  | 'template'
+  | 'binary'
+  | 'encoding'
+  | 'too-large'
+  | 'too-deep'
+  | 'alias-limit'
+  | 'config'
+  | 'rule-error'
+  | 'unknown-rule';
+
+/** The one error class of mamori; `code` says what went wrong, the message says where. */
+export class MamoriError extends Error {
+  readonly code: MamoriErrorCode;
+  readonly file: string | undefined;
+  readonly line: number | undefined;
+  readonly column: number | undefined;
+
+  constructor(
+    code: MamoriErrorCode,
+    message: string,
+    options: { file?: string; line?: number; column?: number; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'MamoriError';
+    this.code = code;
+    this.file = options.file;
+    this.line = options.line;
+    this.column = options.column;
+  }
+}

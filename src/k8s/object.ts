@@ -1,0 +1,46 @@
+import type { JsonObject, JsonValue, ObjectRef, Path } from '../types.js';
+
+/** True for a plain JSON object (not an array, not null). */
+export function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The value as an object, or undefined when it is missing or not an object. */
+export function asObject(value: unknown): JsonObject | undefined {
+  return isObject(value) ? value : undefined;
+}
+
+/** The value as an array, or an empty array when it is missing or not an array. */
+export function asArray(value: unknown): readonly JsonValue[] {
+  return Array.isArray(value) ? (value as JsonValue[]) : [];
+}
+
+/** The value as a string, or undefined when it is not a string. */
+export function asString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The ObjectRef of a Kubernetes object (empty strings where fields are missing). */
+export function objectRef(object: JsonObject): ObjectRef {
+  const metadata = asObject(object['metadata']);
+  const namespace = asString(metadata?.['namespace']);
+  const name = asString(metadata?.['name']) ?? asString(metadata?.['generateName']) ?? '';
+  const ref: ObjectRef = {
+    apiVersion: asString(object['apiVersion']) ?? '',
+    kind: asString(object['kind']) ?? '',
+    name,
+  };
+  if (namespace !== undefined && namespace !== '') ref.namespace = namespace;
+  return ref;
+}
+
+/** Renders a path the way users read it: `spec.containers[0].image`; odd keys are quoted. */
+export function formatPath(path: Path): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else if (/^[A-Za-z_$][\w$-]*$/.test(segment)) out += out === '' ? segment : `.${segment}`;
+    else out += `[${JSON.stringify(segment)}]`;
+  }
+  return out;
+}

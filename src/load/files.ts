@@ -1,0 +1,164 @@
+import { readdirSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
+import { join } from 'node:path';
+import { MamoriError } from '../errors.js';
+import type { LoadLimits } from './limits.js';
+
+/** The name findings and errors use for standard input. */
+export const STDIN_NAME = '<stdin>';
+
+const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
+
+/** One input to read: a file path as the user gave it (or joined below a directory they gave), or stdin. */
+export interface InputRef {
+  /** The path as shown to the user. */
+  file: string;
+  stdin: boolean;
+}
+
+/**
+ * Expands the user's paths into the files to read: files as given, directories recursively
+ * (`.yaml`, `.yml`, `.json`; skipping `node_modules` and hidden folders below the named one), `-`
+ * for stdin. Paths that do not exist are returned as errors, the rest is still read.
+ */
+export function expandPaths(paths: readonly string[]): { inputs: InputRef[]; errors: MamoriError[] } {
+  const inputs: InputRef[] = [];
+  const errors: MamoriError[] = [];
+  const seen = new Set<string>();
+  const add = (file: string): void => {
+    let real: string;
+    try {
+      real = realpathSync(file);
+    } catch {
+      real = file;
+    }
+    if (seen.has(real)) return;
+    seen.add(real);
+    inputs.push({ file, stdin: false });
+  };
+  const walk = (dir: string, visited: Set<string>): void => {
+    let real: string;
+    try {
+      real = realpathSync(dir);
+    } catch (cause) {
+      errors.push(new MamoriError('io', `cannot read directory: ${(cause as Error).message}`, { file: dir, cause }));
+      return;
+    }
+    if (visited.has(real)) return; // a symlink loop
+    visited.add(real);
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (cause) {
+      errors.push(new MamoriError('io', `cannot read directory: ${(cause as Error).message}`, { file: dir, cause }));
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      const full = join(dir, entry.name);
+      let isDir = entry.isDirectory();
+      let isFile = entry.isFile();
+      if (entry.isSymbolicLink()) {
+        try {
+          const st = statSync(full);
+          isDir = st.isDirectory();
+          isFile = st.isFile();
+        } catch {
+          continue; // a dangling link is not an input
+        }
+      }
+      if (isDir) {
+        if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+        walk(full, visited);
+      } else if (isFile && MANIFEST_EXTENSIONS.some((ext) => entry.name.toLowerCase().endsWith(ext))) {
+        add(full);
+      }
+    }
+  };
+  for (const path of paths) {
+    if (path === '-') {
+      inputs.push({ file: STDIN_NAME, stdin: true });
+      continue;
+    }
+    let st;
+    try {
+      st = statSync(path);
+    } catch {
+      errors.push(new MamoriError('io', 'no such file or directory', { file: path }));
+      continue;
+    }
+    if (st.isDirectory()) walk(path, new Set());
+    else add(path);
+  }
+  return { inputs, errors };
+}
+
+/** Reads all of standard input, refusing more than `limit` bytes. */
+function readStdin(limit: number): Buffer {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const buffer = Buffer.alloc(1 << 16);
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(0, buffer, 0, buffer.length, null);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') continue;
+      if (code === 'EOF') break;
+      throw error;
+    }
+    if (n === 0) break;
+    total += n;
+    if (total > limit) throw new MamoriError('too-large', `standard input is larger than ${limit.toLocaleString('en-US')} bytes`, { file: STDIN_NAME });
+    chunks.push(Buffer.from(buffer.subarray(0, n)));
+  }
+  return Buffer.concat(chunks);
+}
+
+
+/** 1-based line of a character offset. */
+function lineOf(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) line++;
+  return line;
+}
+
+/**
+ * Reads one input as UTF-8 text. Binary files, invalid UTF-8 and files over the size limit are
+ * errors that name the file (and the line, where there is one).
+ */
+export function readInput(input: InputRef, limits: LoadLimits): string {
+  let bytes: Buffer;
+  if (input.stdin) {
+    bytes = readStdin(limits.maxFileBytes);
+  } else {
+    let size: number;
+    try {
+      size = statSync(input.file).size;
+    } catch (cause) {
+      throw new MamoriError('io', `cannot read file: ${(cause as Error).message}`, { file: input.file, cause });
+    }
+    if (size > limits.maxFileBytes) {
+      throw new MamoriError('too-large', `file is ${size.toLocaleString('en-US')} bytes; the limit is ${limits.maxFileBytes.toLocaleString('en-US')}`, { file: input.file });
+    }
+    try {
+      bytes = readFileSync(input.file);
+    } catch (cause) {
+      throw new MamoriError('io', `cannot read file: ${(cause as Error).message}`, { file: input.file, cause });
+    }
+  }
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    throw new MamoriError('encoding', 'file is UTF-16; save it as UTF-8', { file: input.file, line: 1 });
+  }
+  const probe = bytes.subarray(0, 8192);
+  if (probe.includes(0)) throw new MamoriError('binary', 'binary file (contains NUL bytes), not a manifest', { file: input.file });
+  if (!isUtf8(bytes)) {
+    const text = bytes.toString('utf8');
+    const at = text.indexOf('\uFFFD');
+    throw new MamoriError('encoding', 'invalid UTF-8', { file: input.file, line: lineOf(text, at === -1 ? 0 : at) });
+  }
+  if (bytes.includes(0)) throw new MamoriError('binary', 'binary file (contains NUL bytes), not a manifest', { file: input.file });
+  const text = bytes.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}

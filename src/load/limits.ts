@@ -1,0 +1,21 @@
+/** Limits that keep hostile or broken input from hanging or exhausting mamori. */
+export interface LoadLimits {
+  /** Largest file read, in bytes. */
+  maxFileBytes: number;
+  /**
+   * Largest YAML document, in bytes. The API server refuses request bodies over 3 MiB, so no
+   * larger object can reach a cluster.
+   */
+  maxDocumentBytes: number;
+  /** Deepest nesting of collections in a document. */
+  maxDepth: number;
+  /** Most nodes a document may expand to once its aliases are followed (alias bombs). */
+  maxExpandedNodes: number;
+}
+
+export const DEFAULT_LIMITS: LoadLimits = {
+  maxFileBytes: 256 * 1024 * 1024,
+  maxDocumentBytes: 3 * 1024 * 1024,
+  maxDepth: 128,
+  maxExpandedNodes: 1_000_000,
+};

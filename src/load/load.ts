@@ -1,0 +1,99 @@
+import { MamoriError } from '../errors.js';
+import { asString, isObject, objectRef } from '../k8s/object.js';
+import type { JsonObject, Location, Path, ReportError } from '../types.js';
+import { expandPaths, readInput, type InputRef } from './files.js';
+import { DEFAULT_LIMITS, type LoadLimits } from './limits.js';
+import { TextLocator } from './locate.js';
+import { parseDocument, splitDocuments } from './parse.js';
+import type { LoadedObject, SourceDocument } from './types.js';
+
+/** The objects of one input file, the errors met reading it, and a locator into its text. */
+export interface LoadedFile {
+  file: string;
+  objects: LoadedObject[];
+  errors: ReportError[];
+  locator: TextLocator | undefined;
+}
+
+/** Turns a MamoriError into the report's error entry. */
+export function toReportError(error: MamoriError, file?: string): ReportError {
+  const entry: ReportError = { file: error.file ?? file ?? '', message: error.message, code: error.code };
+  if (error.line !== undefined) entry.line = error.line;
+  if (error.column !== undefined) entry.column = error.column;
+  return entry;
+}
+
+function addObject(out: LoadedObject[], object: JsonObject, source: SourceDocument, prefix: Path): void {
+  out.push({ object, ref: objectRef(object), source, prefix });
+}
+
+/**
+ * Reads the Kubernetes objects of a text: every document, with `List` kinds expanded. A document
+ * that fails to parse or is not a Kubernetes object is an error; the others are still returned.
+ */
+export function loadText(file: string, text: string, limits: LoadLimits = DEFAULT_LIMITS): LoadedFile {
+  const objects: LoadedObject[] = [];
+  const errors: ReportError[] = [];
+  for (const chunk of splitDocuments(text)) {
+    let value: unknown;
+    try {
+      value = parseDocument(text, chunk, file, limits);
+    } catch (error) {
+      if (!(error instanceof MamoriError)) throw error;
+      errors.push(toReportError(error, file));
+      continue;
+    }
+    if (value === null || value === undefined) continue; // an empty document
+    const source: SourceDocument = { file, document: chunk.index, line: chunk.line, start: chunk.start, end: chunk.end };
+    const notObject = (what: string): void => {
+      errors.push({ file, line: chunk.line, message: `${what} is not a Kubernetes object (it needs apiVersion and kind)`, code: 'not-kubernetes' });
+    };
+    if (!isObject(value) || typeof value['apiVersion'] !== 'string' || typeof value['kind'] !== 'string' || value['kind'] === '') {
+      notObject(`document ${chunk.index + 1}`);
+      continue;
+    }
+    const kind = value['kind'];
+    const items = value['items'];
+    if (kind.endsWith('List') && Array.isArray(items)) {
+      // Typed lists (PodList) may omit the items' kind; `kind: List` items carry their own.
+      const itemKind = kind === 'List' ? undefined : kind.slice(0, -'List'.length);
+      items.forEach((item, i) => {
+        if (!isObject(item)) return notObject(`document ${chunk.index + 1}, item ${i},`);
+        const withKind: JsonObject =
+          itemKind !== undefined && asString(item['kind']) === undefined
+            ? { apiVersion: value['apiVersion'] as string, kind: itemKind, ...item }
+            : item;
+        if (typeof withKind['apiVersion'] !== 'string' || typeof withKind['kind'] !== 'string') return notObject(`document ${chunk.index + 1}, item ${i},`);
+        addObject(objects, withKind, source, ['items', i]);
+      });
+      continue;
+    }
+    addObject(objects, value, source, []);
+  }
+  return { file, objects, errors, locator: objects.length > 0 ? new TextLocator(text) : undefined };
+}
+
+/** Reads one input (file or stdin) and loads its objects; unreadable input becomes an error. */
+export function loadInput(input: InputRef, limits: LoadLimits = DEFAULT_LIMITS): LoadedFile {
+  let text: string;
+  try {
+    text = readInput(input, limits);
+  } catch (error) {
+    if (!(error instanceof MamoriError)) throw error;
+    return { file: input.file, objects: [], errors: [toReportError(error, input.file)], locator: undefined };
+  }
+  return loadText(input.file, text, limits);
+}
+
+/** The inputs named by the user's paths (see `expandPaths`), with errors for paths that do not exist. */
+export function resolveInputs(paths: readonly string[]): { inputs: InputRef[]; errors: ReportError[] } {
+  const { inputs, errors } = expandPaths(paths.length === 0 ? ['.'] : paths);
+  return { inputs, errors: errors.map((e) => toReportError(e)) };
+}
+
+/** The location of a field of a loaded object in its file. */
+export function locateIn(file: LoadedFile, object: LoadedObject, path: Path): Location | undefined {
+  if (file.locator === undefined) return undefined;
+  const position = file.locator.locate(object.source, [...object.prefix, ...path]);
+  return { file: object.source.file, line: position.line, column: position.column };
+}

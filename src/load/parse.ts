@@ -1,0 +1,169 @@
+import yaml from 'js-yaml';
+import { MamoriError } from '../errors.js';
+import { isObject } from '../k8s/object.js';
+import type { LoadLimits } from './limits.js';
+import { KUBE_SCHEMA } from './schema.js';
+
+/** One YAML document of a file: its text range and first line. */
+export interface DocumentChunk {
+  /** 0-based document index, counted as a YAML parser counts documents. */
+  index: number;
+  /** Offset of the document's first character in the file text. */
+  start: number;
+  end: number;
+  /** 1-based line of `start`. */
+  line: number;
+}
+
+/** True when a line starting at `offset` is a `---` or `...` marker. */
+function isSeparator(text: string, offset: number): boolean {
+  const c = text.charCodeAt(offset);
+  if ((c !== 45 && c !== 46) || text.charCodeAt(offset + 1) !== c || text.charCodeAt(offset + 2) !== c) return false;
+  const after = text.charCodeAt(offset + 3);
+  return Number.isNaN(after) || after === 32 || after === 9 || after === 10 || after === 13;
+}
+
+/** True when the text holds something besides blank lines, comments and directives. */
+function hasContent(text: string, start: number, end: number): boolean {
+  let i = start;
+  while (i < end) {
+    let lineEnd = text.indexOf('\n', i);
+    if (lineEnd === -1 || lineEnd > end) lineEnd = end;
+    const line = text.slice(i, lineEnd).trim();
+    if (line !== '' && !line.startsWith('#') && !line.startsWith('%') && line !== '---' && line !== '...') return true;
+    i = lineEnd + 1;
+  }
+  return false;
+}
+
+/**
+ * Splits a multi-document YAML text at its `---` and `...` lines, without parsing it, so that one
+ * broken document does not take the others with it. Leading comments are not a document; empty
+ * documents between separators are (as `loadAll` counts them).
+ */
+export function splitDocuments(text: string): DocumentChunk[] {
+  const cuts: { offset: number; line: number; explicit: boolean }[] = [{ offset: 0, line: 1, explicit: false }];
+  let line = 1;
+  let offset = 0;
+  while (offset < text.length) {
+    if (isSeparator(text, offset)) cuts.push({ offset, line, explicit: text.charCodeAt(offset) === 45 });
+    const next = text.indexOf('\n', offset);
+    if (next === -1) break;
+    offset = next + 1;
+    line++;
+  }
+  const chunks: DocumentChunk[] = [];
+  for (let i = 0; i < cuts.length; i++) {
+    const cut = cuts[i]!;
+    const end = i + 1 < cuts.length ? cuts[i + 1]!.offset : text.length;
+    // Text before the first `---` and after a `...` is a document only if it has content.
+    if (cut.explicit || hasContent(text, cut.offset, end)) chunks.push({ index: chunks.length, start: cut.offset, end, line: cut.line });
+  }
+  return chunks;
+}
+
+/** Line (1-based) of the first `{{` in a range, for "render the chart first" errors. */
+function templateLine(text: string, chunk: DocumentChunk): number | undefined {
+  const at = text.indexOf('{{', chunk.start);
+  if (at === -1 || at >= chunk.end) return undefined;
+  let line = chunk.line;
+  for (let i = text.indexOf('\n', chunk.start); i !== -1 && i < at; i = text.indexOf('\n', i + 1)) line++;
+  return line;
+}
+
+/** A js-yaml artefact of an unquoted `{{ ... }}`: a flow mapping used as a key. */
+function hasTemplateArtefact(value: unknown, depth = 0): boolean {
+  if (depth > 64) return false;
+  if (Array.isArray(value)) return value.some((v) => hasTemplateArtefact(v, depth + 1));
+  if (!isObject(value)) return false;
+  for (const [k, v] of Object.entries(value)) {
+    if (k === '[object Object]' || hasTemplateArtefact(v, depth + 1)) return true;
+  }
+  return false;
+}
+
+/**
+ * Counts the nodes a value expands to when aliases are followed, memoised per shared node so the
+ * count itself stays linear; throws on a recursive alias or when `limit` is passed.
+ */
+function checkExpansion(root: unknown, limit: number): void {
+  const sizes = new Map<object, number>();
+  const active = new Set<object>();
+  const size = (node: unknown): number => {
+    if (typeof node !== 'object' || node === null) return 1;
+    const known = sizes.get(node);
+    if (known !== undefined) return known;
+    if (active.has(node)) throw new MamoriError('alias-limit', 'recursive alias: a node contains itself');
+    active.add(node);
+    let total = 1;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      total += size(child);
+      if (total > limit) {
+        throw new MamoriError('alias-limit', `aliases expand to more than ${limit.toLocaleString('en-US')} nodes (alias bomb?)`);
+      }
+    }
+    active.delete(node);
+    sizes.set(node, total);
+    return total;
+  };
+  size(root);
+}
+
+const ANCHOR = /(?:^|[\s[{,])&[^\s[\]{},]/;
+
+/**
+ * Parses one document of a file. Returns the parsed value (null for an empty document), or throws
+ * a MamoriError whose line is the file line of the problem.
+ */
+export function parseDocument(text: string, chunk: DocumentChunk, file: string, limits: LoadLimits): unknown {
+  const size = chunk.end - chunk.start;
+  if (size > limits.maxDocumentBytes) {
+    throw new MamoriError(
+      'too-large',
+      `document ${chunk.index + 1} is ${size.toLocaleString('en-US')} bytes; the limit is ${limits.maxDocumentBytes.toLocaleString('en-US')} (the API server refuses larger objects)`,
+      { file, line: chunk.line },
+    );
+  }
+  const source = text.slice(chunk.start, chunk.end);
+  let value: unknown;
+  try {
+    const options: yaml.LoadOptions & { maxDepth: number } = { schema: KUBE_SCHEMA, maxDepth: limits.maxDepth, filename: file };
+    value = yaml.load(source, options);
+  } catch (error) {
+    const tl = templateLine(text, chunk);
+    if (tl !== undefined) {
+      throw new MamoriError('template', 'this looks like a Helm or Go template ({{ }}); render the chart first (helm template) and scan the output', { file, line: tl });
+    }
+    if (error instanceof yaml.YAMLException) {
+      const mark = error.mark as { line?: number; column?: number } | undefined;
+      const depth = /maxDepth/.test(error.reason);
+      const options: { file: string; line: number; column?: number; cause: unknown } = { file, line: chunk.line + (mark?.line ?? 0), cause: error };
+      if (mark?.column !== undefined) options.column = mark.column + 1;
+      throw new MamoriError(
+        depth ? 'too-deep' : 'parse',
+        depth ? `nesting deeper than ${limits.maxDepth} levels` : `invalid YAML: ${error.reason}`,
+        options,
+      );
+    }
+    if (error instanceof RangeError) {
+      throw new MamoriError('too-deep', 'document is nested too deeply to parse', { file, line: chunk.line, cause: error });
+    }
+    throw error;
+  }
+  if (typeof value === 'object' && value !== null && ANCHOR.test(source)) {
+    try {
+      checkExpansion(value, limits.maxExpandedNodes);
+    } catch (error) {
+      if (error instanceof MamoriError) throw new MamoriError(error.code, error.message, { file, line: chunk.line });
+      if (error instanceof RangeError) throw new MamoriError('too-deep', 'aliases nest too deeply', { file, line: chunk.line });
+      throw error;
+    }
+  }
+  if (source.includes('{{') && hasTemplateArtefact(value)) {
+    throw new MamoriError('template', 'this looks like a Helm or Go template ({{ }}); render the chart first (helm template) and scan the output', {
+      file,
+      line: templateLine(text, chunk) ?? chunk.line,
+    });
+  }
+  return value;
+}

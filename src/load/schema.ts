@@ -1,0 +1,42 @@
+import yaml from 'js-yaml';
+
+/*
+ * kubectl reads manifests with sigs.k8s.io/yaml, which resolves plain scalars by YAML 1.1 rules:
+ * `yes`/`on`/`y` are booleans and `0644` is octal. mamori resolves them the same way, so a
+ * `privileged: yes` that the API server would take as true is not missed. Timestamps stay strings,
+ * as they do once Kubernetes turns YAML into JSON.
+ */
+const TRUE = new Set(['y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON']);
+const FALSE = new Set(['n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF']);
+
+const bool11 = new yaml.Type('tag:yaml.org,2002:bool', {
+  kind: 'scalar',
+  resolve: (data: unknown) => typeof data === 'string' && (TRUE.has(data) || FALSE.has(data)),
+  construct: (data: string) => TRUE.has(data),
+  predicate: (value: unknown) => typeof value === 'boolean',
+  represent: { lowercase: (value: object) => (value ? 'true' : 'false') },
+  defaultStyle: 'lowercase',
+});
+
+/** js-yaml exports its built-in types; its type declarations omit them. */
+const builtin = (yaml as unknown as { types: Record<'int' | 'null' | 'float' | 'merge', yaml.Type & { resolve(data: unknown): boolean; construct(data: unknown): unknown }> }).types;
+
+const OCTAL11 = /^[-+]?0[0-7_]+$/;
+const coreInt = builtin.int;
+const int11 = new yaml.Type('tag:yaml.org,2002:int', {
+  kind: 'scalar',
+  resolve: (data: unknown) => typeof data === 'string' && (OCTAL11.test(data) || coreInt.resolve(data)),
+  construct: (data: string) => {
+    if (!OCTAL11.test(data)) return coreInt.construct(data);
+    const sign = data.startsWith('-') ? -1 : 1;
+    return sign * parseInt(data.replace(/^[-+]/, '').replace(/_/g, ''), 8);
+  },
+  predicate: (value: unknown) => typeof value === 'number' && Number.isInteger(value),
+  represent: { decimal: (value: object) => String(value) },
+  defaultStyle: 'decimal',
+});
+
+/** The schema manifests are read with: YAML 1.1 scalars as kubectl resolves them, plus merge keys. */
+export const KUBE_SCHEMA = yaml.FAILSAFE_SCHEMA.extend({
+  implicit: [builtin.null, bool11, int11, builtin.float, builtin.merge],
+});
