@@ -43,6 +43,7 @@ export function writeText(report: Report, options: TextOptions): string {
   const lines: string[] = [];
   let group = '';
   const objects = new Set<string>();
+  const idWidth = Math.max(0, ...report.findings.map((f) => f.ruleId.length));
   for (const f of report.findings) {
     const key = `${f.location?.file ?? ''}\u0000${f.object.apiVersion}\u0000${f.object.kind}\u0000${f.object.namespace ?? ''}\u0000${f.object.name}`;
     objects.add(key);
@@ -51,7 +52,7 @@ export function writeText(report: Report, options: TextOptions): string {
       lines.push(bold(objectName(f)));
       group = key;
     }
-    lines.push(`  ${where(f.location)}  ${paint(f.severity, f.severity.padEnd(8))}  ${f.ruleId}  ${safe(f.message)}`);
+    lines.push(`  ${where(f.location)}  ${paint(f.severity, f.severity.padEnd(8))}  ${f.ruleId.padEnd(idWidth)}  ${safe(f.message)}`);
   }
   if (report.errors.length > 0) {
     if (lines.length > 0) lines.push('');

@@ -1,0 +1,48 @@
+/**
+ * Golden tests of the writers: the report of a fixed input, rendered in every format, must equal
+ * the reviewed file under test/golden/. Set UPDATE_GOLDEN=1 to rewrite them after a deliberate change.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { scanTexts } from '../src/engine/scan.js';
+import { WRITERS, type Format } from '../src/report/index.js';
+import { RULES } from '../src/rules/index.js';
+
+const input = 'test/golden/input.yaml';
+const report = scanTexts([{ file: input, text: readFileSync(input, 'utf8') }], {
+  rules: RULES.filter((r) => r.id.startsWith('pss-')),
+  pss: 'restricted:latest',
+});
+
+function golden(name: string, actual: string): void {
+  const path = `test/golden/${name}`;
+  if (process.env['UPDATE_GOLDEN'] === '1') writeFileSync(path, actual);
+  expect(actual).toBe(readFileSync(path, 'utf8'));
+}
+
+const cases: [string, Format, boolean][] = [
+  ['report.txt', 'text', false],
+  ['report.color.txt', 'text', true],
+  ['report.json', 'json', false],
+];
+
+describe('writers', () => {
+  it.each(cases)('%s', (name, format, color) => {
+    golden(name, WRITERS[format](report, { color }));
+  });
+
+  it('text without colour has no escape sequences', () => {
+    expect(WRITERS.text(report, { color: false })).not.toMatch(/\u001b/);
+  });
+
+  it('neutralises control characters taken from input', () => {
+    const hostile = scanTexts(
+      [{ file: 'evil.yaml', text: 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: "x\\u001b[31my"\nspec:\n  containers:\n    - name: "c\\u001b]0;pwned\\u0007"\n      image: a\n      securityContext: { privileged: true }\n' }],
+      { rules: RULES, pss: 'baseline:latest' },
+    );
+    const text = WRITERS.text(hostile, { color: false });
+    expect(hostile.findings.length).toBeGreaterThan(0);
+    expect(text).not.toMatch(/\u001b/);
+    expect(text).toContain('\\x1b');
+  });
+});

@@ -1,0 +1,66 @@
+/**
+ * One table-driven test over every rule's fixtures: each fail fixture gives at least one finding
+ * of its rule, each pass fixture none, and every finding points at a line of its fixture.
+ */
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CONTROLS } from '../src/engine/controls.js';
+import { scanTexts } from '../src/engine/scan.js';
+import { RULES } from '../src/rules/index.js';
+import { fixtures, ruleFolders } from '../scripts/gen.js';
+
+const PSS_HEADER = /^# mamori-pss: (\S+)/;
+
+describe('rule catalog', () => {
+  const folders = ruleFolders();
+
+  it('registers every rule folder, ids equal to folder names', () => {
+    expect(RULES.map((r) => r.id)).toEqual(folders.map((f) => f.id));
+  });
+
+  it.each(RULES.map((r) => [r.id, r] as const))('%s has complete metadata', (_id, rule) => {
+    expect(rule.id).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
+    expect(rule.title.length).toBeGreaterThan(5);
+    expect(rule.description.length).toBeGreaterThan(40);
+    expect(rule.remediation.length).toBeGreaterThan(20);
+    expect(rule.controls.length).toBeGreaterThan(0);
+    for (const control of rule.controls) expect(Object.keys(CONTROLS)).toContain(control);
+  });
+
+  for (const folder of folders) {
+    describe(folder.id, () => {
+      const rule = RULES.find((r) => r.id === folder.id);
+      const examples = fixtures(folder.dir);
+      it('has pass and fail fixtures', () => {
+        expect(examples.filter((e) => e.verdict === 'pass').length).toBeGreaterThan(0);
+        expect(examples.filter((e) => e.verdict === 'fail').length).toBeGreaterThan(0);
+      });
+      it.each(examples.map((e) => [e.name, e] as const))('%s', (_name, example) => {
+        const file = relative(process.cwd(), join(folder.dir, example.name));
+        const text = readFileSync(file, 'utf8');
+        const pss = PSS_HEADER.exec(text)?.[1] ?? 'restricted:latest';
+        const report = scanTexts([{ file, text }], { rules: rule ? [rule] : [], pss });
+        expect(report.errors).toEqual([]);
+        expect(report.inputs.objects).toBeGreaterThan(0);
+        const own = report.findings.filter((f) => f.ruleId === folder.id);
+        if (example.verdict === 'pass') {
+          expect(own).toEqual([]);
+          return;
+        }
+        expect(own.length).toBeGreaterThan(0);
+        const lines = text.split('\n');
+        for (const finding of own) {
+          expect(finding.location?.file).toBe(file);
+          const line = finding.location?.line ?? 0;
+          expect(line).toBeGreaterThan(0);
+          expect(line).toBeLessThanOrEqual(lines.length);
+          const at = lines[line - 1] ?? '';
+          // The reported line holds the offending field or, for a field that must be added, an ancestor of it.
+          const segments = finding.path.split(/[.[\]"]+/).filter((s) => s !== '' && !/^\d+$/.test(s));
+          expect(segments.some((s) => at.includes(s)) || /^\s*-/.test(at)).toBe(true);
+        }
+      });
+    });
+  }
+});
