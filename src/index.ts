@@ -1,0 +1,41 @@
+/** mamori's library API. */
+export type {
+  Finding,
+  JsonObject,
+  JsonValue,
+  Location,
+  ObjectRef,
+  Path,
+  PathSegment,
+  Phase,
+  PssLevel,
+  PssPolicy,
+  Report,
+  ReportError,
+  Severity,
+  SuppressedFinding,
+  Summary,
+} from './types.js';
+export { MamoriError, type MamoriErrorCode } from './errors.js';
+export { asArray, asObject, asString, formatPath, isObject, objectRef } from './k8s/object.js';
+export { CONTAINER_FIELDS, POD_BEARING_KINDS, containersOf, podSpecOf, type ContainerRef, type PodTemplate } from './k8s/pod.js';
+export { loadInput, loadText, resolveInputs, type LoadedFile } from './load/load.js';
+export { DEFAULT_LIMITS, type LoadLimits } from './load/limits.js';
+export type { LoadedObject, SourceDocument } from './load/types.js';
+export { defineRule, type Rule, type RuleContext, type RuleSpec, type Target, type Violation } from './engine/rule.js';
+export { Engine, scanPaths, scanTexts, type ScanOptions } from './engine/scan.js';
+export { loadConfig, parseConfig, type Config } from './engine/config.js';
+export { ruleInfo, ruleMarkdown, type RuleInfo } from './engine/catalog.js';
+export {
+  activePssChecks,
+  evaluatePodSecurity,
+  formatPssResults,
+  parsePssPolicy,
+  podSecurityDenial,
+  podSecurityViolation,
+  resolvePssMinor,
+  PSS_LATEST_MINOR,
+} from './rules/pss/psa.js';
+export { WRITERS, writeJson, writeText, type Format } from './report/index.js';
+export { RULES } from './rules/index.js';
+export { VERSION } from './version.js';

@@ -1,0 +1,53 @@
+import { defineRule } from '../../engine/rule.js';
+import type { RuleSpec, Violation } from '../../engine/rule.js';
+import type { Path, Severity } from '../../types.js';
+import { activePssChecks, runPssCheck } from './psa.js';
+import type { PssCheckId } from './psa.js';
+
+const RESTRICTED_CHECKS: ReadonlySet<PssCheckId> = new Set([
+  'allowPrivilegeEscalation',
+  'capabilities_restricted',
+  'procMount_restricted',
+  'restrictedVolumes',
+  'runAsNonRoot',
+  'runAsUser',
+  'seccompProfile_restricted',
+]);
+
+/** What a Pod Security rule declares besides its check, which comes from the PSA evaluator. */
+export interface PssRuleMeta {
+  checkId: PssCheckId;
+  id: string;
+  title: string;
+  severity: Severity;
+  controls: string[];
+  description: string;
+  remediation: string;
+}
+
+/**
+ * A pod rule for one Pod Security Admission check: silent when the scan's level and version do
+ * not run that check (or a restricted check overrides it), else one violation carrying PSA's
+ * exact `reason (detail)` and every offending field.
+ */
+export function definePssRule(meta: PssRuleMeta): RuleSpec<'pod'> {
+  const { checkId, ...rest } = meta;
+  const level = RESTRICTED_CHECKS.has(checkId) ? 'restricted' : 'baseline';
+  return defineRule({
+    ...rest,
+    target: 'pod',
+    frameworks: { pss: [`${level}:${checkId}`] },
+    *check(input, ctx) {
+      if (!activePssChecks(ctx.pss.level, ctx.pss.minor).includes(checkId)) return;
+      const result = runPssCheck(checkId, { kind: input.kind, metadata: input.metadata, spec: input.spec }, ctx.pss.minor);
+      if (result === undefined) return;
+      const [first, ...others] = result.paths.map((path): Path => [...input.root, ...path]);
+      const violation: Violation = {
+        path: first ?? input.specPath,
+        message: result.detail === '' ? result.reason : `${result.reason} (${result.detail})`,
+      };
+      if (others.length > 0) violation.paths = others;
+      yield violation;
+    },
+  });
+}

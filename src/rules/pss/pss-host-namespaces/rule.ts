@@ -1,0 +1,13 @@
+import { definePssRule } from '../define.js';
+
+export const rule = definePssRule({
+  checkId: 'hostNamespaces',
+  id: 'pss-host-namespaces',
+  title: 'Pod shares host namespaces',
+  severity: 'critical',
+  controls: ['CMP-1', 'DEP-1', 'NET-1'],
+  description:
+    'hostNetwork puts the pod on the node\'s network stack: it can sniff node traffic, bind node ports and reach node-local services such as the kubelet and the cloud metadata endpoint, and NetworkPolicies no longer apply. hostPID exposes every process of the node (their environment and, with ptrace, their memory); hostIPC shares the node\'s shared memory. Each one breaks the isolation between the pod and the node.',
+  remediation:
+    'Remove `spec.hostNetwork`, `spec.hostPID` and `spec.hostIPC` or set them to `false`. Expose network services through a Service instead of the node\'s network; node agents that need host namespaces belong in a namespace labelled with the privileged level.',
+});

@@ -1,0 +1,13 @@
+import { definePssRule } from '../define.js';
+
+export const rule = definePssRule({
+  checkId: 'procMount_restricted',
+  id: 'pss-proc-mount-restricted',
+  title: 'Container unmasks /proc (restricted)',
+  severity: 'high',
+  controls: ['CMP-1', 'DEP-1'],
+  description:
+    'An unmasked /proc exposes kernel memory, kernel settings and node-wide controls that the runtime normally hides. From policy v1.35 the restricted level uses this check instead of the baseline one and does not relax it for pods in a user namespace.',
+  remediation:
+    'Remove `securityContext.procMount` or set it to `Default` on every container, init container and ephemeral container.',
+});

@@ -1,0 +1,13 @@
+import { definePssRule } from '../define.js';
+
+export const rule = definePssRule({
+  checkId: 'runAsNonRoot',
+  id: 'pss-run-as-non-root',
+  title: 'Container may run as root',
+  severity: 'medium',
+  controls: ['CMP-1', 'DEP-1'],
+  description:
+    'Without `runAsNonRoot: true` the kubelet starts images whose user is root. Root in the container owns every file of the image and is one kernel bug or one misconfigured mount away from root on the node.',
+  remediation:
+    'Set `spec.securityContext.runAsNonRoot: true` (or `securityContext.runAsNonRoot: true` on every container) and do not set it to `false` anywhere; build the image with a numeric non-root USER. From policy v1.35 pods in a user namespace (`spec.hostUsers: false`) are exempt.',
+});

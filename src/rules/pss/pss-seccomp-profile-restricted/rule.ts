@@ -1,0 +1,13 @@
+import { definePssRule } from '../define.js';
+
+export const rule = definePssRule({
+  checkId: 'seccompProfile_restricted',
+  id: 'pss-seccomp-profile-restricted',
+  title: 'Seccomp profile not set',
+  severity: 'medium',
+  controls: ['CMP-1', 'DEP-1', 'CMP-6'],
+  description:
+    'Without a seccomp profile the container can make every system call the kernel offers, including those used by most kernel privilege-escalation exploits. The restricted level requires the runtime\'s default filter or a node-local profile on every container.',
+  remediation:
+    'Set `spec.securityContext.seccompProfile.type: RuntimeDefault` (or `Localhost` with `localhostProfile`), or set it on every container; never set it to `Unconfined`. From policy v1.25, pods with `spec.os.name: windows` are exempt.',
+});
