@@ -42,11 +42,11 @@ function hasContent(text: string, start: number, end: number): boolean {
  * documents between separators are (as `loadAll` counts them).
  */
 export function splitDocuments(text: string): DocumentChunk[] {
-  const cuts: { offset: number; line: number; explicit: boolean }[] = [{ offset: 0, line: 1, explicit: false }];
+  const cuts: { offset: number; line: number; kind: 'start' | 'document' | 'end' }[] = [{ offset: 0, line: 1, kind: 'start' }];
   let line = 1;
   let offset = 0;
   while (offset < text.length) {
-    if (isSeparator(text, offset)) cuts.push({ offset, line, explicit: text.charCodeAt(offset) === 45 });
+    if (isSeparator(text, offset)) cuts.push({ offset, line, kind: text.charCodeAt(offset) === 45 ? 'document' : 'end' });
     const next = text.indexOf('\n', offset);
     if (next === -1) break;
     offset = next + 1;
@@ -56,19 +56,45 @@ export function splitDocuments(text: string): DocumentChunk[] {
   for (let i = 0; i < cuts.length; i++) {
     const cut = cuts[i]!;
     const end = i + 1 < cuts.length ? cuts[i + 1]!.offset : text.length;
-    // Text before the first `---` and after a `...` is a document only if it has content.
-    if (cut.explicit || hasContent(text, cut.offset, end)) chunks.push({ index: chunks.length, start: cut.offset, end, line: cut.line });
+    if (cut.kind === 'document') {
+      chunks.push({ index: chunks.length, start: cut.offset, end, line: cut.line });
+      continue;
+    }
+    // Text before the first `---` and after a `...` is a document only if it has content. A bare
+    // document after `...` starts below the marker: kept in the chunk, the marker would end an
+    // empty document there and the parser would see two. (Junk after the marker stays, to fail.)
+    let start = cut.offset;
+    let first = cut.line;
+    if (cut.kind === 'end') {
+      const eol = text.indexOf('\n', cut.offset);
+      const rest = text.slice(cut.offset + 3, eol === -1 || eol > end ? end : eol).trim();
+      if (rest === '' || rest.startsWith('#')) {
+        start = eol === -1 || eol >= end ? end : eol + 1;
+        first++;
+      }
+    }
+    if (hasContent(text, start, end)) chunks.push({ index: chunks.length, start, end, line: first });
   }
   return chunks;
 }
 
-/** Line (1-based) of the first `{{` in a range, for "render the chart first" errors. */
+/**
+ * Line (1-based) of the first `{{` in a range that can be template syntax, for "render the chart
+ * first" errors. A `{{` in a comment or inside a quoted string on its line is valid YAML and cannot
+ * be what broke the parse, so it is skipped (by a line-local look, which is enough for charts).
+ */
 function templateLine(text: string, chunk: DocumentChunk): number | undefined {
-  const at = text.indexOf('{{', chunk.start);
-  if (at === -1 || at >= chunk.end) return undefined;
-  let line = chunk.line;
-  for (let i = text.indexOf('\n', chunk.start); i !== -1 && i < at; i = text.indexOf('\n', i + 1)) line++;
-  return line;
+  for (let at = text.indexOf('{{', chunk.start); at !== -1 && at < chunk.end; at = text.indexOf('{{', at + 2)) {
+    const before = text.slice(Math.max(text.lastIndexOf('\n', at - 1) + 1, chunk.start), at);
+    if (/(?:^|\s)#/.test(before)) continue; // a comment
+    const doubles = before.replace(/\\./g, '').split('"').length - 1;
+    const singles = before.split("'").length - 1;
+    if (doubles % 2 === 1 || singles % 2 === 1) continue; // inside a quoted string
+    let line = chunk.line;
+    for (let i = text.indexOf('\n', chunk.start); i !== -1 && i < at; i = text.indexOf('\n', i + 1)) line++;
+    return line;
+  }
+  return undefined;
 }
 
 /** A js-yaml artefact of an unquoted `{{ ... }}`: a flow mapping used as a key. */

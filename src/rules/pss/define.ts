@@ -1,18 +1,8 @@
 import { defineRule } from '../../engine/rule.js';
 import type { RuleSpec, Violation } from '../../engine/rule.js';
 import type { Path, Severity } from '../../types.js';
-import { activePssChecks, runPssCheck } from './psa.js';
+import { activePssChecks, pssCheckLevel, runPssCheck } from './psa.js';
 import type { PssCheckId } from './psa.js';
-
-const RESTRICTED_CHECKS: ReadonlySet<PssCheckId> = new Set([
-  'allowPrivilegeEscalation',
-  'capabilities_restricted',
-  'procMount_restricted',
-  'restrictedVolumes',
-  'runAsNonRoot',
-  'runAsUser',
-  'seccompProfile_restricted',
-]);
 
 /** What a Pod Security rule declares besides its check, which comes from the PSA evaluator. */
 export interface PssRuleMeta {
@@ -32,7 +22,7 @@ export interface PssRuleMeta {
  */
 export function definePssRule(meta: PssRuleMeta): RuleSpec<'pod'> {
   const { checkId, ...rest } = meta;
-  const level = RESTRICTED_CHECKS.has(checkId) ? 'restricted' : 'baseline';
+  const level = pssCheckLevel(checkId);
   return defineRule({
     ...rest,
     target: 'pod',

@@ -857,6 +857,11 @@ const CATALOGUE: Readonly<Record<PssCheckId, CheckDefinition>> = {
   },
 };
 
+/** The level a check belongs to: `baseline`, or `restricted` for the checks restricted adds. */
+export function pssCheckLevel(id: PssCheckId): 'baseline' | 'restricted' {
+  return CATALOGUE[id].level;
+}
+
 /** Per minor 0..PSS_LATEST_MINOR: the implementation of each check active at that minor. */
 const INFLATED: readonly ReadonlyMap<PssCheckId, Implementation>[] = Array.from(
   { length: PSS_LATEST_MINOR + 1 },
