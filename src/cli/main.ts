@@ -27,10 +27,11 @@ program
   .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
   .option('-o, --output <file>', 'write the report to a file instead of stdout')
   .option('--pss <level[:version]>', 'Pod Security policy: privileged, baseline or restricted, and latest or v1.N (default: restricted:latest)')
+  .option('--kube-version <version>', 'the Kubernetes version of the target cluster (e.g. 1.36): `latest` means its newest Pod Security policy')
   .option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity: critical, high, medium, low, info, none (default: low)')
   .option('-c, --config <file>', 'configuration file (default: .mamori.yaml if present)')
   .option('--no-color', 'never colour the text output')
-  .action(async (paths: string[], opts: { format: string; output?: string; pss?: string; failOn?: string; config?: string; color: boolean }) => {
+  .action(async (paths: string[], opts: { format: string; output?: string; pss?: string; kubeVersion?: string; failOn?: string; config?: string; color: boolean }) => {
     const { runScan } = await import('./scan.js');
     process.exitCode = runScan(paths, opts);
   });

@@ -1,6 +1,6 @@
 import { atLeast, isSeverity } from '../engine/controls.js';
 import { loadConfig } from '../engine/config.js';
-import { scanPaths } from '../engine/scan.js';
+import { scanPaths, type ScanOptions } from '../engine/scan.js';
 import { MamoriError } from '../errors.js';
 import { isFormat, WRITERS } from '../report/index.js';
 import { RULES } from '../rules/index.js';
@@ -12,9 +12,17 @@ interface ScanFlags {
   format: string;
   output?: string;
   pss?: string;
+  kubeVersion?: string;
   failOn?: string;
   config?: string;
   color: boolean;
+}
+
+/** The minor of a Kubernetes version given as `1.36`, `v1.36` or `1.36.2`. */
+export function parseKubeMinor(text: string): number {
+  const match = /^v?1\.(0|[1-9][0-9]*)(?:\.[0-9]+)?$/.exec(text);
+  if (match === null) throw new MamoriError('usage', `--kube-version must look like 1.36 (got ${JSON.stringify(text)})`);
+  return Number(match[1]);
 }
 
 /** `mamori scan`: returns the exit code. */
@@ -25,7 +33,9 @@ export function runScan(paths: string[], flags: ScanFlags): number {
     throw new MamoriError('usage', `--fail-on must be one of critical, high, medium, low, info, none (got ${JSON.stringify(failOn)})`);
   }
   const config = loadConfig(flags.config, new Set(RULES.map((r) => r.id)));
-  const options = { rules: RULES, config, ...(flags.pss !== undefined ? { pss: flags.pss } : {}) };
+  const options: ScanOptions = { rules: RULES, config };
+  if (flags.pss !== undefined) options.pss = flags.pss;
+  if (flags.kubeVersion !== undefined) options.maxPssMinor = parseKubeMinor(flags.kubeVersion);
   const report = scanPaths(paths, options);
   const text = WRITERS[flags.format](report, { color: useColor(flags.color, flags.output !== undefined) });
   emit(text, flags.output);
