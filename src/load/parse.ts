@@ -161,10 +161,18 @@ export function parseDocument(text: string, chunk: DocumentChunk, file: string, 
       throw new MamoriError('template', 'this looks like a Helm or Go template ({{ }}); render the chart first (helm template) and scan the output', { file, line: tl });
     }
     if (error instanceof yaml.YAMLException) {
-      const mark = error.mark as { line?: number; column?: number } | undefined;
+      const mark = error.mark as { line?: number; column?: number; position?: number } | undefined;
       const depth = /maxDepth/.test(error.reason);
       const options: { file: string; line: number; column?: number; cause: unknown } = { file, line: chunk.line + (mark?.line ?? 0), cause: error };
       if (mark?.column !== undefined) options.column = mark.column + 1;
+      if (mark?.position !== undefined && mark.position > source.length) {
+        // js-yaml appends a newline to text that lacks one; an error at the end of the stream
+        // would then point at a line the file does not have. Point at the end of the text.
+        let newlines = 0;
+        for (let i = source.indexOf('\n'); i !== -1; i = source.indexOf('\n', i + 1)) newlines++;
+        options.line = chunk.line + newlines;
+        options.column = source.length - source.lastIndexOf('\n');
+      }
       throw new MamoriError(
         depth ? 'too-deep' : 'parse',
         depth ? `nesting deeper than ${limits.maxDepth} levels` : `invalid YAML: ${error.reason}`,

@@ -22,12 +22,19 @@ const bool11 = new yaml.Type('tag:yaml.org,2002:bool', {
 const builtin = (yaml as unknown as { types: Record<'int' | 'null' | 'float' | 'merge', yaml.Type & { resolve(data: unknown): boolean; construct(data: unknown): unknown }> }).types;
 
 const OCTAL11 = /^[-+]?0[0-7_]+$/;
+/*
+ * go-yaml v2 drops every `_` from a plain scalar that starts with a digit or a sign before it
+ * tries it as a number, so `hostPort: 8_080` reaches the API server as 8080. Read it the same
+ * way, or such a field would look unset to the rules.
+ */
+const NUMBERISH = /^[-+0-9]/;
+const plain11 = (data: string): string => (NUMBERISH.test(data) ? data.replace(/_/g, '') : data);
 const coreInt = builtin.int;
 const int11 = new yaml.Type('tag:yaml.org,2002:int', {
   kind: 'scalar',
-  resolve: (data: unknown) => typeof data === 'string' && (OCTAL11.test(data) || coreInt.resolve(data)),
+  resolve: (data: unknown) => typeof data === 'string' && (OCTAL11.test(data) || coreInt.resolve(plain11(data))),
   construct: (data: string) => {
-    if (!OCTAL11.test(data)) return coreInt.construct(data);
+    if (!OCTAL11.test(data)) return coreInt.construct(plain11(data));
     const sign = data.startsWith('-') ? -1 : 1;
     return sign * parseInt(data.replace(/^[-+]/, '').replace(/_/g, ''), 8);
   },
@@ -35,8 +42,17 @@ const int11 = new yaml.Type('tag:yaml.org,2002:int', {
   represent: { decimal: (value: object) => String(value) },
   defaultStyle: 'decimal',
 });
+const coreFloat = builtin.float;
+const float11 = new yaml.Type('tag:yaml.org,2002:float', {
+  kind: 'scalar',
+  resolve: (data: unknown) => typeof data === 'string' && coreFloat.resolve(plain11(data)),
+  construct: (data: string) => coreFloat.construct(plain11(data)),
+  predicate: (value: unknown) => typeof value === 'number' && !Number.isInteger(value),
+  represent: { decimal: (value: object) => String(value) },
+  defaultStyle: 'decimal',
+});
 
 /** The schema manifests are read with: YAML 1.1 scalars as kubectl resolves them, plus merge keys. */
 export const KUBE_SCHEMA = yaml.FAILSAFE_SCHEMA.extend({
-  implicit: [builtin.null, bool11, int11, builtin.float, builtin.merge],
+  implicit: [builtin.null, bool11, int11, float11, builtin.merge],
 });

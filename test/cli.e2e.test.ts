@@ -1,0 +1,424 @@
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// End to end: the built CLI (`node bin/mamori.js`), as users and CI run it.
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = join(ROOT, 'bin', 'mamori.js');
+const DATA = 'test/data/cli';
+const HARDENED = `${DATA}/hardened-pod.yaml`;
+const PRIVILEGED = `${DATA}/privileged-pod.yaml`;
+const ROOT_POD = `${DATA}/may-run-as-root.yaml`;
+const ESC = '\u001b[';
+
+/** The ids the restricted level reports for privileged-pod.yaml, as Pod Security Admission would. */
+const RESTRICTED_IDS = ['pss-allow-privilege-escalation', 'pss-capabilities-restricted', 'pss-privileged', 'pss-run-as-non-root', 'pss-seccomp-profile-restricted'];
+
+/** The environment without anything that forces or forbids colour. */
+const BASE_ENV: NodeJS.ProcessEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !['FORCE_COLOR', 'NO_COLOR', 'CI', 'TERM', 'COLORTERM'].includes(k)),
+);
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function mamori(args: string[], options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): Run {
+  const result = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: options.cwd ?? ROOT,
+    input: options.input ?? '',
+    encoding: 'utf8',
+    env: { ...BASE_ENV, ...options.env },
+    timeout: 60_000,
+  });
+  if (result.error) throw result.error;
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+interface Finding {
+  ruleId: string;
+  title: string;
+  severity: string;
+  controls: string[];
+  phase: string;
+  object: { apiVersion: string; kind: string; namespace?: string; name: string };
+  path: string;
+  message: string;
+  location: { file: string; line: number; column: number };
+}
+interface Report {
+  schemaVersion: number;
+  tool: { name: string; version: string };
+  pss: { level: string; version: string };
+  inputs: { files: number; objects: number };
+  findings: Finding[];
+  suppressed: unknown[];
+  errors: { file: string; line?: number; column?: number; message: string; code: string }[];
+  summary: { bySeverity: Record<string, number>; byPhase: Record<string, number>; byControl: Record<string, number> };
+}
+
+/** Runs a JSON scan and parses its report. */
+function scanJson(args: string[], options: Parameters<typeof mamori>[1] = {}): { run: Run; report: Report } {
+  const run = mamori(['scan', '--format', 'json', ...args], options);
+  let report: Report;
+  try {
+    report = JSON.parse(run.stdout) as Report;
+  } catch {
+    throw new Error(`not JSON (exit ${run.status}):\n${run.stdout}\n${run.stderr}`);
+  }
+  return { run, report };
+}
+
+const ids = (report: Report): string[] => [...new Set(report.findings.map((f) => f.ruleId))].sort();
+
+const temps: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mamori-e2e-'));
+  temps.push(dir);
+  return dir;
+}
+function put(dir: string, file: string, content: string): void {
+  mkdirSync(dirname(join(dir, file)), { recursive: true });
+  writeFileSync(join(dir, file), content);
+}
+/** A privileged pod named `name`, so a finding tells which file it came from. */
+const privilegedPod = (name: string): string => readFileSync(join(ROOT, PRIVILEGED), 'utf8').replace('name: privileged', `name: ${name}`);
+
+beforeAll(() => {
+  if (existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'))) return;
+  const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}\n${build.stderr}`);
+}, 180_000);
+
+afterAll(() => {
+  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('exit codes', () => {
+  it('exits 0 on a hardened pod', () => {
+    const run = mamori(['scan', HARDENED]);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('No findings');
+    const { report } = scanJson([HARDENED]);
+    expect(report.findings).toEqual([]);
+    expect(report.errors).toEqual([]);
+    expect(report.inputs).toEqual({ files: 1, objects: 1 });
+  });
+
+  it('exits 1 on a privileged pod, pointing at the offending field', () => {
+    const run = mamori(['scan', PRIVILEGED]);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/test\/data\/cli\/privileged-pod\.yaml:12:9 +critical +pss-privileged/);
+
+    const { run: jsonRun, report } = scanJson([PRIVILEGED]);
+    expect(jsonRun.status).toBe(1);
+    const privileged = report.findings.find((f) => f.ruleId === 'pss-privileged');
+    expect(privileged).toMatchObject({
+      severity: 'critical',
+      object: { apiVersion: 'v1', kind: 'Pod', namespace: 'demo', name: 'privileged' },
+      path: 'spec.containers[0].securityContext.privileged',
+      message: 'privileged (container "app" must not set securityContext.privileged=true)',
+      location: { file: PRIVILEGED, line: 12, column: 9 },
+    });
+  });
+
+  it('exits 2 on a broken file beside a good one, and still reports the good file', () => {
+    const dir = tempDir();
+    put(dir, 'good.yaml', privilegedPod('good'));
+    put(dir, 'broken.yaml', 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: broken\n   bad: indent\n');
+    const { run, report } = scanJson(['.'], { cwd: dir });
+    expect(run.status).toBe(2);
+    expect(report.inputs).toEqual({ files: 2, objects: 1 });
+    expect(report.errors).toEqual([expect.objectContaining({ file: 'broken.yaml', line: 5, code: 'parse' })]);
+    expect(report.findings.find((f) => f.ruleId === 'pss-privileged')).toMatchObject({
+      object: { name: 'good' },
+      location: { file: 'good.yaml', line: 12, column: 9 },
+    });
+    // The text report names the error too.
+    const text = mamori(['scan', '.'], { cwd: dir });
+    expect(text.status).toBe(2);
+    expect(text.stdout).toContain('broken.yaml:5:7');
+  });
+
+  it('exits 2 on an unknown flag', () => {
+    const run = mamori(['scan', '--no-such-flag', HARDENED]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('--no-such-flag');
+    expect(run.stdout).toBe('');
+  });
+
+  it('exits 2 on a missing path, still scanning the others', () => {
+    const alone = scanJson(['does-not-exist.yaml']);
+    expect(alone.run.status).toBe(2);
+    expect(alone.report.errors).toEqual([expect.objectContaining({ file: 'does-not-exist.yaml', code: 'io' })]);
+
+    const beside = scanJson(['does-not-exist.yaml', PRIVILEGED]);
+    expect(beside.run.status).toBe(2);
+    expect(beside.report.errors.map((e) => e.file)).toEqual(['does-not-exist.yaml']);
+    expect(ids(beside.report)).toContain('pss-privileged');
+  });
+});
+
+describe('inputs', () => {
+  it('reads standard input for `-` and names it <stdin>', () => {
+    const { run, report } = scanJson(['-'], { input: readFileSync(join(ROOT, PRIVILEGED), 'utf8') });
+    expect(run.status).toBe(1);
+    expect(report.inputs).toEqual({ files: 1, objects: 1 });
+    expect(report.findings.length).toBeGreaterThan(0);
+    for (const f of report.findings) expect(f.location.file).toBe('<stdin>');
+    expect(report.findings.find((f) => f.ruleId === 'pss-privileged')?.location).toEqual({ file: '<stdin>', line: 12, column: 9 });
+
+    const broken = scanJson(['-'], { input: 'apiVersion: v1\nkind: Pod\nmetadata: {name: [unclosed\n' });
+    expect(broken.run.status).toBe(2);
+    expect(broken.report.errors).toEqual([expect.objectContaining({ file: '<stdin>', code: 'parse' })]);
+  });
+
+  it('recurses into directories, skipping node_modules, hidden folders and other extensions', () => {
+    const dir = tempDir();
+    put(dir, 'top.yaml', privilegedPod('top'));
+    put(dir, 'a/b/c/deep.yml', privilegedPod('deep'));
+    put(dir, 'a/pod.json', JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'json' }, spec: { containers: [{ name: 'c', image: 'x', securityContext: { privileged: true } }] } }));
+    put(dir, 'node_modules/pkg/nm.yaml', privilegedPod('node-modules'));
+    put(dir, 'a/node_modules/inner.yaml', privilegedPod('inner-node-modules'));
+    put(dir, '.hidden/h.yaml', privilegedPod('hidden'));
+    put(dir, 'a/.git/g.yaml', privilegedPod('git'));
+    put(dir, 'a/readme.txt', privilegedPod('txt'));
+    put(dir, 'a/notes.md', privilegedPod('md'));
+    put(dir, 'a/template.yaml.tpl', privilegedPod('tpl'));
+
+    const { report } = scanJson(['.', '--pss', 'baseline'], { cwd: dir });
+    expect(report.errors).toEqual([]);
+    expect(report.inputs).toEqual({ files: 3, objects: 3 });
+    expect(report.findings.map((f) => [f.location.file, f.object.name]).sort()).toEqual([
+      ['a/b/c/deep.yml', 'deep'],
+      ['a/pod.json', 'json'],
+      ['top.yaml', 'top'],
+    ]);
+
+    // Named directly, they are read.
+    const named = scanJson(['node_modules', '.hidden', 'a/node_modules', 'a/readme.txt', '--pss', 'baseline'], { cwd: dir }).report;
+    expect(named.errors).toEqual([]);
+    expect(named.findings.map((f) => f.location.file).sort()).toEqual(['.hidden/h.yaml', 'a/node_modules/inner.yaml', 'a/readme.txt', 'node_modules/pkg/nm.yaml']);
+  });
+});
+
+describe('output', () => {
+  it('writes the report to --output and nothing to stdout', () => {
+    const dir = tempDir();
+    const out = join(dir, 'report.json');
+    const run = mamori(['scan', PRIVILEGED, '--format', 'json', '--output', out]);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe('');
+    const report = JSON.parse(readFileSync(out, 'utf8')) as Report;
+    expect(ids(report)).toContain('pss-privileged');
+
+    const textOut = join(dir, 'report.txt');
+    const text = mamori(['scan', PRIVILEGED, '--output', textOut], { env: { FORCE_COLOR: '1' } });
+    expect(text.stdout).toBe('');
+    const written = readFileSync(textOut, 'utf8');
+    expect(written).toContain('pss-privileged');
+    expect(written).not.toContain(ESC); // a file is never coloured
+  });
+
+  it('--format json follows the contract of DESIGN.md', () => {
+    const { report } = scanJson([PRIVILEGED]);
+    const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    expect(report.schemaVersion).toBe(1);
+    expect(report.tool).toEqual({ name: 'mamori', version });
+    expect(report.pss).toEqual({ level: 'restricted', version: 'latest' });
+    expect(report.inputs).toEqual({ files: 1, objects: 1 });
+    expect(report.suppressed).toEqual([]);
+    expect(report.errors).toEqual([]);
+    expect(ids(report)).toEqual(RESTRICTED_IDS);
+
+    const severities = ['critical', 'high', 'medium', 'low', 'info'];
+    for (const f of report.findings) {
+      expect(typeof f.ruleId).toBe('string');
+      expect(typeof f.title).toBe('string');
+      expect(f.title).not.toBe('');
+      expect(severities).toContain(f.severity);
+      expect(f.controls.length).toBeGreaterThan(0);
+      for (const c of f.controls) expect(c).toMatch(/^[A-Z]+-\d+$/);
+      expect(['develop', 'distribute', 'deploy', 'runtime-access', 'runtime-compute', 'runtime-storage', 'network', 'observability']).toContain(f.phase);
+      expect(f.object).toEqual({ apiVersion: 'v1', kind: 'Pod', namespace: 'demo', name: 'privileged' });
+      expect(f.path).toMatch(/^spec\.containers\[0\]/);
+      expect(typeof f.message).toBe('string');
+      expect(f.location.file).toBe(PRIVILEGED);
+      expect(Number.isInteger(f.location.line) && f.location.line >= 1).toBe(true);
+      expect(Number.isInteger(f.location.column) && f.location.column >= 1).toBe(true);
+    }
+    // Sorted by file, line, column, rule id.
+    const keys = report.findings.map((f) => [f.location.line, f.location.column, f.ruleId] as const);
+    const sorted = [...keys].sort((a, b) => a[0] - b[0] || a[1] - b[1] || (a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : 0));
+    expect(keys).toEqual(sorted);
+
+    // The summary counts exactly the findings.
+    const count = (key: (f: Finding) => string[]): Record<string, number> => {
+      const out: Record<string, number> = {};
+      for (const f of report.findings) for (const k of key(f)) out[k] = (out[k] ?? 0) + 1;
+      return out;
+    };
+    expect(report.summary.bySeverity).toEqual(count((f) => [f.severity]));
+    expect(report.summary.byPhase).toEqual(count((f) => [f.phase]));
+    expect(report.summary.byControl).toEqual(count((f) => f.controls));
+    expect(report.summary.bySeverity['critical']).toBe(1);
+  });
+
+  it('never colours when stdout is not a terminal, and FORCE_COLOR=1 colours', () => {
+    const plain = mamori(['scan', PRIVILEGED]);
+    expect(plain.stdout).toContain('pss-privileged');
+    expect(plain.stdout).not.toContain(ESC);
+
+    const forced = mamori(['scan', PRIVILEGED], { env: { FORCE_COLOR: '1' } });
+    expect(forced.status).toBe(1);
+    expect(forced.stdout).toContain(ESC);
+    // Colour does not change the text itself.
+    // eslint-disable-next-line no-control-regex
+    expect(forced.stdout.replace(/\u001b\[[0-9;]*m/g, '')).toBe(plain.stdout);
+
+    expect(mamori(['scan', PRIVILEGED, '--no-color'], { env: { FORCE_COLOR: '1' } }).stdout).not.toContain(ESC);
+    expect(mamori(['scan', PRIVILEGED], { env: { FORCE_COLOR: '1', NO_COLOR: '1' } }).stdout).not.toContain(ESC);
+    expect(mamori(['scan', PRIVILEGED, '--format', 'json'], { env: { FORCE_COLOR: '1' } }).stdout).not.toContain(ESC);
+  });
+});
+
+describe('--fail-on and --pss', () => {
+  it('--fail-on sets the severity that fails the run', () => {
+    expect(mamori(['scan', PRIVILEGED, '--fail-on', 'critical']).status).toBe(1);
+    expect(mamori(['scan', PRIVILEGED, '--fail-on', 'none']).status).toBe(0);
+    // may-run-as-root.yaml only has a medium finding.
+    expect(mamori(['scan', ROOT_POD]).status).toBe(1);
+    expect(mamori(['scan', ROOT_POD, '--fail-on', 'medium']).status).toBe(1);
+    expect(mamori(['scan', ROOT_POD, '--fail-on', 'high']).status).toBe(0);
+    expect(mamori(['scan', ROOT_POD, '--fail-on', 'critical']).status).toBe(0);
+    // Findings are still reported when they do not fail the run.
+    expect(mamori(['scan', ROOT_POD, '--fail-on', 'none']).stdout).toContain('pss-run-as-non-root');
+  });
+
+  it('--fail-on with a bad value is a usage error', () => {
+    const run = mamori(['scan', PRIVILEGED, '--fail-on', 'severe']);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('severe');
+  });
+
+  it('--fail-on none does not hide input errors', () => {
+    const dir = tempDir();
+    put(dir, 'broken.yaml', 'a: [unclosed\n');
+    expect(mamori(['scan', 'broken.yaml', '--fail-on', 'none'], { cwd: dir }).status).toBe(2);
+  });
+
+  it('--pss baseline reports fewer checks than restricted', () => {
+    const baseline = scanJson([PRIVILEGED, '--pss', 'baseline']);
+    expect(baseline.run.status).toBe(1);
+    expect(baseline.report.pss).toEqual({ level: 'baseline', version: 'latest' });
+    expect(ids(baseline.report)).toEqual(['pss-privileged']);
+
+    const restricted = scanJson([PRIVILEGED, '--pss', 'restricted']);
+    expect(restricted.report.pss).toEqual({ level: 'restricted', version: 'latest' });
+    expect(ids(restricted.report)).toEqual(RESTRICTED_IDS);
+
+    expect(scanJson([PRIVILEGED, '--pss', 'privileged']).report.findings).toEqual([]);
+
+    // A pod that only fails a restricted check passes baseline.
+    expect(mamori(['scan', ROOT_POD, '--pss', 'baseline']).status).toBe(0);
+    expect(mamori(['scan', ROOT_POD, '--pss', 'restricted']).status).toBe(1);
+  });
+
+  it('--pss with an unknown level exits 2 with a message', () => {
+    const run = mamori(['scan', PRIVILEGED, '--pss', 'foo']);
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('"foo"');
+    expect(run.stderr).toMatch(/privileged, baseline, restricted/);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('mamori rules', () => {
+  it('lists the catalog', () => {
+    const run = mamori(['rules']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^pss-privileged +critical /m);
+    expect(run.stdout).toMatch(/^pss-run-as-non-root /m);
+  });
+
+  it('--format json parses and describes every rule', () => {
+    const run = mamori(['rules', '--format', 'json']);
+    expect(run.status).toBe(0);
+    const rules = JSON.parse(run.stdout) as { id: string; title: string; severity: string; controls: string[]; description: string; remediation: string }[];
+    expect(Array.isArray(rules)).toBe(true);
+    for (const r of rules) {
+      expect(r.id).toMatch(/^[a-z0-9]+(?:-[a-z0-9]+)*$/);
+      expect(r.title).not.toBe('');
+      expect(r.description).not.toBe('');
+      expect(r.controls.length).toBeGreaterThan(0);
+    }
+    expect(new Set(rules.map((r) => r.id)).size).toBe(rules.length);
+    expect(rules.map((r) => r.id)).toEqual(expect.arrayContaining(RESTRICTED_IDS));
+    expect(rules.find((r) => r.id === 'pss-privileged')?.severity).toBe('critical');
+  });
+
+  it('prints the docs of one rule', () => {
+    const info = (JSON.parse(mamori(['rules', '--format', 'json']).stdout) as { id: string; title: string; description: string; remediation: string }[]).find(
+      (r) => r.id === 'pss-privileged',
+    )!;
+    const run = mamori(['rules', 'pss-privileged']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(`pss-privileged: ${info.title}`);
+    expect(run.stdout).toContain(info.description);
+    expect(run.stdout).toContain(info.remediation);
+  });
+
+  it('exits 2 on an unknown rule id', () => {
+    const run = mamori(['rules', 'nope']);
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('nope');
+  });
+});
+
+describe('configuration', () => {
+  it('a .mamori.yaml with an unknown key exits 2 naming the key', () => {
+    const dir = tempDir();
+    copyFileSync(join(ROOT, PRIVILEGED), join(dir, 'pod.yaml'));
+    put(dir, '.mamori.yaml', 'pss: baseline\nfailon: high\n');
+    const run = mamori(['scan', 'pod.yaml'], { cwd: dir });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('failon');
+    expect(run.stdout).toBe('');
+
+    put(dir, '.mamori.yaml', 'rules:\n  pss-privileged: { severity: low, colour: red }\n');
+    const nested = mamori(['scan', 'pod.yaml'], { cwd: dir });
+    expect(nested.status).toBe(2);
+    expect(nested.stderr).toContain('rules.pss-privileged.colour');
+  });
+
+  it('`rules: { pss-privileged: off }` removes only that rule\'s findings', () => {
+    const dir = tempDir();
+    copyFileSync(join(ROOT, PRIVILEGED), join(dir, 'pod.yaml'));
+    put(dir, '.mamori.yaml', 'rules: { pss-privileged: off }\n');
+    const { run, report } = scanJson(['pod.yaml'], { cwd: dir });
+    expect(run.status).toBe(1);
+    expect(ids(report)).toEqual(RESTRICTED_IDS.filter((id) => id !== 'pss-privileged'));
+    // At baseline, that was the only finding.
+    expect(mamori(['scan', 'pod.yaml', '--pss', 'baseline'], { cwd: dir }).status).toBe(0);
+  });
+
+  it('--config FILE is read instead of .mamori.yaml', () => {
+    const dir = tempDir();
+    copyFileSync(join(ROOT, PRIVILEGED), join(dir, 'pod.yaml'));
+    put(dir, '.mamori.yaml', 'unknown: key\n');
+    put(dir, 'ci.yaml', 'pss: baseline\n');
+    const { run, report } = scanJson(['pod.yaml', '--config', 'ci.yaml'], { cwd: dir });
+    expect(run.status).toBe(1);
+    expect(report.pss.level).toBe('baseline');
+    expect(ids(report)).toEqual(['pss-privileged']);
+  });
+});

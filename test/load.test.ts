@@ -1,0 +1,570 @@
+import { describe, expect, it } from 'vitest';
+import { loadText, locateIn, type LoadedFile } from '../src/load/load.js';
+import { splitDocuments } from '../src/load/parse.js';
+import type { Path } from '../src/types.js';
+
+/** Joins lines with LF; the line number of an entry is its index + 1. */
+const lines = (...l: string[]): string => `${l.join('\n')}\n`;
+
+const names = (file: LoadedFile): string[] => file.objects.map((o) => o.ref.name);
+
+/** The value at a path of a parsed document. */
+const dig = (value: unknown, ...path: (string | number)[]): unknown =>
+  path.reduce<unknown>((v, k) => (typeof v === 'object' && v !== null ? (v as Record<string | number, unknown>)[k] : undefined), value);
+
+describe('splitDocuments', () => {
+  it('does not count leading comments as a document', () => {
+    const text = lines('# header comment', '# another', 'apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: a}');
+    expect(splitDocuments(text)).toEqual([{ index: 0, start: 0, end: text.length, line: 1 }]);
+
+    const withMarker = lines('# header comment', '', '---', 'apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: a}');
+    const start = withMarker.indexOf('---');
+    expect(splitDocuments(withMarker)).toEqual([{ index: 0, start, end: withMarker.length, line: 3 }]);
+    const file = loadText('c.yaml', withMarker);
+    expect(file.errors).toEqual([]);
+    expect(file.objects[0]?.source).toMatchObject({ document: 0, line: 3 });
+  });
+
+  it('reads documents that start on the `---` line itself', () => {
+    const text = lines(
+      '--- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}',
+      '--- # a comment after the marker',
+      'apiVersion: v1',
+      'kind: ConfigMap',
+      'metadata: {name: b}',
+      '--- !!map {apiVersion: v1, kind: ConfigMap, metadata: {name: c}}',
+    );
+    expect(splitDocuments(text).map((c) => c.line)).toEqual([1, 2, 6]);
+    const file = loadText('inline.yaml', text);
+    expect(file.errors).toEqual([]);
+    expect(names(file)).toEqual(['a', 'b', 'c']);
+    expect(file.objects.map((o) => o.source.document)).toEqual([0, 1, 2]);
+  });
+
+  it('ends a document at `...` and reads a bare document after it', () => {
+    const text = lines(
+      'apiVersion: v1', //            1
+      'kind: ConfigMap',
+      'metadata: {name: a}',
+      '...', //                       4
+      'apiVersion: v1', //            5
+      'kind: ConfigMap',
+      'metadata: {name: b}',
+      '...',
+      '# trailing comment after the last end marker',
+    );
+    const chunks = splitDocuments(text);
+    expect(chunks.map((c) => c.line)).toEqual([1, 5]);
+    expect(text.slice(chunks[1]!.start, chunks[1]!.end)).toBe(lines('apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: b}'));
+    const file = loadText('dots.yaml', text);
+    expect(file.errors).toEqual([]);
+    expect(names(file)).toEqual(['a', 'b']);
+    expect(file.objects[1]?.source.line).toBe(5);
+  });
+
+  it('counts empty documents between markers without reporting them', () => {
+    const text = lines('---', '---', '# nothing here either', '---', 'apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: last}', '---');
+    const chunks = splitDocuments(text);
+    expect(chunks.map((c) => c.line)).toEqual([1, 2, 4, 8]);
+    const file = loadText('empty-docs.yaml', text);
+    expect(file.errors).toEqual([]);
+    expect(names(file)).toEqual(['last']);
+    expect(file.objects[0]?.source).toMatchObject({ document: 2, line: 4 });
+  });
+
+  it('does not split at `---` or `...` inside an indented block scalar', () => {
+    const text = lines(
+      'apiVersion: v1',
+      'kind: ConfigMap',
+      'metadata:',
+      '  name: script',
+      'data:',
+      '  run.sh: |',
+      '    echo one',
+      '    ---',
+      '    ...',
+      '    echo two',
+      '  other: x',
+      '---',
+      'apiVersion: v1',
+      'kind: ConfigMap',
+      'metadata: {name: after}',
+    );
+    expect(splitDocuments(text).map((c) => c.line)).toEqual([1, 12]);
+    const file = loadText('scalar.yaml', text);
+    expect(file.errors).toEqual([]);
+    expect(names(file)).toEqual(['script', 'after']);
+    expect(file.objects[0]?.object['data']).toEqual({ 'run.sh': 'echo one\n---\n...\necho two\n', other: 'x' });
+  });
+
+  it('does not take `----` or `---x` for a marker', () => {
+    const text = lines('apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: a}', 'data:', '  k: |', '    x', '----: 1', '---x: 2');
+    expect(splitDocuments(text)).toHaveLength(1);
+    expect(loadText('m.yaml', text).objects[0]?.object).toMatchObject({ '----': 1, '---x': 2 });
+  });
+});
+
+describe('YAML 1.1 scalars, as kubectl reads them', () => {
+  const file = loadText(
+    'scalars.yaml',
+    lines(
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata:',
+      '  name: scalars',
+      '  annotations:',
+      '    created: 2024-01-31',
+      '    stamp: 2001-12-14t21:59:43.10-05:00',
+      '    quoted-yes: "yes"',
+      "    quoted-octal: '0644'",
+      'spec:',
+      '  hostNetwork: yes',
+      '  hostPID: on',
+      '  hostIPC: No',
+      '  shareProcessNamespace: OFF',
+      '  containers:',
+      '  - name: c',
+      '    image: nginx',
+      '    securityContext:',
+      '      privileged: Yes',
+      '      runAsUser: 0',
+      '  volumes:',
+      '  - name: v',
+      '    secret:',
+      '      secretName: s',
+      '      defaultMode: 0644',
+      '  - name: w',
+      '    configMap:',
+      '      name: c',
+      '      defaultMode: 0755',
+      '  terminationGracePeriodSeconds: 30',
+      '  priority: ~',
+    ),
+  );
+  const pod = file.objects[0]?.object;
+
+  it('loads the document', () => {
+    expect(file.errors).toEqual([]);
+    expect(file.objects).toHaveLength(1);
+  });
+
+  it('reads yes/on/No/OFF/Yes as booleans', () => {
+    expect(dig(pod, 'spec', 'hostNetwork')).toBe(true);
+    expect(dig(pod, 'spec', 'hostPID')).toBe(true);
+    expect(dig(pod, 'spec', 'hostIPC')).toBe(false);
+    expect(dig(pod, 'spec', 'shareProcessNamespace')).toBe(false);
+    expect(dig(pod, 'spec', 'containers', 0, 'securityContext', 'privileged')).toBe(true);
+  });
+
+  it('reads a leading-zero integer as octal', () => {
+    expect(dig(pod, 'spec', 'volumes', 0, 'secret', 'defaultMode')).toBe(420);
+    expect(dig(pod, 'spec', 'volumes', 1, 'configMap', 'defaultMode')).toBe(493);
+    expect(dig(pod, 'spec', 'containers', 0, 'securityContext', 'runAsUser')).toBe(0);
+    expect(dig(pod, 'spec', 'terminationGracePeriodSeconds')).toBe(30);
+  });
+
+  it('keeps timestamps and quoted scalars as strings, and ~ as null', () => {
+    expect(dig(pod, 'metadata', 'annotations')).toEqual({
+      created: '2024-01-31',
+      stamp: '2001-12-14t21:59:43.10-05:00',
+      'quoted-yes': 'yes',
+      'quoted-octal': '0644',
+    });
+    expect(dig(pod, 'spec', 'priority')).toBeNull();
+  });
+
+  it('drops `_` from numbers as go-yaml v2 does, so `hostPort: 8_080` is the port 8080', () => {
+    const f = loadText(
+      'underscores.yaml',
+      lines(
+        'apiVersion: v1',
+        'kind: Pod',
+        'metadata: {name: u}',
+        'spec:',
+        '  containers:',
+        '  - name: c',
+        '    image: x',
+        '    ports:',
+        '    - containerPort: 8_080',
+        '      hostPort: 8_080',
+        '  x: [1_000, -1_000, 0x_1F, 0_644, 1_0.5, _1, 1_a, "8_080"]',
+      ),
+    );
+    expect(f.errors).toEqual([]);
+    const spec = f.objects[0]?.object['spec'];
+    expect(dig(spec, 'containers', 0, 'ports', 0)).toEqual({ containerPort: 8080, hostPort: 8080 });
+    expect(dig(spec, 'x')).toEqual([1000, -1000, 31, 420, 10.5, '_1', '1_a', '8_080']);
+  });
+
+  it('loads the YAML 1.1 value key `=` as the string "="', () => {
+    const f = loadText('eq.yaml', lines('apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: eq}', 'data:', '  flow: [=, a]', '  block:', '  - =', '  plain: ='));
+    expect(f.errors).toEqual([]);
+    expect(f.objects[0]?.object['data']).toEqual({ flow: ['=', 'a'], block: ['='], plain: '=' });
+  });
+});
+
+describe('merge keys', () => {
+  it('merges `<<` mappings, with explicit keys and earlier merges taking precedence', () => {
+    const file = loadText(
+      'merge.yaml',
+      lines(
+        'apiVersion: v1',
+        'kind: Pod',
+        'metadata:',
+        '  name: merged',
+        'x-defaults: &defaults',
+        '  image: nginx:1.27',
+        '  securityContext: &sc',
+        '    privileged: true',
+        'x-other: &other',
+        '  image: busybox',
+        '  imagePullPolicy: Always',
+        'spec:',
+        '  containers:',
+        '  - <<: *defaults',
+        '    name: a',
+        '  - <<: *defaults',
+        '    name: b',
+        '    image: explicit',
+        '  - <<: [*other, *defaults]',
+        '    name: c',
+        '  initContainers:',
+        '  - name: init',
+        '    image: x',
+        '    securityContext:',
+        '      <<: *sc',
+        '      runAsUser: 0',
+      ),
+    );
+    expect(file.errors).toEqual([]);
+    const spec = file.objects[0]!.object['spec'] as Record<string, unknown>;
+    expect(spec['containers']).toEqual([
+      { image: 'nginx:1.27', securityContext: { privileged: true }, name: 'a' },
+      { image: 'explicit', securityContext: { privileged: true }, name: 'b' },
+      { image: 'busybox', imagePullPolicy: 'Always', securityContext: { privileged: true }, name: 'c' },
+    ]);
+    expect(spec['initContainers']).toEqual([{ name: 'init', image: 'x', securityContext: { privileged: true, runAsUser: 0 } }]);
+  });
+});
+
+describe('List kinds', () => {
+  it('expands `kind: List` into its items, with the prefix [items, i]', () => {
+    const file = loadText(
+      'list.yaml',
+      lines(
+        'apiVersion: v1',
+        'kind: List',
+        'items:',
+        '- apiVersion: v1',
+        '  kind: ConfigMap',
+        '  metadata: {name: cm, namespace: ns}',
+        '- apiVersion: apps/v1',
+        '  kind: Deployment',
+        '  metadata: {name: web}',
+        '- kind: Secret',
+        '  metadata: {name: no-api-version}',
+      ),
+    );
+    expect(file.objects.map((o) => [o.ref, o.prefix])).toEqual([
+      [{ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'ns', name: 'cm' }, ['items', 0]],
+      [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }, ['items', 1]],
+    ]);
+    // An item of an untyped List that has no apiVersion is not an object; the others still load.
+    expect(file.errors).toHaveLength(1);
+    expect(file.errors[0]).toMatchObject({ file: 'list.yaml', code: 'not-kubernetes', line: 1 });
+    expect(file.errors[0]?.message).toContain('item 2');
+  });
+
+  it('gives items of a typed list (PodList) the list kind without "List" when they have none', () => {
+    const file = loadText(
+      'pods.yaml',
+      lines(
+        'apiVersion: v1',
+        'kind: PodList',
+        'items:',
+        '- metadata: {name: p0}',
+        '  spec: {containers: [{name: c, image: x}]}',
+        '- metadata: {name: p1}',
+        '- apiVersion: v1',
+        '  kind: Pod',
+        '  metadata: {name: p2}',
+      ),
+    );
+    expect(file.errors).toEqual([]);
+    expect(file.objects.map((o) => [o.ref.apiVersion, o.ref.kind, o.ref.name, o.prefix])).toEqual([
+      ['v1', 'Pod', 'p0', ['items', 0]],
+      ['v1', 'Pod', 'p1', ['items', 1]],
+      ['v1', 'Pod', 'p2', ['items', 2]],
+    ]);
+    expect(file.objects[0]?.object).toEqual({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p0' }, spec: { containers: [{ name: 'c', image: 'x' }] } });
+    // Locations of an item's fields point into the item.
+    expect(locateIn(file, file.objects[1]!, ['metadata', 'name'])).toEqual({ file: 'pods.yaml', line: 6, column: 14 });
+  });
+});
+
+describe('documents that are not Kubernetes objects', () => {
+  const text = lines(
+    'apiVersion: v1', //            1
+    'kind: ConfigMap',
+    'metadata: {name: one}',
+    '---', //                       4
+    'just a string',
+    '---', //                       6
+    '- a',
+    '- b',
+    '---', //                       9
+    'foo: bar',
+    '---', //                       11
+    'apiVersion: v1',
+    'kind: ConfigMap',
+    'metadata: {name: two}',
+    '---', //                       15
+    '42',
+    '---', //                       17
+    'kind: Pod',
+    'metadata: {name: no-api-version}',
+    '---', //                       20
+    'apiVersion: v1',
+    'kind: ""',
+  );
+  const file = loadText('mixed.yaml', text);
+
+  it('reports each, naming the file and the line where its document starts', () => {
+    expect(file.errors.map((e) => [e.file, e.line, e.code])).toEqual([
+      ['mixed.yaml', 4, 'not-kubernetes'],
+      ['mixed.yaml', 6, 'not-kubernetes'],
+      ['mixed.yaml', 9, 'not-kubernetes'],
+      ['mixed.yaml', 15, 'not-kubernetes'],
+      ['mixed.yaml', 17, 'not-kubernetes'],
+      ['mixed.yaml', 20, 'not-kubernetes'],
+    ]);
+    expect(file.errors[0]?.message).toMatch(/document 2 .*apiVersion and kind/);
+  });
+
+  it('still loads the other documents of the file', () => {
+    expect(names(file)).toEqual(['one', 'two']);
+    expect(file.objects.map((o) => o.source.document)).toEqual([0, 4]);
+  });
+});
+
+describe('Helm templates', () => {
+  it('reports an unquoted `{{ .Values.x }}` as a template, naming its line', () => {
+    const file = loadText(
+      'chart.yaml',
+      lines('apiVersion: v1', 'kind: ConfigMap', 'metadata:', '  name: {{ .Values.name }}', 'data:', '  a: b', '---', 'apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: plain}'),
+    );
+    expect(file.errors).toHaveLength(1);
+    expect(file.errors[0]).toMatchObject({ file: 'chart.yaml', line: 4, code: 'template' });
+    expect(file.errors[0]?.message).toContain('helm template');
+    expect(names(file)).toEqual(['plain']);
+  });
+
+  it('reports a value `{{ ... }}` that YAML happens to parse as a flow mapping', () => {
+    const file = loadText('chart.yaml', lines('apiVersion: apps/v1', 'kind: Deployment', 'metadata:', '  name: web', 'spec:', '  replicas: {{ .Values.replicas }}'));
+    expect(file.objects).toEqual([]);
+    expect(file.errors).toEqual([expect.objectContaining({ file: 'chart.yaml', line: 6, code: 'template' })]);
+  });
+
+  it('reports `{{- if }}` control lines', () => {
+    const file = loadText(
+      'chart.yaml',
+      lines('apiVersion: v1', 'kind: ConfigMap', 'metadata:', '  name: x', '{{- if .Values.extra }}', 'data:', '  a: b', '{{- end }}'),
+    );
+    expect(file.objects).toEqual([]);
+    expect(file.errors).toEqual([expect.objectContaining({ file: 'chart.yaml', line: 5, code: 'template' })]);
+  });
+
+  it('accepts a quoted template string as ordinary data', () => {
+    const file = loadText('cm.yaml', lines('apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: tpl}', 'data:', '  tpl: "{{ .Values.x }}"'));
+    expect(file.errors).toEqual([]);
+    expect(file.objects[0]?.object['data']).toEqual({ tpl: '{{ .Values.x }}' });
+  });
+
+  it('blames a real syntax error, not a `{{` in a comment or a quoted string', () => {
+    const commented = loadText('c.yaml', lines('# rendered from {{ .Values }} by hand', 'apiVersion: v1', 'kind: ConfigMap', 'metadata:', '  name: x', '   bad: indent'));
+    expect(commented.errors).toEqual([expect.objectContaining({ file: 'c.yaml', line: 6, code: 'parse' })]);
+    const quoted = loadText('q.yaml', lines('apiVersion: v1', 'kind: ConfigMap', 'metadata:', '  name: x', '  annotations: {a: "{{ x }}"}', '   bad: indent'));
+    expect(quoted.errors).toEqual([expect.objectContaining({ file: 'q.yaml', line: 6, code: 'parse' })]);
+  });
+});
+
+describe('parse errors', () => {
+  it('reports a duplicate key with its file line, and keeps the other documents', () => {
+    const file = loadText(
+      'dup.yaml',
+      lines(
+        'apiVersion: v1', //          1
+        'kind: ConfigMap',
+        'metadata: {name: first}',
+        '---', //                     4
+        'apiVersion: v1',
+        'kind: ConfigMap',
+        'metadata:',
+        '  name: d',
+        '  name: e', //               9
+        '---',
+        'apiVersion: v1',
+        'kind: ConfigMap',
+        'metadata: {name: last}',
+      ),
+    );
+    expect(names(file)).toEqual(['first', 'last']);
+    expect(file.errors).toHaveLength(1);
+    expect(file.errors[0]).toMatchObject({ file: 'dup.yaml', line: 9, column: 3, code: 'parse' });
+    expect(file.errors[0]?.message).toMatch(/duplicate/);
+  });
+
+  it('puts an error at the end of a file without a final newline on a line the file has', () => {
+    // Line 5 is `data: {a: b` (11 characters): the stream ends at column 12.
+    const file = loadText('eof.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata: {a: b');
+    expect(file.errors).toEqual([expect.objectContaining({ file: 'eof.yaml', line: 5, column: 12, code: 'parse' })]);
+    // In a later document too.
+    const second = loadText('eof2.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\nmetadata:\n  name: "open');
+    expect(names(second)).toEqual(['a']);
+    expect(second.errors).toEqual([expect.objectContaining({ line: 6, column: 14, code: 'parse' })]);
+  });
+
+  it('reports bad indentation at its line and column', () => {
+    const file = loadText('bad.yaml', lines('apiVersion: v1', 'kind: ConfigMap', 'metadata:', '  name: x', '   bad: 1'));
+    expect(file.objects).toEqual([]);
+    expect(file.errors).toEqual([expect.objectContaining({ file: 'bad.yaml', line: 5, column: 7, code: 'parse' })]);
+  });
+});
+
+/*
+ * Positions: every expected line:column below was counted by hand on this text.
+ * Document 1: comments, quoted keys, compact sequences, nested sequences, flow collections.
+ * Document 2: anchors and aliases. Document 3: a List, so paths carry the [items, 0] prefix.
+ */
+const POSITIONS = [
+  /*  1 */ '# Positions fixture: lines and columns below are counted by hand.',
+  /*  2 */ '# A second comment before the first document.',
+  /*  3 */ 'apiVersion: v1',
+  /*  4 */ 'kind: Pod',
+  /*  5 */ 'metadata:',
+  /*  6 */ '  name: first',
+  /*  7 */ `  "namespace": 'ns-a'`,
+  /*  8 */ 'spec:',
+  /*  9 */ '  # a comment inside the mapping',
+  /* 10 */ '  containers:',
+  /* 11 */ '  - name: app',
+  /* 12 */ '    image: "registry:5000/app: tag"',
+  /* 13 */ '    ports: [{containerPort: 80}, {containerPort: 443, name: https}]',
+  /* 14 */ `    'securityContext':`,
+  /* 15 */ '      privileged: true   # trailing comment',
+  /* 16 */ '# a comment at column 1 inside the sequence',
+  /* 17 */ '',
+  /* 18 */ '  - name: side',
+  /* 19 */ '    args:',
+  /* 20 */ '    - - nested-a',
+  /* 21 */ '      - nested-b',
+  /* 22 */ '    -   - deep',
+  /* 23 */ '    env:',
+  /* 24 */ '      - name: A',
+  /* 25 */ '        value: "1"',
+  /* 26 */ '---',
+  /* 27 */ '# second document: anchors and aliases',
+  /* 28 */ 'apiVersion: v1',
+  /* 29 */ 'kind: Pod',
+  /* 30 */ 'metadata:',
+  /* 31 */ '  name: second',
+  /* 32 */ 'spec:',
+  /* 33 */ '  containers:',
+  /* 34 */ '    - &base',
+  /* 35 */ '      name: one',
+  /* 36 */ '      image: busybox',
+  /* 37 */ '    - *base',
+  /* 38 */ '  volumes: &vols',
+  /* 39 */ '    - name: data',
+  /* 40 */ '      emptyDir: {}',
+  /* 41 */ '...',
+  /* 42 */ '---',
+  /* 43 */ 'apiVersion: v1',
+  /* 44 */ 'kind: List',
+  /* 45 */ 'items:',
+  /* 46 */ '- apiVersion: v1',
+  /* 47 */ '  kind: Pod',
+  /* 48 */ '  metadata: {name: third}',
+  /* 49 */ '  spec:',
+  /* 50 */ '    hostNetwork: true',
+  /* 51 */ '    containers:',
+  /* 52 */ '    - {name: c, image: x}',
+];
+
+/** [document's object index, path, expected "line:column"]. */
+const EXPECTED: [number, Path, string][] = [
+  [0, [], '3:1'],
+  [0, ['metadata', 'name'], '6:3'],
+  [0, ['metadata', 'namespace'], '7:3'], // a double-quoted key
+  [0, ['spec'], '8:1'],
+  [0, ['spec', 'containers'], '10:3'],
+  [0, ['spec', 'containers', 0], '11:5'], // `- ` at the parent key's indent
+  [0, ['spec', 'containers', 0, 'name'], '11:5'],
+  [0, ['spec', 'containers', 0, 'image'], '12:5'],
+  [0, ['spec', 'containers', 0, 'ports'], '13:5'],
+  [0, ['spec', 'containers', 0, 'ports', 0, 'containerPort'], '13:14'], // inside a flow collection
+  [0, ['spec', 'containers', 0, 'ports', 1], '13:34'],
+  [0, ['spec', 'containers', 0, 'ports', 1, 'name'], '13:55'],
+  [0, ['spec', 'containers', 0, 'securityContext'], '14:5'], // a single-quoted key
+  [0, ['spec', 'containers', 0, 'securityContext', 'privileged'], '15:7'],
+  [0, ['spec', 'containers', 1], '18:5'], // past a column-1 comment and a blank line
+  [0, ['spec', 'containers', 1, 'args', 0], '20:7'], // a sequence nested in a sequence
+  [0, ['spec', 'containers', 1, 'args', 0, 0], '20:9'],
+  [0, ['spec', 'containers', 1, 'args', 0, 1], '21:9'],
+  [0, ['spec', 'containers', 1, 'args', 1], '22:9'],
+  [0, ['spec', 'containers', 1, 'args', 1, 0], '22:11'],
+  [0, ['spec', 'containers', 1, 'env', 0], '24:9'],
+  [0, ['spec', 'containers', 1, 'env', 0, 'value'], '25:9'],
+  [1, [], '28:1'],
+  [1, ['metadata', 'name'], '31:3'],
+  [1, ['spec', 'containers', 0], '34:7'], // the item starts with its anchor
+  [1, ['spec', 'containers', 0, 'name'], '35:7'],
+  [1, ['spec', 'containers', 0, 'image'], '36:7'],
+  [1, ['spec', 'containers', 1], '37:7'], // the alias itself
+  [1, ['spec', 'containers', 1, 'image'], '36:7'], // followed into the anchored node
+  [1, ['spec', 'volumes'], '38:3'],
+  [1, ['spec', 'volumes', 0], '39:7'],
+  [1, ['spec', 'volumes', 0, 'emptyDir'], '40:7'],
+  [2, [], '46:3'], // the List item
+  [2, ['metadata', 'name'], '48:14'],
+  [2, ['spec', 'hostNetwork'], '50:5'],
+  [2, ['spec', 'containers', 0], '52:7'],
+  [2, ['spec', 'containers', 0, 'image'], '52:17'],
+];
+
+/** Paths that do not exist resolve to their deepest existing ancestor. */
+const MISSING: [number, Path, string][] = [
+  [0, ['spec', 'containers', 0, 'securityContext', 'runAsUser'], '14:5'],
+  [0, ['spec', 'containers', 0, 'ports', 1, 'hostPort'], '13:34'],
+  [0, ['spec', 'containers', 5, 'image'], '10:3'],
+  [0, ['spec', 'nope', 'deeper'], '8:1'],
+  [0, ['status'], '3:1'],
+  [1, ['spec', 'volumes', 0, 'emptyDir', 'medium'], '40:7'],
+  [2, ['spec', 'containers', 0, 'securityContext'], '52:7'],
+  [2, ['spec', 'securityContext', 'runAsNonRoot'], '49:3'],
+];
+
+describe.each([
+  ['LF', '\n'],
+  ['CRLF', '\r\n'],
+])('positions (%s line endings)', (_name, eol) => {
+  const file = loadText('positions.yaml', `${POSITIONS.join(eol)}${eol}`);
+
+  it('loads three objects', () => {
+    expect(file.errors).toEqual([]);
+    expect(names(file)).toEqual(['first', 'second', 'third']);
+    expect(file.objects[2]?.prefix).toEqual(['items', 0]);
+  });
+
+  it.each(EXPECTED)('object %i, path %j is at %s', (index, path, where) => {
+    const location = locateIn(file, file.objects[index]!, path);
+    expect(location).toBeDefined();
+    expect(`${location!.line}:${location!.column}`).toBe(where);
+    expect(location!.file).toBe('positions.yaml');
+  });
+
+  it.each(MISSING)('object %i, missing path %j resolves to its ancestor at %s', (index, path, where) => {
+    const location = locateIn(file, file.objects[index]!, path);
+    expect(`${location?.line}:${location?.column}`).toBe(where);
+  });
+});

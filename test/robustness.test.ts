@@ -1,0 +1,307 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadInput, loadText, locateIn, resolveInputs } from '../src/load/load.js';
+import { DEFAULT_LIMITS } from '../src/load/limits.js';
+import type { LoadedObject } from '../src/load/types.js';
+import type { Path, ReportError } from '../src/types.js';
+
+// Hostile and broken inputs: each must become an error entry naming its file, never a crash or
+// a hang, and must not stop the good file beside it from loading. The timeouts only catch hangs.
+const TIMEOUT = 10_000;
+
+const GOOD = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: good
+  namespace: shop
+spec:
+  selector:
+    matchLabels: { app: good }
+  template:
+    metadata:
+      labels: { app: good }
+    spec:
+      containers:
+        - name: app
+          image: registry.example.com/good:1.0
+`;
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A temp dir holding good.yaml and the given file; returns the loaded result of the whole dir. */
+function loadBeside(name: string, content: string | Buffer): { dir: string; bad: string; objects: LoadedObject[]; errors: ReportError[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'mamori-robust-'));
+  dirs.push(dir);
+  writeFileSync(join(dir, 'good.yaml'), GOOD);
+  const bad = join(dir, name);
+  writeFileSync(bad, content);
+  const { inputs, errors } = resolveInputs([dir]);
+  const files = inputs.map((input) => loadInput(input));
+  return { dir, bad, objects: files.flatMap((f) => f.objects), errors: [...errors, ...files.flatMap((f) => f.errors)] };
+}
+
+/** The result holds exactly the good Deployment and one error of `code` for `bad`. */
+function expectOneError(result: ReturnType<typeof loadBeside>, code: string): ReportError {
+  expect(result.objects.map((o) => `${o.ref.kind}/${o.ref.name}`)).toEqual(['Deployment/good']);
+  expect(result.objects[0]?.source.file).toBe(join(result.dir, 'good.yaml'));
+  expect(result.errors).toHaveLength(1);
+  const error = result.errors[0]!;
+  expect(error.file).toBe(result.bad);
+  expect(error.code).toBe(code);
+  expect(error.message).not.toMatch(/\n\s+at /); // no stack trace
+  return error;
+}
+
+const CONFIG_MAP_HEAD = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hostile\ndata:\n';
+
+describe('hostile inputs beside a good manifest', () => {
+  it(
+    'refuses a billion-laughs alias bomb (9 levels of 9 aliases)',
+    () => {
+      let bomb = '  l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n';
+      for (let i = 1; i <= 9; i++) bomb += `  l${i}: &l${i} [${Array.from({ length: 9 }, () => `*l${i - 1}`).join(', ')}]\n`;
+      const error = expectOneError(loadBeside('bomb.yaml', `${CONFIG_MAP_HEAD}${bomb}`), 'alias-limit');
+      expect(error.line).toBe(1);
+      expect(error.message).toMatch(/1,000,000/);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'refuses a recursive alias',
+    () => {
+      expectOneError(loadBeside('recursive.yaml', '&a [*a]\n'), 'alias-limit');
+      expectOneError(loadBeside('recursive-in-object.yaml', `${CONFIG_MAP_HEAD}  self: &s { again: *s }\n`), 'alias-limit');
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'refuses a 10 MB document',
+    () => {
+      const error = expectOneError(loadBeside('huge.yaml', `${CONFIG_MAP_HEAD}  blob: ${'a'.repeat(10 * 1024 * 1024)}\n`), 'too-large');
+      expect(error.line).toBe(1);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'refuses a file over the file size limit',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'mamori-robust-'));
+      dirs.push(dir);
+      const file = join(dir, 'big.yaml');
+      writeFileSync(file, `${CONFIG_MAP_HEAD}  k: ${'v'.repeat(2000)}\n`);
+      const result = loadInput({ file, stdin: false }, { ...DEFAULT_LIMITS, maxFileBytes: 1000 });
+      expect(result.objects).toEqual([]);
+      expect(result.errors).toEqual([expect.objectContaining({ file, code: 'too-large' })]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'refuses flow collections nested 10,000 deep',
+    () => {
+      const error = expectOneError(loadBeside('deep-flow.yaml', `${'['.repeat(10_000)}${']'.repeat(10_000)}\n`), 'too-deep');
+      expect(error.line).toBe(1);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'refuses block sequences nested 10,000 deep',
+    () => {
+      expectOneError(loadBeside('deep-block-seq.yaml', `${'- '.repeat(10_000)}x\n`), 'too-deep');
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'refuses block mappings nested 2,000 deep, at the line where the limit is passed',
+    () => {
+      let text = '';
+      for (let i = 0; i < 2000; i++) text += `${' '.repeat(i)}k${i}:\n`;
+      const error = expectOneError(loadBeside('deep-block-map.yaml', text), 'too-deep');
+      // Line n holds the key of nesting level n; the error is where level 128 (the limit) is passed.
+      expect(error.line).toBeGreaterThanOrEqual(128);
+      expect(error.line).toBeLessThanOrEqual(129);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'refuses 10,000 nested block mappings (50 MB of indentation: too large before too deep)',
+    () => {
+      let text = '';
+      for (let i = 0; i < 10_000; i++) text += `${' '.repeat(i)}k:\n`;
+      expectOneError(loadBeside('deep-block-map-10k.yaml', text), 'too-large');
+      // With the size limit out of the way, the depth limit still stops it.
+      const raised = loadText('deep.yaml', text, { ...DEFAULT_LIMITS, maxDocumentBytes: 100 * 1024 * 1024 });
+      expect(raised.objects).toEqual([]);
+      expect(raised.errors).toEqual([expect.objectContaining({ file: 'deep.yaml', code: 'too-deep' })]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'survives nesting past the stack even with the depth limit lifted',
+    () => {
+      const lifted = { ...DEFAULT_LIMITS, maxDepth: Number.MAX_SAFE_INTEGER };
+      for (const text of [`${'['.repeat(100_000)}${']'.repeat(100_000)}`, `${'- '.repeat(100_000)}x`]) {
+        const result = loadText('stack.yaml', text, lifted);
+        expect(result.objects).toEqual([]);
+        expect(result.errors).toEqual([expect.objectContaining({ file: 'stack.yaml', code: 'too-deep' })]);
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'refuses a binary file named .yaml',
+    () => {
+      const random = mulberry32(1234);
+      const bytes = Buffer.alloc(4096, 0);
+      for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(random() * 256);
+      bytes[100] = 0;
+      bytes[3000] = 0;
+      expectOneError(loadBeside('image.yaml', bytes), 'binary');
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'refuses invalid UTF-8, naming its line',
+    () => {
+      const bytes = Buffer.concat([Buffer.from('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: caf'), Buffer.from([0xc3, 0x28]), Buffer.from('\n')]);
+      const error = expectOneError(loadBeside('latin.yaml', bytes), 'encoding');
+      expect(error.line).toBe(4);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'refuses UTF-16 with a byte order mark',
+    () => {
+      const text = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: wide\n';
+      expectOneError(loadBeside('utf16le.yaml', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')])), 'encoding');
+      expectOneError(loadBeside('utf16be.yaml', Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, 'utf16le').swap16()])), 'encoding');
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'reads a UTF-8 byte order mark as nothing',
+    () => {
+      const result = loadBeside('bom.yaml', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bom\n')]));
+      expect(result.errors).toEqual([]);
+      expect(result.objects.map((o) => o.ref.name).sort()).toEqual(['bom', 'good']);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'reads an empty file and a file of only comments as no objects and no errors',
+    () => {
+      for (const [name, content] of [
+        ['empty.yaml', ''],
+        ['comments.yaml', '# nothing to see\n   # indented comment\n\n#\n'],
+        ['markers.yaml', '---\n# only markers\n...\n'],
+      ] as const) {
+        const result = loadBeside(name, content);
+        expect(result.errors).toEqual([]);
+        expect(result.objects.map((o) => o.ref.name)).toEqual(['good']);
+      }
+    },
+    TIMEOUT,
+  );
+});
+
+/** mulberry32: a small seeded PRNG, so a failing mutation can be replayed. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Every path of a value (the root included). */
+function pathsOf(value: unknown, path: Path = [], out: Path[] = []): Path[] {
+  out.push(path);
+  if (Array.isArray(value)) value.forEach((v, i) => pathsOf(v, [...path, i], out));
+  else if (typeof value === 'object' && value !== null) for (const [k, v] of Object.entries(value)) pathsOf(v, [...path, k], out);
+  return out;
+}
+
+const CODES = new Set(['parse', 'not-kubernetes', 'template', 'binary', 'encoding', 'too-large', 'too-deep', 'alias-limit']);
+
+describe('fuzz: mutations of a realistic Deployment', () => {
+  it(
+    'loads 300 mutations without throwing; every error names the file, every object can be located',
+    () => {
+      const original = readFileSync(new URL('./data/deployment.yaml', import.meta.url));
+      const random = mulberry32(20_260_128);
+      const dir = mkdtempSync(join(tmpdir(), 'mamori-fuzz-'));
+      dirs.push(dir);
+      const inserts = Buffer.from('{[&*!|>');
+      let withErrors = 0;
+      let withObjects = 0;
+      for (let n = 0; n < 300; n++) {
+        let bytes = Buffer.from(original);
+        const steps: string[] = [];
+        for (let k = 1 + Math.floor(random() * 3); k > 0; k--) {
+          const at = Math.floor(random() * bytes.length);
+          const op = random();
+          if (op < 0.45) {
+            const bit = 1 << Math.floor(random() * 8);
+            bytes[at] = bytes[at]! ^ bit;
+            steps.push(`flip ${at}^${bit}`);
+          } else if (op < 0.6) {
+            bytes = bytes.subarray(0, at);
+            steps.push(`truncate ${at}`);
+          } else {
+            const c = inserts[Math.floor(random() * inserts.length)]!;
+            bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from([c]), bytes.subarray(at)]);
+            steps.push(`insert ${String.fromCharCode(c)} at ${at}`);
+          }
+        }
+        const file = join(dir, `m${n}.yaml`);
+        writeFileSync(file, bytes);
+        const replay = `mutation ${n}: ${steps.join(', ')}`;
+        let result: ReturnType<typeof loadInput>;
+        try {
+          result = loadInput({ file, stdin: false });
+        } catch (error) {
+          throw new Error(`${replay} threw: ${(error as Error).stack}`);
+        }
+        const lineCount = bytes.toString('utf8').split('\n').length;
+        for (const e of result.errors) {
+          expect(e.file, replay).toBe(file);
+          expect(CODES.has(e.code), `${replay}: code ${e.code}`).toBe(true);
+          if (e.line !== undefined) expect(e.line >= 1 && e.line <= lineCount, `${replay}: error line ${e.line}`).toBe(true);
+        }
+        for (const object of result.objects) {
+          for (const path of pathsOf(object.object)) {
+            const at = locateIn(result, object, path);
+            expect(at, `${replay}: ${JSON.stringify(path)}`).toBeDefined();
+            expect(at!.line >= 1 && at!.line <= lineCount && at!.column >= 1, `${replay}: ${JSON.stringify(path)} at ${at!.line}:${at!.column}`).toBe(true);
+          }
+        }
+        if (result.errors.length > 0) withErrors++;
+        if (result.objects.length > 0) withObjects++;
+      }
+      // The mutations did something, and did not break everything.
+      expect(withErrors).toBeGreaterThan(30);
+      expect(withObjects).toBeGreaterThan(30);
+    },
+    30_000,
+  );
+});
