@@ -271,7 +271,7 @@ describe('List kinds', () => {
     ]);
     // An item of an untyped List that has no apiVersion is not an object; the others still load.
     expect(file.errors).toHaveLength(1);
-    expect(file.errors[0]).toMatchObject({ file: 'list.yaml', code: 'not-kubernetes', line: 1 });
+    expect(file.errors[0]).toMatchObject({ file: 'list.yaml', code: 'not-kubernetes', line: 10 });
     expect(file.errors[0]?.message).toContain('item 2');
   });
 
@@ -329,14 +329,14 @@ describe('documents that are not Kubernetes objects', () => {
   );
   const file = loadText('mixed.yaml', text);
 
-  it('reports each, naming the file and the line where its document starts', () => {
+  it('reports each, naming the file and the first line of its content', () => {
     expect(file.errors.map((e) => [e.file, e.line, e.code])).toEqual([
-      ['mixed.yaml', 4, 'not-kubernetes'],
-      ['mixed.yaml', 6, 'not-kubernetes'],
-      ['mixed.yaml', 9, 'not-kubernetes'],
-      ['mixed.yaml', 15, 'not-kubernetes'],
-      ['mixed.yaml', 17, 'not-kubernetes'],
-      ['mixed.yaml', 20, 'not-kubernetes'],
+      ['mixed.yaml', 5, 'not-kubernetes'],
+      ['mixed.yaml', 7, 'not-kubernetes'],
+      ['mixed.yaml', 10, 'not-kubernetes'],
+      ['mixed.yaml', 16, 'not-kubernetes'],
+      ['mixed.yaml', 18, 'not-kubernetes'],
+      ['mixed.yaml', 21, 'not-kubernetes'],
     ]);
     expect(file.errors[0]?.message).toMatch(/document 2 .*apiVersion and kind/);
   });
@@ -566,5 +566,28 @@ describe.each([
   it.each(MISSING)('object %i, missing path %j resolves to its ancestor at %s', (index, path, where) => {
     const location = locateIn(file, file.objects[index]!, path);
     expect(`${location?.line}:${location?.column}`).toBe(where);
+  });
+});
+
+describe('positions of merged fields', () => {
+  it('follows a merge key to the anchored mapping that holds the field', () => {
+    const text = [
+      'apiVersion: v1', //                 1
+      'kind: Pod',
+      'metadata: {name: m}',
+      'spec:',
+      '  x-common: &common', //            5
+      '    securityContext:',
+      '      privileged: true', //         7, column 7
+      '  containers:',
+      '    - <<: *common', //              9
+      '      name: c',
+      '      image: x',
+      '',
+    ].join('\n');
+    const file = loadText('merge.yaml', text);
+    const pod = file.objects[0]!;
+    expect(locateIn(file, pod, ['spec', 'containers', 0, 'securityContext', 'privileged'])).toEqual({ file: 'merge.yaml', line: 7, column: 7 });
+    expect(locateIn(file, pod, ['spec', 'containers', 0, 'name'])).toEqual({ file: 'merge.yaml', line: 10, column: 7 });
   });
 });

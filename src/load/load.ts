@@ -34,6 +34,7 @@ function addObject(out: LoadedObject[], object: JsonObject, source: SourceDocume
 export function loadText(file: string, text: string, limits: LoadLimits = DEFAULT_LIMITS): LoadedFile {
   const objects: LoadedObject[] = [];
   const errors: ReportError[] = [];
+  let locator: TextLocator | undefined;
   for (const chunk of splitDocuments(text)) {
     let value: unknown;
     try {
@@ -45,8 +46,11 @@ export function loadText(file: string, text: string, limits: LoadLimits = DEFAUL
     }
     if (value === null || value === undefined) continue; // an empty document
     const source: SourceDocument = { file, document: chunk.index, line: chunk.line, start: chunk.start, end: chunk.end };
-    const notObject = (what: string): void => {
-      errors.push({ file, line: chunk.line, message: `${what} is not a Kubernetes object (it needs apiVersion and kind)`, code: 'not-kubernetes' });
+    const notObject = (what: string, path: Path = []): void => {
+      // Point at the offending item, or at the document's first line of content.
+      locator ??= new TextLocator(text);
+      const line = locator.locate(chunk, path).line;
+      errors.push({ file, line, message: `${what} is not a Kubernetes object (it needs apiVersion and kind)`, code: 'not-kubernetes' });
     };
     if (!isObject(value) || typeof value['apiVersion'] !== 'string' || typeof value['kind'] !== 'string' || value['kind'] === '') {
       notObject(`document ${chunk.index + 1}`);
@@ -58,19 +62,19 @@ export function loadText(file: string, text: string, limits: LoadLimits = DEFAUL
       // Typed lists (PodList) may omit the items' kind; `kind: List` items carry their own.
       const itemKind = kind === 'List' ? undefined : kind.slice(0, -'List'.length);
       items.forEach((item, i) => {
-        if (!isObject(item)) return notObject(`document ${chunk.index + 1}, item ${i},`);
+        if (!isObject(item)) return notObject(`document ${chunk.index + 1}, item ${i},`, ['items', i]);
         const withKind: JsonObject =
           itemKind !== undefined && asString(item['kind']) === undefined
             ? { apiVersion: value['apiVersion'] as string, kind: itemKind, ...item }
             : item;
-        if (typeof withKind['apiVersion'] !== 'string' || typeof withKind['kind'] !== 'string') return notObject(`document ${chunk.index + 1}, item ${i},`);
+        if (typeof withKind['apiVersion'] !== 'string' || typeof withKind['kind'] !== 'string') return notObject(`document ${chunk.index + 1}, item ${i},`, ['items', i]);
         addObject(objects, withKind, source, ['items', i]);
       });
       continue;
     }
     addObject(objects, value, source, []);
   }
-  return { file, objects, errors, locator: objects.length > 0 ? new TextLocator(text) : undefined };
+  return { file, objects, errors, locator: objects.length > 0 ? (locator ?? new TextLocator(text)) : undefined };
 }
 
 /** Reads one input (file or stdin) and loads its objects; unreadable input becomes an error. */

@@ -282,7 +282,7 @@ export class TextLocator {
       if (node && lib.isAlias(node)) node = node.resolve(document) as YamlNode | undefined;
       if (!node) break;
       if (lib.isMap(node)) {
-        const pair = node.items.find((p) => lib.isScalar(p.key) && String(p.key.value) === String(segment));
+        const pair = findPair(lib, document, node, String(segment), 0);
         if (!pair) break;
         offset = (pair.key as YamlNode).range?.[0] ?? offset;
         node = pair.value as YamlNode | null;
@@ -322,6 +322,25 @@ interface YamlLibrary {
   isMap(node: unknown): boolean;
   isSeq(node: unknown): boolean;
   isScalar(node: unknown): node is { value: unknown };
+}
+
+/** The pair of a mapping with this key, looking through merge keys (`<<: *base`) as YAML merges them. */
+function findPair(lib: YamlLibrary, document: YamlDocument, map: YamlNode, key: string, depth: number): { key: unknown; value: unknown } | undefined {
+  const own = map.items.find((p) => lib.isScalar(p.key) && String(p.key.value) === key);
+  if (own !== undefined || depth > 16) return own;
+  for (const pair of map.items) {
+    if (!lib.isScalar(pair.key) || pair.key.value !== '<<') continue;
+    let source = pair.value as YamlNode | null | undefined;
+    if (source && lib.isAlias(source)) source = source.resolve(document) as YamlNode | undefined;
+    const sources = source && lib.isSeq(source) ? source.items.map((i) => (lib.isAlias(i) ? (i as YamlNode).resolve(document) : i)) : [source];
+    for (const merged of sources) {
+      if (merged && lib.isMap(merged)) {
+        const found = findPair(lib, document, merged as YamlNode, key, depth + 1);
+        if (found !== undefined) return found;
+      }
+    }
+  }
+  return undefined;
 }
 
 let yamlLibrary: YamlLibrary | undefined;
