@@ -1,0 +1,164 @@
+/** The engine's loop: dispatch by target, paths and locations, order, and rules that throw. */
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../src/engine/config.js';
+import { defineRule, type Rule } from '../src/engine/rule.js';
+import { scanTexts } from '../src/engine/scan.js';
+import { MamoriError } from '../src/errors.js';
+import { asString } from '../src/k8s/object.js';
+
+const manifest = [
+  'apiVersion: batch/v1', //            1
+  'kind: CronJob',
+  'metadata: {name: nightly, namespace: ops}',
+  'spec:',
+  '  schedule: "0 1 * * *"', //         5
+  '  jobTemplate:',
+  '    spec:',
+  '      template:',
+  '        spec:',
+  '          initContainers:', //       10
+  '            - name: init',
+  '              image: busybox',
+  '          containers:',
+  '            - name: main',
+  '              image: app:1', //      15
+  '---',
+  'apiVersion: v1',
+  'kind: ConfigMap',
+  'metadata: {name: settings, namespace: ops}',
+  '',
+].join('\n');
+
+const seen: string[] = [];
+const objectRule = defineRule({
+  id: 'test-object',
+  title: 'Every object is visited',
+  severity: 'info',
+  target: 'object',
+  controls: ['DEV-2'],
+  description: 'A test rule that reports every object it is given, to check the dispatch.',
+  remediation: 'Nothing to do.',
+  *check({ object }) {
+    seen.push(`object:${asString(object['kind'])}`);
+    yield { path: ['metadata', 'name'], message: 'seen' };
+  },
+});
+const podRule = defineRule({
+  id: 'test-pod',
+  title: 'Every pod spec is visited',
+  severity: 'low',
+  target: 'pod',
+  controls: ['CMP-1'],
+  description: 'A test rule that reports every pod spec it is given, to check the dispatch.',
+  remediation: 'Nothing to do.',
+  *check({ specPath, kind }) {
+    seen.push(`pod:${kind}`);
+    yield { path: [...specPath, 'containers'], message: 'pod' };
+  },
+});
+const containerRule = defineRule({
+  id: 'test-container',
+  title: 'Every container is visited',
+  severity: 'medium',
+  target: 'container',
+  controls: ['DIST-6'],
+  description: 'A test rule that reports every container it is given, to check the dispatch.',
+  remediation: 'Nothing to do.',
+  *check({ name, path }) {
+    seen.push(`container:${name}`);
+    yield { path: [...path, 'image'], message: `container ${name}` };
+  },
+});
+const inventoryRule = defineRule({
+  id: 'test-inventory',
+  title: 'The inventory sees everything',
+  severity: 'high',
+  target: 'inventory',
+  controls: ['NET-1'],
+  description: 'A test rule that reports the ConfigMaps of the inventory, to check cross-object rules.',
+  remediation: 'Nothing to do.',
+  *check({ inventory }) {
+    for (const target of inventory.byKind('ConfigMap')) yield { target, path: ['kind'], message: `${inventory.objects.length} objects` };
+  },
+});
+const throwing = defineRule({
+  id: 'test-throws',
+  title: 'A rule with a bug',
+  severity: 'critical',
+  target: 'pod',
+  controls: ['CMP-1'],
+  description: 'A test rule that throws, to check that a failing rule is reported, never passed.',
+  remediation: 'Nothing to do.',
+  // eslint-disable-next-line require-yield
+  *check() {
+    throw new Error('boom');
+  },
+});
+const rules: Rule[] = [throwing, inventoryRule, containerRule, podRule, objectRule];
+
+describe('engine', () => {
+  const report = scanTexts([{ file: 'm.yaml', text: manifest }], { rules, pss: 'privileged' });
+
+  it('visits each target once: objects, the pod spec of a CronJob, init and regular containers', () => {
+    expect(seen).toEqual(['object:CronJob', 'pod:CronJob', 'container:init', 'container:main', 'object:ConfigMap']);
+  });
+
+  it('reports findings with paths and locations, in file, line, rule order', () => {
+    expect(report.findings.map((f) => [f.ruleId, f.path, f.location?.line, f.location?.column])).toEqual([
+      ['test-object', 'metadata.name', 3, 12],
+      ['test-container', 'spec.jobTemplate.spec.template.spec.initContainers[0].image', 12, 15],
+      ['test-pod', 'spec.jobTemplate.spec.template.spec.containers', 13, 11],
+      ['test-container', 'spec.jobTemplate.spec.template.spec.containers[0].image', 15, 15],
+      ['test-inventory', 'kind', 18, 1],
+      ['test-object', 'metadata.name', 19, 12],
+    ]);
+    expect(report.findings[4]?.message).toBe('2 objects');
+    expect(report.findings[0]).toMatchObject({ phase: 'develop', object: { kind: 'CronJob', namespace: 'ops', name: 'nightly' } });
+    expect(report.findings[1]?.phase).toBe('distribute');
+  });
+
+  it('turns a rule that throws into an error that names it, never a pass', () => {
+    expect(report.errors).toEqual([
+      {
+        file: 'm.yaml',
+        line: 1,
+        code: 'rule-error',
+        message: 'rule test-throws failed on CronJob/nightly: boom; the object was not fully checked',
+      },
+    ]);
+  });
+
+  it('counts by severity, phase and control', () => {
+    expect(report.summary).toEqual({
+      total: 6,
+      bySeverity: { high: 1, medium: 2, low: 1, info: 2 },
+      byPhase: { develop: 2, distribute: 2, network: 1, 'runtime-compute': 1 },
+      byControl: { 'CMP-1': 1, 'DEV-2': 2, 'DIST-6': 2, 'NET-1': 1 },
+    });
+  });
+
+  it('applies the configuration: rules off, severity overrides', () => {
+    const known = new Set(rules.map((r) => r.id));
+    const config = parseConfig({ rules: { 'test-throws': 'off', 'test-object': { severity: 'critical' } } }, 'c.yaml', known);
+    const configured = scanTexts([{ file: 'm.yaml', text: manifest }], { rules, config, pss: 'privileged' });
+    expect(configured.errors).toEqual([]);
+    expect(configured.findings.filter((f) => f.ruleId === 'test-object').map((f) => f.severity)).toEqual(['critical', 'critical']);
+  });
+
+  it('rejects configuration it does not understand, naming the key', () => {
+    const known = new Set(rules.map((r) => r.id));
+    const attempt = (value: unknown): MamoriError => {
+      try {
+        parseConfig(value, 'c.yaml', known);
+      } catch (error) {
+        return error as MamoriError;
+      }
+      throw new Error('accepted');
+    };
+    expect(attempt({ failon: 'high' }).message).toMatch(/^failon: unknown key/);
+    expect(attempt({ failOn: 'severe' }).message).toMatch(/^failOn: must be one of/);
+    expect(attempt({ rules: { nope: 'off' } }).message).toMatch(/^rules\.nope: unknown rule id/);
+    expect(attempt({ rules: { 'test-pod': { severity: 'huge' } } }).message).toMatch(/^rules\.test-pod\.severity/);
+    expect(attempt({ rules: { 'test-pod': { colour: 'red' } } }).code).toBe('config');
+  });
+});
