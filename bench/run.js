@@ -82,33 +82,10 @@ const fmt = (n, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits
 const mb = (bytes) => bytes / 1e6;
 const log = (msg) => console.log(msg);
 
-/** The files the scanner reads, in its order: .yaml/.yml/.json below dir, sorted by name, skipping node_modules and hidden folders. */
+/** The files the scanner reads, in its order (the scanner's own path expansion). */
+let resolveInputs;
 function listFiles(dir) {
-  const out = [];
-  const walk = (d) => {
-    const entries = readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const e of entries) {
-      const full = join(d, e.name);
-      let isDir = e.isDirectory();
-      let isFile = e.isFile();
-      if (e.isSymbolicLink()) {
-        try {
-          const st = statSync(full);
-          isDir = st.isDirectory();
-          isFile = st.isFile();
-        } catch {
-          continue;
-        }
-      }
-      if (isDir) {
-        if (e.name !== 'node_modules' && !e.name.startsWith('.')) walk(full);
-      } else if (isFile && /\.(ya?ml|json)$/i.test(e.name)) {
-        out.push(full);
-      }
-    }
-  };
-  walk(dir);
-  return out;
+  return resolveInputs([dir]).inputs.map((input) => input.file);
 }
 
 function time(fn) {
@@ -384,6 +361,7 @@ async function main() {
     console.error(`bench: cannot load dist/src/index.js (run \`npm run build\` first): ${error.message}`);
     process.exit(1);
   }
+  resolveInputs = lib.resolveInputs;
   const scan = makeScan(lib);
   const env = {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),

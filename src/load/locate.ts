@@ -25,7 +25,15 @@ interface Walk {
   unsupported: boolean;
 }
 
-type Collection = { kind: 'block'; line: number; column: number } | { kind: 'scalar' } | { kind: 'unsupported' } | { kind: 'none' };
+type Collection =
+  | { kind: 'block'; line: number; column: number }
+  | { kind: 'flow'; offset: number }
+  | { kind: 'scalar' }
+  | { kind: 'unsupported' }
+  | { kind: 'none' };
+
+/** The entries of a block mapping (key → line and offset after the colon), or of a block sequence (item lines). */
+type MappingIndex = { keys: Map<string, { line: number; after: number }>; partial: boolean; sequence: boolean };
 
 const SPACE = 32;
 const HASH = 35;
@@ -40,6 +48,10 @@ export class TextLocator {
   private readonly text: string;
   private lineStarts: number[] | undefined;
   private readonly exact = new Map<number, unknown>();
+  private readonly lastLines = new Map<number, number>();
+  private readonly mappings = new Map<number, MappingIndex>();
+  private readonly sequences = new Map<number, number[]>();
+  private readonly flows = new Map<number, Map<string, number> | null>();
 
   constructor(text: string) {
     this.text = text;
@@ -176,7 +188,8 @@ export class TextLocator {
       return { kind: 'none' };
     }
     const c = text.charCodeAt(i);
-    if (c === 123 || c === 91 || c === 42 /* * */) return { kind: 'unsupported' };
+    if (c === 123 || c === 91) return { kind: 'flow', offset: i };
+    if (c === 42 /* * */) return { kind: 'unsupported' };
     if (c === 124 /* | */ || c === 62 /* > */) return { kind: 'scalar' };
     if (inSequence) {
       // After `- `: a nested item, a mapping starting on this line, or a scalar.
@@ -188,20 +201,38 @@ export class TextLocator {
     return { kind: 'scalar' };
   }
 
+  private lastLineOf(doc: DocumentRange): number {
+    let last = this.lastLines.get(doc.start);
+    if (last === undefined) {
+      const starts = this.starts();
+      // The last line that starts before the document's end.
+      let lo = doc.line - 1;
+      let hi = starts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if ((starts[mid] ?? Infinity) < doc.end) lo = mid;
+        else hi = mid - 1;
+      }
+      last = lo;
+      this.lastLines.set(doc.start, last);
+    }
+    return last;
+  }
+
   private walk(doc: DocumentRange, path: Path): Walk {
     const starts = this.starts();
     const firstLine = doc.line - 1;
-    let lastLine = firstLine;
-    while (lastLine + 1 < starts.length && (starts[lastLine + 1] ?? Infinity) < doc.end) lastLine++;
+    const lastLine = this.lastLineOf(doc);
     const root = this.nextContent(firstLine, lastLine);
     if (root === -1) return { lineIndex: firstLine, column: 0, depth: 0, unsupported: false };
-    let node: Collection = { kind: 'block', line: root, column: this.indent(root) };
-    const rootStart = (starts[root] ?? 0) + this.indent(root);
+    const rootIndent = this.indent(root);
+    const rootStart = (starts[root] ?? 0) + rootIndent;
     const rc = this.text.charCodeAt(rootStart);
-    if (rc === 123 || rc === 91) node = { kind: 'unsupported' };
-    let at = { lineIndex: root, column: this.indent(root) };
-    let depth = 0;
-    for (const segment of path) {
+    let node: Collection = rc === 123 || rc === 91 ? { kind: 'flow', offset: rootStart } : { kind: 'block', line: root, column: rootIndent };
+    let at = { lineIndex: root, column: rootIndent };
+    for (let depth = 0; depth < path.length; depth++) {
+      const segment = path[depth] as string | number;
+      if (node.kind === 'flow') return this.walkFlow(node.offset, doc.end, path.slice(depth), at, depth);
       if (node.kind !== 'block') return { ...at, depth, unsupported: node.kind === 'unsupported' };
       const k: number = node.column;
       const found: { line: number; column: number; value: Collection } | 'unsupported' | undefined =
@@ -210,9 +241,72 @@ export class TextLocator {
       if (found === undefined) return { ...at, depth, unsupported: false };
       at = { lineIndex: found.line, column: found.column };
       node = found.value;
-      depth++;
     }
-    return { ...at, depth, unsupported: false };
+    return { ...at, depth: path.length, unsupported: false };
+  }
+
+  /** Follows the rest of a path into a flow collection (JSON, or YAML's `{...}` and `[...]`). */
+  private walkFlow(offset: number, end: number, rest: Path, at: { lineIndex: number; column: number }, depth: number): Walk {
+    let index = this.flows.get(offset);
+    if (index === undefined) {
+      index = indexFlow(this.text, offset, end) ?? null;
+      this.flows.set(offset, index);
+    }
+    if (index === null) return { ...at, depth, unsupported: true };
+    let key = '';
+    let found: number | undefined;
+    let resolved = 0;
+    for (const segment of rest) {
+      key += flowKey(segment);
+      const position = index.get(key);
+      if (position === undefined) break;
+      found = position;
+      resolved++;
+    }
+    if (found === undefined) return { ...at, depth, unsupported: false };
+    const line = this.lineIndexOf(found);
+    return { lineIndex: line, column: found - (this.starts()[line] ?? 0), depth: depth + resolved, unsupported: false };
+  }
+
+  private lineIndexOf(offset: number): number {
+    const starts = this.starts();
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((starts[mid] ?? 0) <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** Indexes the entries of the block mapping starting at (first, k) in one pass, cached. */
+  private mappingIndex(first: number, k: number, lastLine: number): MappingIndex {
+    const id = first * 4096 + k;
+    let index = this.mappings.get(id);
+    if (index !== undefined) return index;
+    index = { keys: new Map(), partial: false, sequence: false };
+    for (let l = first; l <= lastLine; l++) {
+      const indent = l === first ? k : this.indent(l);
+      if (indent < 0) continue;
+      if (indent < k) break;
+      if (indent > k) continue;
+      if (this.isDashAt(l, k)) {
+        if (l === first) {
+          index.sequence = true; // a sequence, not a mapping
+          break;
+        }
+        continue;
+      }
+      const parsed = this.keyAt(l, k);
+      if (parsed === 'unsupported') index.partial = true;
+      else if (parsed !== undefined) {
+        if (parsed.key === '<<') index.partial = true; // keys may come from a merge
+        if (!index.keys.has(parsed.key)) index.keys.set(parsed.key, { line: l, after: parsed.after });
+      }
+    }
+    this.mappings.set(id, index);
+    return index;
   }
 
   private mappingEntry(
@@ -221,50 +315,37 @@ export class TextLocator {
     key: string,
     lastLine: number,
   ): { line: number; column: number; value: Collection } | 'unsupported' | undefined {
-    let unsupported = false;
-    for (let l = first; l <= lastLine; l++) {
-      const indent = l === first ? k : this.indent(l);
-      if (indent < 0) continue;
-      if (indent < k) break;
-      if (indent > k) continue;
-      if (this.isDashAt(l, k)) {
-        if (l === first) return undefined; // a sequence, not a mapping
-        continue;
-      }
-      const parsed = this.keyAt(l, k);
-      if (parsed === 'unsupported') {
-        unsupported = true;
-        continue;
-      }
-      if (parsed === undefined || parsed.key !== key) {
-        if (parsed?.key === '<<') unsupported = true; // the key may come from a merge
-        continue;
-      }
-      return { line: l, column: k, value: this.valueAfter(l, parsed.after, k, lastLine, false) };
-    }
-    return unsupported ? 'unsupported' : undefined;
+    const index = this.mappingIndex(first, k, lastLine);
+    if (index.sequence) return undefined;
+    const entry = index.keys.get(key);
+    if (entry === undefined) return index.partial ? 'unsupported' : undefined;
+    return { line: entry.line, column: k, value: this.valueAfter(entry.line, entry.after, k, lastLine, false) };
   }
 
   private sequenceItem(first: number, k: number, index: number, lastLine: number): { line: number; column: number; value: Collection } | undefined {
-    let count = 0;
-    for (let l = first; l <= lastLine; l++) {
-      const indent = l === first ? k : this.indent(l);
-      if (indent < 0) continue;
-      if (indent < k) break;
-      if (indent > k) continue;
-      if (!this.isDashAt(l, k)) break;
-      if (count === index) {
-        const lineStart = this.starts()[l] ?? 0;
-        const value = this.valueAfter(l, lineStart + k + 1, k, lastLine, true);
-        let content = lineStart + k + 1;
-        const end = this.lineEnd(l);
-        while (content < end && (this.text.charCodeAt(content) === SPACE || this.text.charCodeAt(content) === 9)) content++;
-        const inline = content < end && this.text.charCodeAt(content) !== HASH;
-        return { line: l, column: inline ? content - lineStart : k, value };
+    const id = first * 4096 + k;
+    let items = this.sequences.get(id);
+    if (items === undefined) {
+      items = [];
+      for (let l = first; l <= lastLine; l++) {
+        const indent = l === first ? k : this.indent(l);
+        if (indent < 0) continue;
+        if (indent < k) break;
+        if (indent > k) continue;
+        if (!this.isDashAt(l, k)) break;
+        items.push(l);
       }
-      count++;
+      this.sequences.set(id, items);
     }
-    return undefined;
+    const l = items[index];
+    if (l === undefined) return undefined;
+    const lineStart = this.starts()[l] ?? 0;
+    const value = this.valueAfter(l, lineStart + k + 1, k, lastLine, true);
+    let content = lineStart + k + 1;
+    const end = this.lineEnd(l);
+    while (content < end && (this.text.charCodeAt(content) === SPACE || this.text.charCodeAt(content) === 9)) content++;
+    const inline = content < end && this.text.charCodeAt(content) !== HASH;
+    return { line: l, column: inline ? content - lineStart : k, value };
   }
 
   /** Exact position from a full parse with the `yaml` package (cached per document). */
@@ -305,6 +386,128 @@ export class TextLocator {
     }
     return { line: lo + 1, column: absolute - (starts[lo] ?? 0) + 1 };
   }
+}
+
+/** The key of a path segment in a flow index: indexes and keys never collide. */
+function flowKey(segment: string | number): string {
+  return typeof segment === 'number' ? `\u0001${segment}` : `\u0002${segment}`;
+}
+
+/**
+ * Indexes a flow collection (JSON, or YAML's `{a: b}` / `[a, b]`) starting at `start`: every
+ * member's key position and every item's position, by path. Returns undefined for syntax it does
+ * not follow (anchors, aliases, tags, complex keys), which the caller hands to a full parser.
+ */
+function indexFlow(text: string, start: number, end: number): Map<string, number> | undefined {
+  const out = new Map<string, number>();
+  let i = start;
+  let depth = 0;
+  const fail = (): never => {
+    throw indexFlow;
+  };
+  const space = (): void => {
+    while (i < end) {
+      const c = text.charCodeAt(i);
+      if (c === SPACE || c === 9 || c === 10 || c === 13) i++;
+      else if (c === HASH && (i === start || /\s/.test(text[i - 1] ?? ''))) {
+        const nl = text.indexOf('\n', i);
+        i = nl === -1 || nl > end ? end : nl;
+      } else break;
+    }
+  };
+  const quoted = (): string => {
+    const q = text.charCodeAt(i);
+    const from = i;
+    i++;
+    while (i < end) {
+      const c = text.charCodeAt(i);
+      if (q === 34 && c === 92) i += 2;
+      else if (c === q) {
+        if (q === 39 && text.charCodeAt(i + 1) === 39) i += 2;
+        else {
+          i++;
+          const raw = text.slice(from, i);
+          if (q === 39) return raw.slice(1, -1).replace(/''/g, "'");
+          try {
+            return JSON.parse(raw.replace(/\r?\n\s*/g, ' ')) as string;
+          } catch {
+            return raw.slice(1, -1);
+          }
+        }
+      } else i++;
+    }
+    return fail();
+  };
+  // A plain scalar in flow context ends at `,`, `]`, `}`, or `: ` (for keys), or ` #`.
+  const plain = (key: boolean): string => {
+    const from = i;
+    while (i < end) {
+      const c = text.charCodeAt(i);
+      if (c === 44 || c === 93 || c === 125) break;
+      if (c === 58 && key) {
+        const n = text.charCodeAt(i + 1);
+        if (n === SPACE || n === 9 || n === 10 || n === 13 || n === 44 || n === 125 || n === 93) break;
+      }
+      if (c === HASH && /\s/.test(text[i - 1] ?? '')) break;
+      if (c === 10 && !key) {
+        i++;
+        continue;
+      }
+      i++;
+    }
+    return text.slice(from, i).trim();
+  };
+  const value = (path: string): void => {
+    space();
+    const c = text.charCodeAt(i);
+    if (c === 38 || c === 42 || c === 33 || c === 63) fail(); // & * ! ?
+    if (c === 123 || c === 91) {
+      if (++depth > 256) fail();
+      const close = c === 123 ? 125 : 93;
+      i++;
+      for (let n = 0; ; n++) {
+        space();
+        if (text.charCodeAt(i) === close) {
+          i++;
+          break;
+        }
+        if (i >= end) fail();
+        if (c === 123) {
+          const at = i;
+          const k = text.charCodeAt(i);
+          if (k === 38 || k === 42 || k === 33 || k === 63 || k === 123 || k === 91) fail();
+          const name = k === 34 || k === 39 ? quoted() : plain(true);
+          const child = path + flowKey(name);
+          if (!out.has(child)) out.set(child, at);
+          space();
+          if (text.charCodeAt(i) === 58) {
+            i++;
+            value(child);
+          }
+        } else {
+          const child = path + flowKey(n);
+          space();
+          out.set(child, i);
+          value(child);
+        }
+        space();
+        const sep = text.charCodeAt(i);
+        if (sep === 44) i++;
+        else if (sep !== close) fail();
+      }
+      depth--;
+      return;
+    }
+    if (c === 34 || c === 39) quoted();
+    else plain(false);
+  };
+  try {
+    value('');
+  } catch (error) {
+    if (error === indexFlow) return undefined;
+    throw error;
+  }
+  return out;
 }
 
 interface YamlNode {
