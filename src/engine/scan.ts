@@ -28,6 +28,8 @@ interface ActiveRule {
   severity: Severity;
   phase: Finding['phase'];
   ctx: RuleContext;
+  /** For Pod Security rules: the policy recorded in each finding (one object, shared). */
+  pss?: NonNullable<Finding['pss']>;
 }
 
 /** Resolves the configured Pod Security policy. */
@@ -63,6 +65,7 @@ export class Engine {
         phase: phaseOf(rule.controls),
         ctx: { pss, options: { ...rule.options, ...setting?.options } },
       };
+      if (rule.frameworks?.pss !== undefined) active.pss = { level: pss.level, version: pss.version, resolved: `v1.${pss.minor}` };
       this.byTarget[rule.target].push(active);
     }
   }
@@ -82,10 +85,7 @@ export class Engine {
     const location = locateIn(file, object, violation.path);
     if (location !== undefined) finding.location = location;
     if (violation.paths !== undefined && violation.paths.length > 0) finding.paths = violation.paths.map(formatPath);
-    if (rule.frameworks?.pss !== undefined) {
-      const ctx = active.ctx.pss;
-      finding.pss = { level: ctx.level, version: ctx.version, resolved: `v1.${ctx.minor}` };
-    }
+    if (active.pss !== undefined) finding.pss = active.pss;
     this.findings.push(finding);
   }
 
@@ -118,15 +118,19 @@ export class Engine {
       if (keep) this.kept.push({ file, object: loaded });
       const object = loaded.object;
       const root: Path = [];
-      for (const active of objectRules) this.run(active, { object, loaded, path: root }, file, loaded);
+      // One input object per target, shared by the rules of that target.
+      const objectInput = { object, loaded, path: root };
+      for (const active of objectRules) this.run(active, objectInput, file, loaded);
       if (podRules.length === 0 && containerRules.length === 0) continue;
       const pod = podSpecOf(object);
       if (pod === undefined) continue;
       const kind = loaded.ref.kind;
-      for (const active of podRules) this.run(active, { object, loaded, path: root, kind, ...pod }, file, loaded);
+      const podInput = { object, loaded, path: root, kind, ...pod };
+      for (const active of podRules) this.run(active, podInput, file, loaded);
       if (containerRules.length === 0) continue;
       for (const container of containersOf(pod.spec, pod.specPath)) {
-        for (const active of containerRules) this.run(active, { ...container, object, loaded, pod, kind }, file, loaded);
+        const containerInput = { ...container, object, loaded, pod, kind };
+        for (const active of containerRules) this.run(active, containerInput, file, loaded);
       }
     }
   }

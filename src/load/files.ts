@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { join } from 'node:path';
 import { MamoriError } from '../errors.js';
@@ -28,7 +28,7 @@ export function expandPaths(paths: readonly string[]): { inputs: InputRef[]; err
   const add = (file: string): void => {
     let real: string;
     try {
-      real = realpathSync(file);
+      real = realpathSync.native(file);
     } catch {
       real = file;
     }
@@ -39,7 +39,7 @@ export function expandPaths(paths: readonly string[]): { inputs: InputRef[]; err
   const walk = (dir: string, visited: Set<string>): void => {
     let real: string;
     try {
-      real = realpathSync(dir);
+      real = realpathSync.native(dir);
     } catch (cause) {
       errors.push(new MamoriError('io', `cannot read directory: ${(cause as Error).message}`, { file: dir, cause }));
       return;
@@ -117,6 +117,35 @@ function readStdin(limit: number): Buffer {
 }
 
 
+/** Reads a whole file with one open, refusing files over `limit` bytes before reading them. */
+function readFileLimited(file: string, limit: number): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (cause) {
+    throw new MamoriError('io', `cannot read file: ${(cause as Error).message}`, { file, cause });
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size > limit) {
+      throw new MamoriError('too-large', `file is ${size.toLocaleString('en-US')} bytes; the limit is ${limit.toLocaleString('en-US')}`, { file });
+    }
+    const bytes = Buffer.allocUnsafe(size);
+    let read = 0;
+    while (read < size) {
+      const n = readSync(fd, bytes, read, size - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return read === size ? bytes : bytes.subarray(0, read);
+  } catch (cause) {
+    if (cause instanceof MamoriError) throw cause;
+    throw new MamoriError('io', `cannot read file: ${(cause as Error).message}`, { file, cause });
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** 1-based line of a character offset. */
 function lineOf(text: string, offset: number): number {
   let line = 1;
@@ -133,20 +162,7 @@ export function readInput(input: InputRef, limits: LoadLimits): string {
   if (input.stdin) {
     bytes = readStdin(limits.maxFileBytes);
   } else {
-    let size: number;
-    try {
-      size = statSync(input.file).size;
-    } catch (cause) {
-      throw new MamoriError('io', `cannot read file: ${(cause as Error).message}`, { file: input.file, cause });
-    }
-    if (size > limits.maxFileBytes) {
-      throw new MamoriError('too-large', `file is ${size.toLocaleString('en-US')} bytes; the limit is ${limits.maxFileBytes.toLocaleString('en-US')}`, { file: input.file });
-    }
-    try {
-      bytes = readFileSync(input.file);
-    } catch (cause) {
-      throw new MamoriError('io', `cannot read file: ${(cause as Error).message}`, { file: input.file, cause });
-    }
+    bytes = readFileLimited(input.file, limits.maxFileBytes);
   }
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
     throw new MamoriError('encoding', 'file is UTF-16; save it as UTF-8', { file: input.file, line: 1 });

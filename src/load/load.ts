@@ -98,6 +98,6 @@ export function resolveInputs(paths: readonly string[]): { inputs: InputRef[]; e
 /** The location of a field of a loaded object in its file. */
 export function locateIn(file: LoadedFile, object: LoadedObject, path: Path): Location | undefined {
   if (file.locator === undefined) return undefined;
-  const position = file.locator.locate(object.source, [...object.prefix, ...path]);
+  const position = file.locator.locate(object.source, object.prefix.length === 0 ? path : [...object.prefix, ...path]);
   return { file: object.source.file, line: position.line, column: position.column };
 }

@@ -33,7 +33,14 @@ type Collection =
   | { kind: 'none' };
 
 /** The entries of a block mapping (key → line and offset after the colon), or of a block sequence (item lines). */
-type MappingIndex = { keys: Map<string, { line: number; after: number }>; partial: boolean; sequence: boolean };
+type MappingIndex = {
+  keys: Map<string, { line: number; after: number }>;
+  partial: boolean;
+  sequence: boolean;
+  /** The next line to read; entries are read only as far as a lookup needs. */
+  next: number;
+  done: boolean;
+};
 
 const SPACE = 32;
 const HASH = 35;
@@ -52,6 +59,7 @@ export class TextLocator {
   private readonly mappings = new Map<number, MappingIndex>();
   private readonly sequences = new Map<number, number[]>();
   private readonly flows = new Map<number, Map<string, number> | null>();
+  private indents: Int32Array | undefined;
 
   constructor(text: string) {
     this.text = text;
@@ -84,8 +92,18 @@ export class TextLocator {
     return this.text.charCodeAt(next - 2) === 13 ? next - 2 : next - 1;
   }
 
-  /** Indent of a line, or -1 for a blank or comment line (or a document marker). */
+  /** Indent of a line, or -1 for a blank or comment line (or a document marker); cached per line. */
   private indent(index: number): number {
+    this.indents ??= new Int32Array(this.starts().length).fill(-2);
+    let indent = this.indents[index] ?? -1;
+    if (indent === -2) {
+      indent = this.measureIndent(index);
+      this.indents[index] = indent;
+    }
+    return indent;
+  }
+
+  private measureIndent(index: number): number {
     const text = this.text;
     const start = this.starts()[index] ?? text.length;
     const end = this.lineEnd(index);
@@ -219,18 +237,32 @@ export class TextLocator {
     return last;
   }
 
+  /** The previous walk: findings of one object share long prefixes, so a walk resumes where they diverge. */
+  private previous: { start: number; path: Path; states: { node: Collection; at: { lineIndex: number; column: number } }[] } | undefined;
+
   private walk(doc: DocumentRange, path: Path): Walk {
     const starts = this.starts();
     const firstLine = doc.line - 1;
     const lastLine = this.lastLineOf(doc);
-    const root = this.nextContent(firstLine, lastLine);
-    if (root === -1) return { lineIndex: firstLine, column: 0, depth: 0, unsupported: false };
-    const rootIndent = this.indent(root);
-    const rootStart = (starts[root] ?? 0) + rootIndent;
-    const rc = this.text.charCodeAt(rootStart);
-    let node: Collection = rc === 123 || rc === 91 ? { kind: 'flow', offset: rootStart } : { kind: 'block', line: root, column: rootIndent };
-    let at = { lineIndex: root, column: rootIndent };
-    for (let depth = 0; depth < path.length; depth++) {
+    let states: { node: Collection; at: { lineIndex: number; column: number } }[];
+    let depth = 0;
+    const prev = this.previous;
+    if (prev !== undefined && prev.start === doc.start) {
+      const max = Math.min(path.length, prev.path.length, prev.states.length - 1);
+      while (depth < max && prev.path[depth] === path[depth]) depth++;
+      states = prev.states.slice(0, depth + 1);
+    } else {
+      const root = this.nextContent(firstLine, lastLine);
+      if (root === -1) return { lineIndex: firstLine, column: 0, depth: 0, unsupported: false };
+      const rootIndent = this.indent(root);
+      const rootStart = (starts[root] ?? 0) + rootIndent;
+      const rc = this.text.charCodeAt(rootStart);
+      const node: Collection = rc === 123 || rc === 91 ? { kind: 'flow', offset: rootStart } : { kind: 'block', line: root, column: rootIndent };
+      states = [{ node, at: { lineIndex: root, column: rootIndent } }];
+    }
+    this.previous = { start: doc.start, path, states };
+    let { node, at } = states[depth] as { node: Collection; at: { lineIndex: number; column: number } };
+    for (; depth < path.length; depth++) {
       const segment = path[depth] as string | number;
       if (node.kind === 'flow') return this.walkFlow(node.offset, doc.end, path.slice(depth), at, depth);
       if (node.kind !== 'block') return { ...at, depth, unsupported: node.kind === 'unsupported' };
@@ -241,6 +273,7 @@ export class TextLocator {
       if (found === undefined) return { ...at, depth, unsupported: false };
       at = { lineIndex: found.line, column: found.column };
       node = found.value;
+      states.push({ node, at });
     }
     return { ...at, depth: path.length, unsupported: false };
   }
@@ -280,22 +313,34 @@ export class TextLocator {
     return lo;
   }
 
-  /** Indexes the entries of the block mapping starting at (first, k) in one pass, cached. */
-  private mappingIndex(first: number, k: number, lastLine: number): MappingIndex {
+  /** The entry of a block mapping at (first, k); entries are indexed as far as lookups have read. */
+  private mappingEntry(
+    first: number,
+    k: number,
+    key: string,
+    lastLine: number,
+  ): { line: number; column: number; value: Collection } | 'unsupported' | undefined {
     const id = first * 4096 + k;
     let index = this.mappings.get(id);
-    if (index !== undefined) return index;
-    index = { keys: new Map(), partial: false, sequence: false };
-    for (let l = first; l <= lastLine; l++) {
+    if (index === undefined) {
+      index = { keys: new Map(), partial: false, sequence: false, next: first, done: false };
+      this.mappings.set(id, index);
+    }
+    let entry = index.keys.get(key);
+    while (entry === undefined && !index.done) {
+      const l = index.next++;
+      if (l > lastLine) {
+        index.done = true;
+        break;
+      }
       const indent = l === first ? k : this.indent(l);
-      if (indent < 0) continue;
-      if (indent < k) break;
-      if (indent > k) continue;
+      if (indent < 0 || indent > k) continue;
+      if (indent < k) {
+        index.done = true;
+        break;
+      }
       if (this.isDashAt(l, k)) {
-        if (l === first) {
-          index.sequence = true; // a sequence, not a mapping
-          break;
-        }
+        if (l === first) index.sequence = index.done = true; // a sequence, not a mapping
         continue;
       }
       const parsed = this.keyAt(l, k);
@@ -303,21 +348,10 @@ export class TextLocator {
       else if (parsed !== undefined) {
         if (parsed.key === '<<') index.partial = true; // keys may come from a merge
         if (!index.keys.has(parsed.key)) index.keys.set(parsed.key, { line: l, after: parsed.after });
+        if (parsed.key === key) entry = index.keys.get(key);
       }
     }
-    this.mappings.set(id, index);
-    return index;
-  }
-
-  private mappingEntry(
-    first: number,
-    k: number,
-    key: string,
-    lastLine: number,
-  ): { line: number; column: number; value: Collection } | 'unsupported' | undefined {
-    const index = this.mappingIndex(first, k, lastLine);
     if (index.sequence) return undefined;
-    const entry = index.keys.get(key);
     if (entry === undefined) return index.partial ? 'unsupported' : undefined;
     return { line: entry.line, column: k, value: this.valueAfter(entry.line, entry.after, k, lastLine, false) };
   }
@@ -428,6 +462,7 @@ function indexFlow(text: string, start: number, end: number): Map<string, number
           i++;
           const raw = text.slice(from, i);
           if (q === 39) return raw.slice(1, -1).replace(/''/g, "'");
+          if (!raw.includes('\\') && !raw.includes('\n')) return raw.slice(1, -1);
           try {
             return JSON.parse(raw.replace(/\r?\n\s*/g, ' ')) as string;
           } catch {

@@ -135,6 +135,49 @@ function checkExpansion(root: unknown, limit: number): void {
   size(root);
 }
 
+const NOT_JSON = Symbol('not JSON');
+
+/**
+ * A document in JSON (as tools and `kubectl get -o json` write them) is read with the native JSON
+ * parser: JSON is YAML, and the value is the same, many times faster. Anything it refuses (YAML
+ * flow syntax, comments inside, nesting past the limit) goes to the YAML parser, which explains
+ * the problem with a line and column.
+ */
+function readJson(source: string, maxDepth: number): unknown {
+  let i = 0;
+  for (;;) {
+    while (i < source.length && /\s/.test(source[i] ?? '')) i++;
+    if (source.startsWith('---', i) || source.charCodeAt(i) === HASH) {
+      const nl = source.indexOf('\n', i);
+      if (nl === -1) return NOT_JSON;
+      i = nl + 1;
+      continue;
+    }
+    break;
+  }
+  const first = source.charCodeAt(i);
+  if (first !== 123 && first !== 91) return NOT_JSON;
+  let depth = 0;
+  for (let j = i; j < source.length; j++) {
+    const c = source.charCodeAt(j);
+    if (c === 34) {
+      for (j++; j < source.length; j++) {
+        const d = source.charCodeAt(j);
+        if (d === 92) j++;
+        else if (d === 34) break;
+      }
+    } else if (c === 123 || c === 91) {
+      if (++depth > maxDepth) return NOT_JSON;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  try {
+    return JSON.parse(source.slice(i)) as unknown;
+  } catch {
+    return NOT_JSON;
+  }
+}
+
+const HASH = 35;
 const ANCHOR = /(?:^|[\s[{,])&[^\s[\]{},]/;
 
 /**
@@ -151,7 +194,8 @@ export function parseDocument(text: string, chunk: DocumentChunk, file: string, 
     );
   }
   const source = text.slice(chunk.start, chunk.end);
-  let value: unknown;
+  let value: unknown = readJson(source, limits.maxDepth);
+  if (value !== NOT_JSON) return value;
   try {
     const options: yaml.LoadOptions & { maxDepth: number } = { schema: KUBE_SCHEMA, maxDepth: limits.maxDepth, filename: file };
     value = yaml.load(source, options);
@@ -184,7 +228,7 @@ export function parseDocument(text: string, chunk: DocumentChunk, file: string, 
     }
     throw error;
   }
-  if (typeof value === 'object' && value !== null && ANCHOR.test(source)) {
+  if (typeof value === 'object' && value !== null && source.includes('&') && ANCHOR.test(source)) {
     try {
       checkExpansion(value, limits.maxExpandedNodes);
     } catch (error) {

@@ -11,7 +11,7 @@ const FALSE = new Set(['n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'o
 
 const bool11 = new yaml.Type('tag:yaml.org,2002:bool', {
   kind: 'scalar',
-  resolve: (data: unknown) => typeof data === 'string' && (TRUE.has(data) || FALSE.has(data)),
+  resolve: (data: unknown) => typeof data === 'string' && data.length <= 5 && (TRUE.has(data) || FALSE.has(data)),
   construct: (data: string) => TRUE.has(data),
   predicate: (value: unknown) => typeof value === 'boolean',
   represent: { lowercase: (value: object) => (value ? 'true' : 'false') },
@@ -28,11 +28,16 @@ const OCTAL11 = /^[-+]?0[0-7_]+$/;
  * way, or such a field would look unset to the rules.
  */
 const NUMBERISH = /^[-+0-9]/;
-const plain11 = (data: string): string => (NUMBERISH.test(data) ? data.replace(/_/g, '') : data);
+const plain11 = (data: string): string => (NUMBERISH.test(data) && data.includes('_') ? data.replace(/_/g, '') : data);
+/** Every scalar is tried as a number; most start with a letter and are ruled out by their first character. */
+const numberStart = (data: string, dot: boolean): boolean => {
+  const c = data.charCodeAt(0);
+  return (c >= 48 && c <= 57) || c === 45 || c === 43 || (dot && c === 46);
+};
 const coreInt = builtin.int;
 const int11 = new yaml.Type('tag:yaml.org,2002:int', {
   kind: 'scalar',
-  resolve: (data: unknown) => typeof data === 'string' && (OCTAL11.test(data) || coreInt.resolve(plain11(data))),
+  resolve: (data: unknown) => typeof data === 'string' && numberStart(data, false) && (OCTAL11.test(data) || coreInt.resolve(plain11(data))),
   construct: (data: string) => {
     if (!OCTAL11.test(data)) return coreInt.construct(plain11(data));
     const sign = data.startsWith('-') ? -1 : 1;
@@ -45,7 +50,7 @@ const int11 = new yaml.Type('tag:yaml.org,2002:int', {
 const coreFloat = builtin.float;
 const float11 = new yaml.Type('tag:yaml.org,2002:float', {
   kind: 'scalar',
-  resolve: (data: unknown) => typeof data === 'string' && coreFloat.resolve(plain11(data)),
+  resolve: (data: unknown) => typeof data === 'string' && numberStart(data, true) && coreFloat.resolve(plain11(data)),
   construct: (data: string) => coreFloat.construct(plain11(data)),
   predicate: (value: unknown) => typeof value === 'number' && !Number.isInteger(value),
   represent: { decimal: (value: object) => String(value) },
