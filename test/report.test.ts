@@ -46,3 +46,12 @@ describe('writers', () => {
     expect(text).toContain('\\x1b');
   });
 });
+
+describe('JSON in pieces', () => {
+  it('joins to exactly JSON.stringify of the report, for empty and full reports', async () => {
+    const { writeJsonChunks } = await import('../src/report/json.js');
+    const empty = scanTexts([], { rules: RULES });
+    for (const r of [report, empty]) expect([...writeJsonChunks(r)].join('')).toBe(`${JSON.stringify(r, null, 2)}\n`);
+    expect([...writeJsonChunks(report)].length).toBeGreaterThan(report.findings.length);
+  });
+});

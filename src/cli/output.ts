@@ -1,16 +1,21 @@
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { MamoriError } from '../errors.js';
 
-/** Writes command output to a file, or to stdout. */
-export function emit(text: string, output: string | undefined): void {
+/** Writes command output, whole or in pieces, to a file or to stdout. */
+export function emit(text: string | Iterable<string>, output: string | undefined): void {
+  const pieces = typeof text === 'string' ? [text] : text;
   if (output === undefined) {
-    process.stdout.write(text);
+    for (const piece of pieces) process.stdout.write(piece);
     return;
   }
+  let fd: number | undefined;
   try {
-    writeFileSync(output, text);
+    fd = openSync(output, 'w');
+    for (const piece of pieces) writeSync(fd, piece);
   } catch (cause) {
     throw new MamoriError('io', `cannot write the report: ${(cause as Error).message}`, { file: output, cause });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

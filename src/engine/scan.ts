@@ -1,4 +1,4 @@
-import { formatPath } from '../k8s/object.js';
+import { detach, formatPath } from '../k8s/object.js';
 import { containersOf, podSpecOf } from '../k8s/pod.js';
 import { loadInput, loadText, locateIn, resolveInputs, type LoadedFile } from '../load/load.js';
 import { DEFAULT_LIMITS, type LoadLimits } from '../load/limits.js';
@@ -79,12 +79,12 @@ export class Engine {
       controls: rule.controls,
       phase: active.phase,
       object: object.ref,
-      path: formatPath(violation.path),
-      message: violation.message,
+      path: detach(formatPath(violation.path)),
+      message: detach(violation.message),
     };
     const location = locateIn(file, object, violation.path);
     if (location !== undefined) finding.location = location;
-    if (violation.paths !== undefined && violation.paths.length > 0) finding.paths = violation.paths.map(formatPath);
+    if (violation.paths !== undefined && violation.paths.length > 0) finding.paths = violation.paths.map((p) => detach(formatPath(p)));
     if (active.pss !== undefined) finding.pss = active.pss;
     this.findings.push(finding);
   }

@@ -1,5 +1,5 @@
 import type { Report } from '../types.js';
-import { writeJson } from './json.js';
+import { writeJson, writeJsonChunks } from './json.js';
 import { writeText } from './text.js';
 
 /** What every writer receives besides the report. */
@@ -13,6 +13,11 @@ export const WRITERS = {
   json: (report: Report) => writeJson(report),
 } satisfies Record<string, (report: Report, options: WriterOptions) => string>;
 
+/** Writers that can also produce their output in pieces, for reports too large to hold as one string. */
+export const STREAMING_WRITERS: Partial<Record<Format, (report: Report, options: WriterOptions) => Iterable<string>>> = {
+  json: (report: Report) => writeJsonChunks(report),
+};
+
 export type Format = keyof typeof WRITERS;
 
 /** True for a known `--format` value. */
@@ -20,4 +25,4 @@ export function isFormat(value: string): value is Format {
   return Object.hasOwn(WRITERS, value);
 }
 
-export { writeJson, writeText };
+export { writeJson, writeJsonChunks, writeText };

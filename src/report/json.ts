@@ -1,6 +1,34 @@
 import type { Report } from '../types.js';
 
-/** The JSON report (`schemaVersion: 1`), as DESIGN.md's contract gives it. */
+/** `JSON.stringify(value, null, 2)` as it would appear nested at `depth` levels of indentation. */
+function nested(value: unknown, depth: number): string {
+  const text = JSON.stringify(value, null, 2);
+  return depth === 0 ? text : text.replace(/\n/g, `\n${'  '.repeat(depth)}`);
+}
+
+/**
+ * The JSON report (`schemaVersion: 1`, the contract of DESIGN.md) in pieces, one per finding, so
+ * a report of 100,000 findings is written without ever holding it as one string. The pieces
+ * joined are exactly `JSON.stringify(report, null, 2)` and a newline.
+ */
+export function* writeJsonChunks(report: Report): Generator<string> {
+  const entries = Object.entries(report);
+  yield '{\n';
+  for (let i = 0; i < entries.length; i++) {
+    const [key, value] = entries[i] as [string, unknown];
+    const comma = i + 1 < entries.length ? ',' : '';
+    if (Array.isArray(value) && value.length > 0) {
+      yield `  ${JSON.stringify(key)}: [\n`;
+      for (let j = 0; j < value.length; j++) yield `    ${nested(value[j], 2)}${j + 1 < value.length ? ',' : ''}\n`;
+      yield `  ]${comma}\n`;
+    } else {
+      yield `  ${JSON.stringify(key)}: ${nested(value, 1)}${comma}\n`;
+    }
+  }
+  yield '}\n';
+}
+
+/** The JSON report as one string. */
 export function writeJson(report: Report): string {
-  return `${JSON.stringify(report, null, 2)}\n`;
+  return [...writeJsonChunks(report)].join('');
 }

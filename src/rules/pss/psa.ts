@@ -243,32 +243,28 @@ function buildView(spec: JsonObject, isPod: boolean): PodView {
 
 // Cached per spec object (one per kind class, as the port defaulting depends on it), so the
 // 19 checks of one evaluation share the walk. Callers must not mutate a spec after evaluating it.
-const podViews = new WeakMap<JsonObject, PodView>();
-const templateViews = new WeakMap<JsonObject, PodView>();
-const annotationViews = new WeakMap<JsonObject, Annotations>();
+/*
+ * The checks of one pod run one after another, so a one-entry memo gives each pod's view to all
+ * of them. (A WeakMap would keep every pod's view until collection, and its ephemeron bookkeeping
+ * costs the garbage collector more than the views cost to build.)
+ */
+let lastView: { spec: JsonObject; isPod: boolean; view: PodView } | undefined;
+let lastAnnotations: { metadata: JsonObject; map: Annotations } | undefined;
 
 function viewOf(input: PssPodInput): PodView {
   const isPod = input.kind === 'Pod';
-  const cache = isPod ? podViews : templateViews;
-  let view = cache.get(input.spec);
-  if (view === undefined) {
-    view = buildView(input.spec, isPod);
-    cache.set(input.spec, view);
-  }
-  return view;
+  if (lastView?.spec !== input.spec || lastView.isPod !== isPod) lastView = { spec: input.spec, isPod, view: buildView(input.spec, isPod) };
+  return lastView.view;
 }
 
 function annotationsOf(metadata: JsonObject): Annotations {
-  let map = annotationViews.get(metadata);
-  if (map === undefined) {
-    const entries = new Map<string, string>();
-    for (const [key, value] of Object.entries(asObject(metadata['annotations']) ?? {})) {
-      if (typeof value === 'string') entries.set(key, value);
-      else if (value === null) entries.set(key, '');
-    }
-    annotationViews.set(metadata, entries);
-    map = entries;
+  if (lastAnnotations?.metadata === metadata) return lastAnnotations.map;
+  const map = new Map<string, string>();
+  for (const [key, value] of Object.entries(asObject(metadata['annotations']) ?? {})) {
+    if (typeof value === 'string') map.set(key, value);
+    else if (value === null) map.set(key, '');
   }
+  lastAnnotations = { metadata, map };
   return map;
 }
 
