@@ -104,7 +104,10 @@ function readStdin(limit: number): Buffer {
       n = readSync(0, buffer, 0, buffer.length, null);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN') continue;
+      if (code === 'EAGAIN') {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10); // a non-blocking pipe: wait for data
+        continue;
+      }
       if (code === 'EOF') break;
       throw error;
     }
