@@ -6,6 +6,9 @@ function nested(value: unknown, depth: number): string {
   return depth === 0 ? text : text.replace(/\n/g, `\n${'  '.repeat(depth)}`);
 }
 
+/** Findings per piece: large enough to be fast, small enough to keep memory flat. */
+const BATCH = 512;
+
 /**
  * The JSON report (`schemaVersion: 1`, the contract of DESIGN.md) in pieces, one per finding, so
  * a report of 100,000 findings is written without ever holding it as one string. The pieces
@@ -18,8 +21,14 @@ export function* writeJsonChunks(report: Report): Generator<string> {
     const [key, value] = entries[i] as [string, unknown];
     const comma = i + 1 < entries.length ? ',' : '';
     if (Array.isArray(value) && value.length > 0) {
-      yield `  ${JSON.stringify(key)}: [\n`;
-      for (let j = 0; j < value.length; j++) yield `    ${nested(value[j], 2)}${j + 1 < value.length ? ',' : ''}\n`;
+      // A batch stringified as the only key of an object comes out indented exactly as in the
+      // whole report; only its first two and last two lines need cutting.
+      const head = `{\n  ${JSON.stringify(key)}: [\n`;
+      yield head.slice(2);
+      for (let j = 0; j < value.length; j += BATCH) {
+        const text = JSON.stringify({ [key]: value.slice(j, j + BATCH) }, null, 2);
+        yield `${text.slice(head.length, text.length - '\n  ]\n}'.length)}${j + BATCH < value.length ? ',' : ''}\n`;
+      }
       yield `  ]${comma}\n`;
     } else {
       yield `  ${JSON.stringify(key)}: ${nested(value, 1)}${comma}\n`;
