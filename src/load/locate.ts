@@ -58,7 +58,7 @@ export class TextLocator {
   private readonly lastLines = new Map<number, number>();
   private readonly mappings = new Map<number, MappingIndex>();
   private readonly sequences = new Map<number, number[]>();
-  private readonly flows = new Map<number, Map<string, number> | null>();
+  private readonly flows = new Map<number, FlowCollection>();
   private indents: Int32Array | undefined;
 
   constructor(text: string) {
@@ -280,20 +280,20 @@ export class TextLocator {
 
   /** Follows the rest of a path into a flow collection (JSON, or YAML's `{...}` and `[...]`). */
   private walkFlow(offset: number, end: number, rest: Path, at: { lineIndex: number; column: number }, depth: number): Walk {
-    let index = this.flows.get(offset);
-    if (index === undefined) {
-      index = indexFlow(this.text, offset, end) ?? null;
-      this.flows.set(offset, index);
-    }
-    if (index === null) return { ...at, depth, unsupported: true };
-    let key = '';
+    let node = offset;
     let found: number | undefined;
     let resolved = 0;
     for (const segment of rest) {
-      key += flowKey(segment);
-      const position = index.get(key);
-      if (position === undefined) break;
-      found = position;
+      let collection = this.flows.get(node);
+      if (collection === undefined) {
+        collection = new FlowCollection(this.text, node, end);
+        this.flows.set(node, collection);
+      }
+      const child = collection.child(segment);
+      if (child === 'unsupported') return { ...at, depth: depth + resolved, unsupported: true };
+      if (child === undefined) break;
+      found = child.at;
+      node = child.value;
       resolved++;
     }
     if (found === undefined) return { ...at, depth, unsupported: false };
@@ -422,127 +422,209 @@ export class TextLocator {
   }
 }
 
-/** The key of a path segment in a flow index: indexes and keys never collide. */
-function flowKey(segment: string | number): string {
-  return typeof segment === 'number' ? `\u0001${segment}` : `\u0002${segment}`;
-}
+/** The characters that change the nesting or quoting inside a flow collection. */
+const SPECIAL = /[{}[\]"'#]/g;
+
+const isBlank = (c: number): boolean => c === SPACE || c === 9 || c === 10 || c === 13;
 
 /**
- * Indexes a flow collection (JSON, or YAML's `{a: b}` / `[a, b]`) starting at `start`: every
- * member's key position and every item's position, by path. Returns undefined for syntax it does
- * not follow (anchors, aliases, tags, complex keys), which the caller hands to a full parser.
+ * One flow collection (JSON, or YAML's `{a: b}` / `[a, b]`) of a text, read lazily: its members
+ * are read only as far as lookups need, and values that are not on a path are skipped by
+ * matching brackets and quotes, never parsed. Syntax it does not follow (anchors, aliases, tags,
+ * complex keys) answers 'unsupported', and the caller hands the document to a full parser.
  */
-function indexFlow(text: string, start: number, end: number): Map<string, number> | undefined {
-  const out = new Map<string, number>();
-  let i = start;
-  let depth = 0;
-  const fail = (): never => {
-    throw indexFlow;
-  };
-  const space = (): void => {
-    while (i < end) {
+class FlowCollection {
+  private readonly text: string;
+  private readonly end: number;
+  private readonly map: boolean;
+  private readonly keys = new Map<string, { at: number; value: number }>();
+  private readonly items: number[] = [];
+  private next: number;
+  /** Start of the last member's value, skipped only when a later member is needed. */
+  private pending = -1;
+  private done = false;
+  private broken = false;
+
+  constructor(text: string, start: number, end: number) {
+    this.text = text;
+    this.end = end;
+    const c = text.charCodeAt(start);
+    this.map = c === 123;
+    this.broken = c !== 123 && c !== 91;
+    this.next = start + 1;
+  }
+
+  /** The member with this key or index: where it is reported (key or item) and where its value starts. */
+  child(segment: string | number): { at: number; value: number } | 'unsupported' | undefined {
+    if (this.broken) return 'unsupported';
+    if (typeof segment === 'number' ? this.map : !this.map) return undefined;
+    for (;;) {
+      if (typeof segment === 'number') {
+        const item = this.items[segment];
+        if (item !== undefined) return { at: item, value: item };
+      } else {
+        const entry = this.keys.get(segment);
+        if (entry !== undefined) return entry;
+      }
+      if (this.done) return undefined;
+      if (!this.readMember()) return this.broken ? 'unsupported' : undefined;
+    }
+  }
+
+  private space(i: number): number {
+    const text = this.text;
+    while (i < this.end) {
       const c = text.charCodeAt(i);
-      if (c === SPACE || c === 9 || c === 10 || c === 13) i++;
-      else if (c === HASH && (i === start || /\s/.test(text[i - 1] ?? ''))) {
+      if (isBlank(c)) i++;
+      else if (c === HASH && isBlank(text.charCodeAt(i - 1))) {
         const nl = text.indexOf('\n', i);
-        i = nl === -1 || nl > end ? end : nl;
+        i = nl === -1 || nl > this.end ? this.end : nl;
       } else break;
     }
-  };
-  const quoted = (): string => {
+    return i;
+  }
+
+  /** End of a quoted scalar starting at `i`. */
+  private skipQuoted(i: number): number {
+    const text = this.text;
     const q = text.charCodeAt(i);
-    const from = i;
-    i++;
-    while (i < end) {
+    for (i++; i < this.end; i++) {
       const c = text.charCodeAt(i);
-      if (q === 34 && c === 92) i += 2;
+      if (q === 34 && c === 92) i++;
       else if (c === q) {
-        if (q === 39 && text.charCodeAt(i + 1) === 39) i += 2;
-        else {
-          i++;
-          const raw = text.slice(from, i);
-          if (q === 39) return raw.slice(1, -1).replace(/''/g, "'");
-          if (!raw.includes('\\') && !raw.includes('\n')) return raw.slice(1, -1);
-          try {
-            return JSON.parse(raw.replace(/\r?\n\s*/g, ' ')) as string;
-          } catch {
-            return raw.slice(1, -1);
-          }
-        }
-      } else i++;
+        if (q === 39 && text.charCodeAt(i + 1) === 39) i++;
+        else return i + 1;
+      }
     }
-    return fail();
-  };
-  // A plain scalar in flow context ends at `,`, `]`, `}`, or `: ` (for keys), or ` #`.
-  const plain = (key: boolean): string => {
-    const from = i;
-    while (i < end) {
+    return -1;
+  }
+
+  /** End of a plain scalar in flow context: at `,`, `]`, `}`, ` #`, or (for keys) `: `. */
+  private skipPlain(i: number, key: boolean): number {
+    const text = this.text;
+    for (; i < this.end; i++) {
       const c = text.charCodeAt(i);
       if (c === 44 || c === 93 || c === 125) break;
-      if (c === 58 && key) {
+      if (key && c === 58) {
         const n = text.charCodeAt(i + 1);
-        if (n === SPACE || n === 9 || n === 10 || n === 13 || n === 44 || n === 125 || n === 93) break;
+        if (isBlank(n) || n === 44 || n === 125 || n === 93) break;
       }
-      if (c === HASH && /\s/.test(text[i - 1] ?? '')) break;
-      if (c === 10 && !key) {
-        i++;
-        continue;
-      }
-      i++;
+      if (c === HASH && isBlank(text.charCodeAt(i - 1))) break;
     }
-    return text.slice(from, i).trim();
-  };
-  const value = (path: string): void => {
-    space();
-    const c = text.charCodeAt(i);
-    if (c === 38 || c === 42 || c === 33 || c === 63) fail(); // & * ! ?
-    if (c === 123 || c === 91) {
-      if (++depth > 256) fail();
-      const close = c === 123 ? 125 : 93;
-      i++;
-      for (let n = 0; ; n++) {
-        space();
-        if (text.charCodeAt(i) === close) {
-          i++;
-          break;
-        }
-        if (i >= end) fail();
-        if (c === 123) {
-          const at = i;
-          const k = text.charCodeAt(i);
-          if (k === 38 || k === 42 || k === 33 || k === 63 || k === 123 || k === 91) fail();
-          const name = k === 34 || k === 39 ? quoted() : plain(true);
-          const child = path + flowKey(name);
-          if (!out.has(child)) out.set(child, at);
-          space();
-          if (text.charCodeAt(i) === 58) {
-            i++;
-            value(child);
-          }
-        } else {
-          const child = path + flowKey(n);
-          space();
-          out.set(child, i);
-          value(child);
-        }
-        space();
-        const sep = text.charCodeAt(i);
-        if (sep === 44) i++;
-        else if (sep !== close) fail();
-      }
-      depth--;
-      return;
-    }
-    if (c === 34 || c === 39) quoted();
-    else plain(false);
-  };
-  try {
-    value('');
-  } catch (error) {
-    if (error === indexFlow) return undefined;
-    throw error;
+    return i;
   }
-  return out;
+
+  /** End of the value starting at `i`, or -1 for syntax this reader does not follow. */
+  private skipValue(i: number): number {
+    const text = this.text;
+    const c = text.charCodeAt(i);
+    if (c === 38 || c === 42 || c === 33 || c === 63) return -1; // & * ! ?
+    if (c === 34 || c === 39) return this.skipQuoted(i);
+    if (c !== 123 && c !== 91) return this.skipPlain(i, false);
+    let depth = 0;
+    for (; i < this.end; i++) {
+      // Jump to the next character that matters.
+      SPECIAL.lastIndex = i;
+      if (SPECIAL.exec(text) === null) return -1;
+      i = SPECIAL.lastIndex - 1;
+      const d = text.charCodeAt(i);
+      if (d === 34 || d === 39) {
+        // A quote inside a plain scalar (`don't`) is not a string; only quotes that start a value are.
+        const prev = text.charCodeAt(this.spaceBack(i - 1));
+        if (prev === 123 || prev === 91 || prev === 44 || prev === 58) {
+          i = this.skipQuoted(i) - 1;
+          if (i < 0) return -1;
+        }
+      } else if (d === 123 || d === 91) depth++;
+      else if (d === 125 || d === 93) {
+        if (--depth === 0) return i + 1;
+      } else if (d === HASH && isBlank(text.charCodeAt(i - 1))) {
+        const nl = text.indexOf('\n', i);
+        if (nl === -1) return -1;
+        i = nl;
+      }
+    }
+    return -1;
+  }
+
+  private spaceBack(i: number): number {
+    while (i > 0 && isBlank(this.text.charCodeAt(i))) i--;
+    return i;
+  }
+
+  /** Reads the next member; false at the end of the collection or on syntax it does not follow. */
+  private readMember(): boolean {
+    const text = this.text;
+    if (this.pending >= 0) {
+      // Skip the previous member's value now that something after it is needed.
+      const after = this.skipValue(this.pending);
+      this.pending = -1;
+      if (after < 0) return this.fail();
+      const j = this.space(after);
+      const sep = text.charCodeAt(j);
+      if (sep === 44) this.next = j + 1;
+      else if (sep === 125 || sep === 93) {
+        this.done = true;
+        return false;
+      } else return this.fail();
+    }
+    let i = this.space(this.next);
+    const c = text.charCodeAt(i);
+    if (c === 125 || c === 93) {
+      this.done = true;
+      return false;
+    }
+    if (i >= this.end) return this.fail();
+    if (this.map) {
+      const at = i;
+      let key: string;
+      if (c === 34 || c === 39) {
+        const close = this.skipQuoted(i);
+        if (close < 0) return this.fail();
+        const raw = text.slice(i, close);
+        key = c === 39 ? raw.slice(1, -1).replace(/''/g, "'") : unquote(raw);
+        i = close;
+      } else {
+        if (c === 38 || c === 42 || c === 33 || c === 63 || c === 123 || c === 91) return this.fail();
+        const close = this.skipPlain(i, true);
+        key = text.slice(i, close).trim();
+        i = close;
+      }
+      i = this.space(i);
+      if (text.charCodeAt(i) === 58) {
+        const value = this.space(i + 1);
+        if (!this.keys.has(key)) this.keys.set(key, { at, value });
+        this.pending = value;
+        return true;
+      }
+      // A key without a value (`{a, b: c}`): the member ends here.
+      if (!this.keys.has(key)) this.keys.set(key, { at, value: i });
+    } else {
+      this.items.push(i);
+      this.pending = i;
+      return true;
+    }
+    const sep = text.charCodeAt(i);
+    if (sep === 44) this.next = i + 1;
+    else if (sep === 125 || sep === 93) this.next = i;
+    else return this.fail();
+    return true;
+  }
+
+  private fail(): false {
+    this.broken = true;
+    return false;
+  }
+}
+
+/** The value of a double-quoted key. */
+function unquote(raw: string): string {
+  if (!raw.includes('\\') && !raw.includes('\n')) return raw.slice(1, -1);
+  try {
+    return JSON.parse(raw.replace(/\r?\n\s*/g, ' ')) as string;
+  } catch {
+    return raw.slice(1, -1);
+  }
 }
 
 interface YamlNode {

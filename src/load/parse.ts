@@ -157,24 +157,26 @@ function readJson(source: string, maxDepth: number): unknown {
   }
   const first = source.charCodeAt(i);
   if (first !== 123 && first !== 91) return NOT_JSON;
-  let depth = 0;
-  for (let j = i; j < source.length; j++) {
-    const c = source.charCodeAt(j);
-    if (c === 34) {
-      for (j++; j < source.length; j++) {
-        const d = source.charCodeAt(j);
-        if (d === 92) j++;
-        else if (d === 34) break;
-      }
-    } else if (c === 123 || c === 91) {
-      if (++depth > maxDepth) return NOT_JSON;
-    } else if (c === 125 || c === 93) depth--;
-  }
+  let value: unknown;
   try {
-    return JSON.parse(source.slice(i)) as unknown;
+    value = JSON.parse(source.slice(i)) as unknown;
   } catch {
     return NOT_JSON;
   }
+  return typeof value === 'object' && value !== null && deeperThan(value, maxDepth) ? NOT_JSON : value;
+}
+
+/** True when a parsed value nests collections more than `max` levels (it stops looking there). */
+function deeperThan(root: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[root, 1]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [value, depth] = top;
+    if (depth > max) return true;
+    for (const child of Array.isArray(value) ? value : Object.values(value as object)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
 }
 
 const HASH = 35;
