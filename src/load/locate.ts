@@ -250,7 +250,8 @@ export class TextLocator {
     if (prev !== undefined && prev.start === doc.start) {
       const max = Math.min(path.length, prev.path.length, prev.states.length - 1);
       while (depth < max && prev.path[depth] === path[depth]) depth++;
-      states = prev.states.slice(0, depth + 1);
+      states = prev.states;
+      states.length = depth + 1; // the states past the shared prefix belong to the previous path
     } else {
       const root = this.nextContent(firstLine, lastLine);
       if (root === -1) return { lineIndex: firstLine, column: 0, depth: 0, unsupported: false };
@@ -260,7 +261,11 @@ export class TextLocator {
       const node: Collection = rc === 123 || rc === 91 ? { kind: 'flow', offset: rootStart } : { kind: 'block', line: root, column: rootIndent };
       states = [{ node, at: { lineIndex: root, column: rootIndent } }];
     }
-    this.previous = { start: doc.start, path, states };
+    if (prev !== undefined && prev.states === states) {
+      prev.path = path;
+    } else {
+      this.previous = { start: doc.start, path, states };
+    }
     let { node, at } = states[depth] as { node: Collection; at: { lineIndex: number; column: number } };
     for (; depth < path.length; depth++) {
       const segment = path[depth] as string | number;
