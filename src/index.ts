@@ -22,9 +22,11 @@ export { CONTAINER_FIELDS, POD_BEARING_KINDS, containersOf, podSpecOf, type Cont
 export { loadInput, loadText, resolveInputs, type LoadedFile } from './load/load.js';
 export { DEFAULT_LIMITS, type LoadLimits } from './load/limits.js';
 export type { LoadedObject, SourceDocument } from './load/types.js';
-export { defineRule, type Rule, type RuleContext, type RuleSpec, type Target, type Violation } from './engine/rule.js';
+export { defineRule, type OptionValue, type Rule, type RuleContext, type RuleSpec, type Target, type Violation } from './engine/rule.js';
 export { Engine, scanPaths, scanTexts, type ScanOptions } from './engine/scan.js';
-export { loadConfig, parseConfig, type Config } from './engine/config.js';
+export { knownRules, loadConfig, parseConfig, type Config, type KnownRules } from './engine/config.js';
+export { Inventory, type Workload } from './engine/inventory.js';
+export { isClusterScoped } from './k8s/scope.js';
 export { ruleInfo, ruleMarkdown, type RuleInfo } from './engine/catalog.js';
 export {
   activePssChecks,

@@ -1,6 +1,6 @@
 /** The engine's loop: dispatch by target, paths and locations, order, and rules that throw. */
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../src/engine/config.js';
+import { knownRules, parseConfig } from '../src/engine/config.js';
 import { defineRule, type Rule } from '../src/engine/rule.js';
 import { scanTexts } from '../src/engine/scan.js';
 import { MamoriError } from '../src/errors.js';
@@ -138,7 +138,7 @@ describe('engine', () => {
   });
 
   it('applies the configuration: rules off, severity overrides', () => {
-    const known = new Set(rules.map((r) => r.id));
+    const known = knownRules(rules);
     const config = parseConfig({ rules: { 'test-throws': 'off', 'test-object': { severity: 'critical' } } }, 'c.yaml', known);
     const configured = scanTexts([{ file: 'm.yaml', text: manifest }], { rules, config, pss: 'privileged' });
     expect(configured.errors).toEqual([]);
@@ -146,7 +146,7 @@ describe('engine', () => {
   });
 
   it('rejects configuration it does not understand, naming the key', () => {
-    const known = new Set(rules.map((r) => r.id));
+    const known = knownRules(rules);
     const attempt = (value: unknown): MamoriError => {
       try {
         parseConfig(value, 'c.yaml', known);
@@ -160,5 +160,35 @@ describe('engine', () => {
     expect(attempt({ rules: { nope: 'off' } }).message).toMatch(/^rules\.nope: unknown rule id/);
     expect(attempt({ rules: { 'test-pod': { severity: 'huge' } } }).message).toMatch(/^rules\.test-pod\.severity/);
     expect(attempt({ rules: { 'test-pod': { colour: 'red' } } }).code).toBe('config');
+  });
+});
+
+describe('rule options', () => {
+  const withOptions = defineRule({
+    id: 'test-options',
+    title: 'A rule with options',
+    severity: 'low',
+    target: 'object',
+    kinds: ['ConfigMap'],
+    controls: ['DIST-6'],
+    description: 'A test rule that reports its options, to check how the configuration reaches rules.',
+    remediation: 'Nothing to do.',
+    options: { allowed: ['a.example'], strict: false },
+    *check(_input, ctx) {
+      yield { path: [], message: JSON.stringify(ctx.options) };
+    },
+  });
+  const known = knownRules([withOptions]);
+
+  it('merges configured options over the defaults, and runs only on the declared kinds', () => {
+    const config = parseConfig({ rules: { 'test-options': { options: { allowed: ['b.example'] } } } }, 'c.yaml', known);
+    const report = scanTexts([{ file: 'm.yaml', text: manifest }], { rules: [withOptions], config, pss: 'privileged' });
+    expect(report.findings.map((f) => [f.object.kind, f.message])).toEqual([['ConfigMap', '{"allowed":["b.example"],"strict":false}']]);
+  });
+
+  it('rejects unknown options and values of the wrong type, naming the key', () => {
+    expect(() => parseConfig({ rules: { 'test-options': { options: { allow: [] } } } }, 'c.yaml', known)).toThrow(/rules\.test-options\.options\.allow: unknown option \(known: allowed, strict\)/);
+    expect(() => parseConfig({ rules: { 'test-options': { options: { allowed: 'x' } } } }, 'c.yaml', known)).toThrow(/rules\.test-options\.options\.allowed: must be a list of strings/);
+    expect(() => parseConfig({ rules: { 'test-options': { options: { strict: 'yes' } } } }, 'c.yaml', known)).toThrow(/rules\.test-options\.options\.strict: must be a boolean/);
   });
 });

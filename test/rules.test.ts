@@ -6,11 +6,17 @@ import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONTROLS } from '../src/engine/controls.js';
+import { knownRules, parseConfig } from '../src/engine/config.js';
 import { scanTexts } from '../src/engine/scan.js';
 import { RULES } from '../src/rules/index.js';
 import { fixtures, ruleFolders } from '../scripts/gen.js';
 
-const PSS_HEADER = /^# mamori-pss: (\S+)/;
+/*
+ * Fixture headers (leading comment lines): `# mamori-pss: baseline:v1.18` evaluates the fixture at
+ * that policy; `# mamori-options: {"allowed": ["registry.example.com"]}` sets the rule's options.
+ */
+const PSS_HEADER = /^# mamori-pss: (\S+)/m;
+const OPTIONS_HEADER = /^# mamori-options: (.+)$/m;
 
 describe('rule catalog', () => {
   const folders = ruleFolders();
@@ -40,7 +46,9 @@ describe('rule catalog', () => {
         const file = relative(process.cwd(), join(folder.dir, example.name));
         const text = readFileSync(file, 'utf8');
         const pss = PSS_HEADER.exec(text)?.[1] ?? 'restricted:latest';
-        const report = scanTexts([{ file, text }], { rules: rule ? [rule] : [], pss });
+        const options = OPTIONS_HEADER.exec(text)?.[1];
+        const config = parseConfig(options === undefined ? {} : { rules: { [folder.id]: { options: JSON.parse(options) as unknown } } }, file, knownRules(RULES));
+        const report = scanTexts([{ file, text }], { rules: rule ? [rule] : [], pss, config });
         expect(report.errors).toEqual([]);
         expect(report.inputs.objects).toBeGreaterThan(0);
         const own = report.findings.filter((f) => f.ruleId === folder.id);

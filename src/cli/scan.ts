@@ -1,5 +1,5 @@
 import { atLeast, isSeverity } from '../engine/controls.js';
-import { loadConfig } from '../engine/config.js';
+import { knownRules, loadConfig } from '../engine/config.js';
 import { scanPaths, type ScanOptions } from '../engine/scan.js';
 import { MamoriError } from '../errors.js';
 import { isFormat, STREAMING_WRITERS, WRITERS } from '../report/index.js';
@@ -32,7 +32,7 @@ export function runScan(paths: string[], flags: ScanFlags): number {
   if (failOn !== undefined && failOn !== 'none' && !isSeverity(failOn)) {
     throw new MamoriError('usage', `--fail-on must be one of critical, high, medium, low, info, none (got ${JSON.stringify(failOn)})`);
   }
-  const config = loadConfig(flags.config, new Set(RULES.map((r) => r.id)));
+  const config = loadConfig(flags.config, knownRules(RULES));
   const options: ScanOptions = { rules: RULES, config };
   if (flags.pss !== undefined) options.pss = flags.pss;
   if (flags.kubeVersion !== undefined) options.maxPssMinor = parseKubeMinor(flags.kubeVersion);

@@ -40,7 +40,8 @@ export interface RuleExample {
 
 function frameworkLines(rule: Rule): string[] {
   const f = rule.frameworks ?? {};
-  return (['pss', 'cis', 'nsa'] as const).filter((k) => (f[k] ?? []).length > 0).map((k) => `- ${k.toUpperCase()}: ${(f[k] ?? []).join(', ')}`);
+  const names = { pss: 'Pod Security Standards', cis: 'CIS Kubernetes Benchmark', nsa: 'NSA/CISA Kubernetes Hardening Guide', kubescape: 'Kubescape' } as const;
+  return (['pss', 'cis', 'nsa', 'kubescape'] as const).filter((k) => (f[k] ?? []).length > 0).map((k) => `- ${names[k]}: ${(f[k] ?? []).join(', ')}`);
 }
 
 /** A rule's documentation page in Markdown, generated from its metadata and fixtures. */
@@ -65,6 +66,12 @@ export function ruleMarkdown(rule: Rule, examples: readonly RuleExample[] = []):
   const frameworks = frameworkLines(rule);
   if (frameworks.length > 0) out.push('## Frameworks', '', ...frameworks, '');
   if (info.optional) out.push('This rule is off unless the configuration turns it on (`rules: { ' + info.id + ': on }`).', '');
+  const options = Object.entries(rule.options ?? {});
+  if (options.length > 0) {
+    out.push('## Options', '', 'Set in `.mamori.yaml` under `rules.' + info.id + '.options`:', '', '| option | default |', '|---|---|');
+    for (const [name, value] of options) out.push(`| \`${name}\` | \`${JSON.stringify(value)}\` |`);
+    out.push('');
+  }
   for (const verdict of ['fail', 'pass'] as const) {
     const list = examples.filter((e) => e.verdict === verdict);
     if (list.length === 0) continue;

@@ -5,12 +5,13 @@ import { isObject } from '../k8s/object.js';
 import { KUBE_SCHEMA } from '../load/schema.js';
 import type { Severity } from '../types.js';
 import { isSeverity } from './controls.js';
+import type { OptionValue } from './rule.js';
 
 /** How the configuration changes one rule. */
 export interface RuleSetting {
   enabled?: boolean;
   severity?: Severity;
-  options?: Record<string, unknown>;
+  options?: Record<string, OptionValue>;
 }
 
 /** The configuration file (`.mamori.yaml`), validated. */
@@ -32,8 +33,29 @@ function fail(file: string, key: string, message: string): never {
   throw new MamoriError('config', `${key}: ${message}`, { file });
 }
 
+/** What the configuration may say about each rule: its id and its options with their defaults. */
+export type KnownRules = ReadonlyMap<string, Readonly<Record<string, OptionValue>>>;
+
+/** The rules the configuration can refer to, from a catalog. */
+export function knownRules(rules: readonly { id: string; options?: Readonly<Record<string, OptionValue>> }[]): KnownRules {
+  return new Map(rules.map((r) => [r.id, r.options ?? {}]));
+}
+
+function typeName(value: OptionValue): string {
+  return Array.isArray(value) ? 'a list of strings' : `a ${typeof value}`;
+}
+
+function checkOption(file: string, at: string, value: unknown, def: OptionValue): OptionValue {
+  if (Array.isArray(def)) {
+    if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) fail(file, at, 'must be a list of strings');
+    return value as string[];
+  }
+  if (typeof value !== typeof def) fail(file, at, `must be ${typeName(def)}`);
+  return value as OptionValue;
+}
+
 /** Validates a parsed configuration; every unknown key or bad value is an error naming its key. */
-export function parseConfig(value: unknown, file: string, knownRules: ReadonlySet<string>): Config {
+export function parseConfig(value: unknown, file: string, known: KnownRules): Config {
   const config: Config = { file, rules: {} };
   if (value === null || value === undefined) return config;
   if (!isObject(value)) fail(file, '(top level)', 'must be a mapping');
@@ -49,7 +71,8 @@ export function parseConfig(value: unknown, file: string, knownRules: ReadonlySe
       if (!isObject(v)) fail(file, key, 'must be a mapping of rule id to off, on or settings');
       for (const [id, setting] of Object.entries(v)) {
         const at = `rules.${id}`;
-        if (!knownRules.has(id)) fail(file, at, 'unknown rule id (see `mamori rules`)');
+        const defaults = known.get(id);
+        if (defaults === undefined) fail(file, at, 'unknown rule id (see `mamori rules`)');
         if (setting === 'off' || setting === false) config.rules[id] = { enabled: false };
         else if (setting === 'on' || setting === true) config.rules[id] = { enabled: true };
         else if (isObject(setting)) {
@@ -64,7 +87,14 @@ export function parseConfig(value: unknown, file: string, knownRules: ReadonlySe
               rule.severity = sv;
             } else {
               if (!isObject(sv)) fail(file, `${at}.${k}`, 'must be a mapping');
-              rule.options = sv;
+              const options: Record<string, OptionValue> = {};
+              for (const [name, optionValue] of Object.entries(sv)) {
+                const def = defaults[name];
+                const names = Object.keys(defaults);
+                if (def === undefined) fail(file, `${at}.options.${name}`, names.length === 0 ? 'this rule takes no options' : `unknown option (known: ${names.join(', ')})`);
+                options[name] = checkOption(file, `${at}.options.${name}`, optionValue, def);
+              }
+              rule.options = options;
             }
           }
           config.rules[id] = rule;
@@ -79,7 +109,7 @@ export function parseConfig(value: unknown, file: string, knownRules: ReadonlySe
  * Reads the configuration: `path` if given (it must exist), else `.mamori.yaml` in the working
  * directory if present, else the defaults.
  */
-export function loadConfig(path: string | undefined, knownRules: ReadonlySet<string>): Config {
+export function loadConfig(path: string | undefined, known: KnownRules): Config {
   const file = path ?? (existsSync(CONFIG_FILE) ? CONFIG_FILE : undefined);
   if (file === undefined) return { rules: {} };
   let text: string;
@@ -97,5 +127,5 @@ export function loadConfig(path: string | undefined, knownRules: ReadonlySet<str
     if (mark?.line !== undefined) options.line = mark.line + 1;
     throw new MamoriError('config', `invalid YAML: ${(cause as { reason?: string }).reason ?? String(cause)}`, options);
   }
-  return parseConfig(value, file, knownRules);
+  return parseConfig(value, file, known);
 }

@@ -1,9 +1,27 @@
+import { asObject, asString } from '../k8s/object.js';
+import { podSpecOf, type PodTemplate } from '../k8s/pod.js';
+import { isClusterScoped } from '../k8s/scope.js';
 import type { LoadedObject } from '../load/types.js';
 
-/** The whole input, indexed once, for rules that look across objects (`inventory` target). */
+/** An object that carries a pod spec, with its template. */
+export interface Workload {
+  loaded: LoadedObject;
+  pod: PodTemplate;
+  /** Its effective namespace. */
+  namespace: string;
+}
+
+/**
+ * The whole input, indexed once, for rules that look across objects (`inventory` target). Indexes
+ * are built on first use; rule helpers keep their own derived indexes with `memo`, so no rule
+ * has to walk the input more than once.
+ */
 export class Inventory {
   readonly objects: readonly LoadedObject[];
   private kinds: Map<string, LoadedObject[]> | undefined;
+  private namespaced: Map<string, LoadedObject[]> | undefined;
+  private pods: Workload[] | undefined;
+  private readonly memos = new Map<unknown, unknown>();
 
   constructor(objects: readonly LoadedObject[]) {
     this.objects = objects;
@@ -13,12 +31,70 @@ export class Inventory {
   byKind(kind: string): readonly LoadedObject[] {
     if (this.kinds === undefined) {
       this.kinds = new Map();
-      for (const o of this.objects) {
-        const list = this.kinds.get(o.ref.kind);
-        if (list) list.push(o);
-        else this.kinds.set(o.ref.kind, [o]);
-      }
+      for (const o of this.objects) push(this.kinds, o.ref.kind, o);
     }
     return this.kinds.get(kind) ?? [];
   }
+
+  /**
+   * The namespace an object is applied to: its `metadata.namespace`, or `default` (as kubectl
+   * applies a manifest without one); undefined for cluster-scoped kinds.
+   */
+  namespaceOf(object: LoadedObject): string | undefined {
+    if (isClusterScoped(object.ref.kind)) return undefined;
+    return object.ref.namespace ?? 'default';
+  }
+
+  /** Objects of a kind in a namespace, in input order. */
+  inNamespace(kind: string, namespace: string): readonly LoadedObject[] {
+    if (this.namespaced === undefined) {
+      this.namespaced = new Map();
+      for (const o of this.objects) {
+        const ns = this.namespaceOf(o);
+        if (ns !== undefined) push(this.namespaced, `${o.ref.kind}\u0000${ns}`, o);
+      }
+    }
+    return this.namespaced.get(`${kind}\u0000${namespace}`) ?? [];
+  }
+
+  /** The Namespace object of that name, if the input has it. */
+  namespace(name: string): LoadedObject | undefined {
+    return this.byKind('Namespace').find((o) => o.ref.name === name);
+  }
+
+  /** The labels of a namespace as the input declares them (empty when its Namespace is not in the input). */
+  namespaceLabels(name: string): Readonly<Record<string, string>> {
+    const ns = this.namespace(name);
+    const labels = asObject(asObject(ns?.object['metadata'])?.['labels']) ?? {};
+    const out: Record<string, string> = { 'kubernetes.io/metadata.name': name };
+    for (const [k, v] of Object.entries(labels)) {
+      const s = asString(v);
+      if (s !== undefined) out[k] = s;
+    }
+    return out;
+  }
+
+  /** Every object that carries a pod spec, in input order. */
+  workloads(): readonly Workload[] {
+    if (this.pods === undefined) {
+      this.pods = [];
+      for (const loaded of this.objects) {
+        const pod = podSpecOf(loaded.object);
+        if (pod !== undefined) this.pods.push({ loaded, pod, namespace: this.namespaceOf(loaded) ?? 'default' });
+      }
+    }
+    return this.pods;
+  }
+
+  /** A derived index, built once per inventory under `key` (use a module-level symbol). */
+  memo<T>(key: symbol, build: () => T): T {
+    if (!this.memos.has(key)) this.memos.set(key, build());
+    return this.memos.get(key) as T;
+  }
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }

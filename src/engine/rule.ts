@@ -71,10 +71,18 @@ export interface PatchOperation {
 
 /** Frameworks a rule maps to, for reports and docs. */
 export interface Frameworks {
+  /** Pod Security Standards checks, as `<level>:<checkId>`. */
   pss?: string[];
+  /** CIS Kubernetes Benchmark ids, e.g. `1.2.1`. */
   cis?: string[];
+  /** Sections of the NSA/CISA Kubernetes Hardening Guide. */
   nsa?: string[];
+  /** Kubescape control ids, e.g. `C-0017`. */
+  kubescape?: string[];
 }
+
+/** The value types a rule option may have. */
+export type OptionValue = string | number | boolean | readonly string[];
 
 /** The shape every rule declares. */
 export interface RuleSpec<T extends Target> {
@@ -88,10 +96,19 @@ export interface RuleSpec<T extends Target> {
   frameworks?: Frameworks;
   description: string;
   remediation: string;
+  /**
+   * For `object` and `pod` targets: the kinds the rule is about. The engine gives it only objects
+   * of these kinds, so rules cost nothing on the rest of the input.
+   */
+  kinds?: readonly string[];
   /** Off unless the configuration turns it on. */
   optional?: boolean;
-  /** Option defaults, overridable in the configuration. */
-  options?: Readonly<Record<string, unknown>>;
+  /**
+   * Option defaults, overridable in the configuration (`rules.<id>.options`). Each option's type
+   * is that of its default (string, number, boolean, or list of strings); the configuration is
+   * validated against it.
+   */
+  options?: Readonly<Record<string, OptionValue>>;
   check(input: TargetInputs[T], ctx: RuleContext): Iterable<TargetViolation<T>>;
 }
 

@@ -32,6 +32,8 @@ interface ActiveRule {
   pss?: NonNullable<Finding['pss']>;
 }
 
+const NONE: readonly ActiveRule[] = [];
+
 /** Resolves the configured Pod Security policy. */
 export function resolvePss(options: ScanOptions): { policy: PssPolicy; ctx: PssContext } {
   const raw = options.pss ?? options.config?.pss ?? 'restricted:latest';
@@ -48,6 +50,8 @@ export class Engine {
     container: [],
     inventory: [],
   };
+  /** Object and pod rules by the kind they declare; rules without `kinds` are under '*'. */
+  private readonly byKind = { object: new Map<string, ActiveRule[]>(), pod: new Map<string, ActiveRule[]>() };
   private readonly kept: { file: LoadedFile; object: LoadedObject }[] = [];
   readonly findings: Finding[] = [];
   readonly errors: ReportError[] = [];
@@ -67,7 +71,23 @@ export class Engine {
       };
       if (rule.frameworks?.pss !== undefined) active.pss = { level: pss.level, version: pss.version, resolved: `v1.${pss.minor}` };
       this.byTarget[rule.target].push(active);
+      if (rule.target === 'object' || rule.target === 'pod') {
+        for (const kind of rule.kinds ?? ['*']) {
+          const list = this.byKind[rule.target].get(kind);
+          if (list) list.push(active);
+          else this.byKind[rule.target].set(kind, [active]);
+        }
+      }
     }
+  }
+
+  /** The rules of a target for one kind: those declaring it and those declaring no kinds. */
+  private rulesFor(target: 'object' | 'pod', kind: string): readonly ActiveRule[] {
+    const index = this.byKind[target];
+    const any = index.get('*');
+    const own = index.get(kind);
+    if (own === undefined) return any ?? NONE;
+    return any === undefined ? own : [...any, ...own];
   }
 
   private record(active: ActiveRule, file: LoadedFile, object: LoadedObject, violation: Violation): void {
@@ -112,19 +132,20 @@ export class Engine {
   /** Evaluates the object, pod and container rules on a file's objects. */
   evaluate(file: LoadedFile): void {
     this.errors.push(...file.errors);
-    const { object: objectRules, pod: podRules, container: containerRules } = this.byTarget;
+    const containerRules = this.byTarget.container;
     const keep = this.byTarget.inventory.length > 0;
     for (const loaded of file.objects) {
       if (keep) this.kept.push({ file, object: loaded });
       const object = loaded.object;
       const root: Path = [];
       // One input object per target, shared by the rules of that target.
+      const kind = loaded.ref.kind;
       const objectInput = { object, loaded, path: root };
-      for (const active of objectRules) this.run(active, objectInput, file, loaded);
+      for (const active of this.rulesFor('object', kind)) this.run(active, objectInput, file, loaded);
+      const podRules = this.rulesFor('pod', kind);
       if (podRules.length === 0 && containerRules.length === 0) continue;
       const pod = podSpecOf(object);
       if (pod === undefined) continue;
-      const kind = loaded.ref.kind;
       const podInput = { object, loaded, path: root, kind, ...pod };
       for (const active of podRules) this.run(active, podInput, file, loaded);
       if (containerRules.length === 0) continue;
