@@ -192,7 +192,7 @@ describe('inputs', () => {
     put(dir, 'a/notes.md', privilegedPod('md'));
     put(dir, 'a/template.yaml.tpl', privilegedPod('tpl'));
 
-    const { report } = scanJson(['.', '--pss', 'baseline'], { cwd: dir });
+    const { report } = scanJson(['.', '--pss', 'baseline', '--rules', 'pss-*'], { cwd: dir });
     expect(report.errors).toEqual([]);
     expect(report.inputs).toEqual({ files: 3, objects: 3 });
     expect(report.findings.map((f) => [f.location.file, f.object.name]).sort()).toEqual([
@@ -202,7 +202,7 @@ describe('inputs', () => {
     ]);
 
     // Named directly, they are read.
-    const named = scanJson(['node_modules', '.hidden', 'a/node_modules', 'a/readme.txt', '--pss', 'baseline'], { cwd: dir }).report;
+    const named = scanJson(['node_modules', '.hidden', 'a/node_modules', 'a/readme.txt', '--pss', 'baseline', '--rules', 'pss-*'], { cwd: dir }).report;
     expect(named.errors).toEqual([]);
     expect(named.findings.map((f) => f.location.file).sort()).toEqual(['.hidden/h.yaml', 'a/node_modules/inner.yaml', 'a/readme.txt', 'node_modules/pkg/nm.yaml']);
   });
@@ -228,7 +228,7 @@ describe('output', () => {
   });
 
   it('--format json follows the contract of DESIGN.md', () => {
-    const { report } = scanJson([PRIVILEGED]);
+    const { report } = scanJson([PRIVILEGED, '--rules', 'pss-*']);
     const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
     expect(report.schemaVersion).toBe(1);
     expect(report.tool).toEqual({ name: 'mamori', version });
@@ -315,20 +315,20 @@ describe('--fail-on and --pss', () => {
   });
 
   it('--pss baseline reports fewer checks than restricted', () => {
-    const baseline = scanJson([PRIVILEGED, '--pss', 'baseline']);
+    const baseline = scanJson([PRIVILEGED, '--pss', 'baseline', '--rules', 'pss-*']);
     expect(baseline.run.status).toBe(1);
     expect(baseline.report.pss).toEqual({ level: 'baseline', version: 'latest' });
     expect(ids(baseline.report)).toEqual(['pss-privileged']);
 
-    const restricted = scanJson([PRIVILEGED, '--pss', 'restricted']);
+    const restricted = scanJson([PRIVILEGED, '--pss', 'restricted', '--rules', 'pss-*']);
     expect(restricted.report.pss).toEqual({ level: 'restricted', version: 'latest' });
     expect(ids(restricted.report)).toEqual(RESTRICTED_IDS);
 
-    expect(scanJson([PRIVILEGED, '--pss', 'privileged']).report.findings).toEqual([]);
+    expect(scanJson([PRIVILEGED, '--pss', 'privileged', '--rules', 'pss-*']).report.findings).toEqual([]);
 
     // A pod that only fails a restricted check passes baseline.
-    expect(mamori(['scan', ROOT_POD, '--pss', 'baseline']).status).toBe(0);
-    expect(mamori(['scan', ROOT_POD, '--pss', 'restricted']).status).toBe(1);
+    expect(mamori(['scan', ROOT_POD, '--pss', 'baseline', '--rules', 'pss-*']).status).toBe(0);
+    expect(mamori(['scan', ROOT_POD, '--pss', 'restricted', '--rules', 'pss-*']).status).toBe(1);
   });
 
   it('--pss with an unknown level exits 2 with a message', () => {
@@ -404,11 +404,23 @@ describe('configuration', () => {
     const dir = tempDir();
     copyFileSync(join(ROOT, PRIVILEGED), join(dir, 'pod.yaml'));
     put(dir, '.mamori.yaml', 'rules: { pss-privileged: off }\n');
-    const { run, report } = scanJson(['pod.yaml'], { cwd: dir });
+    const { run, report } = scanJson(['pod.yaml', '--rules', 'pss-*'], { cwd: dir });
     expect(run.status).toBe(1);
     expect(ids(report)).toEqual(RESTRICTED_IDS.filter((id) => id !== 'pss-privileged'));
-    // At baseline, that was the only finding.
-    expect(mamori(['scan', 'pod.yaml', '--pss', 'baseline'], { cwd: dir }).status).toBe(0);
+    // At baseline, that was the only Pod Security finding.
+    expect(mamori(['scan', 'pod.yaml', '--pss', 'baseline', '--rules', 'pss-*'], { cwd: dir }).status).toBe(0);
+    // The other rules of the catalog still run without --rules.
+    expect(ids(scanJson(['pod.yaml'], { cwd: dir }).report).some((id) => !id.startsWith('pss-'))).toBe(true);
+  });
+
+  it('--rules and --skip-rules narrow the catalog; a pattern that matches nothing is a usage error', () => {
+    const only = scanJson([PRIVILEGED, '--rules', 'pss-privileged,pss-run-as-*']).report;
+    expect(ids(only)).toEqual(['pss-privileged', 'pss-run-as-non-root']);
+    const skipped = scanJson([PRIVILEGED, '--rules', 'pss-*', '--skip-rules', 'pss-privileged']).report;
+    expect(ids(skipped)).toEqual(RESTRICTED_IDS.filter((id) => id !== 'pss-privileged'));
+    const bad = mamori(['scan', PRIVILEGED, '--rules', 'no-such-rule']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--rules: no rule matches "no-such-rule"');
   });
 
   it('--config FILE is read instead of .mamori.yaml', () => {
@@ -416,7 +428,7 @@ describe('configuration', () => {
     copyFileSync(join(ROOT, PRIVILEGED), join(dir, 'pod.yaml'));
     put(dir, '.mamori.yaml', 'unknown: key\n');
     put(dir, 'ci.yaml', 'pss: baseline\n');
-    const { run, report } = scanJson(['pod.yaml', '--config', 'ci.yaml'], { cwd: dir });
+    const { run, report } = scanJson(['pod.yaml', '--config', 'ci.yaml', '--rules', 'pss-*'], { cwd: dir });
     expect(run.status).toBe(1);
     expect(report.pss.level).toBe('baseline');
     expect(ids(report)).toEqual(['pss-privileged']);

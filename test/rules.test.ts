@@ -47,7 +47,9 @@ describe('rule catalog', () => {
         const text = readFileSync(file, 'utf8');
         const pss = PSS_HEADER.exec(text)?.[1] ?? 'restricted:latest';
         const options = OPTIONS_HEADER.exec(text)?.[1];
-        const config = parseConfig(options === undefined ? {} : { rules: { [folder.id]: { options: JSON.parse(options) as unknown } } }, file, knownRules(RULES));
+        // The rule under test is on even when it is optional (off by default).
+        const setting = options === undefined ? { enabled: true } : { enabled: true, options: JSON.parse(options) as unknown };
+        const config = parseConfig({ rules: { [folder.id]: setting } }, file, knownRules(RULES));
         const report = scanTexts([{ file, text }], { rules: rule ? [rule] : [], pss, config });
         expect(report.errors).toEqual([]);
         expect(report.inputs.objects).toBeGreaterThan(0);
@@ -64,9 +66,11 @@ describe('rule catalog', () => {
           expect(line).toBeGreaterThan(0);
           expect(line).toBeLessThanOrEqual(lines.length);
           const at = lines[line - 1] ?? '';
-          // The reported line holds the offending field or, for a field that must be added, an ancestor of it.
+          // The reported line holds the offending field or, for a field that must be added, an
+          // ancestor of it: a sequence item, or the object's own first line when the ancestor is the root.
           const segments = finding.path.split(/[.[\]"]+/).filter((s) => s !== '' && !/^\d+$/.test(s));
-          expect(segments.some((s) => at.includes(s)) || /^\s*-/.test(at)).toBe(true);
+          const rootLine = /^(apiVersion|kind):/.test(at);
+          expect(segments.some((s) => at.includes(s)) || /^\s*-/.test(at) || rootLine).toBe(true);
         }
       });
     });

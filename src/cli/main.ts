@@ -30,8 +30,10 @@ program
   .option('--kube-version <version>', 'the Kubernetes version of the target cluster (e.g. 1.36): `latest` means its newest Pod Security policy')
   .option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity: critical, high, medium, low, info, none (default: low)')
   .option('-c, --config <file>', 'configuration file (default: .mamori.yaml if present)')
+  .option('--rules <patterns>', "run only the rules matching these comma-separated ids or globs (e.g. 'pss-*')")
+  .option('--skip-rules <patterns>', 'do not run the rules matching these comma-separated ids or globs')
   .option('--no-color', 'never colour the text output')
-  .action(async (paths: string[], opts: { format: string; output?: string; pss?: string; kubeVersion?: string; failOn?: string; config?: string; color: boolean }) => {
+  .action(async (paths: string[], opts: { format: string; output?: string; pss?: string; kubeVersion?: string; failOn?: string; config?: string; rules?: string; skipRules?: string; color: boolean }) => {
     const { runScan } = await import('./scan.js');
     process.exitCode = runScan(paths, opts);
   });

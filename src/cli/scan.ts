@@ -4,6 +4,7 @@ import { scanPaths, type ScanOptions } from '../engine/scan.js';
 import { MamoriError } from '../errors.js';
 import { isFormat, STREAMING_WRITERS, WRITERS } from '../report/index.js';
 import { RULES } from '../rules/index.js';
+import type { Rule } from '../engine/rule.js';
 import type { Severity } from '../types.js';
 import { emit, useColor } from './output.js';
 import { EXIT } from './exit.js';
@@ -15,7 +16,32 @@ interface ScanFlags {
   kubeVersion?: string;
   failOn?: string;
   config?: string;
+  rules?: string;
+  skipRules?: string;
   color: boolean;
+}
+
+/** A glob over rule ids: `*` matches any run of characters. */
+function globMatcher(pattern: string): (id: string) => boolean {
+  const re = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return (id) => re.test(id);
+}
+
+/** The catalog narrowed by `--rules` and `--skip-rules`; a pattern that matches no rule is a usage error. */
+export function selectRules(rules: readonly Rule[], include: string | undefined, exclude: string | undefined): readonly Rule[] {
+  const parse = (flag: string, list: string): ((id: string) => boolean)[] =>
+    list
+      .split(',')
+      .map((p) => p.trim())
+      .filter((p) => p !== '')
+      .map((p) => {
+        const match = globMatcher(p);
+        if (!rules.some((r) => match(r.id))) throw new MamoriError('usage', `${flag}: no rule matches ${JSON.stringify(p)} (see \`mamori rules\`)`);
+        return match;
+      });
+  const keep = include === undefined ? undefined : parse('--rules', include);
+  const drop = exclude === undefined ? [] : parse('--skip-rules', exclude);
+  return rules.filter((r) => (keep === undefined || keep.some((m) => m(r.id))) && !drop.some((m) => m(r.id)));
 }
 
 /** The minor of a Kubernetes version given as `1.36`, `v1.36` or `1.36.2`. */
@@ -33,7 +59,7 @@ export function runScan(paths: string[], flags: ScanFlags): number {
     throw new MamoriError('usage', `--fail-on must be one of critical, high, medium, low, info, none (got ${JSON.stringify(failOn)})`);
   }
   const config = loadConfig(flags.config, knownRules(RULES));
-  const options: ScanOptions = { rules: RULES, config };
+  const options: ScanOptions = { rules: selectRules(RULES, flags.rules, flags.skipRules), config };
   if (flags.pss !== undefined) options.pss = flags.pss;
   if (flags.kubeVersion !== undefined) options.maxPssMinor = parseKubeMinor(flags.kubeVersion);
   const report = scanPaths(paths, options);

@@ -21,6 +21,7 @@ export class Inventory {
   private kinds: Map<string, LoadedObject[]> | undefined;
   private namespaced: Map<string, LoadedObject[]> | undefined;
   private pods: Workload[] | undefined;
+  private namespaceObjects: Map<string, LoadedObject> | undefined;
   private readonly memos = new Map<unknown, unknown>();
 
   constructor(objects: readonly LoadedObject[]) {
@@ -59,7 +60,11 @@ export class Inventory {
 
   /** The Namespace object of that name, if the input has it. */
   namespace(name: string): LoadedObject | undefined {
-    return this.byKind('Namespace').find((o) => o.ref.name === name);
+    if (this.namespaceObjects === undefined) {
+      this.namespaceObjects = new Map();
+      for (const o of this.byKind('Namespace')) if (!this.namespaceObjects.has(o.ref.name)) this.namespaceObjects.set(o.ref.name, o);
+    }
+    return this.namespaceObjects.get(name);
   }
 
   /** The labels of a namespace as the input declares them (empty when its Namespace is not in the input). */

@@ -1,0 +1,626 @@
+/**
+ * RBAC as the Kubernetes RBAC authorizer evaluates it (`pkg/apis/rbac/v1/evaluation_helpers.go`):
+ * rule matching, label selectors, aggregated ClusterRoles resolved offline, and an index of the
+ * roles and bindings of an input.
+ */
+import type { LoadedObject } from '../load/types.js';
+import { asArray, asObject, asString, isObject } from './object.js';
+
+/** The API group of Roles, ClusterRoles and their bindings. */
+export const RBAC_GROUP = 'rbac.authorization.k8s.io';
+
+/** The label the API server puts on the roles and bindings it creates at start-up. */
+const BOOTSTRAP_LABEL = 'kubernetes.io/bootstrapping';
+const BOOTSTRAP_VALUE = 'rbac-defaults';
+
+/** One rule of a Role or ClusterRole; lists hold only the strings of the manifest. */
+export interface PolicyRule {
+  readonly verbs: readonly string[];
+  readonly apiGroups: readonly string[];
+  readonly resources: readonly string[];
+  readonly resourceNames: readonly string[];
+  readonly nonResourceURLs: readonly string[];
+}
+
+/** A request on an API resource, as the authorizer sees it. */
+export interface ResourceAttributes {
+  verb: string;
+  /** `''` for the core group. */
+  apiGroup: string;
+  resource: string;
+  subresource?: string;
+  /** `''` or absent for requests without a name (list, create). */
+  name?: string;
+}
+
+/** A request on a non-resource URL (`/healthz`, `/metrics`). */
+export interface NonResourceAttributes {
+  verb: string;
+  path: string;
+}
+
+function strings(value: unknown): string[] {
+  const out: string[] = [];
+  for (const item of asArray(value)) if (typeof item === 'string') out.push(item);
+  return out;
+}
+
+/** A rule read from a manifest; undefined when the value is not an object. Non-string list items are dropped. */
+export function policyRule(value: unknown): PolicyRule | undefined {
+  const rule = asObject(value);
+  if (rule === undefined) return undefined;
+  return {
+    verbs: strings(rule['verbs']),
+    apiGroups: strings(rule['apiGroups']),
+    resources: strings(rule['resources']),
+    resourceNames: strings(rule['resourceNames']),
+    nonResourceURLs: strings(rule['nonResourceURLs']),
+  };
+}
+
+/** `verbs` contains `*` or the verb. */
+export function verbMatches(rule: PolicyRule, verb: string): boolean {
+  return rule.verbs.some((v) => v === '*' || v === verb);
+}
+
+/** `apiGroups` contains `*` or the group (`''` is the core group). */
+export function apiGroupMatches(rule: PolicyRule, group: string): boolean {
+  return rule.apiGroups.some((g) => g === '*' || g === group);
+}
+
+/**
+ * `resources` contains `*` (everything, subresources included), the combined `resource/subresource`,
+ * or `*\/<subresource>`. `pods/*` is not a wildcard: it only names a subresource called `*`.
+ */
+export function resourceMatches(rule: PolicyRule, combined: string, subresource: string): boolean {
+  for (const r of rule.resources) {
+    if (r === '*' || r === combined) return true;
+    if (subresource !== '' && r.length === subresource.length + 2 && r.startsWith('*/') && r.endsWith(subresource)) return true;
+  }
+  return false;
+}
+
+/** An empty `resourceNames` matches every name; otherwise only an exact name (so never an unnamed request). */
+export function resourceNameMatches(rule: PolicyRule, name: string): boolean {
+  return rule.resourceNames.length === 0 || rule.resourceNames.includes(name);
+}
+
+/** `nonResourceURLs` contains `*`, the path, or a prefix ending in `*`. */
+export function nonResourceURLMatches(rule: PolicyRule, path: string): boolean {
+  for (const url of rule.nonResourceURLs) {
+    if (url === '*' || url === path) return true;
+    if (url.endsWith('*') && path.startsWith(url.replace(/\*+$/, ''))) return true;
+  }
+  return false;
+}
+
+/** True when the rule allows the resource request. */
+export function ruleAllows(rule: PolicyRule, request: ResourceAttributes): boolean {
+  const sub = request.subresource ?? '';
+  const combined = sub === '' ? request.resource : `${request.resource}/${sub}`;
+  return (
+    verbMatches(rule, request.verb) &&
+    apiGroupMatches(rule, request.apiGroup) &&
+    resourceMatches(rule, combined, sub) &&
+    resourceNameMatches(rule, request.name ?? '')
+  );
+}
+
+/** True when the rule allows the non-resource request (only ClusterRoleBindings grant these). */
+export function ruleAllowsNonResource(rule: PolicyRule, request: NonResourceAttributes): boolean {
+  return verbMatches(rule, request.verb) && nonResourceURLMatches(rule, request.path);
+}
+
+/** True when any of the rules allows the request. */
+export function rulesAllow(rules: Iterable<PolicyRule>, request: ResourceAttributes): boolean {
+  for (const rule of rules) if (ruleAllows(rule, request)) return true;
+  return false;
+}
+
+/** True when the rule grants `*` verbs on `*` resources of `*` groups, for every name. */
+export function isFullWildcard(rule: PolicyRule): boolean {
+  return rule.verbs.includes('*') && rule.apiGroups.includes('*') && rule.resources.includes('*') && rule.resourceNames.length === 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Label selectors
+
+/**
+ * Evaluates a `metav1.LabelSelector` on labels: `matchLabels` and every `matchExpressions`
+ * requirement must hold (`In`, `NotIn`, `Exists`, `DoesNotExist`). An empty selector matches
+ * everything. Returns undefined for a selector the API server cannot convert (unknown operator,
+ * `In`/`NotIn` without values, `Exists`/`DoesNotExist` with values, non-string values).
+ */
+export function labelSelectorMatches(selector: unknown, labels: Readonly<Record<string, string>>): boolean | undefined {
+  const compiled = compileLabelSelector(selector);
+  return compiled === undefined ? undefined : compiled(labels);
+}
+
+/** A label selector compiled once into a predicate; undefined for a selector the API server cannot convert. */
+export function compileLabelSelector(selector: unknown): ((labels: Readonly<Record<string, string>>) => boolean) | undefined {
+  if (selector === null || selector === undefined) return () => true;
+  if (!isObject(selector)) return undefined;
+  const checks: ((labels: Readonly<Record<string, string>>) => boolean)[] = [];
+  const matchLabels = selector['matchLabels'];
+  if (matchLabels !== undefined && matchLabels !== null) {
+    if (!isObject(matchLabels)) return undefined;
+    for (const [key, value] of Object.entries(matchLabels)) {
+      if (typeof value !== 'string') return undefined;
+      checks.push((labels) => labels[key] === value);
+    }
+  }
+  const expressions = selector['matchExpressions'];
+  if (expressions !== undefined && expressions !== null) {
+    if (!Array.isArray(expressions)) return undefined;
+    for (const item of expressions) {
+      const expr = asObject(item);
+      const key = asString(expr?.['key']);
+      const operator = asString(expr?.['operator']);
+      if (expr === undefined || key === undefined || operator === undefined) return undefined;
+      const rawValues = expr['values'];
+      if (rawValues !== undefined && rawValues !== null && !Array.isArray(rawValues)) return undefined;
+      const values: string[] = [];
+      for (const v of asArray(rawValues)) {
+        if (typeof v !== 'string') return undefined;
+        values.push(v);
+      }
+      const has = (labels: Readonly<Record<string, string>>): boolean => Object.hasOwn(labels, key);
+      switch (operator) {
+        case 'In':
+          if (values.length === 0) return undefined;
+          checks.push((labels) => has(labels) && values.includes(labels[key] ?? ''));
+          break;
+        case 'NotIn':
+          if (values.length === 0) return undefined;
+          checks.push((labels) => !has(labels) || !values.includes(labels[key] ?? ''));
+          break;
+        case 'Exists':
+          if (values.length > 0) return undefined;
+          checks.push(has);
+          break;
+        case 'DoesNotExist':
+          if (values.length > 0) return undefined;
+          checks.push((labels) => !has(labels));
+          break;
+        default:
+          return undefined;
+      }
+    }
+  }
+  return (labels) => checks.every((check) => check(labels));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Roles, bindings and their index
+
+/** A rule a role grants, with the role whose literal `rules` hold it (differs for aggregated roles). */
+export interface GrantedRule {
+  readonly rule: PolicyRule;
+  readonly source: RoleRecord;
+  /** Index of the rule in the source role's `rules`. */
+  readonly index: number;
+}
+
+/** A Role or ClusterRole of the input, or a Kubernetes default ClusterRole assumed absent from it. */
+export interface RoleRecord {
+  readonly kind: 'Role' | 'ClusterRole';
+  readonly name: string;
+  /** The namespace of a Role; undefined for ClusterRoles. */
+  readonly namespace: string | undefined;
+  /** The object in the input; undefined for an assumed default role. */
+  readonly object: LoadedObject | undefined;
+  readonly labels: Readonly<Record<string, string>>;
+  /** The `rules` as written (ignored by the API server for aggregated roles). */
+  readonly literal: readonly PolicyRule[];
+  /** The rules the role grants: its literal rules, or for an aggregated ClusterRole the union of the selected roles'. */
+  rules: readonly GrantedRule[];
+  /** The `aggregationRule.clusterRoleSelectors` of an aggregated ClusterRole. */
+  readonly selectors: readonly unknown[] | undefined;
+  /** True when an aggregated role has a selector the API server rejects, so its rules stay as written. */
+  invalidSelector: boolean;
+  /** Carries `kubernetes.io/bootstrapping: rbac-defaults` (created by the API server). */
+  readonly bootstrap: boolean;
+  /** A Kubernetes default role that is not in the input; its rules are assumed from upstream defaults. */
+  readonly assumed: boolean;
+}
+
+/** A subject of a binding. */
+export interface Subject {
+  /** `User`, `Group` or `ServiceAccount` (anything else as written). */
+  readonly kind: string;
+  readonly name: string;
+  /** For service accounts: their namespace (the binding's when the subject omits it). */
+  readonly namespace: string | undefined;
+  /** Index in the binding's `subjects`. */
+  readonly index: number;
+}
+
+/** A RoleBinding or ClusterRoleBinding of the input, with its role resolved. */
+export interface BindingRecord {
+  readonly kind: 'RoleBinding' | 'ClusterRoleBinding';
+  readonly name: string;
+  /** The namespace of a RoleBinding; undefined for ClusterRoleBindings. */
+  readonly namespace: string | undefined;
+  readonly object: LoadedObject;
+  readonly roleRef: { readonly kind: string; readonly name: string } | undefined;
+  /** The role the binding grants, when the input (or the assumed defaults) has it. */
+  readonly role: RoleRecord | undefined;
+  readonly subjects: readonly Subject[];
+  readonly bootstrap: boolean;
+}
+
+/** The RBAC objects of an input. */
+export interface RbacIndex {
+  /** Every role: the input's, then the assumed defaults the input lacks. */
+  readonly roles: readonly RoleRecord[];
+  readonly bindings: readonly BindingRecord[];
+  /** The ClusterRole of that name (preferring one from the same file as `near`). */
+  clusterRole(name: string, near?: LoadedObject): RoleRecord | undefined;
+  /** The Role of that namespace and name (preferring one from the same file as `near`). */
+  role(namespace: string, name: string, near?: LoadedObject): RoleRecord | undefined;
+  /** The Kubernetes default ClusterRole of that name (`cluster-admin`, `admin`, `edit`, `view`, …), as upstream defines it. */
+  defaultRole(name: string): RoleRecord | undefined;
+}
+
+/** What the index reads: the inventory satisfies it. */
+export interface RbacSource {
+  byKind(kind: string): readonly LoadedObject[];
+  namespaceOf(object: LoadedObject): string | undefined;
+}
+
+/** A source that can keep derived indexes (the inventory's `memo`). */
+export interface MemoRbacSource extends RbacSource {
+  memo<T>(key: symbol, build: () => T): T;
+}
+
+function isRbacObject(object: LoadedObject): boolean {
+  return object.ref.apiVersion.startsWith(`${RBAC_GROUP}/`);
+}
+
+function labelsOf(object: LoadedObject): Record<string, string> {
+  const out: Record<string, string> = {};
+  const labels = asObject(asObject(object.object['metadata'])?.['labels']);
+  if (labels === undefined) return out;
+  for (const [key, value] of Object.entries(labels)) if (typeof value === 'string') out[key] = value;
+  return out;
+}
+
+function rulesOf(value: unknown): PolicyRule[] {
+  const out: PolicyRule[] = [];
+  for (const item of asArray(value)) {
+    const rule = policyRule(item);
+    if (rule !== undefined) out.push(rule);
+  }
+  return out;
+}
+
+function literalGranted(record: RoleRecord): GrantedRule[] {
+  return record.literal.map((rule, index) => ({ rule, source: record, index }));
+}
+
+const RULE_KEYS = new WeakMap<PolicyRule, string>();
+
+/** A rule's identity for de-duplication (the controller compares rules with deep equality). */
+function ruleKey(rule: PolicyRule): string {
+  let key = RULE_KEYS.get(rule);
+  if (key === undefined) {
+    key = JSON.stringify([rule.verbs, rule.apiGroups, rule.resources, rule.resourceNames, rule.nonResourceURLs]);
+    RULE_KEYS.set(rule, key);
+  }
+  return key;
+}
+
+function roleRecord(object: LoadedObject, kind: 'Role' | 'ClusterRole', namespace: string | undefined): RoleRecord {
+  const labels = labelsOf(object);
+  const aggregation = kind === 'ClusterRole' ? asObject(object.object['aggregationRule']) : undefined;
+  const record: RoleRecord = {
+    kind,
+    name: object.ref.name,
+    namespace,
+    object,
+    labels,
+    literal: rulesOf(object.object['rules']),
+    rules: [],
+    selectors: aggregation === undefined ? undefined : asArray(aggregation['clusterRoleSelectors']),
+    invalidSelector: false,
+    bootstrap: labels[BOOTSTRAP_LABEL] === BOOTSTRAP_VALUE,
+    assumed: false,
+  };
+  record.rules = literalGranted(record);
+  return record;
+}
+
+/**
+ * Resolves aggregated ClusterRoles as the clusterrole-aggregation controller does: the rules of an
+ * aggregated role are the union (without duplicates) of the rules of every other ClusterRole whose
+ * labels match any of its selectors; its own `rules` are overwritten. Aggregated roles may select
+ * each other, so the union is recomputed until nothing changes (at most one round per aggregated
+ * role plus one).
+ */
+export function resolveAggregation(clusterRoles: readonly RoleRecord[]): void {
+  const aggregated = clusterRoles.filter((r) => r.selectors !== undefined);
+  if (aggregated.length === 0) return;
+  // Candidates by label, so a `matchLabels` selector looks at the roles carrying its first label only.
+  const byLabel = new Map<string, RoleRecord[]>();
+  for (const candidate of clusterRoles) for (const [k, v] of Object.entries(candidate.labels)) push(byLabel, `${k}\u0000${v}`, candidate);
+  const selected = new Map<RoleRecord, RoleRecord[]>();
+  for (const role of aggregated) {
+    const selectors = role.selectors ?? [];
+    const predicates = selectors.map(compileLabelSelector);
+    if (predicates.some((p) => p === undefined)) {
+      // The controller fails on a selector it cannot convert and leaves the rules as written.
+      role.invalidSelector = true;
+      role.rules = literalGranted(role);
+      continue;
+    }
+    const picks = new Set<RoleRecord>();
+    selectors.forEach((selector, i) => {
+      const predicate = predicates[i];
+      if (predicate === undefined) return;
+      const first = Object.entries(asObject(asObject(selector)?.['matchLabels']) ?? {})[0];
+      const candidates = first === undefined ? clusterRoles : (byLabel.get(`${first[0]}\u0000${String(first[1])}`) ?? []);
+      const matches = candidates.filter((candidate) => candidate.name !== role.name && predicate(candidate.labels));
+      // The controller takes each selector's matches sorted by name, in selector order.
+      matches.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      for (const match of matches) picks.add(match);
+    });
+    selected.set(role, [...picks]);
+    role.rules = [];
+  }
+  // Roles that select other aggregated roles need more rounds; the others are final after one.
+  let pending = [...selected.keys()];
+  for (let round = 0; round <= aggregated.length && pending.length > 0; round++) {
+    let changed = false;
+    for (const role of pending) {
+      const picks = selected.get(role) ?? [];
+      const seen = new Set<string>();
+      const union: GrantedRule[] = [];
+      for (const pick of picks) {
+        for (const granted of pick.rules) {
+          const key = ruleKey(granted.rule);
+          if (seen.has(key)) continue;
+          seen.add(key);
+          union.push(granted);
+        }
+      }
+      if (union.length !== role.rules.length || union.some((g, i) => g !== role.rules[i])) {
+        role.rules = union;
+        changed = true;
+      }
+    }
+    if (!changed) break;
+    if (round === 0) pending = pending.filter((role) => (selected.get(role) ?? []).some((pick) => selected.has(pick)));
+  }
+}
+
+/** Builds the index of the RBAC objects of a source; `defaults: false` leaves out the assumed default roles. */
+export function buildRbacIndex(source: RbacSource, options: { defaults?: boolean } = {}): RbacIndex {
+  const clusterRoles: RoleRecord[] = [];
+  const roles: RoleRecord[] = [];
+  for (const object of source.byKind('ClusterRole')) if (isRbacObject(object)) clusterRoles.push(roleRecord(object, 'ClusterRole', undefined));
+  for (const object of source.byKind('Role')) {
+    if (isRbacObject(object)) roles.push(roleRecord(object, 'Role', source.namespaceOf(object) ?? 'default'));
+  }
+  const present = new Set(clusterRoles.map((r) => r.name));
+  // Two copies: the pool ones may aggregate the input's roles; the reference ones stay as upstream defines them.
+  const defaults = defaultClusterRoles();
+  if (options.defaults !== false) for (const role of defaultClusterRoles().values()) if (!present.has(role.name)) clusterRoles.push(role);
+  resolveAggregation(clusterRoles);
+
+  const clusterByName = new Map<string, RoleRecord[]>();
+  for (const r of clusterRoles) push(clusterByName, r.name, r);
+  const roleByKey = new Map<string, RoleRecord[]>();
+  for (const r of roles) push(roleByKey, `${r.namespace ?? ''}\u0000${r.name}`, r);
+
+  // Names can collide when several applications are scanned together: prefer the role defined
+  // nearest to the binding (same file, then the deepest shared directory), else the last one
+  // applied, as in a cluster.
+  const pick = (list: readonly RoleRecord[] | undefined, near: LoadedObject | undefined): RoleRecord | undefined => {
+    if (list === undefined || list.length === 0) return undefined;
+    if (list.length === 1 || near === undefined) return list[list.length - 1];
+    let best: RoleRecord | undefined;
+    let bestScore = -1;
+    for (const r of list) {
+      const score = r.object === undefined ? -1 : proximity(r.object.source.file, near.source.file);
+      if (score >= bestScore) {
+        best = r;
+        bestScore = score;
+      }
+    }
+    return best;
+  };
+  const bindings: BindingRecord[] = [];
+  const index: RbacIndex = {
+    roles: [...roles, ...clusterRoles],
+    bindings,
+    clusterRole: (name, near) => pick(clusterByName.get(name), near),
+    role: (namespace, name, near) => pick(roleByKey.get(`${namespace}\u0000${name}`), near),
+    defaultRole: (name) => defaults.get(name),
+  };
+
+  for (const kind of ['ClusterRoleBinding', 'RoleBinding'] as const) {
+    for (const object of source.byKind(kind)) {
+      if (!isRbacObject(object)) continue;
+      const namespace = kind === 'RoleBinding' ? (source.namespaceOf(object) ?? 'default') : undefined;
+      const ref = asObject(object.object['roleRef']);
+      const refKind = asString(ref?.['kind']);
+      const refName = asString(ref?.['name']);
+      const roleRef = refKind !== undefined && refName !== undefined ? { kind: refKind, name: refName } : undefined;
+      let role: RoleRecord | undefined;
+      if (roleRef !== undefined) {
+        if (roleRef.kind === 'ClusterRole') role = index.clusterRole(roleRef.name, object);
+        // A ClusterRoleBinding cannot reference a Role (the API server rejects it).
+        else if (roleRef.kind === 'Role' && namespace !== undefined) role = index.role(namespace, roleRef.name, object);
+      }
+      const subjects: Subject[] = [];
+      asArray(object.object['subjects']).forEach((item, i) => {
+        const s = asObject(item);
+        const subjectKind = asString(s?.['kind']);
+        const name = asString(s?.['name']);
+        if (s === undefined || subjectKind === undefined || name === undefined) return;
+        const ns = asString(s['namespace']);
+        subjects.push({
+          kind: subjectKind,
+          name,
+          namespace: subjectKind === 'ServiceAccount' ? (ns !== undefined && ns !== '' ? ns : namespace) : undefined,
+          index: i,
+        });
+      });
+      bindings.push({
+        kind,
+        name: object.ref.name,
+        namespace,
+        object,
+        roleRef,
+        role,
+        subjects,
+        bootstrap: labelsOf(object)[BOOTSTRAP_LABEL] === BOOTSTRAP_VALUE,
+      });
+    }
+  }
+  return index;
+}
+
+const INDEX_KEY = Symbol('rbac-index');
+
+/** The RBAC index of an inventory, built once per inventory. */
+export function rbacIndexOf(source: MemoRbacSource): RbacIndex {
+  return source.memo(INDEX_KEY, () => buildRbacIndex(source));
+}
+
+/** How a subject reads in messages: `ServiceAccount shop/api`, `User alice`, `Group devs`. */
+export function formatSubject(subject: Subject): string {
+  if (subject.kind === 'ServiceAccount') return `ServiceAccount ${subject.namespace ?? '?'}/${subject.name}`;
+  return `${subject.kind} ${subject.name}`;
+}
+
+/**
+ * The groups an authenticated subject belongs to by construction ("Using RBAC Authorization"):
+ * every service account is in `system:serviceaccounts`, `system:serviceaccounts:<ns>` and
+ * `system:authenticated`; users are in `system:authenticated` (their IdP groups are unknown offline).
+ */
+export function implicitGroups(subject: Subject): string[] {
+  if (subject.kind === 'ServiceAccount') return ['system:serviceaccounts', `system:serviceaccounts:${subject.namespace ?? ''}`, 'system:authenticated'];
+  if (subject.kind === 'User') return subject.name === 'system:anonymous' ? ['system:unauthenticated'] : ['system:authenticated'];
+  return [];
+}
+
+/** True for an identity Kubernetes itself defines: `system:` users and groups, and service accounts of `kube-system` / `kube-public`. */
+export function isSystemSubject(subject: Subject): boolean {
+  if (subject.kind === 'ServiceAccount') return subject.namespace === 'kube-system' || subject.namespace === 'kube-public';
+  return subject.name.startsWith('system:');
+}
+
+/**
+ * True for a binding the API server creates at start-up, left as created: a `system:` (or
+ * `cluster-admin`) name, the `rbac-defaults` bootstrapping label, only Kubernetes' own subjects,
+ * and a role that is absent from the input or also carries the label. A binding that fails any
+ * of these (a user subject added, a role redefined) is treated as the user's.
+ */
+export function isUnchangedDefaultBinding(binding: BindingRecord): boolean {
+  if (!binding.bootstrap) return false;
+  if (!(binding.name.startsWith('system:') || binding.name === 'cluster-admin')) return false;
+  if (!binding.subjects.every(isSystemSubject)) return false;
+  const role = binding.role;
+  return role === undefined || role.assumed || role.bootstrap;
+}
+
+/** How close two files are: the number of leading path segments they share (the same file scores highest). */
+function proximity(a: string, b: string): number {
+  if (a === b) return Number.MAX_SAFE_INTEGER;
+  const x = a.split(/[\\/]/);
+  const y = b.split(/[\\/]/);
+  let n = 0;
+  while (n < x.length - 1 && n < y.length - 1 && x[n] === y[n]) n++;
+  return n;
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kubernetes default ClusterRoles (bootstrap policy), for manifests that bind them without
+// containing them. Only the user-facing roles and the roles they aggregate.
+
+type CompactRule = readonly [apiGroups: readonly string[], resources: readonly string[], verbs: readonly string[]];
+
+const RW = ['create', 'delete', 'deletecollection', 'patch', 'update'] as const;
+const RO = ['get', 'list', 'watch'] as const;
+
+const DEFAULT_ROLES: readonly { name: string; labels: Record<string, string>; aggregateTo?: string; rules: readonly CompactRule[]; nonResource?: true }[] = [
+  { name: 'cluster-admin', labels: {}, rules: [[['*'], ['*'], ['*']]], nonResource: true },
+  { name: 'admin', labels: {}, aggregateTo: 'admin', rules: [] },
+  { name: 'edit', labels: { 'rbac.authorization.k8s.io/aggregate-to-admin': 'true' }, aggregateTo: 'edit', rules: [] },
+  { name: 'view', labels: { 'rbac.authorization.k8s.io/aggregate-to-edit': 'true' }, aggregateTo: 'view', rules: [] },
+  {
+    name: 'system:aggregate-to-admin',
+    labels: { 'rbac.authorization.k8s.io/aggregate-to-admin': 'true' },
+    rules: [
+      [['authorization.k8s.io'], ['localsubjectaccessreviews'], ['create']],
+      [[RBAC_GROUP], ['rolebindings', 'roles'], [...RW, ...RO]],
+    ],
+  },
+  {
+    name: 'system:aggregate-to-edit',
+    labels: { 'rbac.authorization.k8s.io/aggregate-to-edit': 'true' },
+    rules: [
+      [[''], ['pods/attach', 'pods/exec', 'pods/portforward', 'pods/proxy', 'secrets', 'services/proxy'], RO],
+      [[''], ['serviceaccounts'], ['impersonate']],
+      [[''], ['pods', 'pods/attach', 'pods/exec', 'pods/portforward', 'pods/proxy'], RW],
+      [[''], ['pods/eviction'], ['create']],
+      [[''], ['configmaps', 'events', 'persistentvolumeclaims', 'replicationcontrollers', 'replicationcontrollers/scale', 'secrets', 'serviceaccounts', 'services', 'services/proxy'], RW],
+      [[''], ['serviceaccounts/token'], ['create']],
+      [['apps'], ['daemonsets', 'deployments', 'deployments/rollback', 'deployments/scale', 'replicasets', 'replicasets/scale', 'statefulsets', 'statefulsets/scale'], RW],
+      [['autoscaling'], ['horizontalpodautoscalers'], RW],
+      [['batch'], ['cronjobs', 'jobs'], RW],
+      [['extensions'], ['daemonsets', 'deployments', 'deployments/rollback', 'deployments/scale', 'ingresses', 'networkpolicies', 'replicasets', 'replicasets/scale', 'replicationcontrollers/scale'], RW],
+      [['policy'], ['poddisruptionbudgets'], RW],
+      [['networking.k8s.io'], ['ingresses', 'networkpolicies'], RW],
+      [['coordination.k8s.io'], ['leases'], [...RW, ...RO]],
+    ],
+  },
+  {
+    name: 'system:aggregate-to-view',
+    labels: { 'rbac.authorization.k8s.io/aggregate-to-view': 'true' },
+    rules: [
+      [[''], ['configmaps', 'endpoints', 'persistentvolumeclaims', 'persistentvolumeclaims/status', 'pods', 'replicationcontrollers', 'replicationcontrollers/scale', 'serviceaccounts', 'services', 'services/status'], RO],
+      [[''], ['bindings', 'events', 'limitranges', 'namespaces/status', 'pods/log', 'pods/status', 'replicationcontrollers/status', 'resourcequotas', 'resourcequotas/status'], RO],
+      [[''], ['namespaces'], RO],
+      [['discovery.k8s.io'], ['endpointslices'], RO],
+      [['apps'], ['controllerrevisions', 'daemonsets', 'daemonsets/status', 'deployments', 'deployments/scale', 'deployments/status', 'replicasets', 'replicasets/scale', 'replicasets/status', 'statefulsets', 'statefulsets/scale', 'statefulsets/status'], RO],
+      [['autoscaling'], ['horizontalpodautoscalers', 'horizontalpodautoscalers/status'], RO],
+      [['batch'], ['cronjobs', 'cronjobs/status', 'jobs', 'jobs/status'], RO],
+      [['extensions'], ['daemonsets', 'daemonsets/status', 'deployments', 'deployments/scale', 'deployments/status', 'ingresses', 'ingresses/status', 'networkpolicies', 'replicasets', 'replicasets/scale', 'replicasets/status', 'replicationcontrollers/scale'], RO],
+      [['policy'], ['poddisruptionbudgets', 'poddisruptionbudgets/status'], RO],
+      [['networking.k8s.io'], ['ingresses', 'ingresses/status', 'networkpolicies'], RO],
+    ],
+  },
+];
+
+/** The default ClusterRoles by name, aggregation resolved among themselves; a fresh set per call. */
+function defaultClusterRoles(): Map<string, RoleRecord> {
+  const records: RoleRecord[] = DEFAULT_ROLES.map((d) => {
+    const literal: PolicyRule[] = d.rules.map(([apiGroups, resources, verbs]) => ({ apiGroups, resources, verbs, resourceNames: [], nonResourceURLs: [] }));
+    if (d.nonResource) literal.push({ apiGroups: [], resources: [], verbs: ['*'], resourceNames: [], nonResourceURLs: ['*'] });
+    const record: RoleRecord = {
+      kind: 'ClusterRole',
+      name: d.name,
+      namespace: undefined,
+      object: undefined,
+      labels: { [BOOTSTRAP_LABEL]: BOOTSTRAP_VALUE, ...d.labels },
+      literal,
+      rules: [],
+      selectors: d.aggregateTo === undefined ? undefined : [{ matchLabels: { [`rbac.authorization.k8s.io/aggregate-to-${d.aggregateTo}`]: 'true' } }],
+      invalidSelector: false,
+      bootstrap: true,
+      assumed: true,
+    };
+    record.rules = literalGranted(record);
+    return record;
+  });
+  resolveAggregation(records);
+  return new Map(records.map((r) => [r.name, r]));
+}

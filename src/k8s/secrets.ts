@@ -1,0 +1,654 @@
+/**
+ * Credential detection for the secrets rules: recognises credentials by their format (private
+ * keys, cloud and SaaS tokens) and by the name they are stored under (`password=...`), and
+ * describes them only by a redacted fingerprint. Nothing here ever returns a value or a piece of
+ * one longer than a public kind marker such as `AKIA`.
+ *
+ * Precision comes first: placeholders (`changeme`, `<password>`, `${VAR}`, `$(VAR)`, `{{ }}`,
+ * `example`, `xxx`...), references (file paths, secret-manager URIs, Kubernetes object names)
+ * and documentation keys are not credentials.
+ */
+import { createHash } from 'node:crypto';
+
+/**
+ * `key`: recognised by its format, so almost certainly a live credential (private keys, cloud
+ * and API tokens). `password`: recognised by the name it is stored under, or by its place in a
+ * URL or an HTTP header.
+ */
+export type CredentialClass = 'key' | 'password';
+
+/** What a detected credential is. */
+export type CredentialKind =
+  | 'private-key'
+  | 'aws-access-key-id'
+  | 'aws-secret-access-key'
+  | 'gcp-service-account-key'
+  | 'azure-storage-key'
+  | 'azure-shared-access-key'
+  | 'azure-sas-token'
+  | 'github-token'
+  | 'gitlab-token'
+  | 'slack-token'
+  | 'slack-webhook'
+  | 'stripe-key'
+  | 'jwt'
+  | 'url-password'
+  | 'basic-auth'
+  | 'bearer-token'
+  | 'keystore'
+  | 'password'
+  | 'secret';
+
+const KINDS: Readonly<Record<CredentialKind, { label: string; class: CredentialClass }>> = {
+  'private-key': { label: 'a private key', class: 'key' },
+  'aws-access-key-id': { label: 'an AWS access key id', class: 'key' },
+  'aws-secret-access-key': { label: 'an AWS secret access key', class: 'key' },
+  'gcp-service-account-key': { label: 'a Google Cloud service-account key', class: 'key' },
+  'azure-storage-key': { label: 'an Azure storage account key', class: 'key' },
+  'azure-shared-access-key': { label: 'an Azure shared access key', class: 'key' },
+  'azure-sas-token': { label: 'an Azure shared access signature', class: 'key' },
+  'github-token': { label: 'a GitHub token', class: 'key' },
+  'gitlab-token': { label: 'a GitLab access token', class: 'key' },
+  'slack-token': { label: 'a Slack token', class: 'key' },
+  'slack-webhook': { label: 'a Slack webhook URL', class: 'key' },
+  'stripe-key': { label: 'a Stripe live secret key', class: 'key' },
+  jwt: { label: 'a JSON Web Token', class: 'key' },
+  'url-password': { label: 'a password in a URL', class: 'password' },
+  'basic-auth': { label: 'HTTP Basic credentials', class: 'password' },
+  'bearer-token': { label: 'an HTTP bearer token', class: 'password' },
+  keystore: { label: 'a binary keystore', class: 'password' },
+  password: { label: 'a password', class: 'password' },
+  secret: { label: 'a secret token or key', class: 'password' },
+};
+
+const NONE: readonly Credential[] = Object.freeze([]);
+
+/** One credential found in a value; it carries a fingerprint, never the value. */
+export interface Credential {
+  kind: CredentialKind;
+  /** What it is, for messages: "an AWS access key id". */
+  label: string;
+  class: CredentialClass;
+  /** Redacted identity of the value, e.g. `AKIA… sha256:1a2b3c4d… (20 chars)`. */
+  fingerprint: string;
+  /** The property or variable name it was found under, when the text names it. */
+  name?: string;
+  /** 1-based line inside a multi-line value. */
+  line?: number;
+}
+
+/**
+ * Hashed ahead of the value, so a fingerprint cannot be looked up in public tables of SHA-256
+ * digests (those of `password` or `admin` are famous). A dictionary attack on a weak value stays
+ * possible for whoever reads the report, which is why weak-secret-value shows no fingerprint.
+ */
+const FINGERPRINT_DOMAIN = 'mamori credential fingerprint v1\u0000';
+
+/**
+ * A redacted, stable identity for a secret value: the first 8 hex digits of a SHA-256 over the
+ * value (behind a mamori-specific prefix) and its length, e.g. `sha256:1a2b3c4d… (32 chars)`.
+ * Enough to tell two findings apart, or see that two places hold the same value, across runs;
+ * never the value or any part of it.
+ */
+export function fingerprint(value: string): string {
+  const digest = createHash('sha256').update(FINGERPRINT_DOMAIN + value, 'utf8').digest('hex').slice(0, 8);
+  return `sha256:${digest}… (${[...value].length} chars)`;
+}
+
+/** Shannon entropy of a string in bits per character (0 for a repeated character, 4 for 16 equally used ones). */
+export function shannonEntropy(value: string): number {
+  if (value.length === 0) return 0;
+  const counts = new Map<string, number>();
+  let n = 0;
+  for (const c of value) {
+    counts.set(c, (counts.get(c) ?? 0) + 1);
+    n++;
+  }
+  let h = 0;
+  for (const count of counts.values()) {
+    const p = count / n;
+    h -= p * Math.log2(p);
+  }
+  return h;
+}
+
+/** Words that, alone or inside a value, mark it as a placeholder for documentation or templates. */
+const PLACEHOLDER_WORDS =
+  /change[-_ ]?me|changeit|example|sample|dummy|placeholder|replace|redacted|your[-_ ]?(?:own[-_ ]?)?(?:pass|secret|token|key|api)|fixme|todo|tbd|xxx|\*\*\*|\.\.\.|…|insert[-_ ]|<[^>]*>|\[[A-Z_ -]+\]|%[A-Z_]+%|__[A-Z_]+__|@[A-Z_]+@/i;
+/** Whole values that are words, not credentials. */
+const PLACEHOLDER_VALUES: ReadonlySet<string> = new Set([
+  'token', 'key', 'apikey', 'api-key', 'api_key', 'credentials',
+  'none', 'null', 'nil', 'undefined', 'true', 'false', 'yes', 'no', 'on', 'off', 'enabled', 'disabled', 'required',
+  'optional', 'default', 'empty', 'unset', 'string', 'value', 'foo', 'bar', 'baz', 'foobar', 'test', 'testing',
+  'secretkey', 'secret-key', 'accesskey', 'access-key', 'mypassword', 'my-password', 'mysecret', 'my-secret',
+  'bearer', 'basic', 'token-here', 'n/a', 'na', '-',
+]);
+/** Template and shell expansions: the value is filled in elsewhere. */
+const TEMPLATE = /\$\{|\$\(|\{\{|\}\}|#\{|%\(|%[sdv]\b|^\$[A-Za-z_][A-Za-z0-9_]*$|^\$\d$|^\$[A-Za-z_]/;
+/** References to where a secret lives, rather than the secret. */
+const REFERENCE =
+  /^(?:\/|\.\.?\/|~\/|[A-Za-z]:\\|file:|vault:|ref\+|arn:aws[a-z-]*:(?:secretsmanager|ssm|kms)|projects\/[^/]+\/secrets\/|sm:\/\/|secret:\/\/|awssm:|awsssm:|gcpsm:|azurekeyvault:|akv:|op:\/\/|k8s:\/\/|kubernetes:\/\/|env:|ENC\[)/;
+
+/** The public storage emulator (Azurite) key, printed in Microsoft's documentation. */
+const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+/** True when a value is a placeholder, a template or a reference rather than a literal credential. */
+export function isPlaceholder(value: string): boolean {
+  const v = value.trim();
+  if (v.length === 0 || v === AZURITE_KEY) return true;
+  if (PLACEHOLDER_VALUES.has(v.toLowerCase())) return true;
+  if (TEMPLATE.test(v) || REFERENCE.test(v) || PLACEHOLDER_WORDS.test(v)) return true;
+  // One character repeated, or only masking characters: `xxxxxx`, `******`, `000000`, `-----`.
+  if (/^(.)\1*$/.test(v) || /^[xX*#.\-_0 ]+$/.test(v)) return true;
+  return false;
+}
+
+/** Credential words a name may end with, and the kind of credential they announce. */
+const PASSWORD_WORDS = /(?:password|passwd|passphrase|passcode)$/;
+const PASSWORD_TOKENS: ReadonlySet<string> = new Set(['pass', 'pwd', 'pw', 'dbpass', 'pgpass', 'rootpass', 'adminpass', 'userpass']);
+const SECRET_WORDS = /(?:secret|token|apikey|accesskey|secretkey|privatekey|masterkey|signingkey|encryptionkey|accountkey|credentials?|creds)$/;
+/** Qualifiers that make a trailing `key` a credential (`API_KEY`, `SIGNING_KEY`), unlike `CACHE_KEY`. */
+const KEY_QUALIFIERS: ReadonlySet<string> = new Set([
+  'api', 'access', 'secret', 'private', 'client', 'auth', 'signing', 'sign', 'encryption', 'encrypt', 'crypt', 'cipher',
+  'master', 'hmac', 'ssh', 'session', 'app', 'jwt', 'account', 'storage', 'shared', 'license', 'aes', 'subscription',
+  'admin', 'service', 'webhook', 'write', 'read', 'ingest', 'sendgrid', 'mailgun', 'stripe', 'twilio', 'openai',
+  'gpg', 'pgp', 'tls', 'ssl',
+]);
+
+/** The words of a name: `DB_PASSWORD`, `spring.datasource.password`, `clientSecret`, `AWSSecretAccessKey`. */
+function words(name: string): string[] {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w !== '');
+}
+
+/** Words that make a credential-looking name about something else. */
+const NOT_SECRET_WORDS: ReadonlySet<string> = new Set(['checksum', 'hash', 'hashed', 'digest', 'sha1', 'sha256', 'sha512', 'md5', 'fingerprint', 'version', 'revision', 'rotation', 'expiry', 'expiration']);
+
+/** Cheap pre-check before `credentialName`: could this name be a credential name at all? */
+const NAME_HINT = /pass|pw|secret|token|key|cred|auth/i;
+
+/**
+ * What a name announces: `password` for password-like names (`DB_PASSWORD`, `db.pass`),
+ * `secret` for tokens and keys (`API_KEY`, `clientSecret`, `GITHUB_TOKEN`), undefined otherwise.
+ * Only the last word counts, so `PASSWORD_FILE`, `TOKEN_TTL`, `SECRET_NAME` and `api-key-header`
+ * name something else.
+ */
+export function credentialName(name: string): 'password' | 'secret' | undefined {
+  if (!NAME_HINT.test(name)) return undefined;
+  const list = words(name);
+  const last = list[list.length - 1];
+  if (last === undefined) return undefined;
+  // `checksum/secret` (Helm), `token-sha256`, `secret-version`: a digest or a version of a secret, not one.
+  if (list.some((w) => NOT_SECRET_WORDS.has(w))) return undefined;
+  if (PASSWORD_WORDS.test(last) || PASSWORD_TOKENS.has(last)) return 'password';
+  if (SECRET_WORDS.test(last)) return 'secret';
+  if (last === 'key' && list.length > 1 && KEY_QUALIFIERS.has(list[list.length - 2] ?? '')) return 'secret';
+  if (last === 'auth' && list.length > 1) return 'secret';
+  return undefined;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A Kubernetes object name (`db-credentials`, `tls.crt`): a reference, not a secret. */
+const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+function charClasses(value: string): number {
+  let classes = 0;
+  if (/[a-z]/.test(value)) classes++;
+  if (/[A-Z]/.test(value)) classes++;
+  if (/[0-9]/.test(value)) classes++;
+  if (/[^A-Za-z0-9]/.test(value)) classes++;
+  return classes;
+}
+
+/**
+ * True for values that look machine-generated: 16+ characters without spaces, at least 3.5 bits
+ * of entropy per character and mixed letters and digits (hex, base64, base32 tokens); or UUIDs.
+ */
+export function looksRandom(value: string): boolean {
+  if (UUID.test(value)) return true;
+  if (value.length < 16 || /\s/.test(value)) return false;
+  if (!/[0-9]/.test(value) || !/[A-Za-z]/.test(value)) return false;
+  return shannonEntropy(value) >= 3.5;
+}
+
+/**
+ * Whether a literal stored under a credential name is a credential. Passwords are chosen by
+ * people, so any literal of 4+ characters counts; for tokens and keys (`*_SECRET`, `*_TOKEN`,
+ * `*_KEY`) the value must look generated, or be 8+ characters mixing letters with digits or
+ * symbols and not be shaped like an object name, which keeps out the Secret and object names
+ * (`tls-secret`, `db-credentials`) and modes (`oauth2`) that those names often hold.
+ */
+function isLiteralCredential(kind: 'password' | 'secret', value: string): boolean {
+  if (isPlaceholder(value) || value.startsWith('{') || value.startsWith('[')) return false;
+  if (kind === 'password') return value.length >= 4;
+  if (UUID.test(value)) return true;
+  if (value.length < 8 || /\s/.test(value)) return false;
+  if (OBJECT_NAME.test(value) && /[-.]/.test(value)) return false;
+  if (looksRandom(value)) return true;
+  // `minio123`, `s3cr3t-K3y`: letters with digits, or three character classes.
+  return (/[0-9]/.test(value) && /[A-Za-z]/.test(value)) || charClasses(value) >= 3;
+}
+
+function make(kind: CredentialKind, secret: string, marker?: string, name?: string, line?: number): Credential {
+  const info = KINDS[kind];
+  const out: Credential = {
+    kind,
+    label: info.label,
+    class: info.class,
+    fingerprint: marker === undefined ? fingerprint(secret) : `${marker}… ${fingerprint(secret)}`,
+  };
+  if (name !== undefined) out.name = name;
+  if (line !== undefined) out.line = line;
+  return out;
+}
+
+/** 1-based line of an offset in a text. */
+function lineAt(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) line++;
+  return line;
+}
+
+/** Something in the text worth a closer look: a credential format or a credential word. */
+const HINT = /pass|pw|secret|token|key|cred|auth|BEGIN|AKIA|ASIA|gh[pousr]_|github_pat_|glpat-|xox[baprs]-|_live_|eyJ|:\/\/|bearer|basic|sig=/i;
+
+const PEM = /-----BEGIN ((?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?)-----([\s\S]*?)-----END \1-----/g;
+/** Base64 of `-----BEGIN`, followed by the rest of the encoded block. */
+const PEM_BASE64 = /LS0tLS1CRUdJTi[A-Za-z0-9+/]{40,}={0,2}/g;
+const AWS_KEY_ID = /\b(AKIA|ASIA)[A-Z0-9]{16}\b/g;
+const AWS_SECRET_NEAR = /(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
+const GCP_TYPE = /"type"\s*:\s*"service_account"/;
+const GCP_KEY = /"private_key"\s*:\s*"(-----BEGIN PRIVATE KEY-----[^"]*)"/g;
+const AZURE_ACCOUNT_KEY = /AccountKey=([A-Za-z0-9+/]{86}==)/g;
+const AZURE_SHARED_KEY = /SharedAccessKey=([A-Za-z0-9+/]{42,44}=)/g;
+const AZURE_SAS = /[?&;]sig=([A-Za-z0-9%+/]{30,}(?:%3D|=){0,2})/gi;
+const GITHUB = /\b(gh[pousr])_([A-Za-z0-9]{36,})\b|\b(github_pat)_([A-Za-z0-9_]{50,})\b/g;
+const GITLAB = /\b(glpat)-([A-Za-z0-9_.-]{20,})/g;
+const SLACK = /\b(xox[baprs])-([0-9]{6,}-[A-Za-z0-9-]{8,})/g;
+const SLACK_WEBHOOK = /https:\/\/hooks\.slack\.com\/services\/(T[A-Z0-9]{6,}\/B[A-Z0-9]{6,}\/([A-Za-z0-9]{20,}))/g;
+const STRIPE = /\b([rs]k_live)_([A-Za-z0-9]{20,})\b/g;
+const JWT = /\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{20,}/g;
+const BASIC = /\bBasic\s+([A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])/g;
+const BEARER = /\bBearer\s+([A-Za-z0-9._~+/-]{20,}={0,2})(?![A-Za-z0-9._~+/=-])/g;
+
+function decodeBase64Url(part: string): string | undefined {
+  try {
+    return Buffer.from(part.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function isJwt(token: string): boolean {
+  const [head] = token.split('.');
+  const header = decodeBase64Url(head ?? '');
+  if (header === undefined) return false;
+  try {
+    const parsed = JSON.parse(header) as unknown;
+    if (typeof parsed !== 'object' || parsed === null) return false;
+    const alg = (parsed as Record<string, unknown>)['alg'];
+    return typeof alg === 'string' && alg.toLowerCase() !== 'none';
+  } catch {
+    return false;
+  }
+}
+
+/** A generated token body, as opposed to a placeholder (`ghp_xxxx…`, `T00000000/B00000000/XXXX`). */
+function tokenBody(body: string): boolean {
+  return !isPlaceholder(body) && shannonEntropy(body) >= 3;
+}
+
+/** A 40-character AWS secret access key candidate: base64 with mixed case, not hex. */
+function awsSecretShape(value: string): boolean {
+  return /^[A-Za-z0-9/+]{40}$/.test(value) && /[a-z]/.test(value) && /[A-Z]/.test(value) && !/^[0-9a-fA-F]+$/.test(value) && !isPlaceholder(value);
+}
+
+/** Collects hits, keeping one per value (the first, most specific kind wins). */
+class Hits {
+  readonly list: Credential[] = [];
+  private readonly seen = new Set<string>();
+  /** Raw values already reported, so a PEM inside a service-account key is not reported twice. */
+  private readonly values = new Set<string>();
+  private readonly named = new Set<string>();
+
+  has(value: string): boolean {
+    return this.values.has(value);
+  }
+
+  /** True when a value under this name was already found on this line (a connection string read two ways). */
+  hasNamed(name: string, line: number | undefined): boolean {
+    return this.named.has(`${name}\u0000${line ?? 0}`);
+  }
+
+  add(kind: CredentialKind, value: string, options: { marker?: string; name?: string; line?: number } = {}): void {
+    if (this.values.has(value)) return;
+    this.values.add(value);
+    if (options.name !== undefined) this.named.add(`${options.name}\u0000${options.line ?? 0}`);
+    const hit = make(kind, value, options.marker, options.name, options.line);
+    const key = `${hit.kind}\u0000${hit.fingerprint}\u0000${hit.line ?? 0}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.list.push(hit);
+  }
+}
+
+/** Credentials recognised by their format anywhere in `text`. */
+function scanFormats(text: string, hits: Hits, lines: boolean): void {
+  const at = (offset: number): { line?: number } => (lines ? { line: lineAt(text, offset) } : {});
+  if (text.includes('service_account') && GCP_TYPE.test(text)) {
+    for (const m of text.matchAll(GCP_KEY)) {
+      const key = m[1] ?? '';
+      if (key.replace(/\\n|\s/g, '').length > 120) hits.add('gcp-service-account-key', pemBody(key.replace(/\\n/g, '\n')), at(m.index));
+    }
+  }
+  if (text.includes('PRIVATE KEY')) {
+    for (const m of text.matchAll(PEM)) {
+      const body = pemBody(m[0].replace(/\\n/g, '\n'));
+      if (body.length >= 64 && !hits.has(body)) hits.add('private-key', body, at(m.index));
+    }
+  }
+  if (text.includes('LS0tLS1CRUdJTi')) {
+    // A PEM key in base64, as kubeconfig `client-key-data` and Secret-style data hold it.
+    for (const m of text.matchAll(PEM_BASE64)) {
+      const decoded = Buffer.from(m[0], 'base64').toString('utf8');
+      if (!/-----BEGIN [A-Z ]*PRIVATE KEY(?: BLOCK)?-----/.test(decoded)) continue;
+      const body = pemBody(decoded);
+      if (body.length >= 64 && !hits.has(body)) hits.add('private-key', body, at(m.index));
+    }
+  }
+  if (text.includes('AKIA') || text.includes('ASIA')) {
+    for (const m of text.matchAll(AWS_KEY_ID)) {
+      if (isPlaceholder(m[0])) continue;
+      hits.add('aws-access-key-id', m[0], { marker: m[1] ?? '', ...at(m.index) });
+      // The secret key usually sits next to its id (credentials files, connection strings).
+      const from = Math.max(0, m.index - 400);
+      const window = text.slice(from, m.index + m[0].length + 400);
+      for (const s of window.matchAll(AWS_SECRET_NEAR)) {
+        if (awsSecretShape(s[0])) hits.add('aws-secret-access-key', s[0], at(from + s.index));
+      }
+    }
+  }
+  if (text.includes('AccountKey=')) {
+    for (const m of text.matchAll(AZURE_ACCOUNT_KEY)) if (m[1] !== AZURITE_KEY) hits.add('azure-storage-key', m[1] ?? '', at(m.index));
+  }
+  if (text.includes('SharedAccessKey=')) {
+    for (const m of text.matchAll(AZURE_SHARED_KEY)) if (tokenBody(m[1] ?? '')) hits.add('azure-shared-access-key', m[1] ?? '', at(m.index));
+  }
+  if (/sig=/i.test(text) && /[?&;]sv=\d{4}-/.test(text)) {
+    for (const m of text.matchAll(AZURE_SAS)) if (tokenBody(m[1] ?? '')) hits.add('azure-sas-token', m[1] ?? '', at(m.index));
+  }
+  for (const m of text.matchAll(GITHUB)) {
+    const marker = m[1] ?? m[3] ?? '';
+    if (tokenBody(m[2] ?? m[4] ?? '')) hits.add('github-token', m[0], { marker: `${marker}_`, ...at(m.index) });
+  }
+  if (text.includes('glpat-')) {
+    for (const m of text.matchAll(GITLAB)) if (tokenBody(m[2] ?? '')) hits.add('gitlab-token', m[0], { marker: 'glpat-', ...at(m.index) });
+  }
+  if (text.includes('xox')) {
+    for (const m of text.matchAll(SLACK)) if (tokenBody(m[2] ?? '')) hits.add('slack-token', m[0], { marker: `${m[1] ?? ''}-`, ...at(m.index) });
+  }
+  if (text.includes('hooks.slack.com')) {
+    for (const m of text.matchAll(SLACK_WEBHOOK)) if (tokenBody(m[2] ?? '')) hits.add('slack-webhook', m[1] ?? '', at(m.index));
+  }
+  if (text.includes('_live_')) {
+    for (const m of text.matchAll(STRIPE)) if (tokenBody(m[2] ?? '')) hits.add('stripe-key', m[0], { marker: `${m[1] ?? ''}_`, ...at(m.index) });
+  }
+  if (text.includes('eyJ')) {
+    for (const m of text.matchAll(JWT)) if (isJwt(m[0])) hits.add('jwt', m[0], at(m.index));
+  }
+}
+
+/** The base64 body of a PEM block, without armour, headers and line breaks. */
+function pemBody(pem: string): string {
+  return pem
+    .split('\n')
+    .filter((l) => !l.startsWith('-----') && !l.includes(':'))
+    .join('')
+    .replace(/[^A-Za-z0-9+/=]/g, '');
+}
+
+/** Characters that end the authority part of a URL (`user:password@host`). */
+const AUTHORITY_END = /[\s/?"'<>`]/;
+
+/** Passwords in URLs, HTTP authorization headers. */
+function scanUrlsAndHeaders(text: string, hits: Hits, lines: boolean): void {
+  const at = (offset: number): { line?: number } => (lines ? { line: lineAt(text, offset) } : {});
+  for (let i = text.indexOf('://'); i !== -1; i = text.indexOf('://', i + 3)) {
+    // The authority runs from after `://` to the first character that ends it; a password
+    // needs an `@` inside it.
+    const from = i + 3;
+    let end = from;
+    while (end < text.length && end - from < 512 && !AUTHORITY_END.test(text[end] ?? ' ')) end++;
+    const authority = text.slice(from, end);
+    const atSign = authority.lastIndexOf('@');
+    if (atSign <= 0) continue;
+    const userinfo = authority.slice(0, atSign);
+    const colon = userinfo.indexOf(':');
+    if (colon === -1) continue;
+    const user = userinfo.slice(0, colon);
+    const password = userinfo.slice(colon + 1);
+    const host = authority.slice(atSign + 1).replace(/:\d*$/, '').toLowerCase();
+    if (password === '' || host === '' || !/^[a-z][a-z0-9+.-]{0,20}$/i.test(text.slice(Math.max(0, i - 21), i).replace(/^.*[^a-zA-Z0-9+.-]/, ''))) continue;
+    // `scheme://user:password@host` is how documentation writes a URL template.
+    if (isPlaceholder(password) || password === user || /^(?:password|passwd|pass|pwd|secret)$/i.test(password) || /(^|\.)example\.(com|org|net)$|\.example$|\.invalid$/.test(host)) continue;
+    if (hits.has(password)) continue;
+    hits.add('url-password', password, at(i));
+  }
+  if (/basic|bearer/i.test(text)) {
+    for (const m of text.matchAll(BASIC)) {
+      const raw = m[1] ?? '';
+      const decoded = decodeBase64Url(raw);
+      if (decoded === undefined || !/^[\x20-\x7e]+:[\x20-\x7e]+$/.test(decoded)) continue;
+      const password = decoded.slice(decoded.indexOf(':') + 1);
+      if (!isPlaceholder(password)) hits.add('basic-auth', raw, at(m.index));
+    }
+    for (const m of text.matchAll(BEARER)) {
+      const token = m[1] ?? '';
+      if (!hits.has(token) && (looksRandom(token) || isJwt(token)) && !isPlaceholder(token)) hits.add(isJwt(token) ? 'jwt' : 'bearer-token', token, at(m.index));
+    }
+  }
+}
+
+/** Strips quotes, a trailing separator and (for unquoted values) a trailing comment. */
+function cleanValue(raw: string, shell: boolean): string {
+  let v = raw.trim();
+  const q = v[0];
+  if ((q === '"' || q === "'") && v.length > 1) {
+    const end = v.indexOf(q, 1);
+    return end === -1 ? v.slice(1) : v.slice(1, end);
+  }
+  v = v.replace(/\s+#.*$/, '').replace(/[,;]$/, '').trim();
+  // `Password=x;Server=db` (a connection string): the value ends at the next parameter.
+  if (/;\s*[A-Za-z][\w ]*=/.test(v)) v = v.slice(0, v.indexOf(';'));
+  // `PASSWORD=secret command args` in a shell line: the value ends at the first blank.
+  if (shell) v = v.split(/\s/)[0] ?? '';
+  return v;
+}
+
+/** `name = value`, `name: value`, `export NAME=value`, `"name": "value"`, `--name=value`, `<name>value</name>`. */
+const KV_LINE = /^[ \t]*(?:-[ \t]+)?(?:export[ \t]+|set[ \t]+)?["']?([A-Za-z_][A-Za-z0-9_.\-/]*)["']?([ \t]*[=:][ \t]*)(.*)$/;
+const JSON_PAIR = /"([^"\\]{1,100})"\s*:\s*"((?:[^"\\]|\\.){1,500})"/g;
+const FLAG = /(?:^|[\s"'[,])--?(?:D)?([A-Za-z][A-Za-z0-9_.-]*)=("[^"]*"|'[^']*'|[^\s"',\]]+)/g;
+const XML = /<([A-Za-z][A-Za-z0-9_.:-]*)>([^<]{1,500})<\/\1>/g;
+/** Shell assignments anywhere on a line: `... && MYSQL_PWD=secret mysql`. */
+const SHELL_ASSIGN = /(?:^|[\s;&|(])([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|[^\s;&|"')]+)/g;
+/** Parameters of connection strings and query strings: `;Password=...;`, `?password=...&`. */
+const PARAM = /[;?&]([A-Za-z][A-Za-z0-9_.-]*)=([^;&\s"'#]+)/g;
+/** A credential word somewhere in a line: only such lines are read for named values. */
+const WORD = /pass|pw|secret|token|key|auth|cred/gi;
+
+function decodeParam(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+function addNamed(hits: Hits, name: string, value: string, line: number | undefined): void {
+  const kind = credentialName(name);
+  if (kind === undefined) return;
+  if (hits.has(value) || hits.hasNamed(name, line)) return;
+  if (/aws.?secret|secret.?access.?key/i.test(name) && awsSecretShape(value)) {
+    hits.add('aws-secret-access-key', value, { name, ...(line === undefined ? {} : { line }) });
+    return;
+  }
+  if (!isLiteralCredential(kind, value)) return;
+  // `PASSWORD=password`, `DB_PASSWORD: db-password`: the name repeated, a reference to a variable or key.
+  if (words(value).join('') === words(name).join('')) return;
+  hits.add(kind, value, { name, ...(line === undefined ? {} : { line }) });
+}
+
+/** Named values on one line of configuration (YAML, properties, .env, INI, JSON, XML, shell, flags). */
+function scanLine(line: string, hits: Hits, number: number | undefined): void {
+  const head = line.trimStart();
+  // Comment lines are documentation (`# password=...`); credentials recognised by format are
+  // reported even there, by the format scan, but named values are not.
+  if (head.startsWith('#') || head.startsWith('//') || head.startsWith(';') || head.startsWith('<!--')) return;
+  const kv = KV_LINE.exec(line);
+  if (kv !== null) {
+    const name = kv[1] ?? '';
+    const rest = kv[3] ?? '';
+    // YAML block scalars, nested mappings and anchors carry no literal on this line.
+    const literal = !(rest === '' || /^[|>][-+0-9]*\s*$/.test(rest) || rest.startsWith('&') || rest.startsWith('*'));
+    if (literal && NAME_HINT.test(name)) {
+      const sep = kv[2] ?? '';
+      addNamed(hits, name, cleanValue(rest, sep.trim() === '=' && !sep.includes(' ')), number);
+    }
+  }
+  if (line.includes('"')) {
+    for (const m of line.matchAll(JSON_PAIR)) {
+      const name = m[1] ?? '';
+      if (NAME_HINT.test(name)) addNamed(hits, name, (m[2] ?? '').replace(/\\(.)/g, '$1'), number);
+    }
+  }
+  if (!line.includes('=')) {
+    if (line.includes('</')) for (const m of line.matchAll(XML)) if (NAME_HINT.test(m[1] ?? '')) addNamed(hits, m[1] ?? '', (m[2] ?? '').trim(), number);
+    return;
+  }
+  if (line.includes('-')) {
+    for (const m of line.matchAll(FLAG)) if (NAME_HINT.test(m[1] ?? '')) addNamed(hits, m[1] ?? '', cleanValue(m[2] ?? '', false), number);
+  }
+  for (const m of line.matchAll(SHELL_ASSIGN)) if (NAME_HINT.test(m[1] ?? '')) addNamed(hits, m[1] ?? '', cleanValue(m[2] ?? '', false), number);
+  if (/[;?&]/.test(line)) {
+    for (const m of line.matchAll(PARAM)) if (NAME_HINT.test(m[1] ?? '')) addNamed(hits, m[1] ?? '', decodeParam(m[2] ?? ''), number);
+  }
+  if (line.includes('</')) for (const m of line.matchAll(XML)) if (NAME_HINT.test(m[1] ?? '')) addNamed(hits, m[1] ?? '', (m[2] ?? '').trim(), number);
+}
+
+/**
+ * Named values inside a configuration text. Only the lines that hold a credential word are read,
+ * so a large file without one (a Grafana dashboard, an nginx configuration) costs one regex scan.
+ */
+function scanAssignments(text: string, hits: Hits, lines: boolean): void {
+  const word = WORD;
+  word.lastIndex = 0;
+  let lineNumber = 1;
+  let counted = 0;
+  for (let m = word.exec(text); m !== null; m = word.exec(text)) {
+    const start = text.lastIndexOf('\n', m.index) + 1;
+    let end = text.indexOf('\n', m.index);
+    if (end === -1) end = text.length;
+    if (lines) {
+      for (let i = text.indexOf('\n', counted); i !== -1 && i < start; i = text.indexOf('\n', i + 1)) lineNumber++;
+      counted = start;
+    }
+    scanLine(text.slice(start, end), hits, lines ? lineNumber : undefined);
+    word.lastIndex = end + 1;
+  }
+}
+
+/**
+ * Credentials in a whole text: a file held in a ConfigMap (application.properties, .env, JSON,
+ * YAML, XML), a script in a container's args, an annotation. Hits carry their line.
+ */
+export function scanText(text: string): readonly Credential[] {
+  if (!HINT.test(text)) return NONE;
+  const hits = new Hits();
+  const lines = text.includes('\n');
+  scanFormats(text, hits, lines);
+  scanUrlsAndHeaders(text, hits, lines);
+  scanAssignments(text, hits, lines);
+  return hits.list;
+}
+
+/**
+ * Credentials in a value stored under a name: an env var, a ConfigMap key, an annotation. The
+ * name counts (`DB_PASSWORD: hunter2`); so does the value's format, and a multi-line value is
+ * scanned as a file.
+ */
+export function scanNamedValue(name: string, value: string): readonly Credential[] {
+  if (!HINT.test(value) && credentialName(name) === undefined) return NONE;
+  const hits = new Hits();
+  const lines = value.includes('\n');
+  scanFormats(value, hits, lines);
+  scanUrlsAndHeaders(value, hits, lines);
+  if (hits.list.length === 0 && !lines) addNamed(hits, name, value.trim(), undefined);
+  if (hits.list.length === 0) scanAssignments(value, hits, lines);
+  return hits.list;
+}
+
+/** Names of files that hold binary keystores (private keys under a password). */
+const KEYSTORE_FILE = /\.(?:p12|pfx|jks|jceks|keystore|bcfks)$/i;
+
+/**
+ * Credentials in a `binaryData` entry (base64): keystores by file name, and the decoded bytes
+ * scanned as text when they are text.
+ */
+export function scanBinaryValue(name: string, base64: string): readonly Credential[] {
+  if (KEYSTORE_FILE.test(name)) {
+    const hits = new Hits();
+    hits.add('keystore', base64.replace(/\s/g, ''));
+    return hits.list;
+  }
+  const bytes = Buffer.from(base64, 'base64');
+  if (bytes.includes(0)) return NONE;
+  const text = bytes.toString('utf8');
+  if (text.includes('\ufffd')) return NONE;
+  return scanNamedValue(name, text);
+}
+
+/** A command line split into arguments: `--password`, `hunter2` pairs and `--password=hunter2`. */
+export function scanArgs(args: readonly string[]): { index: number; credential: Credential }[] {
+  const out: { index: number; credential: Credential }[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    const next = args[i + 1];
+    const flag = /^--?([A-Za-z][A-Za-z0-9_.-]*)$/.exec(arg);
+    if (flag !== null && next !== undefined && !next.startsWith('-') && credentialName(flag[1] ?? '') !== undefined) {
+      for (const credential of scanNamedValue(flag[1] ?? '', next)) out.push({ index: i + 1, credential });
+      i++;
+      continue;
+    }
+    for (const credential of scanText(arg)) out.push({ index: i, credential });
+  }
+  return out;
+}
+
+/** A short description of a credential for a message: `an AWS access key id (AKIA… sha256:1a2b3c4d… (20 chars))`. */
+export function describeCredential(c: Credential): string {
+  return `${c.label} (${c.fingerprint})`;
+}
+
+/** Well-known default and placeholder passwords, compared case-insensitively. */
+const WEAK: ReadonlySet<string> = new Set([
+  'changeme', 'change-me', 'change_me', 'changeit', 'password', 'password1', 'password123', 'passw0rd', 'p@ssw0rd',
+  'p@ssword', 'pass', 'pass123', 'admin', 'admin123', 'admin1234', 'administrator', 'root', 'toor', 'secret',
+  'secret123', 'letmein', 'welcome', 'welcome1', 'qwerty', 'default', 'test', 'test123', 'guest', 'user', 'demo',
+  'example', 'dummy', 'placeholder', 'replaceme', 'replace-me', 'todo', 'abc123', 'foobar', 'postgres', 'mysql',
+  'redis', 'rabbitmq', 'elastic', 'minio123', 'minioadmin', 'none', 'null', '1234', '12345', '123456', '1234567',
+  '12345678', '123456789', '1234567890', '0000', '000000', '111111',
+]);
+
+/** True for a well-known default or placeholder password (`changeme`, `admin`, `123456`, `xxxx`, `<password>`). */
+export function isWeakValue(value: string): boolean {
+  const v = value.trim();
+  if (v === '') return false;
+  if (WEAK.has(v.toLowerCase())) return true;
+  if (/^(.)\1+$/.test(v) || /^[xX*]{3,}$/.test(v)) return true;
+  return /^<[^>]+>$|change[-_ ]?me|replace[-_ ]?me|your[-_ ]?(?:pass|secret|token|key)/i.test(v);
+}

@@ -1,0 +1,17 @@
+import { defineClassRule } from '../define.js';
+
+export const rule = defineClassRule({
+  id: 'rbac-cluster-escalate-bind',
+  title: 'Binding grants escalate or bind on roles cluster-wide',
+  severity: 'critical',
+  controls: ['ACC-2'],
+  frameworks: { cis: ['5.1.8'], nsa: ['Authentication and authorization'], kubescape: ['C-0191'] },
+  classes: ['escalate-bind'],
+  also: ['rbac-write'],
+  subsumedBy: ['admin'],
+  tier: 'cluster',
+  description:
+    'RBAC stops a subject from granting permissions it does not hold, except through two verbs: `escalate` on roles lets it write a Role or ClusterRole with any rule, and `bind` lets it bind any role (cluster-admin included) once it can create bindings. Either makes the subject a cluster administrator in one request. `bind` limited by `resourceNames` to roles that are not `cluster-admin`, `admin`, `edit` or `system:` roles is not reported.',
+  remediation:
+    'Remove `escalate` and `bind` from the role. Where a controller must create bindings, give `bind` with `resourceNames` listing exactly the roles it hands out, and `create` on RoleBindings in the namespaces it manages only.',
+});

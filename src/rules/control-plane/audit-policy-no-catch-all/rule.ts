@@ -1,0 +1,16 @@
+import { defineAuditPolicyRule, UNNAMED } from '../audit-policy.js';
+
+export const rule = defineAuditPolicyRule({
+  id: 'audit-policy-no-catch-all',
+  title: 'Audit policy has no catch-all rule',
+  severity: 'low',
+  controls: ['OBS-1'],
+  cis: ['3.2.2'],
+  description:
+    'A request that matches no rule is logged at level None. A policy that only lists known resources therefore records nothing about custom resources, new APIs and everything else it does not name, which is where attackers go once the obvious resources are watched.',
+  remediation:
+    'End the policy with a catch-all rule `- level: Metadata` (no users, verbs or resources) so every request not matched earlier is recorded.',
+  probes: UNNAMED,
+  bad: (d) => d.rule === undefined,
+  message: (o) => `no rule matches requests the policy does not name, such as ${o.examples.join(' and ')}: they are not audited`,
+});

@@ -1,0 +1,144 @@
+import { defineRule, type InventoryViolation } from '../../../engine/rule.js';
+import type { Inventory } from '../../../engine/inventory.js';
+import { parseImageReference, registryMatcher, stringList, type ImageReference } from '../../../k8s/image.js';
+import { asArray, asObject, asString } from '../../../k8s/object.js';
+import { containersOf } from '../../../k8s/pod.js';
+import type { Path } from '../../../types.js';
+import { containerLabel } from '../common.js';
+
+const POLICIES = Symbol('image-signature-policy:policies');
+
+/** The image patterns of one verification policy; `namespace` is set for a namespaced Kyverno Policy. */
+interface Coverage {
+  namespace?: string;
+  patterns: string[];
+}
+
+/**
+ * Kyverno and Sigstore globs, matched liberally: `*` (and `**`) matches any run of characters,
+ * slashes included, and `?` one character. Matching more than the engines do can only hide a gap,
+ * never invent one. Iterative with one backtrack point, so O(pattern x text) on any input.
+ */
+function globMatch(glob: string, text: string): boolean {
+  let g = 0;
+  let t = 0;
+  let star = -1;
+  let mark = 0;
+  while (t < text.length) {
+    const c = glob[g];
+    if (c === '*') {
+      star = g++;
+      mark = t;
+    } else if (c !== undefined && (c === '?' || c === text[t])) {
+      g++;
+      t++;
+    } else if (star !== -1) {
+      g = star + 1;
+      t = ++mark;
+    } else return false;
+  }
+  while (glob[g] === '*') g++;
+  return g === glob.length;
+}
+
+function push(list: string[], glob: unknown): void {
+  const text = asString(glob)?.trim();
+  if (text !== undefined && text !== '') list.push(text);
+}
+
+/** Every image verification policy of the input: Kyverno verifyImages and ImageValidatingPolicy, Sigstore ClusterImagePolicy. */
+function policies(inventory: Inventory): Coverage[] {
+  return inventory.memo(POLICIES, () => {
+    const out: Coverage[] = [];
+    for (const kind of ['ClusterPolicy', 'Policy']) {
+      for (const policy of inventory.byKind(kind)) {
+        if (!policy.ref.apiVersion.startsWith('kyverno.io/')) continue;
+        const patterns: string[] = [];
+        for (const rule of asArray(asObject(policy.object['spec'])?.['rules'])) {
+          for (const verify of asArray(asObject(rule)?.['verifyImages'])) {
+            const v = asObject(verify);
+            for (const ref of asArray(v?.['imageReferences'])) push(patterns, ref);
+            push(patterns, v?.['image']); // the single-image form of Kyverno before 1.7
+          }
+        }
+        if (patterns.length === 0) continue;
+        // Not namespaceOf: `Policy` is also the kind of the (cluster-level) audit policy file.
+        const namespace = kind === 'Policy' ? (policy.ref.namespace ?? 'default') : undefined;
+        out.push(namespace === undefined ? { patterns } : { namespace, patterns });
+      }
+    }
+    for (const policy of inventory.byKind('ImageValidatingPolicy')) {
+      if (!policy.ref.apiVersion.startsWith('policies.kyverno.io/')) continue;
+      const patterns: string[] = [];
+      for (const ref of asArray(asObject(policy.object['spec'])?.['matchImageReferences'])) push(patterns, asObject(ref)?.['glob']);
+      if (patterns.length > 0) out.push({ patterns });
+    }
+    for (const policy of inventory.byKind('ClusterImagePolicy')) {
+      if (!policy.ref.apiVersion.startsWith('policy.sigstore.dev/')) continue;
+      const patterns: string[] = [];
+      for (const image of asArray(asObject(policy.object['spec'])?.['images'])) push(patterns, asObject(image)?.['glob']);
+      if (patterns.length > 0) out.push({ patterns });
+    }
+    return out;
+  });
+}
+
+/** The spellings a policy may use for one image: as written, fully qualified, familiar, each with and without tag or digest. */
+function spellings(image: string, ref: ImageReference): string[] {
+  const names = [`${ref.registry}/${ref.repository}`];
+  if (ref.registry === 'docker.io') {
+    names.push(`index.docker.io/${ref.repository}`, ref.repository);
+    if (ref.repository.startsWith('library/')) names.push(ref.repository.slice('library/'.length));
+  }
+  const suffixes = [''];
+  if (ref.tag !== undefined) suffixes.push(`:${ref.tag}`);
+  if (ref.digest !== undefined) suffixes.push(`@${ref.digest}`);
+  if (ref.tag !== undefined && ref.digest !== undefined) suffixes.push(`:${ref.tag}@${ref.digest}`);
+  const out = [image];
+  for (const name of names) for (const suffix of suffixes) out.push(name + suffix);
+  return out;
+}
+
+export const rule = defineRule({
+  id: 'image-signature-policy',
+  title: 'Image not covered by a signature verification policy',
+  severity: 'medium',
+  target: 'inventory',
+  controls: ['DIST-4', 'DEP-2'],
+  description:
+    'Signing images only protects the supply chain where something verifies the signature before the image runs: an admission policy (Kyverno `verifyImages` or `ImageValidatingPolicy`, Sigstore policy-controller `ClusterImagePolicy`) that checks each image against a key or a keyless identity. An image that no policy matches is admitted without any check, so a tampered or look-alike image from that repository runs. When the input holds such policies, the rule reports workload images that none of their image patterns match (patterns are compared liberally: `*` crosses `/`, Docker Hub spellings with and without `docker.io/` and `library/` are tried, and match/exclude scoping is not evaluated, so only clear gaps are reported; a namespaced Kyverno `Policy` covers its own namespace only). With the `signedRegistries` option (same syntax as `image-registry`) only images from those registries must be covered, and they are reported even when the input holds no policy. Without policies in the input and without the option the rule reports nothing, since the cluster may have policies the input does not show.',
+  remediation:
+    'Add the image\'s repository to a verification policy (for Kyverno: `spec.rules[].verifyImages[].imageReferences: ["registry.example.com/shop/*"]` with `attestors` holding the signing key or the keyless `subject` and `issuer`; for the Sigstore policy-controller: `spec.images[].glob` of a `ClusterImagePolicy` with its `authorities`), sign the image in CI (`cosign sign --yes registry.example.com/shop/api@sha256:<digest>`), or replace it with an image your pipeline signs.',
+  options: { signedRegistries: [] },
+  *check({ inventory }, ctx) {
+    const signed = stringList(ctx.options['signedRegistries']);
+    const covers = policies(inventory);
+    if (covers.length === 0 && signed.length === 0) return;
+    const scope = signed.length === 0 ? undefined : registryMatcher(signed);
+    for (const { loaded, pod, namespace } of inventory.workloads()) {
+      const applicable = covers.filter((c) => c.namespace === undefined || c.namespace === namespace);
+      const paths: Path[] = [];
+      let first = '';
+      for (const c of containersOf(pod.spec, pod.specPath)) {
+        const image = asString(c.container['image']);
+        if (image === undefined) continue;
+        const parsed = parseImageReference(image);
+        if (!parsed.ok) continue;
+        if (scope !== undefined && scope.match(parsed.ref) === undefined) continue;
+        const names = spellings(image, parsed.ref);
+        if (applicable.some((p) => p.patterns.some((glob) => names.some((n) => globMatch(glob, n))))) continue;
+        if (paths.length === 0) first = `${containerLabel(c.field, c.name, c.index)} image ${JSON.stringify(image)}`;
+        paths.push([...c.path, 'image']);
+      }
+      if (paths.length === 0) continue;
+      const more = paths.length > 1 ? ` (and ${paths.length - 1} more container${paths.length > 2 ? 's' : ''})` : '';
+      const why =
+        covers.length === 0
+          ? 'must be signed (signedRegistries) but the input holds no image verification policy'
+          : 'is not matched by any image verification policy of the input, so its signature is never checked';
+      const violation: InventoryViolation = { target: loaded, path: paths[0] ?? pod.specPath, message: `${first}${more} ${why}` };
+      if (paths.length > 1) violation.paths = paths.slice(1);
+      yield violation;
+    }
+  },
+});

@@ -1,0 +1,68 @@
+import { defineRule } from '../../../engine/rule.js';
+import { asArray, asObject, asString } from '../../../k8s/object.js';
+import type { JsonObject } from '../../../types.js';
+
+/** Annotations with which cloud ingress controllers terminate TLS without `spec.tls`. */
+function tlsByAnnotation(annotations: JsonObject): boolean {
+  const has = (key: string): boolean => (asString(annotations[key]) ?? '').trim() !== '';
+  if (has('alb.ingress.kubernetes.io/certificate-arn')) return true;
+  if (/HTTPS/i.test(asString(annotations['alb.ingress.kubernetes.io/listen-ports']) ?? '') && !/"HTTP"/i.test(asString(annotations['alb.ingress.kubernetes.io/listen-ports']) ?? '')) return true;
+  if (has('networking.gke.io/managed-certificates') || has('ingress.gcp.kubernetes.io/pre-shared-cert')) return true;
+  if (has('appgw.ingress.kubernetes.io/appgw-ssl-certificate')) return true;
+  // GCE: no HTTP frontend at all.
+  return asString(annotations['kubernetes.io/ingress.allow-http'])?.trim().toLowerCase() === 'false';
+}
+
+/** True when a TLS host (possibly `*.example.com`) covers a rule host. */
+function covers(tlsHost: string, host: string): boolean {
+  if (tlsHost === host) return true;
+  if (!tlsHost.startsWith('*.')) return false;
+  const dot = host.indexOf('.');
+  // A wildcard stands for exactly one DNS label.
+  return dot > 0 && host.slice(dot) === tlsHost.slice(1) && !host.startsWith('*.');
+}
+
+export const rule = defineRule({
+  id: 'ingress-without-tls',
+  title: 'Ingress serves hosts without TLS',
+  severity: 'medium',
+  target: 'object',
+  kinds: ['Ingress'],
+  controls: ['NET-1', 'ACC-4'],
+  frameworks: {
+    nsa: ['Network separation and hardening'],
+    kubescape: ['C-0263'],
+  },
+  description:
+    'An Ingress publishes Services outside the cluster. Hosts that no `spec.tls` entry covers are served over plain HTTP, so passwords, session cookies and API tokens cross the network in clear text and can be read or altered by anyone on the path (public Wi-Fi, a compromised router, the cloud network). An Ingress without `spec.tls` serves all its hosts this way; one whose `tls[].hosts` miss a host in `rules[].host` serves that host without TLS (or with a certificate that does not match it). TLS terminated by cloud load balancers through annotations (AWS ALB certificate-arn, GKE managed or pre-shared certificates, Azure Application Gateway certificates, GCE `kubernetes.io/ingress.allow-http: "false"`) counts as TLS.',
+  remediation:
+    'Add a `spec.tls` entry whose `hosts` list every `spec.rules[].host` (a `*.example.com` entry covers one label below example.com) with a `secretName` holding the certificate, e.g. issued by cert-manager (`cert-manager.io/cluster-issuer` annotation); let the controller redirect HTTP to HTTPS (ingress-nginx does so by default once TLS is set).',
+  *check({ object }) {
+    const spec = asObject(object['spec']);
+    if (spec === undefined) return;
+    const metadata = asObject(object['metadata']);
+    if (tlsByAnnotation(asObject(metadata?.['annotations']) ?? {})) return;
+    const name = asString(metadata?.['name']) ?? '';
+    const rules = asArray(spec['rules']);
+    const hasBackend = asObject(spec['defaultBackend']) !== undefined || asObject(spec['backend']) !== undefined;
+    if (rules.length === 0 && !hasBackend) return;
+    const tls = asArray(spec['tls']).map(asObject).filter((t) => t !== undefined);
+    if (tls.length === 0) {
+      const hosts = [...new Set(rules.map((r) => asString(asObject(r)?.['host'])).filter((h): h is string => h !== undefined && h !== ''))];
+      const served = hosts.length === 0 ? 'every host' : hosts.length <= 3 ? hosts.join(', ') : `${hosts.slice(0, 3).join(', ')} and ${hosts.length - 3} more`;
+      yield { path: ['spec'], message: `Ingress "${name}" serves ${served} over plain HTTP: it has no spec.tls` };
+      return;
+    }
+    // A tls entry without hosts applies to every host the Ingress serves.
+    if (tls.some((t) => asArray(t['hosts']).length === 0)) return;
+    const tlsHosts = tls.flatMap((t) => asArray(t['hosts'])).filter((h): h is string => typeof h === 'string').map((h) => h.toLowerCase());
+    const reported = new Set<string>();
+    for (const [i, raw] of rules.entries()) {
+      const host = asString(asObject(raw)?.['host'])?.toLowerCase();
+      if (host === undefined || host === '' || reported.has(host)) continue;
+      if (tlsHosts.some((t) => covers(t, host))) continue;
+      reported.add(host);
+      yield { path: ['spec', 'rules', i, 'host'], message: `Ingress "${name}" serves host ${host} without TLS: no spec.tls[].hosts entry covers it` };
+    }
+  },
+});

@@ -1,0 +1,31 @@
+import { defineRule } from '../../../engine/rule.js';
+import { BUILT_IN_NAMESPACES, defaultDenyGap, policiesOf } from '../netpol.js';
+
+export const rule = defineRule({
+  id: 'namespace-default-deny-ingress',
+  title: 'Namespace without default-deny ingress',
+  severity: 'medium',
+  target: 'inventory',
+  controls: ['NET-1', 'DEV-1'],
+  frameworks: {
+    cis: ['5.3.2'],
+    nsa: ['Network separation and hardening: Network policies'],
+    kubescape: ['C-0054', 'C-0206'],
+  },
+  description:
+    'Kubernetes allows all traffic to a pod until a NetworkPolicy selects it. Without a namespace-wide default deny (a policy with `podSelector: {}` and `Ingress` in its policyTypes), every workload that lacks its own policy (a new Deployment, a debug pod, a chart added later) is reachable from every pod of the cluster, so a single compromised container can probe and attack it. A select-all policy whose ingress rule has neither `from` nor `ports` allows everything and cancels the default deny. Reported on Namespace objects in the input (the team owns them), except kube-system, kube-public and kube-node-lease; not when the input holds cluster-wide policies (Cilium clusterwide, Calico global, AdminNetworkPolicy) or Calico policies in the namespace.',
+  remediation:
+    'Add to the namespace a NetworkPolicy with `spec.podSelector: {}` and `spec.policyTypes: [Ingress]` and no `ingress` rules (or `[Ingress, Egress]` for a deny-all), then allow each workload\'s callers with a policy of its own. Remove `ingress` rules that have neither `from` nor `ports` from select-all policies.',
+  *check({ inventory }) {
+    const model = policiesOf(inventory);
+    if (model.clusterWide !== undefined) return;
+    for (const namespace of inventory.byKind('Namespace')) {
+      const name = namespace.ref.name;
+      if (name === '' || BUILT_IN_NAMESPACES.has(name)) continue;
+      const ns = model.byNamespace.get(name);
+      if (ns?.calico === true) continue;
+      const gap = defaultDenyGap(ns, name, 'Ingress');
+      if (gap !== undefined) yield { target: namespace, path: ['metadata', 'name'], message: gap };
+    }
+  },
+});

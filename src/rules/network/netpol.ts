@@ -1,0 +1,325 @@
+/**
+ * The NetworkPolicy model of the network rules (specs/rbac-network-attack-paths.md §3): which
+ * policies select which pods, in which directions they isolate them, and what they allow. Built
+ * once per scan (`policiesOf`), indexed by namespace and by selector, so that coverage of N
+ * workloads by P policies costs about O(N + P), not O(N × P).
+ */
+import type { Inventory } from '../../engine/inventory.js';
+import { asArray, asObject, asString } from '../../k8s/object.js';
+import { labelSetOf, matchesSelector, parseLabelSelector, SelectorIndex, type LabelSelector, type LabelSet } from '../../k8s/selectors.js';
+import type { LoadedObject } from '../../load/types.js';
+import type { JsonObject, JsonValue } from '../../types.js';
+
+/** A traffic direction of NetworkPolicy. */
+export type Direction = 'Ingress' | 'Egress';
+
+/** A Kubernetes NetworkPolicy (networking.k8s.io) as the rules see it. */
+export interface Policy {
+  loaded: LoadedObject;
+  name: string;
+  namespace: string;
+  selector: LabelSelector;
+  /** Directions in the effective `policyTypes` (Ingress unless listed otherwise; Egress when listed or when egress rules exist). */
+  ingress: boolean;
+  egress: boolean;
+  /** Index of the first ingress / egress rule that allows every peer on every port, if any. */
+  allowAllIngress: number | undefined;
+  allowAllEgress: number | undefined;
+}
+
+/** A CiliumNetworkPolicy, reduced to what decides isolation: its endpoint selectors and directions. */
+export interface CiliumPolicy {
+  name: string;
+  parts: { selector: LabelSelector; ingress: boolean; egress: boolean }[];
+}
+
+/** The policies of one namespace. */
+export interface NamespacePolicies {
+  namespace: string;
+  /** Kubernetes NetworkPolicies, in input order. */
+  policies: Policy[];
+  /** NetworkPolicies indexed by pod selector; `index.everything` holds the select-all ones. */
+  index: SelectorIndex<Policy>;
+  cilium: CiliumPolicy[];
+  /** Every label key some selector of the namespace tests: other labels cannot change a verdict. */
+  keys: Set<string>;
+  /** Calico (projectcalico.org) policies are here: their selector language is not evaluated, so coverage is unknown. */
+  calico: boolean;
+}
+
+/** Every policy of the input, by namespace. */
+export interface PolicyModel {
+  byNamespace: Map<string, NamespacePolicies>;
+  /**
+   * Cluster-wide policies are in the input (CiliumClusterwideNetworkPolicy, Calico
+   * GlobalNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy): they may isolate any
+   * pod, so the rules do not claim a pod or namespace is open.
+   */
+  clusterWide: string | undefined;
+}
+
+const CLUSTER_WIDE_KINDS: ReadonlySet<string> = new Set([
+  'CiliumClusterwideNetworkPolicy',
+  'GlobalNetworkPolicy',
+  'AdminNetworkPolicy',
+  'BaselineAdminNetworkPolicy',
+  'ClusterNetworkPolicy',
+]);
+
+/** The API group of an object's apiVersion ('' for the core group). */
+function groupOf(object: JsonObject): string {
+  const apiVersion = asString(object['apiVersion']) ?? '';
+  const slash = apiVersion.indexOf('/');
+  return slash < 0 ? '' : apiVersion.slice(0, slash);
+}
+
+/** True for a Kubernetes NetworkPolicy (not Calico's kind of the same name). */
+export function isKubernetesNetworkPolicy(object: JsonObject): boolean {
+  if (asString(object['kind']) !== 'NetworkPolicy') return false;
+  const group = groupOf(object);
+  // extensions/v1beta1 served NetworkPolicy until 1.16; a missing apiVersion is taken as Kubernetes'.
+  return group === 'networking.k8s.io' || group === 'extensions' || asString(object['apiVersion']) === undefined;
+}
+
+function isCalico(object: JsonObject): boolean {
+  const group = groupOf(object);
+  return group === 'projectcalico.org' || group === 'crd.projectcalico.org';
+}
+
+/** True when a rule has no peers (all sources / destinations) and no ports (all ports). */
+function allowsAll(rule: JsonValue | undefined, peers: 'from' | 'to'): boolean {
+  const r = asObject(rule);
+  if (r === undefined) return false;
+  return asArray(r[peers]).length === 0 && asArray(r['ports']).length === 0;
+}
+
+/** The effective policyTypes of a NetworkPolicy spec, as the API server defaults them. */
+export function effectiveTypes(spec: JsonObject): { ingress: boolean; egress: boolean } {
+  const listed = asArray(spec['policyTypes']);
+  if (listed.length > 0) return { ingress: listed.includes('Ingress'), egress: listed.includes('Egress') };
+  return { ingress: true, egress: asArray(spec['egress']).length > 0 };
+}
+
+function firstAllowAll(rules: JsonValue | undefined, peers: 'from' | 'to'): number | undefined {
+  const list = asArray(rules);
+  for (let i = 0; i < list.length; i++) if (allowsAll(list[i], peers)) return i;
+  return undefined;
+}
+
+/** Parses a Kubernetes NetworkPolicy. */
+export function parsePolicy(loaded: LoadedObject, namespace: string): Policy {
+  const spec = asObject(loaded.object['spec']) ?? {};
+  const types = effectiveTypes(spec);
+  return {
+    loaded,
+    name: loaded.ref.name,
+    namespace,
+    // podSelector is a required struct: absent decodes to the empty selector, every pod of the namespace.
+    selector: parseLabelSelector(spec['podSelector'], 'everything'),
+    ingress: types.ingress,
+    egress: types.egress,
+    allowAllIngress: types.ingress ? firstAllowAll(spec['ingress'], 'from') : undefined,
+    allowAllEgress: types.egress ? firstAllowAll(spec['egress'], 'to') : undefined,
+  };
+}
+
+/** Cilium label keys carry a source prefix (`k8s:app`, `any:app`); other sources never match pod labels. */
+function ciliumSelector(value: unknown): LabelSelector {
+  const raw = asObject(value);
+  if (raw === undefined) return parseLabelSelector(undefined, 'nothing');
+  const strip = (key: string): string | undefined => {
+    if (key.startsWith('k8s:')) return key.slice(4);
+    if (key.startsWith('any:')) return key.slice(4);
+    return /^[a-z0-9-]+:/.test(key) && !key.includes('/') ? undefined : key;
+  };
+  const matchLabels: Record<string, JsonValue> = {};
+  for (const [k, v] of Object.entries(asObject(raw['matchLabels']) ?? {})) {
+    const key = strip(k);
+    if (key === undefined) return parseLabelSelector(undefined, 'nothing');
+    // Namespaced Cilium policies apply in their own namespace; this label only restates it.
+    if (key === 'io.kubernetes.pod.namespace') continue;
+    matchLabels[key] = v;
+  }
+  const expressions: JsonValue[] = [];
+  for (const e of asArray(raw['matchExpressions'])) {
+    const expression = asObject(e);
+    const key = strip(asString(expression?.['key']) ?? '');
+    if (expression === undefined || key === undefined) return parseLabelSelector(undefined, 'nothing');
+    expressions.push({ ...expression, key });
+  }
+  return parseLabelSelector({ matchLabels, matchExpressions: expressions }, 'nothing');
+}
+
+function parseCilium(loaded: LoadedObject): CiliumPolicy {
+  const specs = [asObject(loaded.object['spec']), ...asArray(loaded.object['specs']).map(asObject)];
+  const parts: CiliumPolicy['parts'] = [];
+  for (const spec of specs) {
+    if (spec === undefined || spec['endpointSelector'] === undefined) continue;
+    const defaultDeny = asObject(spec['enableDefaultDeny']);
+    parts.push({
+      selector: ciliumSelector(spec['endpointSelector']),
+      ingress: (spec['ingress'] !== undefined || spec['ingressDeny'] !== undefined) && defaultDeny?.['ingress'] !== false,
+      egress: (spec['egress'] !== undefined || spec['egressDeny'] !== undefined) && defaultDeny?.['egress'] !== false,
+    });
+  }
+  return { name: loaded.ref.name, parts };
+}
+
+const MODEL = Symbol('network.policies');
+
+/** The policy model of the input, built once per inventory. */
+export function policiesOf(inventory: Inventory): PolicyModel {
+  return inventory.memo(MODEL, () => {
+    const byNamespace = new Map<string, NamespacePolicies>();
+    const get = (namespace: string): NamespacePolicies => {
+      let ns = byNamespace.get(namespace);
+      if (ns === undefined) {
+        ns = { namespace, policies: [], index: new SelectorIndex<Policy>(), cilium: [], keys: new Set(), calico: false };
+        byNamespace.set(namespace, ns);
+      }
+      return ns;
+    };
+    for (const loaded of inventory.byKind('NetworkPolicy')) {
+      const namespace = inventory.namespaceOf(loaded) ?? 'default';
+      if (isKubernetesNetworkPolicy(loaded.object)) {
+        const policy = parsePolicy(loaded, namespace);
+        const ns = get(namespace);
+        ns.policies.push(policy);
+        ns.index.add(policy.selector, policy);
+        for (const r of policy.selector.requirements) ns.keys.add(r.key);
+      } else if (isCalico(loaded.object)) get(namespace).calico = true;
+    }
+    for (const loaded of inventory.byKind('CiliumNetworkPolicy')) {
+      const ns = get(inventory.namespaceOf(loaded) ?? 'default');
+      const policy = parseCilium(loaded);
+      ns.cilium.push(policy);
+      for (const part of policy.parts) for (const r of part.selector.requirements) ns.keys.add(r.key);
+    }
+    let clusterWide: string | undefined;
+    for (const kind of CLUSTER_WIDE_KINDS) {
+      const first = inventory.byKind(kind)[0];
+      if (first !== undefined) {
+        clusterWide = `${kind} "${first.ref.name}"`;
+        break;
+      }
+    }
+    return { byNamespace, clusterWide };
+  });
+}
+
+/** How the policies of a namespace treat pods with one label set. */
+export interface Isolation {
+  ingress: boolean;
+  egress: boolean;
+  /** Names of the policies that select the pods (Kubernetes and Cilium). */
+  selectedBy: string[];
+}
+
+/**
+ * Directions in which pods with these labels are isolated. Stops at the first policies that
+ * isolate both directions; `selectedBy` is filled only when some direction stays open (the names
+ * serve the message), so covered pods cost a few selector tests each.
+ */
+export function isolationOf(ns: NamespacePolicies, labels: LabelSet): Isolation {
+  const out: Isolation = { ingress: false, egress: false, selectedBy: [] };
+  const visit = (policy: Policy): boolean => {
+    out.ingress ||= policy.ingress;
+    out.egress ||= policy.egress;
+    return out.ingress && out.egress;
+  };
+  for (const policy of ns.index.everything) if (visit(policy)) return out;
+  if (ns.index.someSpecific(labels, visit)) return out;
+  for (const policy of ns.cilium) {
+    for (const part of policy.parts) {
+      if (!matchesSelector(part.selector, labels)) continue;
+      out.ingress ||= part.ingress;
+      out.egress ||= part.egress;
+    }
+  }
+  if (out.ingress && out.egress) return out;
+  out.selectedBy = ns.index.matching(labels).map((p) => p.name);
+  for (const policy of ns.cilium) if (policy.parts.some((part) => matchesSelector(part.selector, labels))) out.selectedBy.push(policy.name);
+  return out;
+}
+
+/**
+ * Isolation of pods by their labels, memoised per namespace and per distinct set of *relevant*
+ * labels: only keys that some selector of the namespace tests can change a verdict, so pods that
+ * differ only in other labels (pod-template-hash, version, chart labels) share one evaluation, and
+ * the key is built from the template's labels without copying them.
+ */
+export function isolationCache(ns: NamespacePolicies): (kind: string, name: string, metadata: JsonObject) => Isolation {
+  const cache = new Map<string, Isolation>();
+  const keys = ns.keys;
+  return (kind, name, metadata) => {
+    const raw = asObject(metadata['labels']);
+    const pairs: string[] = [];
+    if (raw !== undefined) {
+      for (const k of Object.keys(raw)) {
+        if (!keys.has(k)) continue;
+        const v = raw[k];
+        if (typeof v === 'string') pairs.push(`${k}\u0001${v}`);
+      }
+    }
+    if (kind === 'Job' && name !== '') {
+      // The Job controller labels its pods with the Job's name.
+      for (const k of JOB_LABELS) if (keys.has(k) && raw?.[k] === undefined) pairs.push(`${k}\u0001${name}`);
+    }
+    if (pairs.length > 1) pairs.sort();
+    const key = pairs.join('\u0000');
+    let hit = cache.get(key);
+    if (hit === undefined) {
+      const labels = new Map<string, string>();
+      for (const pair of pairs) {
+        const at = pair.indexOf('\u0001');
+        labels.set(pair.slice(0, at), pair.slice(at + 1));
+      }
+      hit = isolationOf(ns, labels);
+      cache.set(key, hit);
+    }
+    return hit;
+  };
+}
+
+const JOB_LABELS = ['job-name', 'batch.kubernetes.io/job-name'] as const;
+
+/** The labels of a pod template, plus those the controller adds that policies may select on. */
+export function podLabels(kind: string, name: string, metadata: JsonObject): Map<string, string> {
+  const labels = labelSetOf(metadata['labels']);
+  if (kind === 'Job' && name !== '') for (const k of JOB_LABELS) if (!labels.has(k)) labels.set(k, name);
+  return labels;
+}
+
+/** Namespaces that ship with every cluster: their defaults are not the input's to fix. */
+export const BUILT_IN_NAMESPACES: ReadonlySet<string> = new Set(['kube-system', 'kube-public', 'kube-node-lease']);
+
+/** "ingress", "egress" or "ingress and egress". */
+export function directionsText(ingress: boolean, egress: boolean): string {
+  if (ingress && egress) return 'ingress and egress';
+  return ingress ? 'ingress' : 'egress';
+}
+
+/**
+ * Why a namespace has no default deny for a direction, or undefined when it has one: a policy
+ * selecting every pod (`podSelector: {}`) with that direction in its effective policyTypes, and no
+ * select-all policy whose rule allows every peer on every port (which would cancel it). Cilium
+ * policies with an empty endpointSelector and that direction count too.
+ */
+export function defaultDenyGap(ns: NamespacePolicies | undefined, namespace: string, direction: Direction): string | undefined {
+  const ingress = direction === 'Ingress';
+  const what = ingress ? 'every pod in it accepts connections from any pod in the cluster' : 'every pod in it can connect to any address, including the cloud metadata endpoint and the internet';
+  if (ns === undefined || (ns.policies.length === 0 && ns.cilium.length === 0)) return `namespace "${namespace}" has no NetworkPolicy: ${what}`;
+  const selectAll = ns.index.everything.filter((p) => (ingress ? p.ingress : p.egress));
+  const cilium = ns.cilium.some((c) => c.parts.some((part) => part.selector.everything && (ingress ? part.ingress : part.egress)));
+  if (selectAll.length === 0 && !cilium) {
+    return `namespace "${namespace}" has no default-deny ${direction.toLowerCase()} NetworkPolicy (podSelector: {} with ${direction} in policyTypes): pods that no other policy selects for ${direction.toLowerCase()} are open${ingress ? ' to any pod in the cluster' : ' to any destination'}`;
+  }
+  for (const p of selectAll) {
+    const rule = ingress ? p.allowAllIngress : p.allowAllEgress;
+    if (rule !== undefined) {
+      const field = ingress ? 'ingress' : 'egress';
+      return `NetworkPolicy "${p.name}" selects every pod of namespace "${namespace}" and its ${field}[${rule}] rule allows every ${ingress ? 'source' : 'destination'} on every port, which cancels any default deny ${field}`;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,167 @@
+/**
+ * Where the plaintext-credential rules look: container env values, command and args; ConfigMap
+ * `data` and `binaryData`; annotations of any object and of pod templates; and the copy of all
+ * of these that `kubectl apply` keeps in the last-applied-configuration annotation. Each object
+ * is scanned once and the result shared by the rules (one per credential class).
+ */
+import { asObject, asString, isObject } from '../../k8s/object.js';
+import { CONTAINER_FIELDS, podSpecOf } from '../../k8s/pod.js';
+import { scanArgs, scanBinaryValue, scanNamedValue, scanText, type Credential, type CredentialClass } from '../../k8s/secrets.js';
+import type { JsonObject, Path } from '../../types.js';
+
+/** The annotation in which `kubectl apply` keeps the whole manifest it last applied. */
+export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/** One credential and where it is. */
+export interface LocatedCredential {
+  credential: Credential;
+  path: Path;
+  /** Where, in words: `env var "DB_PASSWORD" of container "api"`. */
+  where: string;
+}
+
+const NONE: readonly LocatedCredential[] = Object.freeze([]);
+
+/*
+ * The engine runs every object rule on one object before the next, so remembering the last
+ * object is enough for the two rules to share one scan (a WeakMap over every object would cost
+ * the garbage collector more than it saves).
+ */
+let lastObject: JsonObject | undefined;
+let lastFound: readonly LocatedCredential[] = NONE;
+
+/** Every plaintext credential of an object (the last object's result is remembered). */
+export function credentialsOf(object: JsonObject): readonly LocatedCredential[] {
+  if (object !== lastObject) {
+    lastFound = scanObject(object, true);
+    lastObject = object;
+  }
+  return lastFound;
+}
+
+/** The credentials of one class, for the rule reporting that class. */
+export function* credentialViolations(object: JsonObject, wanted: CredentialClass): Generator<{ path: Path; message: string }> {
+  for (const { credential, path, where } of credentialsOf(object)) {
+    if (credential.class !== wanted) continue;
+    const named = credential.name === undefined || where.includes(quote(credential.name)) ? '' : ` under ${quote(credential.name)}`;
+    yield { path, message: `${where}${named} holds ${credential.label} in plain text: ${credential.fingerprint}` };
+  }
+}
+
+function quote(text: string): string {
+  return JSON.stringify(text);
+}
+
+function lineNote(c: Credential): string {
+  return c.line === undefined ? '' : ` (line ${c.line})`;
+}
+
+function scanObject(object: JsonObject, live: boolean): readonly LocatedCredential[] {
+  let out: LocatedCredential[] | undefined;
+  const push = (credential: Credential, path: Path, where: string): void => {
+    (out ??= []).push({ credential, path, where });
+  };
+  const kind = asString(object['kind']);
+  const metadata = asObject(object['metadata']);
+
+  const annotations = asObject(metadata?.['annotations']);
+  if (annotations !== undefined) scanAnnotations(annotations, ['metadata', 'annotations'], 'annotation', push, live && kind !== 'Secret' ? object : undefined);
+
+  if (kind === 'ConfigMap') {
+    const data = asObject(object['data']);
+    if (data !== undefined) {
+      for (const [key, value] of Object.entries(data)) {
+        if (typeof value !== 'string') continue;
+        for (const c of scanNamedValue(key, value)) push(c, ['data', key], `ConfigMap key ${quote(key)}${lineNote(c)}`);
+      }
+    }
+    const binary = asObject(object['binaryData']);
+    if (binary !== undefined) {
+      for (const [key, value] of Object.entries(binary)) {
+        if (typeof value !== 'string') continue;
+        for (const c of scanBinaryValue(key, value)) push(c, ['binaryData', key], `ConfigMap binaryData key ${quote(key)}${lineNote(c)}`);
+      }
+    }
+  }
+
+  const pod = podSpecOf(object);
+  if (pod !== undefined) {
+    const templateAnnotations = asObject(pod.metadata['annotations']);
+    if (templateAnnotations !== undefined) scanAnnotations(templateAnnotations, [...pod.root, 'metadata', 'annotations'], 'pod template annotation', push, undefined);
+    for (const field of CONTAINER_FIELDS) {
+      const list = pod.spec[field];
+      if (!Array.isArray(list)) continue;
+      for (let c = 0; c < list.length; c++) {
+        const container = list[c];
+        if (isObject(container)) scanContainer(container, [...pod.specPath, field, c], push);
+      }
+    }
+  }
+  return out ?? NONE;
+}
+
+type Push = (credential: Credential, path: Path, where: string) => void;
+
+/** Env values, command and args of one container; `path` is the container's. */
+function scanContainer(container: JsonObject, path: Path, push: Push): void {
+  const who = (): string => `container ${quote(asString(container['name']) ?? '')}`;
+  const env = container['env'];
+  if (Array.isArray(env)) {
+    for (let i = 0; i < env.length; i++) {
+      const entry = env[i];
+      if (!isObject(entry)) continue;
+      const value = entry['value'];
+      if (typeof value !== 'string' || value === '') continue;
+      const name = asString(entry['name']) ?? '';
+      for (const c of scanNamedValue(name, value)) push(c, [...path, 'env', i, 'value'], `env var ${quote(name)} of ${who()}`);
+    }
+  }
+  for (const field of ['command', 'args'] as const) {
+    const list = container[field];
+    if (!Array.isArray(list) || list.length === 0) continue;
+    const args = list.map((a) => (typeof a === 'string' ? a : ''));
+    for (const { index, credential } of scanArgs(args)) push(credential, [...path, field, index], `${field}[${index}] of ${who()}`);
+  }
+}
+
+function scanAnnotations(annotations: JsonObject | undefined, path: Path, what: string, push: Push, liveObject: JsonObject | undefined): void {
+  if (annotations === undefined) return;
+  for (const [key, value] of Object.entries(annotations)) {
+    if (typeof value !== 'string' || value === '') continue;
+    if (key === LAST_APPLIED) {
+      // Secrets have their own rule for this annotation; for other objects it repeats their
+      // fields, so report only what is not also in the live object (e.g. a rotated value).
+      if (liveObject !== undefined) scanLastApplied(value, [...path, key], push, liveObject);
+      continue;
+    }
+    for (const c of scanNamedValue(key, value)) push(c, [...path, key], `${what} ${quote(key)}${lineNote(c)}`);
+  }
+}
+
+/**
+ * What the last-applied copy must show before it is parsed: a credential-named env var with a
+ * literal value, data, a credential-named assignment, a URL with a password, a credential format,
+ * or annotations with a credential word. Objects exported from a cluster all carry the
+ * annotation, and parsing each would cost as much as reading the object again.
+ */
+const LAST_APPLIED_HINT =
+  /"name":"[^"]*(?:pass|pw|secret|token|key|auth|cred)[^"]*","value":"|"(?:data|binaryData)":\{"|(?:pass|pw|secret|token|key|auth|cred)[\w.-]*=|:\/\/[^"\s/@]*:[^"\s/@]+@|-----BEGIN|AKIA|ASIA|gh[pousr]_|github_pat_|glpat-|xox[baprs]-|_live_|eyJ|AccountKey=|SharedAccessKey=|sig=|Basic |Bearer |"annotations":\{[^}]*(?:pass|pw|secret|token|key|auth|cred)/i;
+
+function scanLastApplied(text: string, path: Path, push: Push, liveObject: JsonObject): void {
+  if (!LAST_APPLIED_HINT.test(text)) return;
+  let applied: unknown;
+  try {
+    applied = JSON.parse(text);
+  } catch {
+    for (const c of scanText(text)) push(c, path, 'the last-applied-configuration annotation');
+    return;
+  }
+  if (!isObject(applied)) return;
+  const embedded = scanObject(applied, false);
+  if (embedded.length === 0) return;
+  const live = new Set(scanObject(liveObject, false).map((l) => `${l.credential.kind}\u0000${l.credential.fingerprint}`));
+  for (const { credential, where } of embedded) {
+    if (live.has(`${credential.kind}\u0000${credential.fingerprint}`)) continue;
+    push(credential, path, `the last-applied-configuration annotation (its copy of ${where})`);
+  }
+}

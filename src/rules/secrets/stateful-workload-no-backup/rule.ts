@@ -1,0 +1,217 @@
+import { defineRule } from '../../../engine/rule.js';
+import type { Inventory } from '../../../engine/inventory.js';
+import { asArray, asObject, asString, isObject } from '../../../k8s/object.js';
+import type { LoadedObject } from '../../../load/types.js';
+import type { JsonObject, Path } from '../../../types.js';
+
+/** A Velero Schedule as far as coverage goes. */
+interface Schedule {
+  name: string;
+  paused: boolean;
+  included: readonly string[] | undefined;
+  excluded: ReadonlySet<string>;
+  /** Any of these selectors must match (Velero's labelSelector, or its orLabelSelectors); undefined: all. */
+  selectors: readonly JsonObject[] | undefined;
+  /** Persistent volume data is left out (resources filtered, or snapshots off without file-system backup). */
+  volumesExcluded: boolean;
+  defaultFsBackup: boolean;
+}
+
+const SCHEDULES = Symbol('velero-schedules');
+
+function strings(value: unknown): string[] {
+  return asArray(value).filter((v): v is string => typeof v === 'string');
+}
+
+const VOLUME_RESOURCES = /^(?:\*|persistentvolumeclaims?|persistentvolumes?|pvc|pv)(?:$|\.)/;
+
+function parseSchedule(o: LoadedObject): Schedule {
+  const spec = asObject(o.object['spec']) ?? {};
+  const template = asObject(spec['template']) ?? {};
+  const included = strings(template['includedNamespaces']);
+  const selectors: JsonObject[] = [];
+  const single = asObject(template['labelSelector']);
+  if (single !== undefined) selectors.push(single);
+  for (const s of asArray(template['orLabelSelectors'])) if (isObject(s)) selectors.push(s);
+  const includedResources = strings(template['includedResources']).map((r) => r.toLowerCase());
+  const excludedResources = strings(template['excludedResources']).map((r) => r.toLowerCase());
+  const defaultFsBackup = template['defaultVolumesToFsBackup'] === true || template['defaultVolumesToRestic'] === true;
+  const volumesExcluded =
+    (includedResources.length > 0 && !includedResources.some((r) => VOLUME_RESOURCES.test(r))) ||
+    excludedResources.some((r) => r !== '*' && VOLUME_RESOURCES.test(r)) ||
+    (template['snapshotVolumes'] === false && !defaultFsBackup);
+  return {
+    name: `${o.ref.namespace ?? 'default'}/${o.ref.name}`,
+    paused: spec['paused'] === true,
+    included: included.length === 0 ? undefined : included,
+    excluded: new Set(strings(template['excludedNamespaces'])),
+    selectors: selectors.length === 0 ? undefined : selectors,
+    volumesExcluded,
+    defaultFsBackup,
+  };
+}
+
+function schedules(inventory: Inventory): readonly Schedule[] {
+  return inventory.memo(SCHEDULES, () => inventory.byKind('Schedule').filter((o) => o.ref.apiVersion.startsWith('velero.io/')).map(parseSchedule));
+}
+
+/** Label selector semantics (matchLabels and matchExpressions); an empty selector matches everything. */
+export function selectorMatches(selector: JsonObject, labels: Readonly<Record<string, string>>): boolean {
+  const matchLabels = asObject(selector['matchLabels']);
+  if (matchLabels !== undefined) {
+    for (const [k, v] of Object.entries(matchLabels)) if (labels[k] !== asString(v)) return false;
+  }
+  for (const e of asArray(selector['matchExpressions'])) {
+    if (!isObject(e)) return false;
+    const key = asString(e['key']) ?? '';
+    const values = strings(e['values']);
+    const has = Object.hasOwn(labels, key);
+    switch (asString(e['operator'])) {
+      case 'In':
+        if (!has || !values.includes(labels[key] ?? '')) return false;
+        break;
+      case 'NotIn':
+        if (has && values.includes(labels[key] ?? '')) return false;
+        break;
+      case 'Exists':
+        if (!has) return false;
+        break;
+      case 'DoesNotExist':
+        if (has) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+function labelsOf(value: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(asObject(asObject(value)?.['labels']) ?? {})) if (typeof v === 'string') out[k] = v;
+  return out;
+}
+
+/** The persistent data of a workload: where it is declared and the claims' names. */
+interface Stateful {
+  path: Path;
+  paths: Path[];
+  claims: string[];
+  /** Label sets Velero may see on the workload, its pods and its claims. */
+  labelSets: Record<string, string>[];
+  /** Volumes the pod template opts into file-system backup (`backup.velero.io/backup-volumes`). */
+  fsBackupVolumes: ReadonlySet<string>;
+  /** Volumes the pod template opts out of (`backup.velero.io/backup-volumes-excludes`). */
+  fsExcludedVolumes: ReadonlySet<string>;
+  volumeNames: string[];
+}
+
+function statefulData(o: LoadedObject): Stateful | undefined {
+  const kind = o.ref.kind;
+  if (kind !== 'StatefulSet' && kind !== 'Deployment') return undefined;
+  const spec = asObject(o.object['spec']);
+  const template = asObject(spec?.['template']);
+  const podSpec = asObject(template?.['spec']);
+  if (spec === undefined) return undefined;
+  const paths: Path[] = [];
+  const claims: string[] = [];
+  const volumeNames: string[] = [];
+  const labelSets = [labelsOf(o.object['metadata']), labelsOf(template?.['metadata'])];
+  const selectorLabels = asObject(asObject(spec['selector'])?.['matchLabels']);
+  if (selectorLabels !== undefined) labelSets.push(labelsOf({ labels: selectorLabels }));
+  if (kind === 'StatefulSet') {
+    const templates = asArray(spec['volumeClaimTemplates']);
+    templates.forEach((t, i) => {
+      if (!isObject(t)) return;
+      const name = asString(asObject(t['metadata'])?.['name']) ?? `#${i}`;
+      claims.push(name);
+      volumeNames.push(name);
+      labelSets.push(labelsOf(t['metadata']));
+    });
+    if (claims.length > 0) paths.push(['spec', 'volumeClaimTemplates']);
+  }
+  asArray(podSpec?.['volumes']).forEach((v, i) => {
+    if (!isObject(v)) return;
+    const pvc = asObject(v['persistentVolumeClaim']);
+    if (pvc === undefined) return;
+    claims.push(asString(pvc['claimName']) ?? '?');
+    volumeNames.push(asString(v['name']) ?? '');
+    paths.push(['spec', 'template', 'spec', 'volumes', i, 'persistentVolumeClaim']);
+  });
+  const [path, ...rest] = paths;
+  if (path === undefined) return undefined;
+  const annotations = asObject(asObject(template?.['metadata'])?.['annotations']);
+  const list = (key: string): Set<string> => new Set((asString(annotations?.[key]) ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''));
+  return {
+    path,
+    paths: rest,
+    claims,
+    labelSets,
+    fsBackupVolumes: list('backup.velero.io/backup-volumes'),
+    fsExcludedVolumes: list('backup.velero.io/backup-volumes-excludes'),
+    volumeNames,
+  };
+}
+
+type Verdict = 'covered' | 'namespace' | 'selector' | 'paused' | 'volumes';
+
+function coverage(s: Schedule, namespace: string, data: Stateful): Verdict {
+  if (s.paused) return 'paused';
+  if (s.excluded.has(namespace) || s.excluded.has('*')) return 'namespace';
+  if (s.included !== undefined && !s.included.includes('*') && !s.included.includes(namespace)) return 'namespace';
+  if (s.selectors !== undefined && !s.selectors.some((sel) => data.labelSets.some((labels) => selectorMatches(sel, labels)))) return 'selector';
+  if (s.volumesExcluded) {
+    // Without snapshots, data is still copied for volumes opted into file-system backup.
+    const optedIn = data.volumeNames.some((v) => data.fsBackupVolumes.has(v) || (s.defaultFsBackup && !data.fsExcludedVolumes.has(v)));
+    if (!optedIn) return 'volumes';
+  }
+  return 'covered';
+}
+
+/** Why a schedule does not cover a workload: [said of one schedule, said of several]. */
+const REASONS: Readonly<Record<Exclude<Verdict, 'covered'>, readonly [string, string]>> = {
+  namespace: ['does not include its namespace', 'do not include its namespace'],
+  selector: ['selects other labels', 'select other labels'],
+  paused: ['is paused', 'are paused'],
+  volumes: ['leaves out volume data', 'leave out volume data'],
+};
+
+export const rule = defineRule({
+  id: 'stateful-workload-no-backup',
+  title: 'Stateful workload not covered by a backup schedule',
+  severity: 'medium',
+  target: 'inventory',
+  controls: ['STO-3'],
+  options: { reportWithoutSchedules: false },
+  description:
+    'A StatefulSet with volumeClaimTemplates, or a Deployment mounting a PersistentVolumeClaim, keeps data that no Velero Schedule in the input backs up: its namespace is not included (or is excluded), the schedule\'s label selector does not match it, the schedule is paused, or it leaves out volume data. Without a backup, a deleted namespace or PVC, a corrupted volume, ransomware or a lost cluster means lost data; replicas and snapshots on the same storage do not help. The rule reports only when the input contains Velero Schedules (teams that back up another way, or keep schedules elsewhere, get no finding); set the option `reportWithoutSchedules: true` to report every stateful workload when there are none. Velero applies `labelSelector` to the workload, its pods and its PVCs, so any of their labels matching counts as covered.',
+  remediation:
+    'Add a Velero `Schedule` (velero.io/v1) whose `spec.template.includedNamespaces` lists the namespace (or `*`), without it in `excludedNamespaces`, with a `labelSelector` that matches the workload\'s labels (or none), `paused` unset, and volume data kept (`snapshotVolumes` not false, or `defaultVolumesToFsBackup: true`); set a `ttl` that fits the retention policy. Test a restore. If backups are done by another tool, suppress the finding with an exception naming it.',
+  *check({ inventory }, { options }) {
+    const list = schedules(inventory);
+    if (list.length === 0 && options['reportWithoutSchedules'] !== true) return;
+    for (const kind of ['StatefulSet', 'Deployment']) {
+      for (const o of inventory.byKind(kind)) {
+        const data = statefulData(o);
+        if (data === undefined) continue;
+        const namespace = inventory.namespaceOf(o) ?? 'default';
+        const verdicts = list.map((s) => coverage(s, namespace, data));
+        if (verdicts.includes('covered')) continue;
+        const claims = data.claims.map((c) => JSON.stringify(c)).join(', ');
+        let why: string;
+        if (list.length === 0) why = 'the input has no Velero Schedule';
+        else {
+          const one = list.length === 1;
+          const reasons = [...new Set(verdicts)].map((v) => REASONS[v as Exclude<Verdict, 'covered'>][one ? 0 : 1]);
+          why = `${one ? `the Velero Schedule ${list[0]?.name ?? ''}` : `the ${list.length} Velero Schedules`} ${reasons.join(' or ')}`;
+        }
+        const violation = {
+          target: o,
+          path: data.path,
+          message: `${kind} "${o.ref.name}" in namespace "${namespace}" keeps data in PersistentVolumeClaims (${claims}) that no backup schedule covers: ${why}`,
+        };
+        yield data.paths.length > 0 ? { ...violation, paths: data.paths } : violation;
+      }
+    }
+  },
+});

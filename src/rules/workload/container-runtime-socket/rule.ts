@@ -1,0 +1,104 @@
+import { defineRule } from '../../../engine/rule.js';
+import { asArray, asObject, asString } from '../../../k8s/object.js';
+import { POD_BEARING_KINDS } from '../../../k8s/pod.js';
+import type { Path } from '../../../types.js';
+import { canonicalHostPath, describeContainers, mountsByVolume } from '../host-paths.js';
+
+/** Container runtime API sockets, in canonical form (`/var/run` folded into `/run`). */
+const SOCKETS: ReadonlyMap<string, string> = new Map([
+  ['/run/docker.sock', 'Docker'],
+  ['/run/dockershim.sock', 'dockershim'],
+  ['/run/cri-dockerd.sock', 'cri-dockerd'],
+  ['/run/containerd/containerd.sock', 'containerd'],
+  ['/run/containerd/containerd.sock.ttrpc', 'containerd'],
+  ['/run/docker/containerd/containerd.sock', 'containerd'],
+  ['/run/k3s/containerd/containerd.sock', 'containerd'],
+  ['/run/k0s/containerd.sock', 'containerd'],
+  ['/var/snap/microk8s/common/run/containerd.sock', 'containerd'],
+  ['/run/crio/crio.sock', 'CRI-O'],
+  ['/run/podman/podman.sock', 'Podman'],
+]);
+
+/** The socket file names of each runtime, wherever a distribution puts them. */
+const SOCKET_NAMES: ReadonlyMap<string, string> = new Map([
+  ['docker.sock', 'Docker'],
+  ['dockershim.sock', 'dockershim'],
+  ['cri-dockerd.sock', 'cri-dockerd'],
+  ['containerd.sock', 'containerd'],
+  ['crio.sock', 'CRI-O'],
+  ['podman.sock', 'Podman'],
+]);
+
+/**
+ * Directories that hold runtime sockets. `/` and `/var` hold them too, but mounting those is a
+ * whole-host mount that the host-path rules report; this rule names the runtime API.
+ */
+const SOCKET_DIRECTORIES: ReadonlySet<string> = new Set([
+  '/run',
+  '/run/containerd',
+  '/run/docker',
+  '/run/docker/containerd',
+  '/run/crio',
+  '/run/podman',
+  '/run/k3s',
+  '/run/k3s/containerd',
+  '/run/k0s',
+  '/var/snap/microk8s/common/run',
+]);
+
+/** The named pipes of the runtimes on Windows nodes (`\\.\pipe\docker_engine`, `\\.\pipe\containerd-containerd`). */
+const WINDOWS_PIPE = /^[\\/]{2}\.[\\/]pipe[\\/](docker_engine|containerd-containerd)$/i;
+
+/** What a canonical host path exposes, for the message; undefined when it is no runtime socket. */
+function exposure(path: string): string | undefined {
+  const runtime = SOCKETS.get(path) ?? SOCKET_NAMES.get(path.slice(path.lastIndexOf('/') + 1));
+  if (runtime !== undefined) return `the ${runtime} socket`;
+  if (SOCKET_DIRECTORIES.has(path)) return 'a directory holding container runtime sockets';
+  return undefined;
+}
+
+export const rule = defineRule({
+  id: 'container-runtime-socket',
+  title: 'Container runtime socket mounted',
+  severity: 'critical',
+  target: 'pod',
+  kinds: POD_BEARING_KINDS,
+  controls: ['CMP-1', 'CMP-4'],
+  frameworks: { cis: ['5.2.12'], kubescape: ['C-0074'] },
+  description:
+    'The socket of the container runtime (Docker, containerd, CRI-O, Podman, dockershim, cri-dockerd) is an unauthenticated root API on the node: whoever can connect starts a privileged container with the host\'s root filesystem mounted, reads every container\'s environment and files, and bypasses Pod Security Admission, admission webhooks and audit logs entirely. Mounting the socket (on Windows nodes the named pipe `\\\\.\\pipe\\docker_engine` or `containerd-containerd`), or a directory that holds it (/run, /var/run, /run/containerd, ...), hands that to every process of the container; `readOnly: true` does not help, since connecting to a socket is not a write. Only volumes that some container mounts are reported (a `subPath` that leads elsewhere is not).',
+  remediation:
+    'Remove the hostPath volume and its volumeMounts. To build images use a daemonless builder (BuildKit rootless, kaniko, buildah) in an unprivileged pod; to inspect containers use the Kubernetes API or a node agent that exposes only what it needs. If a node agent truly needs the CRI socket, run it as a dedicated DaemonSet on a separate namespace with an exception that names it.',
+  *check({ spec, specPath }) {
+    const volumes = asArray(spec['volumes']);
+    if (volumes.length === 0) return;
+    let mounts: ReturnType<typeof mountsByVolume> | undefined;
+    for (let i = 0; i < volumes.length; i++) {
+      const volume = asObject(volumes[i]);
+      const raw = asString(asObject(volume?.['hostPath'])?.['path']);
+      if (volume === undefined || raw === undefined) continue;
+      const pipe = WINDOWS_PIPE.exec(raw)?.[1];
+      const hostPath = pipe === undefined ? canonicalHostPath(raw) : raw;
+      if (hostPath === undefined) continue;
+      const name = asString(volume['name']) ?? '';
+      mounts ??= mountsByVolume(spec, specPath);
+      const names: string[] = [];
+      const paths: Path[] = [];
+      let what: string | undefined;
+      for (const mount of mounts.get(name) ?? []) {
+        const effective = pipe !== undefined || mount.subPath === undefined ? hostPath : canonicalHostPath(`${hostPath}/${mount.subPath}`);
+        const exposed = pipe !== undefined ? `the ${pipe === 'docker_engine' ? 'Docker' : 'containerd'} named pipe` : effective === undefined ? undefined : exposure(effective);
+        if (exposed === undefined) continue;
+        what ??= effective === hostPath ? exposed : `${exposed} (through subPath)`;
+        names.push(mount.container);
+        paths.push(mount.path);
+      }
+      if (what === undefined) continue;
+      yield {
+        path: [...specPath, 'volumes', i, 'hostPath', 'path'],
+        paths,
+        message: `hostPath volume "${name}" (${raw}) exposes ${what} to ${describeContainers(names)}: a root API on the node`,
+      };
+    }
+  },
+});

@@ -1,0 +1,104 @@
+import type { Inventory } from '../../engine/inventory.js';
+import { asArray, asObject, asString } from '../../k8s/object.js';
+import type { ContainerRef } from '../../k8s/pod.js';
+import type { JsonObject, Path } from '../../types.js';
+
+/** The compute resources the resource rules look at. */
+export type Resource = 'cpu' | 'memory';
+/** Both of them, in message order. */
+export const RESOURCES: readonly Resource[] = ['cpu', 'memory'];
+
+/** What the LimitRanges of one namespace fill in for a container that leaves a value out. */
+export interface NamespaceDefaults {
+  limits: Set<Resource>;
+  requests: Set<Resource>;
+  /** A default (or max) ephemeral-storage limit. */
+  ephemeralStorage: boolean;
+}
+
+const NONE: NamespaceDefaults = { limits: new Set(), requests: new Set(), ephemeralStorage: false };
+const DEFAULTS = Symbol('workload.limit-range-defaults');
+
+/** True when a resource list names the resource with a usable value (`0` is no limit at all). */
+export function sets(list: JsonObject | undefined, resource: Resource | 'ephemeral-storage'): boolean {
+  const value = list?.[resource];
+  if (value === undefined || value === null) return false;
+  if (value === 0 || value === '0') return false;
+  return typeof value === 'string' || typeof value === 'number';
+}
+
+/**
+ * The defaults each namespace's LimitRanges (type Container) give, with the API server's own
+ * defaulting of LimitRange items: a missing `default` takes `max`, a missing `defaultRequest`
+ * takes `default`, then `min`. Built once per scan.
+ */
+export function limitRangeDefaults(inventory: Inventory): ReadonlyMap<string, NamespaceDefaults> {
+  return inventory.memo(DEFAULTS, () => {
+    const out = new Map<string, NamespaceDefaults>();
+    for (const loaded of inventory.byKind('LimitRange')) {
+      const namespace = inventory.namespaceOf(loaded);
+      if (namespace === undefined) continue;
+      for (const entry of asArray(asObject(loaded.object['spec'])?.['limits'])) {
+        const item = asObject(entry);
+        if (item === undefined || asString(item['type']) !== 'Container') continue;
+        const limit = asObject(item['default']);
+        const max = asObject(item['max']);
+        const request = asObject(item['defaultRequest']);
+        const min = asObject(item['min']);
+        if (sets(limit, 'ephemeral-storage') || sets(max, 'ephemeral-storage')) defaultsFor(out, namespace).ephemeralStorage = true;
+        for (const resource of RESOURCES) {
+          const limits = sets(limit, resource) || sets(max, resource);
+          const requests = limits || sets(request, resource) || sets(min, resource);
+          if (!limits && !requests) continue;
+          const defaults = defaultsFor(out, namespace);
+          if (limits) defaults.limits.add(resource);
+          if (requests) defaults.requests.add(resource);
+        }
+      }
+    }
+    return out;
+  });
+}
+
+function defaultsFor(map: Map<string, NamespaceDefaults>, namespace: string): NamespaceDefaults {
+  let defaults = map.get(namespace);
+  if (defaults === undefined) {
+    defaults = { limits: new Set(), requests: new Set(), ephemeralStorage: false };
+    map.set(namespace, defaults);
+  }
+  return defaults;
+}
+
+/** The defaults of a namespace (none when the input has no LimitRange there). */
+export function defaultsOf(inventory: Inventory, namespace: string): NamespaceDefaults {
+  return limitRangeDefaults(inventory).get(namespace) ?? NONE;
+}
+
+/** The `resources` of a container or pod spec, split into its two lists. */
+export function resourceLists(owner: JsonObject): { requests: JsonObject | undefined; limits: JsonObject | undefined } {
+  const resources = asObject(owner['resources']);
+  return { requests: asObject(resources?.['requests']), limits: asObject(resources?.['limits']) };
+}
+
+/**
+ * The containers whose resources the API accepts: init and regular ones (ephemeral containers
+ * may not declare resources, so they are not held to it).
+ */
+export function sizedContainers(containers: readonly ContainerRef[]): ContainerRef[] {
+  return containers.filter((c) => c.field !== 'ephemeralContainers');
+}
+
+/** Where a missing `resources.<list>` entry of a container belongs: the deepest part that exists. */
+export function resourcesPath(container: ContainerRef, list: 'requests' | 'limits', resource?: Resource): Path {
+  const resources = asObject(container.container['resources']);
+  if (resources === undefined) return container.path;
+  const values = asObject(resources[list]);
+  if (values === undefined) return [...container.path, 'resources'];
+  if (resource !== undefined && Object.hasOwn(values, resource)) return [...container.path, 'resources', list, resource];
+  return [...container.path, 'resources', list];
+}
+
+/** `cpu`, `memory` or `CPU and memory`, for messages. */
+export function describeResources(resources: readonly Resource[]): string {
+  return resources.map((r) => (r === 'cpu' ? 'CPU' : 'memory')).join(' and ');
+}

@@ -1,0 +1,215 @@
+/**
+ * No output of mamori ever contains a secret value. Manifests holding known secrets in every
+ * place they hide (env values, command lines, ConfigMap data and binaryData, Secret data and
+ * stringData, annotations, last-applied-configuration copies, a document that fails to parse)
+ * are scanned with every rule of the catalog, optional ones included, and rendered by every
+ * writer; no value, base64 form of a value, or 10-character piece of a long value may appear.
+ */
+import { describe, expect, it } from 'vitest';
+import { knownRules, parseConfig } from '../src/engine/config.js';
+import { scanTexts } from '../src/engine/scan.js';
+import { WRITERS } from '../src/report/index.js';
+import { RULES } from '../src/rules/index.js';
+import type { Report } from '../src/types.js';
+
+/** Fake credentials generated for this test: none is or was ever valid. */
+const SECRETS = {
+  envPassword: 'Zq7!vRt2#mLp9x',
+  urlPassword: 'Ur1-p4ss-W0rd-91',
+  argPassword: 'ArgP4ss-8812kq',
+  scriptPassword: 'Scr1pt-Pw-4471',
+  awsId: 'AKIAFXGPOVZ4GLRWHWZZ',
+  awsSecret: '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',
+  githubToken: 'ghp_CBmMC8pfhp2Wv71cPwFy0Bl1LRvytjjeCbR3',
+  propertiesPassword: 'Tr0ub4dor&3-props',
+  jsonPassword: 'j50n-P4ss-77aa',
+  binaryPassword: 'b1n-P4ss-0091zz',
+  annotationToken: 'glpat-K0A1ZXHXDhP1kKHnBBy0',
+  staleEnvPassword: 'r3d1s-Pa55-old',
+  secretData: '3Lb48ktFRZMyu9RdoRMq92hF',
+  secretStringData: '9pQ2-vR7x-Lm4k-Qz',
+  weakSecret: 'changeme',
+  brokenDocPassword: 'Br0ken-D0c-P4ss',
+  pemLine: 'MIICdwIBADANBgkqhkiG9w0BAQEFAASCAmEwggJdAgEAAoGBALPB6/HQAZOi81UV',
+} as const;
+
+const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
+
+/** Every form a value could leak in: itself, base64 (padded or not, URL-safe), JSON-escaped. */
+function forms(value: string): string[] {
+  const std = b64(value);
+  const out = new Set([value, std, std.replace(/=+$/, ''), std.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''), JSON.stringify(value).slice(1, -1)]);
+  // Pieces of long values: a prefix, a suffix or any middle slice of 10 characters.
+  if (value.length >= 16) for (let i = 0; i + 10 <= value.length; i++) out.add(value.slice(i, i + 10));
+  return [...out];
+}
+
+const PEM = ['-----BEGIN PRIVATE KEY-----', SECRETS.pemLine, 'Y4lslnTg5xQb9ouSpoVESXFDAJMg3kkQi0K2uSMKtCmXGg8Ul/FIeVkytWO17aq4', '-----END PRIVATE KEY-----'].join('\n');
+
+const lastAppliedPod = JSON.stringify({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name: 'reports', namespace: 'leaky' },
+  spec: { containers: [{ name: 'reports', image: 'registry.example.com/reports:3', env: [{ name: 'REDIS_PASSWORD', value: SECRETS.staleEnvPassword }] }] },
+});
+const lastAppliedSecret = JSON.stringify({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name: 'api', namespace: 'leaky' },
+  type: 'Opaque',
+  data: { 'api-key': b64(SECRETS.secretData) },
+  stringData: { webhook: SECRETS.secretStringData },
+});
+
+const MANIFESTS = `apiVersion: v1
+kind: Namespace
+metadata:
+  name: leaky
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  namespace: leaky
+  annotations:
+    ci.acme.io/github-token: ${SECRETS.githubToken}
+    notifier.acme.io/token: ${SECRETS.annotationToken}
+spec:
+  selector:
+    matchLabels: { app: api }
+  template:
+    metadata:
+      labels: { app: api }
+      annotations:
+        debug.acme.io/db-password: "${SECRETS.envPassword}"
+    spec:
+      hostNetwork: true
+      initContainers:
+        - name: migrate
+          image: registry.example.com/api:1.0
+          command: ["/bin/sh", "-c", "MYSQL_PWD=${SECRETS.scriptPassword} mysql -h db < /sql/init.sql"]
+      containers:
+        - name: api
+          image: registry.example.com/api:1.0
+          args: ["--db-password", "${SECRETS.argPassword}"]
+          securityContext: { privileged: true }
+          env:
+            - { name: DB_PASSWORD, value: "${SECRETS.envPassword}" }
+            - { name: DATABASE_URL, value: "postgres://api:${SECRETS.urlPassword}@db:5432/api" }
+            - { name: AWS_ACCESS_KEY_ID, value: ${SECRETS.awsId} }
+            - { name: AWS_SECRET_ACCESS_KEY, value: "${SECRETS.awsSecret}" }
+            - { name: STRIPE_KEY, valueFrom: { secretKeyRef: { name: api, key: api-key } } }
+          envFrom:
+            - secretRef: { name: api }
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: api-config
+  namespace: leaky
+data:
+  DB_PASSWORD: "${SECRETS.envPassword}"
+  application.properties: |
+    spring.datasource.password=${SECRETS.propertiesPassword}
+  settings.json: '{"db": {"password": "${SECRETS.jsonPassword}"}}'
+  tls.key: |
+${PEM.split('\n').map((l) => `    ${l}`).join('\n')}
+binaryData:
+  app.env: ${b64(`DB_PASSWORD=${SECRETS.binaryPassword}\n`)}
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: api
+  namespace: leaky
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: '${lastAppliedSecret}'
+type: Opaque
+data:
+  api-key: ${b64(SECRETS.secretData)}
+  password: ${b64(SECRETS.weakSecret)}
+stringData:
+  webhook: ${SECRETS.secretStringData}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: reports
+  namespace: leaky
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: '${lastAppliedPod}'
+spec:
+  containers:
+    - name: reports
+      image: registry.example.com/reports:3
+      env:
+        - name: REDIS_PASSWORD
+          valueFrom: { secretKeyRef: { name: redis, key: password } }
+`;
+
+/** A document that does not parse, with a secret on the offending line. */
+const BROKEN = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: broken
+data:
+  DB_PASSWORD: "${SECRETS.brokenDocPassword}
+  other: [unclosed
+`;
+
+/** The same manifests as JSON, which the loader reads natively. */
+function asJson(): string {
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'json-config', namespace: 'leaky', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': lastAppliedSecret } },
+    data: { DB_PASSWORD: SECRETS.envPassword, 'settings.json': JSON.stringify({ password: SECRETS.jsonPassword }) },
+  });
+}
+
+function scanAll(): Report {
+  // Every rule on, optional ones included.
+  const config = parseConfig({ rules: Object.fromEntries(RULES.map((r) => [r.id, 'on'])) }, 'test', knownRules(RULES));
+  return scanTexts(
+    [
+      { file: 'leaky.yaml', text: MANIFESTS },
+      { file: 'broken.yaml', text: BROKEN },
+      { file: 'leaky.json', text: asJson() },
+    ],
+    { rules: RULES, config },
+  );
+}
+
+describe('redaction: no output contains a secret value', () => {
+  const report = scanAll();
+  const outputs: [string, string][] = [];
+  for (const [format, write] of Object.entries(WRITERS)) {
+    for (const color of [false, true]) outputs.push([`${format}${color ? ' (color)' : ''}`, write(report, { color })]);
+  }
+
+  it('the fixtures are read (the broken document as an error) and the secrets rules find the leaks', () => {
+    expect(report.errors.some((e) => e.file === 'broken.yaml')).toBe(true);
+    const ids = new Set(report.findings.map((f) => f.ruleId));
+    for (const id of ['hardcoded-credential', 'hardcoded-password', 'secret-in-last-applied', 'secret-in-env', 'weak-secret-value']) {
+      if (RULES.some((r) => r.id === id)) expect(ids).toContain(id);
+    }
+  });
+
+  for (const [name, value] of Object.entries(SECRETS)) {
+    it(`${name} appears in no output`, () => {
+      const leaks: string[] = [];
+      for (const [format, text] of outputs) {
+        for (const form of forms(value)) {
+          if (!text.includes(form)) continue;
+          // Name the rule whose finding carries it, to point at the culprit.
+          const culprits = [...report.findings, ...report.suppressed]
+            .filter((f) => JSON.stringify(f).includes(form))
+            .map((f) => f.ruleId);
+          const errors = report.errors.filter((e) => JSON.stringify(e).includes(form)).map((e) => `error in ${e.file}`);
+          leaks.push(`${format}: ${JSON.stringify(form)} via ${[...new Set([...culprits, ...errors])].join(', ') || 'report metadata'}`);
+        }
+      }
+      expect(leaks).toEqual([]);
+    });
+  }
+});
