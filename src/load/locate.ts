@@ -33,8 +33,11 @@ type Collection =
   | { kind: 'none' };
 
 /** The entries of a block mapping (key → line and offset after the colon), or of a block sequence (item lines). */
+/** A node reached by a walk: where it is reported, and what its value is. Cached, never copied. */
+type Step = { line: number; column: number; value: Collection };
+
 type MappingIndex = {
-  keys: Map<string, { line: number; after: number }>;
+  keys: Map<string, { line: number; after: number; step?: Step }>;
   partial: boolean;
   sequence: boolean;
   /** The next line to read; entries are read only as far as a lookup needs. */
@@ -57,7 +60,7 @@ export class TextLocator {
   private readonly exact = new Map<number, unknown>();
   private readonly lastLines = new Map<number, number>();
   private readonly mappings = new Map<number, MappingIndex>();
-  private readonly sequences = new Map<number, number[]>();
+  private readonly sequences = new Map<number, { lines: number[]; steps: (Step | undefined)[] }>();
   private readonly flows = new Map<number, FlowCollection>();
   private indents: Int32Array | undefined;
 
@@ -238,49 +241,56 @@ export class TextLocator {
   }
 
   /** The previous walk: findings of one object share long prefixes, so a walk resumes where they diverge. */
-  private previous: { start: number; path: Path; states: { node: Collection; at: { lineIndex: number; column: number } }[] } | undefined;
+  private previous: { start: number; path: Path; steps: Step[] } | undefined;
+  private readonly roots = new Map<number, Step | null>();
+
+  /** The root node of a document (cached), or null for an empty one. */
+  private rootOf(doc: DocumentRange, lastLine: number): Step | null {
+    let root = this.roots.get(doc.start);
+    if (root === undefined) {
+      const line = this.nextContent(doc.line - 1, lastLine);
+      if (line === -1) root = null;
+      else {
+        const column = this.indent(line);
+        const offset = (this.starts()[line] ?? 0) + column;
+        const c = this.text.charCodeAt(offset);
+        root = { line, column, value: c === 123 || c === 91 ? { kind: 'flow', offset } : { kind: 'block', line, column } };
+      }
+      this.roots.set(doc.start, root);
+    }
+    return root;
+  }
 
   private walk(doc: DocumentRange, path: Path): Walk {
-    const starts = this.starts();
-    const firstLine = doc.line - 1;
     const lastLine = this.lastLineOf(doc);
-    let states: { node: Collection; at: { lineIndex: number; column: number } }[];
+    let steps: Step[];
     let depth = 0;
     const prev = this.previous;
     if (prev !== undefined && prev.start === doc.start) {
-      const max = Math.min(path.length, prev.path.length, prev.states.length - 1);
+      const max = Math.min(path.length, prev.path.length, prev.steps.length - 1);
       while (depth < max && prev.path[depth] === path[depth]) depth++;
-      states = prev.states;
-      states.length = depth + 1; // the states past the shared prefix belong to the previous path
-    } else {
-      const root = this.nextContent(firstLine, lastLine);
-      if (root === -1) return { lineIndex: firstLine, column: 0, depth: 0, unsupported: false };
-      const rootIndent = this.indent(root);
-      const rootStart = (starts[root] ?? 0) + rootIndent;
-      const rc = this.text.charCodeAt(rootStart);
-      const node: Collection = rc === 123 || rc === 91 ? { kind: 'flow', offset: rootStart } : { kind: 'block', line: root, column: rootIndent };
-      states = [{ node, at: { lineIndex: root, column: rootIndent } }];
-    }
-    if (prev !== undefined && prev.states === states) {
+      steps = prev.steps;
+      steps.length = depth + 1; // the steps past the shared prefix belong to the previous path
       prev.path = path;
     } else {
-      this.previous = { start: doc.start, path, states };
+      const root = this.rootOf(doc, lastLine);
+      if (root === null) return { lineIndex: doc.line - 1, column: 0, depth: 0, unsupported: false };
+      steps = [root];
+      this.previous = { start: doc.start, path, steps };
     }
-    let { node, at } = states[depth] as { node: Collection; at: { lineIndex: number; column: number } };
+    let step = steps[depth] as Step;
     for (; depth < path.length; depth++) {
+      const node = step.value;
+      if (node.kind === 'flow') return this.walkFlow(node.offset, doc.end, path.slice(depth), { lineIndex: step.line, column: step.column }, depth);
+      if (node.kind !== 'block') return { lineIndex: step.line, column: step.column, depth, unsupported: node.kind === 'unsupported' };
       const segment = path[depth] as string | number;
-      if (node.kind === 'flow') return this.walkFlow(node.offset, doc.end, path.slice(depth), at, depth);
-      if (node.kind !== 'block') return { ...at, depth, unsupported: node.kind === 'unsupported' };
-      const k: number = node.column;
-      const found: { line: number; column: number; value: Collection } | 'unsupported' | undefined =
-        typeof segment === 'number' ? this.sequenceItem(node.line, k, segment, lastLine) : this.mappingEntry(node.line, k, segment, lastLine);
-      if (found === 'unsupported') return { ...at, depth, unsupported: true };
-      if (found === undefined) return { ...at, depth, unsupported: false };
-      at = { lineIndex: found.line, column: found.column };
-      node = found.value;
-      states.push({ node, at });
+      const found: Step | 'unsupported' | undefined =
+        typeof segment === 'number' ? this.sequenceItem(node.line, node.column, segment, lastLine) : this.mappingEntry(node.line, node.column, segment, lastLine);
+      if (found === 'unsupported' || found === undefined) return { lineIndex: step.line, column: step.column, depth, unsupported: found === 'unsupported' };
+      step = found;
+      steps.push(step);
     }
-    return { ...at, depth: path.length, unsupported: false };
+    return { lineIndex: step.line, column: step.column, depth: path.length, unsupported: false };
   }
 
   /** Follows the rest of a path into a flow collection (JSON, or YAML's `{...}` and `[...]`). */
@@ -324,7 +334,7 @@ export class TextLocator {
     k: number,
     key: string,
     lastLine: number,
-  ): { line: number; column: number; value: Collection } | 'unsupported' | undefined {
+  ): Step | 'unsupported' | undefined {
     const id = first * 4096 + k;
     let index = this.mappings.get(id);
     if (index === undefined) {
@@ -358,25 +368,28 @@ export class TextLocator {
     }
     if (index.sequence) return undefined;
     if (entry === undefined) return index.partial ? 'unsupported' : undefined;
-    return { line: entry.line, column: k, value: this.valueAfter(entry.line, entry.after, k, lastLine, false) };
+    entry.step ??= { line: entry.line, column: k, value: this.valueAfter(entry.line, entry.after, k, lastLine, false) };
+    return entry.step;
   }
 
-  private sequenceItem(first: number, k: number, index: number, lastLine: number): { line: number; column: number; value: Collection } | undefined {
+  private sequenceItem(first: number, k: number, index: number, lastLine: number): Step | undefined {
     const id = first * 4096 + k;
     let items = this.sequences.get(id);
     if (items === undefined) {
-      items = [];
+      items = { lines: [], steps: [] };
       for (let l = first; l <= lastLine; l++) {
         const indent = l === first ? k : this.indent(l);
         if (indent < 0) continue;
         if (indent < k) break;
         if (indent > k) continue;
         if (!this.isDashAt(l, k)) break;
-        items.push(l);
+        items.lines.push(l);
       }
       this.sequences.set(id, items);
     }
-    const l = items[index];
+    const cached = items.steps[index];
+    if (cached !== undefined) return cached;
+    const l = items.lines[index];
     if (l === undefined) return undefined;
     const lineStart = this.starts()[l] ?? 0;
     const value = this.valueAfter(l, lineStart + k + 1, k, lastLine, true);
@@ -384,7 +397,9 @@ export class TextLocator {
     const end = this.lineEnd(l);
     while (content < end && (this.text.charCodeAt(content) === SPACE || this.text.charCodeAt(content) === 9)) content++;
     const inline = content < end && this.text.charCodeAt(content) !== HASH;
-    return { line: l, column: inline ? content - lineStart : k, value };
+    const step: Step = { line: l, column: inline ? content - lineStart : k, value };
+    items.steps[index] = step;
+    return step;
   }
 
   /** Exact position from a full parse with the `yaml` package (cached per document). */
