@@ -192,3 +192,49 @@ describe('rule options', () => {
     expect(() => parseConfig({ rules: { 'test-options': { options: { strict: 'yes' } } } }, 'c.yaml', known)).toThrow(/rules\.test-options\.options\.strict: must be a boolean/);
   });
 });
+
+describe('decisions that wait for the whole input', () => {
+  const waits = defineRule({
+    id: 'test-unless',
+    title: 'A finding another object can cancel',
+    severity: 'low',
+    target: 'pod',
+    controls: ['CMP-3'],
+    context: ['ConfigMap'],
+    description: 'A test rule whose finding is dropped when a ConfigMap named "allow" exists in the namespace.',
+    remediation: 'Nothing to do.',
+    *check({ loaded }) {
+      const namespace = loaded.ref.namespace ?? 'default';
+      yield { path: ['spec'], message: 'pending', unless: (inventory) => inventory.inNamespace('ConfigMap', namespace).some((c) => c.ref.name === 'allow') };
+    },
+  });
+  const sees = defineRule({
+    id: 'test-sees',
+    title: 'What the inventory keeps',
+    severity: 'info',
+    target: 'inventory',
+    controls: ['DEV-2'],
+    context: ['ConfigMap'],
+    description: 'A test rule that reports what the inventory holds, to check that only context kinds are kept.',
+    remediation: 'Nothing to do.',
+    *check({ inventory }) {
+      const first = inventory.objects[0];
+      if (first === undefined) return;
+      const kinds = inventory.objects.map((o) => o.ref.kind).join(',');
+      yield { target: first, path: [], message: `kept ${kinds}; CronJob exists: ${inventory.exists('CronJob', 'ops', 'nightly')}; workload namespaces: ${[...inventory.workloadNamespaces()].join(',')}` };
+    },
+  });
+
+  it('drops a pending finding when the predicate holds, keeps it otherwise', () => {
+    const allow = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: allow, namespace: ops}\n';
+    const kept = scanTexts([{ file: 'm.yaml', text: manifest }], { rules: [waits], pss: 'privileged' });
+    expect(kept.findings.map((f) => [f.ruleId, f.location?.line])).toEqual([['test-unless', 4]]);
+    const dropped = scanTexts([{ file: 'm.yaml', text: manifest }, { file: 'allow.yaml', text: allow }], { rules: [waits], pss: 'privileged' });
+    expect(dropped.findings).toEqual([]);
+  });
+
+  it('keeps only the kinds rules ask for, and still knows every object and workload namespace', () => {
+    const report = scanTexts([{ file: 'm.yaml', text: manifest }], { rules: [sees], pss: 'privileged' });
+    expect(report.findings.map((f) => f.message)).toEqual(['kept ConfigMap; CronJob exists: true; workload namespaces: ops']);
+  });
+});

@@ -23,9 +23,28 @@ export class Inventory {
   private pods: Workload[] | undefined;
   private namespaceObjects: Map<string, LoadedObject> | undefined;
   private readonly memos = new Map<unknown, unknown>();
+  private readonly seen: ReadonlySet<string> | undefined;
+  private readonly withWorkloads: ReadonlySet<string> | undefined;
 
-  constructor(objects: readonly LoadedObject[]) {
+  /**
+   * `objects` are the objects kept for the rules' context. `seen` (keys of `objectKey`) and
+   * `workloadNamespaces` describe the whole input, including objects that were not kept.
+   */
+  constructor(objects: readonly LoadedObject[], seen?: ReadonlySet<string>, workloadNamespaces?: ReadonlySet<string>) {
     this.objects = objects;
+    this.seen = seen;
+    this.withWorkloads = workloadNamespaces;
+  }
+
+  /** True when the input has an object of this kind, namespace and name (kept or not). */
+  exists(kind: string, namespace: string | undefined, name: string): boolean {
+    if (this.seen !== undefined) return this.seen.has(objectKey(kind, namespace, name));
+    return this.objects.some((o) => o.ref.kind === kind && o.ref.name === name && this.namespaceOf(o) === namespace);
+  }
+
+  /** The namespaces in which the input runs workloads (objects that carry a pod spec). */
+  workloadNamespaces(): ReadonlySet<string> {
+    return this.withWorkloads ?? new Set(this.workloads().map((w) => w.namespace));
   }
 
   /** Every object of a kind, in input order. */
@@ -42,8 +61,7 @@ export class Inventory {
    * applies a manifest without one); undefined for cluster-scoped kinds.
    */
   namespaceOf(object: LoadedObject): string | undefined {
-    if (isClusterScoped(object.ref.kind)) return undefined;
-    return object.ref.namespace ?? 'default';
+    return namespaceOf(object);
   }
 
   /** Objects of a kind in a namespace, in input order. */
@@ -96,6 +114,17 @@ export class Inventory {
     if (!this.memos.has(key)) this.memos.set(key, build());
     return this.memos.get(key) as T;
   }
+}
+
+/** The key of an object in `Inventory.exists`. */
+export function objectKey(kind: string, namespace: string | undefined, name: string): string {
+  return `${kind}\u0000${namespace ?? ''}\u0000${name}`;
+}
+
+/** The namespace an object is applied to: `metadata.namespace`, or `default`; undefined when cluster-scoped. */
+export function namespaceOf(object: LoadedObject): string | undefined {
+  if (isClusterScoped(object.ref.kind)) return undefined;
+  return object.ref.namespace ?? 'default';
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

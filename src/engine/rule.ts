@@ -28,6 +28,13 @@ export interface Violation {
   message: string;
   /** Further offending fields of the same violation. */
   paths?: Path[];
+  /**
+   * For object, pod and container rules whose verdict depends on other objects (a LimitRange
+   * default, a ServiceAccount, a NetworkPolicy): decided once the whole input is read, and the
+   * violation is dropped when this returns true. It sees the objects of the kinds the rule lists
+   * in `context`; capture only small values (names, labels), never the object.
+   */
+  unless?: (inventory: Inventory) => boolean;
 }
 
 /** A violation of an inventory rule names the object it is about. */
@@ -101,6 +108,12 @@ export interface RuleSpec<T extends Target> {
    * of these kinds, so rules cost nothing on the rest of the input.
    */
   kinds?: readonly string[];
+  /**
+   * The kinds this rule reads from the inventory (inventory rules, and `unless` predicates).
+   * mamori keeps only objects of the kinds some rule needs once a file is scanned, so a scan of
+   * 100k objects does not hold them all. An inventory rule without `context` keeps everything.
+   */
+  context?: readonly string[];
   /** Off unless the configuration turns it on. */
   optional?: boolean;
   /**

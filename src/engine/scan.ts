@@ -1,5 +1,5 @@
 import { detach, formatPath } from '../k8s/object.js';
-import { containersOf, podSpecOf } from '../k8s/pod.js';
+import { containersOf, POD_BEARING_KINDS, podSpecOf } from '../k8s/pod.js';
 import { loadInput, loadText, locateIn, resolveInputs, type LoadedFile } from '../load/load.js';
 import { DEFAULT_LIMITS, type LoadLimits } from '../load/limits.js';
 import type { LoadedObject } from '../load/types.js';
@@ -7,7 +7,7 @@ import { parsePssPolicy, resolvePssMinor } from '../rules/pss/psa.js';
 import type { Finding, Path, PssPolicy, Report, ReportError, Severity } from '../types.js';
 import type { Config } from './config.js';
 import { phaseOf } from './controls.js';
-import { Inventory } from './inventory.js';
+import { Inventory, namespaceOf, objectKey } from './inventory.js';
 import { buildReport } from './report.js';
 import type { InventoryViolation, PssContext, Rule, RuleContext, RuleSpec, Violation } from './rule.js';
 
@@ -33,6 +33,7 @@ interface ActiveRule {
 }
 
 const NONE: readonly ActiveRule[] = [];
+const POD_BEARING: ReadonlySet<string> = new Set(POD_BEARING_KINDS);
 
 /** Resolves the configured Pod Security policy. */
 export function resolvePss(options: ScanOptions): { policy: PssPolicy; ctx: PssContext } {
@@ -53,6 +54,13 @@ export class Engine {
   /** Object and pod rules by the kind they declare; rules without `kinds` are under '*'. */
   private readonly byKind = { object: new Map<string, ActiveRule[]>(), pod: new Map<string, ActiveRule[]>() };
   private readonly kept: { file: LoadedFile; object: LoadedObject }[] = [];
+  /** Kinds kept for the inventory; undefined keeps every object. */
+  private readonly keepKinds: ReadonlySet<string> | undefined;
+  private readonly keepAny: boolean;
+  private readonly seen = new Set<string>();
+  private readonly workloadNamespaces = new Set<string>();
+  /** Findings that wait for the whole input, with the predicate that may drop them. */
+  private readonly pending: { finding: Finding; unless: (inventory: Inventory) => boolean; rule: string }[] = [];
   readonly findings: Finding[] = [];
   readonly errors: ReportError[] = [];
 
@@ -79,6 +87,15 @@ export class Engine {
         }
       }
     }
+    const all = [...this.byTarget.object, ...this.byTarget.pod, ...this.byTarget.container, ...this.byTarget.inventory];
+    const kinds = new Set<string>();
+    let everything = false;
+    for (const { rule } of all) {
+      if (rule.context !== undefined) for (const kind of rule.context) kinds.add(kind);
+      else if (rule.target === 'inventory') everything = true;
+    }
+    this.keepKinds = everything ? undefined : kinds;
+    this.keepAny = everything || kinds.size > 0 || this.byTarget.inventory.length > 0;
   }
 
   /** The rules of a target for one kind: those declaring it and those declaring no kinds. */
@@ -106,7 +123,8 @@ export class Engine {
     if (location !== undefined) finding.location = location;
     if (violation.paths !== undefined && violation.paths.length > 0) finding.paths = violation.paths.map((p) => detach(formatPath(p)));
     if (active.pss !== undefined) finding.pss = active.pss;
-    this.findings.push(finding);
+    if (violation.unless !== undefined) this.pending.push({ finding, unless: violation.unless, rule: rule.id });
+    else this.findings.push(finding);
   }
 
   private failed(active: ActiveRule, file: LoadedFile, object: LoadedObject, error: unknown): void {
@@ -133,13 +151,17 @@ export class Engine {
   evaluate(file: LoadedFile): void {
     this.errors.push(...file.errors);
     const containerRules = this.byTarget.container;
-    const keep = this.byTarget.inventory.length > 0;
     for (const loaded of file.objects) {
-      if (keep) this.kept.push({ file, object: loaded });
+      const kind = loaded.ref.kind;
+      if (this.keepAny) {
+        const namespace = namespaceOf(loaded);
+        this.seen.add(objectKey(kind, namespace, loaded.ref.name));
+        if (POD_BEARING.has(kind)) this.workloadNamespaces.add(namespace ?? 'default');
+        if (this.keepKinds === undefined || this.keepKinds.has(kind)) this.kept.push({ file, object: loaded });
+      }
       const object = loaded.object;
       const root: Path = [];
       // One input object per target, shared by the rules of that target.
-      const kind = loaded.ref.kind;
       const objectInput = { object, loaded, path: root };
       for (const active of this.rulesFor('object', kind)) this.run(active, objectInput, file, loaded);
       const podRules = this.rulesFor('pod', kind);
@@ -156,11 +178,25 @@ export class Engine {
     }
   }
 
-  /** Runs the inventory rules over everything evaluated so far. */
+  /** Runs the inventory rules, and decides the pending findings, over everything evaluated so far. */
   finish(): void {
-    if (this.byTarget.inventory.length === 0) return;
+    if (this.byTarget.inventory.length === 0 && this.pending.length === 0) return;
     const files = new Map<LoadedObject, LoadedFile>(this.kept.map((k) => [k.object, k.file]));
-    const inventory = new Inventory(this.kept.map((k) => k.object));
+    const inventory = new Inventory(
+      this.kept.map((k) => k.object),
+      this.seen,
+      this.workloadNamespaces,
+    );
+    const broken = new Set<string>();
+    for (const { finding, unless, rule } of this.pending) {
+      if (broken.has(rule)) continue;
+      try {
+        if (!unless(inventory)) this.findings.push(finding);
+      } catch (error) {
+        broken.add(rule);
+        this.errors.push({ file: '', message: `rule ${rule} failed: ${error instanceof Error ? error.message : String(error)}; its findings were not decided`, code: 'rule-error' });
+      }
+    }
     for (const active of this.byTarget.inventory) {
       try {
         const check = active.rule.check as (input: { inventory: Inventory }, ctx: RuleContext) => Iterable<InventoryViolation>;
