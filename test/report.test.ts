@@ -54,6 +54,18 @@ describe('JSON in pieces', () => {
     for (const r of [report, empty]) expect([...writeJsonChunks(r)].join('')).toBe(`${JSON.stringify(r, null, 2)}\n`);
   });
 
+  it('is exactly JSON.stringify on a full scan of the insecure example with every rule', async () => {
+    const { writeJsonChunks } = await import('../src/report/json.js');
+    const { scanPaths } = await import('../src/engine/scan.js');
+    const full = scanPaths(['examples/insecure'], { rules: RULES });
+    expect(full.findings.length).toBeGreaterThan(50);
+    expect(full.findings.some((f) => f.paths !== undefined)).toBe(true);
+    expect([...writeJsonChunks(full)].join('')).toBe(`${JSON.stringify(full, null, 2)}\n`);
+    // A finding whose fields are not in the engine's order still comes out as JSON.stringify has it.
+    const reordered = { ...full, findings: full.findings.map(({ message, ...rest }) => ({ message, ...rest })) };
+    expect([...writeJsonChunks(reordered)].join('')).toBe(`${JSON.stringify(reordered, null, 2)}\n`);
+  });
+
   it('stays exact across batches of findings', async () => {
     const { writeJsonChunks } = await import('../src/report/json.js');
     const many = { ...report, findings: Array.from({ length: 1300 }, (_, i) => ({ ...report.findings[i % report.findings.length]!, message: `finding ${i}` })) };
