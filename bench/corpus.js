@@ -1,7 +1,7 @@
 // Deterministic benchmark corpus: a realistic mix of Kubernetes objects spread over nested
 // directories of single- and multi-document YAML files (plus a few JSON files and `kind: List`s).
 //
-//   node bench/corpus.js [1k 10k 100k]     generate (if missing or stale) and print a summary
+//   node bench/corpus.js [1k 10k 100k netpol]   generate (if missing or stale) and print a summary
 //   import { ensureCorpus } from './corpus.js'
 //
 // The output lives in bench/.corpus/<size>/ (gitignored) and is regenerated only when it is missing
@@ -656,6 +656,187 @@ function generate(dir, objects) {
   return { objects: made, files, documents, bytes, kinds };
 }
 
+// ---------------------------------------------------------------------------------------------
+// The `netpol` corpus: one namespace with 10k pod-bearing objects (Pods and Deployments) and 2k
+// NetworkPolicies, with varied labels and selectors. Inventory rules that relate objects (which
+// pods no policy selects, which policies select nothing) must stay linear on it: a naive
+// policies × pods match is 20M selector evaluations.
+
+export const NETPOL = { name: 'netpol', namespace: 'shop-prod', workloads: 10_000, policies: 2_000, apps: 400 };
+
+const TIERS = ['frontend', 'backend', 'api', 'data', 'cache', 'queue', 'batch', 'edge', 'monitoring'];
+const COMPONENTS = ['web', 'worker', 'scheduler', 'consumer', 'migrator'];
+const VERSIONS = ['v1', 'v2', 'v3', 'v4', 'v5', 'v6'];
+
+/** Picks an index in [0, n), skewed to the low end (a few big apps, a long tail of small ones). */
+const skewed = (r, n) => Math.floor(r.next() ** 2 * n);
+
+function netpolApps(r) {
+  const apps = [];
+  const names = new Set();
+  while (apps.length < NETPOL.apps) {
+    let name = `${r.pick(WORDS)}${r.pick(SUFFIXES)}`;
+    if (names.has(name)) name = `${name}-${r.pick(['eu', 'us', 'b', 'x', 'ng', 'lite', 'pro'])}`;
+    if (names.has(name)) continue;
+    names.add(name);
+    const team = r.pick(TEAMS);
+    apps.push({
+      name,
+      team,
+      env: 'prod',
+      cluster: 'eu-west-1',
+      namespace: NETPOL.namespace,
+      version: `${r.int(0, 4)}.${r.int(0, 30)}.${r.int(0, 12)}`,
+      managedBy: r.pick(['Helm', 'Helm', 'kustomize', 'argocd']),
+      posture: r.weighted([[30, 'hardened'], [50, 'default'], [20, 'risky']]),
+      size: Infinity,
+      port: r.pick([8080, 8080, 3000, 8000, 9000, 5000, 80, 443, 8443]),
+      tier: r.pick(TIERS),
+      versions: r.some(VERSIONS, r.int(1, 3)),
+      labelled: r.weighted([[85, 'full'], [10, 'no-team'], [5, 'app-only']]),
+    });
+  }
+  return apps;
+}
+
+/** The pod labels of one workload of app: app/tier/team/version, and sometimes track/component. */
+function podLabels(r, app) {
+  const labels = { app: app.name };
+  if (app.labelled !== 'app-only') labels.tier = app.tier;
+  if (app.labelled === 'full') labels.team = app.team;
+  labels.version = r.pick(app.versions);
+  const track = r.weighted([[60, 'stable'], [10, 'canary'], [30, undefined]]);
+  if (track) labels.track = track;
+  if (r.chance(0.3)) labels.component = r.pick(COMPONENTS);
+  return labels;
+}
+
+/**
+ * A pod selector, from the everything-selector `{}` to set-based expressions; some select nothing.
+ * Without `broad`, only selectors naming the app (the podSelector of an Ingress policy: so pods of
+ * apps without one stay unisolated, and coverage is decided pod by pod).
+ */
+function netpolSelector(r, app, apps, broad = true) {
+  const others = () => r.some(apps, r.int(2, 6)).map((a) => a.name);
+  const b = broad ? 1 : 0;
+  return r.weighted([
+    [6 * b, () => ({})],
+    [38, () => ({ matchLabels: { app: app.name } })],
+    [8 * b, () => ({ matchLabels: { tier: app.tier } })],
+    [8, () => ({ matchLabels: { app: app.name, version: r.pick(app.versions) } })],
+    [5 * b, () => ({ matchLabels: { team: app.team, tier: app.tier } })],
+    [10, () => ({ matchExpressions: [{ key: 'app', operator: 'In', values: [app.name, ...others()] }] })],
+    [6 * b, () => ({ matchExpressions: [{ key: 'tier', operator: 'In', values: r.some(TIERS, r.int(1, 3)) }, { key: 'track', operator: 'NotIn', values: ['canary'] }] })],
+    [5 * b, () => ({ matchLabels: { team: app.team }, matchExpressions: [{ key: 'version', operator: 'Exists' }] })],
+    [4, () => ({ matchLabels: { app: app.name }, matchExpressions: [{ key: 'component', operator: r.pick(['Exists', 'DoesNotExist']) }] })],
+    [4 * b, () => ({ matchExpressions: [{ key: 'team', operator: 'NotIn', values: r.some(TEAMS, r.int(2, 5)) }, { key: 'tier', operator: 'Exists' }] })],
+    [6 - 3 * b, () => ({ matchLabels: { app: `${app.name}-legacy` } })], // stale: selects nothing
+    [6 - 3 * b, () => ({ matchLabels: { app: app.name, version: 'v0' } })], // stale: selects nothing
+    [4 * (1 - b), () => ({ matchLabels: { app: app.name }, matchExpressions: [{ key: 'track', operator: 'NotIn', values: ['canary'] }] })],
+  ])();
+}
+
+function netpolPolicy(r, app, apps, serial) {
+  // No policy selects every pod (or a tier or team) for Ingress: a select-all Ingress policy would
+  // isolate the whole namespace at once. Whether a pod is isolated depends on matching it against
+  // the app-specific policies, and the pods of apps without one are not.
+  const kind = r.weighted([[4, 'deny-egress'], [3, 'allow-dns'], [60, 'ingress'], [18, 'egress'], [15, 'both']]);
+  const metadata = { name: `${app.name}-${kind}-${serial.toString(36)}`, namespace: NETPOL.namespace, labels: { team: app.team, 'app.kubernetes.io/managed-by': app.managedBy } };
+  if (r.chance(0.3)) metadata.labels.app = app.name;
+  if (r.chance(0.1)) metadata.annotations = { description: `Network access of ${app.name} (${app.team} team).` };
+  const peer = () => r.weighted([
+    [55, () => ({ podSelector: netpolSelector(r, r.pick(apps), apps) })],
+    [15, () => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': r.pick(['ingress-nginx', 'monitoring', 'istio-system']) } } })],
+    [10, () => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } })],
+    [10, () => ({ ipBlock: { cidr: r.pick(['10.0.0.0/8', '172.16.0.0/12', '192.168.10.0/24']), ...(r.chance(0.3) ? { except: ['10.0.5.0/24'] } : {}) } })],
+    [10, () => ({ podSelector: {} })],
+  ])();
+  const ports = () => r.weighted([[70, () => [{ protocol: 'TCP', port: app.port }]], [15, () => [{ protocol: 'TCP', port: app.port }, { protocol: 'TCP', port: 9090 }]], [10, () => [{ protocol: 'TCP', port: 'http' }]], [5, () => undefined]])();
+  const rules = (n) => Array.from({ length: n }, () => ({ peers: Array.from({ length: r.int(1, 3) }, peer), ports: ports() }));
+  let spec;
+  if (kind === 'deny-egress') spec = { podSelector: {}, policyTypes: ['Egress'] };
+  else if (kind === 'allow-dns') {
+    spec = { podSelector: r.chance(0.5) ? {} : netpolSelector(r, app, apps), policyTypes: ['Egress'], egress: [{ to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] }] };
+  } else {
+    spec = { podSelector: netpolSelector(r, app, apps, kind === 'egress'), policyTypes: kind === 'ingress' ? ['Ingress'] : kind === 'egress' ? ['Egress'] : ['Ingress', 'Egress'] };
+    if (kind !== 'egress') spec.ingress = r.chance(0.05) ? [{}] : rules(r.int(1, 3)).map((x) => dropUndefined({ from: x.peers, ports: x.ports }));
+    if (kind !== 'ingress') spec.egress = rules(r.int(1, 2)).map((x) => dropUndefined({ to: x.peers, ports: x.ports }));
+  }
+  return { object: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata, spec }, app, kind: 'NetworkPolicy' };
+}
+
+/** One Pod or Deployment of app in the namespace, its pods labelled by podLabels. */
+function netpolWorkload(r, gen, app, kind) {
+  gen.app = app;
+  gen.appObjects = 0;
+  const entry = gen.object(kind);
+  const o = entry.object;
+  o.metadata.namespace = NETPOL.namespace;
+  const labels = podLabels(r, app);
+  if (kind === 'Deployment') {
+    o.metadata.name = `${app.name}${labels.component ? `-${labels.component}` : ''}-${labels.version}-${r.hex(4)}`;
+    o.spec.selector = { matchLabels: { app: app.name, version: labels.version, ...(labels.component ? { component: labels.component } : {}) } };
+    o.spec.template.metadata.labels = { ...o.spec.template.metadata.labels, ...labels };
+  } else {
+    const hash = r.hex(10);
+    o.metadata.name = `${app.name}-${hash}-${r.hex(5)}`;
+    o.metadata.labels = { ...o.metadata.labels, ...labels, 'pod-template-hash': hash };
+    if (labels.team === undefined) delete o.metadata.labels.team;
+    if (r.chance(0.85)) {
+      o.metadata.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${app.name}-${hash}`, uid: `${r.hex(8)}-${r.hex(4)}-${r.hex(4)}-${r.hex(4)}-${r.hex(12)}`, controller: true, blockOwnerDeletion: true }];
+    }
+  }
+  return entry;
+}
+
+/** Generates the netpol corpus into dir: returns { objects, files, documents, bytes, kinds }. */
+function generateNetpol(dir) {
+  const r = makeRng(0x6e657470);
+  const gen = new Gen(r);
+  const apps = netpolApps(r);
+  const perApp = apps.map(() => ({ workloads: [], policies: [] }));
+  for (let i = 0; i < NETPOL.workloads; i++) {
+    const a = skewed(r, apps.length);
+    perApp[a].workloads.push(netpolWorkload(r, gen, apps[a], r.chance(0.3) ? 'Deployment' : 'Pod'));
+  }
+  for (let i = 0; i < NETPOL.policies; i++) {
+    const a = skewed(r, apps.length);
+    perApp[a].policies.push(netpolPolicy(r, apps[a], apps, i + 1));
+  }
+  const kinds = {};
+  let files = 0;
+  let documents = 0;
+  let bytes = 0;
+  const write = (path, entries) => {
+    const format = entries.length >= 20 && r.chance(0.04) ? 'list-yaml' : 'yaml';
+    const text = fileText(r, entries, format);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+    files++;
+    documents += format === 'list-yaml' ? 1 : entries.length;
+    bytes += Buffer.byteLength(text);
+    for (const e of entries) kinds[e.kind] = (kinds[e.kind] ?? 0) + 1;
+  };
+  /** Writes entries into files of 1–30 documents named base-N.yaml in folder. */
+  const chunked = (folder, base, entries) => {
+    for (let i = 0, n = 1; i < entries.length; n++) {
+      const count = r.weighted([[40, 1], [35, r.int(2, 10)], [25, r.int(11, 30)]]);
+      write(join(folder, `${base}-${n}.yaml`), entries.slice(i, i + count));
+      i += count;
+    }
+  };
+  apps.forEach((app, a) => {
+    const { workloads, policies } = perApp[a];
+    const folder = join(dir, 'apps', app.team, app.name);
+    if (workloads.length > 0) chunked(folder, 'workloads', workloads);
+    if (policies.length > 0) {
+      if (r.chance(0.5)) chunked(folder, 'networkpolicies', policies);
+      else chunked(join(dir, 'network-policies', app.team), app.name, policies);
+    }
+  });
+  return { objects: NETPOL.workloads + NETPOL.policies, files, documents, bytes, kinds };
+}
+
 function readStamp(dir) {
   try {
     return JSON.parse(readFileSync(join(dir, STAMP), 'utf8'));
@@ -687,11 +868,12 @@ function removeStaleTemps(name) {
 }
 
 /**
- * Returns the corpus of the given size ('1k', '10k', '100k' or a number of objects), generating
+ * Returns the corpus of the given size ('1k', '10k', '100k', a number of objects, or 'netpol'), generating
  * it first if it is missing or was made by another generator version.
  */
 export function ensureCorpus(size, { log = () => {} } = {}) {
-  const objects = typeof size === 'number' ? size : SIZES[size];
+  const netpol = size === NETPOL.name;
+  const objects = netpol ? NETPOL.workloads + NETPOL.policies : typeof size === 'number' ? size : SIZES[size];
   if (!Number.isInteger(objects) || objects <= 0) throw new Error(`unknown corpus size ${size}`);
   const name = typeof size === 'number' ? String(size) : size;
   const dir = join(CORPUS_ROOT, name);
@@ -703,7 +885,7 @@ export function ensureCorpus(size, { log = () => {} } = {}) {
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  const stats = generate(tmp, objects);
+  const stats = netpol ? generateNetpol(tmp) : generate(tmp, objects);
   const out = { version: GENERATOR_VERSION, generator: GENERATOR_ID, ...stats };
   writeFileSync(join(tmp, STAMP), `${JSON.stringify(out, null, 2)}\n`);
   rmSync(dir, { recursive: true, force: true });

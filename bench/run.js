@@ -6,19 +6,27 @@
 //   npm run bench -- --quick          1k, external manifests and start-up only (a smoke run)
 //   npm run bench -- --sizes 1k,10k   chosen corpus sizes (plus manifests and start-up)
 //   npm run bench -- --no-write       do not overwrite docs/benchmarks.md
+//   npm run bench -- --out FILE       write the page to FILE instead of docs/benchmarks.md
+//   npm run bench -- --no-netpol      skip the netpol corpus (10k pods, 2k NetworkPolicies, one namespace)
+//   npm run bench -- --no-peers       skip the side-by-side run against @monokle/validation
+//   npm run bench -- --peers-only     only the side-by-side run (on the 1k/10k sizes chosen and the manifests)
+//
+// The peers section runs mamori (bench/scan.js) and @monokle/validation (bench/peers/monokle.mjs,
+// offline) each in its own child process on the same files, alternately, and compares wall time and
+// peak RSS. bench/peers/node_modules is installed on demand (`npm ci --prefix bench/peers`).
 //
 // $MAMORI_FIXTURES points at the external fixtures (default ../shared/external-fixtures from the
 // repository root); their `manifests` folder is benchmarked too, when present.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import jsyaml from 'js-yaml';
-import { ensureCorpus, ensureSmallFile, SIZES } from './corpus.js';
+import { CORPUS_ROOT, ensureCorpus, ensureSmallFile, NETPOL, SIZES } from './corpus.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '..');
@@ -29,17 +37,22 @@ const TARGET_RATIO_10K = 1.5;
 const TARGET_RSS_MIB = 1024;
 const TARGET_STARTUP_RATIO = 3;
 const STARTUP_RUNS = 20;
+const TARGET_PEER_SPEEDUP = 20;
+const PEERS = join(HERE, 'peers');
+/** How long one monokle run (or probe) may take before it is stopped and reported as not finished. */
+const PEER_TIMEOUT_MS = Number(process.env.MAMORI_BENCH_PEER_TIMEOUT_MS ?? 600_000);
 
 // ---------------------------------------------------------------------------------------------
 // Options
 
 function parseArgs(argv) {
-  const opts = { sizes: Object.keys(SIZES), quick: false, write: true };
+  const opts = { sizes: Object.keys(SIZES), quick: false, write: true, netpol: true, peers: true, peersOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') {
       opts.quick = true;
       opts.sizes = ['1k'];
+      opts.netpol = false;
     } else if (a === '--sizes' || a.startsWith('--sizes=')) {
       const value = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
       opts.sizes = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -47,6 +60,14 @@ function parseArgs(argv) {
       if (bad.length > 0 || opts.sizes.length === 0) usage(`--sizes takes a list of ${Object.keys(SIZES).join(', ')}`);
     } else if (a === '--no-write') {
       opts.write = false;
+    } else if (a === '--out' || a.startsWith('--out=')) {
+      opts.out = resolve(a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i] ?? usage('--out takes a file'));
+    } else if (a === '--no-netpol') {
+      opts.netpol = false;
+    } else if (a === '--no-peers') {
+      opts.peers = false;
+    } else if (a === '--peers-only') {
+      opts.peersOnly = true;
     } else if (a === '-h' || a === '--help') {
       usage();
     } else {
@@ -57,7 +78,7 @@ function parseArgs(argv) {
 }
 
 function usage(error) {
-  const text = 'usage: node bench/run.js [--quick] [--sizes 1k,10k,100k] [--no-write]';
+  const text = 'usage: node bench/run.js [--quick] [--sizes 1k,10k,100k] [--no-write | --out FILE] [--no-netpol] [--no-peers | --peers-only]';
   if (error) {
     console.error(`bench: ${error}\n${text}`);
     process.exit(2);
@@ -232,6 +253,172 @@ function startup() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Peers: mamori against @monokle/validation, each in its own child process, on the same files
+
+/** Installs bench/peers/node_modules from its lock file when missing; returns a note when it cannot. */
+function ensurePeers() {
+  if (existsSync(join(PEERS, 'node_modules', '@monokle', 'validation', 'package.json')) && existsSync(join(PEERS, 'node_modules', '@monokle', 'parser', 'package.json'))) return undefined;
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  for (const args of [['ci', '--no-audit', '--no-fund', '--prefix', PEERS], ['install', '--no-audit', '--no-fund', '--prefix', PEERS]]) {
+    log(`\npeers: installing @monokle/validation: npm ${args.join(' ')}`);
+    const child = spawnSync(npm, args, { cwd: REPO, encoding: 'utf8', timeout: 300_000 });
+    if (child.status === 0) return undefined;
+    log(`  failed (status ${child.status}${child.error ? `, ${child.error.message}` : ''}): ${(child.stderr ?? '').trim().split('\n').slice(-3).join(' / ')}`);
+  }
+  return 'the peers comparison was skipped: `npm ci --prefix bench/peers` failed (no registry access?)';
+}
+
+function peerVersions() {
+  const version = (name) => {
+    try {
+      return JSON.parse(readFileSync(join(PEERS, 'node_modules', ...name.split('/'), 'package.json'), 'utf8')).version;
+    } catch {
+      return 'unknown';
+    }
+  };
+  return { validation: version('@monokle/validation'), parser: version('@monokle/parser') };
+}
+
+/** Runs a bench child (`<tag>-bench {...}` as its last stdout line); wall time measured from here. */
+function runChild(tag, script, args, timeoutMs) {
+  gc();
+  const t0 = performance.now();
+  const child = spawnSync(process.execPath, [script, ...args], {
+    cwd: REPO,
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+    timeout: timeoutMs,
+    killSignal: 'SIGKILL',
+    env: { ...process.env, MONOKLE_TIMEOUT_MS: String(timeoutMs) },
+  });
+  const wallMs = performance.now() - t0;
+  const line = new RegExp(`${tag}-bench (\\{.*\\})\\s*$`).exec(child.stdout ?? '');
+  if (line === null) {
+    const timedOut = child.signal === 'SIGKILL' || child.status === 124 || child.error?.code === 'ETIMEDOUT';
+    return { crashed: true, timedOut, wallMs, status: child.status, signal: child.signal, stderr: `${child.stderr ?? ''}`.slice(-1500) };
+  }
+  return { ...JSON.parse(line[1]), wallMs, childWallMs: JSON.parse(line[1]).wallMs };
+}
+
+function writeList(name, files) {
+  const dir = join(CORPUS_ROOT, 'peers');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${name.replace(/[^a-z0-9]+/gi, '-')}.list`);
+  writeFileSync(file, `${files.join('\n')}\n`);
+  return file;
+}
+
+/**
+ * mamori and monokle on the files below dir: a probe for the files monokle cannot handle (left
+ * out of both sides), then `runs` alternating pairs of child processes.
+ */
+function peerCompare(name, dir, runs) {
+  const all = listFiles(dir);
+  const bytes = all.reduce((s, f) => s + statSync(f).size, 0);
+  log(`\npeers, ${name}: ${fmt(all.length)} files, ${fmt(mb(bytes), 1)} MB; probe, then ${runs} alternating run${runs === 1 ? '' : 's'} of each (monokle time limit ${fmt(PEER_TIMEOUT_MS / 1000)} s)`);
+  const row = { name, files: all.length, bytes, runs, excluded: [], mamori: [], monokle: [], notes: [] };
+
+  const convertDir = join(CORPUS_ROOT, 'peers', `${name.replace(/[^a-z0-9]+/gi, '-')}-converted`);
+  const probe = runChild('monokle', join(PEERS, 'monokle.mjs'), ['--probe', writeList(name, all), convertDir], PEER_TIMEOUT_MS);
+  let converted = {};
+  if (probe.crashed) {
+    row.notes.push(probe.timedOut ? `the monokle probe did not finish in ${fmt(PEER_TIMEOUT_MS / 1000)} s; no files excluded` : `the monokle probe failed (status ${probe.status}): ${probe.stderr.trim().split('\n').slice(-3).join(' / ')}`);
+    log(`  ${row.notes.at(-1)}`);
+  } else {
+    row.excluded = probe.failed ?? [];
+    converted = probe.converted ?? {};
+    row.converted = Object.keys(converted).length;
+    if ((probe.network ?? []).length > 0) row.notes.push(`monokle tried the network during the probe: ${probe.network.slice(0, 3).join(', ')}`);
+  }
+  row.dir = dir;
+  for (const x of row.excluded) log(`  excluded (monokle ${x.stage}): ${relative(dir, x.file)}: ${x.reason}`);
+  const out = new Set(row.excluded.map((x) => x.file));
+  const files = all.filter((f) => !out.has(f));
+  const list = writeList(`${name}-monokle`, files.map((f) => converted[f] ?? f));
+  const mamoriList = writeList(`${name}-mamori`, files);
+  row.used = files.length;
+  row.usedBytes = files.reduce((s, f) => s + statSync(f).size, 0);
+  const mamoriArgs = out.size === 0 ? [dir] : ['--list', mamoriList];
+
+  let monokleDone = true;
+  for (let i = 0; i < runs; i++) {
+    const order = i % 2 === 0 ? ['mamori', 'monokle'] : ['monokle', 'mamori'];
+    for (const who of order) {
+      if (who === 'mamori') {
+        const m = runChild('mamori', join(HERE, 'scan.js'), mamoriArgs, PEER_TIMEOUT_MS);
+        if (m.crashed) throw new Error(`bench/scan.js failed on ${name} (status ${m.status}, signal ${m.signal}):\n${m.stderr}`);
+        row.mamori.push(m);
+        log(`  run ${i + 1}: mamori  ${fmt(m.wallMs).padStart(7)} ms wall (scan ${fmt(m.workMs)} ms), peak RSS ${fmt(m.maxRssKiB / 1024)} MiB, ${fmt(m.objects)} objects, ${fmt(m.findings)} findings`);
+      } else if (monokleDone) {
+        const k = runChild('monokle', join(PEERS, 'monokle.mjs'), [list], PEER_TIMEOUT_MS);
+        if (k.crashed) {
+          monokleDone = false;
+          row.monokleFailure = k.timedOut ? { timedOut: true, wallMs: k.wallMs } : { status: k.status, signal: k.signal, stderr: k.stderr };
+          row.notes.push(k.timedOut ? `monokle did not finish in ${fmt(PEER_TIMEOUT_MS / 1000)} s (stopped)` : `monokle failed (status ${k.status}, signal ${k.signal}): ${k.stderr.trim().split('\n').slice(-3).join(' / ')}`);
+          log(`  run ${i + 1}: monokle ${row.notes.at(-1)}`);
+          continue;
+        }
+        row.monokle.push(k);
+        log(
+          `  run ${i + 1}: monokle ${fmt(k.wallMs).padStart(7)} ms wall (import ${fmt(k.importMs)}, preload ${fmt(k.preloadMs)}, read ${fmt(k.readMs)}, prepare ${fmt(k.prepareMs)}, extract ${fmt(k.extractMs)}, validate ${fmt(k.validateMs)}, SARIF ${fmt(k.serializeMs)} ms), ` +
+            `peak RSS ${fmt(k.maxRssKiB / 1024)} MiB, ${fmt(k.resources)} resources, ${fmt(k.findings)} findings`,
+        );
+      }
+    }
+  }
+  for (const k of row.monokle) {
+    if (k.network.length > 0) row.notes.push(`monokle tried the network: ${k.network.slice(0, 3).join(', ')}`);
+    if (k.ruleFailures.length > 0) row.notes.push(`monokle rules threw (each then skipped for every resource): ${k.ruleFailures.slice(0, 3).join('; ')}${k.ruleFailures.length > 3 ? ' …' : ''}`);
+    if (k.failed.length > 0) row.notes.push(`monokle could not read ${k.failed.length} file(s) in the timed run`);
+    if (k.failedPlugins.length > 0 || k.validateError) row.notes.push(`monokle plugin failures: ${JSON.stringify(k.failedPlugins)} ${k.validateError ?? ''}`);
+  }
+  const catalogs = new Set(row.mamori.map((x) => `${x.rules} rules, ${x.findings} findings`));
+  if (catalogs.size > 1) row.notes.push(`mamori's build changed between runs (${[...catalogs].join(' / ')}): dist/ was rebuilt meanwhile`);
+  row.notes = [...new Set(row.notes)];
+  const pick = (xs, f) => (xs.length === 0 ? undefined : median(xs.map(f)));
+  const m = row.mamori;
+  const k = row.monokle;
+  row.summary = {
+    mamori: { wallMs: pick(m, (x) => x.wallMs), workMs: pick(m, (x) => x.workMs), rssMiB: Math.max(...m.map((x) => x.maxRssKiB)) / 1024, objects: m[0].objects, findings: m[0].findings, errors: m[0].errors, rules: m[0].rules, byRule: m[0].byRule },
+    monokle:
+      k.length === 0
+        ? undefined
+        : {
+            wallMs: pick(k, (x) => x.wallMs), workMs: pick(k, (x) => x.workMs), rssMiB: Math.max(...k.map((x) => x.maxRssKiB)) / 1024, resources: k[0].resources, findings: k[0].findings, rulesOn: k[0].rulesOn, byRule: k[0].byRule, converted: k[0].converted,
+            phases: Object.fromEntries(['importMs', 'preloadMs', 'readMs', 'prepareMs', 'extractMs', 'validateMs', 'serializeMs'].map((p) => [p, pick(k, (x) => x[p])])),
+          },
+  };
+  const s = row.summary;
+  if (s.monokle) {
+    s.ratio = s.monokle.wallMs / s.mamori.wallMs;
+    s.workRatio = s.monokle.workMs / s.mamori.workMs;
+    log(`  median wall: mamori ${fmt(s.mamori.wallMs)} ms, monokle ${fmt(s.monokle.wallMs)} ms: monokle/mamori ${fmt(s.ratio, 1)}× (scan work alone ${fmt(s.workRatio, 1)}×); peak RSS mamori ${fmt(s.mamori.rssMiB)} MiB, monokle ${fmt(s.monokle.rssMiB)} MiB`);
+  } else if (row.monokleFailure?.timedOut) {
+    s.ratioAtLeast = row.monokleFailure.wallMs / s.mamori.wallMs;
+    log(`  monokle did not finish: monokle/mamori > ${fmt(s.ratioAtLeast, 1)}×`);
+  }
+  return row;
+}
+
+/** The peers section: the 1k and 10k corpora among the sizes run, and the external manifests. */
+function peers(opts, manifests) {
+  const note = ensurePeers();
+  if (note) {
+    log(`\nnote: ${note}`);
+    return { skipped: note, rows: [] };
+  }
+  const versions = peerVersions();
+  log(`\npeers: @monokle/validation ${versions.validation}, @monokle/parser ${versions.parser} (bench/peers), offline`);
+  const rows = [];
+  for (const size of ['1k', '10k']) {
+    if (!opts.sizes.includes(size)) continue;
+    rows.push(peerCompare(size, ensureCorpus(size, { log }).dir, 3));
+  }
+  if (manifests) rows.push(peerCompare('external manifests', manifests, 3));
+  return { versions, rows };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Report
 
 function gitCommit() {
@@ -259,7 +446,83 @@ function targets(results) {
     value: st ? fmt(st.ratio, 2) : 'not run',
     status: st ? (st.ratio <= TARGET_STARTUP_RATIO ? 'PASS' : 'MISS') : 'n/a',
   });
+  for (const row of results.peers?.rows ?? []) {
+    const sm = row.summary;
+    const speed = sm.monokle ? sm.ratio : sm.ratioAtLeast;
+    out.push({
+      name: `peers, ${row.name}: @monokle/validation wall time / mamori's ≥ ${TARGET_PEER_SPEEDUP}`,
+      value: speed === undefined ? 'monokle failed' : `${sm.monokle ? '' : '> '}${fmt(speed, 1)}×`,
+      status: speed === undefined ? 'n/a' : speed >= TARGET_PEER_SPEEDUP ? 'PASS' : sm.monokle ? 'MISS' : 'n/a',
+    });
+    out.push({
+      name: `peers, ${row.name}: mamori peak RSS < @monokle/validation's`,
+      value: sm.monokle ? `${fmt(sm.mamori.rssMiB)} vs ${fmt(sm.monokle.rssMiB)} MiB` : `${fmt(sm.mamori.rssMiB)} MiB vs not measured`,
+      status: sm.monokle ? (sm.mamori.rssMiB < sm.monokle.rssMiB ? 'PASS' : 'MISS') : 'n/a',
+    });
+  }
+  if (results.peers?.skipped) out.push({ name: 'peers: @monokle/validation comparison', value: 'not run', status: 'n/a' });
   return out;
+}
+
+function peersMarkdown(peers, L) {
+  L.push('## Against @monokle/validation', '');
+  if (peers.skipped) {
+    L.push(`Not measured in this run: ${peers.skipped}.`, '');
+    return;
+  }
+  const v = peers.versions;
+  L.push(
+    `mamori and \`@monokle/validation\` ${v.validation} (with \`@monokle/parser\` ${v.parser}; the TypeScript peer) on the same files, each in its own child process, spawned alternately; wall time from spawn to exit (Node start-up and module loading included) and peak RSS (\`process.resourceUsage().maxRSS\`) of each process. Medians of the runs; RSS is the largest of the runs.`,
+    '',
+    '- *mamori*: `bench/scan.js` — `scanPaths(paths, { rules: RULES })` and `writeJson(report)`: the whole catalog, JSON report.',
+    '- *monokle*: `bench/peers/monokle.mjs`, offline as in `/work/shared/specs/peers.md` §3: validator built by hand with the `DefaultPluginLoader` (core plugins only), plugins yaml-syntax, kubernetes-schema, pod-security-standards and practices, every rule of them pinned on except K8S004 (' +
+      (peers.rows.find((r) => r.summary.monokle)?.summary.monokle.rulesOn ?? 63) +
+      ' rules; PSS restricted and the default-off KBP rules included); ' +
+      'open-policy-agent, admission-policy (both fetch wasm when configured, even when set to `false`, so they are not named at all), resource-links (`processRefs` is super-linear) and metadata off; the schema loader returns an empty `definitions` object, so K8S001 is silent and only the deprecation rules K8S002/K8S003 of that plugin report. ' +
+      'Inputs as §3 step 6: JSON files converted to YAML text and `kind: List` expanded by the script once, untimed, before the runs (mamori reads the original files and does that work itself), then `extractK8sResources(files, true)`, `validate({ resources })`, and the SARIF report stringified. Network access is blocked in the child (fetch, sockets, DNS fail at once and are counted); none was attempted.',
+    '- Files monokle cannot handle are found first by an untimed probe and left out of *both* sides: files with a document `yaml` rejects (`@monokle/parser` drops such documents silently), files `extractK8sResources` throws on, and files with a resource a rule throws on (such a rule is then skipped for every resource of the run, silently without `settings.debug`).',
+    '- Findings are not comparable one for one: the rule sets differ (mamori\'s catalog vs monokle\'s PSS + KBP + YAML + deprecations), and monokle reports one result per container where mamori reports one per object and control.',
+    '',
+  );
+  L.push('| Corpus | Files | MB | Runs | mamori ms | monokle ms | monokle / mamori | Work only | mamori RSS MiB | monokle RSS MiB | mamori objects / findings | monokle resources / findings |');
+  L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const row of peers.rows) {
+    const sm = row.summary;
+    const k = sm.monokle;
+    L.push(
+      `| ${row.name} | ${fmt(row.used)}${row.excluded.length > 0 ? ` (of ${fmt(row.files)})` : ''} | ${fmt(mb(row.usedBytes), 1)} | ${row.runs} | ${fmt(sm.mamori.wallMs)} | ${k ? fmt(k.wallMs) : row.monokleFailure?.timedOut ? `> ${fmt(row.monokleFailure.wallMs)} (stopped)` : 'failed'} | ` +
+        `**${k ? `${fmt(sm.ratio, 1)}×` : sm.ratioAtLeast ? `> ${fmt(sm.ratioAtLeast, 1)}×` : '–'}** | ${k ? `${fmt(sm.workRatio, 1)}×` : '–'} | ${fmt(sm.mamori.rssMiB)} | ${k ? fmt(k.rssMiB) : '–'} | ${fmt(sm.mamori.objects)} / ${fmt(sm.mamori.findings)} | ${k ? `${fmt(k.resources)} / ${fmt(k.findings)}` : '–'} |`,
+    );
+  }
+  L.push('', '*Work only*: the same ratio on the in-process time after module loading (mamori: scan and JSON report; monokle: preload, read, prepare, extract, validate, SARIF report).', '');
+  L.push(
+    'Where monokle\'s time goes (medians, ms). `extractK8sResources` parses every document with the `yaml` package\'s Document API, converts it to JS and stringifies it again (the resource text); `validate` parses each resource text once more (yaml-syntax, with `forceParse`), deep-copies every resource per plugin (`JSON.parse(JSON.stringify(...))`), runs each rule over the whole resource list, and for every finding looks up the YAML node of the path and fingerprints the result; much of the rest is garbage collection.',
+    '',
+  );
+  L.push('| Corpus | Import | Preload | Read | Prepare | extractK8sResources | validate | SARIF JSON | mamori scan + JSON |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const row of peers.rows) {
+    const k = row.summary.monokle;
+    if (!k) continue;
+    const p = k.phases;
+    L.push(`| ${row.name} | ${fmt(p.importMs)} | ${fmt(p.preloadMs)} | ${fmt(p.readMs)} | ${fmt(p.prepareMs)} | ${fmt(p.extractMs)} | ${fmt(p.validateMs)} | ${fmt(p.serializeMs)} | ${fmt(row.summary.mamori.workMs)} |`);
+  }
+  L.push('');
+  const notes = [];
+  for (const row of peers.rows) {
+    if (row.excluded.length > 0) {
+      const byStage = {};
+      for (const x of row.excluded) byStage[x.stage] = (byStage[x.stage] ?? 0) + 1;
+      notes.push(`- ${row.name}: ${row.excluded.length} file(s) left out of both sides (${Object.entries(byStage).map(([k, n]) => `${n} ${{ yaml: 'with a document monokle\'s YAML parser rejects', extract: 'extractK8sResources threw on', validate: 'with a resource a monokle rule throws on', prepare: 'not convertible' }[k] ?? k}`).join(', ')}):`);
+      for (const x of row.excluded) notes.push(`  - \`${relative(row.dir, x.file)}\`: ${x.reason.replace(/\|/g, '\\|')}`);
+    }
+    for (const n of row.notes) notes.push(`- ${row.name}: ${n}`);
+    const k = row.summary.monokle;
+    if (k) {
+      const top = Object.entries(k.byRule).sort((a, b) => b[1] - a[1]).slice(0, 8).map(([r, n]) => `${r} ${fmt(n)}`).join(', ');
+      notes.push(`- ${row.name}: monokle findings by rule (top 8): ${top}${row.converted > 0 ? `; ${row.converted} JSON / \`kind: List\` file(s) converted for it` : ''}.`);
+    }
+  }
+  if (notes.length > 0) L.push(...notes, '');
 }
 
 function markdown(results, env, opts) {
@@ -312,7 +575,8 @@ function markdown(results, env, opts) {
     L.push('### Corpora', '');
     L.push(
       'Generated by `bench/corpus.js` from a seeded PRNG into `bench/.corpus/` (not committed): nested folders of single- and multi-document YAML files (1–50 documents), a few JSON files and `kind: List` files (20–100 items), ' +
-        'comments, Helm/kustomize/kubectl styles; workloads hardened, default or risky (privileged, host namespaces, hostPath, added capabilities), with init containers, sidecars, probes, env, resources and volumes.',
+        'comments, Helm/kustomize/kubectl styles; workloads hardened, default or risky (privileged, host namespaces, hostPath, added capabilities), with init containers, sidecars, probes, env, resources and volumes.' +
+        (!results.corpora.some((c) => c.name === NETPOL.name) ? '' : ` \`netpol\`: ${fmt(NETPOL.workloads)} Pods and Deployments of ${NETPOL.apps} apps and ${fmt(NETPOL.policies)} NetworkPolicies, all in the namespace \`${NETPOL.namespace}\`; pods labelled app/tier/team/version (and track/component), policies selecting by \`matchLabels\`, \`matchExpressions\` (In, NotIn, Exists, DoesNotExist) or \`{}\` (egress only; no Ingress policy selects every pod, a tier or a team, so isolation is decided pod by pod and the pods of apps without a policy are not isolated), some selecting nothing — it shows that rules relating objects (policy coverage) do not grow with pods × policies.`),
       '',
     );
     L.push('| Corpus | Files | Documents | Objects | MB | Kinds |', '|---|---:|---:|---:|---:|---|');
@@ -322,6 +586,7 @@ function markdown(results, env, opts) {
     }
     L.push('');
   }
+  if (results.peers) peersMarkdown(results.peers, L);
   L.push('## Peak memory of the CLI', '');
   if (results.memory) {
     const m = results.memory;
@@ -354,6 +619,7 @@ async function main() {
   const started = performance.now();
   const argv = process.argv.slice(2);
   const opts = parseArgs(argv);
+  if (opts.peersOnly && !opts.out) opts.write = false; // a partial run never replaces docs/benchmarks.md
   let lib;
   try {
     lib = await import(join(REPO, 'dist', 'src', 'index.js'));
@@ -374,35 +640,45 @@ async function main() {
   };
   log(`mamori ${env.version} (${env.commit}), ${env.rules} rules; node ${process.version}; ${env.cpu} x ${env.cores}`);
 
-  const results = { compare: [], corpora: [], styles: undefined, memory: undefined, startup: undefined, skipped: [] };
-  for (const size of opts.sizes) {
-    const corpus = ensureCorpus(size, { log });
-    results.corpora.push({ name: size, ...corpus });
-    const runs = size === '100k' ? 1 : 5;
-    results.compare.push(compare(size, corpus.dir, runs, scan));
-    if (size === '10k') results.styles = byStyle(corpus.dir, scan);
-    if (size === '100k') results.memory = cliMemory(corpus.dir);
+  const results = { compare: [], corpora: [], styles: undefined, memory: undefined, startup: undefined, peers: undefined, skipped: [] };
+  if (!opts.peersOnly) {
+    for (const size of opts.sizes) {
+      const corpus = ensureCorpus(size, { log });
+      results.corpora.push({ name: size, ...corpus });
+      const runs = size === '100k' ? 1 : 5;
+      results.compare.push(compare(size, corpus.dir, runs, scan));
+      if (size === '10k') results.styles = byStyle(corpus.dir, scan);
+      if (size === '100k') results.memory = cliMemory(corpus.dir);
+    }
+    if (opts.netpol) {
+      const corpus = ensureCorpus(NETPOL.name, { log });
+      results.corpora.push({ name: NETPOL.name, ...corpus });
+      results.compare.push(compare(NETPOL.name, corpus.dir, 3, scan));
+    }
   }
 
   const fixtures = resolve(REPO, process.env.MAMORI_FIXTURES ?? join('..', 'shared', 'external-fixtures'));
-  const manifests = join(fixtures, 'manifests');
+  let manifests = join(fixtures, 'manifests');
   if (existsSync(manifests) && statSync(manifests).isDirectory()) {
-    results.compare.push(compare('external manifests', manifests, 3, scan));
+    if (!opts.peersOnly) results.compare.push(compare('external manifests', manifests, 3, scan));
   } else {
     const note = `external manifests skipped: ${manifests} is absent (set $MAMORI_FIXTURES)`;
     log(`\nnote: ${note}`);
     results.skipped.push(note);
+    manifests = undefined;
   }
 
-  results.startup = startup();
+  if (opts.peers || opts.peersOnly) results.peers = peers(opts, manifests);
+  if (!opts.peersOnly) results.startup = startup();
   results.targets = targets(results);
 
   log('\ntargets:');
   for (const t of results.targets) log(`  ${t.status.padEnd(4)}  ${t.name}: ${t.value}`);
   env.totalS = (performance.now() - started) / 1000;
   if (opts.write) {
-    writeFileSync(DOC, markdown(results, env, opts));
-    log(`\nwrote ${DOC}`);
+    const out = opts.out ?? DOC;
+    writeFileSync(out, markdown(results, env, opts));
+    log(`\nwrote ${out}`);
   }
   log(`total ${fmt(env.totalS, 0)} s`);
 }
