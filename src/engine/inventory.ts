@@ -1,5 +1,5 @@
 import { asObject, asString } from '../k8s/object.js';
-import { podSpecOf, type PodTemplate } from '../k8s/pod.js';
+import { isIncompletePodSpec, podSpecOf, type PodTemplate } from '../k8s/pod.js';
 import { isClusterScoped } from '../k8s/scope.js';
 import type { LoadedObject } from '../load/types.js';
 
@@ -42,9 +42,12 @@ export class Inventory {
     return this.objects.some((o) => o.ref.kind === kind && o.ref.name === name && this.namespaceOf(o) === namespace);
   }
 
-  /** The namespaces in which the input runs workloads (objects that carry a pod spec). */
+  /**
+   * The namespaces in which the input runs workloads: objects that carry a complete pod spec
+   * (containers, each with an image; not a patch of a base elsewhere), PodTemplates excepted.
+   */
   workloadNamespaces(): ReadonlySet<string> {
-    return this.withWorkloads ?? new Set(this.workloads().map((w) => w.namespace));
+    return this.withWorkloads ?? new Set(this.workloads().filter((w) => w.loaded.ref.kind !== 'PodTemplate' && !isIncompletePodSpec(w.pod.spec)).map((w) => w.namespace));
   }
 
   /** Every object of a kind, in input order. */

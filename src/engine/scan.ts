@@ -1,5 +1,5 @@
 import { detach, formatPath } from '../k8s/object.js';
-import { containersOf, POD_BEARING_KINDS, podSpecOf } from '../k8s/pod.js';
+import { containersOf, isIncompletePodSpec, POD_BEARING_KINDS, podSpecOf } from '../k8s/pod.js';
 import { loadInput, loadText, locateIn, resolveInputs, type LoadedFile } from '../load/load.js';
 import { DEFAULT_LIMITS, type LoadLimits } from '../load/limits.js';
 import type { LoadedObject } from '../load/types.js';
@@ -33,7 +33,8 @@ interface ActiveRule {
 }
 
 const NONE: readonly ActiveRule[] = [];
-const POD_BEARING: ReadonlySet<string> = new Set(POD_BEARING_KINDS);
+/** Kinds whose objects run pods (a PodTemplate only describes one). */
+const RUNNING: ReadonlySet<string> = new Set(POD_BEARING_KINDS.filter((k) => k !== 'PodTemplate'));
 
 /** Resolves the configured Pod Security policy. */
 export function resolvePss(options: ScanOptions): { policy: PssPolicy; ctx: PssContext } {
@@ -151,13 +152,13 @@ export class Engine {
   evaluate(file: LoadedFile): void {
     this.errors.push(...file.errors);
     const containerRules = this.byTarget.container;
+    let shell: LoadedFile | undefined;
     for (const loaded of file.objects) {
       const kind = loaded.ref.kind;
       if (this.keepAny) {
         const namespace = namespaceOf(loaded);
         this.seen.add(objectKey(kind, namespace, loaded.ref.name));
-        if (POD_BEARING.has(kind)) this.workloadNamespaces.add(namespace ?? 'default');
-        if (this.keepKinds === undefined || this.keepKinds.has(kind)) this.kept.push({ file, object: loaded });
+        if (this.keepKinds === undefined || this.keepKinds.has(kind)) this.kept.push({ file: (shell ??= { file: file.file, objects: [], errors: [], locator: file.locator }), object: loaded });
       }
       const object = loaded.object;
       const root: Path = [];
@@ -165,9 +166,11 @@ export class Engine {
       const objectInput = { object, loaded, path: root };
       for (const active of this.rulesFor('object', kind)) this.run(active, objectInput, file, loaded);
       const podRules = this.rulesFor('pod', kind);
-      if (podRules.length === 0 && containerRules.length === 0) continue;
+      const runs = this.keepAny && RUNNING.has(kind);
+      if (podRules.length === 0 && containerRules.length === 0 && !runs) continue;
       const pod = podSpecOf(object);
       if (pod === undefined) continue;
+      if (runs && !isIncompletePodSpec(pod.spec)) this.workloadNamespaces.add(namespaceOf(loaded) ?? 'default');
       const podInput = { object, loaded, path: root, kind, ...pod };
       for (const active of podRules) this.run(active, podInput, file, loaded);
       if (containerRules.length === 0) continue;

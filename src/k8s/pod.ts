@@ -77,3 +77,20 @@ export function containersOf(spec: JsonObject, specPath: Path = []): ContainerRe
   }
   return out;
 }
+
+/**
+ * True for a pod spec that the API server would reject as incomplete: no containers, or an init
+ * or regular container without an image. Such objects are patches (Kustomize strategic-merge
+ * patches, Helm fragments) merged into a base elsewhere.
+ */
+export function isIncompletePodSpec(spec: JsonObject): boolean {
+  const containers = asArray(spec['containers']);
+  if (containers.length === 0) return true;
+  for (const field of ['initContainers', 'containers'] as const) {
+    for (const entry of asArray(spec[field])) {
+      const image = asString(asObject(entry)?.['image']);
+      if (image === undefined || image === '') return true;
+    }
+  }
+  return false;
+}

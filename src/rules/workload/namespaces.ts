@@ -1,7 +1,6 @@
 import type { Inventory } from '../../engine/inventory.js';
 import { asObject, asString } from '../../k8s/object.js';
 import type { LoadedObject } from '../../load/types.js';
-import { completeWorkloads } from './fragments.js';
 
 /** A Namespace object of the input with its labels. */
 export interface NamespaceEntry {
@@ -10,7 +9,6 @@ export interface NamespaceEntry {
 }
 
 const NAMESPACES = Symbol('workload.namespaces');
-const POPULATED = Symbol('workload.populated-namespaces');
 
 /** The Namespace objects of the input by name (the first one wins when a name repeats). */
 export function namespaceIndex(inventory: Inventory): ReadonlyMap<string, NamespaceEntry> {
@@ -36,14 +34,3 @@ export function labelsOf(loaded: LoadedObject): Record<string, string> {
   return out;
 }
 
-/**
- * The namespaces in which the input runs something: every pod-bearing object except a bare
- * PodTemplate, which starts nothing by itself, and patches (see `isFragment`).
- */
-export function populatedNamespaces(inventory: Inventory): ReadonlySet<string> {
-  return inventory.memo(POPULATED, () => {
-    const out = new Set<string>();
-    for (const workload of completeWorkloads(inventory)) if (workload.loaded.ref.kind !== 'PodTemplate') out.add(workload.namespace);
-    return out;
-  });
-}

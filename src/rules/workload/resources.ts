@@ -1,6 +1,6 @@
 import type { Inventory } from '../../engine/inventory.js';
 import { asArray, asObject, asString } from '../../k8s/object.js';
-import type { ContainerRef } from '../../k8s/pod.js';
+import type { ContainerField, ContainerRef } from '../../k8s/pod.js';
 import type { JsonObject, Path } from '../../types.js';
 
 /** The compute resources the resource rules look at. */
@@ -74,6 +74,16 @@ export function defaultsOf(inventory: Inventory, namespace: string): NamespaceDe
   return limitRangeDefaults(inventory).get(namespace) ?? NONE;
 }
 
+/** The `resources.limits` of a container or pod spec (allocation-free, for the no-finding path). */
+export function limitsOf(owner: JsonObject): JsonObject | undefined {
+  return asObject(asObject(owner['resources'])?.['limits']);
+}
+
+/** The `resources.requests` of a container or pod spec. */
+export function requestsOf(owner: JsonObject): JsonObject | undefined {
+  return asObject(asObject(owner['resources'])?.['requests']);
+}
+
 /** The `resources` of a container or pod spec, split into its two lists. */
 export function resourceLists(owner: JsonObject): { requests: JsonObject | undefined; limits: JsonObject | undefined } {
   const resources = asObject(owner['resources']);
@@ -81,11 +91,14 @@ export function resourceLists(owner: JsonObject): { requests: JsonObject | undef
 }
 
 /**
- * The containers whose resources the API accepts: init and regular ones (ephemeral containers
- * may not declare resources, so they are not held to it).
+ * The container lists whose resources the API accepts: init and regular containers (ephemeral
+ * containers may not declare resources, so they are not held to it), in `containersOf` order.
  */
-export function sizedContainers(containers: readonly ContainerRef[]): ContainerRef[] {
-  return containers.filter((c) => c.field !== 'ephemeralContainers');
+export const SIZED_FIELDS: readonly ContainerField[] = ['initContainers', 'containers'];
+
+/** The reference of a container, built only when a rule reports it. */
+export function containerRef(container: JsonObject, field: ContainerField, index: number, specPath: Path): ContainerRef {
+  return { container, name: asString(container['name']) ?? '', field, index, path: [...specPath, field, index] };
 }
 
 /** Where a missing `resources.<list>` entry of a container belongs: the deepest part that exists. */

@@ -1,33 +1,48 @@
+import { namespaceOf, type Inventory } from '../../../engine/inventory.js';
 import { defineRule } from '../../../engine/rule.js';
-import { accountKey, automount, serviceAccountIndex, serviceAccountOf } from '../service-accounts.js';
-import { completeWorkloads } from '../fragments.js';
+import { POD_BEARING_KINDS } from '../../../k8s/pod.js';
+import { isFragment } from '../fragments.js';
+import { accountKey, serviceAccountIndex, serviceAccountOf } from '../service-accounts.js';
+
+/**
+ * Drops the finding when a binding of the input grants the pod's own ServiceAccount something,
+ * when the ServiceAccount sets automountServiceAccountToken itself, or when its presence in the
+ * input is not what the finding's message says (`inInput`).
+ */
+function decided(key: string, own: boolean, inInput: boolean): (inventory: Inventory) => boolean {
+  return (inventory) => {
+    const index = serviceAccountIndex(inventory);
+    if (own && index.bound.has(key)) return true;
+    const account = index.accounts.get(key);
+    if (account === undefined) return inInput;
+    return !inInput || typeof account['automountServiceAccountToken'] === 'boolean';
+  };
+}
 
 export const rule = defineRule({
   id: 'automount-service-account-token',
   title: 'ServiceAccount token auto-mounted',
   severity: 'low',
-  target: 'inventory',
+  target: 'pod',
+  kinds: POD_BEARING_KINDS,
+  context: ['ServiceAccount', 'RoleBinding', 'ClusterRoleBinding'],
   controls: ['ACC-3'],
   frameworks: { cis: ['5.1.6'], nsa: ['Protecting Pod service account tokens'], kubescape: ['C-0034', 'C-0190'] },
   description:
     'Unless told otherwise Kubernetes mounts an API token of the pod\'s ServiceAccount into every container. Most applications never call the Kubernetes API, yet anyone who gets code execution or a file-read bug in them can take the token and act as the ServiceAccount, with whatever RBAC grants it now or later. Effective value: the pod\'s `automountServiceAccountToken`, else the ServiceAccount\'s when the input has it, else true. Not reported when the pod or its ServiceAccount sets the field to true (a deliberate choice), or when a RoleBinding or ClusterRoleBinding of the input grants the pod\'s own (non-default) ServiceAccount something, since the workload then evidently uses the API; whether that grant is too broad is for the RBAC rules to judge. Incomplete objects that only patch a base elsewhere (a pod template without containers or with a container without an image, as in Kustomize strategic-merge patches) are not checked, since a field they leave out may be set in the base.',
   remediation:
     'Set `automountServiceAccountToken: false` on the pod spec, or on its ServiceAccount so that every pod using it inherits it. A workload that needs the API only sometimes can mount a projected serviceAccountToken volume with a short `expirationSeconds` instead.',
-  *check({ inventory }) {
-    const index = serviceAccountIndex(inventory);
-    for (const workload of completeWorkloads(inventory)) {
-      const { spec, specPath } = workload.pod;
-      const account = serviceAccountOf(spec, specPath);
-      const key = accountKey(workload.namespace, account.name);
-      const object = index.accounts.get(key);
-      const token = automount(spec, object);
-      if (!token.mounted || token.by !== 'default') continue;
-      if (account.name !== 'default' && index.bound.has(key)) continue;
-      yield {
-        target: workload.loaded,
-        path: specPath,
-        message: `pod gets an API token of ServiceAccount "${account.name}" mounted automatically: automountServiceAccountToken is not set on the pod${object === undefined ? '' : ' nor on the ServiceAccount'}${account.name === 'default' ? '' : ', and no RoleBinding or ClusterRoleBinding in the input grants that ServiceAccount anything'}`,
-      };
-    }
+  *check({ loaded, spec, specPath }) {
+    // A pod that sets the field decides for itself: false mounts nothing, true is deliberate.
+    if (typeof spec['automountServiceAccountToken'] === 'boolean' || isFragment(spec)) return;
+    const account = serviceAccountOf(spec, specPath);
+    const key = accountKey(namespaceOf(loaded) ?? 'default', account.name);
+    const own = account.name !== 'default';
+    const head = `pod gets an API token of ServiceAccount "${account.name}" mounted automatically: automountServiceAccountToken is not set on the pod`;
+    const tail = own ? ', and no RoleBinding or ClusterRoleBinding in the input grants that ServiceAccount anything' : '';
+    // Whether the ServiceAccount is in the input, and what it sets, is known once the input is read:
+    // one finding for each case, each kept only in its own.
+    yield { path: specPath, message: `${head}${tail}`, unless: decided(key, own, false) };
+    yield { path: specPath, message: `${head} nor on the ServiceAccount${tail}`, unless: decided(key, own, true) };
   },
 });

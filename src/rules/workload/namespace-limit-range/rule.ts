@@ -1,12 +1,13 @@
 import { defineRule } from '../../../engine/rule.js';
 import { asArray, asObject, asString } from '../../../k8s/object.js';
-import { namespaceIndex, populatedNamespaces } from '../namespaces.js';
+import { namespaceIndex } from '../namespaces.js';
 
 export const rule = defineRule({
   id: 'namespace-limit-range',
   title: 'Namespace without a LimitRange for containers',
   severity: 'low',
   target: 'inventory',
+  context: ['Namespace', 'LimitRange'],
   controls: ['CMP-3'],
   frameworks: { nsa: ['Resource policies'] },
   description:
@@ -14,7 +15,7 @@ export const rule = defineRule({
   remediation:
     'Add a LimitRange to the namespace with an item of `type: Container` that sets `defaultRequest` (cpu, memory), `default` (at least memory) and `max`.',
   *check({ inventory }) {
-    const populated = populatedNamespaces(inventory);
+    const populated = inventory.workloadNamespaces();
     for (const [name, entry] of namespaceIndex(inventory)) {
       if (!populated.has(name)) continue;
       const ranges = inventory.inNamespace('LimitRange', name);

@@ -1,12 +1,13 @@
 import { defineRule } from '../../../engine/rule.js';
 import { asObject } from '../../../k8s/object.js';
-import { namespaceIndex, populatedNamespaces } from '../namespaces.js';
+import { namespaceIndex } from '../namespaces.js';
 
 export const rule = defineRule({
   id: 'namespace-resource-quota',
   title: 'Namespace without a ResourceQuota',
   severity: 'medium',
   target: 'inventory',
+  context: ['Namespace', 'ResourceQuota'],
   controls: ['CMP-3'],
   frameworks: { nsa: ['Resource policies'] },
   description:
@@ -14,7 +15,7 @@ export const rule = defineRule({
   remediation:
     'Add a ResourceQuota to the namespace with `spec.hard` caps on at least `requests.cpu`, `requests.memory`, `limits.memory` and `pods` (and `services.loadbalancers`, `services.nodeports`, `persistentvolumeclaims`, `requests.storage` as the namespace needs), sized to what its workloads use with headroom for rollouts.',
   *check({ inventory }) {
-    const populated = populatedNamespaces(inventory);
+    const populated = inventory.workloadNamespaces();
     for (const [name, entry] of namespaceIndex(inventory)) {
       if (!populated.has(name)) continue;
       const quotas = inventory.inNamespace('ResourceQuota', name);

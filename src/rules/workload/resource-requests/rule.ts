@@ -1,41 +1,88 @@
+import { namespaceOf, type Inventory } from '../../../engine/inventory.js';
 import { defineRule } from '../../../engine/rule.js';
-import { containersOf } from '../../../k8s/pod.js';
-import { defaultsOf, describeResources, RESOURCES, resourceLists, resourcesPath, sets, sizedContainers, type Resource } from '../resources.js';
-import { completeWorkloads } from '../fragments.js';
+import { asArray, asObject } from '../../../k8s/object.js';
+import { POD_BEARING_KINDS } from '../../../k8s/pod.js';
+import type { JsonObject } from '../../../types.js';
+import { isFragment } from '../fragments.js';
+import {
+  containerRef,
+  defaultsOf,
+  describeResources,
+  limitsOf,
+  RESOURCES,
+  requestsOf,
+  resourcesPath,
+  sets,
+  SIZED_FIELDS,
+  type Resource,
+} from '../resources.js';
+
+type List = JsonObject | undefined;
+
+/** The API server copies a limit into a missing request; pod-level resources cover every container. */
+function requested(resource: Resource, requests: List, limits: List, podRequests: List, podLimits: List): boolean {
+  return sets(requests, resource) || sets(limits, resource) || sets(podRequests, resource) || sets(podLimits, resource);
+}
+
+/** The non-empty subsets of the unrequested resources, in message order: what may remain once LimitRange defaults apply. */
+function remainders(unrequested: readonly Resource[]): Resource[][] {
+  if (unrequested.length === 1) return [[...unrequested]];
+  return [[...unrequested], ...unrequested.map((r) => [r])];
+}
+
+/**
+ * Drops the finding unless, once the LimitRange defaults of the namespace anywhere in the input
+ * are applied, exactly `missing` of the unrequested resources stays without a request.
+ */
+function otherRemainder(namespace: string, unrequested: readonly Resource[], missing: readonly Resource[]): (inventory: Inventory) => boolean {
+  return (inventory) => {
+    const defaults = defaultsOf(inventory, namespace).requests;
+    return unrequested.some((r) => missing.includes(r) === defaults.has(r));
+  };
+}
 
 export const rule = defineRule({
   id: 'resource-requests',
   title: 'Container without CPU or memory requests',
   severity: 'low',
-  target: 'inventory',
+  target: 'pod',
+  kinds: POD_BEARING_KINDS,
+  context: ['LimitRange'],
   controls: ['CMP-3'],
   frameworks: { nsa: ['Resource policies'], kubescape: ['C-0268', 'C-0269'] },
   description:
     'The scheduler places pods by their requests. A container that requests nothing is packed onto nodes as if it were free, so nodes are overcommitted; when memory runs short the kubelet evicts pods without requests first, and a ResourceQuota on requests.cpu or requests.memory rejects such pods outright. A limit without a request is fine: the API server copies the limit into the request. Init containers count, since the pod is scheduled on the largest of them. Requests filled in by a LimitRange (defaultRequest, default, max or min of type Container) in the same namespace of the input count as set. Incomplete objects that only patch a base elsewhere (a pod template without containers or with a container without an image, as in Kustomize strategic-merge patches) are not checked, since a field they leave out may be set in the base.',
   remediation:
     'Set `resources.requests.cpu` and `resources.requests.memory` on every container and init container to what it uses under normal load (for example from its metrics), or give the namespace a LimitRange with `defaultRequest` values.',
-  *check({ inventory }) {
-    for (const workload of completeWorkloads(inventory)) {
-      const defaults = defaultsOf(inventory, workload.namespace);
-      if (defaults.requests.size === RESOURCES.length) continue;
-      const pod = resourceLists(workload.pod.spec);
-      for (const container of sizedContainers(containersOf(workload.pod.spec, workload.pod.specPath))) {
-        const own = resourceLists(container.container);
-        const missing: Resource[] = [];
-        for (const resource of RESOURCES) {
-          // The API server copies a limit into a missing request; pod-level resources cover every container.
-          if (sets(own.requests, resource) || sets(own.limits, resource)) continue;
-          if (sets(pod.requests, resource) || sets(pod.limits, resource)) continue;
-          if (defaults.requests.has(resource)) continue;
-          missing.push(resource);
+  *check({ loaded, spec, specPath }) {
+    if (isFragment(spec)) return;
+    const podRequests = requestsOf(spec);
+    const podLimits = limitsOf(spec);
+    let namespace: string | undefined;
+    for (const field of SIZED_FIELDS) {
+      const list = asArray(spec[field]);
+      for (let index = 0; index < list.length; index++) {
+        const container = asObject(list[index]);
+        if (container === undefined) continue;
+        const requests = requestsOf(container);
+        const limits = limitsOf(container);
+        const cpu = !requested('cpu', requests, limits, podRequests, podLimits);
+        const memory = !requested('memory', requests, limits, podRequests, podLimits);
+        if (!cpu && !memory) continue;
+        const ns = (namespace ??= namespaceOf(loaded) ?? 'default');
+        const ref = containerRef(container, field, index, specPath);
+        const path = resourcesPath(ref, 'requests');
+        const kind = field === 'initContainers' ? 'init container' : 'container';
+        const unrequested = RESOURCES.filter((r) => (r === 'cpu' ? cpu : memory));
+        // A LimitRange anywhere in the input may fill some of them in, which changes the message:
+        // one finding per possible remainder, each kept only when it is the one that remains.
+        for (const missing of remainders(unrequested)) {
+          yield {
+            path,
+            message: `${kind} "${ref.name}" requests ${missing.length === 1 ? 'no' : 'neither'} ${describeResources(missing).replace(' and ', ' nor ')} (resources.requests${missing.length === 1 ? `.${missing[0] ?? ''}` : ''} is not set and no LimitRange of namespace "${ns}" in the input gives a default)`,
+            unless: otherRemainder(ns, unrequested, missing),
+          };
         }
-        if (missing.length === 0) continue;
-        const kind = container.field === 'initContainers' ? 'init container' : 'container';
-        yield {
-          target: workload.loaded,
-          path: resourcesPath(container, 'requests'),
-          message: `${kind} "${container.name}" requests ${missing.length === 1 ? 'no' : 'neither'} ${describeResources(missing).replace(' and ', ' nor ')} (resources.requests${missing.length === 1 ? `.${missing[0] ?? ''}` : ''} is not set and no LimitRange of namespace "${workload.namespace}" in the input gives a default)`,
-        };
       }
     }
   },

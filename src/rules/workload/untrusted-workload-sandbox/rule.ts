@@ -1,7 +1,10 @@
-import { defineRule } from '../../../engine/rule.js';
+import { namespaceOf, type Inventory } from '../../../engine/inventory.js';
+import { defineRule, type Violation } from '../../../engine/rule.js';
 import { asObject, asString } from '../../../k8s/object.js';
-import { labelsOf, namespaceIndex } from '../namespaces.js';
-import { completeWorkloads } from '../fragments.js';
+import { POD_BEARING_KINDS } from '../../../k8s/pod.js';
+import type { JsonObject } from '../../../types.js';
+import { isFragment } from '../fragments.js';
+import { namespaceIndex } from '../namespaces.js';
 
 /** The label that marks a Namespace (or a workload) as running untrusted code. */
 const UNTRUSTED_LABEL = 'mamori.io/untrusted';
@@ -11,11 +14,72 @@ function stringList(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
+interface Settings {
+  listed: ReadonlySet<string>;
+  sandboxed: ReadonlySet<string>;
+}
+
+/** The options as sets, built once per scan (the engine hands every pod the same options object). */
+const SETTINGS = new WeakMap<object, Settings>();
+function settings(options: Readonly<Record<string, unknown>>): Settings {
+  let out = SETTINGS.get(options);
+  if (out === undefined) {
+    out = { listed: new Set(stringList(options['untrustedNamespaces'])), sandboxed: new Set(stringList(options['sandboxedRuntimeClasses'])) };
+    SETTINGS.set(options, out);
+  }
+  return out;
+}
+
+/** True when metadata (of the object or of its pod template) carries the untrusted label. */
+function labelled(metadata: JsonObject | undefined): boolean {
+  return asString(asObject(metadata?.['labels'])?.[UNTRUSTED_LABEL]) === 'true';
+}
+
+/** The handler of each RuntimeClass of the input, by name (the first one wins). */
+function runtimeHandlers(inventory: Inventory): ReadonlyMap<string, string> {
+  return inventory.memo(RUNTIME_HANDLERS, () => {
+    const out = new Map<string, string>();
+    for (const loaded of inventory.byKind('RuntimeClass')) {
+      const handler = asString(loaded.object['handler']);
+      if (handler !== undefined && !out.has(loaded.ref.name)) out.set(loaded.ref.name, handler);
+    }
+    return out;
+  });
+}
+
+/**
+ * The violation, dropped once the input is read when the pod's runtime class (`runtimeClass`, when
+ * it names one) is a RuntimeClass of the input with a sandboxed handler; and, with `label`, when
+ * the Namespace object's untrusted label is not what the message says: the finding that blames
+ * the namespace's label (`byWorkload: false`) is kept only when the Namespace carries it, the one
+ * that blames the workload's own label (`byWorkload: true`) only when it does not.
+ */
+function withUnless(
+  violation: Violation,
+  runtimeClass: string | undefined,
+  sandboxed: ReadonlySet<string>,
+  label: { namespace: string; byWorkload: boolean } | undefined,
+): Violation {
+  if (runtimeClass === undefined && label === undefined) return violation;
+  violation.unless = (inventory) => {
+    if (runtimeClass !== undefined) {
+      const handler = runtimeHandlers(inventory).get(runtimeClass);
+      if (handler !== undefined && sandboxed.has(handler)) return true;
+    }
+    if (label === undefined) return false;
+    const marked = namespaceIndex(inventory).get(label.namespace)?.labels[UNTRUSTED_LABEL] === 'true';
+    return marked === label.byWorkload;
+  };
+  return violation;
+}
+
 export const rule = defineRule({
   id: 'untrusted-workload-sandbox',
   title: 'Untrusted workload without a sandboxed runtime',
   severity: 'high',
-  target: 'inventory',
+  target: 'pod',
+  kinds: POD_BEARING_KINDS,
+  context: ['Namespace', 'RuntimeClass'],
   controls: ['CMP-5'],
   frameworks: { nsa: ['Hardening container environments'] },
   options: {
@@ -39,42 +103,28 @@ export const rule = defineRule({
     'Containers share the node\'s kernel, so one kernel bug (Dirty Pipe, the cgroups release_agent escape, a new one next month) turns code execution in a container into root on the node. Code you did not write and do not vet (customer jobs, CI builds of pull requests, plugins, notebooks) should run under a runtime that adds its own boundary: gVisor intercepts system calls in a user-space kernel, Kata Containers runs each pod in a lightweight VM. A workload counts as untrusted when its namespace is listed in the option `untrustedNamespaces`, when the input\'s Namespace object carries the label `mamori.io/untrusted: "true"`, or when the workload or its pod template carries that label. Its `spec.runtimeClassName` must name one of the option `sandboxedRuntimeClasses`, or a RuntimeClass of the input whose handler is one of them. Incomplete objects that only patch a base elsewhere (a pod template without containers or with a container without an image, as in Kustomize strategic-merge patches) are not checked, since a field they leave out may be set in the base.',
   remediation:
     'Install a sandboxed runtime on a node pool (gVisor `runsc` or Kata Containers; GKE Sandbox, AKS Pod Sandboxing and others provide one), create its RuntimeClass, and set `spec.runtimeClassName` in the pod template to it. If your sandbox RuntimeClass has another name, add it to the option `sandboxedRuntimeClasses`.',
-  *check({ inventory }, { options }) {
-    const listed = new Set(stringList(options['untrustedNamespaces']));
-    const sandboxed = new Set(stringList(options['sandboxedRuntimeClasses']));
-    const namespaces = namespaceIndex(inventory);
-    const handlers = inventory.memo(RUNTIME_HANDLERS, () => {
-      const out = new Map<string, string>();
-      for (const loaded of inventory.byKind('RuntimeClass')) {
-        const handler = asString(loaded.object['handler']);
-        if (handler !== undefined && !out.has(loaded.ref.name)) out.set(loaded.ref.name, handler);
-      }
-      return out;
-    });
-    for (const workload of completeWorkloads(inventory)) {
-      let why: string | undefined;
-      if (listed.has(workload.namespace)) why = `namespace "${workload.namespace}" is listed as untrusted`;
-      else if (namespaces.get(workload.namespace)?.labels[UNTRUSTED_LABEL] === 'true') why = `namespace "${workload.namespace}" is labelled ${UNTRUSTED_LABEL}`;
-      else if (labelsOf(workload.loaded)[UNTRUSTED_LABEL] === 'true' || asString(asObject(workload.pod.metadata['labels'])?.[UNTRUSTED_LABEL]) === 'true')
-        why = `the workload is labelled ${UNTRUSTED_LABEL}`;
-      if (why === undefined) continue;
-      const { spec, specPath } = workload.pod;
-      const runtimeClass = asString(spec['runtimeClassName']);
-      if (runtimeClass !== undefined && runtimeClass !== '') {
-        const handler = handlers.get(runtimeClass);
-        if (sandboxed.has(runtimeClass) || (handler !== undefined && sandboxed.has(handler))) continue;
-        yield {
-          target: workload.loaded,
-          path: [...specPath, 'runtimeClassName'],
-          message: `${why}, but the pod's runtimeClassName "${runtimeClass}" is not a sandboxed runtime`,
-        };
-        continue;
-      }
-      yield {
-        target: workload.loaded,
-        path: specPath,
-        message: `${why}, but the pod sets no runtimeClassName and runs on the node's default runtime, sharing its kernel`,
-      };
+  *check({ object, loaded, metadata, spec, specPath }, { options }) {
+    if (isFragment(spec)) return;
+    const { listed, sandboxed } = settings(options);
+    const runtimeClass = asString(spec['runtimeClassName']);
+    const named = runtimeClass !== undefined && runtimeClass !== '';
+    if (named && sandboxed.has(runtimeClass)) return;
+    const namespace = namespaceOf(loaded) ?? 'default';
+    const path = named ? [...specPath, 'runtimeClassName'] : specPath;
+    const message = (why: string): string =>
+      named
+        ? `${why}, but the pod's runtimeClassName "${runtimeClass}" is not a sandboxed runtime`
+        : `${why}, but the pod sets no runtimeClassName and runs on the node's default runtime, sharing its kernel`;
+    // A RuntimeClass of the input may map the name to a sandboxed handler.
+    const lookup = named ? runtimeClass : undefined;
+    if (listed.has(namespace)) {
+      yield withUnless({ path, message: message(`namespace "${namespace}" is listed as untrusted`) }, lookup, sandboxed, undefined);
+      return;
+    }
+    // Whether the Namespace object carries the label is known once the input is read.
+    yield withUnless({ path, message: message(`namespace "${namespace}" is labelled ${UNTRUSTED_LABEL}`) }, lookup, sandboxed, { namespace, byWorkload: false });
+    if (labelled(asObject(object['metadata'])) || labelled(metadata)) {
+      yield withUnless({ path, message: message(`the workload is labelled ${UNTRUSTED_LABEL}`) }, lookup, sandboxed, { namespace, byWorkload: true });
     }
   },
 });
