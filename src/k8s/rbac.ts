@@ -9,6 +9,9 @@ import { asArray, asObject, asString, isObject } from './object.js';
 /** The API group of Roles, ClusterRoles and their bindings. */
 export const RBAC_GROUP = 'rbac.authorization.k8s.io';
 
+/** The kinds the RBAC index reads: what rules built on it list in their `context`. */
+export const RBAC_KINDS: readonly string[] = ['ClusterRole', 'Role', 'ClusterRoleBinding', 'RoleBinding'];
+
 /** The label the API server puts on the roles and bindings it creates at start-up. */
 const BOOTSTRAP_LABEL = 'kubernetes.io/bootstrapping';
 const BOOTSTRAP_VALUE = 'rbac-defaults';

@@ -1,5 +1,6 @@
 import { defineRule } from '../../engine/rule.js';
 import type { Frameworks, RuleSpec } from '../../engine/rule.js';
+import { RBAC_KINDS } from '../../k8s/rbac.js';
 import type { Severity } from '../../types.js';
 import { analysedBindings, classMessage, isClusterTier, rolePath, type ClassMatch, type PermissionClass } from './permissions.js';
 
@@ -44,6 +45,7 @@ export function defineClassRule(meta: ClassRuleMeta): RuleSpec<'inventory'> {
     ...rest,
     description: tier === 'any' ? rest.description : `${rest.description} ${PRIVILEGED_NOTE}`,
     target: 'inventory',
+    context: RBAC_KINDS,
     *check({ inventory }, ctx) {
       const privileged = privilegedNamespaces(ctx.options);
       for (const analysed of analysedBindings(inventory)) {

@@ -66,6 +66,9 @@ const CLUSTER_WIDE_KINDS: ReadonlySet<string> = new Set([
   'ClusterNetworkPolicy',
 ]);
 
+/** Every kind the policy model reads: what rules built on it list in their `context`. */
+export const POLICY_KINDS: readonly string[] = ['NetworkPolicy', 'CiliumNetworkPolicy', ...CLUSTER_WIDE_KINDS];
+
 /** The API group of an object's apiVersion ('' for the core group). */
 function groupOf(object: JsonObject): string {
   const apiVersion = asString(object['apiVersion']) ?? '';

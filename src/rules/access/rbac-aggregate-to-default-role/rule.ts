@@ -1,5 +1,5 @@
 import { defineRule } from '../../../engine/rule.js';
-import { rbacIndexOf, rulesAllow, type PolicyRule } from '../../../k8s/rbac.js';
+import { RBAC_KINDS, rbacIndexOf, rulesAllow, type PolicyRule } from '../../../k8s/rbac.js';
 import { CLASS_WORDS, describeGrants, evaluateRules, type ClassMatch, type Grant } from '../permissions.js';
 
 /** The default user-facing roles and the label that aggregates a ClusterRole into each. */
@@ -26,6 +26,7 @@ export const rule = defineRule({
   title: 'ClusterRole adds sensitive permissions to admin, edit or view',
   severity: 'high',
   target: 'inventory',
+  context: RBAC_KINDS,
   controls: ['ACC-2'],
   frameworks: { nsa: ['Authentication and authorization'] },
   description:

@@ -1,5 +1,5 @@
 import { defineRule } from '../../../engine/rule.js';
-import type { Subject } from '../../../k8s/rbac.js';
+import { RBAC_KINDS, type Subject } from '../../../k8s/rbac.js';
 import { bindingLabel, bindingScope, dangerList, reviewedBindings, roleRefLabel, subjectPath } from '../subjects.js';
 
 /** Roles Kubernetes binds to anonymous requests on purpose: health and version endpoints, kubeadm's cluster-info ConfigMap. */
@@ -14,6 +14,7 @@ export const rule = defineRule({
   title: 'Binding grants a role to unauthenticated users',
   severity: 'high',
   target: 'inventory',
+  context: RBAC_KINDS,
   controls: ['ACC-2', 'ACC-1'],
   frameworks: { nsa: ['Authentication and authorization'], kubescape: ['C-0262'] },
   description:

@@ -1,5 +1,5 @@
 import { defineRule } from '../../../engine/rule.js';
-import type { Subject } from '../../../k8s/rbac.js';
+import { RBAC_KINDS, type Subject } from '../../../k8s/rbac.js';
 import { bindingLabel, bindingScope, dangerList, reviewedBindings, roleRefLabel, subjectPath } from '../subjects.js';
 
 /** Groups every authenticated identity, or every service account of the cluster, belongs to. */
@@ -17,6 +17,7 @@ export const rule = defineRule({
   title: 'Binding grants sensitive permissions to every authenticated identity',
   severity: 'high',
   target: 'inventory',
+  context: RBAC_KINDS,
   controls: ['ACC-2', 'ACC-3'],
   frameworks: { nsa: ['Authentication and authorization'], kubescape: ['C-0265'] },
   description:

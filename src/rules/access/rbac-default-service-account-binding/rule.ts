@@ -1,4 +1,5 @@
 import { defineRule } from '../../../engine/rule.js';
+import { RBAC_KINDS } from '../../../k8s/rbac.js';
 import { bindingLabel, dangerList, reviewedBindings, roleRefLabel, subjectPath } from '../subjects.js';
 
 export const rule = defineRule({
@@ -6,6 +7,7 @@ export const rule = defineRule({
   title: 'Binding grants a role to a default service account',
   severity: 'medium',
   target: 'inventory',
+  context: RBAC_KINDS,
   controls: ['ACC-3', 'ACC-2'],
   frameworks: { cis: ['5.1.5'], nsa: ['Authentication and authorization'], kubescape: ['C-0189'] },
   description:

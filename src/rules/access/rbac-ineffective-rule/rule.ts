@@ -1,7 +1,7 @@
 import { defineRule } from '../../../engine/rule.js';
 import type { InventoryViolation } from '../../../engine/rule.js';
 import { asArray } from '../../../k8s/object.js';
-import { policyRule, rbacIndexOf, rulesAllow, type RoleRecord } from '../../../k8s/rbac.js';
+import { policyRule, RBAC_KINDS, rbacIndexOf, rulesAllow, type RoleRecord } from '../../../k8s/rbac.js';
 import type { Path } from '../../../types.js';
 
 /** Resources outside namespaces: a Role's rules on them grant nothing. (`namespaces` is not listed: a RoleBinding reaches its own.) */
@@ -95,6 +95,7 @@ export const rule = defineRule({
   title: 'Role rule does not grant what it appears to',
   severity: 'info',
   target: 'inventory',
+  context: RBAC_KINDS,
   controls: ['ACC-2'],
   frameworks: { nsa: ['Authentication and authorization'] },
   description:

@@ -20,6 +20,7 @@ export const rule = defineRule({
   title: 'etcd trusts the cluster CA',
   severity: 'medium',
   target: 'inventory',
+  context: ['Pod'],
   controls: ['ACC-4', 'STO-2'],
   frameworks: { cis: [CIS], kubescape: ['C-0159'], nsa: ['Etcd'] },
   description:

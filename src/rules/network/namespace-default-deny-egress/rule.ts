@@ -1,11 +1,12 @@
 import { defineRule } from '../../../engine/rule.js';
-import { BUILT_IN_NAMESPACES, defaultDenyGap, policiesOf } from '../netpol.js';
+import { BUILT_IN_NAMESPACES, defaultDenyGap, POLICY_KINDS, policiesOf } from '../netpol.js';
 
 export const rule = defineRule({
   id: 'namespace-default-deny-egress',
   title: 'Namespace without egress control',
   severity: 'low',
   target: 'inventory',
+  context: [...POLICY_KINDS, 'Namespace'],
   controls: ['NET-1', 'DEV-1'],
   frameworks: {
     cis: ['5.3.2'],

@@ -1,8 +1,9 @@
 import { defineRule } from '../../../engine/rule.js';
 import type { Workload } from '../../../engine/inventory.js';
 import { asObject, asString } from '../../../k8s/object.js';
+import { POD_BEARING_KINDS } from '../../../k8s/pod.js';
 import type { JsonObject, Path } from '../../../types.js';
-import { directionsText, isolationCache, podLabels, policiesOf, type Isolation } from '../netpol.js';
+import { directionsText, isolationCache, podLabels, POLICY_KINDS, policiesOf, type Isolation } from '../netpol.js';
 
 interface NamespaceCheck {
   /** Select-all policies already isolate every pod of the namespace in the directions checked. */
@@ -48,6 +49,7 @@ export const rule = defineRule({
   title: 'Pods not isolated by any NetworkPolicy',
   severity: 'medium',
   target: 'inventory',
+  context: [...POLICY_KINDS, ...POD_BEARING_KINDS],
   controls: ['NET-1', 'DEV-1'],
   frameworks: {
     cis: ['5.3.2'],

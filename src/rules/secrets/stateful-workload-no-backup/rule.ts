@@ -181,6 +181,7 @@ export const rule = defineRule({
   title: 'Stateful workload not covered by a backup schedule',
   severity: 'medium',
   target: 'inventory',
+  context: ['Schedule', 'StatefulSet', 'Deployment'],
   controls: ['STO-3'],
   options: { reportWithoutSchedules: false },
   description:
