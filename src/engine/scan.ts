@@ -179,6 +179,8 @@ export class Engine {
         for (const active of containerRules) this.run(active, containerInput, file, loaded);
       }
     }
+    // A file kept for the inventory keeps its text, not the indexes its findings built.
+    if (shell !== undefined) shell.locator?.release();
   }
 
   /** Runs the inventory rules, and decides the pending findings, over everything evaluated so far. */

@@ -68,6 +68,19 @@ export class TextLocator {
     this.text = text;
   }
 
+  /** Forgets what lookups have indexed, keeping only the text (for files kept until the end of a scan). */
+  release(): void {
+    this.lineStarts = undefined;
+    this.indents = undefined;
+    this.previous = undefined;
+    this.exact.clear();
+    this.lastLines.clear();
+    this.mappings.clear();
+    this.sequences.clear();
+    this.flows.clear();
+    this.roots.clear();
+  }
+
   private starts(): number[] {
     if (this.lineStarts === undefined) {
       const starts = [0];
