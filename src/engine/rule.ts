@@ -35,6 +35,11 @@ export interface Violation {
    * in `context`; capture only small values (names, labels), never the object.
    */
   unless?: (inventory: Inventory) => boolean;
+  /**
+   * Like `unless`, for a finding whose wording depends on other objects: decided once the input is
+   * read, it returns the final message, or null to drop the finding.
+   */
+  resolve?: (inventory: Inventory) => string | null;
 }
 
 /** A violation of an inventory rule names the object it is about. */

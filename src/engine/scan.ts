@@ -61,7 +61,7 @@ export class Engine {
   private readonly seen = new Set<string>();
   private readonly workloadNamespaces = new Set<string>();
   /** Findings that wait for the whole input, with the predicate that may drop them. */
-  private readonly pending: { finding: Finding; unless: (inventory: Inventory) => boolean; rule: string }[] = [];
+  private readonly pending: { finding: Finding; decide: (inventory: Inventory) => string | null; rule: string }[] = [];
   readonly findings: Finding[] = [];
   readonly errors: ReportError[] = [];
 
@@ -124,7 +124,9 @@ export class Engine {
     if (location !== undefined) finding.location = location;
     if (violation.paths !== undefined && violation.paths.length > 0) finding.paths = violation.paths.map((p) => detach(formatPath(p)));
     if (active.pss !== undefined) finding.pss = active.pss;
-    if (violation.unless !== undefined) this.pending.push({ finding, unless: violation.unless, rule: rule.id });
+    const { unless, resolve } = violation;
+    if (resolve !== undefined) this.pending.push({ finding, decide: resolve, rule: rule.id });
+    else if (unless !== undefined) this.pending.push({ finding, decide: (inventory) => (unless(inventory) ? null : finding.message), rule: rule.id });
     else this.findings.push(finding);
   }
 
@@ -193,10 +195,13 @@ export class Engine {
       this.workloadNamespaces,
     );
     const broken = new Set<string>();
-    for (const { finding, unless, rule } of this.pending) {
+    for (const { finding, decide, rule } of this.pending) {
       if (broken.has(rule)) continue;
       try {
-        if (!unless(inventory)) this.findings.push(finding);
+        const message = decide(inventory);
+        if (message === null) continue;
+        if (message !== finding.message) finding.message = detach(message);
+        this.findings.push(finding);
       } catch (error) {
         broken.add(rule);
         this.errors.push({ file: '', message: `rule ${rule} failed: ${error instanceof Error ? error.message : String(error)}; its findings were not decided`, code: 'rule-error' });
