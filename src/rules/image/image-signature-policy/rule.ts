@@ -1,5 +1,5 @@
-import { defineRule, type InventoryViolation } from '../../../engine/rule.js';
-import type { Inventory } from '../../../engine/inventory.js';
+import { defineRule, type Violation } from '../../../engine/rule.js';
+import { namespaceOf, type Inventory } from '../../../engine/inventory.js';
 import { parseImageReference, registryMatcher, stringList, type ImageReference } from '../../../k8s/image.js';
 import { asArray, asObject, asString } from '../../../k8s/object.js';
 import { containersOf, POD_BEARING_KINDS } from '../../../k8s/pod.js';
@@ -103,42 +103,54 @@ export const rule = defineRule({
   id: 'image-signature-policy',
   title: 'Image not covered by a signature verification policy',
   severity: 'medium',
-  target: 'inventory',
-  context: ['ClusterPolicy', 'Policy', 'ImageValidatingPolicy', 'ClusterImagePolicy', ...POD_BEARING_KINDS],
+  target: 'pod',
+  kinds: POD_BEARING_KINDS,
+  context: ['ClusterPolicy', 'Policy', 'ImageValidatingPolicy', 'ClusterImagePolicy'],
   controls: ['DIST-4', 'DEP-2'],
   description:
     'Signing images only protects the supply chain where something verifies the signature before the image runs: an admission policy (Kyverno `verifyImages` or `ImageValidatingPolicy`, Sigstore policy-controller `ClusterImagePolicy`) that checks each image against a key or a keyless identity. An image that no policy matches is admitted without any check, so a tampered or look-alike image from that repository runs. When the input holds such policies, the rule reports workload images that none of their image patterns match (patterns are compared liberally: `*` crosses `/`, Docker Hub spellings with and without `docker.io/` and `library/` are tried, and match/exclude scoping is not evaluated, so only clear gaps are reported; a namespaced Kyverno `Policy` covers its own namespace only). With the `signedRegistries` option (same syntax as `image-registry`) only images from those registries must be covered, and they are reported even when the input holds no policy. Without policies in the input and without the option the rule reports nothing, since the cluster may have policies the input does not show.',
   remediation:
     'Add the image\'s repository to a verification policy (for Kyverno: `spec.rules[].verifyImages[].imageReferences: ["registry.example.com/shop/*"]` with `attestors` holding the signing key or the keyless `subject` and `issuer`; for the Sigstore policy-controller: `spec.images[].glob` of a `ClusterImagePolicy` with its `authorities`), sign the image in CI (`cosign sign --yes registry.example.com/shop/api@sha256:<digest>`), or replace it with an image your pipeline signs.',
   options: { signedRegistries: [] },
-  *check({ inventory }, ctx) {
+  *check({ loaded, spec, specPath }, ctx) {
     const signed = stringList(ctx.options['signedRegistries']);
-    const covers = policies(inventory);
-    if (covers.length === 0 && signed.length === 0) return;
     const scope = signed.length === 0 ? undefined : registryMatcher(signed);
-    for (const { loaded, pod, namespace } of inventory.workloads()) {
+    const namespace = namespaceOf(loaded) ?? 'default';
+    // Only the images (and where they are) wait for the policies, known once the input is read.
+    const images: { label: string; spellings: string[]; path: Path }[] = [];
+    for (const c of containersOf(spec, specPath)) {
+      const image = asString(c.container['image']);
+      if (image === undefined) continue;
+      const parsed = parseImageReference(image);
+      if (!parsed.ok) continue;
+      if (scope !== undefined && scope.match(parsed.ref) === undefined) continue;
+      images.push({ label: `${containerLabel(c.field, c.name, c.index)} image ${JSON.stringify(image)}`, spellings: spellings(image, parsed.ref), path: [...c.path, 'image'] });
+    }
+    const first = images[0];
+    if (first === undefined) return;
+    const uncovered = (inventory: Inventory): typeof images => {
+      const covers = policies(inventory);
+      if (covers.length === 0 && signed.length === 0) return [];
       const applicable = covers.filter((c) => c.namespace === undefined || c.namespace === namespace);
-      const paths: Path[] = [];
-      let first = '';
-      for (const c of containersOf(pod.spec, pod.specPath)) {
-        const image = asString(c.container['image']);
-        if (image === undefined) continue;
-        const parsed = parseImageReference(image);
-        if (!parsed.ok) continue;
-        if (scope !== undefined && scope.match(parsed.ref) === undefined) continue;
-        const names = spellings(image, parsed.ref);
-        if (applicable.some((p) => p.patterns.some((glob) => names.some((n) => globMatch(glob, n))))) continue;
-        if (paths.length === 0) first = `${containerLabel(c.field, c.name, c.index)} image ${JSON.stringify(image)}`;
-        paths.push([...c.path, 'image']);
-      }
-      if (paths.length === 0) continue;
-      const more = paths.length > 1 ? ` (and ${paths.length - 1} more container${paths.length > 2 ? 's' : ''})` : '';
-      const why =
-        covers.length === 0
-          ? 'must be signed (signedRegistries) but the input holds no image verification policy'
-          : 'is not matched by any image verification policy of the input, so its signature is never checked';
-      const violation: InventoryViolation = { target: loaded, path: paths[0] ?? pod.specPath, message: `${first}${more} ${why}` };
-      if (paths.length > 1) violation.paths = paths.slice(1);
+      return images.filter((i) => !applicable.some((p) => p.patterns.some((glob) => i.spellings.some((n) => globMatch(glob, n)))));
+    };
+    // Several outcomes are possible depending on the policies; each finding keeps the one that holds.
+    for (let k = 0; k < images.length; k++) {
+      const at = images[k] as (typeof images)[number];
+      const violation: Violation = {
+        path: at.path,
+        message: at.label,
+        resolve: (inventory) => {
+          const open = uncovered(inventory);
+          if (open[0] !== at) return null;
+          const more = open.length > 1 ? ` (and ${open.length - 1} more container${open.length > 2 ? 's' : ''})` : '';
+          const why =
+            policies(inventory).length === 0
+              ? 'must be signed (signedRegistries) but the input holds no image verification policy'
+              : 'is not matched by any image verification policy of the input, so its signature is never checked';
+          return `${at.label}${more} ${why}`;
+        },
+      };
       yield violation;
     }
   },

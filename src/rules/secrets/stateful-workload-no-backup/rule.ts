@@ -1,4 +1,5 @@
-import { defineRule } from '../../../engine/rule.js';
+import { namespaceOf } from '../../../engine/inventory.js';
+import { defineRule, type Violation } from '../../../engine/rule.js';
 import type { Inventory } from '../../../engine/inventory.js';
 import { asArray, asObject, asString, isObject } from '../../../k8s/object.js';
 import type { LoadedObject } from '../../../load/types.js';
@@ -180,24 +181,30 @@ export const rule = defineRule({
   id: 'stateful-workload-no-backup',
   title: 'Stateful workload not covered by a backup schedule',
   severity: 'medium',
-  target: 'inventory',
-  context: ['Schedule', 'StatefulSet', 'Deployment'],
+  target: 'object',
+  kinds: ['StatefulSet', 'Deployment'],
+  context: ['Schedule'],
   controls: ['STO-3'],
   options: { reportWithoutSchedules: false },
   description:
     'A StatefulSet with volumeClaimTemplates, or a Deployment mounting a PersistentVolumeClaim, keeps data that no Velero Schedule in the input backs up: its namespace is not included (or is excluded), the schedule\'s label selector does not match it, the schedule is paused, or it leaves out volume data. Without a backup, a deleted namespace or PVC, a corrupted volume, ransomware or a lost cluster means lost data; replicas and snapshots on the same storage do not help. The rule reports only when the input contains Velero Schedules (teams that back up another way, or keep schedules elsewhere, get no finding); set the option `reportWithoutSchedules: true` to report every stateful workload when there are none. Velero applies `labelSelector` to the workload, its pods and its PVCs, so any of their labels matching counts as covered.',
   remediation:
     'Add a Velero `Schedule` (velero.io/v1) whose `spec.template.includedNamespaces` lists the namespace (or `*`), without it in `excludedNamespaces`, with a `labelSelector` that matches the workload\'s labels (or none), `paused` unset, and volume data kept (`snapshotVolumes` not false, or `defaultVolumesToFsBackup: true`); set a `ttl` that fits the retention policy. Test a restore. If backups are done by another tool, suppress the finding with an exception naming it.',
-  *check({ inventory }, { options }) {
-    const list = schedules(inventory);
-    if (list.length === 0 && options['reportWithoutSchedules'] !== true) return;
-    for (const kind of ['StatefulSet', 'Deployment']) {
-      for (const o of inventory.byKind(kind)) {
-        const data = statefulData(o);
-        if (data === undefined) continue;
-        const namespace = inventory.namespaceOf(o) ?? 'default';
+  *check({ loaded }, { options }) {
+    const data = statefulData(loaded);
+    if (data === undefined) return;
+    const { kind, name } = loaded.ref;
+    const namespace = namespaceOf(loaded) ?? 'default';
+    const reportWithout = options['reportWithoutSchedules'] === true;
+    // The schedules are known once the whole input is read; only this small summary waits for them.
+    const violation: Violation = {
+      path: data.path,
+      message: `${kind} "${name}" keeps data no backup schedule covers`,
+      resolve: (inventory) => {
+        const list = schedules(inventory);
+        if (list.length === 0 && !reportWithout) return null;
         const verdicts = list.map((s) => coverage(s, namespace, data));
-        if (verdicts.includes('covered')) continue;
+        if (verdicts.includes('covered')) return null;
         const claims = data.claims.map((c) => JSON.stringify(c)).join(', ');
         let why: string;
         if (list.length === 0) why = 'the input has no Velero Schedule';
@@ -206,13 +213,10 @@ export const rule = defineRule({
           const reasons = [...new Set(verdicts)].map((v) => REASONS[v as Exclude<Verdict, 'covered'>][one ? 0 : 1]);
           why = `${one ? `the Velero Schedule ${list[0]?.name ?? ''}` : `the ${list.length} Velero Schedules`} ${reasons.join(' or ')}`;
         }
-        const violation = {
-          target: o,
-          path: data.path,
-          message: `${kind} "${o.ref.name}" in namespace "${namespace}" keeps data in PersistentVolumeClaims (${claims}) that no backup schedule covers: ${why}`,
-        };
-        yield data.paths.length > 0 ? { ...violation, paths: data.paths } : violation;
-      }
-    }
+        return `${kind} "${name}" in namespace "${namespace}" keeps data in PersistentVolumeClaims (${claims}) that no backup schedule covers: ${why}`;
+      },
+    };
+    if (data.paths.length > 0) violation.paths = data.paths;
+    yield violation;
   },
 });
