@@ -6,6 +6,7 @@ import { loadInput, loadText, locateIn, resolveInputs } from '../src/load/load.j
 import { DEFAULT_LIMITS } from '../src/load/limits.js';
 import type { LoadedObject } from '../src/load/types.js';
 import type { Path, ReportError } from '../src/types.js';
+import { mulberry32 } from './helpers/prng.js';
 
 // Hostile and broken inputs: each must become an error entry naming its file, never a crash or
 // a hang, and must not stop the good file beside it from loading. The timeouts only catch hangs.
@@ -224,17 +225,6 @@ describe('hostile inputs beside a good manifest', () => {
   );
 });
 
-/** mulberry32: a small seeded PRNG, so a failing mutation can be replayed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Every path of a value (the root included). */
 function pathsOf(value: unknown, path: Path = [], out: Path[] = []): Path[] {

@@ -1,5 +1,6 @@
 /** Label selectors: Kubernetes semantics, validation, and the selector index against brute force. */
 import { describe, expect, it } from 'vitest';
+import { mulberry32 as rng } from './helpers/prng.js';
 import {
   formatSelector,
   isValidLabelKey,
@@ -151,17 +152,6 @@ describe('helpers', () => {
   });
 });
 
-/** A seeded PRNG (mulberry32) so the randomised comparison is reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('SelectorIndex', () => {
   it('finds exactly the selectors brute force finds, in insertion order', () => {

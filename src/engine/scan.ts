@@ -54,6 +54,8 @@ export class Engine {
   };
   /** Object and pod rules by the kind they declare; rules without `kinds` are under '*'. */
   private readonly byKind = { object: new Map<string, ActiveRule[]>(), pod: new Map<string, ActiveRule[]>() };
+  /** The rules each kind gets, computed once per kind. */
+  private readonly merged = { object: new Map<string, readonly ActiveRule[]>(), pod: new Map<string, readonly ActiveRule[]>() };
   private readonly kept: { file: LoadedFile; object: LoadedObject }[] = [];
   /** Kinds kept for the inventory; undefined keeps every object. */
   private readonly keepKinds: ReadonlySet<string> | undefined;
@@ -101,11 +103,14 @@ export class Engine {
 
   /** The rules of a target for one kind: those declaring it and those declaring no kinds. */
   private rulesFor(target: 'object' | 'pod', kind: string): readonly ActiveRule[] {
-    const index = this.byKind[target];
-    const any = index.get('*');
-    const own = index.get(kind);
-    if (own === undefined) return any ?? NONE;
-    return any === undefined ? own : [...any, ...own];
+    const merged = this.merged[target];
+    let rules = merged.get(kind);
+    if (rules === undefined) {
+      const index = this.byKind[target];
+      rules = [...(index.get('*') ?? NONE), ...(index.get(kind) ?? NONE)];
+      merged.set(kind, rules);
+    }
+    return rules;
   }
 
   private record(active: ActiveRule, file: LoadedFile, object: LoadedObject, violation: Violation): void {
