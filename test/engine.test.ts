@@ -233,6 +233,75 @@ describe('decisions that wait for the whole input', () => {
     expect(dropped.findings).toEqual([]);
   });
 
+  it('words a pending finding once the input is read, with its further paths, or drops it', () => {
+    const words = defineRule({
+      id: 'test-resolve',
+      title: 'A finding whose wording depends on other objects',
+      severity: 'low',
+      target: 'pod',
+      controls: ['CMP-3'],
+      context: ['ConfigMap'],
+      description: 'A test rule that names the ConfigMaps of the namespace, and is dropped when there are none.',
+      remediation: 'Nothing to do.',
+      *check({ loaded }) {
+        const namespace = loaded.ref.namespace ?? 'default';
+        yield {
+          path: ['spec'],
+          message: 'pending',
+          paths: [['metadata']],
+          resolve: (inventory) => {
+            const names = inventory.inNamespace('ConfigMap', namespace).map((c) => c.ref.name);
+            return names.length === 0 ? null : { message: `sees ${names.join(',')}`, paths: names.map((_, i) => ['spec', i]) };
+          },
+        };
+      },
+    });
+    const cm = (name: string): string => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${name}, namespace: ops}\n`;
+    const cronJob = manifest.slice(0, manifest.indexOf('---'));
+    expect(scanTexts([{ file: 'm.yaml', text: cronJob }], { rules: [words], pss: 'privileged' }).findings).toEqual([]);
+    const report = scanTexts([{ file: 'm.yaml', text: manifest }, { file: 'a.yaml', text: cm('a') }], { rules: [words], pss: 'privileged' });
+    expect(report.findings.map((f) => [f.message, f.location?.line, f.paths])).toEqual([['sees settings,a', 4, ['spec[0]', 'spec[1]']]]);
+    expect(Object.keys(report.findings[0] ?? {})).toEqual(['ruleId', 'title', 'severity', 'controls', 'phase', 'object', 'path', 'message', 'location', 'paths']);
+  });
+
+  it('knows the namespaces of objects it did not keep', () => {
+    const where = defineRule({
+      id: 'test-namespaces',
+      title: 'Namespaces of the input',
+      severity: 'info',
+      target: 'inventory',
+      controls: ['DEV-2'],
+      context: ['ConfigMap'],
+      description: 'A test rule that reports whether objects of the input are in some namespaces.',
+      remediation: 'Nothing to do.',
+      *check({ inventory }) {
+        const first = inventory.objects[0];
+        if (first !== undefined) yield { target: first, path: [], message: ['ops', 'kube-system'].map((ns) => `${ns}: ${inventory.hasObjectsIn(ns)}`).join(', ') };
+      },
+    });
+    const report = scanTexts([{ file: 'm.yaml', text: manifest }], { rules: [where], pss: 'privileged' });
+    expect(report.findings.map((f) => f.message)).toEqual(['ops: true, kube-system: false']);
+  });
+
+  it('locates findings on kept objects from a copy of their document, at the same place', () => {
+    const sees = defineRule({
+      id: 'test-kept-location',
+      title: 'Where kept objects are',
+      severity: 'info',
+      target: 'inventory',
+      controls: ['DEV-2'],
+      context: ['ConfigMap'],
+      description: 'A test rule that reports a field of every kept object.',
+      remediation: 'Nothing to do.',
+      *check({ inventory }) {
+        for (const o of inventory.objects) yield { target: o, path: ['data', 'b'], message: `${o.ref.name}` };
+      },
+    });
+    const text = ['kind: ConfigMap', 'apiVersion: v1', 'metadata: {name: one}', 'data: {a: x, b: y}', '--- ', 'apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: two}', 'data:', '  a: x', '  b: y', ''].join('\n');
+    const report = scanTexts([{ file: 'k.yaml', text }], { rules: [sees], pss: 'privileged' });
+    expect(report.findings.map((f) => [f.message, f.location?.line, f.location?.column])).toEqual([['one', 4, 14], ['two', 11, 3]]);
+  });
+
   it('keeps only the kinds rules ask for, and still knows every object and workload namespace', () => {
     const report = scanTexts([{ file: 'm.yaml', text: manifest }], { rules: [sees], pss: 'privileged' });
     expect(report.findings.map((f) => f.message)).toEqual(['kept ConfigMap; CronJob exists: true; workload namespaces: ops']);

@@ -25,15 +25,18 @@ export class Inventory {
   private readonly memos = new Map<unknown, unknown>();
   private readonly seen: ReadonlySet<string> | undefined;
   private readonly withWorkloads: ReadonlySet<string> | undefined;
+  private readonly written: ReadonlySet<string> | undefined;
 
   /**
    * `objects` are the objects kept for the rules' context. `seen` (keys of `objectKey`) and
-   * `workloadNamespaces` describe the whole input, including objects that were not kept.
+   * `workloadNamespaces` and `namespaces` (every `metadata.namespace` written) describe the whole
+   * input, including objects that were not kept.
    */
-  constructor(objects: readonly LoadedObject[], seen?: ReadonlySet<string>, workloadNamespaces?: ReadonlySet<string>) {
+  constructor(objects: readonly LoadedObject[], seen?: ReadonlySet<string>, workloadNamespaces?: ReadonlySet<string>, namespaces?: ReadonlySet<string>) {
     this.objects = objects;
     this.seen = seen;
     this.withWorkloads = workloadNamespaces;
+    this.written = namespaces;
   }
 
   /** True when the input has an object of this kind, namespace and name (kept or not). */
@@ -48,6 +51,12 @@ export class Inventory {
    */
   workloadNamespaces(): ReadonlySet<string> {
     return this.withWorkloads ?? new Set(this.workloads().filter((w) => w.loaded.ref.kind !== 'PodTemplate' && !isIncompletePodSpec(w.pod.spec)).map((w) => w.namespace));
+  }
+
+  /** True when some object of the input (kept or not) names this namespace in its `metadata.namespace`. */
+  hasObjectsIn(namespace: string): boolean {
+    if (this.written !== undefined) return this.written.has(namespace);
+    return this.objects.some((o) => o.ref.namespace === namespace);
   }
 
   /** Every object of a kind, in input order. */

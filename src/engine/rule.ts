@@ -37,9 +37,17 @@ export interface Violation {
   unless?: (inventory: Inventory) => boolean;
   /**
    * Like `unless`, for a finding whose wording depends on other objects: decided once the input is
-   * read, it returns the final message, or null to drop the finding.
+   * read, it returns the final message (with the further paths, when they depend on it too), or
+   * null to drop the finding.
    */
-  resolve?: (inventory: Inventory) => string | null;
+  resolve?: (inventory: Inventory) => string | Resolution | null;
+}
+
+/** A finding's final wording, and its further paths, as `Violation.resolve` decides them. */
+export interface Resolution {
+  message: string;
+  /** Further offending fields; none when empty. */
+  paths: Path[];
 }
 
 /** A violation of an inventory rule names the object it is about. */

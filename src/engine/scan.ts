@@ -4,12 +4,12 @@ import { loadInput, loadText, locateIn, resolveInputs, type LoadedFile } from '.
 import { DEFAULT_LIMITS, type LoadLimits } from '../load/limits.js';
 import type { LoadedObject } from '../load/types.js';
 import { parsePssPolicy, resolvePssMinor } from '../rules/pss/psa.js';
-import type { Finding, Path, PssPolicy, Report, ReportError, Severity } from '../types.js';
+import type { Finding, JsonObject, JsonValue, Path, PssPolicy, Report, ReportError, Severity } from '../types.js';
 import type { Config } from './config.js';
 import { phaseOf } from './controls.js';
 import { Inventory, namespaceOf, objectKey } from './inventory.js';
 import { buildReport } from './report.js';
-import type { InventoryViolation, PssContext, Rule, RuleContext, RuleSpec, Violation } from './rule.js';
+import type { InventoryViolation, PssContext, Resolution, Rule, RuleContext, RuleSpec, Violation } from './rule.js';
 
 /** What a scan evaluates and how. */
 export interface ScanOptions {
@@ -62,8 +62,9 @@ export class Engine {
   private readonly keepAny: boolean;
   private readonly seen = new Set<string>();
   private readonly workloadNamespaces = new Set<string>();
+  private readonly namespaces = new Set<string>();
   /** Findings that wait for the whole input, with the predicate that may drop them. */
-  private readonly pending: { finding: Finding; decide: (inventory: Inventory) => string | null; rule: string }[] = [];
+  private readonly pending: { finding: Finding; decide: (inventory: Inventory) => string | Resolution | null; rule: string }[] = [];
   readonly findings: Finding[] = [];
   readonly errors: ReportError[] = [];
 
@@ -159,13 +160,24 @@ export class Engine {
   evaluate(file: LoadedFile): void {
     this.errors.push(...file.errors);
     const containerRules = this.byTarget.container;
-    let shell: LoadedFile | undefined;
+    // Kept objects must not hold their file (its text, its other objects, the locator's indexes):
+    // each keeps a copy of its fields and of its document's text, shared by the objects of a document.
+    let documents: Map<number, LoadedFile> | undefined;
     for (const loaded of file.objects) {
       const kind = loaded.ref.kind;
       if (this.keepAny) {
         const namespace = namespaceOf(loaded);
         this.seen.add(objectKey(kind, namespace, loaded.ref.name));
-        if (this.keepKinds === undefined || this.keepKinds.has(kind)) this.kept.push({ file: (shell ??= { file: file.file, objects: [], errors: [], locator: file.locator }), object: loaded });
+        if (loaded.ref.namespace !== undefined) this.namespaces.add(loaded.ref.namespace);
+        if (this.keepKinds === undefined || this.keepKinds.has(kind)) {
+          documents ??= new Map();
+          let own = documents.get(loaded.source.document);
+          if (own === undefined) {
+            own = { file: file.file, objects: [], errors: [], locator: file.locator?.documentCopy(loaded.source) };
+            documents.set(loaded.source.document, own);
+          }
+          this.kept.push({ file: own, object: { ...loaded, object: copyJson(loaded.object) } });
+        }
       }
       const object = loaded.object;
       const root: Path = [];
@@ -186,8 +198,6 @@ export class Engine {
         for (const active of containerRules) this.run(active, containerInput, file, loaded);
       }
     }
-    // A file kept for the inventory keeps its text, not the indexes its findings built.
-    if (shell !== undefined) shell.locator?.release();
   }
 
   /** Runs the inventory rules, and decides the pending findings, over everything evaluated so far. */
@@ -198,15 +208,19 @@ export class Engine {
       this.kept.map((k) => k.object),
       this.seen,
       this.workloadNamespaces,
+      this.namespaces,
     );
     const broken = new Set<string>();
     for (const { finding, decide, rule } of this.pending) {
       if (broken.has(rule)) continue;
       try {
-        const message = decide(inventory);
-        if (message === null) continue;
-        if (message !== finding.message) finding.message = detach(message);
-        this.findings.push(finding);
+        const resolved = decide(inventory);
+        if (resolved === null) continue;
+        if (typeof resolved !== 'string') this.findings.push(withPaths(finding, resolved));
+        else {
+          if (resolved !== finding.message) finding.message = detach(resolved);
+          this.findings.push(finding);
+        }
       } catch (error) {
         broken.add(rule);
         this.errors.push({ file: '', message: `rule ${rule} failed: ${error instanceof Error ? error.message : String(error)}; its findings were not decided`, code: 'rule-error' });
@@ -224,6 +238,35 @@ export class Engine {
       }
     }
   }
+}
+
+/** A pending finding with the wording and further paths `resolve` chose (fields in the order `record` writes them). */
+function withPaths(finding: Finding, resolution: Resolution): Finding {
+  const { location, paths: _paths, pss, ...head } = finding;
+  const out: Finding = { ...head, message: detach(resolution.message) };
+  if (location !== undefined) out.location = location;
+  if (resolution.paths.length > 0) out.paths = resolution.paths.map((p) => detach(formatPath(p)));
+  if (pss !== undefined) out.pss = pss;
+  return out;
+}
+
+/** A copy of parsed YAML whose strings no longer hold the file text they were sliced from. */
+function copyJson(value: JsonObject): JsonObject;
+function copyJson(value: JsonValue): JsonValue;
+function copyJson(value: JsonValue): JsonValue {
+  if (typeof value === 'string') return detach(value);
+  if (Array.isArray(value)) return value.map(copyJson);
+  if (value !== null && typeof value === 'object') {
+    const out: JsonObject = {};
+    for (const key of Object.keys(value)) {
+      const copy = copyJson(value[key] as JsonValue);
+      // `__proto__` is an ordinary key in YAML: define it, do not set the prototype.
+      if (key === '__proto__') Object.defineProperty(out, key, { value: copy, enumerable: true, writable: true, configurable: true });
+      else out[detach(key)] = copy;
+    }
+    return out;
+  }
+  return value;
 }
 
 /** Scans files and directories (or `-` for stdin), streaming one file at a time. */

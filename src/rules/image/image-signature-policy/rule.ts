@@ -1,7 +1,7 @@
-import { defineRule, type Violation } from '../../../engine/rule.js';
 import { namespaceOf, type Inventory } from '../../../engine/inventory.js';
+import { defineRule, type Resolution } from '../../../engine/rule.js';
 import { parseImageReference, registryMatcher, stringList, type ImageReference } from '../../../k8s/image.js';
-import { asArray, asObject, asString } from '../../../k8s/object.js';
+import { asArray, asObject, asString, detach } from '../../../k8s/object.js';
 import { containersOf, POD_BEARING_KINDS } from '../../../k8s/pod.js';
 import type { Path } from '../../../types.js';
 import { containerLabel } from '../common.js';
@@ -115,43 +115,49 @@ export const rule = defineRule({
   *check({ loaded, spec, specPath }, ctx) {
     const signed = stringList(ctx.options['signedRegistries']);
     const scope = signed.length === 0 ? undefined : registryMatcher(signed);
-    const namespace = namespaceOf(loaded) ?? 'default';
-    // Only the images (and where they are) wait for the policies, known once the input is read.
-    const images: { label: string; spellings: string[]; path: Path }[] = [];
+    // The images a policy must cover; which are, and so the finding's wording, is decided once the
+    // policies of the whole input are known.
+    const images: { label: string; image: string; path: Path }[] = [];
     for (const c of containersOf(spec, specPath)) {
       const image = asString(c.container['image']);
       if (image === undefined) continue;
       const parsed = parseImageReference(image);
       if (!parsed.ok) continue;
       if (scope !== undefined && scope.match(parsed.ref) === undefined) continue;
-      images.push({ label: `${containerLabel(c.field, c.name, c.index)} image ${JSON.stringify(image)}`, spellings: spellings(image, parsed.ref), path: [...c.path, 'image'] });
+      images.push({ label: detach(`${containerLabel(c.field, c.name, c.index)} image ${JSON.stringify(image)}`), image: detach(image), path: [...c.path, 'image'] });
     }
-    const first = images[0];
-    if (first === undefined) return;
-    const uncovered = (inventory: Inventory): typeof images => {
-      const covers = policies(inventory);
-      if (covers.length === 0 && signed.length === 0) return [];
-      const applicable = covers.filter((c) => c.namespace === undefined || c.namespace === namespace);
-      return images.filter((i) => !applicable.some((p) => p.patterns.some((glob) => i.spellings.some((n) => globMatch(glob, n)))));
+    if (images.length === 0) return;
+    const namespace = detach(namespaceOf(loaded) ?? 'default');
+    let uncovered: number[] | undefined;
+    /** The images no applicable policy matches, computed once per pod. */
+    const gaps = (covers: readonly Coverage[]): number[] => {
+      if (uncovered === undefined) {
+        const applicable = covers.filter((c) => c.namespace === undefined || c.namespace === namespace);
+        uncovered = [];
+        images.forEach(({ image }, i) => {
+          const parsed = parseImageReference(image);
+          const names = parsed.ok ? spellings(image, parsed.ref) : [image];
+          if (!applicable.some((p) => p.patterns.some((glob) => names.some((n) => globMatch(glob, n))))) uncovered?.push(i);
+        });
+      }
+      return uncovered;
     };
-    // Several outcomes are possible depending on the policies; each finding keeps the one that holds.
-    for (let k = 0; k < images.length; k++) {
-      const at = images[k] as (typeof images)[number];
-      const violation: Violation = {
-        path: at.path,
-        message: at.label,
-        resolve: (inventory) => {
-          const open = uncovered(inventory);
-          if (open[0] !== at) return null;
-          const more = open.length > 1 ? ` (and ${open.length - 1} more container${open.length > 2 ? 's' : ''})` : '';
-          const why =
-            policies(inventory).length === 0
-              ? 'must be signed (signedRegistries) but the input holds no image verification policy'
-              : 'is not matched by any image verification policy of the input, so its signature is never checked';
-          return `${at.label}${more} ${why}`;
-        },
+    // One candidate per image, located on it: the one that turns out to be the first gap is reported.
+    for (let i = 0; i < images.length; i++) {
+      const resolve = (inventory: Inventory): Resolution | null => {
+        const covers = policies(inventory);
+        if (covers.length === 0 && signed.length === 0) return null;
+        const found = gaps(covers);
+        if (found[0] !== i) return null;
+        const first = images[i]?.label ?? '';
+        const more = found.length > 1 ? ` (and ${found.length - 1} more container${found.length > 2 ? 's' : ''})` : '';
+        const why =
+          covers.length === 0
+            ? 'must be signed (signedRegistries) but the input holds no image verification policy'
+            : 'is not matched by any image verification policy of the input, so its signature is never checked';
+        return { message: `${first}${more} ${why}`, paths: found.slice(1).map((j) => images[j]?.path ?? specPath) };
       };
-      yield violation;
+      yield { path: images[i]?.path ?? specPath, message: images[i]?.label ?? '', resolve };
     }
   },
 });

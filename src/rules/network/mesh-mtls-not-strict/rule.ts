@@ -1,4 +1,3 @@
-import type { Inventory } from '../../../engine/inventory.js';
 import { defineRule } from '../../../engine/rule.js';
 import { asObject, asString } from '../../../k8s/object.js';
 import { formatSelector, parseSelectorMap, type LabelSelector } from '../../../k8s/selectors.js';
@@ -59,14 +58,6 @@ function meshLabel(labels: JsonObject): string | undefined {
   return undefined;
 }
 
-/**
- * True when the input holds objects of the root namespace (the mesh installation): its workloads
- * (istiod), its mesh configuration ConfigMap, or PeerAuthentications in it.
- */
-function rootInInput(inventory: Inventory, root: string, objects: readonly LoadedObject[]): boolean {
-  return inventory.workloadNamespaces().has(root) || inventory.exists('ConfigMap', root, 'istio') || objects.some((o) => o.ref.namespace === root);
-}
-
 export const rule = defineRule({
   id: 'mesh-mtls-not-strict',
   title: 'Istio mutual TLS not STRICT',
@@ -97,7 +88,7 @@ export const rule = defineRule({
     const mesh = policies.filter((p) => p.scope === 'mesh');
     const namespaced = new Set(policies.filter((p) => p.scope === 'namespace').map((p) => p.namespace));
     // Inheritance from the mesh level can be judged only when the mesh configuration (the root namespace) is in the input.
-    const meshDefault = mesh.length === 0 && (inventory.namespace(root) !== undefined || rootInInput(inventory, root, objects));
+    const meshDefault = mesh.length === 0 && (inventory.namespace(root) !== undefined || inventory.hasObjectsIn(root));
     for (const pa of policies) {
       if (pa.mode === 'PERMISSIVE' || pa.mode === 'DISABLE') {
         yield { target: pa.loaded, path: pa.modePath, message: `${scopeText(pa)} sets mTLS mode ${pa.mode}: ${effect(pa.mode)}` };

@@ -1,7 +1,6 @@
-import { namespaceOf } from '../../../engine/inventory.js';
+import { namespaceOf, type Inventory } from '../../../engine/inventory.js';
 import { defineRule, type Violation } from '../../../engine/rule.js';
-import type { Inventory } from '../../../engine/inventory.js';
-import { asArray, asObject, asString, isObject } from '../../../k8s/object.js';
+import { asArray, asObject, asString, detach, isObject } from '../../../k8s/object.js';
 import type { LoadedObject } from '../../../load/types.js';
 import type { JsonObject, Path } from '../../../types.js';
 
@@ -89,7 +88,7 @@ export function selectorMatches(selector: JsonObject, labels: Readonly<Record<st
 
 function labelsOf(value: unknown): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(asObject(asObject(value)?.['labels']) ?? {})) if (typeof v === 'string') out[k] = v;
+  for (const [k, v] of Object.entries(asObject(asObject(value)?.['labels']) ?? {})) if (typeof v === 'string') out[detach(k)] = detach(v);
   return out;
 }
 
@@ -125,8 +124,8 @@ function statefulData(o: LoadedObject): Stateful | undefined {
     templates.forEach((t, i) => {
       if (!isObject(t)) return;
       const name = asString(asObject(t['metadata'])?.['name']) ?? `#${i}`;
-      claims.push(name);
-      volumeNames.push(name);
+      claims.push(detach(name));
+      volumeNames.push(detach(name));
       labelSets.push(labelsOf(t['metadata']));
     });
     if (claims.length > 0) paths.push(['spec', 'volumeClaimTemplates']);
@@ -135,14 +134,14 @@ function statefulData(o: LoadedObject): Stateful | undefined {
     if (!isObject(v)) return;
     const pvc = asObject(v['persistentVolumeClaim']);
     if (pvc === undefined) return;
-    claims.push(asString(pvc['claimName']) ?? '?');
-    volumeNames.push(asString(v['name']) ?? '');
+    claims.push(detach(asString(pvc['claimName']) ?? '?'));
+    volumeNames.push(detach(asString(v['name']) ?? ''));
     paths.push(['spec', 'template', 'spec', 'volumes', i, 'persistentVolumeClaim']);
   });
   const [path, ...rest] = paths;
   if (path === undefined) return undefined;
   const annotations = asObject(asObject(template?.['metadata'])?.['annotations']);
-  const list = (key: string): Set<string> => new Set((asString(annotations?.[key]) ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''));
+  const list = (key: string): Set<string> => new Set((asString(annotations?.[key]) ?? '').split(',').map((s) => detach(s.trim())).filter((s) => s !== ''));
   return {
     path,
     paths: rest,
@@ -194,28 +193,24 @@ export const rule = defineRule({
     const data = statefulData(loaded);
     if (data === undefined) return;
     const { kind, name } = loaded.ref;
-    const namespace = namespaceOf(loaded) ?? 'default';
-    const reportWithout = options['reportWithoutSchedules'] === true;
-    // The schedules are known once the whole input is read; only this small summary waits for them.
-    const violation: Violation = {
-      path: data.path,
-      message: `${kind} "${name}" keeps data no backup schedule covers`,
-      resolve: (inventory) => {
-        const list = schedules(inventory);
-        if (list.length === 0 && !reportWithout) return null;
-        const verdicts = list.map((s) => coverage(s, namespace, data));
-        if (verdicts.includes('covered')) return null;
-        const claims = data.claims.map((c) => JSON.stringify(c)).join(', ');
-        let why: string;
-        if (list.length === 0) why = 'the input has no Velero Schedule';
-        else {
-          const one = list.length === 1;
-          const reasons = [...new Set(verdicts)].map((v) => REASONS[v as Exclude<Verdict, 'covered'>][one ? 0 : 1]);
-          why = `${one ? `the Velero Schedule ${list[0]?.name ?? ''}` : `the ${list.length} Velero Schedules`} ${reasons.join(' or ')}`;
-        }
-        return `${kind} "${name}" in namespace "${namespace}" keeps data in PersistentVolumeClaims (${claims}) that no backup schedule covers: ${why}`;
-      },
+    const namespace = detach(namespaceOf(loaded) ?? 'default');
+    const claims = detach(data.claims.map((c) => JSON.stringify(c)).join(', '));
+    const required = options['reportWithoutSchedules'] === true;
+    const resolve = (inventory: Inventory): string | null => {
+      const list = schedules(inventory);
+      if (list.length === 0 && !required) return null;
+      const verdicts = list.map((s) => coverage(s, namespace, data));
+      if (verdicts.includes('covered')) return null;
+      let why: string;
+      if (list.length === 0) why = 'the input has no Velero Schedule';
+      else {
+        const one = list.length === 1;
+        const reasons = [...new Set(verdicts)].map((v) => REASONS[v as Exclude<Verdict, 'covered'>][one ? 0 : 1]);
+        why = `${one ? `the Velero Schedule ${list[0]?.name ?? ''}` : `the ${list.length} Velero Schedules`} ${reasons.join(' or ')}`;
+      }
+      return `${kind} "${name}" in namespace "${namespace}" keeps data in PersistentVolumeClaims (${claims}) that no backup schedule covers: ${why}`;
     };
+    const violation: Violation = { path: data.path, message: `${kind} "${name}" keeps data no backup schedule covers`, resolve };
     if (data.paths.length > 0) violation.paths = data.paths;
     yield violation;
   },
