@@ -5,6 +5,7 @@
  * workloads by P policies costs about O(N + P), not O(N × P).
  */
 import type { Inventory } from '../../engine/inventory.js';
+import type { InventoryViolation } from '../../engine/rule.js';
 import { asArray, asObject, asString } from '../../k8s/object.js';
 import { labelSetOf, matchesSelector, parseLabelSelector, SelectorIndex, type LabelSelector, type LabelSet } from '../../k8s/selectors.js';
 import type { LoadedObject } from '../../load/types.js';
@@ -325,4 +326,21 @@ export function defaultDenyGap(ns: NamespacePolicies | undefined, namespace: str
     }
   }
   return undefined;
+}
+
+/**
+ * The findings of the namespace default-deny rules: each Namespace object of the input (built-in
+ * ones aside) without a select-all policy that isolates its pods in `direction`.
+ */
+export function* namespacesWithoutDefaultDeny(inventory: Inventory, direction: 'Ingress' | 'Egress'): Generator<InventoryViolation> {
+  const model = policiesOf(inventory);
+  if (model.clusterWide !== undefined) return;
+  for (const namespace of inventory.byKind('Namespace')) {
+    const name = namespace.ref.name;
+    if (name === '' || BUILT_IN_NAMESPACES.has(name)) continue;
+    const ns = model.byNamespace.get(name);
+    if (ns?.calico === true) continue;
+    const gap = defaultDenyGap(ns, name, direction);
+    if (gap !== undefined) yield { target: namespace, path: ['metadata', 'name'], message: gap };
+  }
 }

@@ -1,4 +1,7 @@
-import type { Inventory } from '../../engine/inventory.js';
+import { namespaceOf, type Inventory } from '../../engine/inventory.js';
+import type { Violation } from '../../engine/rule.js';
+import type { LoadedObject } from '../../load/types.js';
+import { isFragment } from './fragments.js';
 import { asArray, asObject, asString } from '../../k8s/object.js';
 import type { ContainerField, ContainerRef } from '../../k8s/pod.js';
 import type { JsonObject, Path } from '../../types.js';
@@ -114,4 +117,33 @@ export function resourcesPath(container: ContainerRef, list: 'requests' | 'limit
 /** `cpu`, `memory` or `CPU and memory`, for messages. */
 export function describeResources(resources: readonly Resource[]): string {
   return resources.map((r) => (r === 'cpu' ? 'CPU' : 'memory')).join(' and ');
+}
+
+/**
+ * The violations of a limit rule: every init and regular container of a complete pod spec that
+ * sets no `resources.limits.<resource>` (and no pod-level limit), decided at the end against the
+ * LimitRange defaults of its namespace.
+ */
+export function* missingLimits(loaded: LoadedObject, spec: JsonObject, specPath: Path, resource: Resource): Generator<Violation> {
+  if (isFragment(spec) || sets(limitsOf(spec), resource)) return;
+  const label = resource === 'cpu' ? 'CPU' : 'memory';
+  let namespace: string | undefined;
+  let unless: ((inventory: Inventory) => boolean) | undefined;
+  for (const field of SIZED_FIELDS) {
+    const list = asArray(spec[field]);
+    for (let index = 0; index < list.length; index++) {
+      const container = asObject(list[index]);
+      if (container === undefined || sets(limitsOf(container), resource)) continue;
+      const ns = (namespace ??= namespaceOf(loaded) ?? 'default');
+      // Drops the finding when a LimitRange of the namespace, anywhere in the input, fills the limit in.
+      unless ??= (inventory) => defaultsOf(inventory, ns).limits.has(resource);
+      const ref = containerRef(container, field, index, specPath);
+      const kind = field === 'initContainers' ? 'init container' : 'container';
+      yield {
+        path: resourcesPath(ref, 'limits', resource),
+        message: `${kind} "${ref.name}" has no ${label} limit (resources.limits.${resource} is not set and no LimitRange of namespace "${ns}" in the input gives a default)`,
+        unless,
+      };
+    }
+  }
 }

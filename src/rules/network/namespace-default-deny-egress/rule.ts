@@ -1,5 +1,5 @@
 import { defineRule } from '../../../engine/rule.js';
-import { BUILT_IN_NAMESPACES, defaultDenyGap, POLICY_KINDS, policiesOf } from '../netpol.js';
+import { namespacesWithoutDefaultDeny, POLICY_KINDS } from '../netpol.js';
 
 export const rule = defineRule({
   id: 'namespace-default-deny-egress',
@@ -16,16 +16,5 @@ export const rule = defineRule({
     'Pods may open connections anywhere until a NetworkPolicy isolates them for egress. Without a namespace-wide default deny egress (a policy with `podSelector: {}` and `Egress` in its policyTypes), a compromised container can reach the cloud metadata endpoint (instance credentials), the API server, databases of other teams and the internet (exfiltration, command and control). A select-all policy whose egress rule has neither `to` nor `ports` allows everything and cancels the default deny. Lower severity than ingress: egress control is a second line of defence and often needs per-workload allow rules before it can be turned on. Reported on Namespace objects in the input, except kube-system, kube-public and kube-node-lease; not when the input holds cluster-wide policies (Cilium clusterwide, Calico global, AdminNetworkPolicy) or Calico policies in the namespace.',
   remediation:
     'Add to the namespace a NetworkPolicy with `spec.podSelector: {}` and `spec.policyTypes: [Egress]` (or `[Ingress, Egress]`) and no `egress` rules, plus a select-all policy allowing DNS (UDP and TCP 53 to the cluster DNS pods); then allow each workload\'s destinations with its own policy. Remove `egress` rules that have neither `to` nor `ports` from select-all policies.',
-  *check({ inventory }) {
-    const model = policiesOf(inventory);
-    if (model.clusterWide !== undefined) return;
-    for (const namespace of inventory.byKind('Namespace')) {
-      const name = namespace.ref.name;
-      if (name === '' || BUILT_IN_NAMESPACES.has(name)) continue;
-      const ns = model.byNamespace.get(name);
-      if (ns?.calico === true) continue;
-      const gap = defaultDenyGap(ns, name, 'Egress');
-      if (gap !== undefined) yield { target: namespace, path: ['metadata', 'name'], message: gap };
-    }
-  },
+  check: ({ inventory }) => namespacesWithoutDefaultDeny(inventory, 'Egress'),
 });

@@ -1,5 +1,5 @@
 import { defineRule } from '../../../engine/rule.js';
-import { BUILT_IN_NAMESPACES, defaultDenyGap, POLICY_KINDS, policiesOf } from '../netpol.js';
+import { namespacesWithoutDefaultDeny, POLICY_KINDS } from '../netpol.js';
 
 export const rule = defineRule({
   id: 'namespace-default-deny-ingress',
@@ -17,16 +17,5 @@ export const rule = defineRule({
     'Kubernetes allows all traffic to a pod until a NetworkPolicy selects it. Without a namespace-wide default deny (a policy with `podSelector: {}` and `Ingress` in its policyTypes), every workload that lacks its own policy (a new Deployment, a debug pod, a chart added later) is reachable from every pod of the cluster, so a single compromised container can probe and attack it. A select-all policy whose ingress rule has neither `from` nor `ports` allows everything and cancels the default deny. Reported on Namespace objects in the input (the team owns them), except kube-system, kube-public and kube-node-lease; not when the input holds cluster-wide policies (Cilium clusterwide, Calico global, AdminNetworkPolicy) or Calico policies in the namespace.',
   remediation:
     'Add to the namespace a NetworkPolicy with `spec.podSelector: {}` and `spec.policyTypes: [Ingress]` and no `ingress` rules (or `[Ingress, Egress]` for a deny-all), then allow each workload\'s callers with a policy of its own. Remove `ingress` rules that have neither `from` nor `ports` from select-all policies.',
-  *check({ inventory }) {
-    const model = policiesOf(inventory);
-    if (model.clusterWide !== undefined) return;
-    for (const namespace of inventory.byKind('Namespace')) {
-      const name = namespace.ref.name;
-      if (name === '' || BUILT_IN_NAMESPACES.has(name)) continue;
-      const ns = model.byNamespace.get(name);
-      if (ns?.calico === true) continue;
-      const gap = defaultDenyGap(ns, name, 'Ingress');
-      if (gap !== undefined) yield { target: namespace, path: ['metadata', 'name'], message: gap };
-    }
-  },
+  check: ({ inventory }) => namespacesWithoutDefaultDeny(inventory, 'Ingress'),
 });
