@@ -64,17 +64,39 @@ export interface Finding {
   paths?: string[];
   /** For Pod Security findings: the policy evaluated and the policy version it resolved to. */
   pss?: { level: PssLevel; version: string; resolved: string };
+  /**
+   * The rule's safe automatic fix as JSON Patch operations on the object (paths from its root),
+   * present only when the scan was asked for fixes (`ScanOptions.fixes`).
+   */
+  fix?: { op: 'add' | 'replace' | 'test' | 'remove'; path: string; value?: JsonValue }[];
 }
 
-/** A finding that an exception suppressed. */
-export interface SuppressedFinding {
-  ruleId: string;
-  object: ObjectRef;
-  path: string;
-  message: string;
-  location?: Location;
+/** What suppressed a finding: an exception of the configuration, the object's annotation, or the baseline. */
+export type SuppressionKind = 'exception' | 'annotation' | 'baseline';
+
+/** A finding that was suppressed on purpose: listed in every format, never dropped silently. */
+export interface SuppressedFinding extends Finding {
+  suppressedBy: SuppressionKind;
+  reason: string;
+  /** The exception's end date (YYYY-MM-DD), when it has one. */
+  expires?: string;
+}
+
+/** An exception of the configuration, and what it did in this scan. */
+export interface ExceptionStatus {
+  rule: string;
+  namespace?: string;
+  kind?: string;
+  name?: string;
+  container?: string;
   reason: string;
   expires?: string;
+  /** `active`: in force; `expired`: past its date, suppresses nothing; `stale`: matched no finding. */
+  status: 'active' | 'expired' | 'stale';
+  /** Findings it suppressed (or would have, once expired). */
+  matched: number;
+  /** Where it is written: the configuration file and line. */
+  location?: Location;
 }
 
 /** An input that could not be read or parsed, or a check that could not run. */
@@ -102,6 +124,10 @@ export interface Report {
   inputs: { files: number; objects: number };
   findings: Finding[];
   suppressed: SuppressedFinding[];
+  /** The configuration's exceptions with their status (empty without exceptions). */
+  exceptions: ExceptionStatus[];
+  /** With `--baseline`: findings of the baseline still present, and baseline entries now fixed. */
+  baseline?: { file: string; matched: number; fixed: number };
   errors: ReportError[];
   summary: Summary;
 }

@@ -32,7 +32,7 @@ describe('writers', () => {
   });
 
   it('text without colour has no escape sequences', () => {
-    expect(WRITERS.text(report, { color: false })).not.toMatch(/\u001b/);
+    expect(WRITERS.text(report, { color: false, rules: [], cwd: process.cwd(), now: new Date(0) })).not.toMatch(/\u001b/);
   });
 
   it('neutralises control characters taken from input', () => {
@@ -40,7 +40,7 @@ describe('writers', () => {
       [{ file: 'evil.yaml', text: 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: "x\\u001b[31my"\nspec:\n  containers:\n    - name: "c\\u001b]0;pwned\\u0007"\n      image: a\n      securityContext: { privileged: true }\n' }],
       { rules: RULES, pss: 'baseline:latest' },
     );
-    const text = WRITERS.text(hostile, { color: false });
+    const text = WRITERS.text(hostile, { color: false, rules: [], cwd: process.cwd(), now: new Date(0) });
     expect(hostile.findings.length).toBeGreaterThan(0);
     expect(text).not.toMatch(/\u001b/);
     expect(text).toContain('\\x1b');

@@ -2,7 +2,7 @@ import { atLeast, isSeverity } from '../engine/controls.js';
 import { knownRules, loadConfig } from '../engine/config.js';
 import { scanPaths, type ScanOptions } from '../engine/scan.js';
 import { MamoriError } from '../errors.js';
-import { isFormat, STREAMING_WRITERS, WRITERS } from '../report/index.js';
+import { isFormat, STREAMING_WRITERS, WRITERS, type WriterOptions } from '../report/index.js';
 import { RULES } from '../rules/index.js';
 import type { Rule } from '../engine/rule.js';
 import type { Severity } from '../types.js';
@@ -63,7 +63,7 @@ export function runScan(paths: string[], flags: ScanFlags): number {
   if (flags.pss !== undefined) options.pss = flags.pss;
   if (flags.kubeVersion !== undefined) options.maxPssMinor = parseKubeMinor(flags.kubeVersion);
   const report = scanPaths(paths, options);
-  const writerOptions = { color: useColor(flags.color, flags.output !== undefined) };
+  const writerOptions: WriterOptions = { color: useColor(flags.color, flags.output !== undefined), rules: RULES, cwd: process.cwd(), now: new Date() };
   const streaming = STREAMING_WRITERS[flags.format];
   emit(streaming !== undefined ? streaming(report, writerOptions) : WRITERS[flags.format](report, writerOptions), flags.output);
   if (report.errors.length > 0) return EXIT.error;

@@ -46,6 +46,7 @@ export function buildReport(engine: Engine, inputs: Report['inputs']): Report {
     inputs,
     findings,
     suppressed: [],
+    exceptions: [],
     errors: [...engine.errors].sort(compareErrors),
     summary: summarize(findings),
   };

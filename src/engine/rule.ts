@@ -1,6 +1,6 @@
 import type { ContainerRef, PodTemplate } from '../k8s/pod.js';
 import type { LoadedObject } from '../load/types.js';
-import type { JsonObject, Path, PssLevel, Severity } from '../types.js';
+import type { JsonObject, JsonValue, Path, PssLevel, Severity } from '../types.js';
 import type { Inventory } from './inventory.js';
 
 /** What a rule is evaluated on. */
@@ -41,7 +41,18 @@ export interface Violation {
    * null to drop the finding.
    */
   resolve?: (inventory: Inventory) => string | Resolution | null;
+  /**
+   * A safe automatic fix: JSON Patch operations (RFC 6902) on the object, paths from its root.
+   * Called only when fixes are asked for (`mamori fix`, the mutating webhook), never in a plain
+   * scan. A fix never changes what the workload runs (image, command, args, ports).
+   */
+  fix?: () => PatchOperation[];
 }
+
+/** One JSON Patch operation; `path` is a JSON Pointer from the object's root. */
+export type PatchOperation =
+  | { op: 'add' | 'replace' | 'test'; path: string; value: JsonValue }
+  | { op: 'remove'; path: string };
 
 /** A finding's final wording, and its further paths, as `Violation.resolve` decides them. */
 export interface Resolution {
@@ -81,13 +92,6 @@ export interface TargetInputs {
   inventory: InventoryInput;
 }
 type TargetViolation<T extends Target> = T extends 'inventory' ? InventoryViolation : Violation;
-
-/** A JSON Patch operation that a fix applies, relative to the target object. */
-export interface PatchOperation {
-  op: 'add' | 'replace' | 'remove';
-  path: Path;
-  value?: unknown;
-}
 
 /** Frameworks a rule maps to, for reports and docs. */
 export interface Frameworks {

@@ -1,10 +1,12 @@
 import { detach, formatPath } from '../k8s/object.js';
 import { containersOf, isIncompletePodSpec, POD_BEARING_KINDS, podSpecOf } from '../k8s/pod.js';
+import { readInput } from '../load/files.js';
 import { loadInput, loadText, locateIn, resolveInputs, type LoadedFile } from '../load/load.js';
+import { TextLocator } from '../load/locate.js';
 import { DEFAULT_LIMITS, type LoadLimits } from '../load/limits.js';
-import type { LoadedObject } from '../load/types.js';
+import type { LoadedObject, SourceDocument } from '../load/types.js';
 import { parsePssPolicy, resolvePssMinor } from '../rules/pss/psa.js';
-import type { Finding, JsonObject, JsonValue, Path, PssPolicy, Report, ReportError, Severity } from '../types.js';
+import type { Finding, JsonObject, JsonValue, Location, Path, PssPolicy, Report, ReportError, Severity } from '../types.js';
 import type { Config } from './config.js';
 import { phaseOf } from './controls.js';
 import { Inventory, namespaceOf, objectKey } from './inventory.js';
@@ -21,6 +23,8 @@ export interface ScanOptions {
   limits?: LoadLimits;
   /** Cap on the policy version `latest` resolves to (a Kubernetes minor version). */
   maxPssMinor?: number;
+  /** Record each finding's automatic fix, where its rule has one (`Finding.fix`). */
+  fixes?: boolean;
 }
 
 interface ActiveRule {
@@ -63,14 +67,22 @@ export class Engine {
   private readonly seen = new Set<string>();
   private readonly workloadNamespaces = new Set<string>();
   private readonly namespaces = new Set<string>();
-  /** Findings that wait for the whole input, with the predicate that may drop them. */
-  private readonly pending: { finding: Finding; decide: (inventory: Inventory) => string | Resolution | null; rule: string }[] = [];
+  /** Findings that wait for the whole input, with the predicate that may drop them and where they point. */
+  private readonly pending: { finding: Finding; decide: (inventory: Inventory) => string | Resolution | null; rule: string; at: Place | undefined }[] = [];
+  /** Texts of inputs that cannot be read again (stdin, texts in memory) with findings waiting on them. */
+  private readonly texts = new Map<string, string>();
+  /** The hash of the document the last waiting finding came from. */
+  private lastHash: { source: SourceDocument; hash: number } | undefined;
+  private readonly limits: LoadLimits;
+  private readonly fixes: boolean;
   readonly findings: Finding[] = [];
   readonly errors: ReportError[] = [];
 
   constructor(options: ScanOptions) {
     const { policy, ctx: pss } = resolvePss(options);
     this.policy = policy;
+    this.limits = options.limits ?? DEFAULT_LIMITS;
+    this.fixes = options.fixes === true;
     for (const rule of options.rules) {
       const setting = options.config?.rules[rule.id];
       const enabled = setting?.enabled ?? !rule.optional;
@@ -126,14 +138,77 @@ export class Engine {
       path: detach(formatPath(violation.path)),
       message: detach(violation.message),
     };
-    const location = locateIn(file, object, violation.path);
-    if (location !== undefined) finding.location = location;
+    const { unless, resolve } = violation;
+    const waits = resolve !== undefined || unless !== undefined;
+    // Most findings that wait are dropped in the end: those in a file are located only once kept
+    // (an object kept for the inventory has only its document's text, and is located at once).
+    const text = waits ? file.locator?.fileText : undefined;
+    if (text === undefined) {
+      const location = locateIn(file, object, violation.path);
+      if (location !== undefined) finding.location = location;
+    }
     if (violation.paths !== undefined && violation.paths.length > 0) finding.paths = violation.paths.map((p) => detach(formatPath(p)));
     if (active.pss !== undefined) finding.pss = active.pss;
-    const { unless, resolve } = violation;
-    if (resolve !== undefined) this.pending.push({ finding, decide: resolve, rule: rule.id });
-    else if (unless !== undefined) this.pending.push({ finding, decide: (inventory) => (unless(inventory) ? null : finding.message), rule: rule.id });
-    else this.findings.push(finding);
+    if (this.fixes && violation.fix !== undefined) finding.fix = violation.fix();
+    if (!waits) {
+      this.findings.push(finding);
+      return;
+    }
+    const at = text === undefined ? undefined : this.place(file, text, object, violation.path);
+    const decide = resolve ?? ((inventory: Inventory) => (unless?.(inventory) === true ? null : finding.message));
+    this.pending.push({ finding, decide, rule: rule.id, at });
+  }
+
+  /** What locating a waiting finding needs later, without holding its file's text or objects. */
+  private place(file: LoadedFile, text: string, object: LoadedObject, path: Path): Place {
+    if (!file.rereadable && !this.texts.has(file.file)) this.texts.set(file.file, text);
+    const { source } = object;
+    if (this.lastHash?.source !== source) this.lastHash = { source, hash: textHash(text, source.start, source.end) };
+    const at = [...object.prefix, ...path].map((p) => (typeof p === 'string' ? detach(p) : p));
+    return { source, path: at, hash: this.lastHash.hash, reread: file.rereadable === true };
+  }
+
+  /** Locates the waiting findings that were kept, reading each of their files once more. */
+  private placeAll(kept: readonly { finding: Finding; at: Place | undefined }[]): Finding[] {
+    const byFile = new Map<string, { finding: Finding; at: Place }[]>();
+    for (const entry of kept) {
+      if (entry.at === undefined) continue;
+      const list = byFile.get(entry.at.source.file);
+      if (list) list.push(entry as { finding: Finding; at: Place });
+      else byFile.set(entry.at.source.file, [entry as { finding: Finding; at: Place }]);
+    }
+    const located = new Map<Finding, Location>();
+    for (const [file, entries] of byFile) {
+      let text = this.texts.get(file);
+      if (text === undefined && entries[0]?.at.reread === true) {
+        try {
+          text = readInput({ file, stdin: false }, this.limits);
+        } catch {
+          text = undefined; // gone since: the findings keep no location
+        }
+      }
+      if (text === undefined) continue;
+      const locator = new TextLocator(text);
+      // In file order, as the locator is fastest walking forward.
+      entries.sort((a, b) => a.at.source.start - b.at.source.start);
+      let checked: SourceDocument | undefined;
+      let same = false;
+      for (const { finding, at } of entries) {
+        const { source } = at;
+        // A file changed since it was scanned gets no location rather than a wrong one.
+        if (source !== checked) {
+          checked = source;
+          same = source.end <= text.length && textHash(text, source.start, source.end) === at.hash;
+        }
+        if (!same) continue;
+        const position = locator.locate(source, at.path);
+        located.set(finding, { file, line: position.line, column: position.column });
+      }
+    }
+    return kept.map(({ finding }) => {
+      const location = located.get(finding);
+      return location === undefined ? finding : withLocation(finding, location);
+    });
   }
 
   private failed(active: ActiveRule, file: LoadedFile, object: LoadedObject, error: unknown): void {
@@ -211,21 +286,25 @@ export class Engine {
       this.namespaces,
     );
     const broken = new Set<string>();
-    for (const { finding, decide, rule } of this.pending) {
+    const kept: { finding: Finding; at: Place | undefined }[] = [];
+    for (const { finding, decide, rule, at } of this.pending) {
       if (broken.has(rule)) continue;
       try {
         const resolved = decide(inventory);
         if (resolved === null) continue;
-        if (typeof resolved !== 'string') this.findings.push(withPaths(finding, resolved));
+        if (typeof resolved !== 'string') kept.push({ finding: withPaths(finding, resolved), at });
         else {
           if (resolved !== finding.message) finding.message = detach(resolved);
-          this.findings.push(finding);
+          kept.push({ finding, at });
         }
       } catch (error) {
         broken.add(rule);
         this.errors.push({ file: '', message: `rule ${rule} failed: ${error instanceof Error ? error.message : String(error)}; its findings were not decided`, code: 'rule-error' });
       }
     }
+    this.pending.length = 0;
+    for (const finding of this.placeAll(kept)) this.findings.push(finding);
+    this.texts.clear();
     for (const active of this.byTarget.inventory) {
       try {
         const check = active.rule.check as (input: { inventory: Inventory }, ctx: RuleContext) => Iterable<InventoryViolation>;
@@ -238,6 +317,33 @@ export class Engine {
       }
     }
   }
+}
+
+/** Where a waiting finding points: its document, the path inside it, and a hash of the document's text. */
+interface Place {
+  source: SourceDocument;
+  path: Path;
+  hash: number;
+  /** The file can be read again; otherwise its text is held by the engine. */
+  reread: boolean;
+}
+
+/** FNV-1a over a range of a text: tells whether a document is still the one that was scanned. */
+function textHash(text: string, start: number, end: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}
+
+/** A finding with its location, fields in the order `record` writes them. */
+function withLocation(finding: Finding, location: Location): Finding {
+  const { paths, pss, ...head } = finding;
+  const { fix } = finding;
+  const out: Finding = { ...head, location };
+  if (paths !== undefined) out.paths = paths;
+  if (pss !== undefined) out.pss = pss;
+  if (fix !== undefined) out.fix = fix;
+  return out;
 }
 
 /** A pending finding with the wording and further paths `resolve` chose (fields in the order `record` writes them). */

@@ -13,6 +13,8 @@ export interface LoadedFile {
   objects: LoadedObject[];
   errors: ReportError[];
   locator: TextLocator | undefined;
+  /** The text can be read again from `file` (a file on disk, not stdin or text in memory). */
+  rereadable?: boolean;
 }
 
 /** Turns a MamoriError into the report's error entry. */
@@ -86,7 +88,9 @@ export function loadInput(input: InputRef, limits: LoadLimits = DEFAULT_LIMITS):
     if (!(error instanceof MamoriError)) throw error;
     return { file: input.file, objects: [], errors: [toReportError(error, input.file)], locator: undefined };
   }
-  return loadText(input.file, text, limits);
+  const loaded = loadText(input.file, text, limits);
+  if (!input.stdin) loaded.rereadable = true;
+  return loaded;
 }
 
 /** The inputs named by the user's paths (see `expandPaths`), with errors for paths that do not exist. */

@@ -73,6 +73,11 @@ export class TextLocator {
     this.base = base;
   }
 
+  /** The whole text of a file, when this locator is not over a copy of one document. */
+  get fileText(): string | undefined {
+    return this.base === undefined ? this.text : undefined;
+  }
+
   /**
    * A locator over a copy of one document's text only (from the start of its first line), giving
    * the same positions for that document: what is kept of a file once it is scanned, for the

@@ -2,6 +2,7 @@ import yaml from 'js-yaml';
 import { MamoriError } from '../errors.js';
 import { isObject } from '../k8s/object.js';
 import type { LoadLimits } from './limits.js';
+import { DECLINED, readFast } from './fast.js';
 import { KUBE_SCHEMA } from './schema.js';
 
 /** One YAML document of a file: its text range and first line. */
@@ -198,6 +199,8 @@ export function parseDocument(text: string, chunk: DocumentChunk, file: string, 
   const source = text.slice(chunk.start, chunk.end);
   let value: unknown = readJson(source, limits.maxDepth);
   if (value !== NOT_JSON) return value;
+  value = readFast(source, limits.maxDepth);
+  if (value !== DECLINED) return value;
   try {
     const options: yaml.LoadOptions & { maxDepth: number } = { schema: KUBE_SCHEMA, maxDepth: limits.maxDepth, filename: file };
     value = yaml.load(source, options);

@@ -61,3 +61,22 @@ const float11 = new yaml.Type('tag:yaml.org,2002:float', {
 export const KUBE_SCHEMA = yaml.FAILSAFE_SCHEMA.extend({
   implicit: [builtin.null, bool11, int11, float11, builtin.merge],
 });
+
+const IMPLICIT = [builtin.null, bool11, int11, float11];
+
+/**
+ * A plain scalar resolved as js-yaml resolves it with KUBE_SCHEMA (merge keys aside): most
+ * scalars start with a letter and can only be a null or boolean word, or a string.
+ */
+export function resolvePlainScalar(raw: string): unknown {
+  const c = raw.charCodeAt(0);
+  if (c >= 97 ? c <= 122 : c >= 65 && c <= 90) {
+    if (raw.length > 5) return raw;
+    if (raw === 'null' || raw === 'Null' || raw === 'NULL') return null;
+    if (TRUE.has(raw)) return true;
+    if (FALSE.has(raw)) return false;
+    return raw;
+  }
+  for (const type of IMPLICIT) if (type.resolve(raw)) return type.construct(raw);
+  return raw;
+}

@@ -1,10 +1,18 @@
+import type { Rule } from '../engine/rule.js';
 import type { Report } from '../types.js';
 import { writeJson, writeJsonChunks } from './json.js';
 import { writeText } from './text.js';
 
 /** What every writer receives besides the report. */
 export interface WriterOptions {
+  /** ANSI colours (text format on a terminal only). */
   color: boolean;
+  /** The whole rule catalog (SARIF lists every rule; reports link findings to their rule's docs). */
+  rules: readonly Rule[];
+  /** The working directory, to which file paths in reports are made relative. */
+  cwd: string;
+  /** The time of the scan (exception expiry, report headers); tests pass a fixed one. */
+  now: Date;
 }
 
 /** The output formats; `--format` values are this map's keys. */
