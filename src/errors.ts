@@ -12,7 +12,8 @@ export type MamoriErrorCode =
   | 'alias-limit'
   | 'config'
   | 'rule-error'
-  | 'unknown-rule';
+  | 'unknown-rule'
+  | 'baseline';
 
 /** The one error class of mamori; `code` says what went wrong, the message says where. */
 export class MamoriError extends Error {

@@ -1,5 +1,6 @@
 /** mamori's library API. */
 export type {
+  ExceptionStatus,
   Finding,
   JsonObject,
   JsonValue,
@@ -25,6 +26,8 @@ export type { LoadedObject, SourceDocument } from './load/types.js';
 export { defineRule, type OptionValue, type Rule, type RuleContext, type RuleSpec, type Target, type Violation } from './engine/rule.js';
 export { Engine, scanPaths, scanTexts, type ScanOptions } from './engine/scan.js';
 export { knownRules, loadConfig, parseConfig, type Config, type KnownRules } from './engine/config.js';
+export { applyBaseline, readBaseline, writeBaseline, type Baseline } from './engine/baseline.js';
+export { fingerprint } from './engine/fingerprint.js';
 export { Inventory, type Workload } from './engine/inventory.js';
 export { isClusterScoped } from './k8s/scope.js';
 export { ruleInfo, ruleMarkdown, type RuleInfo } from './engine/catalog.js';
@@ -38,6 +41,6 @@ export {
   resolvePssMinor,
   PSS_LATEST_MINOR,
 } from './rules/pss/psa.js';
-export { WRITERS, writeJson, writeText, type Format } from './report/index.js';
+export { WRITERS, writeHtml, writeJson, writeJunit, writePolicyReport, writeSarif, writeText, type Format, type WriterOptions } from './report/index.js';
 export { RULES } from './rules/index.js';
 export { VERSION } from './version.js';

@@ -434,3 +434,109 @@ describe('configuration', () => {
     expect(ids(report)).toEqual(['pss-privileged']);
   });
 });
+
+describe('exceptions and baselines', () => {
+  it('an exception in .mamori.yaml suppresses, lists the finding as suppressed, and changes the exit code', () => {
+    const dir = tempDir();
+    copyFileSync(join(ROOT, PRIVILEGED), join(dir, 'pod.yaml'));
+    put(dir, '.mamori.yaml', 'pss: baseline\nexceptions:\n  - rule: pss-privileged\n    kind: Pod\n    name: priv*\n    reason: the CNI agent needs it\n    expires: 2999-12-31\n');
+    const { run, report } = scanJson(['pod.yaml', '--rules', 'pss-*'], { cwd: dir });
+    expect(run.status).toBe(0);
+    expect(report.findings).toEqual([]);
+    expect(report.suppressed).toMatchObject([{ ruleId: 'pss-privileged', suppressedBy: 'exception', reason: 'the CNI agent needs it', expires: '2999-12-31' }]);
+    const text = mamori(['scan', 'pod.yaml', '--rules', 'pss-*'], { cwd: dir });
+    expect(text.stdout).toContain('Suppressed (accepted risks)');
+    expect(text.stdout).toContain('the CNI agent needs it (exception, until 2999-12-31)');
+    expect(text.stdout).toContain('No findings; 1 suppressed;');
+  });
+
+  it('an expired exception fails the scan with the finding back and a finding at the exception', () => {
+    const dir = tempDir();
+    copyFileSync(join(ROOT, PRIVILEGED), join(dir, 'pod.yaml'));
+    put(dir, '.mamori.yaml', 'pss: baseline\nexceptions:\n  - rule: pss-privileged\n    reason: until the migration\n    expires: 2020-01-31\n');
+    const { run, report } = scanJson(['pod.yaml', '--rules', 'pss-*'], { cwd: dir });
+    expect(run.status).toBe(1);
+    expect(ids(report)).toEqual(['exception-expired', 'pss-privileged']);
+    expect(report.findings.find((f) => f.ruleId === 'exception-expired')?.location).toEqual({ file: '.mamori.yaml', line: 3, column: 5 });
+  });
+
+  it('--write-baseline then --baseline: old findings pass, a new one fails, fixed ones are counted', () => {
+    const dir = tempDir();
+    put(dir, 'k8s/a.yaml', privilegedPod('alpha'));
+    put(dir, 'k8s/b.yaml', privilegedPod('beta'));
+    const write = mamori(['scan', 'k8s', '--rules', 'pss-*', '--write-baseline', 'baseline.json'], { cwd: dir });
+    expect(write.status).toBe(0);
+    expect(write.stderr).toContain('wrote 10 finding(s) to the baseline baseline.json');
+    const baseline = JSON.parse(readFileSync(join(dir, 'baseline.json'), 'utf8')) as { schemaVersion: number; findings: unknown[] };
+    expect(baseline.schemaVersion).toBe(1);
+    expect(baseline.findings).toHaveLength(10);
+
+    // Same input, written another way: nothing new.
+    const same = scanJson(['./k8s/', '--rules', 'pss-*', '--baseline', 'baseline.json'], { cwd: dir });
+    expect(same.run.status).toBe(0);
+    expect(same.report.findings).toEqual([]);
+    expect(same.report.suppressed).toHaveLength(10);
+
+    // beta fixed, gamma added.
+    put(dir, 'k8s/b.yaml', readFileSync(join(ROOT, HARDENED), 'utf8'));
+    put(dir, 'k8s/c.yaml', privilegedPod('gamma'));
+    const next = scanJson(['k8s', '--rules', 'pss-*', '--baseline', 'baseline.json'], { cwd: dir });
+    expect(next.run.status).toBe(1);
+    expect([...new Set(next.report.findings.map((f) => f.object.name))]).toEqual(['gamma']);
+    expect((next.report as Report & { baseline: unknown }).baseline).toEqual({ file: 'baseline.json', matched: 5, fixed: 5 });
+    const text = mamori(['scan', 'k8s', '--rules', 'pss-*', '--baseline', 'baseline.json'], { cwd: dir });
+    expect(text.stdout).toContain('Baseline baseline.json: 5 findings still present and not reported; 5 of its entries fixed since.');
+
+    const broken = mamori(['scan', 'k8s', '--baseline', 'nope.json'], { cwd: dir });
+    expect(broken.status).toBe(2);
+    expect(broken.stderr).toContain('nope.json: cannot read the baseline');
+  });
+});
+
+describe('report formats', () => {
+  it('sarif: one run, every rule described, results relative to the working directory', () => {
+    const run = mamori(['scan', PRIVILEGED, '--format', 'sarif']);
+    expect(run.status).toBe(1);
+    const sarif = JSON.parse(run.stdout) as { version: string; runs: { tool: { driver: { rules: { id: string }[] } }; results: { ruleId: string; locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }[] }[] };
+    expect(sarif.version).toBe('2.1.0');
+    expect(sarif.runs).toHaveLength(1);
+    const rules = mamori(['rules', '--format', 'json']);
+    const catalog = (JSON.parse(rules.stdout) as { id: string }[]).map((r) => r.id).sort();
+    expect(sarif.runs[0]?.tool.driver.rules.map((r) => r.id)).toEqual(catalog);
+    const results = sarif.runs[0]?.results ?? [];
+    expect(results.length).toBeGreaterThan(0);
+    expect(new Set(results.map((r) => r.locations[0]?.physicalLocation.artifactLocation.uri))).toEqual(new Set([PRIVILEGED]));
+  });
+
+  it('junit: a testsuite per file with failures, well-formed enough for CI readers', () => {
+    const run = mamori(['scan', PRIVILEGED, HARDENED, '--format', 'junit', '--rules', 'pss-*']);
+    expect(run.status).toBe(1);
+    expect(run.stdout.startsWith('<?xml version="1.0" encoding="UTF-8"?>')).toBe(true);
+    expect(run.stdout).toContain(`<testsuite name="${PRIVILEGED}"`);
+    expect((run.stdout.match(/<failure /g) ?? []).length).toBe(RESTRICTED_IDS.length);
+  });
+
+  it('policyreport: PolicyReport objects that the policy working group CRDs accept', () => {
+    const dir = tempDir();
+    put(dir, 'pod.yaml', privilegedPod('alpha').replace('namespace: demo', 'namespace: shop'));
+    const run = mamori(['scan', 'pod.yaml', '--format', 'policyreport', '--rules', 'pss-*'], { cwd: dir });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain('apiVersion: wgpolicyk8s.io/v1alpha2');
+    expect(run.stdout).toContain('kind: ClusterPolicyReport');
+    expect(run.stdout).toMatch(/kind: PolicyReport\nmetadata:\n {2}name: mamori-shop\n {2}namespace: shop/);
+    expect(run.stdout).toContain(`fail: ${RESTRICTED_IDS.length}`);
+  });
+});
+
+describe('html report', () => {
+  it('writes one self-contained file with the findings embedded', () => {
+    const dir = tempDir();
+    const run = mamori(['scan', join(ROOT, PRIVILEGED), '--format', 'html', '-o', join(dir, 'report.html'), '--rules', 'pss-*']);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe('');
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+    expect(html).not.toMatch(/<link\b|\bsrc=|https?:\/\/(?!github\.com\/mamori-dev)/);
+    for (const id of RESTRICTED_IDS) expect(html).toContain(id);
+  });
+});

@@ -182,10 +182,23 @@ function scanAll(): Report {
 
 describe('redaction: no output contains a secret value', () => {
   const report = scanAll();
-  const outputs: [string, string][] = [];
+  // Each output beside the same writer's output for the report with the findings' own text
+  // blanked: rule metadata (SARIF describes every rule, the HTML report the rules it shows, and a
+  // description may name a weak value such as "changeme") is in both, so only occurrences beyond
+  // those count as leaks.
+  const outputs: [string, string, string][] = [];
+  const blank = <F extends { message: string; path: string; object: { name: string }; paths?: string[] }>(f: F): F => {
+    const { paths: _paths, ...rest } = f;
+    return { ...rest, message: 'x', path: 'x', object: { ...f.object, name: 'x' } } as F;
+  };
+  const empty = { ...report, findings: report.findings.map(blank), suppressed: report.suppressed.map(blank), errors: report.errors.map((e) => ({ ...e, message: 'x' })) };
   for (const [format, write] of Object.entries(WRITERS)) {
-    for (const color of [false, true]) outputs.push([`${format}${color ? ' (color)' : ''}`, write(report, { color })]);
+    for (const color of [false, true]) {
+      const options = { color, rules: RULES, cwd: process.cwd(), now: new Date(0) };
+      outputs.push([`${format}${color ? ' (color)' : ''}`, write(report, options), write(empty, options)]);
+    }
   }
+  const count = (text: string, form: string): number => text.split(form).length - 1;
 
   it('the fixtures are read (the broken document as an error) and the secrets rules find the leaks', () => {
     expect(report.errors.some((e) => e.file === 'broken.yaml')).toBe(true);
@@ -198,9 +211,9 @@ describe('redaction: no output contains a secret value', () => {
   for (const [name, value] of Object.entries(SECRETS)) {
     it(`${name} appears in no output`, () => {
       const leaks: string[] = [];
-      for (const [format, text] of outputs) {
+      for (const [format, text, metadata] of outputs) {
         for (const form of forms(value)) {
-          if (!text.includes(form)) continue;
+          if (count(text, form) <= count(metadata, form)) continue;
           // Name the rule whose finding carries it, to point at the culprit.
           const culprits = [...report.findings, ...report.suppressed]
             .filter((f) => JSON.stringify(f).includes(form))

@@ -24,7 +24,7 @@ program
   .command('scan')
   .description('scan manifests (files, directories, or - for stdin; default .)')
   .argument('[paths...]', 'files or directories to scan; - reads stdin')
-  .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
+  .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'sarif', 'junit', 'html', 'policyreport']).default('text'))
   .option('-o, --output <file>', 'write the report to a file instead of stdout')
   .option('--pss <level[:version]>', 'Pod Security policy: privileged, baseline or restricted, and latest or v1.N (default: restricted:latest)')
   .option('--kube-version <version>', 'the Kubernetes version of the target cluster (e.g. 1.36): `latest` means its newest Pod Security policy')
@@ -33,7 +33,9 @@ program
   .option('--rules <patterns>', "run only the rules matching these comma-separated ids or globs (e.g. 'pss-*')")
   .option('--skip-rules <patterns>', 'do not run the rules matching these comma-separated ids or globs')
   .option('--no-color', 'never colour the text output')
-  .action(async (paths: string[], opts: { format: string; output?: string; pss?: string; kubeVersion?: string; failOn?: string; config?: string; rules?: string; skipRules?: string; color: boolean }) => {
+  .option('--baseline <file>', 'report and fail only on findings not in this baseline (the others are listed as suppressed)')
+  .option('--write-baseline <file>', 'record the findings of this scan as the baseline, and exit 0 unless an input could not be read')
+  .action(async (paths: string[], opts: { format: string; output?: string; pss?: string; kubeVersion?: string; failOn?: string; config?: string; rules?: string; skipRules?: string; color: boolean; baseline?: string; writeBaseline?: string }) => {
     const { runScan } = await import('./scan.js');
     process.exitCode = runScan(paths, opts);
   });

@@ -1,5 +1,7 @@
 import { atLeast, isSeverity } from '../engine/controls.js';
 import { knownRules, loadConfig } from '../engine/config.js';
+import { applyBaseline, readBaseline, writeBaseline } from '../engine/baseline.js';
+import { globRegExp } from '../engine/exceptions.js';
 import { scanPaths, type ScanOptions } from '../engine/scan.js';
 import { MamoriError } from '../errors.js';
 import { isFormat, STREAMING_WRITERS, WRITERS, type WriterOptions } from '../report/index.js';
@@ -19,11 +21,13 @@ interface ScanFlags {
   rules?: string;
   skipRules?: string;
   color: boolean;
+  baseline?: string;
+  writeBaseline?: string;
 }
 
 /** A glob over rule ids: `*` matches any run of characters. */
 function globMatcher(pattern: string): (id: string) => boolean {
-  const re = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const re = globRegExp(pattern);
   return (id) => re.test(id);
 }
 
@@ -59,13 +63,22 @@ export function runScan(paths: string[], flags: ScanFlags): number {
     throw new MamoriError('usage', `--fail-on must be one of critical, high, medium, low, info, none (got ${JSON.stringify(failOn)})`);
   }
   const config = loadConfig(flags.config, knownRules(RULES));
-  const options: ScanOptions = { rules: selectRules(RULES, flags.rules, flags.skipRules), config };
+  const baseline = flags.baseline === undefined ? undefined : readBaseline(flags.baseline);
+  const now = new Date();
+  const options: ScanOptions = { rules: selectRules(RULES, flags.rules, flags.skipRules), config, now };
   if (flags.pss !== undefined) options.pss = flags.pss;
   if (flags.kubeVersion !== undefined) options.maxPssMinor = parseKubeMinor(flags.kubeVersion);
-  const report = scanPaths(paths, options);
-  const writerOptions: WriterOptions = { color: useColor(flags.color, flags.output !== undefined), rules: RULES, cwd: process.cwd(), now: new Date() };
+  const scanned = scanPaths(paths, options);
+  const report = baseline === undefined ? scanned : applyBaseline(scanned, baseline);
+  const writerOptions: WriterOptions = { color: useColor(flags.color, flags.output !== undefined), rules: RULES, cwd: process.cwd(), now };
   const streaming = STREAMING_WRITERS[flags.format];
   emit(streaming !== undefined ? streaming(report, writerOptions) : WRITERS[flags.format](report, writerOptions), flags.output);
+  if (flags.writeBaseline !== undefined) {
+    // The findings of this scan become the baseline (those an exception suppresses need none).
+    emit(writeBaseline(report.findings), flags.writeBaseline);
+    process.stderr.write(`mamori: wrote ${report.findings.length} finding(s) to the baseline ${flags.writeBaseline}\n`);
+    return report.errors.length > 0 ? EXIT.error : EXIT.clean;
+  }
   if (report.errors.length > 0) return EXIT.error;
   const threshold: Severity | 'none' = (failOn as Severity | 'none' | undefined) ?? config.failOn ?? 'low';
   if (threshold === 'none') return EXIT.clean;

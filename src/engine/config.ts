@@ -3,7 +3,9 @@ import yaml from 'js-yaml';
 import { MamoriError } from '../errors.js';
 import { isObject } from '../k8s/object.js';
 import { KUBE_SCHEMA } from '../load/schema.js';
-import type { Severity } from '../types.js';
+import { TextLocator } from '../load/locate.js';
+import type { Location, Path, Severity } from '../types.js';
+import { parseExceptions, type ExceptionSpec } from './exceptions.js';
 import { isSeverity } from './controls.js';
 import type { OptionValue } from './rule.js';
 
@@ -21,12 +23,14 @@ export interface Config {
   pss?: string;
   failOn?: Severity | 'none';
   rules: Record<string, RuleSetting>;
+  /** Risks accepted on purpose (see exceptions.ts). */
+  exceptions: ExceptionSpec[];
 }
 
 /** The name of the configuration file looked for in the working directory. */
 export const CONFIG_FILE = '.mamori.yaml';
 
-const TOP_KEYS = new Set(['pss', 'failOn', 'rules']);
+const TOP_KEYS = new Set(['pss', 'failOn', 'rules', 'exceptions']);
 const RULE_KEYS = new Set(['enabled', 'severity', 'options']);
 
 function fail(file: string, key: string, message: string): never {
@@ -55,8 +59,8 @@ function checkOption(file: string, at: string, value: unknown, def: OptionValue)
 }
 
 /** Validates a parsed configuration; every unknown key or bad value is an error naming its key. */
-export function parseConfig(value: unknown, file: string, known: KnownRules): Config {
-  const config: Config = { file, rules: {} };
+export function parseConfig(value: unknown, file: string, known: KnownRules, locate?: (path: Path) => Location | undefined): Config {
+  const config: Config = { file, rules: {}, exceptions: [] };
   if (value === null || value === undefined) return config;
   if (!isObject(value)) fail(file, '(top level)', 'must be a mapping');
   for (const [key, v] of Object.entries(value)) {
@@ -67,6 +71,8 @@ export function parseConfig(value: unknown, file: string, known: KnownRules): Co
     } else if (key === 'failOn') {
       if (v !== 'none' && !isSeverity(v)) fail(file, key, 'must be one of critical, high, medium, low, info, none');
       config.failOn = v;
+    } else if (key === 'exceptions') {
+      config.exceptions = parseExceptions(v, file, [...known.keys()], locate);
     } else if (key === 'rules') {
       if (!isObject(v)) fail(file, key, 'must be a mapping of rule id to off, on or settings');
       for (const [id, setting] of Object.entries(v)) {
@@ -111,7 +117,7 @@ export function parseConfig(value: unknown, file: string, known: KnownRules): Co
  */
 export function loadConfig(path: string | undefined, known: KnownRules): Config {
   const file = path ?? (existsSync(CONFIG_FILE) ? CONFIG_FILE : undefined);
-  if (file === undefined) return { rules: {} };
+  if (file === undefined) return { rules: {}, exceptions: [] };
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -127,5 +133,8 @@ export function loadConfig(path: string | undefined, known: KnownRules): Config 
     if (mark?.line !== undefined) options.line = mark.line + 1;
     throw new MamoriError('config', `invalid YAML: ${(cause as { reason?: string }).reason ?? String(cause)}`, options);
   }
-  return parseConfig(value, file, known);
+  const locator = new TextLocator(text);
+  const whole = { index: 0, start: 0, end: text.length, line: 1 };
+  const locate = (path: Path): Location => ({ file, ...locator.locate(whole, path) });
+  return parseConfig(value, file, known, locate);
 }

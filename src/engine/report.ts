@@ -45,8 +45,8 @@ export function buildReport(engine: Engine, inputs: Report['inputs']): Report {
     pss: engine.policy,
     inputs,
     findings,
-    suppressed: [],
-    exceptions: [],
+    suppressed: [...engine.suppressed].sort(compareFindings),
+    exceptions: engine.exceptionStatuses,
     errors: [...engine.errors].sort(compareErrors),
     summary: summarize(findings),
   };

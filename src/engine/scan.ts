@@ -6,9 +6,10 @@ import { TextLocator } from '../load/locate.js';
 import { DEFAULT_LIMITS, type LoadLimits } from '../load/limits.js';
 import type { LoadedObject, SourceDocument } from '../load/types.js';
 import { parsePssPolicy, resolvePssMinor } from '../rules/pss/psa.js';
-import type { Finding, JsonObject, JsonValue, Location, Path, PssPolicy, Report, ReportError, Severity } from '../types.js';
+import type { ExceptionStatus, Finding, JsonObject, JsonValue, Location, Path, SuppressedFinding, PssPolicy, Report, ReportError, Severity } from '../types.js';
 import type { Config } from './config.js';
 import { phaseOf } from './controls.js';
+import { annotationReason, containerAt, exceptionFindings, Exceptions, type Suppression } from './exceptions.js';
 import { Inventory, namespaceOf, objectKey } from './inventory.js';
 import { buildReport } from './report.js';
 import type { InventoryViolation, PssContext, Resolution, Rule, RuleContext, RuleSpec, Violation } from './rule.js';
@@ -23,6 +24,8 @@ export interface ScanOptions {
   limits?: LoadLimits;
   /** Cap on the policy version `latest` resolves to (a Kubernetes minor version). */
   maxPssMinor?: number;
+  /** The time of the scan, against which exceptions expire. */
+  now?: Date;
   /** Record each finding's automatic fix, where its rule has one (`Finding.fix`). */
   fixes?: boolean;
 }
@@ -68,7 +71,19 @@ export class Engine {
   private readonly workloadNamespaces = new Set<string>();
   private readonly namespaces = new Set<string>();
   /** Findings that wait for the whole input, with the predicate that may drop them and where they point. */
-  private readonly pending: { finding: Finding; decide: (inventory: Inventory) => string | Resolution | null; rule: string; at: Place | undefined }[] = [];
+  private readonly pending: {
+    finding: Finding;
+    decide: (inventory: Inventory) => string | Resolution | null;
+    rule: string;
+    at: Place | undefined;
+    /** What exceptions need to judge it, taken from the object before it is gone. */
+    scope: SuppressionScope;
+  }[] = [];
+  private readonly exceptions: Exceptions;
+  /** Findings suppressed by an exception or an annotation. */
+  readonly suppressed: SuppressedFinding[] = [];
+  /** The configuration's exceptions and what they did, once the scan is finished. */
+  exceptionStatuses: ExceptionStatus[] = [];
   /** Texts of inputs that cannot be read again (stdin, texts in memory) with findings waiting on them. */
   private readonly texts = new Map<string, string>();
   /** The hash of the document the last waiting finding came from. */
@@ -77,16 +92,19 @@ export class Engine {
   private readonly fixes: boolean;
   readonly findings: Finding[] = [];
   readonly errors: ReportError[] = [];
+  private readonly activeIds: string[] = [];
 
   constructor(options: ScanOptions) {
     const { policy, ctx: pss } = resolvePss(options);
     this.policy = policy;
     this.limits = options.limits ?? DEFAULT_LIMITS;
     this.fixes = options.fixes === true;
+    this.exceptions = new Exceptions(options.config?.exceptions ?? [], options.now ?? new Date());
     for (const rule of options.rules) {
       const setting = options.config?.rules[rule.id];
       const enabled = setting?.enabled ?? !rule.optional;
       if (!enabled) continue;
+      this.activeIds.push(rule.id);
       const active: ActiveRule = {
         rule,
         severity: setting?.severity ?? rule.severity,
@@ -150,13 +168,34 @@ export class Engine {
     if (violation.paths !== undefined && violation.paths.length > 0) finding.paths = violation.paths.map((p) => detach(formatPath(p)));
     if (active.pss !== undefined) finding.pss = active.pss;
     if (this.fixes && violation.fix !== undefined) finding.fix = violation.fix();
+    const scope = this.scopeOf(rule.id, object, violation.path);
     if (!waits) {
-      this.findings.push(finding);
+      this.keep(finding, scope);
       return;
     }
     const at = text === undefined ? undefined : this.place(file, text, object, violation.path);
     const decide = resolve ?? ((inventory: Inventory) => (unless?.(inventory) === true ? null : finding.message));
-    this.pending.push({ finding, decide, rule: rule.id, at });
+    this.pending.push({ finding, decide, rule: rule.id, at, scope });
+  }
+
+  /** What the exceptions and the object's annotations need to judge a finding. */
+  private scopeOf(ruleId: string, object: LoadedObject, path: Path): SuppressionScope {
+    const annotation = annotationReason(object.object, ruleId);
+    if (this.exceptions.empty) return { annotation, container: undefined };
+    return { annotation, container: this.exceptions.needsContainer ? containerAt(object.object, path) : undefined };
+  }
+
+  /** Adds a finding to the report, or to the suppressed ones when an annotation or an exception covers it. */
+  private keep(finding: Finding, scope: SuppressionScope): void {
+    const byException = this.exceptions.empty ? undefined : this.exceptions.match(finding.ruleId, finding.object, scope.container);
+    const suppression: Suppression | undefined = scope.annotation !== undefined ? { by: 'annotation', reason: scope.annotation } : byException;
+    if (suppression === undefined) {
+      this.findings.push(finding);
+      return;
+    }
+    const out: SuppressedFinding = { ...finding, suppressedBy: suppression.by, reason: suppression.reason };
+    if (suppression.expires !== undefined) out.expires = suppression.expires;
+    this.suppressed.push(out);
   }
 
   /** What locating a waiting finding needs later, without holding its file's text or objects. */
@@ -225,7 +264,13 @@ export class Engine {
   private run<I>(active: ActiveRule, input: I, file: LoadedFile, object: LoadedObject): void {
     try {
       const check = (active.rule as RuleSpec<never>).check as unknown as (input: I, ctx: RuleContext) => Iterable<Violation>;
-      for (const violation of check(input, active.ctx)) this.record(active, file, object, violation);
+      const result = check(input, active.ctx);
+      // Most checks return an array, most often the shared empty one: no iterator for those.
+      if (Array.isArray(result)) {
+        for (let i = 0; i < result.length; i++) this.record(active, file, object, result[i] as Violation);
+      } else {
+        for (const violation of result) this.record(active, file, object, violation);
+      }
     } catch (error) {
       this.failed(active, file, object, error);
     }
@@ -269,7 +314,7 @@ export class Engine {
       for (const active of podRules) this.run(active, podInput, file, loaded);
       if (containerRules.length === 0) continue;
       for (const container of containersOf(pod.spec, pod.specPath)) {
-        const containerInput = { ...container, object, loaded, pod, kind };
+        const containerInput = { container: container.container, name: container.name, field: container.field, index: container.index, path: container.path, object, loaded, pod, kind };
         for (const active of containerRules) this.run(active, containerInput, file, loaded);
       }
     }
@@ -277,6 +322,12 @@ export class Engine {
 
   /** Runs the inventory rules, and decides the pending findings, over everything evaluated so far. */
   finish(): void {
+    this.settle();
+    this.exceptionStatuses = this.exceptions.statuses((rule) => this.activeIds.some((id) => rule.test(id)));
+    for (const finding of exceptionFindings(this.exceptionStatuses)) this.findings.push(finding);
+  }
+
+  private settle(): void {
     if (this.byTarget.inventory.length === 0 && this.pending.length === 0) return;
     const files = new Map<LoadedObject, LoadedFile>(this.kept.map((k) => [k.object, k.file]));
     const inventory = new Inventory(
@@ -286,16 +337,16 @@ export class Engine {
       this.namespaces,
     );
     const broken = new Set<string>();
-    const kept: { finding: Finding; at: Place | undefined }[] = [];
-    for (const { finding, decide, rule, at } of this.pending) {
+    const kept: { finding: Finding; at: Place | undefined; scope: SuppressionScope }[] = [];
+    for (const { finding, decide, rule, at, scope } of this.pending) {
       if (broken.has(rule)) continue;
       try {
         const resolved = decide(inventory);
         if (resolved === null) continue;
-        if (typeof resolved !== 'string') kept.push({ finding: withPaths(finding, resolved), at });
+        if (typeof resolved !== 'string') kept.push({ finding: withPaths(finding, resolved), at, scope });
         else {
           if (resolved !== finding.message) finding.message = detach(resolved);
-          kept.push({ finding, at });
+          kept.push({ finding, at, scope });
         }
       } catch (error) {
         broken.add(rule);
@@ -303,7 +354,8 @@ export class Engine {
       }
     }
     this.pending.length = 0;
-    for (const finding of this.placeAll(kept)) this.findings.push(finding);
+    const placed = this.placeAll(kept);
+    for (let i = 0; i < placed.length; i++) this.keep(placed[i] as Finding, (kept[i] as { scope: SuppressionScope }).scope);
     this.texts.clear();
     for (const active of this.byTarget.inventory) {
       try {
@@ -319,6 +371,14 @@ export class Engine {
   }
 }
 
+/** What decides whether an exception or annotation suppresses a finding, besides its rule and object. */
+interface SuppressionScope {
+  /** The reason of the object's `mamori.io/ignore.<rule>` annotation. */
+  annotation: string | undefined;
+  /** The container the finding's path points into, when exceptions name containers. */
+  container: string | undefined;
+}
+
 /** Where a waiting finding points: its document, the path inside it, and a hash of the document's text. */
 interface Place {
   source: SourceDocument;
@@ -328,10 +388,14 @@ interface Place {
   reread: boolean;
 }
 
-/** FNV-1a over a range of a text: tells whether a document is still the one that was scanned. */
+/**
+ * FNV-1a over the length of a range of a text and up to 1,024 of its characters spread over it:
+ * tells, cheaply, whether a document is still the one that was scanned.
+ */
 function textHash(text: string, start: number, end: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = start; i < end; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  const step = Math.max(1, Math.floor((end - start) / 1024));
+  let hash = Math.imul(0x811c9dc5 ^ (end - start), 0x01000193);
+  for (let i = start; i < end; i += step) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
   return hash >>> 0;
 }
 

@@ -1,6 +1,10 @@
 import type { Rule } from '../engine/rule.js';
 import type { Report } from '../types.js';
+import { writeHtml } from './html.js';
 import { writeJson, writeJsonChunks } from './json.js';
+import { writeJunit } from './junit.js';
+import { writePolicyReport } from './policyreport.js';
+import { writeSarif } from './sarif.js';
 import { writeText } from './text.js';
 
 /** What every writer receives besides the report. */
@@ -19,6 +23,10 @@ export interface WriterOptions {
 export const WRITERS = {
   text: (report: Report, options: WriterOptions) => writeText(report, options),
   json: (report: Report) => writeJson(report),
+  sarif: (report: Report, options: WriterOptions) => writeSarif(report, options),
+  junit: (report: Report, options: WriterOptions) => writeJunit(report, options),
+  html: (report: Report, options: WriterOptions) => writeHtml(report, options),
+  policyreport: (report: Report, options: WriterOptions) => writePolicyReport(report, options),
 } satisfies Record<string, (report: Report, options: WriterOptions) => string>;
 
 /** Writers that can also produce their output in pieces, for reports too large to hold as one string. */
@@ -33,4 +41,4 @@ export function isFormat(value: string): value is Format {
   return Object.hasOwn(WRITERS, value);
 }
 
-export { writeJson, writeJsonChunks, writeText };
+export { writeHtml, writeJson, writeJsonChunks, writeJunit, writePolicyReport, writeSarif, writeText };

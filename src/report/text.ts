@@ -54,6 +54,16 @@ export function writeText(report: Report, options: TextOptions): string {
     }
     lines.push(`  ${where(f.location)}  ${paint(f.severity, f.severity.padEnd(8))}  ${f.ruleId.padEnd(idWidth)}  ${safe(f.message)}`);
   }
+  // Suppressed on purpose (exceptions, annotations) are listed; the baseline's are only counted.
+  const accepted = report.suppressed.filter((s) => s.suppressedBy !== 'baseline');
+  if (accepted.length > 0) {
+    if (lines.length > 0) lines.push('');
+    lines.push(bold('Suppressed (accepted risks)'));
+    for (const s of accepted) {
+      const until = s.expires === undefined ? '' : `, until ${s.expires}`;
+      lines.push(`  ${where(s.location)}  ${s.ruleId}  ${objectName(s)}: ${safe(s.reason)} (${s.suppressedBy}${until})`);
+    }
+  }
   if (report.errors.length > 0) {
     if (lines.length > 0) lines.push('');
     lines.push(bold('Errors (these inputs were not fully checked)'));
@@ -66,8 +76,13 @@ export function writeText(report: Report, options: TextOptions): string {
   const counts = SEVERITIES.filter((s) => (report.summary.bySeverity[s] ?? 0) > 0).map((s) => paint(s, `${report.summary.bySeverity[s]} ${s}`));
   const found = report.findings.length === 0 ? 'No findings' : `${plural(report.findings.length, 'finding')} (${counts.join(', ')}) in ${plural(objects.size, 'object')}`;
   const errors = report.errors.length === 0 ? '' : `; ${plural(report.errors.length, 'error')}`;
+  const suppressed = report.suppressed.length === 0 ? '' : `; ${report.suppressed.length} suppressed`;
   lines.push(
-    `${found}; scanned ${plural(report.inputs.objects, 'object')} in ${plural(report.inputs.files, 'file')}${errors}. Pod Security: ${report.pss.level}:${report.pss.version}.`,
+    `${found}${suppressed}; scanned ${plural(report.inputs.objects, 'object')} in ${plural(report.inputs.files, 'file')}${errors}. Pod Security: ${report.pss.level}:${report.pss.version}.`,
   );
+  if (report.baseline !== undefined) {
+    const { file, matched, fixed } = report.baseline;
+    lines.push(`Baseline ${safe(file)}: ${plural(matched, 'finding')} still present and not reported; ${fixed} of its entries fixed since.`);
+  }
   return `${lines.join('\n')}\n`;
 }
