@@ -18,7 +18,8 @@ if (paths.length === 0) {
   process.exit(2);
 }
 
-const lib = await import(join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'src', 'index.js'));
+// The library as users import it: the bundle the build writes (`exports` of package.json).
+const lib = await import(join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bundle', 'index.js'));
 const importMs = performance.now() - started;
 const t0 = performance.now();
 const report = lib.scanPaths(paths, { rules: lib.RULES });

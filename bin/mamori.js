@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // The CLI is bundled at build time (one module graph instead of hundreds of files), so it starts fast.
-import '../dist/cli/main.js';
+import '../dist/bundle/cli/main.js';
