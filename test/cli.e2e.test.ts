@@ -90,7 +90,7 @@ function put(dir: string, file: string, content: string): void {
 const privilegedPod = (name: string): string => readFileSync(join(ROOT, PRIVILEGED), 'utf8').replace('name: privileged', `name: ${name}`);
 
 beforeAll(() => {
-  if (existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'))) return;
+  if (existsSync(join(ROOT, 'dist', 'bundle', 'cli', 'main.js'))) return;
   const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}\n${build.stderr}`);
 }, 180_000);
