@@ -24,7 +24,7 @@ export { loadInput, loadText, resolveInputs, type LoadedFile } from './load/load
 export { DEFAULT_LIMITS, type LoadLimits } from './load/limits.js';
 export type { LoadedObject, SourceDocument } from './load/types.js';
 export { defineRule, type OptionValue, type Rule, type RuleContext, type RuleSpec, type Target, type Violation } from './engine/rule.js';
-export { Engine, scanPaths, scanTexts, type ScanOptions } from './engine/scan.js';
+export { Engine, scanObjects, scanPaths, scanTexts, type ScanOptions } from './engine/scan.js';
 export { knownRules, loadConfig, parseConfig, type Config, type KnownRules } from './engine/config.js';
 export { applyBaseline, readBaseline, writeBaseline, type Baseline } from './engine/baseline.js';
 export { fingerprint } from './engine/fingerprint.js';

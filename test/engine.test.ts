@@ -2,9 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { knownRules, parseConfig } from '../src/engine/config.js';
 import { defineRule, type Rule } from '../src/engine/rule.js';
-import { scanTexts } from '../src/engine/scan.js';
+import { scanObjects, scanTexts } from '../src/engine/scan.js';
 import { MamoriError } from '../src/errors.js';
 import { asString } from '../src/k8s/object.js';
+import { RULES } from '../src/rules/index.js';
 
 const manifest = [
   'apiVersion: batch/v1', //            1
@@ -305,5 +306,15 @@ describe('decisions that wait for the whole input', () => {
   it('keeps only the kinds rules ask for, and still knows every object and workload namespace', () => {
     const report = scanTexts([{ file: 'm.yaml', text: manifest }], { rules: [sees], pss: 'privileged' });
     expect(report.findings.map((f) => f.message)).toEqual(['kept ConfigMap; CronJob exists: true; workload namespaces: ops']);
+  });
+});
+
+describe('scanObjects', () => {
+  it('scans parsed objects without text: findings without location, bad objects as errors', () => {
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'ns' }, spec: { containers: [{ name: 'c', image: 'x', securityContext: { privileged: true } }] } };
+    const report = scanObjects([pod, { kind: 'Pod' } as never], { rules: RULES.filter((r) => r.id === 'pss-privileged'), pss: 'baseline' }, '<admission>');
+    expect(report.findings.map((f) => [f.ruleId, f.object.name, f.path, f.location])).toEqual([['pss-privileged', 'p', 'spec.containers[0].securityContext.privileged', undefined]]);
+    expect(report.errors).toEqual([{ file: '<admission>', message: 'object 2 is not a Kubernetes object (it needs apiVersion and kind)', code: 'not-kubernetes' }]);
+    expect(report.inputs).toEqual({ files: 0, objects: 1 });
   });
 });

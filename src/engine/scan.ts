@@ -1,4 +1,4 @@
-import { detach, formatPath } from '../k8s/object.js';
+import { detach, formatPath, objectRef } from '../k8s/object.js';
 import { containersOf, isIncompletePodSpec, POD_BEARING_KINDS, podSpecOf } from '../k8s/pod.js';
 import { readInput } from '../load/files.js';
 import { loadInput, loadText, locateIn, resolveInputs, type LoadedFile } from '../load/load.js';
@@ -467,3 +467,24 @@ export function scanTexts(sources: readonly { file: string; text: string }[], op
   return buildReport(engine, { files: sources.length, objects });
 }
 
+
+/**
+ * Scans Kubernetes objects already parsed (an admission request's object, a cluster's live
+ * objects): no text, so findings carry no location. `file` names where they came from in errors.
+ * Objects without a string apiVersion and kind are reported as errors, the others still scanned.
+ */
+export function scanObjects(objects: readonly JsonObject[], options: ScanOptions, file = '<objects>'): Report {
+  const engine = new Engine(options);
+  const loaded: LoadedObject[] = [];
+  const errors: ReportError[] = [];
+  objects.forEach((object, document) => {
+    if (typeof object['apiVersion'] !== 'string' || typeof object['kind'] !== 'string' || object['kind'] === '') {
+      errors.push({ file, message: `object ${document + 1} is not a Kubernetes object (it needs apiVersion and kind)`, code: 'not-kubernetes' });
+      return;
+    }
+    loaded.push({ object, ref: objectRef(object), source: { file, document, line: 0, start: 0, end: 0 }, prefix: [] });
+  });
+  engine.evaluate({ file, objects: loaded, errors, locator: undefined });
+  engine.finish();
+  return buildReport(engine, { files: 0, objects: loaded.length });
+}
