@@ -63,7 +63,10 @@ export class Engine {
   private readonly byKind = { object: new Map<string, ActiveRule[]>(), pod: new Map<string, ActiveRule[]>() };
   /** The rules each kind gets, computed once per kind. */
   private readonly merged = { object: new Map<string, readonly ActiveRule[]>(), pod: new Map<string, readonly ActiveRule[]>() };
-  private readonly kept: { file: LoadedFile; object: LoadedObject }[] = [];
+  /** Objects kept for the inventory: a copy of their fields, and where their document is (no text). */
+  private readonly kept: { object: LoadedObject; origin: Origin | undefined }[] = [];
+  /** Findings on kept objects, located at the end with the waiting ones. */
+  private readonly later: { finding: Finding; at: Place; scope: SuppressionScope }[] = [];
   /** Kinds kept for the inventory; undefined keeps every object. */
   private readonly keepKinds: ReadonlySet<string> | undefined;
   private readonly keepAny: boolean;
@@ -71,14 +74,8 @@ export class Engine {
   private readonly workloadNamespaces = new Set<string>();
   private readonly namespaces = new Set<string>();
   /** Findings that wait for the whole input, with the predicate that may drop them and where they point. */
-  private readonly pending: {
-    finding: Finding;
-    decide: (inventory: Inventory) => string | Resolution | null;
-    rule: string;
-    at: Place | undefined;
-    /** What exceptions need to judge it, taken from the object before it is gone. */
-    scope: SuppressionScope;
-  }[] = [];
+  /** Findings that wait for the whole input (an entry is cleared once decided). */
+  private readonly pending: (Pending | undefined)[] = [];
   private readonly exceptions: Exceptions;
   /** Findings suppressed by an exception or an annotation. */
   readonly suppressed: SuppressedFinding[] = [];
@@ -86,8 +83,8 @@ export class Engine {
   exceptionStatuses: ExceptionStatus[] = [];
   /** Texts of inputs that cannot be read again (stdin, texts in memory) with findings waiting on them. */
   private readonly texts = new Map<string, string>();
-  /** The hash of the document the last waiting finding came from. */
-  private lastHash: { source: SourceDocument; hash: number } | undefined;
+  /** Where the document of the last waiting finding or kept object is. */
+  private lastOrigin: { source: SourceDocument; origin: Origin } | undefined;
   private readonly limits: LoadLimits;
   private readonly fixes: boolean;
   readonly findings: Finding[] = [];
@@ -144,7 +141,7 @@ export class Engine {
     return rules;
   }
 
-  private record(active: ActiveRule, file: LoadedFile, object: LoadedObject, violation: Violation): void {
+  private record(active: ActiveRule, file: LoadedFile | undefined, object: LoadedObject, violation: Violation, origin?: Origin): void {
     const { rule } = active;
     const finding: Finding = {
       ruleId: rule.id,
@@ -158,31 +155,34 @@ export class Engine {
     };
     const { unless, resolve } = violation;
     const waits = resolve !== undefined || unless !== undefined;
-    // Most findings that wait are dropped in the end: those in a file are located only once kept
-    // (an object kept for the inventory has only its document's text, and is located at once).
-    const text = waits ? file.locator?.fileText : undefined;
-    if (text === undefined) {
-      const location = locateIn(file, object, violation.path);
-      if (location !== undefined) finding.location = location;
+    // Most findings that wait are dropped in the end, and kept objects hold no text: those are
+    // located only at the end, reading their files once more.
+    let at: Place | undefined;
+    if (origin !== undefined) at = { source: object.source, path: fullPath(object, violation.path), hash: origin.hash, reread: origin.reread };
+    else if (file !== undefined) {
+      const text = waits ? file.locator?.fileText : undefined;
+      if (text !== undefined) at = this.place(file, text, object, violation.path);
+      else {
+        const location = locateIn(file, object, violation.path);
+        if (location !== undefined) finding.location = location;
+      }
     }
     if (violation.paths !== undefined && violation.paths.length > 0) finding.paths = violation.paths.map((p) => detach(formatPath(p)));
     if (active.pss !== undefined) finding.pss = active.pss;
     if (this.fixes && violation.fix !== undefined) finding.fix = violation.fix();
     const scope = this.scopeOf(rule.id, object, violation.path);
-    if (!waits) {
-      this.keep(finding, scope);
-      return;
-    }
-    const at = text === undefined ? undefined : this.place(file, text, object, violation.path);
-    const decide = resolve ?? ((inventory: Inventory) => (unless?.(inventory) === true ? null : finding.message));
-    this.pending.push({ finding, decide, rule: rule.id, at, scope });
+    if (waits) {
+      const decide = resolve ?? ((inventory: Inventory) => (unless?.(inventory) === true ? null : finding.message));
+      this.pending.push({ finding, decide, rule: rule.id, at, scope });
+    } else if (at !== undefined) this.later.push({ finding, at, scope });
+    else this.keep(finding, scope);
   }
 
   /** What the exceptions and the object's annotations need to judge a finding. */
   private scopeOf(ruleId: string, object: LoadedObject, path: Path): SuppressionScope {
     const annotation = annotationReason(object.object, ruleId);
-    if (this.exceptions.empty) return { annotation, container: undefined };
-    return { annotation, container: this.exceptions.needsContainer ? containerAt(object.object, path) : undefined };
+    const container = this.exceptions.needsContainer ? containerAt(object.object, path) : undefined;
+    return annotation === undefined && container === undefined ? NO_SCOPE : { annotation, container };
   }
 
   /** Adds a finding to the report, or to the suppressed ones when an annotation or an exception covers it. */
@@ -200,11 +200,15 @@ export class Engine {
 
   /** What locating a waiting finding needs later, without holding its file's text or objects. */
   private place(file: LoadedFile, text: string, object: LoadedObject, path: Path): Place {
+    const origin = this.originOf(file, text, object.source);
+    return { source: object.source, path: fullPath(object, path), hash: origin.hash, reread: origin.reread };
+  }
+
+  /** How to find a document's text again at the end: its file, read once more, or its text held here. */
+  private originOf(file: LoadedFile, text: string, source: SourceDocument): Origin {
     if (!file.rereadable && !this.texts.has(file.file)) this.texts.set(file.file, text);
-    const { source } = object;
-    if (this.lastHash?.source !== source) this.lastHash = { source, hash: textHash(text, source.start, source.end) };
-    const at = [...object.prefix, ...path].map((p) => (typeof p === 'string' ? detach(p) : p));
-    return { source, path: at, hash: this.lastHash.hash, reread: file.rereadable === true };
+    if (this.lastOrigin?.source !== source) this.lastOrigin = { source, origin: { reread: file.rereadable === true, hash: textHash(text, source.start, source.end) } };
+    return this.lastOrigin.origin;
   }
 
   /** Locates the waiting findings that were kept, reading each of their files once more. */
@@ -281,8 +285,8 @@ export class Engine {
     this.errors.push(...file.errors);
     const containerRules = this.byTarget.container;
     // Kept objects must not hold their file (its text, its other objects, the locator's indexes):
-    // each keeps a copy of its fields and of its document's text, shared by the objects of a document.
-    let documents: Map<number, LoadedFile> | undefined;
+    // each keeps a copy of its fields, and where its document is, to locate findings at the end.
+    const text = file.locator?.fileText;
     for (const loaded of file.objects) {
       const kind = loaded.ref.kind;
       if (this.keepAny) {
@@ -290,13 +294,8 @@ export class Engine {
         this.seen.add(objectKey(kind, namespace, loaded.ref.name));
         if (loaded.ref.namespace !== undefined) this.namespaces.add(loaded.ref.namespace);
         if (this.keepKinds === undefined || this.keepKinds.has(kind)) {
-          documents ??= new Map();
-          let own = documents.get(loaded.source.document);
-          if (own === undefined) {
-            own = { file: file.file, objects: [], errors: [], locator: file.locator?.documentCopy(loaded.source) };
-            documents.set(loaded.source.document, own);
-          }
-          this.kept.push({ file: own, object: { ...loaded, object: copyJson(loaded.object) } });
+          const origin = text === undefined ? undefined : this.originOf(file, text, loaded.source);
+          this.kept.push({ object: { ...loaded, object: copyJson(loaded.object) }, origin });
         }
       }
       const object = loaded.object;
@@ -329,7 +328,7 @@ export class Engine {
 
   private settle(): void {
     if (this.byTarget.inventory.length === 0 && this.pending.length === 0) return;
-    const files = new Map<LoadedObject, LoadedFile>(this.kept.map((k) => [k.object, k.file]));
+    const origins = new Map<LoadedObject, Origin | undefined>(this.kept.map((k) => [k.object, k.origin]));
     const inventory = new Inventory(
       this.kept.map((k) => k.object),
       this.seen,
@@ -338,7 +337,13 @@ export class Engine {
     );
     const broken = new Set<string>();
     const kept: { finding: Finding; at: Place | undefined; scope: SuppressionScope }[] = [];
-    for (const { finding, decide, rule, at, scope } of this.pending) {
+    const { pending } = this;
+    for (let i = 0; i < pending.length; i++) {
+      const entry = pending[i];
+      if (entry === undefined) continue;
+      // Released as decided: most are dropped, and the whole list is the scan's largest structure.
+      pending[i] = undefined;
+      const { finding, decide, rule, at, scope } = entry;
       if (broken.has(rule)) continue;
       try {
         const resolved = decide(inventory);
@@ -354,21 +359,49 @@ export class Engine {
       }
     }
     this.pending.length = 0;
-    const placed = this.placeAll(kept);
-    for (let i = 0; i < placed.length; i++) this.keep(placed[i] as Finding, (kept[i] as { scope: SuppressionScope }).scope);
-    this.texts.clear();
     for (const active of this.byTarget.inventory) {
       try {
         const check = active.rule.check as (input: { inventory: Inventory }, ctx: RuleContext) => Iterable<InventoryViolation>;
         for (const violation of check({ inventory }, active.ctx)) {
-          const file = files.get(violation.target);
-          if (file !== undefined) this.record(active, file, violation.target, violation);
+          if (!origins.has(violation.target)) continue;
+          const origin = origins.get(violation.target);
+          if (origin !== undefined) this.record(active, undefined, violation.target, violation, origin);
+          else this.record(active, undefined, violation.target, violation);
         }
       } catch (error) {
         this.errors.push({ file: '', message: `rule ${active.rule.id} failed: ${error instanceof Error ? error.message : String(error)}; it was not checked`, code: 'rule-error' });
       }
     }
+    for (const entry of this.later) kept.push(entry);
+    this.later.length = 0;
+    const placed = this.placeAll(kept);
+    for (let i = 0; i < placed.length; i++) this.keep(placed[i] as Finding, (kept[i] as { scope: SuppressionScope }).scope);
+    this.texts.clear();
   }
+}
+
+/** A finding that waits for the whole input, with the predicate that may drop it and where it points. */
+interface Pending {
+  finding: Finding;
+  decide: (inventory: Inventory) => string | Resolution | null;
+  rule: string;
+  at: Place | undefined;
+  /** What exceptions need to judge it, taken from the object before it is gone. */
+  scope: SuppressionScope;
+}
+
+const detachSegment = (p: string | number): string | number => (typeof p === 'string' ? detach(p) : p);
+
+/** A path inside an object as a path inside its document, holding no slice of the file's text. */
+function fullPath(object: LoadedObject, path: Path): Path {
+  return (object.prefix.length === 0 ? path : [...object.prefix, ...path]).map(detachSegment);
+}
+
+/** Where a kept object's document is: its file can be read again, or its text is held by the engine. */
+interface Origin {
+  reread: boolean;
+  /** Hash of the document's text, to tell whether the file changed since. */
+  hash: number;
 }
 
 /** What decides whether an exception or annotation suppresses a finding, besides its rule and object. */
@@ -378,6 +411,9 @@ interface SuppressionScope {
   /** The container the finding's path points into, when exceptions name containers. */
   container: string | undefined;
 }
+
+/** The scope of most findings: no annotation, no container asked for. */
+const NO_SCOPE: SuppressionScope = { annotation: undefined, container: undefined };
 
 /** Where a waiting finding points: its document, the path inside it, and a hash of the document's text. */
 interface Place {

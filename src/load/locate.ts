@@ -1,5 +1,4 @@
 import { createRequire } from 'node:module';
-import { detach } from '../k8s/object.js';
 import type { Path } from '../types.js';
 
 /** A 1-based place in a text. */
@@ -65,40 +64,13 @@ export class TextLocator {
   private readonly flows = new Map<number, FlowCollection>();
   private indents: Int32Array | undefined;
 
-  /** For a copy of part of a file: its offset and first line (0-based) in the file. */
-  private readonly base: { offset: number; line: number } | undefined;
-
-  constructor(text: string, base?: { offset: number; line: number }) {
+  constructor(text: string) {
     this.text = text;
-    this.base = base;
   }
 
-  /** The whole text of a file, when this locator is not over a copy of one document. */
-  get fileText(): string | undefined {
-    return this.base === undefined ? this.text : undefined;
-  }
-
-  /**
-   * A locator over a copy of one document's text only (from the start of its first line), giving
-   * the same positions for that document: what is kept of a file once it is scanned, for the
-   * objects rules consult afterwards, without holding the rest of the text.
-   */
-  documentCopy(doc: DocumentRange): TextLocator {
-    const offset = this.starts()[doc.line - 1] ?? doc.start;
-    return new TextLocator(detach(this.text.slice(offset, doc.end)), { offset, line: doc.line - 1 });
-  }
-
-  /** Forgets what lookups have indexed, keeping only the text (for files kept until the end of a scan). */
-  release(): void {
-    this.lineStarts = undefined;
-    this.indents = undefined;
-    this.previous = undefined;
-    this.exact.clear();
-    this.lastLines.clear();
-    this.mappings.clear();
-    this.sequences.clear();
-    this.flows.clear();
-    this.roots.clear();
+  /** The text of the file this locator reads. */
+  get fileText(): string {
+    return this.text;
   }
 
   private starts(): number[] {
@@ -113,13 +85,6 @@ export class TextLocator {
 
   /** Position of `path` in the document, or of its deepest existing ancestor. */
   locate(doc: DocumentRange, path: Path): TextPosition {
-    const base = this.base;
-    if (base === undefined) return this.locateIn(doc, path);
-    const position = this.locateIn({ start: doc.start - base.offset, end: doc.end - base.offset, line: doc.line - base.line }, path);
-    return { line: position.line + base.line, column: position.column };
-  }
-
-  private locateIn(doc: DocumentRange, path: Path): TextPosition {
     const walk = this.walk(doc, path);
     if (walk.unsupported) {
       const exact = this.exactPosition(doc, path);

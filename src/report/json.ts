@@ -6,8 +6,8 @@ function nested(value: unknown, depth: number): string {
   return depth === 0 ? text : text.replace(/\n/g, `\n${'  '.repeat(depth)}`);
 }
 
-/** Findings per piece: large enough to be fast, small enough to keep memory flat. */
-const BATCH = 512;
+/** Findings per piece: large enough to be fast, small enough that no piece is a large object for the heap (peak memory). */
+const BATCH = 64;
 
 /**
  * The JSON report (`schemaVersion: 1`, the contract of DESIGN.md) in pieces, so a report of
