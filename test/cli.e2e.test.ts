@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -538,5 +538,73 @@ describe('html report', () => {
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
     expect(html).not.toMatch(/<link\b|\bsrc=|https?:\/\/(?!github\.com\/mamori-dev)/);
     for (const id of RESTRICTED_IDS) expect(html).toContain(id);
+  });
+});
+
+describe('mamori fix', () => {
+  const FIXED_RULES = ['pss-privileged', 'pss-allow-privilege-escalation', 'pss-capabilities-restricted', 'pss-seccomp-profile-restricted', 'automount-service-account-token', 'default-service-account'];
+
+  it('prints a diff and exits 1; --write applies it; the fixed rules then report what the hardened twin reports', () => {
+    const dir = tempDir();
+    for (const file of readdirSync(join(ROOT, 'examples', 'insecure'))) copyFileSync(join(ROOT, 'examples', 'insecure', file), join(dir, file));
+    const before = scanJson(['.'], { cwd: dir }).report;
+    for (const id of FIXED_RULES) expect(before.findings.some((f) => f.ruleId === id), id).toBe(true);
+
+    const diff = mamori(['fix', '.'], { cwd: dir });
+    expect(diff.status).toBe(1);
+    expect(diff.stdout).toMatch(/^--- a\//m);
+    expect(diff.stdout).toMatch(/^\+ +allowPrivilegeEscalation: false$/m);
+    // Diff mode changes nothing.
+    expect(scanJson(['.'], { cwd: dir }).report.findings.length).toBe(before.findings.length);
+
+    const write = mamori(['fix', '.', '--write'], { cwd: dir });
+    expect(write.status).toBe(0);
+    const after = scanJson(['.'], { cwd: dir }).report;
+    const hardened = scanJson([join(ROOT, 'examples', 'hardened')]).report;
+    for (const id of FIXED_RULES) {
+      expect(after.findings.filter((f) => f.ruleId === id).length, id).toBe(hardened.findings.filter((f) => f.ruleId === id).length);
+    }
+    expect(after.findings.length).toBeLessThan(before.findings.length);
+    expect(after.errors).toEqual([]);
+    // Nothing left that a fix can do.
+    expect(mamori(['fix', '.'], { cwd: dir }).status).toBe(0);
+  });
+
+  it('refuses stdin and reports unreadable input with exit 2', () => {
+    expect(mamori(['fix', '-']).status).toBe(2);
+    const dir = tempDir();
+    put(dir, 'broken.yaml', 'apiVersion: v1\nkind: Pod\nmetadata: [unclosed\n');
+    const run = mamori(['fix', 'broken.yaml'], { cwd: dir });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('broken.yaml');
+  });
+});
+
+describe('mamori admission certs and manifests', () => {
+  it('certs writes a CA and a serving certificate; manifests built from them parse and pass the restricted scan', () => {
+    const dir = tempDir();
+    const certs = mamori(['admission', 'certs', '--out', join(dir, 'tls')]);
+    expect(certs.status).toBe(0);
+    for (const file of ['ca.crt', 'tls.crt', 'tls.key']) expect(existsSync(join(dir, 'tls', file)), file).toBe(true);
+    // Refuses to overwrite.
+    expect(mamori(['admission', 'certs', '--out', join(dir, 'tls')]).status).toBe(2);
+
+    const manifests = mamori(['admission', 'manifests', '--certs', join(dir, 'tls')]);
+    expect(manifests.status).toBe(0);
+    expect(manifests.stdout).toContain('kind: ValidatingWebhookConfiguration');
+    expect(manifests.stdout).toContain('kind: Deployment');
+    const ca = readFileSync(join(dir, 'tls', 'ca.crt')).toString('base64');
+    expect(manifests.stdout).toContain(ca);
+    put(dir, 'webhook.yaml', manifests.stdout);
+    const { run, report } = scanJson(['webhook.yaml', '--pss', 'restricted:latest'], { cwd: dir });
+    expect(report.errors).toEqual([]);
+    expect(report.findings).toEqual([]);
+    expect(run.status).toBe(0);
+  });
+
+  it('manifests without a certificate source is a usage error naming the flags', () => {
+    const run = mamori(['admission', 'manifests']);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('--certs DIR');
   });
 });

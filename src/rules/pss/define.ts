@@ -3,6 +3,7 @@ import type { RuleSpec, Violation } from '../../engine/rule.js';
 import type { Path, Severity } from '../../types.js';
 import { activePssChecks, pssCheckLevel, runPssCheck } from './psa.js';
 import type { PssCheckId } from './psa.js';
+import type { PssFix } from './fixes.js';
 
 /** What a Pod Security rule declares besides its check, which comes from the PSA evaluator. */
 export interface PssRuleMeta {
@@ -13,6 +14,8 @@ export interface PssRuleMeta {
   controls: string[];
   description: string;
   remediation: string;
+  /** The rule's safe automatic fix for a failing pod, if it has one (see fixes.ts). */
+  fix?: PssFix;
 }
 
 /**
@@ -21,7 +24,7 @@ export interface PssRuleMeta {
  * exact `reason (detail)` and every offending field.
  */
 export function definePssRule(meta: PssRuleMeta): RuleSpec<'pod'> {
-  const { checkId, ...rest } = meta;
+  const { checkId, fix, ...rest } = meta;
   const level = pssCheckLevel(checkId);
   return defineRule({
     ...rest,
@@ -37,6 +40,10 @@ export function definePssRule(meta: PssRuleMeta): RuleSpec<'pod'> {
         message: result.detail === '' ? result.reason : `${result.reason} (${result.detail})`,
       };
       if (others.length > 0) violation.paths = others;
+      if (fix !== undefined) {
+        const ops = fix(input, result);
+        if (ops !== undefined) violation.fix = ops;
+      }
       yield violation;
     },
   });

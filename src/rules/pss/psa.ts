@@ -339,7 +339,8 @@ const appArmorProfile: CheckFn = (pod, annotations) => {
   );
 };
 
-const BASELINE_CAPABILITIES: ReadonlySet<string> = new Set([
+/** The capabilities the baseline level lets a container add. */
+export const BASELINE_CAPABILITIES: ReadonlySet<string> = new Set([
   'AUDIT_WRITE',
   'CHOWN',
   'DAC_OVERRIDE',

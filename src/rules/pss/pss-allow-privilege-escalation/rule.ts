@@ -1,4 +1,5 @@
 import { definePssRule } from '../define.js';
+import { fixAllowPrivilegeEscalation } from '../fixes.js';
 
 export const rule = definePssRule({
   checkId: 'allowPrivilegeEscalation',
@@ -10,4 +11,5 @@ export const rule = definePssRule({
     'Unless `allowPrivilegeEscalation` is `false`, the container\'s processes run without the no_new_privs flag and can gain privileges through setuid and setgid binaries or file capabilities in the image, turning a foothold as an unprivileged user into root inside the container.',
   remediation:
     'Set `securityContext.allowPrivilegeEscalation: false` on every container, init container and ephemeral container. From policy v1.25, pods with `spec.os.name: windows` are exempt.',
+  fix: fixAllowPrivilegeEscalation,
 });

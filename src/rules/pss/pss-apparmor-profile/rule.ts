@@ -1,4 +1,5 @@
 import { definePssRule } from '../define.js';
+import { fixAppArmor } from '../fixes.js';
 
 export const rule = definePssRule({
   checkId: 'appArmorProfile',
@@ -10,4 +11,5 @@ export const rule = definePssRule({
     'AppArmor confines what a container\'s processes may do with files, mounts, signals and network. An Unconfined (or unknown) profile removes that confinement, so a compromised process can write to /proc and /sys paths, mount filesystems or use raw sockets that the runtime\'s default profile denies: the usual first steps of a container escape.',
   remediation:
     'Remove `securityContext.appArmorProfile` from the pod and its containers, or set its `type` to `RuntimeDefault` (or `Localhost` with `localhostProfile`). Remove `container.apparmor.security.beta.kubernetes.io/<container>` annotations or set them to `runtime/default` or `localhost/<profile>`.',
+  fix: fixAppArmor,
 });

@@ -1,4 +1,5 @@
 import { definePssRule } from '../define.js';
+import { fixCapabilitiesRestricted } from '../fixes.js';
 
 export const rule = definePssRule({
   checkId: 'capabilities_restricted',
@@ -10,4 +11,5 @@ export const rule = definePssRule({
     'Containers start with the runtime\'s default capabilities, such as NET_RAW (forged packets, ARP and DNS spoofing inside the cluster network), DAC_OVERRIDE, CHOWN and SETUID, which help an attacker escalate after a compromise. The restricted level requires dropping all of them and adding back at most NET_BIND_SERVICE.',
   remediation:
     'Set `securityContext.capabilities.drop: ["ALL"]` on every container, init container and ephemeral container, and remove every `capabilities.add` entry other than `NET_BIND_SERVICE`. From policy v1.25, pods with `spec.os.name: windows` are exempt.',
+  fix: fixCapabilitiesRestricted,
 });

@@ -9,5 +9,5 @@ export const rule = definePssRule({
   description:
     'A hostPath volume mounts a path of the node into the container. Mounting /, /etc, /var/lib/kubelet or the container runtime socket lets an attacker read every pod\'s secrets and service-account tokens on the node, change the node\'s configuration or start privileged containers: node takeover.',
   remediation:
-    'Replace `spec.volumes[].hostPath` with `emptyDir`, `configMap`, `secret`, `projected`, a `persistentVolumeClaim` or a CSI volume. Node agents that must read host files belong in a dedicated namespace labelled with the privileged level.',
+    'Replace `spec.volumes[].hostPath` with `emptyDir`, `configMap`, `secret`, `projected`, a `persistentVolumeClaim` or a CSI volume. Node agents that must read host files belong in a dedicated namespace labelled with the privileged level. `mamori fix` has no automatic fix for this: replacing a volume changes what the workload reads and writes.',
 });

@@ -9,5 +9,5 @@ export const rule = definePssRule({
   description:
     'A hostPort publishes the container on every address of its node, past Services and the NetworkPolicies that select pod traffic, and lets a pod claim a port of the node that other software expects to own. For hostNetwork Pods the API server sets hostPort to containerPort, so every port of such a pod counts.',
   remediation:
-    'Remove `ports[].hostPort` (or set it to 0) from containers and init containers, and expose the port through a Service (ClusterIP, NodePort or LoadBalancer) or an Ingress.',
+    'Remove `ports[].hostPort` (or set it to 0) from containers and init containers, and expose the port through a Service (ClusterIP, NodePort or LoadBalancer) or an Ingress. `mamori fix` has no automatic fix for this: removing a host port changes where the workload can be reached.',
 });

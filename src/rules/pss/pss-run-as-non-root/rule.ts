@@ -1,4 +1,5 @@
 import { definePssRule } from '../define.js';
+import { fixRunAsNonRoot } from '../fixes.js';
 
 export const rule = definePssRule({
   checkId: 'runAsNonRoot',
@@ -9,5 +10,6 @@ export const rule = definePssRule({
   description:
     'Without `runAsNonRoot: true` the kubelet starts images whose user is root. Root in the container owns every file of the image and is one kernel bug or one misconfigured mount away from root on the node.',
   remediation:
-    'Set `spec.securityContext.runAsNonRoot: true` (or `securityContext.runAsNonRoot: true` on every container) and do not set it to `false` anywhere; build the image with a numeric non-root USER. From policy v1.35 pods in a user namespace (`spec.hostUsers: false`) are exempt.',
+    'Set `spec.securityContext.runAsNonRoot: true` (or `securityContext.runAsNonRoot: true` on every container) and do not set it to `false` anywhere; build the image with a numeric non-root USER. From policy v1.35 pods in a user namespace (`spec.hostUsers: false`) are exempt. `mamori fix` sets `spec.securityContext.runAsNonRoot: true` on a pod that leaves it unset; an image whose user is root then fails to start (the kubelet reports CreateContainerConfigError) until it runs as a numeric non-root user, so check the image\'s USER first. A pod that sets `runAsNonRoot: false` or `runAsUser: 0` gets no automatic fix.',
+  fix: fixRunAsNonRoot,
 });

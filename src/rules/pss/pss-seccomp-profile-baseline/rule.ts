@@ -1,4 +1,5 @@
 import { definePssRule } from '../define.js';
+import { fixSeccompBaseline } from '../fixes.js';
 
 export const rule = definePssRule({
   checkId: 'seccompProfile_baseline',
@@ -10,4 +11,5 @@ export const rule = definePssRule({
     'seccomp filters the system calls a container may make; the runtime default profile blocks calls used by many kernel exploits and escapes (such as unshare, keyctl and add_key). An Unconfined profile hands the whole kernel attack surface to a compromised process.',
   remediation:
     'Set `securityContext.seccompProfile.type` to `RuntimeDefault` (or `Localhost` with `localhostProfile`) or remove it. For policy versions before v1.19, remove the `seccomp.security.alpha.kubernetes.io/pod` and `container.seccomp.security.alpha.kubernetes.io/<container>` annotations or set them to `runtime/default`.',
+  fix: fixSeccompBaseline,
 });

@@ -1,4 +1,5 @@
 import { definePssRule } from '../define.js';
+import { fixSeccompRestricted } from '../fixes.js';
 
 export const rule = definePssRule({
   checkId: 'seccompProfile_restricted',
@@ -10,4 +11,5 @@ export const rule = definePssRule({
     'Without a seccomp profile the container can make every system call the kernel offers, including those used by most kernel privilege-escalation exploits. The restricted level requires the runtime\'s default filter or a node-local profile on every container.',
   remediation:
     'Set `spec.securityContext.seccompProfile.type: RuntimeDefault` (or `Localhost` with `localhostProfile`), or set it on every container; never set it to `Unconfined`. From policy v1.25, pods with `spec.os.name: windows` are exempt.',
+  fix: fixSeccompRestricted,
 });

@@ -1,5 +1,6 @@
 import { namespaceOf, type Inventory } from '../../../engine/inventory.js';
-import { defineRule } from '../../../engine/rule.js';
+import { defineRule, type PatchOperation } from '../../../engine/rule.js';
+import { setField } from '../../../fix/ops.js';
 import { POD_BEARING_KINDS } from '../../../k8s/pod.js';
 import { isFragment } from '../fragments.js';
 import { accountKey, serviceAccountIndex, serviceAccountOf } from '../service-accounts.js';
@@ -32,7 +33,7 @@ export const rule = defineRule({
     'Unless told otherwise Kubernetes mounts an API token of the pod\'s ServiceAccount into every container. Most applications never call the Kubernetes API, yet anyone who gets code execution or a file-read bug in them can take the token and act as the ServiceAccount, with whatever RBAC grants it now or later. Effective value: the pod\'s `automountServiceAccountToken`, else the ServiceAccount\'s when the input has it, else true. Not reported when the pod or its ServiceAccount sets the field to true (a deliberate choice), or when a RoleBinding or ClusterRoleBinding of the input grants the pod\'s own (non-default) ServiceAccount something, since the workload then evidently uses the API; whether that grant is too broad is for the RBAC rules to judge. Incomplete objects that only patch a base elsewhere (a pod template without containers or with a container without an image, as in Kustomize strategic-merge patches) are not checked, since a field they leave out may be set in the base.',
   remediation:
     'Set `automountServiceAccountToken: false` on the pod spec, or on its ServiceAccount so that every pod using it inherits it. A workload that needs the API only sometimes can mount a projected serviceAccountToken volume with a short `expirationSeconds` instead.',
-  *check({ loaded, spec, specPath }) {
+  *check({ object, loaded, spec, specPath }) {
     // A pod that sets the field decides for itself: false mounts nothing, true is deliberate.
     if (typeof spec['automountServiceAccountToken'] === 'boolean' || isFragment(spec)) return;
     const account = serviceAccountOf(spec, specPath);
@@ -42,7 +43,9 @@ export const rule = defineRule({
     const tail = own ? ', and no RoleBinding or ClusterRoleBinding in the input grants that ServiceAccount anything' : '';
     // Whether the ServiceAccount is in the input, and what it sets, is known once the input is read:
     // one finding for each case, each kept only in its own.
-    yield { path: specPath, message: `${head}${tail}`, unless: decided(key, own, false) };
-    yield { path: specPath, message: `${head} nor on the ServiceAccount${tail}`, unless: decided(key, own, true) };
+    // The fix turns the mount off on the pod; a workload that calls the API with it breaks loudly.
+    const fix = (): PatchOperation[] => setField(object, [...specPath, 'automountServiceAccountToken'], false);
+    yield { path: specPath, message: `${head}${tail}`, unless: decided(key, own, false), fix };
+    yield { path: specPath, message: `${head} nor on the ServiceAccount${tail}`, unless: decided(key, own, true), fix };
   },
 });

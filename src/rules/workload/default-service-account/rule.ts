@@ -1,5 +1,6 @@
 import { namespaceOf, type Inventory } from '../../../engine/inventory.js';
-import { defineRule } from '../../../engine/rule.js';
+import { defineRule, type PatchOperation, type Violation } from '../../../engine/rule.js';
+import { setField } from '../../../fix/ops.js';
 import { POD_BEARING_KINDS } from '../../../k8s/pod.js';
 import { isFragment } from '../fragments.js';
 import { accountKey, projectsToken, serviceAccountIndex, serviceAccountOf } from '../service-accounts.js';
@@ -28,7 +29,7 @@ export const rule = defineRule({
     'Every namespace has a `default` ServiceAccount, and every pod that names none runs as it. Its identity is shared by unrelated workloads, so a permission granted to it for one of them (a common shortcut) goes to all of them, and API audit logs cannot tell them apart. Reported only when the pod actually holds the identity, i.e. its token is mounted: automatically (`automountServiceAccountToken` not false on the pod, nor on the `default` ServiceAccount when the input has it) or through a projected serviceAccountToken volume. A pod that runs as `default` without any token has no Kubernetes identity to abuse and is not reported. Incomplete objects that only patch a base elsewhere (a pod template without containers or with a container without an image, as in Kustomize strategic-merge patches) are not checked, since a field they leave out may be set in the base.',
   remediation:
     'Create a ServiceAccount for the workload and set `spec.serviceAccountName` to it; grant that account only what the workload needs. If the workload never calls the Kubernetes API, also set `automountServiceAccountToken: false` (on the pod, or on the `default` ServiceAccount of the namespace).',
-  *check({ loaded, spec, specPath }) {
+  *check({ object, loaded, spec, specPath }) {
     if (isFragment(spec)) return;
     const account = serviceAccountOf(spec, specPath);
     if (account.name !== 'default') return;
@@ -49,7 +50,12 @@ export const rule = defineRule({
     // The pod leaves it to the "default" ServiceAccount, whose setting is known once the input is read.
     const key = accountKey(namespace, 'default');
     const path = account.path ?? specPath;
-    yield { path, message: message('its token is auto-mounted'), unless: droppedWhenTurnedOff(key, true) };
-    if (projectsToken(spec)) yield { path, message: message(PROJECTED), unless: droppedWhenTurnedOff(key, false) };
+    const projected = projectsToken(spec);
+    const mounted: Violation = { path, message: message('its token is auto-mounted'), unless: droppedWhenTurnedOff(key, true) };
+    // Turning the mount off on the pod removes the identity it would abuse (a dedicated ServiceAccount
+    // is the fuller remedy); with a projected token volume that would not make the finding go away.
+    if (!projected) mounted.fix = (): PatchOperation[] => setField(object, [...specPath, 'automountServiceAccountToken'], false);
+    yield mounted;
+    if (projected) yield { path, message: message(PROJECTED), unless: droppedWhenTurnedOff(key, false) };
   },
 });

@@ -12,7 +12,7 @@ export const rule = defineRule({
   description:
     'An attacker who gets code execution in a container with a writable root filesystem can drop tools and payloads, replace the application\'s binaries or scripts and persist until the pod is replaced; with a read-only root filesystem the image stays exactly what was scanned and signed, and only the volumes the workload declares can be written. Init containers count. Ephemeral debug containers and Windows pods (which cannot use the field) are not checked. Incomplete objects that only patch a base elsewhere (a pod template without containers or with a container without an image, as in Kustomize strategic-merge patches) are not checked, since a field they leave out may be set in the base.',
   remediation:
-    'Set `securityContext.readOnlyRootFilesystem: true` on the container and mount an `emptyDir` (with `sizeLimit`) at each path the program must write to, typically /tmp, caches and pid-file directories.',
+    'Set `securityContext.readOnlyRootFilesystem: true` on the container and mount an `emptyDir` (with `sizeLimit`) at each path the program must write to, typically /tmp, caches and pid-file directories. `mamori fix` has no automatic fix for this: most images write somewhere at run time, and which paths need a volume only the workload\'s owner knows.',
   *check({ container, name, field, path, pod }) {
     if (field === 'ephemeralContainers') return;
     const securityContext = asObject(container['securityContext']);

@@ -1,0 +1,711 @@
+/**
+ * The admission decision: an AdmissionReview (admission.k8s.io/v1) in, its response out
+ * (specs/admission-and-cel.md Part A, specs/pss.md §6). Objects are evaluated by the same engine
+ * as `mamori scan` (`scanObjects`), so a verdict at admission equals the scan's verdict for the same
+ * object, rules, policy and configuration.
+ *
+ * Order of the checks, as Pod Security Admission's (pss.md §6.3): ignored operations and
+ * subresources → exempt namespace → exempt user → the namespace's modes → nothing to evaluate →
+ * exempt RuntimeClass → updates that change nothing evaluated → evaluation, once per distinct
+ * policy of the enforce, warn and audit modes.
+ *
+ * Unlike PSA, pod templates of every workload kind are enforced, not only warned about: a
+ * Deployment whose pods could never start is refused when applied.
+ */
+import { atLeast, severityRank } from '../engine/controls.js';
+import type { Config } from '../engine/config.js';
+import type { PatchOperation, Rule } from '../engine/rule.js';
+import { scanObjects, type ScanOptions } from '../engine/scan.js';
+import { applyPatch, jsonEqual, PatchError } from '../fix/patch.js';
+import { pointer } from '../fix/ops.js';
+import { asArray, asObject, asString, isObject } from '../k8s/object.js';
+import { POD_BEARING_KINDS, podSpecOf } from '../k8s/pod.js';
+import { DEFAULT_LIMITS } from '../load/limits.js';
+import { goQuote, PSS_CHECK_ORDER, type PssCheckId } from '../rules/pss/psa.js';
+import type { Finding, JsonObject, JsonValue, PssPolicy, Report, Severity, SuppressedFinding } from '../types.js';
+import { checksNothing, formatModePolicy, modeKey, namespaceModes } from './modes.js';
+import type {
+  AdmissionOperation,
+  AdmissionRequest,
+  AdmissionResponse,
+  AdmissionReviewResponse,
+  AdmissionSettings,
+  Decision,
+  FailurePolicy,
+  ModePolicy,
+  NamespaceLabels,
+  NamespaceModes,
+  ReviewOutcome,
+  Verdict,
+} from './types.js';
+
+/** A request body that is not a well-formed AdmissionReview: the server answers 400 with the message. */
+export class AdmissionRequestError extends Error {
+  readonly status = 400;
+  constructor(message: string) {
+    super(message);
+    this.name = 'AdmissionRequestError';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation: rule selections made once, one engine run per distinct policy
+
+/** What the evaluator needs besides the object: the catalog, the configuration, the clock. */
+export interface EvaluatorOptions {
+  rules: readonly Rule[];
+  config?: Config;
+  /** The Pod Security policy of `catalog` modes; default the configuration's, else `restricted:latest`. */
+  pss?: PssPolicy | string;
+  /** Cap on the policy version `latest` resolves to (the cluster's Kubernetes minor). */
+  maxPssMinor?: number;
+  now?: () => Date;
+}
+
+/** The findings of one mode's evaluation. */
+export interface ModeEvaluation {
+  findings: Finding[];
+  suppressed: SuppressedFinding[];
+  /** Rules that could not check the object: it was not fully checked. */
+  errors: string[];
+}
+
+/** Rule ids of the findings the engine adds about the configuration's exceptions themselves. */
+const EXCEPTION_RULES: ReadonlySet<string> = new Set(['exception-expired', 'exception-stale']);
+
+/** The Pod Security check of a rule (`pss-privileged` → `privileged`), from its framework mapping. */
+function pssCheckOf(rule: Rule): PssCheckId | undefined {
+  const entry = rule.frameworks?.pss?.[0];
+  if (entry === undefined) return undefined;
+  const check = entry.slice(entry.indexOf(':') + 1);
+  return (PSS_CHECK_ORDER as readonly string[]).includes(check) ? (check as PssCheckId) : undefined;
+}
+
+/**
+ * Evaluates objects for the modes of a namespace. The rule selections (Pod Security rules; the
+ * catalog's rules that judge one object alone) are made once; each evaluation is one engine run.
+ */
+export class Evaluator {
+  /** The Pod Security rules, for `privileged|baseline|restricted` modes. */
+  readonly pssRules: readonly Rule[];
+  /**
+   * For `catalog` modes: object, pod and container rules without `context`. Rules that need other
+   * objects (a LimitRange, a ServiceAccount, RBAC) are left to `mamori cluster`.
+   */
+  readonly catalogRules: readonly Rule[];
+  /** Position of each Pod Security rule in PSA's check order, for PSA's message order. */
+  private readonly checkOrder = new Map<string, number>();
+  private readonly options: EvaluatorOptions;
+
+  constructor(options: EvaluatorOptions) {
+    this.options = options;
+    this.pssRules = options.rules.filter((rule) => pssCheckOf(rule) !== undefined);
+    this.catalogRules = options.rules.filter((rule) => rule.target !== 'inventory' && rule.context === undefined);
+    for (const rule of this.pssRules) {
+      const check = pssCheckOf(rule);
+      if (check !== undefined) this.checkOrder.set(rule.id, PSS_CHECK_ORDER.indexOf(check));
+    }
+  }
+
+  /** The Pod Security policy of `catalog` modes. */
+  get catalogPss(): PssPolicy | string {
+    return this.options.pss ?? this.options.config?.pss ?? 'restricted:latest';
+  }
+
+  /** The order of a Pod Security finding in PSA's messages, or undefined for other rules. */
+  pssOrder(ruleId: string): number | undefined {
+    return this.checkOrder.get(ruleId);
+  }
+
+  /** Runs the rules of a mode on one object; with `fixes`, findings carry their fix. */
+  evaluate(object: JsonObject, mode: ModePolicy, fixes = false): ModeEvaluation {
+    const options: ScanOptions = {
+      rules: mode.kind === 'catalog' ? this.catalogRules : this.pssRules,
+      pss: mode.kind === 'catalog' ? this.catalogPss : mode.policy,
+      now: this.options.now?.() ?? new Date(),
+    };
+    if (this.options.config !== undefined) options.config = this.options.config;
+    if (this.options.maxPssMinor !== undefined) options.maxPssMinor = this.options.maxPssMinor;
+    if (fixes) options.fixes = true;
+    const report: Report = scanObjects([object], options, '<admission>');
+    return {
+      findings: report.findings.filter((f) => !(EXCEPTION_RULES.has(f.ruleId) && f.object.kind === 'Exception')),
+      suppressed: report.suppressed,
+      errors: report.errors.map((e) => e.message),
+    };
+  }
+}
+
+/** Everything a review needs besides the request. */
+export interface ReviewContext {
+  namespaces: NamespaceLabels;
+  settings: AdmissionSettings;
+  evaluator: Evaluator;
+  /** Refuse a bare AdmissionRequest (the server does; the test harness may pass one). */
+  requireReview?: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The request
+
+const OPERATIONS: ReadonlySet<string> = new Set(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']);
+const API_VERSION = 'admission.k8s.io/v1';
+
+function optionalString(request: Record<string, unknown>, key: string): string {
+  const value = request[key];
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'string') throw new AdmissionRequestError(`request.${key} must be a string`);
+  return value;
+}
+
+function optionalObject(request: Record<string, unknown>, key: string): JsonObject | undefined {
+  const value = request[key];
+  if (value === undefined || value === null) return undefined;
+  if (!isObject(value)) throw new AdmissionRequestError(`request.${key} must be an object or null`);
+  return value;
+}
+
+/** True when a JSON value nests collections `limit` levels deep or more (recursion stops there). */
+function depthOver(value: JsonValue, limit: number, depth = 0): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (depth >= limit) return true;
+  if (Array.isArray(value)) {
+    for (const child of value) if (depthOver(child, limit, depth + 1)) return true;
+    return false;
+  }
+  for (const key in value) if (depthOver(value[key] as JsonValue, limit, depth + 1)) return true;
+  return false;
+}
+
+/**
+ * Checks an AdmissionReview (or, unless `requireReview`, a bare AdmissionRequest) and returns its
+ * request; throws an AdmissionRequestError saying what is wrong.
+ */
+export function parseReview(body: unknown, requireReview = false): AdmissionRequest {
+  if (!isObject(body)) throw new AdmissionRequestError('the body must be a JSON object (an admission.k8s.io/v1 AdmissionReview)');
+  let raw: unknown;
+  if (body['kind'] === 'AdmissionReview' || body['apiVersion'] !== undefined || body['request'] !== undefined) {
+    if (body['apiVersion'] !== API_VERSION) {
+      throw new AdmissionRequestError(`unsupported apiVersion ${JSON.stringify(body['apiVersion'] ?? null)}: only ${API_VERSION} AdmissionReview is served (set admissionReviewVersions: ["v1"])`);
+    }
+    if (body['kind'] !== 'AdmissionReview') throw new AdmissionRequestError(`kind must be AdmissionReview, got ${JSON.stringify(body['kind'] ?? null)}`);
+    raw = body['request'];
+    if (!isObject(raw)) throw new AdmissionRequestError('the AdmissionReview has no request object');
+  } else {
+    if (requireReview) throw new AdmissionRequestError(`the body must be an ${API_VERSION} AdmissionReview (apiVersion and kind are missing)`);
+    raw = body;
+  }
+  const request = raw as Record<string, unknown>;
+  const uid = request['uid'];
+  if (typeof uid !== 'string' || uid === '') throw new AdmissionRequestError('request.uid must be a non-empty string');
+  const operation = request['operation'];
+  if (typeof operation !== 'string' || !OPERATIONS.has(operation)) {
+    throw new AdmissionRequestError(`request.operation must be one of CREATE, UPDATE, DELETE, CONNECT, got ${JSON.stringify(operation ?? null)}`);
+  }
+  const kind = request['kind'];
+  if (!isObject(kind) || typeof kind['kind'] !== 'string' || kind['kind'] === '') throw new AdmissionRequestError('request.kind must be an object with a kind (group, version, kind)');
+  if ((kind['group'] !== undefined && typeof kind['group'] !== 'string') || (kind['version'] !== undefined && typeof kind['version'] !== 'string')) {
+    throw new AdmissionRequestError('request.kind.group and request.kind.version must be strings');
+  }
+  const resourceValue = request['resource'];
+  let resource: AdmissionRequest['resource'];
+  if (resourceValue !== undefined && resourceValue !== null) {
+    if (!isObject(resourceValue) || typeof resourceValue['resource'] !== 'string') throw new AdmissionRequestError('request.resource must be an object with a resource (group, version, resource)');
+    resource = { group: asString(resourceValue['group']) ?? '', version: asString(resourceValue['version']) ?? '', resource: resourceValue['resource'] };
+  }
+  const userInfo = request['userInfo'];
+  if (userInfo !== undefined && userInfo !== null && !isObject(userInfo)) throw new AdmissionRequestError('request.userInfo must be an object');
+  const username = isObject(userInfo) ? userInfo['username'] : undefined;
+  if (username !== undefined && username !== null && typeof username !== 'string') throw new AdmissionRequestError('request.userInfo.username must be a string');
+  const dryRun = request['dryRun'];
+  if (dryRun !== undefined && dryRun !== null && typeof dryRun !== 'boolean') throw new AdmissionRequestError('request.dryRun must be true or false');
+  const object = optionalObject(request, 'object');
+  const oldObject = optionalObject(request, 'oldObject');
+  if ((operation === 'CREATE' || operation === 'UPDATE') && object === undefined) throw new AdmissionRequestError(`request.object is required for ${operation}`);
+  for (const [key, value] of [['object', object], ['oldObject', oldObject]] as const) {
+    if (value !== undefined && value['metadata'] !== undefined && value['metadata'] !== null && !isObject(value['metadata'])) {
+      throw new AdmissionRequestError(`request.${key}.metadata must be an object`);
+    }
+  }
+  return {
+    uid,
+    kind: { group: asString(kind['group']) ?? '', version: asString(kind['version']) ?? '', kind: kind['kind'] },
+    resource,
+    subResource: optionalString(request, 'subResource'),
+    name: optionalString(request, 'name'),
+    namespace: optionalString(request, 'namespace'),
+    operation: operation as AdmissionOperation,
+    username: typeof username === 'string' ? username : '',
+    object,
+    oldObject,
+    dryRun: dryRun === true,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Responses
+
+/** Most warnings for findings in one response; a summary warning follows when there are more. */
+export const MAX_WARNINGS = 20;
+/** Longest warning, in characters (the Kubernetes docs recommend at most 120). */
+export const MAX_WARNING_LENGTH = 120;
+
+/** Text cut to `max` code points, ending with `…` when cut. */
+export function truncate(text: string, max: number): string {
+  // A string of at most `max` UTF-16 units has at most `max` code points.
+  if (text.length <= max) return text;
+  const points = Array.from(text);
+  return points.length <= max ? text : `${points.slice(0, max - 1).join('')}…`;
+}
+
+function reviewOf(response: AdmissionResponse): AdmissionReviewResponse {
+  return { apiVersion: API_VERSION, kind: 'AdmissionReview', response };
+}
+
+function decisionOf(request: AdmissionRequest, verdict: Verdict, rules: Iterable<string> = []): Decision {
+  return {
+    uid: request.uid,
+    operation: request.operation,
+    kind: request.kind.kind,
+    namespace: request.namespace,
+    name: request.name !== '' ? request.name : (asString(asObject(request.object?.['metadata'])?.['name']) ?? ''),
+    user: request.username,
+    verdict,
+    rules: [...new Set(rules)].sort(),
+    dryRun: request.dryRun,
+  };
+}
+
+/** An allowed response without anything else. */
+function allowed(request: AdmissionRequest, verdict: Verdict, annotations?: Record<string, string>): ReviewOutcome {
+  const response: AdmissionResponse = { uid: request.uid, allowed: true };
+  if (annotations !== undefined && Object.keys(annotations).length > 0) response.auditAnnotations = annotations;
+  return { review: reviewOf(response), decision: decisionOf(request, verdict) };
+}
+
+/**
+ * The answer when the webhook cannot decide (its time budget ran out, evaluation failed): with
+ * `Ignore` the request is allowed with a warning and the audit annotation `failed-open`; with
+ * `Fail` it is refused with status 500 (InternalError).
+ */
+export function failureOutcome(request: Pick<AdmissionRequest, 'uid'> & Partial<AdmissionRequest>, reason: string, policy: FailurePolicy): ReviewOutcome {
+  const decision: Decision = {
+    uid: request.uid,
+    operation: request.operation ?? '',
+    kind: request.kind?.kind ?? '',
+    namespace: request.namespace ?? '',
+    name: request.name ?? '',
+    user: request.username ?? '',
+    verdict: policy === 'Ignore' ? 'fail-open' : 'fail-closed',
+    rules: [],
+    dryRun: request.dryRun ?? false,
+    error: reason,
+  };
+  if (policy === 'Ignore') {
+    const response: AdmissionResponse = {
+      uid: request.uid,
+      allowed: true,
+      warnings: [truncate(`allowed without a check by mamori (failurePolicy Ignore): ${reason}`, MAX_WARNING_LENGTH)],
+      auditAnnotations: { 'failed-open': reason },
+    };
+    return { review: reviewOf(response), decision };
+  }
+  const response: AdmissionResponse = {
+    uid: request.uid,
+    allowed: false,
+    status: { code: 500, reason: 'InternalError', message: `mamori could not check this request: ${reason} (failurePolicy Fail refuses it)` },
+    auditAnnotations: { error: reason },
+  };
+  return { review: reviewOf(response), decision };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+
+/** Pod Security findings (in PSA's check order) and the other findings (most severe first, then by rule, path, message). */
+function split(findings: readonly Finding[], evaluator: Evaluator): { pss: Finding[]; other: Finding[] } {
+  const pss: Finding[] = [];
+  const other: Finding[] = [];
+  for (const f of findings) (evaluator.pssOrder(f.ruleId) !== undefined && f.pss !== undefined ? pss : other).push(f);
+  pss.sort((a, b) => (evaluator.pssOrder(a.ruleId) ?? 0) - (evaluator.pssOrder(b.ruleId) ?? 0));
+  other.sort(compareBySeverity);
+  return { pss, other };
+}
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Compares field paths with their indexes as numbers: `containers[2]` before `containers[10]`. */
+function comparePaths(a: string, b: string): number {
+  const x = a.split(/(\d+)/);
+  const y = b.split(/(\d+)/);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const p = x[i] as string;
+    const q = y[i] as string;
+    if (p === q) continue;
+    return i % 2 === 1 ? Number(p) - Number(q) || cmp(p, q) : cmp(p, q);
+  }
+  return x.length - y.length;
+}
+
+function compareBySeverity(a: Finding, b: Finding): number {
+  return severityRank(a.severity) - severityRank(b.severity) || cmp(a.ruleId, b.ruleId) || comparePaths(a.path, b.path) || cmp(a.message, b.message);
+}
+
+/** The policy a Pod Security finding was evaluated at, as PSA prints it (the version as written). */
+function pssLabel(finding: Finding): string {
+  return finding.pss === undefined ? '' : `${finding.pss.level}:${finding.pss.version}`;
+}
+
+/**
+ * `violates PodSecurity "<LV>": <reason (detail)>, ...` (PSA's ForbiddenDetail, one entry per
+ * failing check in PSA's order), then `violates mamori rules: <rule> (<severity>): <message>; ...`
+ * for the other findings, most severe first (`would violate` for the audit annotation, as PSA).
+ */
+function violationText(findings: readonly Finding[], evaluator: Evaluator, verb: 'violates' | 'would violate' = 'violates'): string {
+  const { pss, other } = split(findings, evaluator);
+  const parts: string[] = [];
+  const first = pss[0];
+  if (first !== undefined) parts.push(`${verb} PodSecurity "${pssLabel(first)}": ${pss.map((f) => f.message).join(', ')}`);
+  if (other.length > 0) parts.push(`${verb} mamori rules: ${other.map((f) => `${f.ruleId} (${f.severity}): ${f.message}`).join('; ')}`);
+  return parts.join('; ');
+}
+
+const RESOURCE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** `pods`, `deployments.apps`: the resource as the API server names it in errors. */
+function resourceName(request: AdmissionRequest, kind: string): string {
+  const resource = request.resource;
+  // A resource is a DNS label; anything else (a placeholder of a hand-written request) is not printed.
+  if (resource !== undefined && RESOURCE.test(resource.resource)) return resource.group === '' ? resource.resource : `${resource.resource}.${resource.group}`;
+  const group = request.kind.group;
+  const plural = `${kind.toLowerCase()}${kind.endsWith('s') ? 'es' : 's'}`;
+  return group === '' ? plural : `${plural}.${group}`;
+}
+
+/** The API server's Forbidden message: `pods "x" is forbidden: <violation>` (`pods is forbidden: ...` without a name). */
+function forbidden(request: AdmissionRequest, kind: string, name: string, violation: string): string {
+  const resource = resourceName(request, kind);
+  return name === '' ? `${resource} is forbidden: ${violation}` : `${resource} ${goQuote(name)} is forbidden: ${violation}`;
+}
+
+/**
+ * One warning per finding, most severe first, at most 20 and a summary, each at most 120 characters:
+ * a Pod Security finding's PSA text (`privileged (container "x" must not set ...)`, which names its
+ * check), or `<rule>: <message>` for the other rules.
+ */
+function warningsOf(findings: readonly Finding[], evaluator: Evaluator): string[] {
+  const { pss, other } = split(findings, evaluator);
+  const ordered = [...pss, ...other].sort((a, b) => severityRank(a.severity) - severityRank(b.severity));
+  const texts: string[] = [];
+  const seen = new Set<string>();
+  for (const f of ordered) {
+    const text = truncate(f.pss !== undefined && evaluator.pssOrder(f.ruleId) !== undefined ? f.message : `${f.ruleId}: ${f.message}`, MAX_WARNING_LENGTH);
+    if (seen.has(text)) continue;
+    seen.add(text);
+    texts.push(text);
+  }
+  if (texts.length <= MAX_WARNINGS) return texts;
+  const more = texts.length - MAX_WARNINGS;
+  return [...texts.slice(0, MAX_WARNINGS), `…and ${more} more ${more === 1 ? 'finding' : 'findings'}`];
+}
+
+/** Rule ids, unique, in first-seen order. */
+const ruleIds = (findings: readonly Finding[]): string[] => [...new Set(findings.map((f) => f.ruleId))];
+
+// ---------------------------------------------------------------------------------------------
+// What is evaluated
+
+/** Pod subresources PSA ignores (pss.md §6.2); `ephemeralcontainers` and the main resource are evaluated. */
+const IGNORED_POD_SUBRESOURCES: ReadonlySet<string> = new Set(['exec', 'attach', 'binding', 'eviction', 'log', 'portforward', 'proxy', 'status']);
+const POD_BEARING: ReadonlySet<string> = new Set(POD_BEARING_KINDS);
+
+/** Label values are strings, annotations too: a key's string value, or undefined. */
+function annotation(object: JsonObject, key: string): string | undefined {
+  return asString(asObject(asObject(object['metadata'])?.['annotations'])?.[key]);
+}
+
+/** True when a request is one mamori does not evaluate at all (DELETE, CONNECT, ignored subresources). */
+function ignored(request: AdmissionRequest): boolean {
+  if (request.operation === 'DELETE' || request.operation === 'CONNECT') return true;
+  if (request.subResource === '') return false;
+  // Pods: the subresources PSA ignores are (ephemeralcontainers is not); any other kind's subresources (scale, status) are.
+  const isPod = request.resource?.resource === 'pods' || request.kind.kind === 'Pod';
+  return !isPod || IGNORED_POD_SUBRESOURCES.has(request.subResource);
+}
+
+/**
+ * The object under review with the identity the API server gives it when the body leaves it out
+ * (apiVersion and kind from request.kind; namespace and name from the request): a shallow copy.
+ */
+function withIdentity(object: JsonObject, request: AdmissionRequest): JsonObject {
+  const out: JsonObject = { ...object };
+  const { group, version, kind } = request.kind;
+  if (typeof out['apiVersion'] !== 'string' || out['apiVersion'] === '') out['apiVersion'] = group === '' ? version : `${group}/${version}`;
+  if (typeof out['kind'] !== 'string' || out['kind'] === '') out['kind'] = kind;
+  const metadata = asObject(out['metadata']);
+  if (metadata !== undefined) {
+    const filled: JsonObject = { ...metadata };
+    if ((asString(metadata['namespace']) ?? '') === '' && request.namespace !== '') filled['namespace'] = request.namespace;
+    if ((asString(metadata['name']) ?? '') === '' && request.name !== '') filled['name'] = request.name;
+    out['metadata'] = filled;
+  }
+  return out;
+}
+
+/** Image of each container of a list, by index. */
+const images = (spec: JsonObject, field: string): (string | undefined)[] => asArray(spec[field]).map((c) => asString(asObject(c)?.['image']));
+
+/**
+ * PSA's test for a pod update that must be evaluated (pss.md §6.2): the number of containers or
+ * init containers changed, an image changed (by index), or an ephemeral container was added or
+ * changed its image (by name). Anything else (labels, annotations, status) is allowed unevaluated.
+ */
+export function isSignificantPodUpdate(object: JsonObject, old: JsonObject): boolean {
+  const spec = asObject(object['spec']) ?? {};
+  const oldSpec = asObject(old['spec']) ?? {};
+  for (const field of ['containers', 'initContainers']) {
+    const now = images(spec, field);
+    const before = images(oldSpec, field);
+    if (now.length !== before.length) return true;
+    if (now.some((image, i) => image !== before[i])) return true;
+  }
+  const oldEphemeral = new Map<string, string | undefined>();
+  for (const c of asArray(oldSpec['ephemeralContainers'])) {
+    const name = asString(asObject(c)?.['name']);
+    if (name !== undefined && !oldEphemeral.has(name)) oldEphemeral.set(name, asString(asObject(c)?.['image']));
+  }
+  for (const c of asArray(spec['ephemeralContainers'])) {
+    const name = asString(asObject(c)?.['name']) ?? '';
+    if (!oldEphemeral.has(name)) return true;
+    if (oldEphemeral.get(name) !== asString(asObject(c)?.['image'])) return true;
+  }
+  return false;
+}
+
+/** For a workload update: true when its pod template changed (a scale or a label change is not re-judged). */
+function templateChanged(object: JsonObject, old: JsonObject): boolean {
+  const now = podSpecOf(object);
+  const before = podSpecOf(old);
+  if (now === undefined || before === undefined) return true;
+  return !jsonEqual(now.metadata, before.metadata) || !jsonEqual(now.spec, before.spec);
+}
+
+/** Where a request stands before any rule runs: answered already, or the object and modes to evaluate. */
+type Prepared = { done: ReviewOutcome } | { object: JsonObject; kind: string; modes: NamespaceModes; annotations: Record<string, string> };
+
+function prepare(request: AdmissionRequest, ctx: ReviewContext): Prepared {
+  const { exemptions, defaults } = ctx.settings;
+  if (ignored(request) || request.object === undefined) return { done: allowed(request, 'skip') };
+  if (request.namespace !== '' && exemptions.namespaces.includes(request.namespace)) return { done: allowed(request, 'exempt', { exempt: 'namespace' }) };
+  if (request.username !== '' && exemptions.usernames.includes(request.username)) return { done: allowed(request, 'exempt', { exempt: 'user' }) };
+  const labels = request.namespace === '' || !ctx.namespaces.synced ? undefined : ctx.namespaces.labels(request.namespace);
+  const modes = namespaceModes(labels, defaults);
+  const annotations: Record<string, string> = {};
+  if (modes.errors.length > 0) annotations['error'] = `Failed to parse policy: ${modes.errors.join('; ')}`;
+  const object = withIdentity(request.object, request);
+  const kind = asString(object['kind']) ?? '';
+  const anyCatalog = [modes.enforce, modes.warn, modes.audit].some((m) => m.kind === 'catalog');
+  const template = POD_BEARING.has(kind) ? podSpecOf(object) : undefined;
+  // Pod Security modes judge only pods and pod templates; a workload without a template has nothing to judge.
+  if (!anyCatalog && template === undefined) return { done: allowed(request, 'skip', annotations) };
+  if ([modes.enforce, modes.warn, modes.audit].every(checksNothing)) {
+    if (kind === 'Pod') annotations['enforce-policy'] = formatModePolicy(modes.enforce);
+    return { done: allowed(request, 'skip', annotations) };
+  }
+  const runtimeClass = asString(template?.spec['runtimeClassName']);
+  if (runtimeClass !== undefined && exemptions.runtimeClasses.includes(runtimeClass)) return { done: allowed(request, 'exempt', { ...annotations, exempt: 'runtimeClass' }) };
+  if (request.operation === 'UPDATE' && request.oldObject !== undefined) {
+    const old = request.oldObject;
+    const unchanged = kind === 'Pod' ? !isSignificantPodUpdate(object, old) : template !== undefined && !anyCatalog && !templateChanged(object, old);
+    if (unchanged) return { done: allowed(request, 'skip', annotations) };
+  }
+  if (depthOver(object, DEFAULT_LIMITS.maxDepth)) throw new EvaluationError(`the object is nested deeper than ${DEFAULT_LIMITS.maxDepth} levels`);
+  return { object, kind, modes, annotations };
+}
+
+/** Evaluation could not be completed: the server answers per its failure policy. */
+export class EvaluationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EvaluationError';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validate
+
+/** The enforce findings that deny: all of a Pod Security mode's; a `catalog` mode's at or above failOn (the rest warn). */
+function denying(findings: readonly Finding[], mode: ModePolicy, failOn: Severity): { deny: Finding[]; rest: Finding[] } {
+  if (mode.kind === 'pss') return { deny: [...findings], rest: [] };
+  const deny: Finding[] = [];
+  const rest: Finding[] = [];
+  for (const f of findings) (atLeast(f.severity, failOn) ? deny : rest).push(f);
+  return { deny, rest };
+}
+
+/**
+ * POST /validate: the AdmissionReview's answer. Denies (403 Forbidden, PSA's message style) what
+ * the namespace's enforce mode rejects; warns what its warn mode reports (no warnings on a denial,
+ * as PSA); records its audit mode's findings in audit annotations. Throws an AdmissionRequestError
+ * for a malformed body, an EvaluationError when the object could not be fully checked.
+ */
+export function validate(body: unknown, ctx: ReviewContext): ReviewOutcome {
+  const request = parseReview(body, ctx.requireReview === true);
+  return validateRequest(request, ctx);
+}
+
+/** `validate` for a request already parsed. */
+export function validateRequest(request: AdmissionRequest, ctx: ReviewContext): ReviewOutcome {
+  const prepared = prepare(request, ctx);
+  if ('done' in prepared) return prepared.done;
+  const { object, kind, modes, annotations } = prepared;
+  const { evaluator, settings } = ctx;
+  // One evaluation per distinct policy among the three modes.
+  const results = new Map<string, ModeEvaluation>();
+  const run = (mode: ModePolicy): ModeEvaluation => {
+    if (checksNothing(mode)) return { findings: [], suppressed: [], errors: [] };
+    const key = modeKey(mode);
+    let result = results.get(key);
+    if (result === undefined) {
+      result = evaluator.evaluate(object, mode);
+      results.set(key, result);
+    }
+    return result;
+  };
+  const enforced = run(modes.enforce);
+  if (enforced.errors.length > 0) throw new EvaluationError(`the object was not fully checked: ${enforced.errors.join('; ')}`);
+  annotations['enforce-policy'] = formatModePolicy(modes.enforce);
+  const { deny, rest } = denying(enforced.findings, modes.enforce, settings.failOn);
+  const suppressed = ruleIds(enforced.suppressed);
+  if (suppressed.length > 0) annotations['suppressed-rules'] = suppressed.join(',');
+  const audited = run(modes.audit);
+  if (audited.findings.length > 0) {
+    annotations['audit-violations'] = violationText(audited.findings, evaluator, 'would violate');
+    annotations['audit-rules'] = ruleIds(audited.findings).join(',');
+  }
+  // As PSA: no warnings on a denial, so the warn mode is evaluated only for requests allowed.
+  const warned = deny.length > 0 ? { findings: [], suppressed: [], errors: [] } : run(modes.warn);
+  const errors = [...new Set([...audited.errors, ...warned.errors])];
+  if (errors.length > 0) annotations['error'] = [annotations['error'], `not fully checked: ${errors.join('; ')}`].filter((e) => e !== undefined).join('; ');
+  const decisionRules = [...deny, ...warned.findings, ...audited.findings, ...rest].map((f) => f.ruleId);
+  const name = request.name !== '' ? request.name : (asString(asObject(object['metadata'])?.['name']) ?? '');
+  if (deny.length > 0) {
+    const response: AdmissionResponse = {
+      uid: request.uid,
+      allowed: false,
+      status: { code: 403, reason: 'Forbidden', message: forbidden(request, kind, name, violationText(deny, evaluator)) },
+      auditAnnotations: annotations,
+    };
+    return { review: reviewOf(response), decision: decisionOf(request, 'deny', decisionRules) };
+  }
+  // Warnings: the warn mode's findings, and an enforced catalog's findings below failOn.
+  const warnFindings = [...warned.findings];
+  const seen = new Set(warnFindings.map((f) => `${f.ruleId}\u0000${f.path}\u0000${f.message}`));
+  for (const f of rest) if (!seen.has(`${f.ruleId}\u0000${f.path}\u0000${f.message}`)) warnFindings.push(f);
+  const response: AdmissionResponse = { uid: request.uid, allowed: true, auditAnnotations: annotations };
+  const warnings = warningsOf(warnFindings, evaluator);
+  if (warnings.length > 0) response.warnings = warnings;
+  return { review: reviewOf(response), decision: decisionOf(request, warnings.length > 0 ? 'warn' : 'allow', decisionRules) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mutate
+
+/** Most rounds of fixing: a fix can enable another (allowPrivilegeEscalation once no longer privileged). */
+const MAX_FIX_ROUNDS = 5;
+
+/** The annotation the kubelet puts on mirror pods, which must never be mutated. */
+const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
+
+function operations(finding: Finding): PatchOperation[] {
+  return (finding.fix ?? []).map((op): PatchOperation => (op.op === 'remove' ? { op: 'remove', path: op.path } : { op: op.op, path: op.path, value: op.value ?? null }));
+}
+
+/**
+ * A JSON Patch (RFC 6902) that turns `before` into `after`, valid as the API server applies it:
+ * `add` only below parents that exist in `before` (a missing subtree is added whole), `replace`
+ * for changed values, `remove` for removed members; arrays of a different length are replaced
+ * whole. Members are visited in a stable order: removals in `before`'s key order, then additions
+ * and replacements in `after`'s.
+ */
+export function diffPatch(before: JsonValue, after: JsonValue, path: (string | number)[] = []): PatchOperation[] {
+  if (jsonEqual(before, after)) return [];
+  if (isObject(before) && isObject(after)) {
+    const ops: PatchOperation[] = [];
+    for (const key of Object.keys(before)) if (!Object.hasOwn(after, key)) ops.push({ op: 'remove', path: pointer([...path, key]) });
+    for (const key of Object.keys(after)) {
+      const value = after[key] as JsonValue;
+      if (!Object.hasOwn(before, key)) ops.push({ op: 'add', path: pointer([...path, key]), value });
+      else ops.push(...diffPatch(before[key] as JsonValue, value, [...path, key]));
+    }
+    return ops;
+  }
+  if (Array.isArray(before) && Array.isArray(after) && before.length === after.length) {
+    return before.flatMap((item, i) => diffPatch(item, after[i] as JsonValue, [...path, i]));
+  }
+  return [{ op: 'replace', path: pointer(path), value: after }];
+}
+
+/**
+ * The object with every safe fix of the enforce mode applied, in rounds (each round rescans, so
+ * fixes that another fix enables apply too), and the rules whose fixes were applied.
+ */
+export function applyFixes(object: JsonObject, mode: ModePolicy, evaluator: Evaluator): { fixed: JsonObject; rules: string[] } {
+  let current: JsonValue = object;
+  const rules = new Set<string>();
+  for (let round = 0; round < MAX_FIX_ROUNDS; round++) {
+    const { findings, errors } = evaluator.evaluate(current as JsonObject, mode, true);
+    if (errors.length > 0) throw new EvaluationError(`the object was not fully checked: ${errors.join('; ')}`);
+    let next: JsonValue = current;
+    for (const finding of findings) {
+      if (finding.fix === undefined || finding.fix.length === 0) continue;
+      try {
+        const patched = applyPatch(next, operations(finding));
+        if (jsonEqual(patched, next)) continue;
+        next = patched;
+        rules.add(finding.ruleId);
+      } catch (error) {
+        if (!(error instanceof PatchError)) throw error;
+      }
+    }
+    if (next === current) break;
+    current = next;
+  }
+  return { fixed: current as JsonObject, rules: [...rules].sort() };
+}
+
+/**
+ * POST /mutate: a JSON Patch (base64, patchType JSONPatch) with the safe fixes that `mamori fix`
+ * applies for the rules of the namespace's enforce mode; nothing for objects that comply, for
+ * exempt requests, pod updates (a pod's spec is immutable) and mirror pods. Always allowed: the
+ * validating webhook decides.
+ */
+export function mutate(body: unknown, ctx: ReviewContext): ReviewOutcome {
+  const request = parseReview(body, ctx.requireReview === true);
+  return mutateRequest(request, ctx);
+}
+
+/** `mutate` for a request already parsed. */
+export function mutateRequest(request: AdmissionRequest, ctx: ReviewContext): ReviewOutcome {
+  const prepared = prepare(request, ctx);
+  if ('done' in prepared) {
+    // Only the outcome carries over: annotations about exemptions belong to the validating webhook.
+    const { decision } = prepared.done;
+    return allowed(request, decision.verdict);
+  }
+  const { object, kind, modes } = prepared;
+  if (kind === 'Pod' && request.operation === 'UPDATE') return allowed(request, 'skip');
+  if (kind === 'Pod' && annotation(object, MIRROR_ANNOTATION) !== undefined) return allowed(request, 'skip');
+  if (checksNothing(modes.enforce) || (modes.enforce.kind === 'pss' && podSpecOf(object) === undefined)) return allowed(request, 'skip');
+  const { fixed, rules } = applyFixes(object, modes.enforce, ctx.evaluator);
+  const patch = diffPatch(object, fixed);
+  if (patch.length === 0) return allowed(request, 'allow');
+  const response: AdmissionResponse = {
+    uid: request.uid,
+    allowed: true,
+    patchType: 'JSONPatch',
+    patch: Buffer.from(JSON.stringify(patch)).toString('base64'),
+    auditAnnotations: { 'patched-rules': rules.join(',') },
+  };
+  return { review: reviewOf(response), decision: decisionOf(request, 'patch', rules) };
+}

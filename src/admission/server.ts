@@ -1,0 +1,424 @@
+/**
+ * The HTTPS server of the admission webhook (specs/admission-and-cel.md A.6, pss.md §6.8):
+ * - `POST /validate`, `POST /mutate`: AdmissionReview in, AdmissionReview out (review.ts);
+ * - `GET /healthz` (the process serves), `GET /readyz` (rules and configuration loaded, not
+ *   shutting down), `GET /metrics` (Prometheus text format, metrics.ts).
+ *
+ * TLS 1.2 or newer, with the certificate and key read from files and reloaded without a restart when
+ * they change (cert-manager and kubelet secret volumes swap them in place); a new pair that does not
+ * load is logged and the old one kept. Bodies are limited to 3 MiB (413, as PSA's webhook), must be
+ * `application/json` (415) and a well-formed AdmissionReview (400 with the reason). Each review has
+ * a time budget (the smaller of `timeoutMs` and the API server's `?timeout=`): a review that could
+ * not be decided within it, or whose evaluation failed, is answered per the failure policy
+ * (`Ignore`: allowed with a warning; `Fail`: refused with status 500). Shutdown stops accepting
+ * connections, lets the requests in flight finish, then closes every connection.
+ */
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
+import { MamoriError } from '../errors.js';
+import type { Logger } from './log.js';
+import { AdmissionMetrics, METRICS_CONTENT_TYPE } from './metrics.js';
+import { AdmissionRequestError, failureOutcome, mutateRequest, parseReview, validateRequest, type ReviewContext } from './review.js';
+import type { AdmissionRequest, Decision, FailurePolicy, ReviewOutcome } from './types.js';
+
+/** Largest request body accepted, as PSA's webhook and the API server's request limit: 3 MiB. */
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+/** Default per-request time budget. */
+export const DEFAULT_TIMEOUT_MS = 2000;
+/** Default port. */
+export const DEFAULT_PORT = 8443;
+
+/** What the server is started with. */
+export interface AdmissionServerOptions {
+  certFile: string;
+  keyFile: string;
+  port: number;
+  /** Address to listen on (default: every address). */
+  host?: string;
+  context: ReviewContext;
+  failurePolicy: FailurePolicy;
+  /** Per-request time budget in milliseconds. */
+  timeoutMs: number;
+  logger: Logger;
+  metrics?: AdmissionMetrics;
+  /** How often the certificate files are checked for changes (default 2000 ms). */
+  certPollMs?: number;
+  /** How long shutdown waits for requests in flight before closing their connections (default 25 s). */
+  shutdownGraceMs?: number;
+  /** Ready once this is true (rules and configuration loaded); default: always. */
+  ready?: () => boolean;
+  /**
+   * Called with every decision that is not a dry run: the place for side effects such as a ledger
+   * record, which a dry run must not have.
+   */
+  onDecision?: (endpoint: 'validate' | 'mutate', decision: Decision) => void;
+}
+
+type Endpoint = 'validate' | 'mutate';
+
+/** Kubernetes Status reasons for the HTTP statuses the server refuses requests with. */
+const STATUS_REASONS: Readonly<Record<number, string>> = {
+  400: 'BadRequest',
+  404: 'NotFound',
+  405: 'MethodNotAllowed',
+  408: 'Timeout',
+  413: 'RequestEntityTooLarge',
+  415: 'UnsupportedMediaType',
+  500: 'InternalError',
+  503: 'ServiceUnavailable',
+};
+
+/** Error counter reasons for refused requests. */
+const ERROR_REASONS: Readonly<Record<number, string>> = {
+  400: 'bad_request',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  408: 'timeout',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  500: 'internal',
+};
+
+/**
+ * The API server's `?timeout=` (a Go duration such as `10s` or `1m0s`) in milliseconds, or
+ * undefined when absent or not understood.
+ */
+export function parseGoDuration(text: string | null): number | undefined {
+  if (text === null || text === '' || text.length > 32) return undefined;
+  const re = /([0-9]+(?:\.[0-9]+)?)(h|ms|m|s|us|µs|ns)/gy;
+  const unit: Readonly<Record<string, number>> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, µs: 0.001, ns: 0.000001 };
+  let total = 0;
+  let end = 0;
+  for (let match = re.exec(text); match !== null; match = re.exec(text)) {
+    total += Number(match[1]) * (unit[match[2] as string] ?? 0);
+    end = re.lastIndex;
+  }
+  return end === text.length && end > 0 ? total : undefined;
+}
+
+/** The media type of a Content-Type header, lower-cased, without parameters. */
+function mediaType(header: string | undefined): string {
+  return (header ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+/** The webhook server. */
+export class AdmissionServer {
+  readonly metrics: AdmissionMetrics;
+  private readonly options: AdmissionServerOptions;
+  private readonly logger: Logger;
+  private readonly server: Server;
+  private current: { cert: Buffer; key: Buffer };
+  private closing = false;
+  private closed: Promise<void> | undefined;
+  private reloadTimer: NodeJS.Timeout | undefined;
+  private readonly onFileChange = (): void => this.scheduleReload();
+
+  constructor(options: AdmissionServerOptions) {
+    this.options = options;
+    this.logger = options.logger;
+    this.metrics = options.metrics ?? new AdmissionMetrics();
+    this.current = this.readPair();
+    const problem = pairProblem(this.current.cert, this.current.key);
+    if (problem !== undefined) throw new MamoriError('config', `the TLS certificate ${options.certFile} and key ${options.keyFile} cannot be used: ${problem}`);
+    this.server = createServer({ ...this.tlsOptions(this.current) }, (req, res) => this.handle(req, res));
+    // The API server keeps connections open (Go's idle timeout is 90 s); slow clients are cut off.
+    this.server.keepAliveTimeout = 65_000;
+    this.server.headersTimeout = 15_000;
+    this.server.requestTimeout = 30_000;
+    this.server.on('tlsClientError', () => this.metrics.errors.inc({ reason: 'tls_handshake' }));
+    this.server.on('clientError', (_error, socket) => {
+      this.metrics.errors.inc({ reason: 'bad_http' });
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      else socket.destroy();
+    });
+  }
+
+  private tlsOptions(pair: { cert: Buffer; key: Buffer }): SecureContextOptions {
+    return { cert: pair.cert, key: pair.key, minVersion: 'TLSv1.2' };
+  }
+
+  private readPair(): { cert: Buffer; key: Buffer } {
+    const read = (file: string, what: string): Buffer => {
+      try {
+        return readFileSync(file);
+      } catch (cause) {
+        throw new MamoriError('io', `cannot read the TLS ${what}: ${(cause as Error).message}`, { file, cause });
+      }
+    };
+    return { cert: read(this.options.certFile, 'certificate'), key: read(this.options.keyFile, 'key') };
+  }
+
+  /** Starts listening and watching the certificate files; resolves with the port. */
+  async start(): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: Error): void => reject(new MamoriError('io', `cannot listen on port ${this.options.port}: ${error.message}`, { cause: error }));
+      this.server.once('error', onError);
+      this.server.listen({ port: this.options.port, ...(this.options.host === undefined ? {} : { host: this.options.host }) }, () => {
+        this.server.off('error', onError);
+        resolve();
+      });
+    });
+    const interval = this.options.certPollMs ?? 2000;
+    watchFile(this.options.certFile, { interval, persistent: false }, this.onFileChange);
+    watchFile(this.options.keyFile, { interval, persistent: false }, this.onFileChange);
+    const port = (this.server.address() as AddressInfo).port;
+    this.logger.info('listening', { port, tls_min_version: 'TLSv1.2', failure_policy: this.options.failurePolicy, timeout_ms: this.options.timeoutMs, ...certificateFields(this.current.cert) });
+    return port;
+  }
+
+  /** The port listened on. */
+  get port(): number {
+    return (this.server.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  private scheduleReload(): void {
+    // Both files usually change together: wait for the second before loading the pair.
+    if (this.reloadTimer !== undefined) clearTimeout(this.reloadTimer);
+    this.reloadTimer = setTimeout(() => {
+      this.reloadTimer = undefined;
+      this.reloadCertificate();
+    }, 100);
+    this.reloadTimer.unref();
+  }
+
+  /**
+   * Reads the certificate and key again and serves them from the next handshake on; returns false
+   * (and keeps the pair in use) when they cannot be read or do not form a usable pair.
+   */
+  reloadCertificate(): boolean {
+    let pair: { cert: Buffer; key: Buffer };
+    try {
+      pair = this.readPair();
+    } catch (error) {
+      this.metrics.certificateReloads.inc({ result: 'failure' });
+      this.metrics.errors.inc({ reason: 'certificate_reload' });
+      this.logger.error('certificate reload failed; keeping the certificate in use', { error: (error as Error).message });
+      return false;
+    }
+    if (pair.cert.equals(this.current.cert) && pair.key.equals(this.current.key)) return true;
+    const problem = pairProblem(pair.cert, pair.key);
+    if (problem !== undefined) {
+      this.metrics.certificateReloads.inc({ result: 'failure' });
+      this.metrics.errors.inc({ reason: 'certificate_reload' });
+      this.logger.error('certificate reload failed; keeping the certificate in use', { error: problem });
+      return false;
+    }
+    this.server.setSecureContext(this.tlsOptions(pair));
+    this.current = pair;
+    this.metrics.certificateReloads.inc({ result: 'success' });
+    this.logger.info('certificate reloaded', certificateFields(pair.cert));
+    return true;
+  }
+
+  /**
+   * Stops accepting connections, waits for the requests in flight (at most `shutdownGraceMs`),
+   * then closes every connection. Idempotent.
+   */
+  shutdown(): Promise<void> {
+    if (this.closed !== undefined) return this.closed;
+    this.closing = true;
+    unwatchFile(this.options.certFile, this.onFileChange);
+    unwatchFile(this.options.keyFile, this.onFileChange);
+    if (this.reloadTimer !== undefined) clearTimeout(this.reloadTimer);
+    this.logger.info('shutting down: no new connections, finishing requests in flight');
+    this.closed = new Promise<void>((resolve) => {
+      const grace = setTimeout(() => this.server.closeAllConnections(), this.options.shutdownGraceMs ?? 25_000);
+      grace.unref();
+      this.server.close(() => {
+        clearTimeout(grace);
+        this.logger.info('stopped');
+        resolve();
+      });
+      this.server.closeIdleConnections();
+    });
+    return this.closed;
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const started = performance.now();
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const method = req.method ?? '';
+    if (path === '/validate' || path === '/mutate') {
+      if (method !== 'POST') {
+        this.refuse(req, res, 405, `${method} is not allowed on ${path}; use POST`, { Allow: 'POST' });
+        return;
+      }
+      this.review(req, res, path === '/validate' ? 'validate' : 'mutate', q < 0 ? '' : url.slice(q + 1), started);
+      return;
+    }
+    if (path === '/healthz' || path === '/readyz' || path === '/metrics') {
+      if (method !== 'GET' && method !== 'HEAD') {
+        this.refuse(req, res, 405, `${method} is not allowed on ${path}; use GET`, { Allow: 'GET, HEAD' });
+        return;
+      }
+      req.resume();
+      if (path === '/metrics') {
+        this.send(res, 200, METRICS_CONTENT_TYPE, this.metrics.render(), method === 'HEAD');
+        return;
+      }
+      const ready = path === '/healthz' || (!this.closing && (this.options.ready?.() ?? true));
+      this.send(res, ready ? 200 : 503, 'text/plain; charset=utf-8', ready ? 'ok\n' : this.closing ? 'shutting down\n' : 'not ready\n', method === 'HEAD');
+      return;
+    }
+    this.refuse(req, res, 404, `no such path ${JSON.stringify(path.slice(0, 200))}: the webhook serves POST /validate, POST /mutate, GET /healthz, /readyz and /metrics`);
+  }
+
+  private send(res: ServerResponse, status: number, type: string, body: string, head = false, headers: Readonly<Record<string, string>> = {}): void {
+    if (res.headersSent || res.destroyed) return;
+    const data = Buffer.from(body);
+    // While shutting down, every answer closes its connection, so that clients move to another replica.
+    const closing: Record<string, string> = this.closing ? { Connection: 'close' } : {};
+    res.writeHead(status, { 'Content-Type': type, 'Content-Length': data.length, ...headers, ...closing });
+    res.end(head ? undefined : data);
+  }
+
+  /**
+   * Refuses a request with a Kubernetes Status body (what the API server's client decodes). The
+   * rest of the body is read and dropped (up to DRAIN_BYTES, then the connection is cut), so the
+   * client reads the answer rather than a reset; with `close`, the connection is closed at once.
+   */
+  private refuse(req: IncomingMessage, res: ServerResponse, code: number, message: string, headers: Record<string, string> = {}, close = false): void {
+    this.metrics.errors.inc({ reason: ERROR_REASONS[code] ?? String(code) });
+    const status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: STATUS_REASONS[code] ?? 'Unknown', code };
+    if (close) {
+      headers['Connection'] = 'close';
+      res.once('finish', () => req.socket.destroySoon());
+    } else drain(req);
+    this.send(res, code, 'application/json', JSON.stringify(status), false, headers);
+  }
+
+  private review(req: IncomingMessage, res: ServerResponse, endpoint: Endpoint, query: string, started: number): void {
+    if (mediaType(req.headers['content-type']) !== 'application/json') {
+      this.refuse(req, res, 415, `Content-Type must be application/json, got ${JSON.stringify((req.headers['content-type'] ?? '').slice(0, 100))}`);
+      return;
+    }
+    const declared = req.headers['content-length'];
+    if (declared !== undefined && Number(declared) > MAX_BODY_BYTES) {
+      this.refuse(req, res, 413, `request entity is too large; limit is ${MAX_BODY_BYTES} bytes`);
+      return;
+    }
+    const apiTimeout = parseGoDuration(new URLSearchParams(query).get('timeout'));
+    // Answer before the API server gives up, leaving it a tenth of its timeout for the round trip.
+    const budget = Math.max(1, Math.min(this.options.timeoutMs, apiTimeout === undefined ? Number.POSITIVE_INFINITY : apiTimeout * 0.9));
+    this.metrics.started();
+    let finished = false;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      this.metrics.finished();
+    };
+    res.once('close', finish);
+    const timer = setTimeout(() => {
+      if (res.headersSent) return;
+      // The body did not arrive in time: without its uid no AdmissionReview can answer it, so the
+      // API server's failure policy decides.
+      this.refuse(req, res, 408, `the request body did not arrive within the time budget of ${Math.round(budget)} ms`, {}, true);
+      finish();
+    }, budget);
+    timer.unref();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      if (tooLarge) return;
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        tooLarge = true;
+        chunks.length = 0;
+        this.refuse(req, res, 413, `request entity is too large; limit is ${MAX_BODY_BYTES} bytes`);
+        finish();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', finish);
+    req.on('end', () => {
+      if (tooLarge || res.headersSent) return;
+      clearTimeout(timer);
+      this.answer(req, res, endpoint, Buffer.concat(chunks, size), started, budget);
+      finish();
+    });
+  }
+
+  private answer(req: IncomingMessage, res: ServerResponse, endpoint: Endpoint, body: Buffer, started: number, budget: number): void {
+    let request: AdmissionRequest;
+    try {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body.toString('utf8'));
+      } catch (error) {
+        throw new AdmissionRequestError(`the body is not valid JSON: ${(error as Error).message}`);
+      }
+      request = parseReview(parsed, true);
+    } catch (error) {
+      if (!(error instanceof AdmissionRequestError)) throw error;
+      this.refuse(req, res, 400, error.message);
+      return;
+    }
+    let outcome: ReviewOutcome;
+    if (performance.now() - started > budget) {
+      // It waited too long already (a busy server): answer per the failure policy at once.
+      this.metrics.errors.inc({ reason: 'timeout' });
+      outcome = failureOutcome(request, `not evaluated within the time budget of ${Math.round(budget)} ms`, this.options.failurePolicy);
+    } else {
+      try {
+        outcome = endpoint === 'validate' ? validateRequest(request, this.options.context) : mutateRequest(request, this.options.context);
+      } catch (error) {
+        this.metrics.errors.inc({ reason: 'evaluation' });
+        outcome = failureOutcome(request, `evaluation failed: ${(error as Error).message}`, this.options.failurePolicy);
+      }
+    }
+    const json = JSON.stringify(outcome.review);
+    const seconds = (performance.now() - started) / 1000;
+    // Server-Timing carries the server's own latency to clients (the benchmark reads it).
+    this.send(res, 200, 'application/json', json, false, { 'Server-Timing': `mamori;dur=${(seconds * 1000).toFixed(3)}` });
+    this.metrics.duration.observe({ endpoint }, seconds);
+    this.metrics.review(endpoint, outcome.decision.operation, outcome.decision.kind, outcome.decision.verdict);
+    this.logger.decision(endpoint, outcome.decision, seconds * 1000);
+    if (!outcome.decision.dryRun) this.options.onDecision?.(endpoint, outcome.decision);
+  }
+}
+
+/** Most bytes of a refused request's body read and dropped before its connection is cut. */
+const DRAIN_BYTES = 16 * 1024 * 1024;
+
+/** Reads and drops the rest of a request body, cutting the connection past DRAIN_BYTES. */
+function drain(req: IncomingMessage): void {
+  let dropped = 0;
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > DRAIN_BYTES) req.socket.destroy();
+  });
+  req.resume();
+}
+
+/** Why a certificate and key cannot serve TLS together, or undefined when they can. */
+export function pairProblem(cert: Buffer, key: Buffer): string | undefined {
+  try {
+    const x509 = new X509Certificate(cert);
+    if (!x509.checkPrivateKey(createPrivateKey(key))) return 'the key does not belong to the certificate';
+    createSecureContext({ cert, key, minVersion: 'TLSv1.2' });
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/** Log fields that identify a certificate: its subject, expiry and SHA-256 fingerprint (nothing secret). */
+function certificateFields(cert: Buffer): Record<string, string> {
+  try {
+    const x509 = new X509Certificate(cert);
+    return { cert_subject: x509.subject.replace(/\n/g, ', '), cert_not_after: new Date(x509.validTo).toISOString(), cert_sha256: x509.fingerprint256 };
+  } catch {
+    return {};
+  }
+}

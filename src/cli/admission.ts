@@ -1,0 +1,191 @@
+/**
+ * `mamori admission serve`: the admission webhook over HTTPS (src/admission/server.ts). Loads the
+ * configuration and the rule catalog, starts the namespace label source (a watch in a cluster, a
+ * file of Namespace objects, or none: every namespace gets the defaults), serves until SIGTERM or
+ * SIGINT, then shuts down gracefully and resolves with the exit code.
+ */
+import { readFileSync } from 'node:fs';
+import { knownRules, loadConfig } from '../engine/config.js';
+import { isSeverity } from '../engine/controls.js';
+import { MamoriError } from '../errors.js';
+import { loadText } from '../load/load.js';
+import { RULES } from '../rules/index.js';
+import { parsePssPolicy } from '../rules/pss/psa.js';
+import type { NamespaceCacheLog } from '../admission/namespaces.js';
+import { Logger } from '../admission/log.js';
+import { DEFAULT_MODES, isFailurePolicy, parseList, parseModePolicy } from '../admission/modes.js';
+import { Evaluator, type EvaluatorOptions } from '../admission/review.js';
+import { AdmissionServer, DEFAULT_PORT, DEFAULT_TIMEOUT_MS } from '../admission/server.js';
+import type { AdmissionSettings, NamespaceLabels } from '../admission/types.js';
+import { parseKubeMinor } from './scan.js';
+
+/** Flags of `mamori admission serve`, as commander gives them. */
+export interface AdmissionServeFlags {
+  port?: string;
+  host?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  config?: string;
+  pss?: string;
+  failOn?: string;
+  kubeVersion?: string;
+  failurePolicy?: string;
+  timeout?: string;
+  exemptUsernames?: string;
+  exemptNamespaces?: string;
+  exemptRuntimeClasses?: string;
+  defaultEnforce?: string;
+  defaultWarn?: string;
+  defaultAudit?: string;
+  kubeconfig?: string;
+  inCluster?: boolean;
+  namespaceLabels?: string;
+  /** How often the certificate files are checked, in milliseconds (tests shorten it). */
+  certReloadInterval?: string;
+}
+
+/** How long shutdown waits for the namespace watch to stop. */
+const NAMESPACE_STOP_MS = 5000;
+
+/** Where the certificate and key are mounted in the generated Deployment. */
+export const DEFAULT_TLS_CERT = '/etc/mamori/tls/tls.crt';
+export const DEFAULT_TLS_KEY = '/etc/mamori/tls/tls.key';
+
+function wholeNumber(text: string, flag: string, min: number, max: number): number {
+  const value = /^[0-9]+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isInteger(value) || value < min || value > max) throw new MamoriError('usage', `${flag} must be a whole number from ${min} to ${max} (got ${JSON.stringify(text)})`);
+  return value;
+}
+
+/** Namespace labels from a YAML file of Namespace objects (to run outside a cluster). */
+async function labelsFromFile(file: string): Promise<NamespaceLabels> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new MamoriError('io', `cannot read --namespace-labels: ${(cause as Error).message}`, { file, cause });
+  }
+  const loaded = loadText(file, text);
+  const first = loaded.errors[0];
+  if (first !== undefined) throw new MamoriError('parse', `--namespace-labels: ${first.message}`, first.line === undefined ? { file } : { file, line: first.line });
+  const { StaticNamespaceLabels } = await import('../admission/namespaces.js');
+  return StaticNamespaceLabels.fromNamespaces(loaded.objects.map((o) => o.object));
+}
+
+/** The server's settings from the flags and the configuration. */
+export function admissionSettings(flags: AdmissionServeFlags, configFailOn: string | undefined): AdmissionSettings & { timeoutMs: number } {
+  const failurePolicy = flags.failurePolicy ?? 'Fail';
+  if (!isFailurePolicy(failurePolicy)) throw new MamoriError('usage', `--failure-policy must be Fail or Ignore (got ${JSON.stringify(failurePolicy)})`);
+  const failOn = flags.failOn ?? (configFailOn === 'none' ? undefined : configFailOn) ?? 'low';
+  if (!isSeverity(failOn)) throw new MamoriError('usage', `--fail-on must be one of critical, high, medium, low, info (got ${JSON.stringify(failOn)})`);
+  return {
+    defaults: {
+      enforce: flags.defaultEnforce === undefined ? DEFAULT_MODES.enforce : parseModePolicy(flags.defaultEnforce, '--default-enforce'),
+      warn: flags.defaultWarn === undefined ? DEFAULT_MODES.warn : parseModePolicy(flags.defaultWarn, '--default-warn'),
+      audit: flags.defaultAudit === undefined ? DEFAULT_MODES.audit : parseModePolicy(flags.defaultAudit, '--default-audit'),
+    },
+    exemptions: {
+      usernames: parseList(flags.exemptUsernames),
+      namespaces: parseList(flags.exemptNamespaces),
+      runtimeClasses: parseList(flags.exemptRuntimeClasses),
+    },
+    failOn,
+    failurePolicy,
+    timeoutMs: flags.timeout === undefined ? DEFAULT_TIMEOUT_MS : wholeNumber(flags.timeout, '--timeout', 1, 30_000),
+  };
+}
+
+/** `mamori admission serve`: serves until SIGTERM or SIGINT; resolves with the exit code. */
+export async function runAdmissionServe(flags: AdmissionServeFlags): Promise<number> {
+  const logger = new Logger();
+  const port = flags.port === undefined ? DEFAULT_PORT : wholeNumber(flags.port, '--port', 0, 65_535);
+  const certPollMs = flags.certReloadInterval === undefined ? 2000 : wholeNumber(flags.certReloadInterval, '--cert-reload-interval', 10, 600_000);
+  if (flags.namespaceLabels !== undefined && (flags.kubeconfig !== undefined || flags.inCluster === true)) {
+    throw new MamoriError('usage', '--namespace-labels reads labels from a file; it cannot be combined with --kubeconfig or --in-cluster');
+  }
+  if (flags.kubeconfig !== undefined && flags.inCluster === true) throw new MamoriError('usage', '--kubeconfig and --in-cluster cannot be combined');
+  const config = loadConfig(flags.config, knownRules(RULES));
+  const settings = admissionSettings(flags, config.failOn);
+  const evaluatorOptions: EvaluatorOptions = { rules: RULES, config };
+  if (flags.pss !== undefined) evaluatorOptions.pss = parsePssPolicy(flags.pss);
+  else if (config.pss !== undefined) evaluatorOptions.pss = parsePssPolicy(config.pss);
+  if (flags.kubeVersion !== undefined) evaluatorOptions.maxPssMinor = parseKubeMinor(flags.kubeVersion);
+  const evaluator = new Evaluator(evaluatorOptions);
+
+  // Namespace labels: a file; a watch (--kubeconfig, --in-cluster, or by default inside a pod); else none.
+  let namespaces: NamespaceLabels;
+  let stopNamespaces: (() => Promise<void>) | undefined;
+  const inPod = (process.env['KUBERNETES_SERVICE_HOST'] ?? '') !== '';
+  if (flags.namespaceLabels !== undefined) {
+    namespaces = await labelsFromFile(flags.namespaceLabels);
+  } else if (flags.kubeconfig !== undefined || flags.inCluster === true || inPod) {
+    const { loadKubeConfig, NamespaceLabelCache } = await import('../admission/namespaces.js');
+    if (flags.inCluster === true && !inPod) throw new MamoriError('usage', '--in-cluster: not running in a pod (KUBERNETES_SERVICE_HOST is not set)');
+    const kubeConfig = await loadKubeConfig(flags.kubeconfig === undefined ? {} : { kubeconfig: flags.kubeconfig });
+    const log: NamespaceCacheLog = (level, message, fields = {}) => {
+      const entries: Record<string, string | number | boolean | null> = { component: 'namespace-cache' };
+      for (const [k, v] of Object.entries(fields)) entries[k] = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v === null ? v : JSON.stringify(v);
+      logger[level](message, entries);
+    };
+    const cache = new NamespaceLabelCache({ kubeConfig, log });
+    void cache.start();
+    namespaces = cache;
+    stopNamespaces = () => cache.stop();
+  } else {
+    const { StaticNamespaceLabels } = await import('../admission/namespaces.js');
+    namespaces = new StaticNamespaceLabels();
+    logger.warn('no namespace labels: every namespace gets the defaults (use --kubeconfig, --in-cluster or --namespace-labels)');
+  }
+
+  if (typeof process.getuid === 'function' && process.getuid() === 0) logger.warn('running as root: the webhook needs no privileges; run it as a non-root user');
+
+  const server = new AdmissionServer({
+    certFile: flags.tlsCert ?? DEFAULT_TLS_CERT,
+    keyFile: flags.tlsKey ?? DEFAULT_TLS_KEY,
+    port,
+    ...(flags.host === undefined ? {} : { host: flags.host }),
+    context: { namespaces, settings, evaluator, requireReview: true },
+    failurePolicy: settings.failurePolicy,
+    timeoutMs: settings.timeoutMs,
+    logger,
+    certPollMs,
+  });
+  try {
+    await server.start();
+  } catch (error) {
+    await stopNamespaces?.();
+    throw error;
+  }
+  logger.info('ready', {
+    rules: evaluator.catalogRules.length,
+    default_enforce: flags.defaultEnforce ?? 'baseline:latest',
+    default_warn: flags.defaultWarn ?? 'restricted:latest',
+    default_audit: flags.defaultAudit ?? 'restricted:latest',
+    namespace_labels: flags.namespaceLabels !== undefined ? 'file' : stopNamespaces !== undefined ? 'watch' : 'none',
+  });
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const on = (sig: NodeJS.Signals): void => {
+      process.off('SIGTERM', on);
+      process.off('SIGINT', on);
+      resolve(sig);
+    };
+    process.on('SIGTERM', on);
+    process.on('SIGINT', on);
+  });
+  logger.info('signal received', { signal });
+  await server.shutdown();
+  if (stopNamespaces !== undefined) {
+    // The watch must not hold the exit for long: the requests are answered already.
+    let timer: NodeJS.Timeout | undefined;
+    const stopped = await Promise.race([
+      stopNamespaces().then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), NAMESPACE_STOP_MS);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!stopped) logger.warn('the namespace watch did not stop in time', { waited_ms: NAMESPACE_STOP_MS });
+  }
+  return 0;
+}

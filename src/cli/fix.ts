@@ -1,0 +1,173 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { relative, sep } from 'node:path';
+import { knownRules, loadConfig } from '../engine/config.js';
+import { fingerprint } from '../engine/fingerprint.js';
+import { scanPaths, scanTexts, type ScanOptions } from '../engine/scan.js';
+import { MamoriError } from '../errors.js';
+import { fixSources, gone, hasFix, type FixSource, type SkippedFix } from '../fix/apply.js';
+import { unifiedDiff } from '../fix/diff.js';
+import { readInput } from '../load/files.js';
+import { DEFAULT_LIMITS } from '../load/limits.js';
+import { resolveInputs, toReportError } from '../load/load.js';
+import { RULES } from '../rules/index.js';
+import type { Finding, ReportError } from '../types.js';
+import { EXIT } from './exit.js';
+import { parseKubeMinor, selectRules } from './scan.js';
+
+/** The flags of `mamori fix`. */
+export interface FixFlags {
+  /** Edit the files in place; without it, print a unified diff. */
+  write: boolean;
+  config?: string | undefined;
+  pss?: string | undefined;
+  kubeVersion?: string | undefined;
+  /** Rule ids or globs to run, and to skip (as `mamori scan --rules` / `--skip-rules`). */
+  rules?: string[] | undefined;
+  skipRules?: string[] | undefined;
+}
+
+/** Rules whose findings point at secret values: a diff never shows those lines as context. */
+const SECRET_VALUE_RULES: ReadonlySet<string> = new Set(['hardcoded-credential', 'hardcoded-password', 'weak-secret-value', 'secret-in-last-applied']);
+
+/** A path as printed in diff headers: relative to the working directory, with `/`. */
+function shownPath(file: string, cwd: string): string {
+  const path = relative(cwd, file) || file;
+  return path.split(sep).join('/');
+}
+
+/**
+ * Old line numbers holding a secret value in a text: the line of each finding of a secret-value
+ * rule, with the lines below it that are indented deeper (the rest of a multi-line value).
+ */
+function secretLines(file: string, text: string): Set<number> {
+  const rules = RULES.filter((r) => SECRET_VALUE_RULES.has(r.id));
+  const report = scanTexts([{ file, text }], { rules, pss: 'privileged' });
+  const lines = text.split('\n');
+  const indent = (line: string): number => line.length - line.trimStart().length;
+  const out = new Set<number>();
+  for (const finding of report.findings) {
+    const line = finding.location?.line;
+    if (line === undefined) continue;
+    out.add(line);
+    const base = indent(lines[line - 1] ?? '');
+    for (let n = line + 1; n <= lines.length; n++) {
+      const next = lines[n - 1] ?? '';
+      if (next.trim() !== '' && indent(next) <= base) break;
+      out.add(n);
+    }
+  }
+  return out;
+}
+
+/** Control characters from input files, escaped so that a manifest cannot drive the terminal. */
+function safe(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+
+function where(finding: Finding, cwd: string): string {
+  const location = finding.location;
+  return location === undefined ? '' : `${safe(shownPath(location.file, cwd))}:${location.line}: `;
+}
+
+/** What a run fixed (or would fix) and what is left. */
+interface Outcome {
+  fixed: number;
+  files: number;
+  failed: readonly SkippedFix[];
+  /** Findings left without an automatic fix. */
+  manual: readonly Finding[];
+}
+
+function summary(outcome: Outcome, write: boolean, cwd: string): string {
+  const lines: string[] = [];
+  const { fixed, files } = outcome;
+  if (fixed === 0 && files === 0) lines.push(outcome.failed.length > 0 ? 'mamori fix: no fix could be applied' : 'mamori fix: nothing to fix');
+  else if (write) lines.push(`mamori fix: fixed ${plural(fixed, 'finding', 'findings')} in ${plural(files, 'file', 'files')}`);
+  else lines.push(`mamori fix: ${plural(fixed, 'finding', 'findings')} would be fixed in ${plural(files, 'file', 'files')} (run with --write to apply)`);
+  for (const { finding, reason } of outcome.failed) lines.push(`  not fixed: ${where(finding, cwd)}${finding.ruleId}: ${safe(reason)}`);
+  if (outcome.manual.length > 0) {
+    lines.push(`${plural(outcome.manual.length, 'finding has', 'findings have')} no automatic fix (see \`mamori scan\`):`);
+    for (const finding of outcome.manual) lines.push(`  ${where(finding, cwd)}${finding.ruleId}: ${safe(finding.message)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const withoutFix = (findings: readonly Finding[]): Finding[] => findings.filter((f) => !hasFix(f));
+
+function errorLine(error: ReportError, cwd: string): string {
+  const at = error.file === '' ? '' : `${shownPath(error.file, cwd)}${error.line === undefined ? '' : `:${error.line}`}: `;
+  return `mamori: ${safe(at + error.message)}\n`;
+}
+
+/**
+ * `mamori fix`: applies the findings' automatic fixes. Without `--write` it prints a unified diff
+ * and exits 1 when there is something to fix (like `prettier --check`), 0 when there is nothing;
+ * with `--write` it edits the files and exits 0. Exit 2 when an input could not be read or parsed,
+ * or a file could not be written (the other files are still fixed).
+ */
+export async function runFix(paths: string[], flags: FixFlags): Promise<number> {
+  if (paths.includes('-')) throw new MamoriError('usage', 'mamori fix edits files: standard input (-) is not supported');
+  const config = loadConfig(flags.config, knownRules(RULES));
+  const options: ScanOptions = { rules: selectRules(RULES, flags.rules?.join(','), flags.skipRules?.join(',')), config };
+  if (flags.pss !== undefined) options.pss = flags.pss;
+  if (flags.kubeVersion !== undefined) options.maxPssMinor = parseKubeMinor(flags.kubeVersion);
+  const cwd = process.cwd();
+  const { inputs, errors } = resolveInputs(paths);
+  const sources: FixSource[] = [];
+  for (const input of inputs) {
+    try {
+      sources.push({ file: input.file, text: readInput(input, DEFAULT_LIMITS) });
+    } catch (error) {
+      if (!(error instanceof MamoriError)) throw error;
+      errors.push(toReportError(error, input.file));
+    }
+  }
+  const run = fixSources(sources, options);
+  errors.push(...run.initial.errors);
+  const changed = run.files.filter((f) => f.after !== f.before);
+  for (const error of errors) process.stderr.write(errorLine(error, cwd));
+  if (!flags.write) {
+    for (const file of changed) {
+      const name = shownPath(file.file, cwd);
+      // Names with control characters, quotes or backslashes are quoted, as git quotes them.
+      // eslint-disable-next-line no-control-regex
+      const header = (prefix: string): string => (/[\u0000-\u001f\u007f"\\]/.test(name) ? JSON.stringify(prefix + name) : prefix + name);
+      process.stdout.write(unifiedDiff(file.before, file.after, { oldName: header('a/'), newName: header('b/'), hidden: secretLines(file.file, file.before) }));
+    }
+    process.stderr.write(summary({ fixed: run.fixed.length, files: changed.length, failed: run.failed, manual: withoutFix(run.final.findings) }, false, cwd));
+    if (errors.length > 0) return EXIT.error;
+    return changed.length > 0 ? EXIT.findings : EXIT.clean;
+  }
+  let failed = false;
+  let written = 0;
+  for (const file of changed) {
+    try {
+      const raw = readFileSync(file.file);
+      const bom = raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf;
+      if (raw.toString('utf8', bom ? 3 : 0) !== file.before) {
+        process.stderr.write(`mamori: ${shownPath(file.file, cwd)}: changed while it was being fixed; not written\n`);
+        failed = true;
+        continue;
+      }
+      writeFileSync(file.file, bom ? `\ufeff${file.after}` : file.after);
+      written++;
+    } catch (cause) {
+      process.stderr.write(`mamori: ${shownPath(file.file, cwd)}: cannot write: ${(cause as Error).message}\n`);
+      failed = true;
+    }
+  }
+  // What the files on disk hold now: a fresh scan of the same paths.
+  const rescan = scanPaths(paths, { ...options, fixes: true });
+  const reasons = new Map(run.failed.map((s) => [fingerprint(s.finding), s.reason]));
+  const outcome: Outcome = {
+    fixed: gone(run.initial.findings, rescan.findings).length,
+    files: written,
+    failed: rescan.findings.filter(hasFix).map((finding) => ({ finding, reason: reasons.get(fingerprint(finding)) ?? 'its file was not written' })),
+    manual: withoutFix(rescan.findings),
+  };
+  process.stdout.write(summary(outcome, true, cwd));
+  return errors.length > 0 || failed ? EXIT.error : EXIT.clean;
+}

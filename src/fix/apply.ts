@@ -1,0 +1,339 @@
+/**
+ * `mamori fix`: applies the findings' automatic fixes (JSON Patch operations declared by the rules)
+ * to the manifests they were found in. Each document that changes is edited in place with minimal
+ * text edits (`editDocument`), then parsed again and compared with the patched object; the other
+ * documents of the file are never touched, byte for byte. Fixes can enable one another (a container
+ * can get `allowPrivilegeEscalation: false` only once it is no longer privileged), so fixing runs in
+ * rounds, rescanning the edited texts, until no fix changes anything.
+ */
+import { existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { PatchOperation } from '../engine/rule.js';
+import { scanTexts, type ScanOptions } from '../engine/scan.js';
+import { fingerprint } from '../engine/fingerprint.js';
+import { MamoriError } from '../errors.js';
+import { DEFAULT_LIMITS, type LoadLimits } from '../load/limits.js';
+import { loadText, type LoadedFile } from '../load/load.js';
+import { parseDocument, splitDocuments } from '../load/parse.js';
+import type { LoadedObject } from '../load/types.js';
+import type { Finding, JsonValue, ObjectRef, Report } from '../types.js';
+import { pointer } from './ops.js';
+import { applyPatch, cloneJson, jsonEqual, PatchError, prefixPatch } from './patch.js';
+import { EditError, editDocument } from './yaml-edit.js';
+
+/** A finding whose fix was not applied, and why. */
+export interface SkippedFix {
+  finding: Finding;
+  reason: string;
+}
+
+/** What fixing one file's text did. */
+export interface FileFixResult {
+  file: string;
+  /** The new text; the same string when nothing changed. */
+  text: string;
+  /** Findings whose fix was applied. */
+  applied: Finding[];
+  skipped: SkippedFix[];
+}
+
+/** True for a finding that carries an automatic fix. */
+export function hasFix(finding: Finding): boolean {
+  return finding.fix !== undefined && finding.fix.length > 0;
+}
+
+/** A finding's fix as typed patch operations. */
+function operations(finding: Finding): PatchOperation[] {
+  return (finding.fix ?? []).map((op): PatchOperation => {
+    if (op.op === 'remove') return { op: 'remove', path: op.path };
+    if (op.value === undefined) throw new PatchError(`${op.op} ${op.path} has no value`);
+    return { op: op.op, path: op.path, value: op.value };
+  });
+}
+
+const TEMPLATE = /\{\{.*\}\}/;
+
+/**
+ * Why a file must not be edited as a manifest, or undefined: a Helm chart template (a file under
+ * `templates/` next to a Chart.yaml, or text with `{{ ... }}` outside comments) is the source of
+ * manifests, not one; fixing it belongs in the chart's values or templates by hand.
+ */
+export function notEditable(file: string, text: string): string | undefined {
+  const dir = dirname(file);
+  if (basename(dir) === 'templates' && existsSync(join(dirname(dir), 'Chart.yaml'))) return 'a Helm chart template (render the chart, or fix the chart by hand)';
+  for (const line of text.split('\n')) {
+    if (!line.trimStart().startsWith('#') && TEMPLATE.test(line)) return 'it holds template syntax ({{ ... }}): fix its source instead';
+  }
+  return undefined;
+}
+
+const sameRef = (a: ObjectRef, b: ObjectRef): boolean =>
+  a.apiVersion === b.apiVersion && a.kind === b.kind && a.name === b.name && (a.namespace ?? '') === (b.namespace ?? '');
+
+/** Offsets of the start of each line (index 0 is line 1). */
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+/** The object a finding is about: by its reference, and by its location when several objects share it. */
+function objectOf(finding: Finding, loaded: LoadedFile, starts: readonly number[]): LoadedObject | string {
+  let candidates = loaded.objects.filter((o) => sameRef(o.ref, finding.object));
+  const location = finding.location;
+  if (location !== undefined) {
+    const offset = (starts[location.line - 1] ?? Number.NaN) + location.column - 1;
+    candidates = candidates.filter((o) => o.source.start <= offset && offset <= o.source.end);
+    if (candidates.length > 1 && loaded.locator !== undefined) {
+      // Items of one List: the last one starting at or before the finding.
+      const locator = loaded.locator;
+      const before = candidates.filter((o) => {
+        const at = locator.locate(o.source, o.prefix);
+        return at.line < location.line || (at.line === location.line && at.column <= location.column);
+      });
+      candidates = before.slice(-1);
+    }
+  }
+  if (candidates.length === 1 && candidates[0] !== undefined) return candidates[0];
+  return candidates.length === 0 ? 'its object is no longer in the file' : 'several objects of the file have its name';
+}
+
+/**
+ * Applies the fixes of `findings` (all of the file `file`) to its text. Documents whose fixes
+ * cannot be applied or edited cleanly are left as they were, their findings listed as skipped.
+ */
+export function fixText(file: string, text: string, findings: readonly Finding[], limits: LoadLimits = DEFAULT_LIMITS): FileFixResult {
+  const result: FileFixResult = { file, text, applied: [], skipped: [] };
+  const fixable = findings.filter(hasFix);
+  if (fixable.length === 0) return result;
+  const skip = (list: readonly Finding[], reason: string): void => {
+    for (const finding of list) result.skipped.push({ finding, reason });
+  };
+  const refused = notEditable(file, text);
+  if (refused !== undefined) {
+    skip(fixable, `not edited: ${refused}`);
+    return result;
+  }
+  const loaded = loadText(file, text, limits);
+  if (loaded.errors.length > 0) {
+    skip(fixable, 'not edited: the file does not parse');
+    return result;
+  }
+  const starts = lineStarts(text);
+  const chunks = splitDocuments(text);
+  // Findings by document, each with the pointer prefix of its object inside the document.
+  const byDocument = new Map<number, { finding: Finding; prefix: string }[]>();
+  for (const finding of fixable) {
+    const object = objectOf(finding, loaded, starts);
+    if (typeof object === 'string') {
+      skip([finding], object);
+      continue;
+    }
+    const list = byDocument.get(object.source.document) ?? [];
+    list.push({ finding, prefix: pointer(object.prefix) });
+    byDocument.set(object.source.document, list);
+  }
+  const replaced = new Map<number, string>();
+  for (const [index, entries] of byDocument) {
+    const chunk = chunks.find((c) => c.index === index);
+    if (chunk === undefined) {
+      skip(entries.map((e) => e.finding), 'its document is no longer in the file');
+      continue;
+    }
+    const before = parseDocument(text, chunk, file, limits) as JsonValue;
+    let after = before;
+    const applied: Finding[] = [];
+    for (const { finding, prefix } of entries) {
+      try {
+        after = applyPatch(after, prefixPatch(operations(finding), prefix));
+        applied.push(finding);
+      } catch (error) {
+        if (!(error instanceof PatchError)) throw error;
+        skip([finding], `its fix does not apply: ${error.message}`);
+      }
+    }
+    if (applied.length === 0) continue;
+    const source = text.slice(chunk.start, chunk.end);
+    const edited = editPatched(source, before, after, file, limits);
+    if (typeof edited === 'string') {
+      replaced.set(index, edited);
+      result.applied.push(...applied);
+      continue;
+    }
+    if (applied.length === 1) {
+      skip(applied, edited.reason);
+      continue;
+    }
+    // One fix the document cannot take (an aliased container, say) must not hold back the others:
+    // take them one at a time, keeping each that edits cleanly.
+    let kept = before;
+    let best: string | undefined;
+    for (const { finding, prefix } of entries.filter((e) => applied.includes(e.finding))) {
+      const next = applyPatch(kept, prefixPatch(operations(finding), prefix));
+      const attempt = editPatched(source, before, next, file, limits);
+      if (typeof attempt !== 'string') {
+        skip([finding], attempt.reason);
+        continue;
+      }
+      kept = next;
+      best = attempt;
+      result.applied.push(finding);
+    }
+    if (best !== undefined) replaced.set(index, best);
+  }
+  if (replaced.size === 0) return result;
+  let out = '';
+  let cursor = 0;
+  for (const chunk of chunks) {
+    const edited = replaced.get(chunk.index);
+    if (edited === undefined) continue;
+    out += text.slice(cursor, chunk.start) + edited;
+    cursor = chunk.end;
+  }
+  result.text = out + text.slice(cursor);
+  return result;
+}
+
+/** Fields that mean the same absent as empty, so a fix that empties one removes it. */
+const PRUNABLE: ReadonlySet<string> = new Set(['securityContext', 'capabilities', 'seLinuxOptions', 'annotations']);
+
+const isMapping = (value: unknown): value is Record<string, JsonValue> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Removes from `after` (in place) the PRUNABLE fields that were not empty in `before` and are now. */
+function pruneEmptied(before: JsonValue | undefined, after: JsonValue): void {
+  if (Array.isArray(after)) {
+    if (Array.isArray(before)) after.forEach((item, i) => pruneEmptied(before[i], item));
+    return;
+  }
+  if (!isMapping(after) || !isMapping(before)) return;
+  for (const [key, value] of Object.entries(after)) {
+    const old = before[key];
+    if (old === undefined || old === value) continue;
+    pruneEmptied(old, value);
+    if (PRUNABLE.has(key) && isMapping(value) && Object.keys(value).length === 0 && isMapping(old) && Object.keys(old).length > 0) delete after[key];
+  }
+}
+
+/**
+ * The text of a document edited from holding `before` to holding `patched` (with the fields the
+ * fixes emptied removed), checked by parsing it again; or why it cannot be.
+ */
+function editPatched(source: string, before: JsonValue, patched: JsonValue, file: string, limits: LoadLimits): string | { reason: string } {
+  const after = cloneJson(patched);
+  pruneEmptied(before, after);
+  if (jsonEqual(before, after)) return { reason: 'its fix changes nothing' };
+  let edited: string;
+  try {
+    edited = editDocument(source, before, after);
+  } catch (error) {
+    if (error instanceof EditError) return { reason: `not edited: ${error.message}; fix it by hand` };
+    throw error;
+  }
+  const chunks = splitDocuments(edited);
+  const [chunk] = chunks;
+  let value: unknown;
+  try {
+    value = chunks.length === 1 && chunk !== undefined ? parseDocument(edited, chunk, file, limits) : undefined;
+  } catch (error) {
+    if (!(error instanceof MamoriError)) throw error;
+    value = undefined;
+  }
+  if (value === undefined || !jsonEqual(value as JsonValue, after)) return { reason: 'not edited: the edited text would not hold the fixed object; fix it by hand' };
+  return edited;
+}
+
+/** One input of a fix run. */
+export interface FixSource {
+  file: string;
+  text: string;
+}
+
+/** What a fix run did to its inputs. */
+export interface FixRun {
+  /** Every input with its text before and after (the same string when unchanged), in input order. */
+  files: { file: string; before: string; after: string }[];
+  /** The scan before any fix, and the scan of the fixed texts. */
+  initial: Report;
+  final: Report;
+  /** Findings of the first scan that the fixes removed. */
+  fixed: Finding[];
+  /** Findings left that have an automatic fix which could not be applied, and why. */
+  failed: SkippedFix[];
+}
+
+/** A finding's rule, file and object: fixes may move the path a finding points at, never these. */
+const findingKey = (f: Finding): string =>
+  [f.ruleId, f.location?.file ?? '', f.object.apiVersion, f.object.kind, f.object.namespace ?? '', f.object.name].join('\u0000');
+
+/**
+ * The findings of `before` that are not in `after`, counted per rule and object (a fix may move
+ * where a finding it does not remove points, as when it adds the securityContext another rule
+ * pointed above).
+ */
+export function gone(before: readonly Finding[], after: readonly Finding[]): Finding[] {
+  const left = new Map<string, number>();
+  for (const f of after) left.set(findingKey(f), (left.get(findingKey(f)) ?? 0) + 1);
+  const out: Finding[] = [];
+  for (const f of before) {
+    const key = findingKey(f);
+    const n = left.get(key) ?? 0;
+    if (n > 0) left.set(key, n - 1);
+    else out.push(f);
+  }
+  return out;
+}
+
+/** Most rounds of fixing and rescanning; each round lets fixes that depended on an earlier one apply. */
+const MAX_ROUNDS = 5;
+
+/**
+ * Fixes texts in memory: scans them (with fixes), applies every finding's fix, and rescans until
+ * no fix changes anything. Files with errors in the first scan are never edited. Nothing is written.
+ */
+export function fixSources(sources: readonly FixSource[], options: ScanOptions): FixRun {
+  const scanOptions: ScanOptions = { ...options, fixes: true };
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const current = sources.map((s) => ({ file: s.file, text: s.text }));
+  const initial = scanTexts(current, scanOptions);
+  const broken = new Set(initial.errors.map((e) => e.file));
+  const reasons = new Map<string, string>();
+  let report = initial;
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const byFile = new Map<string, Finding[]>();
+    for (const finding of report.findings) {
+      const file = finding.location?.file;
+      if (!hasFix(finding) || file === undefined) continue;
+      if (broken.has(file)) {
+        reasons.set(fingerprint(finding), 'not edited: the file has errors (see above)');
+        continue;
+      }
+      const list = byFile.get(file) ?? [];
+      list.push(finding);
+      byFile.set(file, list);
+    }
+    let changed = false;
+    for (const source of current) {
+      const findings = byFile.get(source.file);
+      if (findings === undefined) continue;
+      const result = fixText(source.file, source.text, findings, limits);
+      for (const { finding, reason } of result.skipped) reasons.set(fingerprint(finding), reason);
+      if (result.text !== source.text) {
+        source.text = result.text;
+        changed = true;
+      }
+    }
+    if (!changed) break;
+    report = scanTexts(current, scanOptions);
+  }
+  const fixed = gone(initial.findings, report.findings);
+  const failed = report.findings.filter(hasFix).map((finding) => ({ finding, reason: reasons.get(fingerprint(finding)) ?? 'its fix did not remove it' }));
+  return {
+    files: sources.map((s, i) => ({ file: s.file, before: s.text, after: current[i]?.text ?? s.text })),
+    initial,
+    final: report,
+    fixed,
+    failed,
+  };
+}
+
