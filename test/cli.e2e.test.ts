@@ -608,3 +608,75 @@ describe('mamori admission certs and manifests', () => {
     expect(run.stderr).toContain('--certs DIR');
   });
 });
+
+describe('mamori admission serve', () => {
+  it('serves reviews over TLS with the certificate of `admission certs`, and stops on SIGTERM', async () => {
+    const dir = tempDir();
+    expect(mamori(['admission', 'certs', '--out', dir, '--service', 'mamori-webhook', '--namespace', 'mamori-system']).status).toBe(0);
+    const { spawn } = await import('node:child_process');
+    const https = await import('node:https');
+    const net = await import('node:net');
+    const port = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as { port: number };
+        probe.close(() => resolve(free));
+      });
+    });
+    const child = spawn(process.execPath, [BIN, 'admission', 'serve', '--port', String(port), '--host', '127.0.0.1', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key')], {
+      cwd: dir,
+      env: { ...BASE_ENV, KUBERNETES_SERVICE_HOST: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let log = '';
+    child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!log.includes('"listening"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(log).toContain('"listening"');
+      const ca = readFileSync(join(dir, 'ca.crt'));
+      const post = (body: string): Promise<{ status: number; body: string }> =>
+        new Promise((resolve, reject) => {
+          const req = https.request(
+            { host: '127.0.0.1', port, path: '/validate', method: 'POST', ca, servername: 'mamori-webhook.mamori-system.svc', headers: { 'content-type': 'application/json' } },
+            (res) => {
+              let text = '';
+              res.on('data', (c: Buffer) => (text += c.toString()));
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+            },
+          );
+          req.on('error', reject);
+          req.end(body);
+        });
+      const pod = readFileSync(join(ROOT, PRIVILEGED), 'utf8');
+      const object = (await import('js-yaml')).default.load(pod) as { metadata: { name: string; namespace: string } };
+      const review = {
+        apiVersion: 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        request: {
+          uid: 'e2e-1',
+          kind: { group: '', version: 'v1', kind: 'Pod' },
+          resource: { group: '', version: 'v1', resource: 'pods' },
+          name: object.metadata.name,
+          namespace: object.metadata.namespace,
+          operation: 'CREATE',
+          userInfo: { username: 'alice' },
+          object,
+          oldObject: null,
+          dryRun: false,
+        },
+      };
+      const denied = await post(JSON.stringify(review));
+      expect(denied.status).toBe(200);
+      const answer = JSON.parse(denied.body) as { response: { uid: string; allowed: boolean; status: { code: number; message: string } } };
+      expect(answer.response.uid).toBe('e2e-1');
+      expect(answer.response.allowed).toBe(false);
+      expect(answer.response.status.code).toBe(403);
+      expect(answer.response.status.message).toContain('pods "privileged" is forbidden: violates PodSecurity "baseline:latest": privileged');
+      expect((await post('{not json')).status).toBe(400);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  }, 60_000);
+});
