@@ -10,10 +10,15 @@
 //   npm run bench -- --no-netpol      skip the netpol corpus (10k pods, 2k NetworkPolicies, one namespace)
 //   npm run bench -- --no-peers       skip the side-by-side run against @monokle/validation
 //   npm run bench -- --peers-only     only the side-by-side run (on the 1k/10k sizes chosen and the manifests)
+//   npm run bench -- --no-formats     skip the report formats (every writer on 100,000 findings)
+//   npm run bench -- --formats-only   only the report formats (never replaces docs/benchmarks.md unless --out)
 //
 // The peers section runs mamori (bench/scan.js) and @monokle/validation (bench/peers/monokle.mjs,
 // offline) each in its own child process on the same files, alternately, and compares wall time and
 // peak RSS. bench/peers/node_modules is installed on demand (`npm ci --prefix bench/peers`).
+//
+// The report formats section (bench/formats.js) times every writer on a report of 100,000 findings
+// (the 10k corpus's scan, replicated) against the JSON report's writer; it runs unless --quick.
 //
 // $MAMORI_FIXTURES points at the external fixtures (default ../shared/external-fixtures from the
 // repository root); their `manifests` folder is benchmarked too, when present.
@@ -27,6 +32,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import jsyaml from 'js-yaml';
 import { CORPUS_ROOT, ensureCorpus, ensureSmallFile, NETPOL, SIZES } from './corpus.js';
+import { formatsMarkdown, formatsTarget, reportFormats } from './formats.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '..');
@@ -46,13 +52,14 @@ const PEER_TIMEOUT_MS = Number(process.env.MAMORI_BENCH_PEER_TIMEOUT_MS ?? 600_0
 // Options
 
 function parseArgs(argv) {
-  const opts = { sizes: Object.keys(SIZES), quick: false, write: true, netpol: true, peers: true, peersOnly: false };
+  const opts = { sizes: Object.keys(SIZES), quick: false, write: true, netpol: true, peers: true, peersOnly: false, formats: true, formatsOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') {
       opts.quick = true;
       opts.sizes = ['1k'];
       opts.netpol = false;
+      opts.formats = false;
     } else if (a === '--sizes' || a.startsWith('--sizes=')) {
       const value = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
       opts.sizes = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -68,6 +75,10 @@ function parseArgs(argv) {
       opts.peers = false;
     } else if (a === '--peers-only') {
       opts.peersOnly = true;
+    } else if (a === '--no-formats') {
+      opts.formats = false;
+    } else if (a === '--formats-only') {
+      opts.formatsOnly = true;
     } else if (a === '-h' || a === '--help') {
       usage();
     } else {
@@ -78,7 +89,7 @@ function parseArgs(argv) {
 }
 
 function usage(error) {
-  const text = 'usage: node bench/run.js [--quick] [--sizes 1k,10k,100k] [--no-write | --out FILE] [--no-netpol] [--no-peers | --peers-only]';
+  const text = 'usage: node bench/run.js [--quick] [--sizes 1k,10k,100k] [--no-write | --out FILE] [--no-netpol] [--no-peers | --peers-only] [--no-formats | --formats-only]';
   if (error) {
     console.error(`bench: ${error}\n${text}`);
     process.exit(2);
@@ -461,6 +472,7 @@ function targets(results) {
     });
   }
   if (results.peers?.skipped) out.push({ name: 'peers: @monokle/validation comparison', value: 'not run', status: 'n/a' });
+  out.push(formatsTarget(results.formats));
   return out;
 }
 
@@ -587,6 +599,7 @@ function markdown(results, env, opts) {
     L.push('');
   }
   if (results.peers) peersMarkdown(results.peers, L);
+  formatsMarkdown(results.formats, L);
   L.push('## Peak memory of the CLI', '');
   if (results.memory) {
     const m = results.memory;
@@ -619,7 +632,8 @@ async function main() {
   const started = performance.now();
   const argv = process.argv.slice(2);
   const opts = parseArgs(argv);
-  if (opts.peersOnly && !opts.out) opts.write = false; // a partial run never replaces docs/benchmarks.md
+  if ((opts.peersOnly || opts.formatsOnly) && !opts.out) opts.write = false; // a partial run never replaces docs/benchmarks.md
+  if (opts.peersOnly && opts.formatsOnly) usage('--peers-only and --formats-only exclude each other');
   let lib;
   try {
     lib = await import(join(REPO, 'dist', 'src', 'index.js'));
@@ -640,8 +654,10 @@ async function main() {
   };
   log(`mamori ${env.version} (${env.commit}), ${env.rules} rules; node ${process.version}; ${env.cpu} x ${env.cores}`);
 
-  const results = { compare: [], corpora: [], styles: undefined, memory: undefined, startup: undefined, peers: undefined, skipped: [] };
-  if (!opts.peersOnly) {
+  const results = { compare: [], corpora: [], styles: undefined, memory: undefined, startup: undefined, peers: undefined, formats: undefined, skipped: [] };
+  if (opts.formatsOnly) {
+    results.formats = reportFormats(lib, { log });
+  } else if (!opts.peersOnly) {
     for (const size of opts.sizes) {
       const corpus = ensureCorpus(size, { log });
       results.corpora.push({ name: size, ...corpus });
@@ -657,19 +673,22 @@ async function main() {
     }
   }
 
-  const fixtures = resolve(REPO, process.env.MAMORI_FIXTURES ?? join('..', 'shared', 'external-fixtures'));
-  let manifests = join(fixtures, 'manifests');
-  if (existsSync(manifests) && statSync(manifests).isDirectory()) {
-    if (!opts.peersOnly) results.compare.push(compare('external manifests', manifests, 3, scan));
-  } else {
-    const note = `external manifests skipped: ${manifests} is absent (set $MAMORI_FIXTURES)`;
-    log(`\nnote: ${note}`);
-    results.skipped.push(note);
-    manifests = undefined;
-  }
+  if (!opts.formatsOnly) {
+    const fixtures = resolve(REPO, process.env.MAMORI_FIXTURES ?? join('..', 'shared', 'external-fixtures'));
+    let manifests = join(fixtures, 'manifests');
+    if (existsSync(manifests) && statSync(manifests).isDirectory()) {
+      if (!opts.peersOnly) results.compare.push(compare('external manifests', manifests, 3, scan));
+    } else {
+      const note = `external manifests skipped: ${manifests} is absent (set $MAMORI_FIXTURES)`;
+      log(`\nnote: ${note}`);
+      results.skipped.push(note);
+      manifests = undefined;
+    }
 
-  if (opts.peers || opts.peersOnly) results.peers = peers(opts, manifests);
-  if (!opts.peersOnly) results.startup = startup();
+    if (opts.peers || opts.peersOnly) results.peers = peers(opts, manifests);
+    if (!opts.peersOnly && opts.formats) results.formats = reportFormats(lib, { log });
+    if (!opts.peersOnly) results.startup = startup();
+  }
   results.targets = targets(results);
 
   log('\ntargets:');

@@ -521,9 +521,9 @@ describe('report formats', () => {
     put(dir, 'pod.yaml', privilegedPod('alpha').replace('namespace: demo', 'namespace: shop'));
     const run = mamori(['scan', 'pod.yaml', '--format', 'policyreport', '--rules', 'pss-*'], { cwd: dir });
     expect(run.status).toBe(1);
-    expect(run.stdout).toContain('apiVersion: wgpolicyk8s.io/v1alpha2');
-    expect(run.stdout).toContain('kind: ClusterPolicyReport');
-    expect(run.stdout).toMatch(/kind: PolicyReport\nmetadata:\n {2}name: mamori-shop\n {2}namespace: shop/);
+    expect(run.stdout).toContain('apiVersion: "wgpolicyk8s.io/v1alpha2"');
+    expect(run.stdout).toContain('kind: "ClusterPolicyReport"');
+    expect(run.stdout).toMatch(/kind: "PolicyReport"\nmetadata:\n {2}name: "mamori-shop"\n {2}namespace: "shop"/);
     expect(run.stdout).toContain(`fail: ${RESTRICTED_IDS.length}`);
   });
 });

@@ -453,10 +453,22 @@ describe('HTML report with 10,000 findings', () => {
   const items = report.findings;
   const html = writeHtml(report, options);
 
-  it('pages through them and filters quickly, without errors', async () => {
+  it('opens, pages through them and filters, without errors; reports how long opening and filtering take', async ({ annotate }) => {
     expect(items).toHaveLength(10_000);
     const o = await open(html);
     const { page } = o;
+    // Opening, from the page's own navigation timing: the inline script parses the data and
+    // draws the first page before DOMContentLoaded; the load event and the first paint follow.
+    const opening = await page.evaluate(() => {
+      const [nav] = performance.getEntriesByType('navigation') as PerformanceNavigationTiming[];
+      const paint = performance.getEntriesByName('first-contentful-paint')[0];
+      return {
+        domInteractive: nav?.domInteractive ?? Number.NaN,
+        domContentLoaded: nav?.domContentLoadedEventEnd ?? Number.NaN,
+        load: nav?.loadEventEnd ?? Number.NaN,
+        firstContentfulPaint: paint?.startTime ?? Number.NaN,
+      };
+    });
     await expectShown(page, 10_000, 'all');
     expect(await page.locator('#f-page').textContent()).toBe('Page 1 of 50');
     expect(await page.locator('#f-prev').isDisabled()).toBe(true);
@@ -466,28 +478,36 @@ describe('HTML report with 10,000 findings', () => {
     expect(await page.locator('#f-page').textContent()).toBe('Page 2 of 50');
     expect(await page.locator('#f-status-line').textContent()).toBe('Showing 201\u2013400 of 10000 matching findings (10000 in the report).');
 
-    // A filter goes back to the first page; the change event draws the table synchronously, so
-    // timing its dispatch times the whole filter-and-draw.
-    const elapsed = await page.evaluate(() => {
-      const select = document.getElementById('f-ns') as HTMLSelectElement;
-      select.value = 'team-3';
-      const start = performance.now();
-      select.dispatchEvent(new Event('change'));
-      return performance.now() - start;
-    });
+    // A filter goes back to the first page. The change event filters and draws the table
+    // synchronously, so a measure around its dispatch times the filter-and-draw; the next frame
+    // adds style, layout and paint. Measured with the Performance API in the page and reported,
+    // not held to a limit: a loaded CI machine would make a timer flaky.
+    const timed = (id: string, value: string, event: string): Promise<{ dispatch: number; frame: number }> =>
+      page.evaluate(
+        async ([id, value, event]) => {
+          const control = document.getElementById(id) as HTMLInputElement | HTMLSelectElement;
+          control.value = value;
+          performance.clearMarks();
+          performance.clearMeasures();
+          performance.mark('start');
+          control.dispatchEvent(new Event(event));
+          performance.mark('drawn');
+          // The frame after the change: its animation callback runs before style and layout, a task queued there after paint.
+          await new Promise<void>((done) => requestAnimationFrame(() => setTimeout(done, 0)));
+          performance.mark('painted');
+          return {
+            dispatch: performance.measure('dispatch', 'start', 'drawn').duration,
+            frame: performance.measure('frame', 'start', 'painted').duration,
+          };
+        },
+        [id, value, event] as const,
+      );
+    const filter = await timed('f-ns', 'team-3', 'change');
     const team3 = items.filter((f) => f.object.namespace === 'team-3').length;
     await expectShown(page, team3, 'team-3');
     expect(await page.locator('#f-page').textContent()).toBe(`Page 1 of ${Math.ceil(team3 / PAGE_SIZE)}`);
-    expect(elapsed).toBeLessThan(1000);
 
-    const searchTime = await page.evaluate(() => {
-      const input = document.getElementById('f-q') as HTMLInputElement;
-      input.value = 'APP-113';
-      const start = performance.now();
-      input.dispatchEvent(new Event('input'));
-      return performance.now() - start;
-    });
-    expect(searchTime).toBeLessThan(1000);
+    const search = await timed('f-q', 'APP-113', 'input');
     const found = items.filter((f) => f.object.namespace === 'team-3' && has(f, 'app-113')).length;
     expect(found).toBeGreaterThan(0);
     await expectShown(page, found, 'search in team-3');
@@ -502,10 +522,25 @@ describe('HTML report with 10,000 findings', () => {
     await expectShown(page, items.filter((f) => f.severity === 'critical').length, 'critical');
     // The last page holds the remainder.
     await page.click('#f-reset');
-    for (let i = 1; i < 50; i++) await page.click('#f-next');
+    // 49 clicks on Next, in the page: a round trip per click would only slow the test down.
+    await page.evaluate(() => {
+      for (let i = 1; i < 50; i++) (document.getElementById('f-next') as HTMLButtonElement).click();
+    });
     expect(await page.locator('#f-next').isDisabled()).toBe(true);
     expect(await rows(page).count()).toBe(PAGE_SIZE);
     expect(await rows(page).last().getAttribute('data-i')).toBe('9999');
     await done(o);
+
+    const ms = (n: number): string => `${n.toFixed(1)} ms`;
+    const lines = [
+      `HTML report, ${items.length} findings, ${(Buffer.byteLength(html) / 1e6).toFixed(1)} MB, headless Chromium (Performance API in the page):`,
+      `  open: DOM interactive ${ms(opening.domInteractive)}, DOMContentLoaded (first page drawn) ${ms(opening.domContentLoaded)}, load ${ms(opening.load)}, first contentful paint ${ms(opening.firstContentfulPaint)}`,
+      `  filter by namespace: ${ms(filter.dispatch)} to filter and draw, ${ms(filter.frame)} to the next frame`,
+      `  text search: ${ms(search.dispatch)} to filter and draw, ${ms(search.frame)} to the next frame`,
+    ];
+    console.log(lines.join('\n'));
+    await annotate(lines.join('\n'), 'performance');
+    // Reported, not held to a limit; only that they were measured at all.
+    for (const n of [opening.domContentLoaded, opening.load, filter.dispatch, filter.frame, search.dispatch, search.frame]) expect(Number.isFinite(n) && n >= 0).toBe(true);
   });
 });

@@ -194,6 +194,29 @@ describe('HTML report: text from input', () => {
   });
 });
 
+describe('HTML report: the data block, with and without control characters', () => {
+  // The data is written without a replacer unless its JSON shows a sign of a control character;
+  // both ways must give the same page data, control characters made visible.
+  const base = scanTexts([{ file: 'a.yaml', text: 'apiVersion: v1\nkind: Pod\nmetadata: { name: a, namespace: ns }\nspec:\n  containers: [{ name: c, image: i, securityContext: { privileged: true } }]\n' }], { rules: RULES, pss: 'baseline:latest' });
+  const first = base.findings[0]!;
+  const cases: [string, string, string][] = [
+    ['plain text', 'a plain message', 'a plain message'],
+    ['markup only', 'a < b && c > d \u2028 e', 'a < b && c > d \u2028 e'],
+    ['a backslash before b, f, r and u0001 (not controls)', 'C:\\build \\f \\r \\u0001', 'C:\\build \\f \\r \\u0001'],
+    ['backspace, form feed, CR', 'x\by\fz\rw', 'x\\x08y\\x0cz\\x0dw'],
+    ['C0 escapes', '\u0001\u001b[31m\u001f', '\\x01\\x1b[31m\\x1f'],
+    ['DEL and C1', 'a\u007fb\u0085c\u009f', 'a\\x7fb\\x85c\\x9f'],
+    ['tab and newline, kept', 'a\tb\nc', 'a\tb\nc'],
+  ];
+  for (const [what, message, shown] of cases) {
+    it(what, () => {
+      const html = writeHtml({ ...base, findings: [{ ...first, message }, { ...first, message: '<' }], suppressed: [] }, { ...options, rules: RULES });
+      expect(rawDataOf(html)).not.toMatch(/[<>&\u2028\u2029\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+      expect(dataOf(html).findings.map((f) => f.msg)).toEqual([shown, '<']);
+    });
+  }
+});
+
 describe('HTML report: what it shows without JavaScript', () => {
   const report = fullReport();
   const html = writeHtml(report, options);

@@ -500,3 +500,53 @@ describe('the strict XML reader used above', () => {
     expect(root.children.map((c) => c.name)).toEqual(['b']);
   });
 });
+
+describe('JUnit cases written from kept texts', () => {
+  // The writer keeps escaped texts per rule, object and file; every way a finding can differ from
+  // the case before it must show in its own testcase, as worked out here from the finding alone.
+  const report = fixture();
+  const web = report.findings[1] as Finding;
+  const named = (f: Finding, name: string): Finding => ({ ...f, object: { ...f.object, name } });
+  const label = (f: Finding): string => `${f.object.kind}/${f.object.namespace === undefined ? '' : `${f.object.namespace}/`}${f.object.name}`;
+  // Rule fields: after a case of the same rule as it is, one that differs in one field.
+  const rule: Finding[] = (
+    [
+      { ...web, title: 'Host namespaces (renamed)' },
+      { ...web, severity: 'low' },
+      { ...web, phase: 'network' },
+      { ...web, controls: ['NET-1'] },
+      { ...web, message: 'a "quoted" <message> & more' },
+    ] as Finding[]
+  ).flatMap((f, i) => [named(web, `w${i}`), named(f, `v${i}`)]);
+  // Object fields: after a case of an object, one of the same name that differs in one field.
+  const object: Finding[] = [
+    (f: Finding): Finding => ({ ...f, object: { ...f.object, kind: 'StatefulSet' } }),
+    (f: Finding): Finding => ({ ...f, object: { ...f.object, apiVersion: 'apps/v1beta2' } }),
+    (f: Finding): Finding => ({ ...f, object: { ...f.object, namespace: 'other' } }),
+    (f: Finding): Finding => ({ ...f, location: { file: 'other/web.yaml', line: 3, column: 4 } }),
+  ].flatMap((vary, i) => [named(web, `o${i}`), vary(named(web, `o${i}`))]);
+  const findings = [...rule, ...object];
+  const root = parseXml(writeJunit({ ...report, findings, suppressed: [], errors: [] }, options()));
+  const cases = root.children.flatMap((s) => s.children);
+
+  it('gives each case the names, file, message, type and rule text of its own finding', () => {
+    expect(cases).toHaveLength(findings.length);
+    // Suites go by file: the case of other/web.yaml comes last.
+    const ordered = [...findings.filter((f) => f.location?.file !== 'other/web.yaml'), ...findings.filter((f) => f.location?.file === 'other/web.yaml')];
+    for (const [i, f] of ordered.entries()) {
+      const c = cases[i] as XmlElement;
+      const failure = c.children[0] as XmlElement;
+      const what = `case ${i}: ${label(f)}`;
+      expect(attr(c, 'name'), what).toBe(`${f.ruleId} ${f.object.kind}/${f.object.name}`);
+      expect(attr(c, 'classname'), what).toBe(label(f));
+      expect(attr(c, 'file'), what).toBe(f.location?.file);
+      expect(attr(failure, 'type'), what).toBe(f.severity);
+      expect(attr(failure, 'message'), what).toBe(f.message);
+      expect(failure.text, what).toBe(
+        `${f.location?.file}:${f.location?.line}:${f.location?.column}  ${f.path}\n  ${f.message}\n\n` +
+          `Rule: ${f.ruleId}: ${f.title} (${f.severity}; phase ${f.phase}; controls ${f.controls.join(', ')})\n` +
+          `Remediation: ${RULES.find((r) => r.id === f.ruleId)?.remediation}\nDocs: https://github.com/mamori-dev/mamori/blob/main/docs/rules/${f.ruleId}.md`,
+      );
+    }
+  });
+});

@@ -5,13 +5,15 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
+import jsyaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { summarize } from '../src/engine/report.js';
 import { scanTexts } from '../src/engine/scan.js';
 import { isClusterScoped } from '../src/k8s/scope.js';
+import { KUBE_SCHEMA } from '../src/load/schema.js';
 import type { WriterOptions } from '../src/report/index.js';
-import { reportName, writePolicyReport } from '../src/report/policyreport.js';
+import { policyReports, reportName, writePolicyReport } from '../src/report/policyreport.js';
 import { RULES } from '../src/rules/index.js';
 import type { Finding, Report, SuppressedFinding } from '../src/types.js';
 
@@ -388,5 +390,85 @@ describe('hostile and awkward values', () => {
     expect(reportName('Team_A')).not.toBe(reportName('team.a'));
     // metadata.namespace stays what the input said.
     expect(docs.slice(1).map((d) => d.metadata.namespace).sort()).toEqual([...namespaces].sort());
+  });
+});
+
+function withoutLocation(f: Finding): Finding {
+  const { location: _, ...rest } = f;
+  return rest;
+}
+
+describe('the YAML reads back as exactly the report objects', () => {
+  const report = fixture();
+  const [legacy, , rbac, , web] = report.findings as [Finding, Finding, Finding, Finding, Finding];
+  const supp = report.suppressed[0] as SuppressedFinding;
+  const awkward = `on "y" 'n' 0755 2027-01-31 ~ null: [a, {b}] # & *x !t | > % @ \` \\ \u0000\u0007\u001b[1m\t\r\n ポッド 🚀 ${'z'.repeat(5_000)}`;
+  // Findings the writer's shortcuts (text shared per rule, object, file and policy) must not mix
+  // up: the same rule with another title or severity, another controls array, a rule outside
+  // the catalog, no location, further paths, awkward strings anywhere, suppressions with and
+  // without an end date in a namespace and at cluster scope.
+  const findings: Finding[] = [
+    ...report.findings,
+    // Each differs from the finding before it in one field only.
+    ...[
+      { ...web, title: 'Privileged container (custom title)' },
+      { ...web, severity: 'high' as const },
+      { ...web, phase: 'deploy' as const },
+      { ...web, controls: ['CMP-1'] },
+      { ...web, controls: ['CMP-1', 'DEP-1'] },
+      { ...web, object: { ...web.object, kind: 'StatefulSet' } },
+      { ...web, object: { ...web.object, apiVersion: 'apps/v1beta2' } },
+    ].flatMap((f) => [f, web]),
+    { ...web, message: awkward, path: awkward, paths: ['a', awkward] },
+    { ...web, object: { ...web.object, name: awkward }, location: { file: awkward, line: 7, column: 1 } },
+    { ...web, ruleId: 'custom-policy', title: 'y', phase: 'deploy', controls: [] },
+    { ...legacy, pss: { level: 'restricted', version: 'v1.30', resolved: 'v1.30' } },
+    withoutLocation(rbac),
+    { ...web, object: { ...web.object, namespace: 'on' } },
+  ];
+  const suppressed: SuppressedFinding[] = [
+    ...report.suppressed,
+    { ...web, suppressedBy: 'baseline', reason: awkward },
+    { ...rbac, suppressedBy: 'exception', reason: 'no', expires: '2026-02-01' },
+    { ...supp, object: { ...supp.object, name: 'other' }, suppressedBy: 'annotation', reason: '' },
+  ];
+  const errors = [...report.errors, { file: '', message: 'rule custom-policy failed: boom', code: 'rule' }, { file: awkward, line: 3, message: awkward, code: 'parse' }];
+  const big: Report = { ...report, findings, suppressed, errors, summary: summarize(findings) };
+  const expected = policyReports(big, options());
+  const text = writePolicyReport(big, options());
+
+  it('covers what it should', () => {
+    expect(expected.map((d) => d.metadata.name)).toEqual(['mamori-cluster', 'mamori-default', 'mamori-on', 'mamori-payments', 'mamori-shop']);
+    const results = expected.flatMap((d) => d.results);
+    expect(results).toHaveLength(findings.length + suppressed.length + errors.length);
+    expect(results.filter((r) => r.properties['docs'] === undefined).map((r) => r.policy)).toEqual(['parse', 'rule', 'parse', 'custom-policy']);
+    expect(results.filter((r) => r.properties['file'] === undefined).map((r) => r.policy)).toEqual(['rule', 'rbac-wildcard-grant']);
+  });
+
+  it('with js-yaml and the schema manifests are read with (YAML 1.1 as kubectl)', () => {
+    expect(jsyaml.loadAll(text, null, { schema: KUBE_SCHEMA })).toEqual(expected);
+  });
+
+  it('with the yaml package, as YAML 1.1 and as YAML 1.2', () => {
+    for (const version of ['1.1', '1.2'] as const) {
+      const docs = parseAllDocuments(text, { version, uniqueKeys: true, strict: true });
+      for (const d of docs) expect(d.errors).toEqual([]);
+      expect(docs.map((d) => d.toJS())).toEqual(expected);
+    }
+  });
+
+  it('for the golden fixture and for a clean scan too', () => {
+    expect(jsyaml.loadAll(writePolicyReport(report, options()), null, { schema: KUBE_SCHEMA })).toEqual(policyReports(report, options()));
+    const clean = scanTexts([], { rules: RULES });
+    expect(jsyaml.loadAll(writePolicyReport(clean, options()), null, { schema: KUBE_SCHEMA })).toEqual(policyReports(clean, options()));
+  });
+
+  it('is block YAML with every string double-quoted and nothing else in quotes', () => {
+    expect(text.startsWith('---\napiVersion: "wgpolicyk8s.io/v1alpha2"\nkind: "ClusterPolicyReport"\nmetadata:\n  name: "mamori-cluster"\n')).toBe(true);
+    for (const line of text.split('\n')) {
+      if (line === '' || line === '---') continue;
+      // key: "string" | key: number | key: true | key: (a block follows) | key: [] | - key: ...
+      expect(line).toMatch(/^ *(?:- )?[A-Za-z][\w./-]*:(?: "(?:[^"\\]|\\.)*"| \d+| true| \[\])?$/);
+    }
   });
 });

@@ -11,7 +11,7 @@ import { fingerprint } from '../src/engine/fingerprint.js';
 import { summarize } from '../src/engine/report.js';
 import { scanTexts } from '../src/engine/scan.js';
 import type { WriterOptions } from '../src/report/index.js';
-import { writeSarif } from '../src/report/sarif.js';
+import { sarifLog, writeSarif } from '../src/report/sarif.js';
 import { RULES } from '../src/rules/index.js';
 import type { Finding, Report, Severity, SuppressedFinding } from '../src/types.js';
 
@@ -59,7 +59,7 @@ interface Result {
   locations: SarifLocation[];
   partialFingerprints: Record<string, string>;
   suppressions?: Suppression[];
-  properties: { severity: string; controls: string[]; phase: string; object: Finding['object']; path: string; paths?: string[] };
+  properties: { severity: string; controls: string[]; phase: string; paths?: string[] };
 }
 interface Notification {
   level: string;
@@ -192,11 +192,20 @@ describe('SARIF golden files', () => {
     expect(validateSchema(badSuppression)).toBe(false);
   });
 
-  it('is JSON with two-space indentation and a final newline, and deterministic', () => {
+  it('is JSON indented by two spaces with one result per line, a final newline, and deterministic', () => {
     const text = writeSarif(goldenReport(), options);
     expect(text.endsWith('}\n')).toBe(true);
-    expect(text).toBe(`${JSON.stringify(JSON.parse(text), null, 2)}\n`);
+    const log = JSON.parse(text) as SarifLog;
+    const run = only(log.runs);
+    expect(run.results.length).toBeGreaterThan(2);
+    // Each result is JSON.stringify's compact text on a line of its own; the rest is indented JSON.
+    const lines = run.results.map((r, i) => `        ${JSON.stringify(r)}${i + 1 < run.results.length ? ',' : ''}`);
+    const skeleton = `${JSON.stringify({ ...log, runs: [{ ...run, results: [] }] }, null, 2)}\n`;
+    expect(text).toBe(skeleton.replace('\n      "results": []', `\n      "results": [\n${lines.join('\n')}\n      ]`));
     expect(writeSarif(goldenReport(), options)).toBe(text);
+    // Without results, the log is JSON.stringify's alone.
+    const empty = writeSarif(reportOf([]), options);
+    expect(empty).toBe(`${JSON.stringify(JSON.parse(empty), null, 2)}\n`);
   });
 });
 
@@ -348,13 +357,8 @@ describe('SARIF results', () => {
         { name: 'spec.template.spec.hostNetwork', fullyQualifiedName: 'Deployment/shop/web#spec.template.spec.hostNetwork', kind: 'property' },
       ],
     });
-    expect(r.properties).toEqual({
-      severity: 'critical',
-      controls: ['CMP-1', 'DEP-1', 'NET-1'],
-      phase: 'runtime-compute',
-      object: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', namespace: 'shop' },
-      path: 'spec.template.spec.hostNetwork',
-    });
+    // The object and the field are the logical locations above; properties hold the rest.
+    expect(r.properties).toEqual({ severity: 'critical', controls: ['CMP-1', 'DEP-1', 'NET-1'], phase: 'runtime-compute' });
     expect(r.suppressions).toBeUndefined();
   });
 
@@ -542,7 +546,8 @@ describe('SARIF escaping', () => {
     expect(open.message.text).toBe(long);
     expect(open.message.text.length).toBe(long.length);
     expect(locationOf(open).logicalLocations?.[0]?.name).toBe(odd);
-    expect(open.properties.path).toBe(`metadata.annotations["${odd}"]`);
+    expect(locationOf(open).logicalLocations?.[1]?.name).toBe(`metadata.annotations["${odd}"]`);
+    expect(locationOf(open).logicalLocations?.[1]?.fullyQualifiedName).toBe(`Deployment/shop/${odd}#metadata.annotations["${odd}"]`);
     expect(closed.suppressions?.[0]?.justification).toBe(odd);
     const n = only(only(run.invocations).toolExecutionNotifications ?? []);
     expect(n.message.text).toBe(odd);
@@ -569,5 +574,62 @@ describe('SARIF escaping', () => {
     const run = runOf(writeSarif(hostile, options));
     expect(run.results.length).toBe(hostile.findings.length);
     expect(run.results.every((r) => locationOf(r).logicalLocations?.[0]?.name === 'x\u001b[31my')).toBe(true);
+  });
+});
+
+describe('SARIF text and log', () => {
+  // The writer serialises each result from texts it keeps per rule, object and file; every way a
+  // finding can differ from the one before it must show in its own result.
+  const web = base;
+  const { location: _location, ...unlocated } = web;
+  const variants: Finding[] = [
+    { ...web, severity: 'medium' },
+    { ...web, phase: 'network' },
+    { ...web, controls: ['NET-1'] },
+    { ...web, controls: [...web.controls] },
+    { ...web, ruleId: 'custom-policy', title: 'custom' },
+    { ...web, object: { ...web.object, name: 'other' } },
+    { ...web, object: { ...web.object, kind: 'StatefulSet' } },
+    { ...web, object: { ...web.object, apiVersion: 'apps/v1beta2' } },
+    { ...web, object: { ...web.object, namespace: 'other' } },
+    { ...web, object: { apiVersion: 'v1', kind: 'Namespace', name: 'shop' } },
+    { ...web, location: { file: 'other.yaml', line: 3, column: 4 } },
+    { ...web, location: { ...web.location!, line: 7 } },
+    { ...web, location: { ...web.location!, column: 0 } },
+    { ...web, location: { ...web.location!, line: 0 } },
+    { ...web, location: { file: '<stdin>', line: 2, column: 1 } },
+    { ...web, location: { file: '/elsewhere/x.yaml', line: 2, column: 1 } },
+    unlocated,
+    { ...web, path: '' },
+    { ...web, paths: ['a', 'b"c'] },
+    { ...web, message: 'quote " backslash \\ tab \t nul \u0000 lone \ud800 pair 🔒 é' },
+    { ...web, path: 'metadata.annotations["a\\"b"]', object: { ...web.object, name: 'n"\\\u0001' } },
+  ];
+  const findings = variants.flatMap((f) => [f, web]);
+  const suppressed: SuppressedFinding[] = [
+    { ...web, suppressedBy: 'exception', reason: 'why "not"', expires: '2027-01-31' },
+    { ...web, paths: ['x'], suppressedBy: 'annotation', reason: '' },
+    { ...unlocated, suppressedBy: 'baseline', reason: 'in the baseline' },
+  ];
+  const reports: [string, Report][] = [
+    ['the golden report', goldenReport()],
+    ['findings that differ one field at a time', reportOf(findings, { suppressed })],
+    ['a clean scan', reportOf([])],
+  ];
+
+  it.each(reports)('writes exactly sarifLog() for %s, each result as JSON.stringify writes it', (_name, report) => {
+    const text = writeSarif(report, options);
+    const log = sarifLog(report, options) as SarifLog;
+    expect(JSON.parse(text)).toEqual(log);
+    const results = only(log.runs).results;
+    const lines = text.split('\n').filter((l) => l.startsWith('        {"ruleId"'));
+    expect(lines).toEqual(results.map((r, i) => `        ${JSON.stringify(r)}${i + 1 < results.length ? ',' : ''}`));
+    valid(text);
+  });
+
+  it('keeps the object and the field in the logical locations only', () => {
+    const r = resultOf(base);
+    expect(Object.keys(r)).toEqual(['ruleId', 'ruleIndex', 'level', 'message', 'locations', 'partialFingerprints', 'properties']);
+    expect(Object.keys(r.properties)).toEqual(['severity', 'controls', 'phase']);
   });
 });

@@ -33,16 +33,28 @@ const DOCS = 'https://github.com/mamori-dev/mamori/blob/main/docs/rules/';
 /** Suite of errors that concern no file (e.g. a rule that failed). */
 const NO_FILE = '(no file)';
 
-interface TestCase {
-  name: string;
-  classname: string;
-  file?: string;
-  outcome?: { element: 'failure' | 'skipped' | 'error'; message: string; type?: string; body: string };
-}
+/**
+ * A testcase: a pair's findings (failure), a pair's suppressed findings (skipped, `again` when
+ * the same pair also fails), an input error, or the one passing case of a clean scan. Names and
+ * texts are made as the case is written.
+ */
+type TestCase =
+  | { element: 'failure'; findings: readonly Finding[] }
+  | { element: 'skipped'; findings: readonly SuppressedFinding[]; again: boolean }
+  | { element: 'error'; error: ReportError }
+  | { element: 'pass'; name: string };
 
 interface Suite {
   name: string;
   cases: TestCase[];
+  counts: Counts;
+}
+
+interface Counts {
+  tests: number;
+  failures: number;
+  errors: number;
+  skipped: number;
 }
 
 function objectLabel(object: ObjectRef): string {
@@ -50,29 +62,29 @@ function objectLabel(object: ObjectRef): string {
   return object.namespace === undefined ? `${object.kind}/${name}` : `${object.kind}/${object.namespace}/${name}`;
 }
 
-function caseName(f: Finding): string {
-  return `${f.ruleId} ${f.object.kind}/${f.object.name === '' ? '(unnamed)' : f.object.name}`;
+function objectKey(f: Finding): string {
+  const o = f.object;
+  return `${f.location?.file ?? ''}\u0000${o.apiVersion}\u0000${o.kind}\u0000${o.namespace ?? ''}\u0000${o.name}`;
 }
 
-function pairKey(f: Finding): string {
-  const o = f.object;
-  return [f.location?.file ?? '', o.apiVersion, o.kind, o.namespace ?? '', o.name, f.ruleId].join('\u0000');
+function sameObject(a: Finding, b: Finding): boolean {
+  const x = a.object;
+  const y = b.object;
+  return x.name === y.name && x.kind === y.kind && x.namespace === y.namespace && x.apiVersion === y.apiVersion && a.location?.file === b.location?.file;
 }
 
 /** One finding in a failure's or skip's text: where, which field, what. */
-function findingLines(f: Finding): string[] {
+function findingLines(f: Finding): string {
   const at = f.location === undefined ? '(no location)' : `${f.location.file}:${f.location.line}:${f.location.column}`;
-  const lines = [`${at}  ${f.path}`, `  ${f.message}`];
-  if (f.paths !== undefined && f.paths.length > 0) lines.push(`  also: ${f.paths.join(', ')}`);
-  return lines;
+  const also = f.paths !== undefined && f.paths.length > 0 ? `\n  also: ${f.paths.join(', ')}` : '';
+  return `${at}  ${f.path}\n  ${f.message}${also}`;
 }
 
 /** The rule's metadata under the findings: what it checks, how to fix it, where to read more. */
-function ruleLines(f: Finding, rules: ReadonlyMap<string, Rule>): string[] {
-  const lines = [`Rule: ${f.ruleId}: ${f.title} (${f.severity}; phase ${f.phase}; controls ${f.controls.join(', ')})`];
+function ruleLines(f: Finding, rules: ReadonlyMap<string, Rule>): string {
+  const head = `Rule: ${f.ruleId}: ${f.title} (${f.severity}; phase ${f.phase}; controls ${f.controls.join(', ')})`;
   const rule = rules.get(f.ruleId);
-  if (rule !== undefined) lines.push(`Remediation: ${rule.remediation}`, `Docs: ${DOCS}${rule.id}.md`);
-  return lines;
+  return rule === undefined ? head : `${head}\nRemediation: ${rule.remediation}\nDocs: ${DOCS}${rule.id}.md`;
 }
 
 function worst(findings: readonly Finding[]): Severity {
@@ -88,16 +100,40 @@ function errorAt(e: ReportError): string {
   return e.line === undefined ? e.file : `${e.file}:${e.line}${e.column === undefined ? '' : `:${e.column}`}`;
 }
 
-/** Groups findings by suite and by (object, rule), keeping the report's order. */
-function groups<F extends Finding>(findings: readonly F[]): Map<string, F[]> {
-  const byPair = new Map<string, F[]>();
+/** Findings grouped by (file, object, rule). */
+interface Pairs<F extends Finding> {
+  /** The groups, in the order of their first finding. */
+  lists: F[][];
+  /** Whether a finding of the same file, object and rule is in a group. */
+  has(f: Finding): boolean;
+}
+
+/**
+ * Groups findings by (file, object, rule), keeping the report's order. Findings come sorted by
+ * file and line, so those of one object mostly follow each other: the previous finding's object
+ * is tried first.
+ */
+function pairs<F extends Finding>(findings: readonly F[]): Pairs<F> {
+  const lists: F[][] = [];
+  const byObject = new Map<string, Map<string, F[]>>();
+  let last: F | undefined;
+  let rules = new Map<string, F[]>();
   for (const f of findings) {
-    const key = pairKey(f);
-    const list = byPair.get(key);
-    if (list === undefined) byPair.set(key, [f]);
-    else list.push(f);
+    if (last === undefined || !sameObject(f, last)) {
+      const key = objectKey(f);
+      const known = byObject.get(key);
+      if (known === undefined) byObject.set(key, (rules = new Map()));
+      else rules = known;
+    }
+    last = f;
+    const list = rules.get(f.ruleId);
+    if (list === undefined) {
+      const pair = [f];
+      rules.set(f.ruleId, pair);
+      lists.push(pair);
+    } else list.push(f);
   }
-  return byPair;
+  return { lists, has: (f) => byObject.get(objectKey(f))?.has(f.ruleId) === true };
 }
 
 /**
@@ -109,83 +145,148 @@ function fileAttribute(file: string, cwd: string): string {
   return sep === '\\' ? path.split(sep).join('/') : path;
 }
 
-function suiteName(f: Finding): string {
-  return f.location?.file ?? objectLabel(f.object);
-}
-
-/** The suites of a report, in the order their first entry appears (findings, suppressed, errors). */
-function buildSuites(report: Report, rules: ReadonlyMap<string, Rule>, cwd: string): Suite[] {
+/** The suites of a report, in the order their first entry appears (findings, suppressed, errors), with their counts. */
+function buildSuites(report: Report): Suite[] {
   const suites = new Map<string, Suite>();
+  let last: Suite | undefined;
   const suite = (name: string): Suite => {
+    if (last?.name === name) return last;
     let s = suites.get(name);
-    if (s === undefined) suites.set(name, (s = { name, cases: [] }));
-    return s;
+    if (s === undefined) suites.set(name, (s = { name, cases: [], counts: { tests: 0, failures: 0, errors: 0, skipped: 0 } }));
+    return (last = s);
   };
-  const failing = new Set<string>();
-  for (const [key, list] of groups(report.findings)) {
-    const first = list[0] as Finding;
-    failing.add(key);
-    const body = [...list.flatMap(findingLines), '', ...ruleLines(first, rules)].join('\n');
-    const message = list.length === 1 ? first.message : `${first.title} (${list.length} findings)`;
-    suite(suiteName(first)).cases.push({
-      name: caseName(first),
-      classname: objectLabel(first.object),
-      ...(first.location === undefined ? {} : { file: fileAttribute(first.location.file, cwd) }),
-      outcome: { element: 'failure', message, type: worst(list), body },
-    });
+  const suiteOf = (f: Finding): Suite => suite(f.location?.file ?? objectLabel(f.object));
+  const failing = pairs(report.findings);
+  for (const findings of failing.lists) {
+    const s = suiteOf(findings[0] as Finding);
+    s.cases.push({ element: 'failure', findings });
+    s.counts.failures++;
   }
-  for (const [key, list] of groups(report.suppressed)) {
-    const first = list[0] as SuppressedFinding;
-    const reasons = [...new Set(list.map(suppression))];
-    const body = [...list.flatMap((s) => [...findingLines(s), `  ${suppression(s)}`]), '', ...ruleLines(first, rules)].join('\n');
+  for (const findings of pairs(report.suppressed).lists) {
+    const first = findings[0] as SuppressedFinding;
+    const s = suiteOf(first);
     // A baseline may suppress one finding of a pair while a new one of the same pair fails.
-    const name = failing.has(key) ? `${caseName(first)} (suppressed)` : caseName(first);
-    suite(suiteName(first)).cases.push({
-      name,
-      classname: objectLabel(first.object),
-      ...(first.location === undefined ? {} : { file: fileAttribute(first.location.file, cwd) }),
-      outcome: { element: 'skipped', message: reasons.join('; '), body },
-    });
+    s.cases.push({ element: 'skipped', findings, again: failing.has(first) });
+    s.counts.skipped++;
   }
-  for (const e of report.errors) {
-    const at = errorAt(e);
-    suite(e.file === '' ? NO_FILE : e.file).cases.push({
-      name: at === '' ? e.code : `${e.code} ${at}`,
-      classname: e.file === '' ? NO_FILE : e.file,
-      ...(e.file === '' ? {} : { file: fileAttribute(e.file, cwd) }),
-      outcome: { element: 'error', message: e.message, type: e.code, body: at === '' ? e.message : `${at}: ${e.message}` },
-    });
+  for (const error of report.errors) {
+    const s = suite(error.file === '' ? NO_FILE : error.file);
+    s.cases.push({ element: 'error', error });
+    s.counts.errors++;
   }
   if (suites.size === 0) {
     const { files, objects } = report.inputs;
-    suite('mamori').cases.push({ name: `scan: no findings in ${objects} object${objects === 1 ? '' : 's'} of ${files} file${files === 1 ? '' : 's'}`, classname: 'mamori' });
+    suite('mamori').cases.push({ element: 'pass', name: `scan: no findings in ${objects} object${objects === 1 ? '' : 's'} of ${files} file${files === 1 ? '' : 's'}` });
   }
-  return [...suites.values()];
-}
-
-interface Counts {
-  tests: number;
-  failures: number;
-  errors: number;
-  skipped: number;
-}
-
-function count(cases: readonly TestCase[]): Counts {
-  const of = (element: string): number => cases.filter((c) => c.outcome?.element === element).length;
-  return { tests: cases.length, failures: of('failure'), errors: of('error'), skipped: of('skipped') };
+  const out = [...suites.values()];
+  for (const s of out) s.counts.tests = s.cases.length;
+  return out;
 }
 
 function countAttributes(c: Counts): string {
   return `tests="${c.tests}" failures="${c.failures}" errors="${c.errors}" skipped="${c.skipped}" time="0"`;
 }
 
-function writeCase(c: TestCase): string[] {
-  const file = c.file === undefined ? '' : ` file="${xmlAttr(c.file)}"`;
-  const open = `    <testcase name="${xmlAttr(c.name)}" classname="${xmlAttr(c.classname)}"${file} time="0"`;
-  if (c.outcome === undefined) return [`${open}/>`];
-  const { element, message, type, body } = c.outcome;
-  const typeAttr = type === undefined ? '' : ` type="${xmlAttr(type)}"`;
-  return [`${open}>`, `      <${element} message="${xmlAttr(message)}"${typeAttr}>${xmlText(body)}</${element}>`, '    </testcase>'];
+/** A rule's metadata as a case shows it. */
+interface RuleText {
+  title: string;
+  severity: Severity;
+  phase: Finding['phase'];
+  controls: readonly string[];
+  /** The start of the case: its name up to the object. */
+  open: string;
+  /** The end of a failure and of a skipped case: the rule's lines, escaped, after the blank line that ends the findings. */
+  failure: string;
+  skipped: string;
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Writes testcases, pushing their pieces to `out`. What cases share is escaped once and kept, in
+ * as few pieces as the markup allows: a rule's lines (its remediation is most of a failure's
+ * text), a file's attribute, the names of the previous case's object. Escaping the parts of a
+ * text is escaping the whole: no escape depends on a character's neighbours beyond a surrogate
+ * pair, and the parts are cut next to ASCII characters.
+ */
+function caseWriter(rules: ReadonlyMap<string, Rule>, cwd: string): (c: TestCase, out: string[]) => void {
+  const byRule = new Map<string, RuleText>();
+  /** By file: its attribute and the rest of the testcase's start tag, then the outcome's opening, up to the message. */
+  const files = new Map<string, { failure: string; skipped: string }>();
+  const noFile = { failure: ' time="0">\n      <failure message="', skipped: ' time="0">\n      <skipped message="' };
+  const types = new Map<string, string>();
+  let object: Finding | undefined;
+  /** The object's part of the case's name, and the class name after it. */
+  let objectName = '';
+  let classname = '';
+  const ruleText = (f: Finding): RuleText => {
+    let r = byRule.get(f.ruleId);
+    if (r === undefined || r.title !== f.title || r.severity !== f.severity || r.phase !== f.phase || !sameList(r.controls, f.controls)) {
+      const text = `\n\n${xmlText(ruleLines(f, rules))}`;
+      r = {
+        title: f.title,
+        severity: f.severity,
+        phase: f.phase,
+        controls: f.controls,
+        open: `    <testcase name="${xmlAttr(f.ruleId)} `,
+        failure: `${text}</failure>\n    </testcase>\n`,
+        skipped: `${text}</skipped>\n    </testcase>\n`,
+      };
+      byRule.set(f.ruleId, r);
+    }
+    return r;
+  };
+  const fileText = (file: string | undefined): { failure: string; skipped: string } => {
+    if (file === undefined) return noFile;
+    let text = files.get(file);
+    if (text === undefined) {
+      const attr = ` file="${xmlAttr(fileAttribute(file, cwd))}"`;
+      files.set(file, (text = { failure: `${attr}${noFile.failure}`, skipped: `${attr}${noFile.skipped}` }));
+    }
+    return text;
+  };
+  const type = (severity: Severity): string => {
+    let text = types.get(severity);
+    if (text === undefined) types.set(severity, (text = `" type="${xmlAttr(severity)}">`));
+    return text;
+  };
+  return (c, out) => {
+    if (c.element === 'pass') return void out.push(`    <testcase name="${xmlAttr(c.name)}" classname="mamori" time="0"/>\n`);
+    if (c.element === 'error') {
+      const e = c.error;
+      const at = errorAt(e);
+      const file = e.file === '' ? '' : ` file="${xmlAttr(fileAttribute(e.file, cwd))}"`;
+      out.push(
+        `    <testcase name="${xmlAttr(at === '' ? e.code : `${e.code} ${at}`)}" classname="${xmlAttr(e.file === '' ? NO_FILE : e.file)}"${file} time="0">\n`,
+        `      <error message="${xmlAttr(e.message)}" type="${xmlAttr(e.code)}">${xmlText(at === '' ? e.message : `${at}: ${e.message}`)}</error>\n    </testcase>\n`,
+      );
+      return;
+    }
+    const first = c.findings[0] as Finding;
+    if (object === undefined || !sameObject(first, object)) {
+      object = first;
+      objectName = xmlAttr(`${first.object.kind}/${first.object.name === '' ? '(unnamed)' : first.object.name}`);
+      classname = `" classname="${xmlAttr(objectLabel(first.object))}"`;
+    }
+    const rule = ruleText(first);
+    const file = fileText(first.location?.file);
+    if (c.element === 'failure') {
+      const list = c.findings;
+      const message = list.length === 1 ? first.message : `${first.title} (${list.length} findings)`;
+      const body = list.length === 1 ? findingLines(first) : list.map(findingLines).join('\n');
+      out.push(rule.open, objectName, classname, file.failure, xmlAttr(message), type(worst(list)), xmlText(body), rule.failure);
+    } else {
+      const list = c.findings;
+      const reasons = [...new Set(list.map(suppression))];
+      const body = list.map((s) => `${findingLines(s)}\n  ${suppression(s)}`).join('\n');
+      out.push(rule.open, c.again ? `${objectName} (suppressed)` : objectName, classname, file.skipped, xmlAttr(reasons.join('; ')), '">', xmlText(body), rule.skipped);
+    }
+  };
 }
 
 /**
@@ -194,16 +295,24 @@ function writeCase(c: TestCase): string[] {
  */
 export function writeJunit(report: Report, options: WriterOptions): string {
   const rules = new Map(options.rules.map((r) => [r.id, r]));
-  const suites = buildSuites(report, rules, options.cwd);
+  const suites = buildSuites(report);
   // JUnit's timestamp is an xs:dateTime without a zone (Ant's schema); it is UTC here.
   const timestamp = options.now.toISOString().slice(0, 19);
-  const total = count(suites.flatMap((s) => s.cases));
-  const lines = ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites name="mamori" ${countAttributes(total)}>`];
-  for (const s of suites) {
-    lines.push(`  <testsuite name="${xmlAttr(s.name)}" ${countAttributes(count(s.cases))} timestamp="${timestamp}">`);
-    for (const c of s.cases) lines.push(...writeCase(c));
-    lines.push('  </testsuite>');
+  const total: Counts = { tests: 0, failures: 0, errors: 0, skipped: 0 };
+  for (const { counts } of suites) {
+    total.tests += counts.tests;
+    total.failures += counts.failures;
+    total.errors += counts.errors;
+    total.skipped += counts.skipped;
   }
-  lines.push('</testsuites>');
-  return `${lines.join('\n')}\n`;
+  const write = caseWriter(rules, options.cwd);
+  // The pieces are mostly texts that cases share; one join copies them into the report once.
+  const out = [`<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="mamori" ${countAttributes(total)}>\n`];
+  for (const s of suites) {
+    out.push(`  <testsuite name="${xmlAttr(s.name)}" ${countAttributes(s.counts)} timestamp="${timestamp}">\n`);
+    for (const c of s.cases) write(c, out);
+    out.push('  </testsuite>\n');
+  }
+  out.push('</testsuites>\n');
+  return out.join('');
 }

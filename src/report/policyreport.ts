@@ -14,7 +14,6 @@
  * that failed: `result: error`). A namespaced object without a namespace is reported in
  * `default`, where `kubectl apply` would put it with a default context.
  */
-import { stringify } from 'yaml';
 import { fingerprint } from '../engine/fingerprint.js';
 import { isClusterScoped } from '../k8s/scope.js';
 import type { Finding, Report, ReportError, Severity, SuppressedFinding } from '../types.js';
@@ -141,9 +140,60 @@ function errorResult(e: ReportError, timestamp: PolicyReportResult['timestamp'])
   return { policy: e.code, result: 'error', scored: true, source: 'mamori', timestamp: { ...timestamp }, message: e.message, properties };
 }
 
-function summary(results: readonly PolicyReportResult[]): PolicyReportObject['summary'] {
-  const of = (r: PolicyReportResult['result']): number => results.filter((x) => x.result === r).length;
-  return { pass: of('pass'), fail: of('fail'), warn: of('warn'), error: of('error'), skip: of('skip') };
+/** What one report object holds: its scope (`null`: the cluster report) and the entries it reports. */
+interface Group {
+  namespace: string | null;
+  findings: Finding[];
+  suppressed: SuppressedFinding[];
+  errors: readonly ReportError[];
+}
+
+/**
+ * The report's entries by report object: the cluster's first (always, so a clean run replaces an
+ * older report, with the errors), then each namespace with entries, in alphabetical order; in
+ * each, findings, then suppressed findings, in the report's order.
+ */
+function groups(report: Report): Group[] {
+  const cluster: Group = { namespace: null, findings: [], suppressed: [], errors: report.errors };
+  const namespaced = new Map<string, Group>();
+  const groupOf = (f: Finding): Group => {
+    const namespace = scopeOf(f);
+    if (namespace === null) return cluster;
+    let group = namespaced.get(namespace);
+    if (group === undefined) namespaced.set(namespace, (group = { namespace, findings: [], suppressed: [], errors: [] }));
+    return group;
+  };
+  for (const f of report.findings) groupOf(f).findings.push(f);
+  for (const s of report.suppressed) groupOf(s).suppressed.push(s);
+  const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  return [cluster, ...[...namespaced.keys()].sort(byName).map((namespace) => namespaced.get(namespace) as Group)];
+}
+
+/** A report object without its results: findings fail, suppressed findings are skipped, errors are errors. */
+function header(group: Group): Omit<PolicyReportObject, 'results'> {
+  const labels = { 'app.kubernetes.io/managed-by': 'mamori' };
+  const summary = { pass: 0, fail: group.findings.length, warn: 0, error: group.errors.length, skip: group.suppressed.length };
+  if (group.namespace === null) return { apiVersion: API_VERSION, kind: 'ClusterPolicyReport', metadata: { name: CLUSTER_REPORT_NAME, labels }, summary };
+  return { apiVersion: API_VERSION, kind: 'PolicyReport', metadata: { name: reportName(group.namespace), namespace: group.namespace, labels }, summary };
+}
+
+/** What every result needs beside its entry. */
+interface Context {
+  rules: ReadonlySet<string>;
+  timestamp: PolicyReportResult['timestamp'];
+}
+
+function context(options: Pick<WriterOptions, 'rules' | 'now'>): Context {
+  const ms = options.now.getTime();
+  const seconds = Math.floor(ms / 1000);
+  return { rules: new Set(options.rules.map((r) => r.id)), timestamp: { seconds, nanos: (ms - seconds * 1000) * 1_000_000 } };
+}
+
+/** Calls `each` with the group's results in order, each built as it is needed. */
+function eachResult(group: Group, { rules, timestamp }: Context, each: (result: PolicyReportResult) => void): void {
+  for (const f of group.findings) each(findingResult(f, group.namespace, rules, timestamp));
+  for (const s of group.suppressed) each(suppressedResult(s, group.namespace, rules, timestamp));
+  for (const e of group.errors) each(errorResult(e, timestamp));
 }
 
 /**
@@ -151,49 +201,28 @@ function summary(results: readonly PolicyReportResult[]): PolicyReportObject['su
  * report), then a `PolicyReport` per namespace with results, namespaces in alphabetical order.
  */
 export function policyReports(report: Report, options: Pick<WriterOptions, 'rules' | 'now'>): PolicyReportObject[] {
-  const rules = new Set(options.rules.map((r) => r.id));
-  const ms = options.now.getTime();
-  const seconds = Math.floor(ms / 1000);
-  const timestamp = { seconds, nanos: (ms - seconds * 1000) * 1_000_000 };
-  const cluster: PolicyReportResult[] = [];
-  const namespaced = new Map<string, PolicyReportResult[]>();
-  const add = (namespace: string | null, result: PolicyReportResult): void => {
-    if (namespace === null) return void cluster.push(result);
-    const list = namespaced.get(namespace);
-    if (list === undefined) namespaced.set(namespace, [result]);
-    else list.push(result);
-  };
-  for (const f of report.findings) add(scopeOf(f), findingResult(f, scopeOf(f), rules, timestamp));
-  for (const s of report.suppressed) add(scopeOf(s), suppressedResult(s, scopeOf(s), rules, timestamp));
-  for (const e of report.errors) cluster.push(errorResult(e, timestamp));
-  const labels = (): Record<string, string> => ({ 'app.kubernetes.io/managed-by': 'mamori' });
-  const out: PolicyReportObject[] = [
-    { apiVersion: API_VERSION, kind: 'ClusterPolicyReport', metadata: { name: CLUSTER_REPORT_NAME, labels: labels() }, summary: summary(cluster), results: cluster },
-  ];
-  for (const namespace of [...namespaced.keys()].sort()) {
-    const results = namespaced.get(namespace) ?? [];
-    out.push({
-      apiVersion: API_VERSION,
-      kind: 'PolicyReport',
-      metadata: { name: reportName(namespace), namespace, labels: labels() },
-      summary: summary(results),
-      results,
-    });
-  }
-  return out;
+  const ctx = context(options);
+  return groups(report).map((group) => {
+    const results: PolicyReportResult[] = [];
+    eachResult(group, ctx, (r) => results.push(r));
+    return { ...header(group), results };
+  });
 }
 
-// Characters the `yaml` package writes as they are but kubectl's YAML reader (go-yaml, YAML 1.1)
-// refuses (DEL, C1 controls, U+FFFE, U+FFFF, lone surrogates) or reads as line breaks (NEL,
-// U+2028, U+2029), and the byte-order mark. C0 controls need nothing: the package escapes them.
+// What kubectl's YAML reader (go-yaml, YAML 1.1) refuses (DEL, C1 controls, U+FFFE, U+FFFF, lone
+// surrogates) or reads as line breaks (NEL, U+2028, U+2029), and the byte-order mark. JSON.stringify
+// writes all of these as they are; C0 controls need nothing, it escapes them (`\n`, `\u001b`).
 const UNSAFE = /[\u007f-\u009f\u2028\u2029\ufeff]/g;
 const NOT_CHARACTER = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]|[\ufffe\uffff]/g;
+/** Any character of the two patterns above (surrogate pairs included, checked by the second). */
+const SUSPECT = /[\u007f-\u009f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]/;
 
 /**
  * Replaces, visibly, what YAML cannot carry to kubectl (see above): controls become `\xNN` as in
  * the other formats, the separators and the mark `\uNNNN`, non-characters U+FFFD.
  */
 function yamlSafe(text: string): string {
+  if (!SUSPECT.test(text)) return text;
   return text
     .replace(UNSAFE, (c) => {
       const code = c.charCodeAt(0);
@@ -202,23 +231,205 @@ function yamlSafe(text: string): string {
     .replace(NOT_CHARACTER, '\ufffd');
 }
 
-/** The same value with every string made safe for YAML (keys included). */
-function safeStrings<T>(value: T): T {
-  if (typeof value === 'string') return yamlSafe(value) as T;
-  if (Array.isArray(value)) return value.map((v: unknown) => safeStrings(v)) as T;
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [yamlSafe(k), safeStrings(v)])) as T;
-  return value;
+/*
+ * The YAML is written by hand for the reports' fixed shape: block mappings and sequences, every
+ * string double-quoted by JSON.stringify (a JSON string is a YAML double-quoted scalar, in YAML 1.1
+ * as in 1.2), so no string can be read back as anything else: `on`, `y`, `0755` or `2027-01-31`
+ * stay strings for kubectl, whose parser follows YAML 1.1 (properties are map[string]string).
+ * Numbers are integers, booleans `true`. No folding of long messages, no aliases, no tags. Keys
+ * are this file's own words, written plain; a property key is quoted unless it is a plain word.
+ */
+
+/** A string as a YAML double-quoted scalar, made safe for kubectl first. */
+function quote(text: string): string {
+  return JSON.stringify(yamlSafe(text));
+}
+
+/** What `quote` changes: what JSON.stringify escapes and what `yamlSafe` replaces. */
+// eslint-disable-next-line no-control-regex
+const QUOTED = /["\\\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]/;
+
+/** `quote(text)` without its quotes: most strings are written as they are. */
+function inner(text: string): string {
+  return QUOTED.test(text) ? quote(text).slice(1, -1) : text;
+}
+
+/** The words YAML 1.1 reads as booleans or null. */
+const KEYWORD = /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL)$/;
+/** A key safe to write plain: a letter first (never a number, a date or an indicator), then word characters, `.`, `/`, `-`. */
+const PLAIN_KEY = /^[A-Za-z][A-Za-z0-9_]*(?:[./-][A-Za-z0-9_]+)*$/;
+
+/** A mapping key: plain when it is a plain word, quoted otherwise. */
+function key(name: string): string {
+  return PLAIN_KEY.test(name) && !KEYWORD.test(name) ? name : quote(name);
+}
+
+/** A mapping of strings at `indent`, one `key: "value"` line each (`{}` inline when empty, by the caller). */
+function stringMap(map: Readonly<Record<string, string>>, indent: string): string {
+  let out = '';
+  for (const name of Object.keys(map)) out += `\n${indent}${key(name)}: ${quote(map[name] as string)}`;
+  return out;
+}
+
+function isEmpty(map: Readonly<Record<string, string>>): boolean {
+  for (const _ in map) return false;
+  return true;
+}
+
+/** One result as an item of the `results` sequence (indented by two), its fields in the type's order. */
+function resultYaml(r: PolicyReportResult): string {
+  let out = `  - policy: ${quote(r.policy)}`;
+  if (r.rule !== undefined) out += `\n    rule: ${quote(r.rule)}`;
+  if (r.category !== undefined) out += `\n    category: ${quote(r.category)}`;
+  if (r.severity !== undefined) out += `\n    severity: ${quote(r.severity)}`;
+  out += `\n    result: ${quote(r.result)}\n    scored: ${r.scored}\n    source: ${quote(r.source)}`;
+  out += `\n    timestamp:\n      seconds: ${r.timestamp.seconds}\n      nanos: ${r.timestamp.nanos}`;
+  out += `\n    message: ${quote(r.message)}`;
+  if (r.resources !== undefined) {
+    if (r.resources.length === 0) out += '\n    resources: []';
+    else {
+      out += '\n    resources:';
+      for (const x of r.resources) {
+        out += `\n      - apiVersion: ${quote(x.apiVersion)}\n        kind: ${quote(x.kind)}\n        name: ${quote(x.name)}`;
+        if (x.namespace !== undefined) out += `\n        namespace: ${quote(x.namespace)}`;
+      }
+    }
+  }
+  out += isEmpty(r.properties) ? '\n    properties: {}' : `\n    properties:${stringMap(r.properties, '      ')}`;
+  return out;
+}
+
+/** Pushes the pieces of a finding's result to `out`, its last line ended (see `emitter`). */
+type Emit = (f: Finding, suppressed: SuppressedFinding | undefined, out: string[]) => void;
+
+/** What a rule's results share, as YAML text. */
+interface RuleLines {
+  title: string;
+  phase: string;
+  severity: string;
+  controls: readonly string[];
+  /** From `- policy:` into the message's quotes, for a failed and for a skipped result. */
+  fail?: string;
+  skip?: string;
+  /** From the end of the previous value through the `controls` line. */
+  controlsLine: string;
+  /** The same and the start of the `fingerprint` line, for results without a Pod Security policy. */
+  controlsFingerprint: string;
+  /** The end of the `fingerprint` line and the `docs` line, ended, and not yet ended (suppressions follow). */
+  end: string;
+  open: string;
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+const FINGERPRINT = '\n      fingerprint: "';
+
+/**
+ * Writes a finding's result as `resultYaml(findingResult(...))` would, pushing its pieces to
+ * `out`, without building the result: what results share (a rule's lines, an object's, a
+ * file's, the namespace) is quoted once and kept, with the quotes around the finding's own
+ * strings, in as few pieces as the layout allows. Findings come sorted by file and line, so the
+ * object and the file of the previous finding are the ones to keep.
+ */
+function emitter(namespace: string | null, { rules, timestamp }: Context): Emit {
+  const stamp = `\n    timestamp:\n      seconds: ${timestamp.seconds}\n      nanos: ${timestamp.nanos}\n    message: "`;
+  const namespaceLine = namespace === null ? '' : `\n        namespace: ${quote(namespace)}`;
+  const byRule = new Map<string, RuleLines>();
+  let object: Finding['object'] | undefined;
+  let objectLines = '';
+  let file: string | undefined;
+  let fileLine = '';
+  let pss = '';
+  let pssLine = '';
+
+  const ruleLines = (f: Finding): RuleLines => {
+    let lines = byRule.get(f.ruleId);
+    if (lines === undefined || lines.title !== f.title || lines.phase !== f.phase || lines.severity !== f.severity || !sameList(lines.controls, f.controls)) {
+      const controlsLine = `"\n      controls: ${quote(f.controls.join(', '))}`;
+      const docs = rules.has(f.ruleId) ? `\n      docs: ${quote(`${DOCS}${f.ruleId}.md`)}` : '';
+      lines = { title: f.title, phase: f.phase, severity: f.severity, controls: f.controls, controlsLine, controlsFingerprint: `${controlsLine}${FINGERPRINT}`, end: `"${docs}\n`, open: `"${docs}` };
+      byRule.set(f.ruleId, lines);
+    }
+    return lines;
+  };
+  const head = (lines: RuleLines, f: Finding, result: 'fail' | 'skip'): string => {
+    let text = lines[result];
+    if (text === undefined) {
+      text = `  - policy: ${quote(f.ruleId)}\n    rule: ${quote(f.title)}\n    category: ${quote(f.phase)}\n    severity: ${quote(f.severity)}\n    result: "${result}"\n    scored: true\n    source: "mamori"${stamp}`;
+      lines[result] = text;
+    }
+    return text;
+  };
+  const resource = (o: Finding['object']): string => {
+    if (object === undefined || o.name !== object.name || o.kind !== object.kind || o.apiVersion !== object.apiVersion) {
+      object = o;
+      objectLines = `"\n    resources:\n      - apiVersion: ${quote(o.apiVersion)}\n        kind: ${quote(o.kind)}\n        name: ${quote(o.name)}${namespaceLine}\n    properties:\n      path: "`;
+    }
+    return objectLines;
+  };
+
+  // Each piece after a quoted string's text starts with its closing quote.
+  return (f, suppressed, out) => {
+    const lines = ruleLines(f);
+    out.push(head(lines, f, suppressed === undefined ? 'fail' : 'skip'), inner(f.message), resource(f.object), inner(f.path));
+    if (f.paths !== undefined && f.paths.length > 0) out.push('"\n      paths: "', inner(f.paths.join(', ')));
+    if (f.location !== undefined) {
+      if (f.location.file !== file) {
+        file = f.location.file;
+        fileLine = `"\n      file: ${quote(file)}\n      line: "`;
+      }
+      // Numbers written as strings: digits, nothing to escape.
+      out.push(fileLine, `${f.location.line}"\n      column: "${f.location.column}`);
+    }
+    if (f.pss === undefined) out.push(lines.controlsFingerprint);
+    else {
+      const text = `${f.pss.level}:${f.pss.version} (${f.pss.resolved})`;
+      if (text !== pss) {
+        pss = text;
+        pssLine = `\n      pss: ${quote(text)}${FINGERPRINT}`;
+      }
+      out.push(lines.controlsLine, pssLine);
+    }
+    // A fingerprint is 32 hex digits: nothing to escape either.
+    out.push(fingerprint(f), suppressed === undefined ? lines.end : lines.open);
+    if (suppressed !== undefined) {
+      out.push('\n      suppressedBy: ', quote(suppressed.suppressedBy), '\n      reason: ', quote(suppressed.reason));
+      if (suppressed.expires !== undefined) out.push('\n      expires: ', quote(suppressed.expires));
+      out.push('\n');
+    }
+  };
 }
 
 /**
  * The PolicyReport output: a multi-document YAML stream of `wgpolicyk8s.io/v1alpha2` objects, a
- * `ClusterPolicyReport` and a `PolicyReport` per namespace, ready for `kubectl apply -f`.
+ * `ClusterPolicyReport` and a `PolicyReport` per namespace, ready for `kubectl apply -f`: the
+ * objects of `policyReports()`, written straight from the findings without building them, so a
+ * report of 100,000 findings is written about as fast as its JSON.
  */
 export function writePolicyReport(report: Report, options: WriterOptions): string {
-  // Quoting decided by YAML 1.1, which kubectl's parser follows: a string such as `on`, `y` or
-  // `2027-01-31` must stay a string there (properties are map[string]string). No folding of long
-  // messages, and no aliases, which some consumers of Kubernetes YAML do not resolve.
-  return policyReports(report, options)
-    .map((doc) => `---\n${stringify(safeStrings(doc), { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false })}`)
-    .join('');
+  const ctx = context(options);
+  // The pieces are mostly texts that results share; one join copies them into the output once.
+  const out: string[] = [];
+  for (const group of groups(report)) {
+    const { apiVersion, kind, metadata, summary: s } = header(group);
+    let head = `---\napiVersion: ${quote(apiVersion)}\nkind: ${quote(kind)}\nmetadata:\n  name: ${quote(metadata.name)}`;
+    if (metadata.namespace !== undefined) head += `\n  namespace: ${quote(metadata.namespace)}`;
+    head += `\n  labels:${stringMap(metadata.labels, '    ')}`;
+    head += `\nsummary:\n  pass: ${s.pass}\n  fail: ${s.fail}\n  warn: ${s.warn}\n  error: ${s.error}\n  skip: ${s.skip}`;
+    if (s.fail + s.skip + s.error === 0) {
+      out.push(`${head}\nresults: []\n`);
+      continue;
+    }
+    out.push(`${head}\nresults:\n`);
+    const emit = emitter(group.namespace, ctx);
+    for (const f of group.findings) emit(f, undefined, out);
+    for (const f of group.suppressed) emit(f, f, out);
+    for (const e of group.errors) out.push(resultYaml(errorResult(e, ctx.timestamp)), '\n');
+  }
+  return out.join('');
 }

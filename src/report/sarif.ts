@@ -68,12 +68,15 @@ interface SarifResult {
   locations: SarifLocation[];
   partialFingerprints: Record<string, string>;
   suppressions?: Suppression[];
+  /**
+   * What code scanning does not show elsewhere: the severity in full (levels merge critical and
+   * high), the rule's controls and phase, and the finding's further paths. The object and the
+   * field path are the logical locations.
+   */
   properties: {
     severity: Severity;
     controls: string[];
     phase: Finding['phase'];
-    object: Finding['object'];
-    path: string;
     paths?: string[];
   };
 }
@@ -91,6 +94,12 @@ const REPOSITORY = 'https://github.com/mamori-dev/mamori';
 const FINGERPRINT_KEY = 'mamori/v1';
 /** Result URIs are relative to this base, which `originalUriBaseIds` maps to the working directory. */
 const SRCROOT = '%SRCROOT%';
+
+/** Between two results. */
+const NEXT = ',\n        ';
+
+/** The run's `results` as JSON.stringify indents an empty one, to be replaced by the results. */
+const EMPTY_RESULTS = '\n      "results": []';
 
 const SEMVER = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 
@@ -211,9 +220,24 @@ function artifactLocation(file: string, cwd: string): ArtifactLocation | undefin
   return { uri: rel.split(sep).map((segment) => encodeURIComponent(wellFormed(segment))).join('/'), uriBaseId: SRCROOT };
 }
 
-function physicalLocation(file: string, line: number | undefined, column: number | undefined, cwd: string): PhysicalLocation | undefined {
-  const artifact = artifactLocation(file, cwd);
-  if (artifact === undefined) return undefined;
+/** `artifactLocation` with each file's answer kept: findings repeat their file, and path resolution is the costly part. */
+type Locator = (file: string) => ArtifactLocation | undefined;
+
+function locator(cwd: string): Locator {
+  const known = new Map<string, ArtifactLocation | undefined>();
+  return (file) => {
+    if (known.has(file)) return known.get(file);
+    const location = artifactLocation(file, cwd);
+    known.set(file, location);
+    return location;
+  };
+}
+
+function physicalLocation(file: string, line: number | undefined, column: number | undefined, locate: Locator): PhysicalLocation | undefined {
+  const known = locate(file);
+  if (known === undefined) return undefined;
+  // A copy per location: the log shares no objects (JSON.stringify would not mind, other readers of the object might).
+  const artifact: ArtifactLocation = known.uriBaseId === undefined ? { uri: known.uri } : { uri: known.uri, uriBaseId: known.uriBaseId };
   const location: PhysicalLocation = { artifactLocation: artifact };
   // SARIF lines and columns are 1-based; anything else means "not known".
   if (line !== undefined && Number.isInteger(line) && line >= 1) {
@@ -223,13 +247,18 @@ function physicalLocation(file: string, line: number | undefined, column: number
   return location;
 }
 
-function logicalLocations(finding: Finding): LogicalLocation[] {
-  const { apiVersion, kind, namespace, name } = finding.object;
-  const objectName = `${kind}/${namespace !== undefined ? `${namespace}/` : ''}${name}`;
+/** The object's logical location: `Kind/namespace/name`, with its API version, kind and namespace. */
+function objectLocation(object: Finding['object']): LogicalLocation {
+  const { apiVersion, kind, namespace, name } = object;
   const properties: Record<string, string> = { apiVersion, kind };
   if (namespace !== undefined) properties['namespace'] = namespace;
-  const out: LogicalLocation[] = [{ name, fullyQualifiedName: objectName, kind: 'object', properties }];
-  if (finding.path !== '') out.push({ name: finding.path, fullyQualifiedName: `${objectName}#${finding.path}`, kind: 'property' });
+  return { name, fullyQualifiedName: `${kind}/${namespace !== undefined ? `${namespace}/` : ''}${name}`, kind: 'object', properties };
+}
+
+function logicalLocations(finding: Finding): LogicalLocation[] {
+  const object = objectLocation(finding.object);
+  const out: LogicalLocation[] = [object];
+  if (finding.path !== '') out.push({ name: finding.path, fullyQualifiedName: `${object.fullyQualifiedName}#${finding.path}`, kind: 'property' });
   return out;
 }
 
@@ -239,9 +268,9 @@ const SUPPRESSION_KIND: Record<SuppressionKind, Suppression['kind']> = {
   baseline: 'external',
 };
 
-function result(finding: Finding, ruleIndex: number, cwd: string, suppressed?: SuppressedFinding): SarifResult {
+function result(finding: Finding, ruleIndex: number, locate: Locator, suppressed?: SuppressedFinding): SarifResult {
   const location: SarifLocation = {};
-  const physical = finding.location === undefined ? undefined : physicalLocation(finding.location.file, finding.location.line, finding.location.column, cwd);
+  const physical = finding.location === undefined ? undefined : physicalLocation(finding.location.file, finding.location.line, finding.location.column, locate);
   if (physical !== undefined) location.physicalLocation = physical;
   location.logicalLocations = logicalLocations(finding);
   const out: SarifResult = {
@@ -255,21 +284,139 @@ function result(finding: Finding, ruleIndex: number, cwd: string, suppressed?: S
       severity: finding.severity,
       controls: finding.controls,
       phase: finding.phase,
-      object: finding.object,
-      path: finding.path,
     },
   };
   if (finding.paths !== undefined && finding.paths.length > 0) out.properties.paths = finding.paths;
-  if (suppressed !== undefined) {
-    const properties: Suppression['properties'] = { suppressedBy: suppressed.suppressedBy };
-    if (suppressed.expires !== undefined) properties.expires = suppressed.expires;
-    out.suppressions = [{ kind: SUPPRESSION_KIND[suppressed.suppressedBy], status: 'accepted', justification: suppressed.reason, properties }];
-  }
+  if (suppressed !== undefined) out.suppressions = suppressions(suppressed);
   return out;
 }
 
-function notification(error: ReportError, cwd: string): Notification {
-  const physical = physicalLocation(error.file, error.line, error.column, cwd);
+function suppressions(suppressed: SuppressedFinding): Suppression[] {
+  const properties: Suppression['properties'] = { suppressedBy: suppressed.suppressedBy };
+  if (suppressed.expires !== undefined) properties.expires = suppressed.expires;
+  return [{ kind: SUPPRESSION_KIND[suppressed.suppressedBy], status: 'accepted', justification: suppressed.reason, properties }];
+}
+
+/** What a rule's results share, as JSON text. */
+interface RuleText {
+  severity: Severity;
+  phase: Finding['phase'];
+  controls: readonly string[];
+  /** From the result's start into the quotes of its message text. */
+  head: string;
+  /** From the end of the fingerprint into the result's properties, before further paths; and to the next result. */
+  properties: string;
+  end: string;
+}
+
+/** What an object's results share, as JSON text. */
+interface ObjectText {
+  object: Finding['object'];
+  /** Its logical location, opening the list, and the start of the property's name. */
+  logical: string;
+  /** The same when the finding has no property path: the list closed, and the start of the fingerprint. */
+  logicalOnly: string;
+  /** The end of the property's name and the start of its fully qualified name: `Kind/namespace/name#`. */
+  qualified: string;
+}
+
+/** Characters JSON.stringify escapes in a string (lone surrogates among the surrogates). */
+// eslint-disable-next-line no-control-regex
+const JSON_ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** A string as JSON.stringify writes it, without the quotes: most are the string itself. */
+function jsonInner(text: string): string {
+  return JSON_ESCAPED.test(text) ? JSON.stringify(text).slice(1, -1) : text;
+}
+
+/** Equal lists of strings (the same array, usually: findings share their rule's). */
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Writes each result as `JSON.stringify(result(...))` would, byte for byte, and the separator
+ * before the next, pushing the pieces to `out`, without building it: what results share (the rule's text, the object's, the file's) is
+ * serialised once and kept, in as few pieces as the layout allows, so a finding costs the few
+ * strings of its own (message, path, fingerprint, position). JSON escapes each character on its
+ * own (a lone surrogate too), so a text cut next to an ASCII character escapes as its parts do.
+ */
+function resultWriter(indexOf: (finding: Finding) => number, locate: Locator): (out: string[], finding: Finding, suppressed?: SuppressedFinding) => void {
+  const byRule = new Map<string, RuleText>();
+  let object: ObjectText | undefined;
+  let file: string | undefined;
+  /** The end of the message and the start of the locations, with the previous file's physical location up to its region. */
+  let artifact = '';
+  let located = false;
+
+  const ruleText = (f: Finding): RuleText => {
+    let text = byRule.get(f.ruleId);
+    if (text === undefined || text.severity !== f.severity || text.phase !== f.phase || !sameList(text.controls, f.controls)) {
+      const properties = `"},"properties":{"severity":${JSON.stringify(f.severity)},"controls":${JSON.stringify(f.controls)},"phase":${JSON.stringify(f.phase)}`;
+      text = {
+        severity: f.severity,
+        phase: f.phase,
+        controls: f.controls,
+        head: `{"ruleId":${JSON.stringify(f.ruleId)},"ruleIndex":${indexOf(f)},"level":"${LEVELS[f.severity]}","message":{"text":"`,
+        properties,
+        end: `${properties}}}${NEXT}`,
+      };
+      byRule.set(f.ruleId, text);
+    }
+    return text;
+  };
+  const objectText = (o: Finding['object']): ObjectText => {
+    if (object === undefined || o.name !== object.object.name || o.kind !== object.object.kind || o.namespace !== object.object.namespace || o.apiVersion !== object.object.apiVersion) {
+      const logical = objectLocation(o);
+      const json = JSON.stringify(logical);
+      object = {
+        object: o,
+        logical: `"logicalLocations":[${json},{"name":"`,
+        logicalOnly: `"logicalLocations":[${json}]}],"partialFingerprints":{"${FINGERPRINT_KEY}":"`,
+        qualified: `","fullyQualifiedName":"${jsonInner(logical.fullyQualifiedName)}#`,
+      };
+    }
+    return object;
+  };
+  const physical = (location: Finding['location']): string => {
+    if (location === undefined) return '"},"locations":[{';
+    if (location.file !== file) {
+      file = location.file;
+      const known = locate(file);
+      located = known !== undefined;
+      artifact = known === undefined ? '"},"locations":[{' : `"},"locations":[{"physicalLocation":{"artifactLocation":${JSON.stringify(known)}`;
+    }
+    if (!located) return artifact;
+    const { line, column } = location;
+    if (!(Number.isInteger(line) && line >= 1)) return `${artifact}},`;
+    return Number.isInteger(column) && column >= 1 ? `${artifact},"region":{"startLine":${line},"startColumn":${column}}},` : `${artifact},"region":{"startLine":${line}}},`;
+  };
+
+  return (out, f, suppressed) => {
+    const rule = ruleText(f);
+    const o = objectText(f.object);
+    out.push(rule.head, jsonInner(f.message), physical(f.location));
+    if (f.path === '') out.push(o.logicalOnly);
+    else {
+      // The property's name is the path; its fully qualified name the object's, `#` and the path.
+      const path = jsonInner(f.path);
+      out.push(o.logical, path, o.qualified, path, PROPERTY_END);
+    }
+    const paths = f.paths !== undefined && f.paths.length > 0;
+    if (!paths && suppressed === undefined) return void out.push(fingerprint(f), rule.end);
+    out.push(fingerprint(f), rule.properties);
+    if (paths) out.push(',"paths":', JSON.stringify(f.paths));
+    out.push(suppressed === undefined ? `}}${NEXT}` : `},"suppressions":${JSON.stringify(suppressions(suppressed))}}${NEXT}`);
+  };
+}
+
+const PROPERTY_END = `","kind":"property"}]}],"partialFingerprints":{"${FINGERPRINT_KEY}":"`;
+
+function notification(error: ReportError, locate: Locator): Notification {
+  const physical = physicalLocation(error.file, error.line, error.column, locate);
   return {
     level: 'error',
     message: { text: error.message },
@@ -278,28 +425,20 @@ function notification(error: ReportError, cwd: string): Notification {
   };
 }
 
-/**
- * The SARIF 2.1.0 log of a report, for code scanning (GitHub, GitLab) and SARIF viewers: one run
- * whose driver describes every rule of the catalog, one result per finding, suppressed findings
- * as results with `suppressions`, and input errors as tool execution notifications.
- */
-export function writeSarif(report: Report, options: WriterOptions): string {
+/** The log with its results still empty, and what the results need. */
+function skeleton(report: Report, options: WriterOptions): { log: { runs: { results: SarifResult[] }[] }; indexOf: (finding: Finding) => number; locate: Locator } {
   const descriptors = new Map<string, ReportingDescriptor>();
   for (const rule of options.rules) if (!descriptors.has(rule.id)) descriptors.set(rule.id, descriptor(rule));
-  for (const finding of [...report.findings, ...report.suppressed]) {
-    if (!descriptors.has(finding.ruleId)) descriptors.set(finding.ruleId, descriptorOfFinding(finding));
+  for (const list of [report.findings, report.suppressed]) {
+    for (const finding of list) if (!descriptors.has(finding.ruleId)) descriptors.set(finding.ruleId, descriptorOfFinding(finding));
   }
   const rules = [...descriptors.values()].sort((a, b) => byCodeUnits(a.id, b.id));
   const index = new Map(rules.map((r, i) => [r.id, i]));
   const indexOf = (finding: Finding): number => index.get(finding.ruleId) ?? -1;
-
-  const results = [
-    ...report.findings.map((f) => result(f, indexOf(f), options.cwd)),
-    ...report.suppressed.map((f) => result(f, indexOf(f), options.cwd, f)),
-  ];
+  const locate = locator(options.cwd);
 
   const invocation: { executionSuccessful: boolean; toolExecutionNotifications?: Notification[] } = { executionSuccessful: report.errors.length === 0 };
-  if (report.errors.length > 0) invocation.toolExecutionNotifications = report.errors.map((e) => notification(e, options.cwd));
+  if (report.errors.length > 0) invocation.toolExecutionNotifications = report.errors.map((e) => notification(e, locate));
 
   const root = resolve(options.cwd);
   const { version } = report.tool;
@@ -310,7 +449,6 @@ export function writeSarif(report: Report, options: WriterOptions): string {
     informationUri: REPOSITORY,
     rules,
   };
-
   const log = {
     $schema: SCHEMA,
     version: '2.1.0',
@@ -322,10 +460,46 @@ export function writeSarif(report: Report, options: WriterOptions): string {
         originalUriBaseIds: { [SRCROOT]: { uri: pathToFileURL(root.endsWith(sep) ? root : `${root}${sep}`).href } },
         // Columns come from offsets in JavaScript strings.
         columnKind: 'utf16CodeUnits',
-        results,
+        results: [] as SarifResult[],
         properties: { pss: `${report.pss.level}:${report.pss.version}`, inputs: report.inputs },
       },
     ],
   };
-  return `${JSON.stringify(log, null, 2)}\n`;
+  return { log, indexOf, locate };
+}
+
+/**
+ * The SARIF 2.1.0 log of a report as an object: one run whose driver describes every rule of the
+ * catalog, one result per finding, suppressed findings as results with `suppressions`, and input
+ * errors as tool execution notifications. `writeSarif` writes exactly this.
+ */
+export function sarifLog(report: Report, options: WriterOptions): object {
+  const { log, indexOf, locate } = skeleton(report, options);
+  const results = (log.runs[0] as { results: SarifResult[] }).results;
+  for (const f of report.findings) results.push(result(f, indexOf(f), locate));
+  for (const f of report.suppressed) results.push(result(f, indexOf(f), locate, f));
+  return log;
+}
+
+/**
+ * The SARIF 2.1.0 log of a report (`sarifLog`), for code scanning (GitHub, GitLab) and SARIF
+ * viewers. Indented by two spaces, but each result is written on one line: a result printed over
+ * some fifty lines would make the log of 100,000 findings two and a half times the size of the
+ * JSON report, and as slow to write. One result per line still reads and diffs well.
+ */
+export function writeSarif(report: Report, options: WriterOptions): string {
+  const { log, indexOf, locate } = skeleton(report, options);
+  const text = JSON.stringify(log, null, 2);
+  if (report.findings.length + report.suppressed.length === 0) return `${text}\n`;
+  // JSON.stringify escapes line breaks inside strings, so this line, the run's own `results`, is the only one like it.
+  const at = text.indexOf(EMPTY_RESULTS);
+  const write = resultWriter(indexOf, locate);
+  // The pieces are mostly texts that results share; one join copies them into the log once.
+  const out: string[] = [text.slice(0, at), '\n      "results": [\n        '];
+  for (const f of report.findings) write(out, f);
+  for (const f of report.suppressed) write(out, f, f);
+  // The last result has no next one.
+  out[out.length - 1] = (out[out.length - 1] as string).slice(0, -NEXT.length);
+  out.push('\n      ]', text.slice(at + EMPTY_RESULTS.length), '\n');
+  return out.join('');
 }

@@ -16,8 +16,13 @@
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
 const NOT_CHARACTER = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]|[\ufffe\uffff]/g;
 
+/** Any character of the two patterns above (a surrogate pair too, which the second then keeps). */
+// eslint-disable-next-line no-control-regex
+const SUSPECT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ud800-\udfff\ufffe\uffff]/;
+
 /** Replaces the characters XML 1.0 cannot carry (see the module comment); no escaping. */
 export function xmlSafe(text: string): string {
+  if (!SUSPECT.test(text)) return text;
   return text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`).replace(NOT_CHARACTER, '\ufffd');
 }
 
