@@ -13,9 +13,8 @@
 
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { ensureCorpus } from './corpus.js';
+import { fmt, gc, median } from './util.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, '..');
@@ -27,15 +26,6 @@ export const TARGET_FORMAT_RATIO = 2;
 /** The fixed time every writer receives (writers take the scan's time from their options). */
 const NOW = new Date('2026-01-15T12:00:00Z');
 
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc');
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const fmt = (n, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 const RANK = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };
 const byKey = (a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);

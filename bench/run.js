@@ -12,6 +12,7 @@
 //   npm run bench -- --peers-only     only the side-by-side run (on the 1k/10k sizes chosen and the manifests)
 //   npm run bench -- --no-formats     skip the report formats (every writer on 100,000 findings)
 //   npm run bench -- --formats-only   only the report formats (never replaces docs/benchmarks.md unless --out)
+//   npm run bench -- --no-admission   skip the admission webhook load test (bench/admission.js)
 //
 // The peers section runs mamori (bench/scan.js) and @monokle/validation (bench/peers/monokle.mjs,
 // offline) each in its own child process on the same files, alternately, and compares wall time and
@@ -28,11 +29,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import jsyaml from 'js-yaml';
 import { CORPUS_ROOT, ensureCorpus, ensureSmallFile, NETPOL, SIZES } from './corpus.js';
 import { formatsMarkdown, formatsTarget, reportFormats } from './formats.js';
+import { fmt, gc, median } from './util.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '..');
@@ -44,6 +44,8 @@ const TARGET_RSS_MIB = 1024;
 const TARGET_STARTUP_RATIO = 3;
 const STARTUP_RUNS = 20;
 const TARGET_PEER_SPEEDUP = 20;
+const TARGET_ADMISSION_P99_MS = 5;
+const TARGET_ADMISSION_RSS_GROWTH_MIB = 16;
 const PEERS = join(HERE, 'peers');
 /** How long one monokle run (or probe) may take before it is stopped and reported as not finished. */
 const PEER_TIMEOUT_MS = Number(process.env.MAMORI_BENCH_PEER_TIMEOUT_MS ?? 600_000);
@@ -52,7 +54,7 @@ const PEER_TIMEOUT_MS = Number(process.env.MAMORI_BENCH_PEER_TIMEOUT_MS ?? 600_0
 // Options
 
 function parseArgs(argv) {
-  const opts = { sizes: Object.keys(SIZES), quick: false, write: true, netpol: true, peers: true, peersOnly: false, formats: true, formatsOnly: false };
+  const opts = { sizes: Object.keys(SIZES), quick: false, write: true, netpol: true, peers: true, peersOnly: false, formats: true, formatsOnly: false, admission: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') {
@@ -77,6 +79,8 @@ function parseArgs(argv) {
       opts.peersOnly = true;
     } else if (a === '--no-formats') {
       opts.formats = false;
+    } else if (a === '--no-admission') {
+      opts.admission = false;
     } else if (a === '--formats-only') {
       opts.formatsOnly = true;
     } else if (a === '-h' || a === '--help') {
@@ -89,7 +93,7 @@ function parseArgs(argv) {
 }
 
 function usage(error) {
-  const text = 'usage: node bench/run.js [--quick] [--sizes 1k,10k,100k] [--no-write | --out FILE] [--no-netpol] [--no-peers | --peers-only] [--no-formats | --formats-only]';
+  const text = 'usage: node bench/run.js [--quick] [--sizes 1k,10k,100k] [--no-write | --out FILE] [--no-netpol] [--no-peers | --peers-only] [--no-formats | --formats-only] [--no-admission]';
   if (error) {
     console.error(`bench: ${error}\n${text}`);
     process.exit(2);
@@ -101,16 +105,6 @@ function usage(error) {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-// A collector to call between timed runs, so one run's garbage is not collected in the next.
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc');
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const fmt = (n, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const mb = (bytes) => bytes / 1e6;
 const log = (msg) => console.log(msg);
 
@@ -473,8 +467,70 @@ function targets(results) {
   }
   if (results.peers?.skipped) out.push({ name: 'peers: @monokle/validation comparison', value: 'not run', status: 'n/a' });
   out.push(formatsTarget(results.formats));
+  const adm = results.admission;
+  if (adm?.summary) {
+    const m = adm.summary.main;
+    out.push({
+      name: `admission: ${fmt(m.rate)} rps for ${m.seconds} s, server p99 ≤ ${TARGET_ADMISSION_P99_MS} ms, no errors`,
+      value: `p99 ${fmt(m.latencyMs.server.p99, 2)} ms, ${fmt(m.errors)} errors, ${fmt(m.achievedRate)} rps achieved`,
+      status: m.latencyMs.server.p99 <= TARGET_ADMISSION_P99_MS && m.errors === 0 && m.achievedRate >= 0.98 * m.rate ? 'PASS' : 'MISS',
+    });
+    const growth = m.rssMiB.end - m.rssMiB.start;
+    out.push({
+      name: `admission: server RSS steady over the run (growth ≤ ${TARGET_ADMISSION_RSS_GROWTH_MIB} MiB)`,
+      value: `${fmt(m.rssMiB.start, 1)} → ${fmt(m.rssMiB.end, 1)} MiB (max ${fmt(m.rssMiB.max, 1)})`,
+      status: growth <= TARGET_ADMISSION_RSS_GROWTH_MIB ? 'PASS' : 'MISS',
+    });
+    if (adm.summary.search) out.push({ name: 'admission: highest rate with server p99 < 10 ms (reported)', value: `${fmt(adm.summary.search.highestRate)} rps`, status: 'info' });
+  } else if (adm) {
+    out.push({ name: 'admission: load test', value: adm.error, status: 'MISS' });
+  }
   return out;
 }
+
+/** Runs bench/admission.js (the webhook as `bin/mamori.js admission serve`, and a load generator) and reads its summary. */
+function admissionLoad(opts, fixtures) {
+  const args = [join(REPO, 'bench', 'admission.js'), '--entry', 'cli'];
+  if (opts.quick) args.push('--duration', '10', '--no-search');
+  log(`\nadmission webhook: node ${args.map((a) => relative(REPO, a) || a).join(' ')}`);
+  const run = spawnSync(process.execPath, args, { cwd: REPO, encoding: 'utf8', env: { ...process.env, MAMORI_FIXTURES: fixtures }, maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const summary = JSON.parse(run.stdout);
+    const m = summary.main;
+    log(`  ${fmt(m.rate)} rps for ${m.seconds} s: server p99 ${fmt(m.latencyMs.server.p99, 2)} ms, client p99 ${fmt(m.latencyMs.client.p99, 2)} ms, ${m.errors} errors; RSS ${fmt(m.rssMiB.start, 1)} → ${fmt(m.rssMiB.end, 1)} MiB`);
+    if (summary.search) log(`  highest rate with server p99 < 10 ms: ${fmt(summary.search.highestRate)} rps`);
+    return { summary, args: args.slice(1).map((a) => relative(REPO, a) || a) };
+  } catch {
+    return { error: `bench/admission.js failed (exit ${run.status})` };
+  }
+}
+
+function admissionMarkdown(adm, L) {
+  L.push('## Admission webhook', '');
+  if (adm === undefined) {
+    L.push('Not measured in this run.', '');
+    return;
+  }
+  if (adm.summary === undefined) {
+    L.push(`Not measured: ${adm.error}.`, '');
+    return;
+  }
+  const s = adm.summary;
+  const m = s.main;
+  L.push(
+    `\`node ${adm.args.join(' ')}\`: \`mamori admission serve\` (the built CLI) in its own process, and an open-loop load generator sending real AdmissionReviews over HTTPS with keep-alive on loopback (${s.reviews.pods} Pod and ${s.reviews.deployments} Deployment requests of kubewarden's test data, in turn): ${s.what}. Server latency is the server's own timing of each request (its \`Server-Timing\` header), cross-checked with its /metrics histogram; client latency is measured by the generator, and *from schedule* from the time each request was due (no coordinated omission). Namespaces without labels: ${s.server.defaults}.`,
+    '',
+  );
+  L.push('| Rate (rps) | Seconds | Requests | Achieved rps | Errors | Server p50 / p99 / p99.9 ms | Client p99 ms | From schedule p99 ms | ≤ 5 ms (histogram) | RSS start → end (max) MiB |');
+  L.push('|---:|---:|---:|---:|---:|---|---:|---:|---:|---|');
+  const l = m.latencyMs;
+  L.push(
+    `| ${fmt(m.rate)} | ${m.seconds} | ${fmt(m.requests)} | ${fmt(m.achievedRate)} | ${fmt(m.errors)} | ${fmt(l.server.p50, 2)} / **${fmt(l.server.p99, 2)}** / ${fmt(l.server.p999, 2)} | ${fmt(l.client.p99, 2)} | ${fmt(l.fromSchedule.p99, 2)} | ${fmt(m.serverHistogram.within5ms, 2)}% | ${fmt(m.rssMiB.start, 1)} → ${fmt(m.rssMiB.end, 1)} (${fmt(m.rssMiB.max, 1)}) |`,
+  );
+  L.push('');
+  if (s.search) L.push(`Highest rate the ${s.machine.cpus} cores sustain (${s.search.criterion}): **${fmt(s.search.highestRate)} rps**.`, '');
+}
+
 
 function peersMarkdown(peers, L) {
   L.push('## Against @monokle/validation', '');
@@ -600,6 +656,7 @@ function markdown(results, env, opts) {
   }
   if (results.peers) peersMarkdown(results.peers, L);
   formatsMarkdown(results.formats, L);
+  admissionMarkdown(results.admission, L);
   L.push('## Peak memory of the CLI', '');
   if (results.memory) {
     const m = results.memory;
@@ -654,7 +711,7 @@ async function main() {
   };
   log(`mamori ${env.version} (${env.commit}), ${env.rules} rules; node ${process.version}; ${env.cpu} x ${env.cores}`);
 
-  const results = { compare: [], corpora: [], styles: undefined, memory: undefined, startup: undefined, peers: undefined, formats: undefined, skipped: [] };
+  const results = { compare: [], corpora: [], styles: undefined, memory: undefined, startup: undefined, peers: undefined, formats: undefined, admission: undefined, skipped: [] };
   if (opts.formatsOnly) {
     results.formats = reportFormats(lib, { log });
   } else if (!opts.peersOnly) {
@@ -688,6 +745,7 @@ async function main() {
     if (opts.peers || opts.peersOnly) results.peers = peers(opts, manifests);
     if (!opts.peersOnly && opts.formats) results.formats = reportFormats(lib, { log });
     if (!opts.peersOnly) results.startup = startup();
+    if (!opts.peersOnly && opts.admission) results.admission = admissionLoad(opts, fixtures);
   }
   results.targets = targets(results);
 
