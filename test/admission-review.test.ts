@@ -6,6 +6,7 @@ import { AdmissionRequestError, diffPatch, EvaluationError, Evaluator, failureOu
 import type { AdmissionResponse, AdmissionSettings, ReviewOutcome } from '../src/admission/types.js';
 import { knownRules, parseConfig, type Config } from '../src/engine/config.js';
 import { MamoriError } from '../src/errors.js';
+import { scanObjects } from '../src/engine/scan.js';
 import { RULES } from '../src/rules/index.js';
 import { podSecurityDenial } from '../src/rules/pss/psa.js';
 import type { JsonObject, JsonValue } from '../src/types.js';
@@ -662,6 +663,26 @@ suite(title, () => {
       const expected = podSecurityDenial({ ...object, metadata: { ...metadata, name } }, { level: 'baseline', version: 'latest' });
       expect(response(validate(sample.body, ctx)).status?.message).toBe(expected);
     }
+  });
+
+  it('allows and denies exactly what `mamori scan` reports for the same object at the same level', () => {
+    const pssRules = RULES.filter((r) => r.id.startsWith('pss-'));
+    let compared = 0;
+    for (const sample of samples) {
+      const request = sample.body['request'] as JsonObject;
+      const object = request['object'] as JsonObject | null;
+      if (request['operation'] !== 'CREATE' || object === null || typeof object !== 'object') continue;
+      const gvk = request['kind'] as JsonObject;
+      const apiVersion = gvk['group'] === '' ? String(gvk['version']) : `${String(gvk['group'])}/${String(gvk['version'])}`;
+      const full: JsonObject = { apiVersion, kind: String(gvk['kind']), ...object };
+      const scan = scanObjects([full], { rules: pssRules, pss: 'baseline:latest' });
+      const verdict = response(validate(sample.body, ctx));
+      expect({ file: sample.file, allowed: verdict.allowed }).toEqual({ file: sample.file, allowed: scan.findings.length === 0 });
+      // Every check the scan reports is named in the denial, with the scan's own words.
+      for (const f of scan.findings) expect(verdict.status?.message, sample.file).toContain(f.message);
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(150);
   });
 
   it('patches what has a safe fix so that validation then allows it', () => {
