@@ -318,3 +318,35 @@ describe('scanObjects', () => {
     expect(report.inputs).toEqual({ files: 0, objects: 1 });
   });
 });
+
+describe('findings located at the end', () => {
+  it('are located by reading the file again, and get no location when the file changed since', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { Engine } = await import('../src/engine/scan.js');
+    const { loadInput } = await import('../src/load/load.js');
+    const { buildReport } = await import('../src/engine/report.js');
+    const dir = mkdtempSync(join(tmpdir(), 'mamori-late-'));
+    try {
+      const file = join(dir, 'pod.yaml');
+      const text = '# a pod on the default service account\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: shop\nspec:\n  containers:\n    - name: c\n      image: registry.example.com/c@sha256:' + 'a'.repeat(64) + '\n';
+      // Waits for the whole input: the token could be turned off on a ServiceAccount elsewhere.
+      const rules = RULES.filter((r) => r.id === 'automount-service-account-token');
+      const run = (change: boolean) => {
+        writeFileSync(file, text);
+        const engine = new Engine({ rules });
+        engine.evaluate(loadInput({ file, stdin: false }));
+        if (change) writeFileSync(file, text.replace('name: p\n', 'name: p2\n'));
+        engine.finish();
+        return buildReport(engine, { files: 1, objects: 1 }).findings;
+      };
+      const same = run(false);
+      expect(same.map((f) => [f.ruleId, f.location?.line])).toEqual([['automount-service-account-token', 7]]);
+      const changed = run(true);
+      expect(changed.map((f) => [f.ruleId, f.location])).toEqual([['automount-service-account-token', undefined]]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

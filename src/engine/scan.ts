@@ -73,7 +73,6 @@ export class Engine {
   private readonly seen = new Set<string>();
   private readonly workloadNamespaces = new Set<string>();
   private readonly namespaces = new Set<string>();
-  /** Findings that wait for the whole input, with the predicate that may drop them and where they point. */
   /** Findings that wait for the whole input (an entry is cleared once decided). */
   private readonly pending: (Pending | undefined)[] = [];
   private readonly exceptions: Exceptions;
@@ -81,7 +80,7 @@ export class Engine {
   readonly suppressed: SuppressedFinding[] = [];
   /** The configuration's exceptions and what they did, once the scan is finished. */
   exceptionStatuses: ExceptionStatus[] = [];
-  /** Texts of inputs that cannot be read again (stdin, texts in memory) with findings waiting on them. */
+  /** Texts of inputs that cannot be read again (stdin, texts in memory) with findings or kept objects waiting on them. */
   private readonly texts = new Map<string, string>();
   /** Where the document of the last waiting finding or kept object is. */
   private lastOrigin: { source: SourceDocument; origin: Origin } | undefined;
