@@ -13,7 +13,7 @@ import { RULES } from '../rules/index.js';
 import { parsePssPolicy } from '../rules/pss/psa.js';
 import type { NamespaceCacheLog } from '../admission/namespaces.js';
 import { Logger } from '../admission/log.js';
-import { DEFAULT_MODES, isFailurePolicy, parseList, parseModePolicy } from '../admission/modes.js';
+import { DEFAULT_MODES, isFailurePolicy, parseList, parseModePolicy, type AdmissionSection } from '../admission/modes.js';
 import { Evaluator, type EvaluatorOptions } from '../admission/review.js';
 import { AdmissionServer, DEFAULT_PORT, DEFAULT_TIMEOUT_MS } from '../admission/server.js';
 import type { AdmissionSettings, NamespaceLabels } from '../admission/types.js';
@@ -73,25 +73,27 @@ async function labelsFromFile(file: string): Promise<NamespaceLabels> {
 }
 
 /** The server's settings from the flags and the configuration. */
-export function admissionSettings(flags: AdmissionServeFlags, configFailOn: string | undefined): AdmissionSettings & { timeoutMs: number } {
-  const failurePolicy = flags.failurePolicy ?? 'Fail';
+export function admissionSettings(flags: AdmissionServeFlags, configFailOn: string | undefined, section: AdmissionSection = {}): AdmissionSettings & { timeoutMs: number } {
+  const failurePolicy = flags.failurePolicy ?? section.failurePolicy ?? 'Fail';
   if (!isFailurePolicy(failurePolicy)) throw new MamoriError('usage', `--failure-policy must be Fail or Ignore (got ${JSON.stringify(failurePolicy)})`);
   const failOn = flags.failOn ?? (configFailOn === 'none' ? undefined : configFailOn) ?? 'low';
   if (!isSeverity(failOn)) throw new MamoriError('usage', `--fail-on must be one of critical, high, medium, low, info (got ${JSON.stringify(failOn)})`);
   return {
+    // Flags first, then the configuration's `admission:` section, then the built-in defaults.
     defaults: {
-      enforce: flags.defaultEnforce === undefined ? DEFAULT_MODES.enforce : parseModePolicy(flags.defaultEnforce, '--default-enforce'),
-      warn: flags.defaultWarn === undefined ? DEFAULT_MODES.warn : parseModePolicy(flags.defaultWarn, '--default-warn'),
-      audit: flags.defaultAudit === undefined ? DEFAULT_MODES.audit : parseModePolicy(flags.defaultAudit, '--default-audit'),
+      enforce: flags.defaultEnforce === undefined ? (section.defaults?.enforce ?? DEFAULT_MODES.enforce) : parseModePolicy(flags.defaultEnforce, '--default-enforce'),
+      warn: flags.defaultWarn === undefined ? (section.defaults?.warn ?? DEFAULT_MODES.warn) : parseModePolicy(flags.defaultWarn, '--default-warn'),
+      audit: flags.defaultAudit === undefined ? (section.defaults?.audit ?? DEFAULT_MODES.audit) : parseModePolicy(flags.defaultAudit, '--default-audit'),
     },
+    // Exemptions add up: those of the flags and those of the configuration.
     exemptions: {
-      usernames: parseList(flags.exemptUsernames),
-      namespaces: parseList(flags.exemptNamespaces),
-      runtimeClasses: parseList(flags.exemptRuntimeClasses),
+      usernames: [...parseList(flags.exemptUsernames), ...(section.exemptions?.usernames ?? [])],
+      namespaces: [...parseList(flags.exemptNamespaces), ...(section.exemptions?.namespaces ?? [])],
+      runtimeClasses: [...parseList(flags.exemptRuntimeClasses), ...(section.exemptions?.runtimeClasses ?? [])],
     },
     failOn,
     failurePolicy,
-    timeoutMs: flags.timeout === undefined ? DEFAULT_TIMEOUT_MS : wholeNumber(flags.timeout, '--timeout', 1, 30_000),
+    timeoutMs: flags.timeout === undefined ? (section.timeoutMs ?? DEFAULT_TIMEOUT_MS) : wholeNumber(flags.timeout, '--timeout', 1, 30_000),
   };
 }
 
@@ -105,7 +107,7 @@ export async function runAdmissionServe(flags: AdmissionServeFlags): Promise<num
   }
   if (flags.kubeconfig !== undefined && flags.inCluster === true) throw new MamoriError('usage', '--kubeconfig and --in-cluster cannot be combined');
   const config = loadConfig(flags.config, knownRules(RULES));
-  const settings = admissionSettings(flags, config.failOn);
+  const settings = admissionSettings(flags, config.failOn, config.admission);
   const evaluatorOptions: EvaluatorOptions = { rules: RULES, config };
   if (flags.pss !== undefined) evaluatorOptions.pss = parsePssPolicy(flags.pss);
   else if (config.pss !== undefined) evaluatorOptions.pss = parsePssPolicy(config.pss);

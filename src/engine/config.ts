@@ -5,6 +5,7 @@ import { isObject } from '../k8s/object.js';
 import { KUBE_SCHEMA } from '../load/schema.js';
 import { TextLocator } from '../load/locate.js';
 import type { Location, Path, Severity } from '../types.js';
+import { parseAdmissionSection, type AdmissionSection } from '../admission/modes.js';
 import { parseExceptions, type ExceptionSpec } from './exceptions.js';
 import { isSeverity } from './controls.js';
 import type { OptionValue } from './rule.js';
@@ -25,12 +26,14 @@ export interface Config {
   rules: Record<string, RuleSetting>;
   /** Risks accepted on purpose (see exceptions.ts). */
   exceptions: ExceptionSpec[];
+  /** Settings of `mamori admission serve` (its flags take precedence). */
+  admission?: AdmissionSection;
 }
 
 /** The name of the configuration file looked for in the working directory. */
 export const CONFIG_FILE = '.mamori.yaml';
 
-const TOP_KEYS = new Set(['pss', 'failOn', 'rules', 'exceptions']);
+const TOP_KEYS = new Set(['pss', 'failOn', 'rules', 'exceptions', 'admission']);
 const RULE_KEYS = new Set(['enabled', 'severity', 'options']);
 
 function fail(file: string, key: string, message: string): never {
@@ -71,6 +74,8 @@ export function parseConfig(value: unknown, file: string, known: KnownRules, loc
     } else if (key === 'failOn') {
       if (v !== 'none' && !isSeverity(v)) fail(file, key, 'must be one of critical, high, medium, low, info, none');
       config.failOn = v;
+    } else if (key === 'admission') {
+      config.admission = parseAdmissionSection(v, file);
     } else if (key === 'exceptions') {
       config.exceptions = parseExceptions(v, file, [...known.keys()], locate);
     } else if (key === 'rules') {
