@@ -30,10 +30,11 @@ export function definePssRule(meta: PssRuleMeta): RuleSpec<'pod'> {
     ...rest,
     target: 'pod',
     frameworks: { pss: [`${level}:${checkId}`] },
-    *check(input, ctx) {
-      if (!activePssChecks(ctx.pss.level, ctx.pss.minor).includes(checkId)) return;
+    // An array, not a generator: this runs for every pod template and rule of the level.
+    check(input, ctx) {
+      if (!activePssChecks(ctx.pss.level, ctx.pss.minor).includes(checkId)) return NONE;
       const result = runPssCheck(checkId, { kind: input.kind, metadata: input.metadata, spec: input.spec }, ctx.pss.minor);
-      if (result === undefined) return;
+      if (result === undefined) return NONE;
       const [first, ...others] = result.paths.map((path): Path => [...input.root, ...path]);
       const violation: Violation = {
         path: first ?? input.specPath,
@@ -44,7 +45,9 @@ export function definePssRule(meta: PssRuleMeta): RuleSpec<'pod'> {
         const ops = fix(input, result);
         if (ops !== undefined) violation.fix = ops;
       }
-      yield violation;
+      return [violation];
     },
   });
 }
+
+const NONE: readonly Violation[] = Object.freeze([]);
