@@ -1,0 +1,286 @@
+/**
+ * Kubernetes CEL environment (ValidatingAdmissionPolicy flavour) on top of @marcbachmann/cel-js.
+ * `compile` never throws; `evaluate` enforces a step budget so runaway expressions are errors.
+ * See docs/cel.md for the library choice, what is supported and what is not.
+ */
+import { Environment, Optional } from '@marcbachmann/cel-js'
+import { registerKubernetesLibraries } from './cel-lib.js'
+import { compileRe2, re2Test } from './cel-re2.js'
+
+/** Default per-expression step budget, the analogue of the apiserver's PerCallLimit. */
+export const DEFAULT_MAX_STEPS = 1_000_000
+
+/** A compiled expression; evaluate it with `evaluate`. */
+export interface CelProgram {
+  readonly expression: string
+  /** @internal */
+  readonly run: (activation: Record<string, unknown>) => unknown
+}
+
+export type CompileResult =
+  | { ok: true; program: CelProgram }
+  | { ok: false; error: string; position?: { line: number; column: number } }
+
+export type EvaluateResult = { ok: true; value: unknown } | { ok: false; error: string }
+
+// Minimal view of cel-js AST internals that this layer relies on (pinned package version).
+type EvalFn = (this: AstNode, ev: Evaluator, ast: AstNode, ctx: unknown) => unknown
+interface Evaluator { run(node: AstNode, ctx: unknown): unknown }
+interface Checker {
+  check(node: AstNode, ctx: unknown): unknown
+  getType(name: string): unknown
+  createError(code: string, message: string, node: AstNode): Error
+}
+interface Macro {
+  args?: AstNode[]
+  typeCheck?: (checker: Checker, macro: Macro, ctx: unknown) => unknown
+  evaluate?: (ev: Evaluator, macro: Macro, ctx: unknown) => unknown
+  [k: string]: unknown
+}
+interface AstNode {
+  op: string
+  args: unknown
+  pos: number
+  input: string
+  meta: { macro?: Macro; alternate?: AstNode }
+  evaluate: EvalFn
+}
+
+/** Functions of the Kubernetes CEL environment not implemented yet: compile reports them. */
+const NOT_SUPPORTED = new Set([
+  'url', 'isURL', 'getScheme', 'getHost', 'getHostname', 'getPort', 'getEscapedPath', 'getQuery',
+  'ip', 'isIP', 'family', 'isUnspecified', 'isLoopback', 'isLinkLocalMulticast', 'isLinkLocalUnicast', 'isGlobalUnicast',
+  'cidr', 'isCIDR', 'containsIP', 'containsCIDR', 'masked', 'prefixLength', 'isCanonical',
+  'quantity', 'isQuantity', 'isInteger', 'asInteger', 'asApproximateFloat', 'sign', 'add', 'sub', 'isLessThan', 'isGreaterThan', 'compareTo',
+  'semver', 'isSemver', 'major', 'minor', 'patch',
+  'named', 'dns1123Label', 'dns1123Subdomain', 'dns1035Label', 'qualifiedName', 'dns1123LabelPrefix', 'dns1123SubdomainPrefix',
+  'dns1035LabelPrefix', 'labelValue', 'uri', 'uuid', 'byte', 'date', 'datetime', 'validate',
+  'path', 'group', 'resource', 'subresource', 'namespace', 'name', 'check', 'allowed', 'reason', 'errored', 'error', 'serviceAccount',
+  'fieldSelector', 'labelSelector',
+  'transformList', 'transformMap', 'transformMapEntry', 'existsOne',
+  'slice', 'flatten', 'distinct', 'reverse', 'sort', 'sortBy', 'range', 'includes', 'ofNonZeroValue',
+  'escapeKey',
+])
+
+/** cel-js built-ins that are not part of the Kubernetes environment. */
+const NOT_IN_KUBERNETES = new Set(['bind', 'hex', 'base64', 'json', 'at'])
+
+/** Kubernetes minor from which a feature is accepted in new expressions (spec B.4). */
+const SINCE: Record<string, number> = {
+  replace: 30, format: 30, quote: 30, optional: 29,
+}
+/** Namespaced libraries (`sets.contains(...)`) and the minor they are accepted from. */
+const NAMESPACE_SINCE: Record<string, number> = { sets: 30, strings: 30 }
+
+interface Budget { steps: number; max: number; exhausted: boolean }
+let budget: Budget = { steps: 0, max: Infinity, exhausted: false }
+
+class BudgetExceeded extends Error {}
+
+function tick(n = 1): void {
+  budget.steps += n
+  if (budget.steps > budget.max) {
+    budget.exhausted = true
+    throw new BudgetExceeded('operation cancelled: actual cost limit exceeded')
+  }
+}
+
+const base = new Environment({ unlistedVariablesAreDyn: false, enableOptionalTypes: true, homogeneousAggregateLiterals: true })
+registerKubernetesLibraries(base, (n) => tick(Math.ceil(n)))
+const envs = new Map<string, Environment>()
+
+function envFor(variables: readonly string[]): Environment {
+  const key = [...variables].sort().join(',')
+  let env = envs.get(key)
+  if (!env) {
+    env = base.clone()
+    for (const v of variables) env.registerVariable(v, 'dyn')
+    envs.set(key, env)
+  }
+  return env
+}
+
+function isNode(v: unknown): v is AstNode {
+  return typeof v === 'object' && v !== null && typeof (v as { op?: unknown }).op === 'string' && 'meta' in v
+}
+
+function walk(node: AstNode, visit: (n: AstNode) => void, seen = new Set<AstNode>()): void {
+  if (seen.has(node)) return
+  seen.add(node)
+  visit(node)
+  const visitAny = (v: unknown): void => {
+    if (isNode(v)) walk(v, visit, seen)
+    else if (Array.isArray(v)) v.forEach(visitAny)
+    else if (typeof v === 'object' && v !== null && !(v instanceof Uint8Array) && Object.getPrototypeOf(v) === Object.prototype) Object.values(v).forEach(visitAny)
+  }
+  visitAny(node.args)
+  const { macro, alternate } = node.meta
+  if (alternate) walk(alternate, visit, seen)
+  if (macro) for (const [k, v] of Object.entries(macro)) if (k !== 'ast') visitAny(v)
+}
+
+function callName(n: AstNode): string | undefined {
+  if (n.op !== 'call' && n.op !== 'rcall') return undefined
+  const a = n.args
+  return Array.isArray(a) && typeof a[0] === 'string' ? a[0] : undefined
+}
+
+function callArgs(n: AstNode): AstNode[] {
+  const a = n.args as unknown[]
+  const list = n.op === 'rcall' ? a[2] : a[1]
+  return Array.isArray(list) ? list.filter(isNode) : []
+}
+
+function position(input: string, pos: number): { line: number; column: number } {
+  const before = input.slice(0, Math.max(0, pos))
+  const lines = before.split('\n')
+  return { line: lines.length, column: (lines.at(-1)?.length ?? 0) + 1 }
+}
+
+function errorSummary(e: unknown): string {
+  if (typeof e === 'object' && e !== null && typeof (e as { summary?: unknown }).summary === 'string') return (e as { summary: string }).summary
+  return e instanceof Error ? e.message : String(e)
+}
+
+function errorPosition(e: unknown, expression: string): { line: number; column: number } | undefined {
+  const node = typeof e === 'object' && e !== null ? (e as { node?: { pos?: unknown } }).node : undefined
+  return typeof node?.pos === 'number' ? position(expression, node.pos) : undefined
+}
+
+class CompileError extends Error {
+  constructor(message: string, readonly node: AstNode) { super(message) }
+}
+
+/** has() on any select expression, including `has(a[0].b)` (cel-js only accepts identifier chains). */
+function fixHas(node: AstNode): void {
+  const macro = node.meta.macro
+  if (!macro) return
+  macro.typeCheck = (checker, m, ctx) => {
+    const arg = m.args?.[0]
+    if (!arg || (arg.op !== '.' && arg.op !== '.?')) throw checker.createError('invalid_macro_argument', 'invalid argument to has() macro', arg ?? node)
+    checker.check((arg.args as [AstNode, string])[0], ctx)
+    return checker.getType('bool')
+  }
+  macro.evaluate = (ev, m, ctx) => {
+    const arg = m.args?.[0]
+    if (!arg) throw new Error('invalid argument to has() macro')
+    const [operand, field] = arg.args as [AstNode, string]
+    let obj = ev.run(operand, ctx)
+    if (obj instanceof Optional) {
+      if (!obj.hasValue()) return false
+      obj = obj.value()
+    }
+    if (obj instanceof Map) return obj.has(field)
+    if (typeof obj === 'object' && obj !== null && !Array.isArray(obj) && !(obj instanceof Uint8Array)) {
+      return Object.hasOwn(obj, field) && (obj as Record<string, unknown>)[field] !== undefined
+    }
+    throw new Error(`invalid type for field selection: has() on ${obj === null ? 'null' : Array.isArray(obj) ? 'list' : typeof obj}`)
+  }
+}
+
+/** Wraps a node's evaluation with a budget tick; `override` replaces the evaluation itself. */
+function instrument(node: AstNode, override?: EvalFn): void {
+  let inner: EvalFn = override ?? node.evaluate
+  const wrapper: EvalFn = function (this: AstNode, ev, ast, ctx) {
+    tick()
+    return inner.call(this, ev, ast, ctx)
+  }
+  Object.defineProperty(node, 'evaluate', {
+    configurable: true,
+    get: () => wrapper,
+    set: (f: EvalFn) => { if (!override) inner = f },
+  })
+}
+
+function checkCalls(node: AstNode, kubeMinor: number): void {
+  if ((node.op === '.?' || node.op === '[?]') && kubeMinor < (SINCE['optional'] ?? 0)) {
+    throw new CompileError(`optional field selection is not available before Kubernetes 1.${SINCE['optional']}`, node)
+  }
+  const name = callName(node)
+  if (name === undefined) return
+  if (NOT_IN_KUBERNETES.has(name)) throw new CompileError(`function ${name} is not part of the Kubernetes CEL environment`, node)
+  if (NOT_SUPPORTED.has(name)) throw new CompileError(`function ${name} is not supported yet`, node)
+  // Two-variable comprehensions (all(i, v, p), exists(i, v, p)) are ext.TwoVarComprehensions.
+  if ((name === 'all' || name === 'exists') && callArgs(node).length === 3) throw new CompileError(`function ${name} with two iteration variables is not supported yet`, node)
+  const recv = node.op === 'rcall' ? (node.args as unknown[])[1] : undefined
+  const ns = isNode(recv) && recv.op === 'id' && typeof recv.args === 'string' ? recv.args : undefined
+  const since = (ns !== undefined ? NAMESPACE_SINCE[ns] : undefined) ?? SINCE[name]
+  if (since !== undefined && kubeMinor < since) throw new CompileError(`function ${name} is not available before Kubernetes 1.${since}`, node)
+  if ((name === 'matches' || name === 'find' || name === 'findAll')) {
+    const pattern = callArgs(node)[0]
+    if (pattern?.op === 'value' && typeof pattern.args === 'string') {
+      const re = compileRe2(pattern.args)
+      if (typeof re === 'string') throw new CompileError(re, pattern)
+    }
+  }
+}
+
+/** Compiles (parses and type-checks) a CEL expression; never throws. */
+export function compile(expression: string, options: { variables: readonly string[]; kubeMinor?: number }): CompileResult {
+  const kubeMinor = options.kubeMinor ?? Infinity
+  try {
+    const env = envFor(options.variables)
+    const parsed = env.parse(expression)
+    const root = parsed.ast as unknown as AstNode
+    walk(root, (n) => {
+      checkCalls(n, kubeMinor)
+      if (callName(n) === 'has' && n.op === 'call') fixHas(n)
+    })
+    const checked = parsed.check()
+    if (!checked.valid) {
+      const pos = errorPosition(checked.error, expression)
+      return { ok: false, error: errorSummary(checked.error), ...(pos ? { position: pos } : {}) }
+    }
+    walk(root, (n) => {
+      const name = callName(n)
+      if (name === 'matches' && n.op === 'rcall') {
+        const [, recv, args] = n.args as [string, AstNode, AstNode[]]
+        const pat = args[0]
+        instrument(n, (ev, _ast, ctx) => matchRe2(ev.run(recv, ctx), pat ? ev.run(pat, ctx) : undefined))
+      } else if (name === 'matches' && n.op === 'call') {
+        const [s, pat] = callArgs(n)
+        instrument(n, (ev, _ast, ctx) => matchRe2(s ? ev.run(s, ctx) : undefined, pat ? ev.run(pat, ctx) : undefined))
+      } else if (n.op === 'comprehension') {
+        // One step per iteration: comprehensions are the only source of unbounded work besides
+        // library functions, which charge by input size. Instrumenting every node costs ~4x speed.
+        const step = (n.args as { step?: unknown }).step
+        if (isNode(step)) instrument(step)
+      }
+    })
+    return { ok: true, program: { expression, run: (activation) => parsed(activation) } }
+  } catch (e) {
+    if (e instanceof CompileError) return { ok: false, error: e.message, position: position(expression, e.node.pos) }
+    const pos = errorPosition(e, expression)
+    return { ok: false, error: errorSummary(e), ...(pos ? { position: pos } : {}) }
+  }
+}
+
+function matchRe2(s: unknown, p: unknown): boolean {
+  if (typeof s !== 'string' || typeof p !== 'string') throw new Error('no such overload: matches')
+  const re = compileRe2(p)
+  if (typeof re === 'string') throw new Error(re)
+  tick(Math.ceil(s.length / 10))
+  return re2Test(re, s)
+}
+
+/**
+ * Evaluates a compiled program. Integers in the activation must be `bigint` (int64 semantics).
+ * Exhausting `budget.maxSteps` (default DEFAULT_MAX_STEPS) is an error. Costs are approximate:
+ * one step per comprehension iteration plus size-proportional costs in library functions.
+ */
+export function evaluate(program: CelProgram, activation: Record<string, unknown>, options?: { maxSteps: number }): EvaluateResult {
+  const previous = budget
+  budget = { steps: 0, max: options?.maxSteps ?? DEFAULT_MAX_STEPS, exhausted: false }
+  const mine = budget
+  try {
+    const value = program.run(activation)
+    if (value instanceof Promise) return { ok: false, error: 'asynchronous evaluation is not supported' }
+    if (mine.exhausted) return { ok: false, error: 'operation cancelled: actual cost limit exceeded' }
+    return { ok: true, value }
+  } catch (e) {
+    if (mine.exhausted) return { ok: false, error: 'operation cancelled: actual cost limit exceeded' }
+    return { ok: false, error: errorSummary(e) }
+  } finally {
+    budget = previous
+  }
+}
