@@ -680,3 +680,49 @@ describe('mamori admission serve', () => {
     expect(await exited).toBe(0);
   }, 60_000);
 });
+
+describe('scan --policy', () => {
+  const POLICY = `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata:
+  name: replica-limit
+  annotations:
+    mamori.io/severity: medium
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+      - apiGroups: ["apps"]
+        apiVersions: ["v1"]
+        operations: ["CREATE", "UPDATE"]
+        resources: ["deployments"]
+  validations:
+    - expression: "object.spec.replicas <= 5"
+      messageExpression: "'replicas must be at most 5, got ' + string(object.spec.replicas)"
+`;
+  const deployment = (replicas: number): string =>
+    `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  replicas: ${replicas}\n  selector: { matchLabels: { app: web } }\n  template:\n    metadata: { labels: { app: web } }\n    spec:\n      containers:\n        - name: web\n          image: registry.example.com/web:1.0\n`;
+
+  it('reports a ValidatingAdmissionPolicy as rule policy:<name>, with the API server\'s message', () => {
+    const dir = tempDir();
+    put(dir, 'policies/replicas.yaml', POLICY);
+    put(dir, 'big.yaml', deployment(10));
+    put(dir, 'small.yaml', deployment(2));
+    const { run, report } = scanJson(['big.yaml', 'small.yaml', '--policy', 'policies', '--rules', 'pss-privileged'], { cwd: dir });
+    expect(run.status).toBe(1);
+    expect(report.findings.map((f) => [f.ruleId, f.severity, f.location.file, f.message])).toEqual([
+      ['policy:replica-limit', 'medium', 'big.yaml', "ValidatingAdmissionPolicy 'replica-limit' with binding 'mamori.io/implicit-binding' denied request: replicas must be at most 5, got 10"],
+    ]);
+  });
+
+  it('a policy whose expression does not compile is an error naming its file and field (exit 2)', () => {
+    const dir = tempDir();
+    put(dir, 'bad.yaml', POLICY.replace('object.spec.replicas <= 5', 'object.spec.replicas <= '));
+    put(dir, 'app.yaml', deployment(2));
+    const { run, report } = scanJson(['app.yaml', '--policy', 'bad.yaml', '--rules', 'pss-privileged'], { cwd: dir });
+    expect(run.status).toBe(2);
+    const error = report.errors.find((e) => e.code === 'policy');
+    expect(error?.file).toBe('bad.yaml');
+    expect(error?.message).toContain('spec.validations[0].expression');
+  });
+});

@@ -35,7 +35,8 @@ program
   .option('--no-color', 'never colour the text output')
   .option('--baseline <file>', 'report and fail only on findings not in this baseline (the others are listed as suppressed)')
   .option('--write-baseline <file>', 'record the findings of this scan as the baseline, and exit 0 unless an input could not be read')
-  .action(async (paths: string[], opts: { format: string; output?: string; pss?: string; kubeVersion?: string; failOn?: string; config?: string; rules?: string; skipRules?: string; color: boolean; baseline?: string; writeBaseline?: string }) => {
+  .option('--policy <path>', 'ValidatingAdmissionPolicy files or directories to evaluate as rules policy:<name> (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
+  .action(async (paths: string[], opts: { format: string; output?: string; pss?: string; kubeVersion?: string; failOn?: string; config?: string; rules?: string; skipRules?: string; color: boolean; baseline?: string; writeBaseline?: string; policy: string[] }) => {
     const { runScan } = await import('./scan.js');
     process.exitCode = runScan(paths, opts);
   });

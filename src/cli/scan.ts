@@ -2,6 +2,7 @@ import { atLeast, isSeverity } from '../engine/controls.js';
 import { knownRules, loadConfig } from '../engine/config.js';
 import { applyBaseline, readBaseline, writeBaseline } from '../engine/baseline.js';
 import { globRegExp } from '../engine/exceptions.js';
+import { loadPolicyRules } from '../policy/rules.js';
 import { scanPaths, type ScanOptions } from '../engine/scan.js';
 import { MamoriError } from '../errors.js';
 import { isFormat, STREAMING_WRITERS, WRITERS, type WriterOptions } from '../report/index.js';
@@ -23,6 +24,7 @@ interface ScanFlags {
   color: boolean;
   baseline?: string;
   writeBaseline?: string;
+  policy?: string[];
 }
 
 /** A glob over rule ids: `*` matches any run of characters. */
@@ -65,10 +67,14 @@ export function runScan(paths: string[], flags: ScanFlags): number {
   const config = loadConfig(flags.config, knownRules(RULES));
   const baseline = flags.baseline === undefined ? undefined : readBaseline(flags.baseline);
   const now = new Date();
-  const options: ScanOptions = { rules: selectRules(RULES, flags.rules, flags.skipRules), config, now };
+  const kubeMinor = flags.kubeVersion === undefined ? undefined : parseKubeMinor(flags.kubeVersion);
+  // Custom policies (ValidatingAdmissionPolicies) run as rules `policy:<name>` beside the catalog.
+  const policies = flags.policy === undefined || flags.policy.length === 0 ? undefined : loadPolicyRules(flags.policy, kubeMinor);
+  const options: ScanOptions = { rules: [...selectRules(RULES, flags.rules, flags.skipRules), ...(policies?.rules ?? [])], config, now };
   if (flags.pss !== undefined) options.pss = flags.pss;
-  if (flags.kubeVersion !== undefined) options.maxPssMinor = parseKubeMinor(flags.kubeVersion);
+  if (kubeMinor !== undefined) options.maxPssMinor = kubeMinor;
   const scanned = scanPaths(paths, options);
+  if (policies !== undefined && policies.errors.length > 0) scanned.errors = [...policies.errors, ...scanned.errors];
   const report = baseline === undefined ? scanned : applyBaseline(scanned, baseline);
   const writerOptions: WriterOptions = { color: useColor(flags.color, flags.output !== undefined), rules: RULES, cwd: process.cwd(), now };
   const streaming = STREAMING_WRITERS[flags.format];

@@ -1,0 +1,781 @@
+/**
+ * ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1) evaluated offline, with the
+ * apiserver's semantics and messages (`admission/plugin/policy/validating`): load and compile
+ * policies and bindings once (`loadPolicies`), then evaluate requests (`evaluatePolicies`).
+ * See docs/policies.md for the user guide and spec Part B for the reference behaviour.
+ */
+import { asArray, asObject, asString, isObject } from '../k8s/object.js';
+import { labelSetOf, parseLabelSelector, matchesSelector } from '../k8s/selectors.js';
+import type { JsonObject, JsonValue } from '../types.js';
+import { compile, evaluate, DEFAULT_MAX_STEPS } from './cel.js';
+import type { CelProgram } from './cel.js';
+import {
+  isNamespacedKind, matchesResources, resourceForKind, splitApiVersion,
+} from './vap-match.js';
+import type { GroupVersionKind, GroupVersionResource, MatchRequest, Operation } from './vap-match.js';
+
+export type { GroupVersionKind, GroupVersionResource, Operation } from './vap-match.js';
+export { resourceForKind } from './vap-match.js';
+
+const GROUP = 'admissionregistration.k8s.io';
+const POLICY_KIND = 'ValidatingAdmissionPolicy';
+const BINDING_KIND = 'ValidatingAdmissionPolicyBinding';
+
+/** Per-expression step budget (apiserver `PerCallLimit`). */
+export const PER_CALL_LIMIT = DEFAULT_MAX_STEPS;
+/** `messageExpression` results longer than this (bytes) are discarded. */
+export const MAX_MESSAGE_EXPRESSION_BYTES = 5 * 1024;
+/** Audit annotation values are cut at this length (bytes). */
+export const MAX_AUDIT_ANNOTATION_BYTES = 10 * 1024;
+/** At most this many entries in the `validation_failure` audit annotation. */
+export const MAX_AUDIT_FAILURES = 50;
+/** The audit annotation key that collects `Audit` validation failures. */
+export const VALIDATION_FAILURE_ANNOTATION = 'validation.policy.admission.k8s.io/validation_failure';
+
+/** A validation's `reason` and the HTTP code it maps to. */
+export type StatusReason = 'Unauthorized' | 'Forbidden' | 'Invalid' | 'RequestEntityTooLarge';
+const REASON_CODES: Readonly<Record<StatusReason, number>> = {
+  Unauthorized: 401, Forbidden: 403, Invalid: 422, RequestEntityTooLarge: 413,
+};
+
+export type ValidationAction = 'Deny' | 'Warn' | 'Audit';
+export type FailurePolicy = 'Fail' | 'Ignore';
+
+/** A problem found while loading: an invalid field or an expression that does not compile. */
+export interface PolicyError {
+  kind: typeof POLICY_KIND | typeof BINDING_KIND;
+  /** The object's `metadata.name` ('' when missing). */
+  name: string;
+  /** Field path, e.g. `spec.validations[0].expression`. */
+  field: string;
+  /** The apiserver-style message: `<field>: Invalid value: "<expr>": compilation failed: ERROR: <input>:1:29: ...`. */
+  message: string;
+  expression?: string;
+  position?: { line: number; column: number };
+  /** True when the object was dropped (invalid shape); compile errors keep the policy (failurePolicy applies). */
+  dropped: boolean;
+}
+
+/** A compiled expression, or its compile error (reported at evaluation as the apiserver does). */
+export interface CompiledExpression {
+  field: string;
+  expression: string;
+  program?: CelProgram;
+  /** `compilation error: ...` when the expression does not compile. */
+  error?: string;
+}
+
+export interface LoadedValidation {
+  expression: CompiledExpression;
+  message?: string;
+  messageExpression?: CompiledExpression;
+  reason: StatusReason;
+}
+
+export interface LoadedBinding {
+  name: string;
+  source: JsonObject;
+  matchResources?: JsonObject;
+  validationActions: ValidationAction[];
+  paramRef?: {
+    name?: string;
+    namespace?: string;
+    selector?: JsonObject;
+    parameterNotFoundAction: 'Allow' | 'Deny';
+  };
+}
+
+export interface LoadedPolicy {
+  name: string;
+  source: JsonObject;
+  /** `mamori.io/severity` annotation (default `high`); used for `policy:<name>` findings. */
+  severity: 'critical' | 'high' | 'medium' | 'low' | 'info';
+  failurePolicy: string;
+  paramKind?: { apiVersion: string; kind: string };
+  matchConstraints: JsonObject;
+  matchConditions: { name: string; expression: CompiledExpression }[];
+  variables: { name: string; expression: CompiledExpression }[];
+  validations: LoadedValidation[];
+  auditAnnotations: { key: string; valueExpression: CompiledExpression }[];
+  bindings: LoadedBinding[];
+}
+
+export interface LoadResult {
+  policies: LoadedPolicy[];
+  /** Every object that is neither a policy nor a binding: candidate `params`. */
+  params: JsonObject[];
+  errors: PolicyError[];
+}
+
+const SEVERITIES = new Set(['critical', 'high', 'medium', 'low', 'info']);
+const REASONS = new Set<string>(Object.keys(REASON_CODES));
+const ACTIONS = new Set<string>(['Deny', 'Warn', 'Audit']);
+const CEL_IDENT = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const QUALIFIED_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+function isVapObject(object: JsonObject, kind: string): boolean {
+  const apiVersion = asString(object['apiVersion']) ?? '';
+  return object['kind'] === kind && (apiVersion === `${GROUP}/v1` || apiVersion === `${GROUP}/v1beta1` || apiVersion === `${GROUP}/v1alpha1`);
+}
+
+function nameOf(object: JsonObject): string {
+  return asString(asObject(object['metadata'])?.['name']) ?? '';
+}
+
+export interface LoadOptions {
+  /** Target Kubernetes minor: gates CEL features (spec B.4). Default: everything supported. */
+  kubeMinor?: number;
+  /**
+   * Gives each policy that has no binding in the input an implicit binding named
+   * IMPLICIT_BINDING with `validationActions: [Deny]` and no matchResources (for `mamori scan
+   * --policy` on a bare policy). Policies with a paramKind get none: their params are unknown.
+   */
+  bindUnbound?: boolean;
+}
+
+/** The name of the implicit binding of `LoadOptions.bindUnbound`. */
+export const IMPLICIT_BINDING = 'mamori.io/implicit-binding';
+
+/**
+ * Loads policies, bindings and params from a list of objects. Never throws: invalid objects and
+ * compile errors are reported in `errors`. `kubeMinor` gates CEL features as the target apiserver
+ * would (spec B.4); default: everything mamori supports.
+ */
+export function loadPolicies(objects: readonly JsonObject[], options: LoadOptions = {}): LoadResult {
+  const errors: PolicyError[] = [];
+  const policies: LoadedPolicy[] = [];
+  const bindings: LoadedBinding[] = [];
+  const params: JsonObject[] = [];
+  for (const object of objects) {
+    if (isVapObject(object, POLICY_KIND)) {
+      const p = loadPolicy(object, errors, options.kubeMinor);
+      if (p !== undefined) policies.push(p);
+    } else if (isVapObject(object, BINDING_KIND)) {
+      const b = loadBinding(object, errors);
+      if (b !== undefined) bindings.push(b);
+    } else {
+      params.push(object);
+    }
+  }
+  const byName = new Map(policies.map((p) => [p.name, p]));
+  for (const b of bindings) {
+    const policyName = asString(asObject(b.source['spec'])?.['policyName']) ?? '';
+    const policy = byName.get(policyName);
+    if (policy === undefined) {
+      errors.push({ kind: BINDING_KIND, name: b.name, field: 'spec.policyName', message: `spec.policyName: Not found: "${policyName}": no ValidatingAdmissionPolicy of that name in the input (the binding has no effect)`, dropped: false });
+      continue;
+    }
+    policy.bindings.push(b);
+  }
+  if (options.bindUnbound === true) {
+    for (const p of policies) {
+      if (p.bindings.length > 0 || p.paramKind !== undefined) continue;
+      p.bindings.push({ name: IMPLICIT_BINDING, source: {}, validationActions: ['Deny'] });
+    }
+  }
+  return { policies, params, errors };
+}
+
+function loadPolicy(object: JsonObject, errors: PolicyError[], kubeMinor: number | undefined): LoadedPolicy | undefined {
+  const name = nameOf(object);
+  let dropped = false;
+  const fail = (field: string, message: string): void => {
+    errors.push({ kind: POLICY_KIND, name, field, message: `${field}: ${message}`, dropped: true });
+    dropped = true;
+  };
+  if (name === '') fail('metadata.name', 'Required value: name or generateName is required');
+  const spec = asObject(object['spec']);
+  if (spec === undefined) {
+    fail('spec', 'Required value');
+    return undefined;
+  }
+  const failurePolicy = asString(spec['failurePolicy']) ?? 'Fail';
+  if (failurePolicy !== 'Fail' && failurePolicy !== 'Ignore') fail('spec.failurePolicy', `Unsupported value: "${failurePolicy}": supported values: "Fail", "Ignore"`);
+  const matchConstraints = asObject(spec['matchConstraints']);
+  if (matchConstraints === undefined) fail('spec.matchConstraints', 'Required value');
+  else if (asArray(matchConstraints['resourceRules']).length === 0) fail('spec.matchConstraints.resourceRules', 'Required value');
+  for (const sel of ['namespaceSelector', 'objectSelector']) {
+    const s = matchConstraints?.[sel];
+    if (s !== undefined && s !== null) {
+      const parsed = parseLabelSelector(s, 'everything');
+      if (parsed.error !== undefined) fail(`spec.matchConstraints.${sel}`, `Invalid value: ${parsed.error}`);
+    }
+  }
+  let paramKind: LoadedPolicy['paramKind'];
+  const pk = spec['paramKind'];
+  if (pk !== undefined && pk !== null) {
+    const apiVersion = asString(asObject(pk)?.['apiVersion']);
+    const kind = asString(asObject(pk)?.['kind']);
+    if (apiVersion === undefined || apiVersion === '') fail('spec.paramKind.apiVersion', 'Required value');
+    if (kind === undefined || kind === '') fail('spec.paramKind.kind', 'Required value');
+    if (apiVersion !== undefined && kind !== undefined) paramKind = { apiVersion, kind };
+  }
+  const vars = ['object', 'oldObject', 'request', 'namespaceObject', 'variables', ...(paramKind ? ['params'] : [])];
+  const compileAt = (field: string, expression: string, allowedVariables: readonly string[]): CompiledExpression => {
+    const compiled = compileExpression(field, expression, allowedVariables, vars, kubeMinor);
+    if (compiled.error !== undefined) {
+      const position = compiled.position;
+      errors.push({
+        kind: POLICY_KIND, name, field, expression,
+        message: `${field}: Invalid value: ${JSON.stringify(expression)}: compilation failed: ${compiled.error}`,
+        ...(position ? { position } : {}), dropped: false,
+      });
+    }
+    return compiled.result;
+  };
+
+  const matchConditionsRaw = asArray(spec['matchConditions']);
+  if (matchConditionsRaw.length > 64) fail('spec.matchConditions', `Too many: ${matchConditionsRaw.length}: must have at most 64 items`);
+  const variablesRaw = asArray(spec['variables']);
+  const variableNames: string[] = [];
+  const variables: LoadedPolicy['variables'] = [];
+  for (const [i, raw] of variablesRaw.entries()) {
+    const v = asObject(raw);
+    const vName = asString(v?.['name']) ?? '';
+    const expression = asString(v?.['expression']) ?? '';
+    if (!CEL_IDENT.test(vName)) fail(`spec.variables[${i}].name`, `Invalid value: "${vName}": name is not a valid CEL identifier`);
+    else if (variableNames.includes(vName)) fail(`spec.variables[${i}].name`, `Duplicate value: "${vName}"`);
+    if (expression.trim() === '') { fail(`spec.variables[${i}].expression`, 'Required value'); continue; }
+    variables.push({ name: vName, expression: compileAt(`spec.variables[${i}].expression`, expression, [...variableNames]) });
+    variableNames.push(vName);
+  }
+  const matchConditions: LoadedPolicy['matchConditions'] = [];
+  const conditionNames = new Set<string>();
+  for (const [i, raw] of matchConditionsRaw.entries()) {
+    const c = asObject(raw);
+    const cName = asString(c?.['name']) ?? '';
+    const expression = asString(c?.['expression']) ?? '';
+    if (!QUALIFIED_NAME.test(cName) || cName.length > 316) fail(`spec.matchConditions[${i}].name`, `Invalid value: "${cName}": must be a qualified name`);
+    else if (conditionNames.has(cName)) fail(`spec.matchConditions[${i}].name`, `Duplicate value: "${cName}"`);
+    conditionNames.add(cName);
+    if (expression.trim() === '') { fail(`spec.matchConditions[${i}].expression`, 'Required value'); continue; }
+    matchConditions.push({ name: cName, expression: compileAt(`spec.matchConditions[${i}].expression`, expression, variableNames) });
+  }
+  const validations: LoadedValidation[] = [];
+  for (const [i, raw] of asArray(spec['validations']).entries()) {
+    const v = asObject(raw);
+    const expression = asString(v?.['expression']) ?? '';
+    if (expression.trim() === '') { fail(`spec.validations[${i}].expression`, 'Required value: expression is not specified'); continue; }
+    const reason = asString(v?.['reason']) ?? 'Invalid';
+    if (!REASONS.has(reason)) fail(`spec.validations[${i}].reason`, `Unsupported value: "${reason}": supported values: "Forbidden", "Invalid", "RequestEntityTooLarge", "Unauthorized"`);
+    const message = asString(v?.['message']);
+    if (message !== undefined && message.includes('\n')) fail(`spec.validations[${i}].message`, `Invalid value: ${JSON.stringify(message)}: message must not contain line breaks`);
+    const messageExpression = asString(v?.['messageExpression']);
+    const loaded: LoadedValidation = {
+      expression: compileAt(`spec.validations[${i}].expression`, expression, variableNames),
+      reason: REASONS.has(reason) ? (reason as StatusReason) : 'Invalid',
+    };
+    if (message !== undefined) loaded.message = message;
+    if (messageExpression !== undefined && messageExpression.trim() !== '') {
+      loaded.messageExpression = compileAt(`spec.validations[${i}].messageExpression`, messageExpression, variableNames);
+    }
+    validations.push(loaded);
+  }
+  const auditAnnotations: LoadedPolicy['auditAnnotations'] = [];
+  for (const [i, raw] of asArray(spec['auditAnnotations']).entries()) {
+    const a = asObject(raw);
+    const key = asString(a?.['key']) ?? '';
+    const valueExpression = asString(a?.['valueExpression']) ?? '';
+    if (key === '' || !QUALIFIED_NAME.test(`${name}/${key}`)) fail(`spec.auditAnnotations[${i}].key`, `Invalid value: "${key}": must be a valid annotation key`);
+    if (valueExpression.trim() === '') { fail(`spec.auditAnnotations[${i}].valueExpression`, 'Required value'); continue; }
+    auditAnnotations.push({ key, valueExpression: compileAt(`spec.auditAnnotations[${i}].valueExpression`, valueExpression, variableNames) });
+  }
+  if (validations.length === 0 && auditAnnotations.length === 0) fail('spec.validations', "Required value: validations or auditAnnotations must contain at least one item");
+  if (dropped || matchConstraints === undefined) return undefined;
+
+  const annotation = asString(asObject(asObject(object['metadata'])?.['annotations'])?.['mamori.io/severity']);
+  const severity = annotation !== undefined && SEVERITIES.has(annotation) ? (annotation as LoadedPolicy['severity']) : 'high';
+  if (annotation !== undefined && !SEVERITIES.has(annotation)) {
+    errors.push({ kind: POLICY_KIND, name, field: 'metadata.annotations[mamori.io/severity]', message: `metadata.annotations[mamori.io/severity]: Unsupported value: "${annotation}": supported values: critical, high, medium, low, info (using high)`, dropped: false });
+  }
+  const policy: LoadedPolicy = {
+    name, source: object, severity, failurePolicy, matchConstraints, matchConditions, variables, validations, auditAnnotations, bindings: [],
+  };
+  if (paramKind !== undefined) policy.paramKind = paramKind;
+  return policy;
+}
+
+function compileExpression(
+  field: string, expression: string, visibleVariables: readonly string[], vars: readonly string[], kubeMinor: number | undefined,
+): { result: CompiledExpression; error?: string; position?: { line: number; column: number } } {
+  // `variables.x` may only name variables declared before (the apiserver's composited environment).
+  for (const m of expression.matchAll(/\bvariables\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)/g)) {
+    const ref = m[1] ?? '';
+    if (!visibleVariables.includes(ref)) {
+      const position = columnOf(expression, m.index ?? 0);
+      const error = `ERROR: <input>:${position.line}:${position.column}: undefined field '${ref}'`;
+      return { result: { field, expression, error: `compilation error: ${error}` }, error, position };
+    }
+  }
+  const c = compile(expression, kubeMinor === undefined ? { variables: vars } : { variables: vars, kubeMinor });
+  if (c.ok) return { result: { field, expression, program: c.program } };
+  const where = c.position ? `<input>:${c.position.line}:${c.position.column}: ` : '';
+  const error = `ERROR: ${where}${c.error}`;
+  return { result: { field, expression, error: `compilation error: ${error}` }, error, ...(c.position ? { position: c.position } : {}) };
+}
+
+function columnOf(input: string, index: number): { line: number; column: number } {
+  const lines = input.slice(0, index).split('\n');
+  return { line: lines.length, column: (lines.at(-1)?.length ?? 0) + 1 };
+}
+
+function loadBinding(object: JsonObject, errors: PolicyError[]): LoadedBinding | undefined {
+  const name = nameOf(object);
+  let dropped = false;
+  const fail = (field: string, message: string): void => {
+    errors.push({ kind: BINDING_KIND, name, field, message: `${field}: ${message}`, dropped: true });
+    dropped = true;
+  };
+  if (name === '') fail('metadata.name', 'Required value: name or generateName is required');
+  const spec = asObject(object['spec']);
+  if (spec === undefined) { fail('spec', 'Required value'); return undefined; }
+  if ((asString(spec['policyName']) ?? '') === '') fail('spec.policyName', 'Required value');
+  const actionsRaw = asArray(spec['validationActions']);
+  const validationActions: ValidationAction[] = [];
+  if (actionsRaw.length === 0) fail('spec.validationActions', 'Required value: at least one validation action is required');
+  for (const [i, a] of actionsRaw.entries()) {
+    if (typeof a !== 'string' || !ACTIONS.has(a)) fail(`spec.validationActions[${i}]`, `Unsupported value: ${JSON.stringify(a)}: supported values: "Audit", "Deny", "Warn"`);
+    else if (validationActions.includes(a as ValidationAction)) fail(`spec.validationActions[${i}]`, `Duplicate value: "${a}"`);
+    else validationActions.push(a as ValidationAction);
+  }
+  if (validationActions.includes('Deny') && validationActions.includes('Warn')) {
+    fail('spec.validationActions', 'Invalid value: ["Deny","Warn"]: must not contain both Deny and Warn (repeating the same validation failure information in the API response and headers serves no purpose)');
+  }
+  const binding: LoadedBinding = { name, source: object, validationActions };
+  const match = spec['matchResources'];
+  if (match !== undefined && match !== null) {
+    if (!isObject(match)) fail('spec.matchResources', 'Invalid value: must be an object');
+    else binding.matchResources = match;
+  }
+  const pr = spec['paramRef'];
+  if (pr !== undefined && pr !== null) {
+    const ref = asObject(pr) ?? {};
+    const refName = asString(ref['name']);
+    const selector = asObject(ref['selector']);
+    if (refName !== undefined && refName !== '' && selector !== undefined) fail('spec.paramRef', 'Forbidden: name and selector are mutually exclusive');
+    if ((refName === undefined || refName === '') && selector === undefined) fail('spec.paramRef', 'Required value: one of name or selector must be set');
+    if (selector !== undefined) {
+      const parsed = parseLabelSelector(selector, 'everything');
+      if (parsed.error !== undefined) fail('spec.paramRef.selector', `Invalid value: ${parsed.error}`);
+    }
+    const action = asString(ref['parameterNotFoundAction']);
+    if (action === undefined) fail('spec.paramRef.parameterNotFoundAction', 'Required value');
+    else if (action !== 'Allow' && action !== 'Deny') fail('spec.paramRef.parameterNotFoundAction', `Unsupported value: "${action}": supported values: "Allow", "Deny"`);
+    const paramRef: NonNullable<LoadedBinding['paramRef']> = { parameterNotFoundAction: action === 'Allow' ? 'Allow' : 'Deny' };
+    if (refName !== undefined && refName !== '') paramRef.name = refName;
+    const ns = asString(ref['namespace']);
+    if (ns !== undefined && ns !== '') paramRef.namespace = ns;
+    if (selector !== undefined) paramRef.selector = selector;
+    binding.paramRef = paramRef;
+  }
+  return dropped ? undefined : binding;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation
+
+export interface UserInfo {
+  username?: string;
+  uid?: string;
+  groups?: string[];
+  extra?: Record<string, string[]>;
+}
+
+/** One admission request (or one scanned object, as a CREATE). */
+export interface EvaluationInput {
+  /** The new object; null on DELETE. */
+  object: JsonObject | null;
+  /** The old object; null on CREATE. */
+  oldObject?: JsonObject | null;
+  /** Default: CREATE without oldObject, DELETE without object, else UPDATE. */
+  operation?: Operation;
+  /** The request's namespace object (labels for namespaceSelector, `namespaceObject` in CEL). */
+  namespaceObject?: JsonObject | null;
+  userInfo?: UserInfo;
+  /** More candidate params (added to those of the load). */
+  params?: readonly JsonObject[];
+  /** Overrides the resource derived from the object's kind (CRDs with irregular plurals, webhook requests). */
+  resource?: GroupVersionResource;
+  subResource?: string;
+  /** Overrides the namespace/name read from the object. */
+  namespace?: string;
+  name?: string;
+  dryRun?: boolean;
+  /** Overrides whether the resource is namespaced (default: by kind, see k8s/scope.ts). */
+  namespaced?: boolean;
+}
+
+/** One decision of a (policy, binding, param) evaluation, as the apiserver's PolicyDecision. */
+export interface Decision {
+  /** `deny`: enforced per the binding's validationActions; `admit`: an error ignored by failurePolicy Ignore. */
+  action: 'deny' | 'admit';
+  /** `failed`: a validation returned false (or non-bool); `error`: compile/runtime/config error. */
+  evaluation: 'failed' | 'error';
+  message: string;
+  reason: StatusReason;
+  code: number;
+  /** Index in spec.validations (validation decisions), else absent. */
+  expressionIndex?: number;
+  /** The field that produced the decision, e.g. `spec.validations[0].expression`. */
+  field?: string;
+  expression?: string;
+  /** `<namespace>/<name>` of the param object the decision was evaluated with. */
+  param?: string;
+}
+
+/** What one (policy, binding) pair did with the request. */
+export interface BindingOutcome {
+  policy: string;
+  binding: string;
+  /** True when both the policy's matchConstraints and the binding's matchResources selected the request. */
+  matched: boolean;
+  /** Why nothing was evaluated (when matched). */
+  skipped?: 'match-condition' | 'no-params';
+  /** The matchCondition that was false, when skipped for that reason. */
+  failedCondition?: string;
+  validationActions: ValidationAction[];
+  severity: LoadedPolicy['severity'];
+  decisions: Decision[];
+  /** Audit annotations produced by the policy's auditAnnotations, keyed `<policy>/<key>`. */
+  auditAnnotations: Record<string, string>;
+}
+
+export interface AuditFailure {
+  message: string;
+  policy: string;
+  binding: string;
+  expressionIndex: number;
+  validationActions: ValidationAction[];
+}
+
+export interface EvaluationResult {
+  allowed: boolean;
+  /** The first denied decision, formatted as the apiserver does. */
+  denial?: {
+    policy: string;
+    binding?: string;
+    /** `ValidatingAdmissionPolicy '<p>' with binding '<b>' denied request: <message>`. */
+    message: string;
+    /** `<resource>[.<group>] "<name>" is forbidden: <message>`: the Status message. */
+    statusMessage: string;
+    reason: StatusReason;
+    code: number;
+    decision: Decision;
+  };
+  /** `Validation failed for ValidatingAdmissionPolicy '<p>' with binding '<b>': <message>`. */
+  warnings: string[];
+  /** `<policy>/<key>` from auditAnnotations, plus VALIDATION_FAILURE_ANNOTATION (JSON) for Audit. */
+  auditAnnotations: Record<string, string>;
+  auditFailures: AuditFailure[];
+  outcomes: BindingOutcome[];
+}
+
+/** JSON → CEL values: integers become bigint (int64 semantics, as unstructured JSON in the apiserver). */
+export function toCel(value: JsonValue | undefined): unknown {
+  if (typeof value === 'number') return Number.isInteger(value) && Number.isSafeInteger(value) ? BigInt(value) : value;
+  if (Array.isArray(value)) return value.map((v) => toCel(v));
+  if (isObject(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = toCel(v);
+    return out;
+  }
+  return value ?? null;
+}
+
+function defaultOperation(input: EvaluationInput): Operation {
+  if (input.operation !== undefined) return input.operation;
+  if (input.object === null) return 'DELETE';
+  return input.oldObject ? 'UPDATE' : 'CREATE';
+}
+
+interface Request {
+  match: MatchRequest;
+  activation: Record<string, unknown>;
+}
+
+function buildRequest(input: EvaluationInput): Request {
+  const operation = defaultOperation(input);
+  const object = input.object;
+  const oldObject = input.oldObject ?? null;
+  const subject = object ?? oldObject ?? {};
+  const { group, version } = splitApiVersion(asString(subject['apiVersion']) ?? '');
+  const kindName = asString(subject['kind']) ?? '';
+  const resource = input.resource ?? { group, version, resource: resourceForKind(kindName) };
+  const kind: GroupVersionKind = { group, version, kind: kindName };
+  const metadata = asObject(subject['metadata']);
+  const namespaced = input.namespaced ?? isNamespacedKind(kindName);
+  const namespace = input.namespace ?? (namespaced ? asString(metadata?.['namespace']) ?? asString(asObject(input.namespaceObject?.['metadata'])?.['name']) ?? '' : '');
+  const name = input.name ?? asString(metadata?.['name']) ?? '';
+  const nsLabels = labelSetOf(asObject(input.namespaceObject?.['metadata'])?.['labels']);
+  if (namespace !== '' && !nsLabels.has('kubernetes.io/metadata.name')) nsLabels.set('kubernetes.io/metadata.name', namespace);
+  const subResource = input.subResource ?? '';
+  const user = input.userInfo ?? {};
+  const request = {
+    uid: '',
+    kind: { ...kind },
+    resource: { ...resource },
+    subResource,
+    requestKind: { ...kind },
+    requestResource: { ...resource },
+    requestSubResource: subResource,
+    name,
+    namespace,
+    operation,
+    userInfo: { username: user.username ?? '', uid: user.uid ?? '', groups: user.groups ?? [], extra: user.extra ?? {} },
+    dryRun: input.dryRun ?? false,
+    options: {},
+  };
+  const namespaceObject = namespaced && namespace !== '' ? (input.namespaceObject ? toCel(input.namespaceObject) : { metadata: { name: namespace, labels: Object.fromEntries(nsLabels) } }) : null;
+  return {
+    match: { operation, resource, kind, subResource, name, namespace, namespaced, object, oldObject, namespaceLabels: nsLabels },
+    activation: { object: toCel(object), oldObject: toCel(oldObject), request, namespaceObject },
+  };
+}
+
+type Eval = { ok: true; value: unknown } | { ok: false; error: string; budget: boolean };
+
+function run(expr: CompiledExpression, activation: Record<string, unknown>): Eval {
+  if (expr.program === undefined) return { ok: false, error: expr.error ?? 'compilation error', budget: false };
+  const r = evaluate(expr.program, activation, { maxSteps: PER_CALL_LIMIT });
+  if (r.ok) return r;
+  const budget = r.error.includes('cost limit exceeded');
+  return { ok: false, error: `expression '${expr.expression}' resulted in error: ${r.error}`, budget };
+}
+
+/** Lazily evaluated, cached `variables` map: a getter per variable, errors rethrown on each use. */
+function lazyVariables(policy: LoadedPolicy, activation: Record<string, unknown>): Record<string, unknown> {
+  const vars: Record<string, unknown> = {};
+  const cache = new Map<string, Eval>();
+  for (const v of policy.variables) {
+    Object.defineProperty(vars, v.name, {
+      enumerable: true,
+      get: () => {
+        let r = cache.get(v.name);
+        if (r === undefined) {
+          r = run(v.expression, activation);
+          cache.set(v.name, r);
+        }
+        if (!r.ok) throw new Error(r.error);
+        return r.value;
+      },
+    });
+  }
+  return vars;
+}
+
+function paramKey(p: JsonObject): string {
+  const md = asObject(p['metadata']);
+  const ns = asString(md?.['namespace']);
+  const n = asString(md?.['name']) ?? '';
+  return ns ? `${ns}/${n}` : n;
+}
+
+/**
+ * The params a binding selects (apiserver `collectParams`). Offline, a candidate without
+ * `metadata.namespace` is taken as cluster-scoped and matches whatever namespace is asked.
+ */
+function collectParams(policy: LoadedPolicy, binding: LoadedBinding, req: MatchRequest, catalog: readonly JsonObject[]): { params: (JsonObject | null)[] } | { error: string } {
+  const paramKind = policy.paramKind;
+  const ref = binding.paramRef;
+  if (paramKind !== undefined && ref === undefined) return { error: `paramKind kind \`${paramKind.kind}\` is defined but paramRef is missing` };
+  if (paramKind === undefined || ref === undefined) return { params: [null] };
+  const namespace = ref.namespace ?? req.namespace;
+  const candidates = catalog.filter((o) => o['apiVersion'] === paramKind.apiVersion && o['kind'] === paramKind.kind).filter((o) => {
+    const ns = asString(asObject(o['metadata'])?.['namespace']);
+    return ns === undefined || ns === '' || ns === namespace;
+  });
+  let found: JsonObject[];
+  if (ref.name !== undefined) {
+    found = candidates.filter((o) => nameOf(o) === ref.name).slice(0, 1);
+  } else {
+    const selector = parseLabelSelector(ref.selector, 'everything');
+    found = candidates.filter((o) => matchesSelector(selector, labelSetOf(asObject(o['metadata'])?.['labels'])));
+  }
+  if (found.length === 0 && ref.parameterNotFoundAction === 'Deny') {
+    return { error: 'no params found for policy binding with `Deny` parameterNotFoundAction' };
+  }
+  return { params: found };
+}
+
+function errorDecision(policy: LoadedPolicy, message: string, extra: Partial<Decision> = {}): Decision {
+  if (policy.failurePolicy === 'Ignore') return { action: 'admit', evaluation: 'error', message, reason: 'Invalid', code: 422, ...extra };
+  const msg = policy.failurePolicy === 'Fail' ? message : `unrecognized failure policy: '${policy.failurePolicy}'`;
+  return { action: 'deny', evaluation: 'error', message: msg, reason: 'Invalid', code: 422, ...extra };
+}
+
+function utf8Length(s: string): number {
+  return Buffer.byteLength(s, 'utf8');
+}
+
+function cutUtf8(s: string, max: number): string {
+  const buf = Buffer.from(s, 'utf8');
+  return buf.length <= max ? s : buf.subarray(0, max).toString('utf8').replace(/\uFFFD$/, '');
+}
+
+function celTypeName(v: unknown): string {
+  if (typeof v === 'bigint') return 'int';
+  if (typeof v === 'number') return 'double';
+  if (typeof v === 'boolean') return 'bool';
+  if (Array.isArray(v)) return 'list';
+  if (v instanceof Uint8Array) return 'bytes';
+  if (typeof v === 'object' && v !== null) return 'map';
+  return typeof v;
+}
+
+interface ParamEvaluation {
+  skipped?: { condition: string };
+  decisions: Decision[];
+  annotations: [string, string][];
+}
+
+function evaluateWithParam(policy: LoadedPolicy, activation: Record<string, unknown>, param: JsonObject | null): ParamEvaluation {
+  const base: Record<string, unknown> = { ...activation };
+  if (policy.paramKind !== undefined) base['params'] = toCel(param);
+  base['variables'] = lazyVariables(policy, base);
+  const paramName = param ? { param: paramKey(param) } : {};
+  const decisions: Decision[] = [];
+
+  // matchConditions: any false skips (even when another errored); otherwise errors → failurePolicy.
+  const conditionErrors: string[] = [];
+  for (const c of policy.matchConditions) {
+    const r = run(c.expression, base);
+    if (!r.ok) { conditionErrors.push(r.error); continue; }
+    if (r.value === false) return { skipped: { condition: c.name }, decisions: [], annotations: [] };
+    if (r.value !== true) conditionErrors.push(`matchCondition '${c.name}' did not evaluate to a bool: ${celTypeName(r.value)}`);
+  }
+  if (conditionErrors.length > 0) {
+    const message = conditionErrors.length === 1 ? conditionErrors[0] ?? '' : `[${conditionErrors.join(', ')}]`;
+    return { decisions: [errorDecision(policy, message, { field: 'spec.matchConditions', ...paramName })], annotations: [] };
+  }
+
+  for (const [i, v] of policy.validations.entries()) {
+    const where = { expressionIndex: i, field: v.expression.field, expression: v.expression.expression, ...paramName };
+    const r = run(v.expression, base);
+    if (!r.ok) { decisions.push(errorDecision(policy, r.error, where)); continue; }
+    if (r.value === true) continue;
+    let message: string | undefined;
+    let messageError: string | undefined;
+    if (v.messageExpression !== undefined) {
+      const m = run(v.messageExpression, base);
+      if (!m.ok) {
+        if (m.budget || v.messageExpression.program === undefined) messageError = m.error;
+      } else if (typeof m.value === 'string') {
+        const trimmed = m.value.trim();
+        if (trimmed !== '' && utf8Length(trimmed) <= MAX_MESSAGE_EXPRESSION_BYTES && !trimmed.includes('\n')) message = trimmed;
+      }
+    }
+    if (messageError !== undefined) {
+      decisions.push(errorDecision(policy, `failed messageExpression: ${messageError}`, where));
+      continue;
+    }
+    if (message === undefined && v.message !== undefined && v.message.trim() !== '') message = v.message.trim();
+    if (message === undefined) message = `failed expression: ${v.expression.expression.trim()}`;
+    decisions.push({ action: 'deny', evaluation: 'failed', message, reason: v.reason, code: REASON_CODES[v.reason], ...where });
+  }
+
+  const annotations: [string, string][] = [];
+  for (const a of policy.auditAnnotations) {
+    const r = run(a.valueExpression, base);
+    const where = { field: a.valueExpression.field, expression: a.valueExpression.expression, ...paramName };
+    if (!r.ok) { decisions.push(errorDecision(policy, r.error, where)); continue; }
+    if (r.value === null) continue;
+    if (typeof r.value !== 'string') {
+      decisions.push(errorDecision(policy, `valueExpression '${a.valueExpression.expression}' resulted in unsupported return type: ${celTypeName(r.value)}. Return type must be either string or null.`, where));
+      continue;
+    }
+    const value = r.value.trim();
+    if (value === '') continue;
+    annotations.push([`${policy.name}/${a.key}`, cutUtf8(value, MAX_AUDIT_ANNOTATION_BYTES)]);
+  }
+  return { decisions, annotations };
+}
+
+/** `<resource>[.<group>] "<name>" is forbidden: <message>` (apiserver `admission.NewForbidden`). */
+function forbidden(req: MatchRequest, message: string): string {
+  const resource = req.resource.group === '' ? req.resource.resource : `${req.resource.resource}.${req.resource.group}`;
+  const md = asObject((req.object ?? req.oldObject)?.['metadata']);
+  const name = req.name !== '' ? req.name : asString(md?.['generateName']) ?? 'Unknown';
+  return `${resource} "${name || 'Unknown'}" is forbidden: ${message}`;
+}
+
+/**
+ * Evaluates every loaded (policy, binding) pair against one request, as the apiserver's
+ * ValidatingAdmissionPolicy plugin does. `loaded` is the result of `loadPolicies`.
+ */
+export function evaluatePolicies(input: EvaluationInput, loaded: { policies: readonly LoadedPolicy[]; params?: readonly JsonObject[] }): EvaluationResult {
+  const { match, activation } = buildRequest(input);
+  const catalog = [...(loaded.params ?? []), ...(input.params ?? [])];
+  const outcomes: BindingOutcome[] = [];
+  const denied: { policy: string; binding?: string; decision: Decision }[] = [];
+  const warnings: string[] = [];
+  const auditFailures: AuditFailure[] = [];
+  const annotationValues = new Map<string, string[]>();
+
+  for (const policy of loaded.policies) {
+    const policyMatches = matchesResources(policy.matchConstraints, match, true);
+    for (const binding of policy.bindings) {
+      const outcome: BindingOutcome = {
+        policy: policy.name, binding: binding.name, matched: false, validationActions: binding.validationActions,
+        severity: policy.severity, decisions: [], auditAnnotations: {},
+      };
+      outcomes.push(outcome);
+      if (!policyMatches || !matchesResources(binding.matchResources, match, false)) continue;
+      outcome.matched = true;
+
+      const collected = collectParams(policy, binding, match, catalog);
+      if ('error' in collected) {
+        const decision = errorDecision(policy, `failed to configure binding: ${collected.error}`, { field: 'spec.paramRef' });
+        if (policy.failurePolicy === 'Ignore') decision.message = collected.error;
+        outcome.decisions.push(decision);
+        // Configuration errors are denials whatever the validationActions (apiserver addConfigError).
+        if (decision.action === 'deny') denied.push({ policy: policy.name, binding: binding.name, decision });
+        continue;
+      }
+      if (collected.params.length === 0) { outcome.skipped = 'no-params'; continue; }
+
+      let allSkipped = true;
+      for (const param of collected.params) {
+        const r = evaluateWithParam(policy, activation, param);
+        if (r.skipped) { outcome.failedCondition = r.skipped.condition; continue; }
+        allSkipped = false;
+        outcome.decisions.push(...r.decisions);
+        for (const [k, v] of r.annotations) {
+          outcome.auditAnnotations[k] = v;
+          const list = annotationValues.get(k) ?? [];
+          if (!list.includes(v)) list.push(v);
+          annotationValues.set(k, list);
+        }
+      }
+      if (allSkipped) { outcome.skipped = 'match-condition'; continue; }
+      delete outcome.failedCondition;
+
+      for (const [index, decision] of outcome.decisions.entries()) {
+        if (decision.action !== 'deny') continue;
+        for (const action of binding.validationActions) {
+          if (action === 'Deny') denied.push({ policy: policy.name, binding: binding.name, decision });
+          else if (action === 'Warn') warnings.push(`Validation failed for ValidatingAdmissionPolicy '${policy.name}' with binding '${binding.name}': ${decision.message}`);
+          else if (auditFailures.length < MAX_AUDIT_FAILURES) {
+            auditFailures.push({ message: decision.message, policy: policy.name, binding: binding.name, expressionIndex: decision.expressionIndex ?? index, validationActions: binding.validationActions });
+          }
+        }
+      }
+    }
+  }
+
+  const auditAnnotations: Record<string, string> = {};
+  for (const [k, values] of annotationValues) auditAnnotations[k] = values.join(', ');
+  if (auditFailures.length > 0) auditAnnotations[VALIDATION_FAILURE_ANNOTATION] = JSON.stringify(auditFailures);
+  const result: EvaluationResult = { allowed: denied.length === 0, warnings, auditAnnotations, auditFailures, outcomes };
+  const first = denied[0];
+  if (first !== undefined) {
+    const message = first.binding !== undefined
+      ? `ValidatingAdmissionPolicy '${first.policy}' with binding '${first.binding}' denied request: ${first.decision.message}`
+      : `ValidatingAdmissionPolicy '${first.policy}' denied request: ${first.decision.message}`;
+    result.denial = {
+      policy: first.policy, message, statusMessage: forbidden(match, message),
+      reason: first.decision.reason, code: first.decision.code, decision: first.decision,
+      ...(first.binding !== undefined ? { binding: first.binding } : {}),
+    };
+  }
+  return result;
+}
