@@ -715,6 +715,16 @@ spec:
     ]);
   });
 
+  it('reads the policies named by `policies:` in .mamori.yaml, relative to it', () => {
+    const dir = tempDir();
+    put(dir, 'config/policies/replicas.yaml', POLICY);
+    put(dir, 'config/mamori.yaml', 'policies: [policies/]\n');
+    put(dir, 'big.yaml', deployment(10));
+    const { run, report } = scanJson(['big.yaml', '-c', 'config/mamori.yaml', '--rules', 'pss-privileged'], { cwd: dir });
+    expect(run.status).toBe(1);
+    expect(report.findings.map((f) => f.ruleId)).toEqual(['policy:replica-limit']);
+  });
+
   it('a policy whose expression does not compile is an error naming its file and field (exit 2)', () => {
     const dir = tempDir();
     put(dir, 'bad.yaml', POLICY.replace('object.spec.replicas <= 5', 'object.spec.replicas <= '));

@@ -69,7 +69,8 @@ export function runScan(paths: string[], flags: ScanFlags): number {
   const now = new Date();
   const kubeMinor = flags.kubeVersion === undefined ? undefined : parseKubeMinor(flags.kubeVersion);
   // Custom policies (ValidatingAdmissionPolicies) run as rules `policy:<name>` beside the catalog.
-  const policies = flags.policy === undefined || flags.policy.length === 0 ? undefined : loadPolicyRules(flags.policy, kubeMinor);
+  const policyPaths = [...config.policies, ...(flags.policy ?? [])];
+  const policies = policyPaths.length === 0 ? undefined : loadPolicyRules(policyPaths, kubeMinor);
   const options: ScanOptions = { rules: [...selectRules(RULES, flags.rules, flags.skipRules), ...(policies?.rules ?? [])], config, now };
   if (flags.pss !== undefined) options.pss = flags.pss;
   if (kubeMinor !== undefined) options.maxPssMinor = kubeMinor;

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
 import yaml from 'js-yaml';
 import { MamoriError } from '../errors.js';
 import { isObject } from '../k8s/object.js';
@@ -28,12 +29,14 @@ export interface Config {
   exceptions: ExceptionSpec[];
   /** Settings of `mamori admission serve` (its flags take precedence). */
   admission?: AdmissionSection;
+  /** ValidatingAdmissionPolicy files and directories, relative to the configuration file's directory. */
+  policies: string[];
 }
 
 /** The name of the configuration file looked for in the working directory. */
 export const CONFIG_FILE = '.mamori.yaml';
 
-const TOP_KEYS = new Set(['pss', 'failOn', 'rules', 'exceptions', 'admission']);
+const TOP_KEYS = new Set(['pss', 'failOn', 'rules', 'exceptions', 'admission', 'policies']);
 const RULE_KEYS = new Set(['enabled', 'severity', 'options']);
 
 function fail(file: string, key: string, message: string): never {
@@ -63,7 +66,7 @@ function checkOption(file: string, at: string, value: unknown, def: OptionValue)
 
 /** Validates a parsed configuration; every unknown key or bad value is an error naming its key. */
 export function parseConfig(value: unknown, file: string, known: KnownRules, locate?: (path: Path) => Location | undefined): Config {
-  const config: Config = { file, rules: {}, exceptions: [] };
+  const config: Config = { file, rules: {}, exceptions: [], policies: [] };
   if (value === null || value === undefined) return config;
   if (!isObject(value)) fail(file, '(top level)', 'must be a mapping');
   for (const [key, v] of Object.entries(value)) {
@@ -74,6 +77,10 @@ export function parseConfig(value: unknown, file: string, known: KnownRules, loc
     } else if (key === 'failOn') {
       if (v !== 'none' && !isSeverity(v)) fail(file, key, 'must be one of critical, high, medium, low, info, none');
       config.failOn = v;
+    } else if (key === 'policies') {
+      if (!Array.isArray(v) || v.some((p) => typeof p !== 'string' || p === '')) fail(file, key, 'must be a list of files or directories of ValidatingAdmissionPolicies');
+      const base = dirname(file);
+      config.policies = (v as string[]).map((p) => (isAbsolute(p) ? p : join(base, p)));
     } else if (key === 'admission') {
       config.admission = parseAdmissionSection(v, file);
     } else if (key === 'exceptions') {
@@ -122,7 +129,7 @@ export function parseConfig(value: unknown, file: string, known: KnownRules, loc
  */
 export function loadConfig(path: string | undefined, known: KnownRules): Config {
   const file = path ?? (existsSync(CONFIG_FILE) ? CONFIG_FILE : undefined);
-  if (file === undefined) return { rules: {}, exceptions: [] };
+  if (file === undefined) return { rules: {}, exceptions: [], policies: [] };
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
