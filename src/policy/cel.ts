@@ -4,6 +4,7 @@
  * See docs/cel.md for the library choice, what is supported and what is not.
  */
 import { Environment, Optional } from '@marcbachmann/cel-js'
+import { registerKubernetesValueLibraries } from './cel-k8s.js'
 import { registerKubernetesLibraries } from './cel-lib.js'
 import { compileRe2, re2Test } from './cel-re2.js'
 
@@ -48,13 +49,6 @@ interface AstNode {
 
 /** Functions of the Kubernetes CEL environment not implemented yet: compile reports them. */
 const NOT_SUPPORTED = new Set([
-  'url', 'isURL', 'getScheme', 'getHost', 'getHostname', 'getPort', 'getEscapedPath', 'getQuery',
-  'ip', 'isIP', 'family', 'isUnspecified', 'isLoopback', 'isLinkLocalMulticast', 'isLinkLocalUnicast', 'isGlobalUnicast',
-  'cidr', 'isCIDR', 'containsIP', 'containsCIDR', 'masked', 'prefixLength', 'isCanonical',
-  'quantity', 'isQuantity', 'isInteger', 'asInteger', 'asApproximateFloat', 'sign', 'add', 'sub', 'isLessThan', 'isGreaterThan', 'compareTo',
-  'semver', 'isSemver', 'major', 'minor', 'patch',
-  'named', 'dns1123Label', 'dns1123Subdomain', 'dns1035Label', 'qualifiedName', 'dns1123LabelPrefix', 'dns1123SubdomainPrefix',
-  'dns1035LabelPrefix', 'labelValue', 'uri', 'uuid', 'byte', 'date', 'datetime', 'validate',
   'path', 'group', 'resource', 'subresource', 'namespace', 'name', 'check', 'allowed', 'reason', 'errored', 'error', 'serviceAccount',
   'fieldSelector', 'labelSelector',
   'transformList', 'transformMap', 'transformMapEntry', 'existsOne',
@@ -68,9 +62,19 @@ const NOT_IN_KUBERNETES = new Set(['bind', 'hex', 'base64', 'json', 'at'])
 /** Kubernetes minor from which a feature is accepted in new expressions (spec B.4). */
 const SINCE: Record<string, number> = {
   replace: 30, format: 30, quote: 30, optional: 29,
+  // Quantity (1.29); isLessThan/isGreaterThan/compareTo are shared with Semver, whose constructors are gated at 1.34.
+  quantity: 29, isQuantity: 29, isInteger: 29, asInteger: 29, asApproximateFloat: 29, sign: 29, add: 29, sub: 29,
+  isLessThan: 29, isGreaterThan: 29, compareTo: 29,
+  // IP and CIDR (1.31).
+  ip: 31, isIP: 31, isCanonical: 31, family: 31, isUnspecified: 31, isLoopback: 31, isLinkLocalMulticast: 31,
+  isLinkLocalUnicast: 31, isGlobalUnicast: 31, cidr: 31, isCIDR: 31, containsIP: 31, containsCIDR: 31, masked: 31, prefixLength: 31,
+  // Format (1.32).
+  validate: 32,
+  // Semver (1.34).
+  semver: 34, isSemver: 34, major: 34, minor: 34, patch: 34,
 }
 /** Namespaced libraries (`sets.contains(...)`) and the minor they are accepted from. */
-const NAMESPACE_SINCE: Record<string, number> = { sets: 30, strings: 30 }
+const NAMESPACE_SINCE: Record<string, number> = { sets: 30, strings: 30, ip: 31, format: 32 }
 
 interface Budget { steps: number; max: number; exhausted: boolean }
 let budget: Budget = { steps: 0, max: Infinity, exhausted: false }
@@ -87,6 +91,7 @@ function tick(n = 1): void {
 
 const base = new Environment({ unlistedVariablesAreDyn: false, enableOptionalTypes: true, homogeneousAggregateLiterals: true })
 registerKubernetesLibraries(base, (n) => tick(Math.ceil(n)))
+registerKubernetesValueLibraries(base, (n) => tick(Math.ceil(n)))
 const envs = new Map<string, Environment>()
 
 function envFor(variables: readonly string[]): Environment {
