@@ -736,3 +736,24 @@ spec:
     expect(error?.message).toContain('spec.validations[0].expression');
   });
 });
+
+describe('mamori policy test', () => {
+  it('runs the example suites (all pass, exit 0) and fails on a wrong expectation (exit 1)', () => {
+    const ok = mamori(['policy', 'test', 'examples/policies']);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/4 suites, \d+ tests: \d+ passed, 0 failed/);
+    const dir = tempDir();
+    for (const file of ['policy.yaml', 'resources.yaml', 'mamori-test.yaml']) {
+      put(dir, file, readFileSync(join(ROOT, 'examples', 'policies', 'required-labels', file), 'utf8'));
+    }
+    const suite = readFileSync(join(dir, 'mamori-test.yaml'), 'utf8');
+    const flipped = suite.replace(/expect: deny/, 'expect: admit');
+    expect(flipped).not.toBe(suite);
+    put(dir, 'mamori-test.yaml', flipped);
+    const failed = mamori(['policy', 'test', dir]);
+    expect(failed.status).toBe(1);
+    expect(failed.stdout).toContain('FAIL');
+    put(dir, 'mamori-test.yaml', `${suite}\nbogus: 1\n`);
+    expect(mamori(['policy', 'test', dir]).status).toBe(2);
+  });
+});

@@ -126,6 +126,17 @@ admission
     process.exitCode = runAdmissionManifests(opts);
   });
 
+const policy = program.command('policy').description('ValidatingAdmissionPolicy tools');
+policy
+  .command('test')
+  .description('run the policy test suites (mamori-test.yaml, *.mamori-test.yaml) under DIR')
+  .argument('<dir>', 'a folder searched recursively, or one suite file')
+  .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
+  .action(async (dir: string, opts: { format: 'text' | 'json' }) => {
+    const { runPolicyTest } = await import('./policy.js');
+    process.exitCode = runPolicyTest(dir, { format: opts.format });
+  });
+
 program
   .command('rules')
   .description('list the rule catalog, or show one rule')
