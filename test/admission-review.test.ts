@@ -7,6 +7,7 @@ import type { AdmissionResponse, AdmissionSettings, ReviewOutcome } from '../src
 import { knownRules, parseConfig, type Config } from '../src/engine/config.js';
 import { MamoriError } from '../src/errors.js';
 import { scanObjects } from '../src/engine/scan.js';
+import { loadPolicies } from '../src/policy/vap.js';
 import { RULES } from '../src/rules/index.js';
 import { podSecurityDenial } from '../src/rules/pss/psa.js';
 import type { JsonObject, JsonValue } from '../src/types.js';
@@ -693,5 +694,56 @@ suite(title, () => {
       const again = response(validate({ ...sample.body, request: { ...request, object: patched } }, ctx));
       expect({ file: sample.file, allowed: again.allowed, message: again.status?.message }).toEqual({ file: sample.file, allowed: true, message: undefined });
     }
+  });
+});
+
+describe('ValidatingAdmissionPolicies in the webhook', () => {
+  const policy = {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicy',
+    metadata: { name: 'replica-limit' },
+    spec: {
+      failurePolicy: 'Fail',
+      matchConstraints: { resourceRules: [{ apiGroups: ['apps'], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['deployments'] }] },
+      validations: [{ expression: 'object.spec.replicas <= 5', messageExpression: "'replicas must be at most 5, got ' + string(object.spec.replicas)" }],
+    },
+  };
+  const binding = (actions: string[]) => ({
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicyBinding',
+    metadata: { name: 'replica-limit-binding' },
+    spec: { policyName: 'replica-limit', validationActions: actions },
+  });
+  const deployment = (replicas: number): JsonObject => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: 'shop' },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: 'web' } },
+      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'registry.example.com/web:1.0' }] } },
+    },
+  });
+
+  it('denies with the API server\'s status when a Deny binding fails, allows otherwise', () => {
+    const policies = loadPolicies([policy, binding(['Deny'])]);
+    const ctx = { ...context(), policies };
+    const denied = response(validate(reviewOf(deployment(10)), ctx));
+    expect(denied.allowed).toBe(false);
+    expect(denied.status?.code).toBe(422);
+    expect(denied.status?.message).toBe('deployments.apps "web" is forbidden: ValidatingAdmissionPolicy \'replica-limit\' with binding \'replica-limit-binding\' denied request: replicas must be at most 5, got 10');
+    expect(response(validate(reviewOf(deployment(3)), ctx)).allowed).toBe(true);
+  });
+
+  it('a Warn binding warns and allows; mamori\'s own denial comes first', () => {
+    const ctx = { ...context(), policies: loadPolicies([policy, binding(['Warn'])]) };
+    const warned = response(validate(reviewOf(deployment(10)), ctx));
+    expect(warned.allowed).toBe(true);
+    expect(warned.warnings).toContain("Validation failed for ValidatingAdmissionPolicy 'replica-limit' with binding 'replica-limit-binding': replicas must be at most 5, got 10");
+    const privileged = deployment(10);
+    ((privileged['spec'] as JsonObject)['template'] as { spec: { containers: JsonObject[] } }).spec.containers[0]!['securityContext'] = { privileged: true };
+    const denied = response(validate(reviewOf(privileged), ctx));
+    expect(denied.allowed).toBe(false);
+    expect(denied.status?.message).toContain('violates PodSecurity "baseline:latest": privileged');
   });
 });

@@ -22,6 +22,7 @@ import { asArray, asObject, asString, isObject } from '../k8s/object.js';
 import { POD_BEARING_KINDS, podSpecOf } from '../k8s/pod.js';
 import { DEFAULT_LIMITS } from '../load/limits.js';
 import { goQuote, PSS_CHECK_ORDER, type PssCheckId } from '../rules/pss/psa.js';
+import { evaluatePolicies, type EvaluationInput, type LoadResult } from '../policy/vap.js';
 import type { Finding, JsonObject, JsonValue, PssPolicy, Report, Severity, SuppressedFinding } from '../types.js';
 import { checksNothing, formatModePolicy, modeKey, namespaceModes } from './modes.js';
 import type {
@@ -143,6 +144,8 @@ export interface ReviewContext {
   evaluator: Evaluator;
   /** Refuse a bare AdmissionRequest (the server does; the test harness may pass one). */
   requireReview?: boolean;
+  /** ValidatingAdmissionPolicies evaluated beside the catalog, as the API server would. */
+  policies?: LoadResult;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -554,8 +557,54 @@ export function validate(body: unknown, ctx: ReviewContext): ReviewOutcome {
   return validateRequest(request, ctx);
 }
 
-/** `validate` for a request already parsed. */
+/** `validate` for a request already parsed: mamori's modes, then the ValidatingAdmissionPolicies. */
 export function validateRequest(request: AdmissionRequest, ctx: ReviewContext): ReviewOutcome {
+  const outcome = validateModes(request, ctx);
+  return ctx.policies === undefined || ctx.policies.policies.length === 0 ? outcome : withPolicies(request, outcome, ctx, ctx.policies);
+}
+
+/**
+ * Adds the verdict of the ValidatingAdmissionPolicies to an allowed outcome: a denial with the API
+ * server's status (code, reason, message), or their warnings and audit annotations. Namespace and
+ * user exemptions are mamori's; policies apply whatever they say, as in the API server.
+ */
+function withPolicies(request: AdmissionRequest, outcome: ReviewOutcome, ctx: ReviewContext, policies: LoadResult): ReviewOutcome {
+  const response = outcome.review.response;
+  if (!response.allowed) return outcome;
+  const labels = request.namespace === '' || !ctx.namespaces.synced ? undefined : ctx.namespaces.labels(request.namespace);
+  const input: EvaluationInput = {
+    object: request.object ?? null,
+    oldObject: request.oldObject ?? null,
+    operation: request.operation === 'CONNECT' ? 'CONNECT' : request.operation,
+    userInfo: { username: request.username },
+    subResource: request.subResource,
+    name: request.name,
+    namespace: request.namespace,
+    dryRun: request.dryRun,
+  };
+  if (request.resource !== undefined) input.resource = request.resource;
+  if (request.namespace !== '') input.namespaceObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: request.namespace, labels: { 'kubernetes.io/metadata.name': request.namespace, ...labels } } };
+  const result = evaluatePolicies(input, policies);
+  const rules = [...new Set([...outcome.decision.rules, ...result.outcomes.filter((o) => o.matched && o.decisions.length > 0).map((o) => `policy:${o.policy}`)])].sort();
+  const annotations = { ...response.auditAnnotations, ...result.auditAnnotations };
+  if (result.denial !== undefined) {
+    const denied: AdmissionResponse = {
+      uid: request.uid,
+      allowed: false,
+      status: { code: result.denial.code, reason: result.denial.reason, message: result.denial.statusMessage },
+      auditAnnotations: annotations,
+    };
+    return { review: reviewOf(denied), decision: { ...outcome.decision, verdict: 'deny', rules } };
+  }
+  const warnings = [...(response.warnings ?? []), ...result.warnings];
+  const allowedResponse: AdmissionResponse = { ...response, auditAnnotations: annotations };
+  if (warnings.length > 0) allowedResponse.warnings = warnings;
+  const verdict = outcome.decision.verdict === 'allow' && result.warnings.length > 0 ? 'warn' : outcome.decision.verdict;
+  return { review: reviewOf(allowedResponse), decision: { ...outcome.decision, verdict, rules } };
+}
+
+/** mamori's own verdict: the modes of the request's namespace. */
+function validateModes(request: AdmissionRequest, ctx: ReviewContext): ReviewOutcome {
   const prepared = prepare(request, ctx);
   if ('done' in prepared) return prepared.done;
   const { object, kind, modes, annotations } = prepared;

@@ -13,6 +13,8 @@ import { RULES } from '../rules/index.js';
 import { parsePssPolicy } from '../rules/pss/psa.js';
 import type { NamespaceCacheLog } from '../admission/namespaces.js';
 import { Logger } from '../admission/log.js';
+import { readPolicies } from '../policy/rules.js';
+import type { LoadResult } from '../policy/vap.js';
 import { DEFAULT_MODES, isFailurePolicy, parseList, parseModePolicy, type AdmissionSection } from '../admission/modes.js';
 import { Evaluator, type EvaluatorOptions } from '../admission/review.js';
 import { AdmissionServer, DEFAULT_PORT, DEFAULT_TIMEOUT_MS } from '../admission/server.js';
@@ -21,6 +23,8 @@ import { parseKubeMinor } from './scan.js';
 
 /** Flags of `mamori admission serve`, as commander gives them. */
 export interface AdmissionServeFlags {
+  /** ValidatingAdmissionPolicy files or directories (repeatable). */
+  policy?: string[];
   port?: string;
   host?: string;
   tlsCert?: string;
@@ -113,6 +117,17 @@ export async function runAdmissionServe(flags: AdmissionServeFlags): Promise<num
   else if (config.pss !== undefined) evaluatorOptions.pss = parsePssPolicy(config.pss);
   if (flags.kubeVersion !== undefined) evaluatorOptions.maxPssMinor = parseKubeMinor(flags.kubeVersion);
   const evaluator = new Evaluator(evaluatorOptions);
+  // ValidatingAdmissionPolicies of the configuration and of --policy; the server does not start with an invalid one.
+  const policyPaths = [...config.policies, ...(flags.policy ?? [])];
+  let policies: LoadResult | undefined;
+  if (policyPaths.length > 0) {
+    const read = readPolicies(policyPaths, evaluatorOptions.maxPssMinor);
+    const first = read.errors[0];
+    if (first !== undefined) {
+      throw new MamoriError('config', `${read.errors.length} problem(s) with the policies, first: ${first.message}`, first.line === undefined ? { file: first.file } : { file: first.file, line: first.line });
+    }
+    policies = read.loaded;
+  }
 
   // Namespace labels: a file; a watch (--kubeconfig, --in-cluster, or by default inside a pod); else none.
   let namespaces: NamespaceLabels;
@@ -146,7 +161,7 @@ export async function runAdmissionServe(flags: AdmissionServeFlags): Promise<num
     keyFile: flags.tlsKey ?? DEFAULT_TLS_KEY,
     port,
     ...(flags.host === undefined ? {} : { host: flags.host }),
-    context: { namespaces, settings, evaluator, requireReview: true },
+    context: { namespaces, settings, evaluator, requireReview: true, ...(policies === undefined ? {} : { policies }) },
     failurePolicy: settings.failurePolicy,
     timeoutMs: settings.timeoutMs,
     logger,

@@ -87,6 +87,7 @@ admission
   .option('--in-cluster', "watch namespace labels with the pod's service account (the default inside a pod)")
   .option('--namespace-labels <file>', 'YAML of Namespace objects whose labels to use (outside a cluster)')
   .option('--cert-reload-interval <ms>', 'how often the certificate files are checked for changes', '2000')
+  .option('--policy <path>', 'ValidatingAdmissionPolicy files or directories to enforce beside the catalog, as the API server would (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
   .action(async (opts: import('./admission.js').AdmissionServeFlags) => {
     const { runAdmissionServe } = await import('./admission.js');
     process.exitCode = await runAdmissionServe(opts);

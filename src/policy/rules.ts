@@ -2,7 +2,7 @@ import { defineRule, type Rule, type Violation } from '../engine/rule.js';
 import { loadInput, resolveInputs } from '../load/load.js';
 import type { JsonObject, ReportError } from '../types.js';
 import { policyRuleId } from './vap-findings.js';
-import { evaluatePolicies, loadPolicies, type LoadedPolicy } from './vap.js';
+import { evaluatePolicies, loadPolicies, type LoadedPolicy, type LoadResult } from './vap.js';
 
 /*
  * ValidatingAdmissionPolicies as rules of a scan: one rule per policy, `policy:<name>`, judging
@@ -42,6 +42,12 @@ function policyRule(policy: LoadedPolicy, params: readonly JsonObject[]): Rule {
 
 /** Reads the policy files (`--policy`): their rules, and the errors met (unreadable files, invalid policies). */
 export function loadPolicyRules(paths: readonly string[], kubeMinor?: number): { rules: Rule[]; errors: ReportError[] } {
+  const { loaded, errors } = readPolicies(paths, kubeMinor);
+  return { rules: loaded.policies.map((p) => policyRule(p, loaded.params)), errors };
+}
+
+/** Reads ValidatingAdmissionPolicies, their bindings and params from files and directories. */
+export function readPolicies(paths: readonly string[], kubeMinor?: number): { loaded: LoadResult; errors: ReportError[] } {
   const errors: ReportError[] = [];
   const { inputs, errors: missing } = resolveInputs(paths);
   errors.push(...missing);
@@ -65,5 +71,5 @@ export function loadPolicyRules(paths: readonly string[], kubeMinor?: number): {
     if (at !== undefined) entry.line = at.line;
     errors.push(entry);
   }
-  return { rules: loaded.policies.map((p) => policyRule(p, loaded.params)), errors };
+  return { loaded, errors };
 }
