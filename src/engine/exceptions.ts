@@ -148,16 +148,15 @@ export class Exceptions {
       if (spec.container !== undefined) compiled.container = globRegExp(spec.container);
       return compiled;
     });
+    this.needsContainer = this.list.some((e) => e.container !== undefined);
   }
 
   get empty(): boolean {
     return this.list.length === 0;
   }
 
-  /** Some exception is narrowed to containers. */
-  get needsContainer(): boolean {
-    return this.list.some((e) => e.container !== undefined);
-  }
+  /** Some exception is narrowed to containers (asked for every finding: computed once). */
+  readonly needsContainer: boolean;
 
   /**
    * The exception in force that suppresses a finding of `ruleId` on `ref` in `container` (the

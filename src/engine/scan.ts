@@ -249,7 +249,7 @@ export class Engine {
     }
     return kept.map(({ finding }) => {
       const location = located.get(finding);
-      return location === undefined ? finding : withLocation(finding, location);
+      return location === undefined ? finding : rebuilt(finding, { location });
     });
   }
 
@@ -347,7 +347,7 @@ export class Engine {
       try {
         const resolved = decide(inventory);
         if (resolved === null) continue;
-        if (typeof resolved !== 'string') kept.push({ finding: withPaths(finding, resolved), at, scope });
+        if (typeof resolved !== 'string') kept.push({ finding: rebuilt(finding, { message: detach(resolved.message), paths: resolved.paths.map((p) => detach(formatPath(p))) }), at, scope });
         else {
           if (resolved !== finding.message) finding.message = detach(resolved);
           kept.push({ finding, at, scope });
@@ -362,10 +362,7 @@ export class Engine {
       try {
         const check = active.rule.check as (input: { inventory: Inventory }, ctx: RuleContext) => Iterable<InventoryViolation>;
         for (const violation of check({ inventory }, active.ctx)) {
-          if (!origins.has(violation.target)) continue;
-          const origin = origins.get(violation.target);
-          if (origin !== undefined) this.record(active, undefined, violation.target, violation, origin);
-          else this.record(active, undefined, violation.target, violation);
+          if (origins.has(violation.target)) this.record(active, undefined, violation.target, violation, origins.get(violation.target));
         }
       } catch (error) {
         this.errors.push({ file: '', message: `rule ${active.rule.id} failed: ${error instanceof Error ? error.message : String(error)}; it was not checked`, code: 'rule-error' });
@@ -434,24 +431,19 @@ function textHash(text: string, start: number, end: number): number {
   return hash >>> 0;
 }
 
-/** A finding with its location, fields in the order `record` writes them. */
-function withLocation(finding: Finding, location: Location): Finding {
-  const { paths, pss, ...head } = finding;
-  const { fix } = finding;
-  const out: Finding = { ...head, location };
-  if (paths !== undefined) out.paths = paths;
+/**
+ * A finding with some fields replaced, written in the order `record` writes them (that of the
+ * JSON contract): `paths`, when given, replaces the further paths (none when empty).
+ */
+function rebuilt(finding: Finding, change: { message?: string; location?: Location; paths?: string[] }): Finding {
+  const { message, location, paths, pss, fix, ...head } = finding;
+  const out: Finding = { ...head, message: change.message ?? message };
+  const at = change.location ?? location;
+  if (at !== undefined) out.location = at;
+  const further = change.paths ?? paths;
+  if (further !== undefined && further.length > 0) out.paths = further;
   if (pss !== undefined) out.pss = pss;
   if (fix !== undefined) out.fix = fix;
-  return out;
-}
-
-/** A pending finding with the wording and further paths `resolve` chose (fields in the order `record` writes them). */
-function withPaths(finding: Finding, resolution: Resolution): Finding {
-  const { location, paths: _paths, pss, ...head } = finding;
-  const out: Finding = { ...head, message: detach(resolution.message) };
-  if (location !== undefined) out.location = location;
-  if (resolution.paths.length > 0) out.paths = resolution.paths.map((p) => detach(formatPath(p)));
-  if (pss !== undefined) out.pss = pss;
   return out;
 }
 

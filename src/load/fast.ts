@@ -398,7 +398,7 @@ function flow(p: number): unknown {
       if (s.charCodeAt(i) !== COLON || !(s.charCodeAt(i + 1) === SPACE)) giveUp();
       i += 2;
       while (i < le && s.charCodeAt(i) === SPACE) i++;
-      const key = typeof first.value === 'string' && first.quoted ? first.value : plainKey(String(first.raw));
+      const key = first.raw === undefined ? (first.value as string) : plainKey(first.raw);
       const map = result as Record<string, unknown>;
       if (key === '__proto__' || Object.hasOwn(map, key)) giveUp();
       map[key] = flowScalar(i).value;
@@ -420,10 +420,10 @@ function flow(p: number): unknown {
   }
 }
 
-/** A scalar inside a flow collection at `i`; sets `qEnd` after it. */
-function flowScalar(i: number): { value: unknown; raw: string | undefined; quoted: boolean } {
+/** A scalar inside a flow collection at `i`: its value, and its text when plain (undefined when quoted); sets `qEnd` after it. */
+function flowScalar(i: number): { value: unknown; raw: string | undefined } {
   const c = s.charCodeAt(i);
-  if (c === DQUOTE || c === SQUOTE) return { value: quoted(i), raw: undefined, quoted: true };
+  if (c === DQUOTE || c === SQUOTE) return { value: quoted(i), raw: undefined };
   if (!plainStart(c, i)) giveUp();
   let end = i + 1;
   for (; end < le; end++) {
@@ -440,7 +440,7 @@ function flowScalar(i: number): { value: unknown; raw: string | undefined; quote
   qEnd = end;
   while (s.charCodeAt(end - 1) === SPACE) end--;
   const raw = s.slice(i, end);
-  return { value: plain(raw), raw, quoted: false };
+  return { value: plain(raw), raw };
 }
 
 /**
