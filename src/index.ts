@@ -43,4 +43,20 @@ export {
 } from './rules/pss/psa.js';
 export { WRITERS, writeHtml, writeJson, writeJunit, writePolicyReport, writeSarif, writeText, type Format, type WriterOptions } from './report/index.js';
 export { RULES } from './rules/index.js';
+export { compile as compileCel, evaluate as evaluateCel, type CelProgram, type CompileResult, type EvaluateResult } from './policy/cel.js';
+export {
+  evaluatePolicies,
+  loadPolicies,
+  OUT_OF_BUDGET,
+  RUNTIME_CEL_COST_BUDGET,
+  RUNTIME_CEL_COST_BUDGET_MATCH_CONDITIONS,
+  SEVERITY_ANNOTATIONS,
+  type EvaluationInput,
+  type EvaluationResult,
+  type LoadedPolicy,
+  type LoadResult,
+  type PolicySet,
+} from './policy/vap.js';
+export { NO_RBAC_AUTHORIZER, rbacAuthorizer, rbacObjects, type AuthorizationDecision, type Authorize, type AuthzUser } from './policy/cel-authz.js';
+export { loadPolicyRules, policyRules, readPolicies } from './policy/rules.js';
 export { VERSION } from './version.js';

@@ -328,8 +328,7 @@ spec:
     expect(bad.errors[0]?.field).toBe('spec.variables[2].expression');
     expect(bad.errors[0]?.message).toContain("undefined field 'containersToCheck'");
   });
-  it('message precedence: messageExpression, then message, then the expression', () => {
-    const text = (validation: string): string => `
+  const validationText = (validation: string): string => `
 apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingAdmissionPolicy
 metadata: {name: p}
@@ -344,8 +343,9 @@ kind: ValidatingAdmissionPolicyBinding
 metadata: {name: b}
 spec: {policyName: p, validationActions: [Deny]}
 `;
+  it('message precedence: messageExpression, then message, then the expression', () => {
     const message = (validation: string): string | undefined => {
-      const l = load(text(validation));
+      const l = load(validationText(validation));
       expect(l.errors).toEqual([]);
       return evaluatePolicies({ object: deployment('d', 9) }, l).denial?.decision.message;
     };
@@ -353,9 +353,18 @@ spec: {policyName: p, validationActions: [Deny]}
     expect(message('  - expression: "false"\n    message: static\n    messageExpression: "\'\'"')).toBe('static');
     expect(message('  - expression: "false"\n    message: static\n    messageExpression: "\'a\\\\nb\'"')).toBe('static');
     expect(message('  - expression: "false"\n    message: static\n    messageExpression: "object.nope"')).toBe('static');
-    expect(message('  - expression: "false"\n    messageExpression: "1"')).toBe('failed expression: false');
     expect(message('  - expression: "  object.spec.replicas < 2  "')).toBe('failed expression: object.spec.replicas < 2');
-    expect(message('  - expression: "\'not a bool\'"')).toBe("failed expression: 'not a bool'");
+  });
+  it('an expression of the wrong type does not compile (apiserver ReturnTypes); dyn is checked when evaluated', () => {
+    const loaded = (validation: string): LoadResult => load(validationText(validation));
+    const wrongMessage = loaded('  - expression: "false"\n    messageExpression: "1"');
+    expect(wrongMessage.errors.map((e) => e.message)).toEqual(['spec.validations[0].messageExpression: Invalid value: "1": must evaluate to string']);
+    // The validation still runs; the messageExpression that does not compile falls back to the expression.
+    expect(evaluatePolicies({ object: deployment('d', 9) }, wrongMessage).denial?.decision.message).toBe('failed expression: false');
+    const notBool = loaded('  - expression: "\'not a bool\'"');
+    expect(notBool.errors.map((e) => e.message)).toEqual(['spec.validations[0].expression: Invalid value: "\'not a bool\'": must evaluate to bool']);
+    expect(evaluatePolicies({ object: deployment('d', 9) }, notBool).denial?.decision.message).toBe('compilation error: must evaluate to bool');
+    expect(loaded('  - expression: "object.spec.replicas"').errors).toEqual([]);
   });
 });
 
@@ -559,23 +568,5 @@ describe('resource names', () => {
     expect(resourceForKind('Ingress')).toBe('ingresses');
     expect(resourceForKind('NetworkPolicy')).toBe('networkpolicies');
     expect(resourceForKind('ReplicaLimit')).toBe('replicalimits');
-  });
-});
-
-describe('scan integration helpers', () => {
-  it('bindUnbound gives bare policies an implicit Deny binding; findings carry the severity', async () => {
-    const { policyFindings } = await import('../src/policy/vap-findings.js');
-    const bare = DEMO.split('---')[0] ?? '';
-    expect(evaluatePolicies({ object: deployment('nginx', 6) }, load(bare)).outcomes).toEqual([]);
-    const loaded = loadPolicies(docs(bare.replace('  name: demo-policy.example.com', '  name: demo-policy.example.com\n  annotations: {mamori.io/severity: low}')), { bindUnbound: true });
-    const object = deployment('nginx', 6);
-    const r = evaluatePolicies({ object }, loaded);
-    expect(r.allowed).toBe(false);
-    expect(policyFindings(r, object)).toEqual([expect.objectContaining({
-      ruleId: 'policy:demo-policy.example.com',
-      severity: 'low',
-      object: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'default', name: 'nginx' },
-      message: "ValidatingAdmissionPolicy 'demo-policy.example.com' with binding 'mamori.io/implicit-binding' denied request: failed expression: object.spec.replicas <= 5",
-    })]);
   });
 });

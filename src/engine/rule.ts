@@ -26,6 +26,11 @@ export interface RuleContext {
 export interface Violation {
   path: Path;
   message: string;
+  /**
+   * This violation's severity when it differs from the rule's (a policy's Warn and Audit
+   * bindings); a severity set for the rule in the configuration still wins.
+   */
+  severity?: Severity;
   /** Further offending fields of the same violation. */
   paths?: Path[];
   /**

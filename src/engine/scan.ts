@@ -33,6 +33,8 @@ export interface ScanOptions {
 interface ActiveRule {
   rule: Rule;
   severity: Severity;
+  /** True when the configuration sets the rule's severity (it then wins over a violation's own). */
+  configured: boolean;
   phase: Finding['phase'];
   ctx: RuleContext;
   /** For Pod Security rules: the policy recorded in each finding (one object, shared). */
@@ -104,6 +106,7 @@ export class Engine {
       const active: ActiveRule = {
         rule,
         severity: setting?.severity ?? rule.severity,
+        configured: setting?.severity !== undefined,
         phase: phaseOf(rule.controls),
         ctx: { pss, options: { ...rule.options, ...setting?.options } },
       };
@@ -145,7 +148,7 @@ export class Engine {
     const finding: Finding = {
       ruleId: rule.id,
       title: rule.title,
-      severity: active.severity,
+      severity: violation.severity !== undefined && !active.configured ? violation.severity : active.severity,
       controls: rule.controls,
       phase: active.phase,
       object: object.ref,

@@ -4,7 +4,7 @@
  * cel-js lacks (`replace`, `format`, `strings.quote`) and ext.Sets. Ports of cel-go / apiserver
  * `pkg/cel/library` behaviour; errors are thrown and become evaluation errors.
  */
-import type { Environment } from '@marcbachmann/cel-js'
+import { Optional, type Environment } from '@marcbachmann/cel-js'
 import { compileRe2, re2Find, re2FindAll } from './cel-re2.js'
 
 const INT64_MAX = 9223372036854775807n
@@ -19,16 +19,54 @@ function regex(pattern: string): RegExp {
   return re
 }
 
-function typeName(v: unknown): string {
+/** A cel-js uint value. */
+export function isUint(v: unknown): v is { readonly value: bigint } {
+  return typeof v === 'object' && v !== null && v.constructor?.name === 'UnsignedInt'
+}
+
+/** A plain object used as a CEL map. */
+export function isPlainMap(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null) return false
+  const p = Object.getPrototypeOf(v)
+  return p === Object.prototype || p === null
+}
+
+/** The CEL type name of a runtime value, as cel-go prints it in errors. */
+export function celTypeName(v: unknown): string {
   if (typeof v === 'bigint') return 'int'
   if (typeof v === 'number') return 'double'
   if (typeof v === 'string') return 'string'
   if (typeof v === 'boolean') return 'bool'
   if (v === null) return 'null_type'
-  if (Array.isArray(v)) return 'list'
+  if (Array.isArray(v) || v instanceof Set) return 'list'
   if (v instanceof Uint8Array) return 'bytes'
-  if (typeof v === 'object') return v.constructor?.name === 'UnsignedInt' ? 'uint' : 'map'
-  return typeof v
+  if (v instanceof Date) return 'google.protobuf.Timestamp'
+  if (isDurationValue(v)) return 'google.protobuf.Duration'
+  if (isUint(v)) return 'uint'
+  if (v instanceof Optional) return 'optional_type'
+  if (v instanceof Map || isPlainMap(v)) return 'map'
+  return typeof v === 'object' ? (v.constructor?.name ?? 'object') : typeof v
+}
+
+/** A cel-js duration value (its class is not exported by the package). */
+export function isDurationValue(v: unknown): v is { readonly seconds: bigint; readonly nanos: number } {
+  return typeof v === 'object' && v !== null && v.constructor?.name === 'Duration' && typeof (v as { seconds?: unknown }).seconds === 'bigint'
+}
+
+/** Go `time.Time.Format(time.RFC3339Nano)` of a UTC instant (cel-js timestamps have millisecond precision). */
+export function formatTimestamp(d: Date): string {
+  const m = /^(.*)\.(\d{3})Z$/.exec(d.toISOString())
+  if (!m) return d.toISOString()
+  const frac = (m[2] ?? '').replace(/0+$/, '')
+  return `${m[1]}${frac ? `.${frac}` : ''}Z`
+}
+
+/** cel-go `string(duration)`: seconds with the shortest decimal fraction, suffixed `s`. */
+export function formatDuration(d: { readonly seconds: bigint; readonly nanos: number }): string {
+  const n = d.seconds * 1_000_000_000n + BigInt(d.nanos)
+  const abs = n < 0n ? -n : n
+  const frac = (abs % 1_000_000_000n).toString().padStart(9, '0').replace(/0+$/, '')
+  return `${n < 0n ? '-' : ''}${abs / 1_000_000_000n}${frac ? `.${frac}` : ''}s`
 }
 
 /** CEL ordering for the comparable scalar types; cross-type numeric comparison allowed. */
@@ -42,22 +80,35 @@ export function celCompare(a: unknown, b: unknown): number {
   }
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0
   if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b)
-  throw new Error(`no such overload: ${typeName(a)} < ${typeName(b)}`)
+  throw new Error(`no such overload: ${celTypeName(a)} < ${celTypeName(b)}`)
 }
 
-/** CEL equality (heterogeneous numeric equality, deep for lists and maps). */
+/**
+ * CEL equality: heterogeneous numeric equality (int, uint, double), deep for lists and maps (plain
+ * objects and `Map`s, keys compared by value or by their string form, as cel-js stores literal keys as
+ * strings), bytes, timestamps, durations and optionals by value.
+ */
 export function celEquals(a: unknown, b: unknown): boolean {
+  if (a === b) return true
   const x = numeric(a), y = numeric(b)
   if (x !== undefined && y !== undefined) {
     return typeof x === typeof y ? x === y : Number(x) === Number(y) && !Number.isNaN(Number(x))
   }
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => celEquals(x, b[i]))
-  if (a instanceof Map || b instanceof Map) return false
-  if (isPlainMap(a) && isPlainMap(b)) {
-    const ka = Object.keys(a)
-    return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && celEquals(a[k], b[k]))
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return a.length === b.length && a.every((x, i) => x === b[i])
+  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime()
+  if (isDurationValue(a) && isDurationValue(b)) return a.seconds === b.seconds && a.nanos === b.nanos
+  if (a instanceof Optional && b instanceof Optional) {
+    if (a.hasValue() !== b.hasValue()) return false
+    return !a.hasValue() || celEquals(a.value(), b.value())
   }
-  return a === b
+  if ((a instanceof Map || isPlainMap(a)) && (b instanceof Map || isPlainMap(b))) {
+    const ea = a instanceof Map ? [...a.entries()] : Object.entries(a)
+    const eb = b instanceof Map ? [...b.entries()] : Object.entries(b)
+    if (ea.length !== eb.length) return false
+    return ea.every(([k, v]) => eb.some(([k2, v2]) => (celEquals(k, k2) || String(k) === String(k2)) && celEquals(v, v2)))
+  }
+  return false
 }
 
 function numeric(v: unknown): bigint | number | undefined {
@@ -67,10 +118,6 @@ function numeric(v: unknown): bigint | number | undefined {
     return typeof inner === 'bigint' ? inner : typeof inner === 'number' ? BigInt(inner) : undefined
   }
   return undefined
-}
-
-function isPlainMap(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array) && Object.getPrototypeOf(v) === Object.prototype
 }
 
 function addInt(a: bigint, b: bigint): bigint {
@@ -85,7 +132,7 @@ function sumList(list: readonly unknown[]): unknown {
   if (typeof first === 'bigint') {
     let acc = 0n
     for (const x of list) {
-      if (typeof x !== 'bigint') throw new Error(`no such overload: sum of mixed list (${typeName(x)})`)
+      if (typeof x !== 'bigint') throw new Error(`no such overload: sum of mixed list (${celTypeName(x)})`)
       acc = addInt(acc, x)
     }
     return acc
@@ -93,12 +140,12 @@ function sumList(list: readonly unknown[]): unknown {
   if (typeof first === 'number') {
     let acc = 0
     for (const x of list) {
-      if (typeof x !== 'number') throw new Error(`no such overload: sum of mixed list (${typeName(x)})`)
+      if (typeof x !== 'number') throw new Error(`no such overload: sum of mixed list (${celTypeName(x)})`)
       acc += x
     }
     return acc
   }
-  throw new Error(`no such overload: ${typeName(first)} list has no sum()`)
+  throw new Error(`no such overload: ${celTypeName(first)} list has no sum()`)
 }
 
 function extreme(list: readonly unknown[], name: 'min' | 'max'): unknown {
@@ -139,31 +186,85 @@ function formatScalarString(v: unknown): string {
   if (typeof v === 'bigint' || typeof v === 'boolean') return String(v)
   if (typeof v === 'number') {
     if (Number.isNaN(v)) return 'NaN'
-    if (!Number.isFinite(v)) return v > 0 ? '+Inf' : '-Inf'
+    if (!Number.isFinite(v)) return v > 0 ? 'Infinity' : '-Infinity'
     return String(v)
   }
   if (v === null) return 'null'
   if (Array.isArray(v)) return `[${v.map(formatScalarString).join(', ')}]`
-  if (isPlainMap(v)) {
-    const keys = Object.keys(v).sort()
-    return `{${keys.map((k) => `${k}: ${formatScalarString(v[k])}`).join(', ')}}`
+  if (isPlainMap(v) || v instanceof Map) {
+    const entries = (v instanceof Map ? [...v.entries()] : Object.entries(v)).map(([k, x]) => [formatScalarString(k), formatScalarString(x)])
+    entries.sort(([a], [b]) => ((a ?? '') < (b ?? '') ? -1 : (a ?? '') > (b ?? '') ? 1 : 0))
+    return `{${entries.map(([k, x]) => `${k}: ${x}`).join(', ')}}`
   }
   if (v instanceof Uint8Array) return new TextDecoder().decode(v)
+  if (v instanceof Date) return formatTimestamp(v)
+  if (isDurationValue(v)) return formatDuration(v)
   if (typeof v === 'object' && v.constructor?.name === 'UnsignedInt') return String(v)
-  throw new Error(`string clause can only be used on strings, bools, bytes, ints, doubles, maps, lists, types, durations, and timestamps, was given ${typeName(v)}`)
+  if (typeof v === 'object' && v.constructor?.name === 'Type') {
+    const name = String((v as { name?: unknown }).name)
+    return name === 'null' ? 'null_type' : name
+  }
+  throw new Error(`string clause can only be used on strings, bools, bytes, ints, doubles, maps, lists, types, durations, and timestamps, was given ${celTypeName(v)}`)
 }
 
 function fixedDouble(v: unknown, precision: number, clause: string): string {
   const x = typeof v === 'bigint' ? Number(v) : v
-  if (typeof x !== 'number') throw new Error(`${clause} clause can only be used on ints, uints, and doubles, was given ${typeName(v)}`)
+  if (typeof x !== 'number') throw new Error(`${clause} clause can only be used on ints, uints, and doubles, was given ${celTypeName(v)}`)
   if (Number.isNaN(x)) return 'NaN'
   if (!Number.isFinite(x)) return x > 0 ? 'Infinity' : '-Infinity'
-  if (clause === 'scientific notation') {
-    const [m, e] = x.toExponential(precision).split('e')
-    const exp = Number(e)
-    return `${m}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`
+  return clause === 'scientific notation' ? goExponent(x, precision) : goFixed(x, precision)
+}
+
+/** |x| as m * 2^e with integer m (exact decomposition of a finite double). */
+function decompose(x: number): { m: bigint; e: number } {
+  const view = new DataView(new ArrayBuffer(8))
+  view.setFloat64(0, Math.abs(x))
+  const bits = view.getBigUint64(0)
+  const exp = Number((bits >> 52n) & 0x7ffn)
+  const frac = bits & 0xfffffffffffffn
+  return exp === 0 ? { m: frac, e: -1074 } : { m: frac | (1n << 52n), e: exp - 1075 }
+}
+
+/** round(num / den) with ties to even, as Go's strconv does on the exact binary value. */
+function roundHalfEven(num: bigint, den: bigint): bigint {
+  const q = num / den, r = num % den
+  if (2n * r > den || (2n * r === den && q % 2n === 1n)) return q + 1n
+  return q
+}
+
+/** |x| * 10^k rounded half-even, k may be negative. */
+function scaled(x: number, k: number): bigint {
+  const { m, e } = decompose(x)
+  let num = m, den = 1n
+  if (e >= 0) num <<= BigInt(e)
+  else den <<= BigInt(-e)
+  if (k >= 0) num *= 10n ** BigInt(k)
+  else den *= 10n ** BigInt(-k)
+  return roundHalfEven(num, den)
+}
+
+/** Go `strconv.FormatFloat(x, 'f', p, 64)`. */
+function goFixed(x: number, p: number): string {
+  const digits = scaled(x, p).toString().padStart(p + 1, '0')
+  const sign = x < 0 || Object.is(x, -0) ? '-' : ''
+  return p === 0 ? `${sign}${digits}` : `${sign}${digits.slice(0, -p)}.${digits.slice(-p)}`
+}
+
+/** Go `strconv.FormatFloat(x, 'e', p, 64)`. */
+function goExponent(x: number, p: number): string {
+  const sign = x < 0 || Object.is(x, -0) ? '-' : ''
+  let k = 0
+  let n = 0n
+  if (x !== 0) {
+    k = Math.floor(Math.log10(Math.abs(x)))
+    n = scaled(x, p - k)
+    const lo = 10n ** BigInt(p), hi = 10n ** BigInt(p + 1)
+    while (n >= hi) { k++; n = scaled(x, p - k) }
+    while (n < lo) { k--; n = scaled(x, p - k) }
   }
-  return x.toFixed(precision)
+  const digits = n.toString().padStart(p + 1, '0')
+  const mant = p === 0 ? digits : `${digits.slice(0, 1)}.${digits.slice(1)}`
+  return `${sign}${mant}e${k < 0 ? '-' : '+'}${String(Math.abs(k)).padStart(2, '0')}`
 }
 
 function integerClause(v: unknown, radix: number, clause: string): string {
@@ -171,7 +272,7 @@ function integerClause(v: unknown, radix: number, clause: string): string {
   if (typeof v === 'object' && v !== null && v.constructor?.name === 'UnsignedInt') return BigInt(String(v)).toString(radix)
   if (radix === 16 && typeof v === 'string') return [...new TextEncoder().encode(v)].map((b) => b.toString(16).padStart(2, '0')).join('')
   if (radix === 16 && v instanceof Uint8Array) return [...v].map((b) => b.toString(16).padStart(2, '0')).join('')
-  throw new Error(`${clause} clause can only be used on integers, was given ${typeName(v)}`)
+  throw new Error(`${clause} clause can only be used on integers, was given ${celTypeName(v)}`)
 }
 
 /** cel-go ext.Strings `format` (v2 subset: %s %d %f %e %x %X %o %b %%, with %.Nf / %.Ne precision). */
@@ -197,7 +298,11 @@ export function celFormat(fmt: string, args: readonly unknown[]): string {
     switch (verb) {
       case 's': out += formatScalarString(v); break
       case 'd': {
-        if (typeof v === 'number') throw new Error(`decimal clause can only be used on integers, was given ${typeName(v)}`)
+        if (typeof v === 'number') {
+          if (Number.isNaN(v)) { out += 'NaN'; break }
+          if (!Number.isFinite(v)) { out += v > 0 ? 'Infinity' : '-Infinity'; break }
+          throw new Error(`decimal clause can only be used on integers, was given ${celTypeName(v)}`)
+        }
         out += integerClause(v, 10, 'decimal'); break
       }
       case 'f': out += fixedDouble(v, precision ?? 6, 'fixed-point'); break

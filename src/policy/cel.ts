@@ -4,6 +4,8 @@
  * See docs/cel.md for the library choice, what is supported and what is not.
  */
 import { Environment, Optional } from '@marcbachmann/cel-js'
+import { AUTHORIZER_TYPE, registerAuthorizerLibrary } from './cel-authz.js'
+import { finishNode, prepareNode, registerExtensionLibraries, validateNode } from './cel-ext.js'
 import { registerKubernetesValueLibraries } from './cel-k8s.js'
 import { registerKubernetesLibraries } from './cel-lib.js'
 import { compileRe2, re2Test } from './cel-re2.js'
@@ -19,10 +21,11 @@ export interface CelProgram {
 }
 
 export type CompileResult =
-  | { ok: true; program: CelProgram }
+  | { ok: true; program: CelProgram; /** The type the checker infers, e.g. `bool`, `string`, `dyn`. */ type: string }
   | { ok: false; error: string; position?: { line: number; column: number } }
 
-export type EvaluateResult = { ok: true; value: unknown } | { ok: false; error: string }
+/** `cost`: the steps the evaluation used (approximate CEL cost units), also when it failed. */
+export type EvaluateResult = { ok: true; value: unknown; cost: number } | { ok: false; error: string; cost: number }
 
 // Minimal view of cel-js AST internals that this layer relies on (pinned package version).
 type EvalFn = (this: AstNode, ev: Evaluator, ast: AstNode, ctx: unknown) => unknown
@@ -49,12 +52,12 @@ interface AstNode {
 
 /** Functions of the Kubernetes CEL environment not implemented yet: compile reports them. */
 const NOT_SUPPORTED = new Set([
-  'path', 'group', 'resource', 'subresource', 'namespace', 'name', 'check', 'allowed', 'reason', 'errored', 'error', 'serviceAccount',
-  'fieldSelector', 'labelSelector',
-  'transformList', 'transformMap', 'transformMapEntry', 'existsOne',
-  'slice', 'flatten', 'distinct', 'reverse', 'sort', 'sortBy', 'range', 'includes', 'ofNonZeroValue',
-  'escapeKey',
+  // Lists v1 (Kubernetes 1.37, unreleased).
+  'includes',
 ])
+
+/** Functions of the MutatingAdmissionPolicy environment only (JSONPatch library). */
+const MUTATING_ONLY = new Set(['escapeKey'])
 
 /** cel-js built-ins that are not part of the Kubernetes environment. */
 const NOT_IN_KUBERNETES = new Set(['bind', 'hex', 'base64', 'json', 'at'])
@@ -72,9 +75,22 @@ const SINCE: Record<string, number> = {
   validate: 32,
   // Semver (1.34).
   semver: 34, isSemver: 34, major: 34, minor: 34, patch: 34,
+  // AuthzSelectors (1.32).
+  fieldSelector: 32, labelSelector: 32,
+  // Optional types (1.29): functions and macros beyond `of`/`none`.
+  ofNonZeroValue: 29, optMap: 29, optFlatMap: 29,
+  // ext.TwoVarComprehensions (introduced 1.32); the two-variable `all`/`exists`/`exists_one` are gated in checkCalls.
+  transformList: 33, transformMap: 33, transformMapEntry: 33,
+  // existsOne(x, p): cel-go v0.22 standard macro (Kubernetes 1.32); existsOne(i, v, p) is gated in checkCalls.
+  existsOne: 32,
+  // ext.Lists v3 (introduced 1.34); `lists.range` through NAMESPACE_SINCE.
+  slice: 35, flatten: 35, distinct: 35, reverse: 35, sort: 35, sortBy: 35,
 }
+/** Kubernetes minor from which the two-variable comprehension forms (3 arguments) are accepted. */
+const TWO_VAR_SINCE = 33
+const TWO_VAR_FORMS = new Set(['all', 'exists', 'exists_one', 'existsOne'])
 /** Namespaced libraries (`sets.contains(...)`) and the minor they are accepted from. */
-const NAMESPACE_SINCE: Record<string, number> = { sets: 30, strings: 30, ip: 31, format: 32 }
+const NAMESPACE_SINCE: Record<string, number> = { sets: 30, strings: 30, ip: 31, format: 32, lists: 35 }
 
 interface Budget { steps: number; max: number; exhausted: boolean }
 let budget: Budget = { steps: 0, max: Infinity, exhausted: false }
@@ -92,6 +108,9 @@ function tick(n = 1): void {
 const base = new Environment({ unlistedVariablesAreDyn: false, enableOptionalTypes: true, homogeneousAggregateLiterals: true })
 registerKubernetesLibraries(base, (n) => tick(Math.ceil(n)))
 registerKubernetesValueLibraries(base, (n) => tick(Math.ceil(n)))
+registerAuthorizerLibrary(base, (n) => tick(Math.ceil(n)))
+// Errors raised after the budget is exhausted are never absorbed by a comprehension.
+registerExtensionLibraries(base, { charge: (n) => tick(Math.ceil(n)), isFatal: () => budget.exhausted })
 const envs = new Map<string, Environment>()
 
 function envFor(variables: readonly string[]): Environment {
@@ -99,7 +118,8 @@ function envFor(variables: readonly string[]): Environment {
   let env = envs.get(key)
   if (!env) {
     env = base.clone()
-    for (const v of variables) env.registerVariable(v, 'dyn')
+    // `authorizer` is typed, as in the API server: a misspelt method or a Decision used as a bool is a compile error.
+    for (const v of variables) env.registerVariable(v, v === 'authorizer' ? AUTHORIZER_TYPE : 'dyn')
     envs.set(key, env)
   }
   return env
@@ -205,8 +225,10 @@ function checkCalls(node: AstNode, kubeMinor: number): void {
   if (name === undefined) return
   if (NOT_IN_KUBERNETES.has(name)) throw new CompileError(`function ${name} is not part of the Kubernetes CEL environment`, node)
   if (NOT_SUPPORTED.has(name)) throw new CompileError(`function ${name} is not supported yet`, node)
-  // Two-variable comprehensions (all(i, v, p), exists(i, v, p)) are ext.TwoVarComprehensions.
-  if ((name === 'all' || name === 'exists') && callArgs(node).length === 3) throw new CompileError(`function ${name} with two iteration variables is not supported yet`, node)
+  if (MUTATING_ONLY.has(name)) throw new CompileError(`function ${name} is only available in MutatingAdmissionPolicy expressions`, node)
+  if (TWO_VAR_FORMS.has(name) && node.op === 'rcall' && callArgs(node).length === 3 && kubeMinor < TWO_VAR_SINCE) {
+    throw new CompileError(`function ${name} with two iteration variables is not available before Kubernetes 1.${TWO_VAR_SINCE}`, node)
+  }
   const recv = node.op === 'rcall' ? (node.args as unknown[])[1] : undefined
   const ns = isNode(recv) && recv.op === 'id' && typeof recv.args === 'string' ? recv.args : undefined
   const since = (ns !== undefined ? NAMESPACE_SINCE[ns] : undefined) ?? SINCE[name]
@@ -230,6 +252,7 @@ export function compile(expression: string, options: { variables: readonly strin
     walk(root, (n) => {
       checkCalls(n, kubeMinor)
       if (callName(n) === 'has' && n.op === 'call') fixHas(n)
+      prepareNode(n)
     })
     const checked = parsed.check()
     if (!checked.valid) {
@@ -237,6 +260,8 @@ export function compile(expression: string, options: { variables: readonly strin
       return { ok: false, error: errorSummary(checked.error), ...(pos ? { position: pos } : {}) }
     }
     walk(root, (n) => {
+      validateNode(n)
+      finishNode(n)
       const name = callName(n)
       if (name === 'matches' && n.op === 'rcall') {
         const [, recv, args] = n.args as [string, AstNode, AstNode[]]
@@ -252,7 +277,7 @@ export function compile(expression: string, options: { variables: readonly strin
         if (isNode(step)) instrument(step)
       }
     })
-    return { ok: true, program: { expression, run: (activation) => parsed(activation) } }
+    return { ok: true, program: { expression, run: (activation) => parsed(activation) }, type: String(checked.type ?? 'dyn') }
   } catch (e) {
     if (e instanceof CompileError) return { ok: false, error: e.message, position: position(expression, e.node.pos) }
     const pos = errorPosition(e, expression)
@@ -271,7 +296,8 @@ function matchRe2(s: unknown, p: unknown): boolean {
 /**
  * Evaluates a compiled program. Integers in the activation must be `bigint` (int64 semantics).
  * Exhausting `budget.maxSteps` (default DEFAULT_MAX_STEPS) is an error. Costs are approximate:
- * one step per comprehension iteration plus size-proportional costs in library functions.
+ * one step per comprehension iteration plus size-proportional costs in library functions;
+ * `cost` reports the steps used (the VAP evaluator sums them against the per-binding budget).
  */
 export function evaluate(program: CelProgram, activation: Record<string, unknown>, options?: { maxSteps: number }): EvaluateResult {
   const previous = budget
@@ -279,12 +305,12 @@ export function evaluate(program: CelProgram, activation: Record<string, unknown
   const mine = budget
   try {
     const value = program.run(activation)
-    if (value instanceof Promise) return { ok: false, error: 'asynchronous evaluation is not supported' }
-    if (mine.exhausted) return { ok: false, error: 'operation cancelled: actual cost limit exceeded' }
-    return { ok: true, value }
+    if (value instanceof Promise) return { ok: false, error: 'asynchronous evaluation is not supported', cost: mine.steps }
+    if (mine.exhausted) return { ok: false, error: 'operation cancelled: actual cost limit exceeded', cost: mine.steps }
+    return { ok: true, value, cost: mine.steps }
   } catch (e) {
-    if (mine.exhausted) return { ok: false, error: 'operation cancelled: actual cost limit exceeded' }
-    return { ok: false, error: errorSummary(e) }
+    if (mine.exhausted) return { ok: false, error: 'operation cancelled: actual cost limit exceeded', cost: mine.steps }
+    return { ok: false, error: errorSummary(e), cost: mine.steps }
   } finally {
     budget = previous
   }

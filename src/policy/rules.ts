@@ -1,8 +1,10 @@
-import { defineRule, type Rule, type Violation } from '../engine/rule.js';
+import { defineRule, type InventoryViolation, type Rule, type Violation } from '../engine/rule.js';
+import { rbacIndexOf } from '../k8s/rbac.js';
 import { loadInput, resolveInputs } from '../load/load.js';
 import type { JsonObject, ReportError } from '../types.js';
+import { rbacIndexAuthorizer } from './cel-authz.js';
 import { policyRuleId } from './vap-findings.js';
-import { evaluatePolicies, loadPolicies, type LoadedPolicy, type LoadResult } from './vap.js';
+import { evaluatePolicies, loadPolicies, type EvaluationResult, type LoadedPolicy, type LoadResult } from './vap.js';
 
 /*
  * ValidatingAdmissionPolicies as rules of a scan: one rule per policy, `policy:<name>`, judging
@@ -12,29 +14,79 @@ import { evaluatePolicies, loadPolicies, type LoadedPolicy, type LoadResult } fr
 
 const NONE: readonly Violation[] = Object.freeze([]);
 
-/** The rule of one policy; `params` are the candidate parameter objects of the policy files. */
+/**
+ * One violation per distinct failed decision of a matched binding, worded and graded by the
+ * binding's strongest action: Deny as the API server's denial (the policy's severity), Warn as
+ * its warning, Audit as its audit entry (each with the severity the policy's annotations set).
+ */
+function violationsOf(result: EvaluationResult, policy: LoadedPolicy): Violation[] {
+  const out: Violation[] = [];
+  // The same failure through several bindings is one finding, under the strongest action.
+  const seen = new Set<string>();
+  for (const action of ['Deny', 'Warn', 'Audit'] as const) {
+    for (const outcome of result.outcomes) {
+      const actions = outcome.validationActions;
+      if (!outcome.matched || !actions.includes(action) || (action !== 'Deny' && actions.includes('Deny')) || (action === 'Audit' && actions.includes('Warn'))) continue;
+      const severity = action === 'Deny' ? policy.severity : action === 'Warn' ? policy.warnSeverity : policy.auditSeverity;
+      for (const decision of outcome.decisions) {
+        if (decision.action !== 'deny' || seen.has(decision.message)) continue;
+        seen.add(decision.message);
+        const message = action === 'Deny'
+          ? `ValidatingAdmissionPolicy '${outcome.policy}' with binding '${outcome.binding}' denied request: ${decision.message}`
+          : `Validation failed for ValidatingAdmissionPolicy '${outcome.policy}' with binding '${outcome.binding}': ${decision.message}`;
+        out.push(severity === policy.severity ? { path: [], message } : { path: [], message, severity });
+      }
+    }
+  }
+  return out;
+}
+
+/** True when an expression of the policy names `authorizer` (its checks need the RBAC objects of the whole input). */
+function usesAuthorizer(policy: LoadedPolicy): boolean {
+  const expressions = [
+    ...policy.matchConditions.map((c) => c.expression), ...policy.variables.map((v) => v.expression),
+    ...policy.validations.map((v) => v.expression), ...policy.auditAnnotations.map((a) => a.valueExpression),
+  ];
+  return expressions.some((e) => /\bauthorizer\b/.test(e.expression));
+}
+
+/**
+ * The rule of one policy; `params` are the candidate parameter objects of the policy files. A
+ * policy that uses `authorizer` is judged once the whole input is read, its checks answered by the
+ * RBAC authorizer over the Roles, ClusterRoles and bindings of the scanned input (they may come
+ * after the objects they judge); the scan then keeps every object until the end.
+ */
 function policyRule(policy: LoadedPolicy, params: readonly JsonObject[]): Rule {
-  const loaded = { policies: [policy], params };
-  return defineRule({
+  const common = {
     id: policyRuleId(policy.name),
     title: `ValidatingAdmissionPolicy ${policy.name}`,
     severity: policy.severity,
-    target: 'object',
     controls: ['DEP-1'],
     description: `The organisation's own policy ${policy.name} (a ValidatingAdmissionPolicy), evaluated as the API server would on creating the object.`,
     remediation: "Change the object so that the policy's validations hold, as its message says.",
-    check({ object }) {
-      const result = evaluatePolicies({ object, operation: 'CREATE' }, loaded);
-      const out: Violation[] = [];
-      const seen = new Set<string>();
-      for (const outcome of result.outcomes) {
-        if (!outcome.matched) continue;
-        for (const decision of outcome.decisions) {
-          if (decision.action !== 'deny' || seen.has(decision.message)) continue;
-          seen.add(decision.message);
-          out.push({ path: [], message: `ValidatingAdmissionPolicy '${outcome.policy}' with binding '${outcome.binding}' denied request: ${decision.message}` });
+  };
+  if (usesAuthorizer(policy)) {
+    return defineRule({
+      ...common,
+      target: 'inventory',
+      check({ inventory }) {
+        const index = rbacIndexOf(inventory);
+        const hasObjects = index.bindings.length > 0 || index.roles.some((r) => !r.assumed);
+        const loaded = { policies: [policy], params, authorizer: rbacIndexAuthorizer(index, hasObjects) };
+        const out: InventoryViolation[] = [];
+        for (const target of inventory.objects) {
+          for (const v of violationsOf(evaluatePolicies({ object: target.object, operation: 'CREATE' }, loaded), policy)) out.push({ ...v, target });
         }
-      }
+        return out;
+      },
+    });
+  }
+  const loaded = { policies: [policy], params };
+  return defineRule({
+    ...common,
+    target: 'object',
+    check({ object }) {
+      const out = violationsOf(evaluatePolicies({ object, operation: 'CREATE' }, loaded), policy);
       return out.length === 0 ? NONE : out;
     },
   });
@@ -43,7 +95,12 @@ function policyRule(policy: LoadedPolicy, params: readonly JsonObject[]): Rule {
 /** Reads the policy files (`--policy`): their rules, and the errors met (unreadable files, invalid policies). */
 export function loadPolicyRules(paths: readonly string[], kubeMinor?: number): { rules: Rule[]; errors: ReportError[] } {
   const { loaded, errors } = readPolicies(paths, kubeMinor);
-  return { rules: loaded.policies.map((p) => policyRule(p, loaded.params)), errors };
+  return { rules: policyRules(loaded), errors };
+}
+
+/** The rules of loaded policies, one per policy, with the params loaded beside them. */
+export function policyRules(loaded: LoadResult): Rule[] {
+  return loaded.policies.map((p) => policyRule(p, loaded.params));
 }
 
 /** Reads ValidatingAdmissionPolicies, their bindings and params from files and directories. */

@@ -13,6 +13,8 @@ import { LineCounter, parseDocument } from 'yaml';
 import { asObject, asString, isObject } from '../k8s/object.js';
 import { loadInput, resolveInputs } from '../load/load.js';
 import type { JsonObject, JsonValue } from '../types.js';
+import { rbacAuthorizer, rbacObjects } from './cel-authz.js';
+import type { Authorize } from './cel-authz.js';
 import { evaluatePolicies, loadPolicies } from './vap.js';
 import type { BindingOutcome, EvaluationInput, EvaluationResult, LoadResult, Operation, UserInfo } from './vap.js';
 
@@ -60,7 +62,7 @@ export interface PolicyTestRun {
 const SUITE_FILE = /^(?:mamori-test|.+\.mamori-test)\.ya?ml$/;
 const ORDER: readonly Expectation[] = ['error', 'deny', 'warn', 'audit', 'admit', 'skip'];
 const OPERATIONS: ReadonlySet<string> = new Set(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']);
-const SUITE_KEYS = new Set(['apiVersion', 'kind', 'name', 'kubeVersion', 'policies', 'resources', 'tests']);
+const SUITE_KEYS = new Set(['apiVersion', 'kind', 'name', 'kubeVersion', 'policies', 'resources', 'rbac', 'tests']);
 const TEST_KEYS = new Set([
   'name', 'object', 'oldObject', 'operation', 'namespaceObject', 'namespaceLabels', 'userInfo', 'params',
   'request', 'expect', 'policy', 'binding', 'message', 'messageRegex', 'subResource', 'resource', 'dryRun',
@@ -281,10 +283,14 @@ function requestInput(reader: SuiteReader, value: unknown, path: (string | numbe
   return input;
 }
 
-/** Loads the objects of the given paths (relative to `baseDir`), skipping suite files. */
-function loadObjects(reader: SuiteReader, paths: readonly string[], key: string, baseDir: string): JsonObject[] {
+/**
+ * Loads the objects of the given paths (relative to `baseDir`), skipping suite files. Errors name
+ * the path as `<key>[<i>]`, `i` from `positions` (the paths' places in the suite's list) or the index.
+ */
+function loadObjects(reader: SuiteReader, paths: readonly string[], key: string, baseDir: string, positions?: readonly number[]): JsonObject[] {
   const objects: JsonObject[] = [];
-  paths.forEach((p, i) => {
+  paths.forEach((p, index) => {
+    const i = positions?.[index] ?? index;
     const { inputs, errors } = resolveInputs([resolve(baseDir, p)]);
     for (const e of errors) reader.fail([key, i], `${p}: ${e.message}`);
     for (const input of inputs) {
@@ -304,6 +310,30 @@ function loadObjects(reader: SuiteReader, paths: readonly string[], key: string,
 interface Suite {
   tests: TestCase[];
   loaded: LoadResult;
+  /** Answers `authorizer` checks from the suite's `rbac` objects. */
+  authorizer: Authorize;
+}
+
+/**
+ * The suite's `rbac`: paths (files or folders, relative to the suite) and inline objects; only
+ * the Roles, ClusterRoles, RoleBindings and ClusterRoleBindings among them are kept.
+ */
+function rbacList(reader: SuiteReader, value: unknown, baseDir: string): JsonObject[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  const items: unknown[] = Array.isArray(value) ? value : [value];
+  const before = reader.errors.length;
+  const objects: JsonObject[] = [];
+  const paths: { path: string; index: number }[] = [];
+  items.forEach((item, i) => {
+    const at = Array.isArray(value) ? ['rbac', i] : ['rbac'];
+    if (typeof item === 'string' && item !== '') paths.push({ path: item, index: i });
+    else if (isObject(item) && typeof item['apiVersion'] === 'string' && typeof item['kind'] === 'string') objects.push(item);
+    else reader.fail(at, 'must be a path (a string) or an inline object with apiVersion and kind');
+  });
+  objects.push(...loadObjects(reader, paths.map((p) => p.path), 'rbac', baseDir, paths.map((p) => p.index)));
+  const rbac = rbacObjects(objects);
+  if (rbac.length === 0 && reader.errors.length === before) reader.fail(['rbac'], 'no Role, ClusterRole, RoleBinding or ClusterRoleBinding (rbac.authorization.k8s.io) found');
+  return rbac;
 }
 
 function readSuite(reader: SuiteReader, baseDir: string): Suite | undefined {
@@ -332,6 +362,7 @@ function readSuite(reader: SuiteReader, baseDir: string): Suite | undefined {
 
   const policyObjects = loadObjects(reader, policyPaths, 'policies', baseDir);
   const resources = loadObjects(reader, resourcePaths, 'resources', baseDir);
+  const rbac = rbacList(reader, value['rbac'], baseDir);
   const loaded = loadPolicies(policyObjects, kubeMinor === undefined ? {} : { kubeMinor });
   for (const e of loaded.errors) {
     reader.errors.push({ file: reader.file, key: 'policies', message: `${e.kind} ${JSON.stringify(e.name)}: ${e.message}` });
@@ -457,7 +488,7 @@ function readSuite(reader: SuiteReader, baseDir: string): Suite | undefined {
     if (regex !== undefined) test.messageRegex = regex;
     tests.push(test);
   });
-  return { tests, loaded };
+  return { tests, loaded, authorizer: rbacAuthorizer(rbac ?? []) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -490,14 +521,14 @@ function observe(outcome: BindingOutcome): Observed[] {
   return out;
 }
 
-function runTest(test: TestCase, loaded: LoadResult): TestResult {
+function runTest(test: TestCase, loaded: LoadResult, authorizer: Authorize): TestResult {
   const policies = loaded.policies
     .filter((p) => test.policy === undefined || p.name === test.policy)
     .map((p) => (test.binding === undefined ? p : { ...p, bindings: p.bindings.filter((b) => b.name === test.binding) }))
     .filter((p) => p.bindings.length > 0);
   let evaluation: EvaluationResult;
   try {
-    evaluation = evaluatePolicies(test.input, { policies, params: loaded.params });
+    evaluation = evaluatePolicies(test.input, { policies, params: loaded.params, authorizer });
   } catch (cause) {
     return { name: test.name, expect: test.expect, actual: ['error'], passed: false, messages: [(cause as Error).message], reason: `evaluation failed: ${(cause as Error).message}` };
   }
@@ -540,7 +571,7 @@ export function runSuite(file: string): SuiteResult {
   const reader = new SuiteReader(file, text);
   const suite = readSuite(reader, dirname(resolve(file)));
   if (suite === undefined) return { file, tests: [], errors: reader.errors };
-  return { file, tests: suite.tests.map((t) => runTest(t, suite.loaded)), errors: reader.errors };
+  return { file, tests: suite.tests.map((t) => runTest(t, suite.loaded, suite.authorizer)), errors: reader.errors };
 }
 
 /** Finds the suites under `dir` (or `dir` itself, a suite file) and runs them. */

@@ -6,7 +6,9 @@
  */
 import { asArray, asObject, asString, isObject } from '../k8s/object.js';
 import { labelSetOf, parseLabelSelector, matchesSelector } from '../k8s/selectors.js';
-import type { JsonObject, JsonValue } from '../types.js';
+import type { JsonObject, JsonValue, Severity } from '../types.js';
+import { AuthorizerValue, NO_RBAC_AUTHORIZER } from './cel-authz.js';
+import type { Authorize, AuthzUser, RequestResource } from './cel-authz.js';
 import { compile, evaluate, DEFAULT_MAX_STEPS } from './cel.js';
 import type { CelProgram } from './cel.js';
 import {
@@ -23,6 +25,16 @@ const BINDING_KIND = 'ValidatingAdmissionPolicyBinding';
 
 /** Per-expression step budget (apiserver `PerCallLimit`). */
 export const PER_CALL_LIMIT = DEFAULT_MAX_STEPS;
+/**
+ * Budget of one (binding, param) evaluation (apiserver `RuntimeCELCostBudget`): the validations,
+ * then the messageExpressions with what the validations left, and the variables they use; the
+ * auditAnnotations get a budget of their own of the same size.
+ */
+export const RUNTIME_CEL_COST_BUDGET = 10_000_000;
+/** Budget of the matchConditions of one (binding, param) evaluation (apiserver `RuntimeCELCostBudgetMatchConditions`). */
+export const RUNTIME_CEL_COST_BUDGET_MATCH_CONDITIONS = 2_500_000;
+/** The error when a budget runs out (apiserver `cel.ErrOutOfBudget`). */
+export const OUT_OF_BUDGET = 'validation failed due to running out of cost budget, no further validation rules will be run';
 /** `messageExpression` results longer than this (bytes) are discarded. */
 export const MAX_MESSAGE_EXPRESSION_BYTES = 5 * 1024;
 /** Audit annotation values are cut at this length (bytes). */
@@ -39,6 +51,8 @@ const REASON_CODES: Readonly<Record<StatusReason, number>> = {
 };
 
 export type ValidationAction = 'Deny' | 'Warn' | 'Audit';
+/** The policy annotations that set the severity of its findings in a scan, by the binding's strongest action. */
+export const SEVERITY_ANNOTATIONS = { deny: 'mamori.io/severity', warn: 'mamori.io/warn-severity', audit: 'mamori.io/audit-severity' } as const;
 export type FailurePolicy = 'Fail' | 'Ignore';
 
 /** A problem found while loading: an invalid field or an expression that does not compile. */
@@ -88,8 +102,12 @@ export interface LoadedBinding {
 export interface LoadedPolicy {
   name: string;
   source: JsonObject;
-  /** `mamori.io/severity` annotation (default `high`); used for `policy:<name>` findings. */
-  severity: 'critical' | 'high' | 'medium' | 'low' | 'info';
+  /** `mamori.io/severity` annotation (default `high`): the severity of `policy:<name>` findings through a Deny binding. */
+  severity: Severity;
+  /** `mamori.io/warn-severity` (default `medium`): findings through a binding that warns and does not deny. */
+  warnSeverity: Severity;
+  /** `mamori.io/audit-severity` (default `low`): findings through a binding that only audits. */
+  auditSeverity: Severity;
   failurePolicy: string;
   paramKind?: { apiVersion: string; kind: string };
   matchConstraints: JsonObject;
@@ -210,14 +228,16 @@ function loadPolicy(object: JsonObject, errors: PolicyError[], kubeMinor: number
     if (kind === undefined || kind === '') fail('spec.paramKind.kind', 'Required value');
     if (apiVersion !== undefined && kind !== undefined) paramKind = { apiVersion, kind };
   }
-  const vars = ['object', 'oldObject', 'request', 'namespaceObject', 'variables', ...(paramKind ? ['params'] : [])];
-  const compileAt = (field: string, expression: string, allowedVariables: readonly string[]): CompiledExpression => {
-    const compiled = compileExpression(field, expression, allowedVariables, vars, kubeMinor);
+  // `authorizer` is bound everywhere but in messageExpression (apiserver `compilePolicy`).
+  const messageVars = ['object', 'oldObject', 'request', 'namespaceObject', 'variables', ...(paramKind ? ['params'] : [])];
+  const vars = [...messageVars, 'authorizer'];
+  const compileAt = (field: string, expression: string, allowedVariables: readonly string[], returns: readonly ReturnType[] | undefined, declared: readonly string[] = vars): CompiledExpression => {
+    const compiled = compileExpression(field, expression, allowedVariables, declared, kubeMinor, returns);
     if (compiled.error !== undefined) {
       const position = compiled.position;
       errors.push({
         kind: POLICY_KIND, name, field, expression,
-        message: `${field}: Invalid value: ${JSON.stringify(expression)}: compilation failed: ${compiled.error}`,
+        message: `${field}: Invalid value: ${JSON.stringify(expression)}: ${compiled.typeError === true ? '' : 'compilation failed: '}${compiled.error}`,
         ...(position ? { position } : {}), dropped: false,
       });
     }
@@ -236,7 +256,7 @@ function loadPolicy(object: JsonObject, errors: PolicyError[], kubeMinor: number
     if (!CEL_IDENT.test(vName)) fail(`spec.variables[${i}].name`, `Invalid value: "${vName}": name is not a valid CEL identifier`);
     else if (variableNames.includes(vName)) fail(`spec.variables[${i}].name`, `Duplicate value: "${vName}"`);
     if (expression.trim() === '') { fail(`spec.variables[${i}].expression`, 'Required value'); continue; }
-    variables.push({ name: vName, expression: compileAt(`spec.variables[${i}].expression`, expression, [...variableNames]) });
+    variables.push({ name: vName, expression: compileAt(`spec.variables[${i}].expression`, expression, [...variableNames], undefined) });
     variableNames.push(vName);
   }
   const matchConditions: LoadedPolicy['matchConditions'] = [];
@@ -249,7 +269,7 @@ function loadPolicy(object: JsonObject, errors: PolicyError[], kubeMinor: number
     else if (conditionNames.has(cName)) fail(`spec.matchConditions[${i}].name`, `Duplicate value: "${cName}"`);
     conditionNames.add(cName);
     if (expression.trim() === '') { fail(`spec.matchConditions[${i}].expression`, 'Required value'); continue; }
-    matchConditions.push({ name: cName, expression: compileAt(`spec.matchConditions[${i}].expression`, expression, variableNames) });
+    matchConditions.push({ name: cName, expression: compileAt(`spec.matchConditions[${i}].expression`, expression, variableNames, ['bool']) });
   }
   const validations: LoadedValidation[] = [];
   for (const [i, raw] of asArray(spec['validations']).entries()) {
@@ -262,12 +282,12 @@ function loadPolicy(object: JsonObject, errors: PolicyError[], kubeMinor: number
     if (message !== undefined && message.includes('\n')) fail(`spec.validations[${i}].message`, `Invalid value: ${JSON.stringify(message)}: message must not contain line breaks`);
     const messageExpression = asString(v?.['messageExpression']);
     const loaded: LoadedValidation = {
-      expression: compileAt(`spec.validations[${i}].expression`, expression, variableNames),
+      expression: compileAt(`spec.validations[${i}].expression`, expression, variableNames, ['bool']),
       reason: REASONS.has(reason) ? (reason as StatusReason) : 'Invalid',
     };
     if (message !== undefined) loaded.message = message;
     if (messageExpression !== undefined && messageExpression.trim() !== '') {
-      loaded.messageExpression = compileAt(`spec.validations[${i}].messageExpression`, messageExpression, variableNames);
+      loaded.messageExpression = compileAt(`spec.validations[${i}].messageExpression`, messageExpression, variableNames, ['string'], messageVars);
     }
     validations.push(loaded);
   }
@@ -278,26 +298,42 @@ function loadPolicy(object: JsonObject, errors: PolicyError[], kubeMinor: number
     const valueExpression = asString(a?.['valueExpression']) ?? '';
     if (key === '' || !QUALIFIED_NAME.test(`${name}/${key}`)) fail(`spec.auditAnnotations[${i}].key`, `Invalid value: "${key}": must be a valid annotation key`);
     if (valueExpression.trim() === '') { fail(`spec.auditAnnotations[${i}].valueExpression`, 'Required value'); continue; }
-    auditAnnotations.push({ key, valueExpression: compileAt(`spec.auditAnnotations[${i}].valueExpression`, valueExpression, variableNames) });
+    auditAnnotations.push({ key, valueExpression: compileAt(`spec.auditAnnotations[${i}].valueExpression`, valueExpression, variableNames, ['string', 'null']) });
   }
   if (validations.length === 0 && auditAnnotations.length === 0) fail('spec.validations', "Required value: validations or auditAnnotations must contain at least one item");
   if (dropped || matchConstraints === undefined) return undefined;
 
-  const annotation = asString(asObject(asObject(object['metadata'])?.['annotations'])?.['mamori.io/severity']);
-  const severity = annotation !== undefined && SEVERITIES.has(annotation) ? (annotation as LoadedPolicy['severity']) : 'high';
-  if (annotation !== undefined && !SEVERITIES.has(annotation)) {
-    errors.push({ kind: POLICY_KIND, name, field: 'metadata.annotations[mamori.io/severity]', message: `metadata.annotations[mamori.io/severity]: Unsupported value: "${annotation}": supported values: critical, high, medium, low, info (using high)`, dropped: false });
-  }
+  const annotations = asObject(asObject(object['metadata'])?.['annotations']);
+  const severityOf = (key: string, fallback: Severity): Severity => {
+    const value = asString(annotations?.[key]);
+    if (value === undefined) return fallback;
+    if (SEVERITIES.has(value)) return value as Severity;
+    errors.push({ kind: POLICY_KIND, name, field: `metadata.annotations[${key}]`, message: `metadata.annotations[${key}]: Unsupported value: "${value}": supported values: critical, high, medium, low, info (using ${fallback})`, dropped: false });
+    return fallback;
+  };
+  const severity = severityOf(SEVERITY_ANNOTATIONS.deny, 'high');
+  const warnSeverity = severityOf(SEVERITY_ANNOTATIONS.warn, 'medium');
+  const auditSeverity = severityOf(SEVERITY_ANNOTATIONS.audit, 'low');
   const policy: LoadedPolicy = {
-    name, source: object, severity, failurePolicy, matchConstraints, matchConditions, variables, validations, auditAnnotations, bindings: [],
+    name, source: object, severity, warnSeverity, auditSeverity, failurePolicy, matchConstraints, matchConditions, variables, validations, auditAnnotations, bindings: [],
   };
   if (paramKind !== undefined) policy.paramKind = paramKind;
   return policy;
 }
 
+/** The CEL types an expression may have (apiserver `ExpressionAccessor.ReturnTypes`); `null` is `null_type`. */
+type ReturnType = 'bool' | 'string' | 'null';
+
+/** apiserver `CompileCELExpression`'s wording for an expression of another type. */
+function returnTypeError(returns: readonly ReturnType[]): string {
+  const names = returns.map((t) => (t === 'null' ? 'null_type' : t));
+  return names.length === 1 ? `must evaluate to ${names[0]}` : `must evaluate to one of [${names.join(' ')}]`;
+}
+
 function compileExpression(
   field: string, expression: string, visibleVariables: readonly string[], vars: readonly string[], kubeMinor: number | undefined,
-): { result: CompiledExpression; error?: string; position?: { line: number; column: number } } {
+  returns: readonly ReturnType[] | undefined,
+): { result: CompiledExpression; error?: string; typeError?: boolean; position?: { line: number; column: number } } {
   // `variables.x` may only name variables declared before (the apiserver's composited environment).
   for (const m of expression.matchAll(/\bvariables\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)/g)) {
     const ref = m[1] ?? '';
@@ -308,7 +344,13 @@ function compileExpression(
     }
   }
   const c = compile(expression, kubeMinor === undefined ? { variables: vars } : { variables: vars, kubeMinor });
-  if (c.ok) return { result: { field, expression, program: c.program } };
+  if (c.ok) {
+    // A type known at compile time must be one the field returns. `dyn` passes: the API server types
+    // `variables.x` by the variable's expression, mamori as dyn, so a dyn result is checked when evaluated.
+    if (returns === undefined || c.type === 'dyn' || (returns as readonly string[]).includes(c.type)) return { result: { field, expression, program: c.program } };
+    const error = returnTypeError(returns);
+    return { result: { field, expression, error: `compilation error: ${error}` }, error, typeError: true };
+  }
   const where = c.position ? `<input>:${c.position.line}:${c.position.column}: ` : '';
   const error = `ERROR: ${where}${c.error}`;
   return { result: { field, expression, error: `compilation error: ${error}` }, error, ...(c.position ? { position: c.position } : {}) };
@@ -391,6 +433,10 @@ export interface EvaluationInput {
   operation?: Operation;
   /** The request's namespace object (labels for namespaceSelector, `namespaceObject` in CEL). */
   namespaceObject?: JsonObject | null;
+  /**
+   * The requesting user: `request.userInfo`, and the user `authorizer` checks for. Without it
+   * (a scanned object), checks of the request's user error with `no user on request.`.
+   */
   userInfo?: UserInfo;
   /** More candidate params (added to those of the load). */
   params?: readonly JsonObject[];
@@ -490,7 +536,7 @@ function defaultOperation(input: EvaluationInput): Operation {
 
 interface Request {
   match: MatchRequest;
-  activation: Record<string, unknown>;
+  activation: RequestValues;
 }
 
 function buildRequest(input: EvaluationInput): Request {
@@ -532,35 +578,85 @@ function buildRequest(input: EvaluationInput): Request {
   };
 }
 
-type Eval = { ok: true; value: unknown } | { ok: false; error: string; budget: boolean };
-
-function run(expr: CompiledExpression, activation: Record<string, unknown>): Eval {
-  if (expr.program === undefined) return { ok: false, error: expr.error ?? 'compilation error', budget: false };
-  const r = evaluate(expr.program, activation, { maxSteps: PER_CALL_LIMIT });
-  if (r.ok) return r;
-  const budget = r.error.includes('cost limit exceeded');
-  return { ok: false, error: `expression '${expr.expression}' resulted in error: ${r.error}`, budget };
+type Eval = { ok: true; value: unknown } | { ok: false; error: string };
+/** The CEL values of a request, as `buildRequest` makes them. */
+interface RequestValues {
+  object: unknown;
+  oldObject: unknown;
+  request: unknown;
+  namespaceObject: unknown;
 }
 
-/** Lazily evaluated, cached `variables` map: a getter per variable, errors rethrown on each use. */
-function lazyVariables(policy: LoadedPolicy, activation: Record<string, unknown>): Record<string, unknown> {
-  const vars: Record<string, unknown> = {};
-  const cache = new Map<string, Eval>();
-  for (const v of policy.variables) {
-    Object.defineProperty(vars, v.name, {
-      enumerable: true,
-      get: () => {
-        let r = cache.get(v.name);
-        if (r === undefined) {
-          r = run(v.expression, activation);
-          cache.set(v.name, r);
-        }
-        if (!r.ok) throw new Error(r.error);
-        return r.value;
-      },
-    });
+/** What the passes of one (binding, param) evaluation read: the request, and the param (CEL value). */
+interface Inputs {
+  request: RequestValues;
+  params: unknown;
+}
+
+/** The `variables` of a policy without variables. */
+const NO_VARIABLES: Readonly<Record<string, unknown>> = Object.freeze({});
+
+/** The budget of an evaluation pass ran out: no further expression of the pass is evaluated. */
+const OUT = Symbol('out of budget');
+
+/**
+ * One evaluation pass of the apiserver (a `ForInput` call): the matchConditions, the validations,
+ * the messageExpressions, or the auditAnnotations. Each pass has its own activation, its own lazily
+ * evaluated `variables` (evaluated at most once in the pass, on first use) and a cost budget that
+ * every expression and every variable it evaluates draws from.
+ */
+class Pass {
+  readonly activation: Record<string, unknown>;
+  /** What is left of the pass's budget. */
+  remaining: number;
+  /** Cost of the variables evaluated since the last expression was charged. */
+  private variableCost = 0;
+
+  constructor(policy: LoadedPolicy, input: Inputs, authorizer: AuthorizerValue, budget: number) {
+    this.remaining = budget;
+    const { request, params } = input;
+    const variables: Record<string, unknown> = policy.variables.length === 0 ? NO_VARIABLES : {};
+    this.activation = policy.paramKind === undefined
+      ? { object: request.object, oldObject: request.oldObject, request: request.request, namespaceObject: request.namespaceObject, authorizer, variables }
+      : { object: request.object, oldObject: request.oldObject, request: request.request, namespaceObject: request.namespaceObject, params, authorizer, variables };
+    if (policy.variables.length === 0) return;
+    const cache = new Map<string, Eval>();
+    for (const v of policy.variables) {
+      Object.defineProperty(variables, v.name, {
+        enumerable: true,
+        get: () => {
+          let r = cache.get(v.name);
+          if (r === undefined) {
+            r = this.variable(v.name, v.expression);
+            cache.set(v.name, r);
+          }
+          if (!r.ok) throw new Error(r.error);
+          return r.value;
+        },
+      });
+    }
   }
-  return vars;
+
+  /** A composited variable, as apiserver `variableAccessor.Callback` evaluates it. */
+  private variable(name: string, expr: CompiledExpression): Eval {
+    if (expr.program === undefined) return { ok: false, error: `composited variable "${name}" fails to compile: ${(expr.error ?? '').replace(/^compilation error: /, 'compilation failed: ')}` };
+    const r = evaluate(expr.program, this.activation, { maxSteps: PER_CALL_LIMIT });
+    this.variableCost += r.cost;
+    return r.ok ? { ok: true, value: r.value } : { ok: false, error: `composited variable "${name}" fails to evaluate: ${r.error}` };
+  }
+
+  /** Evaluates one expression and charges its cost and that of the variables it used (apiserver `Evaluate`). */
+  run(expr: CompiledExpression): Eval | typeof OUT {
+    if (expr.program === undefined) return { ok: false, error: expr.error ?? 'compilation error' };
+    const r = evaluate(expr.program, this.activation, { maxSteps: PER_CALL_LIMIT });
+    const composition = this.variableCost;
+    this.variableCost = 0;
+    if (composition > this.remaining) return OUT;
+    this.remaining -= composition;
+    if (r.cost > this.remaining) return OUT;
+    this.remaining -= r.cost;
+    return r.ok ? { ok: true, value: r.value } : { ok: false, error: `expression '${expr.expression}' resulted in error: ${r.error}` };
+  }
 }
 
 function paramKey(p: JsonObject): string {
@@ -628,45 +724,88 @@ interface ParamEvaluation {
   annotations: [string, string][];
 }
 
-function evaluateWithParam(policy: LoadedPolicy, activation: Record<string, unknown>, param: JsonObject | null): ParamEvaluation {
-  const base: Record<string, unknown> = { ...activation };
-  if (policy.paramKind !== undefined) base['params'] = toCel(param);
-  base['variables'] = lazyVariables(policy, base);
+/** The `authorizer` of the passes that do not bind it (messageExpression, auditAnnotations): using it is an error. */
+const UNBOUND_AUTHORIZER = new AuthorizerValue(undefined, undefined);
+
+/**
+ * One (binding, param) evaluation, as apiserver `validator.Validate`: the matchConditions with their
+ * own budget, the validations, the messageExpressions with what the validations left, the
+ * auditAnnotations with a budget of their own. Running out of a budget is an error decision
+ * (OUT_OF_BUDGET) under the failurePolicy and ends the evaluation.
+ */
+function evaluateWithParam(policy: LoadedPolicy, activation: RequestValues, param: JsonObject | null, authorizer: AuthorizerValue): ParamEvaluation {
+  const base: Inputs = { request: activation, params: policy.paramKind === undefined ? undefined : toCel(param) };
   const paramName = param ? { param: paramKey(param) } : {};
-  const decisions: Decision[] = [];
+  const failed = (field: string, message = OUT_OF_BUDGET): ParamEvaluation => ({ decisions: [errorDecision(policy, message, { field, ...paramName })], annotations: [] });
 
   // matchConditions: any false skips (even when another errored); otherwise errors → failurePolicy.
-  const conditionErrors: string[] = [];
-  for (const c of policy.matchConditions) {
-    const r = run(c.expression, base);
-    if (!r.ok) { conditionErrors.push(r.error); continue; }
-    if (r.value === false) return { skipped: { condition: c.name }, decisions: [], annotations: [] };
-    if (r.value !== true) conditionErrors.push(`matchCondition '${c.name}' did not evaluate to a bool: ${celTypeName(r.value)}`);
-  }
-  if (conditionErrors.length > 0) {
-    const message = conditionErrors.length === 1 ? conditionErrors[0] ?? '' : `[${conditionErrors.join(', ')}]`;
-    return { decisions: [errorDecision(policy, message, { field: 'spec.matchConditions', ...paramName })], annotations: [] };
+  // The API server evaluates them all, so running out of budget after a false one still errors;
+  // the rest are evaluated only when they could (each costs at most about PER_CALL_LIMIT).
+  if (policy.matchConditions.length > 0) {
+    const pass = new Pass(policy, base, authorizer, RUNTIME_CEL_COST_BUDGET_MATCH_CONDITIONS);
+    const results: Eval[] = [];
+    let sawFalse = false;
+    for (const [i, c] of policy.matchConditions.entries()) {
+      if (sawFalse && pass.remaining >= (policy.matchConditions.length - i + policy.variables.length) * 2 * PER_CALL_LIMIT) break;
+      const r = pass.run(c.expression);
+      if (r === OUT) return failed('spec.matchConditions');
+      results.push(r);
+      if (r.ok && r.value === false) sawFalse = true;
+    }
+    const conditionErrors: string[] = [];
+    for (const [i, c] of policy.matchConditions.entries()) {
+      const r = results[i];
+      if (r === undefined) continue;
+      if (!r.ok) { conditionErrors.push(r.error); continue; }
+      if (r.value === false) return { skipped: { condition: c.name }, decisions: [], annotations: [] };
+      if (r.value !== true) conditionErrors.push(`matchCondition '${c.name}' did not evaluate to a bool: ${celTypeName(r.value)}`);
+    }
+    if (conditionErrors.length > 0) {
+      const message = conditionErrors.length === 1 ? conditionErrors[0] ?? '' : `[${conditionErrors.join(', ')}]`;
+      return failed('spec.matchConditions', message);
+    }
   }
 
+  const validations = new Pass(policy, base, authorizer, RUNTIME_CEL_COST_BUDGET);
+  const results: Eval[] = [];
+  for (const v of policy.validations) {
+    const r = validations.run(v.expression);
+    if (r === OUT) return failed('spec.validations');
+    results.push(r);
+  }
+
+  // The API server evaluates every messageExpression; those of passing validations only spend
+  // budget, so they are evaluated only when the budget left could run out (each expression and
+  // each variable costs at most about PER_CALL_LIMIT).
+  let messagePass: Pass | undefined;
+  const withMessage = policy.validations.reduce((n, v) => (v.messageExpression === undefined ? n : n + 1), 0);
+  const exhaustible = validations.remaining < (withMessage + policy.variables.length) * 2 * PER_CALL_LIMIT;
+  const messages: (Eval | undefined)[] = [];
+  let messagesOut = false;
   for (const [i, v] of policy.validations.entries()) {
+    const r = results[i];
+    if (v.messageExpression === undefined || r === undefined) continue;
+    if (!exhaustible && !(r.ok && r.value !== true)) continue;
+    messagePass ??= new Pass(policy, base, UNBOUND_AUTHORIZER, validations.remaining);
+    const m = messagePass.run(v.messageExpression);
+    if (m === OUT) { messagesOut = true; break; }
+    messages[i] = m;
+  }
+
+  const decisions: Decision[] = [];
+  for (const [i, v] of policy.validations.entries()) {
+    const r = results[i];
+    if (r === undefined) continue;
     const where = { expressionIndex: i, field: v.expression.field, expression: v.expression.expression, ...paramName };
-    const r = run(v.expression, base);
     if (!r.ok) { decisions.push(errorDecision(policy, r.error, where)); continue; }
+    if (messagesOut) { decisions.push(errorDecision(policy, `failed messageExpression: ${OUT_OF_BUDGET}`, where)); continue; }
     if (r.value === true) continue;
+    // An error in the messageExpression (the API server only logs it) falls back to the message.
     let message: string | undefined;
-    let messageError: string | undefined;
-    if (v.messageExpression !== undefined) {
-      const m = run(v.messageExpression, base);
-      if (!m.ok) {
-        if (m.budget || v.messageExpression.program === undefined) messageError = m.error;
-      } else if (typeof m.value === 'string') {
-        const trimmed = m.value.trim();
-        if (trimmed !== '' && utf8Length(trimmed) <= MAX_MESSAGE_EXPRESSION_BYTES && !trimmed.includes('\n')) message = trimmed;
-      }
-    }
-    if (messageError !== undefined) {
-      decisions.push(errorDecision(policy, `failed messageExpression: ${messageError}`, where));
-      continue;
+    const m = messages[i];
+    if (m?.ok === true && typeof m.value === 'string') {
+      const trimmed = m.value.trim();
+      if (trimmed !== '' && utf8Length(trimmed) <= MAX_MESSAGE_EXPRESSION_BYTES && !trimmed.includes('\n')) message = trimmed;
     }
     if (message === undefined && v.message !== undefined && v.message.trim() !== '') message = v.message.trim();
     if (message === undefined) message = `failed expression: ${v.expression.expression.trim()}`;
@@ -674,18 +813,23 @@ function evaluateWithParam(policy: LoadedPolicy, activation: Record<string, unkn
   }
 
   const annotations: [string, string][] = [];
-  for (const a of policy.auditAnnotations) {
-    const r = run(a.valueExpression, base);
-    const where = { field: a.valueExpression.field, expression: a.valueExpression.expression, ...paramName };
-    if (!r.ok) { decisions.push(errorDecision(policy, r.error, where)); continue; }
-    if (r.value === null) continue;
-    if (typeof r.value !== 'string') {
-      decisions.push(errorDecision(policy, `valueExpression '${a.valueExpression.expression}' resulted in unsupported return type: ${celTypeName(r.value)}. Return type must be either string or null.`, where));
-      continue;
+  if (policy.auditAnnotations.length > 0) {
+    const pass = new Pass(policy, base, UNBOUND_AUTHORIZER, RUNTIME_CEL_COST_BUDGET);
+    for (const a of policy.auditAnnotations) {
+      const r = pass.run(a.valueExpression);
+      // As the API server, running out here replaces every decision of the evaluation.
+      if (r === OUT) return failed('spec.auditAnnotations');
+      const where = { field: a.valueExpression.field, expression: a.valueExpression.expression, ...paramName };
+      if (!r.ok) { decisions.push(errorDecision(policy, r.error, where)); continue; }
+      if (r.value === null) continue;
+      if (typeof r.value !== 'string') {
+        decisions.push(errorDecision(policy, `valueExpression '${a.valueExpression.expression}' resulted in unsupported return type: ${celTypeName(r.value)}. Return type must be either string or null.`, where));
+        continue;
+      }
+      const value = r.value.trim();
+      if (value === '') continue;
+      annotations.push([`${policy.name}/${a.key}`, cutUtf8(value, MAX_AUDIT_ANNOTATION_BYTES)]);
     }
-    const value = r.value.trim();
-    if (value === '') continue;
-    annotations.push([`${policy.name}/${a.key}`, cutUtf8(value, MAX_AUDIT_ANNOTATION_BYTES)]);
   }
   return { decisions, annotations };
 }
@@ -698,12 +842,35 @@ function forbidden(req: MatchRequest, message: string): string {
   return `${resource} "${name || 'Unknown'}" is forbidden: ${message}`;
 }
 
+/** What `evaluatePolicies` evaluates with: the loaded policies, candidate params, and the authorizer. */
+export interface PolicySet {
+  policies: readonly LoadedPolicy[];
+  params?: readonly JsonObject[];
+  /**
+   * Answers the `authorizer` checks of the expressions (`rbacAuthorizer(objects)` of cel-authz.ts
+   * for the RBAC objects of the input). Default: no RBAC data, every check errors
+   * (`no RBAC objects in the input`) except for `system:masters`.
+   */
+  authorizer?: Authorize;
+}
+
+/** The user the `authorizer` checks for: the request's userInfo; none when the input has no userInfo. */
+function authzUser(input: EvaluationInput): AuthzUser | undefined {
+  const u = input.userInfo;
+  return u === undefined ? undefined : { name: u.username ?? '', groups: u.groups ?? [] };
+}
+
 /**
  * Evaluates every loaded (policy, binding) pair against one request, as the apiserver's
- * ValidatingAdmissionPolicy plugin does. `loaded` is the result of `loadPolicies`.
+ * ValidatingAdmissionPolicy plugin does. `loaded` is the result of `loadPolicies` (with an
+ * authorizer for expressions that use `authorizer`).
  */
-export function evaluatePolicies(input: EvaluationInput, loaded: { policies: readonly LoadedPolicy[]; params?: readonly JsonObject[] }): EvaluationResult {
+export function evaluatePolicies(input: EvaluationInput, loaded: PolicySet): EvaluationResult {
   const { match, activation } = buildRequest(input);
+  const requestResource: RequestResource = {
+    group: match.resource.group, resource: match.resource.resource, subresource: match.subResource, namespace: match.namespace, name: match.name,
+  };
+  const authorizer = new AuthorizerValue(loaded.authorizer ?? NO_RBAC_AUTHORIZER, authzUser(input), requestResource);
   const catalog = [...(loaded.params ?? []), ...(input.params ?? [])];
   const outcomes: BindingOutcome[] = [];
   const denied: { policy: string; binding?: string; decision: Decision }[] = [];
@@ -735,7 +902,7 @@ export function evaluatePolicies(input: EvaluationInput, loaded: { policies: rea
 
       let allSkipped = true;
       for (const param of collected.params) {
-        const r = evaluateWithParam(policy, activation, param);
+        const r = evaluateWithParam(policy, activation, param, authorizer);
         if (r.skipped) { outcome.failedCondition = r.skipped.condition; continue; }
         allSkipped = false;
         outcome.decisions.push(...r.decisions);

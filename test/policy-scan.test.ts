@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { knownRules, parseConfig } from '../src/engine/config.js';
+import { scanObjects } from '../src/engine/scan.js';
+import { policyRules } from '../src/policy/rules.js';
+import { loadPolicies } from '../src/policy/vap.js';
+import type { JsonObject } from '../src/types.js';
+
+// ValidatingAdmissionPolicies as rules of `mamori scan`: the finding's wording and severity follow
+// the binding's strongest validationAction (Deny > Warn > Audit), and the policy's annotations.
+
+function docs(text: string): JsonObject[] {
+  return parseAllDocuments(text).map((d) => d.toJSON() as JsonObject).filter((d) => d !== null);
+}
+
+const deployment = (name: string, replicas: number): JsonObject => ({
+  apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: 'default' },
+  spec: { replicas, template: { spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } } },
+});
+
+function policy(annotations = ''): string {
+  return `
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata:
+  name: replicas
+${annotations}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}
+  validations:
+  - expression: "object.spec.replicas <= 5"
+`;
+}
+
+const binding = (name: string, actions: string): string => `
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: ${name}}
+spec: {policyName: replicas, validationActions: ${actions}}
+`;
+
+function scan(text: string, config?: unknown) {
+  const loaded = loadPolicies(docs(text), { bindUnbound: true });
+  const rules = policyRules(loaded);
+  const options = config === undefined ? { rules } : { rules, config: parseConfig(config, '.mamori.yaml', knownRules(rules)) };
+  const report = scanObjects([deployment('small', 2), deployment('big', 6)], options);
+  return { errors: loaded.errors, findings: report.findings.map((f) => ({ ruleId: f.ruleId, severity: f.severity, name: f.object.name, message: f.message })) };
+}
+
+const DENIED = "ValidatingAdmissionPolicy 'replicas' with binding '%b' denied request: failed expression: object.spec.replicas <= 5";
+const WARNED = "Validation failed for ValidatingAdmissionPolicy 'replicas' with binding '%b': failed expression: object.spec.replicas <= 5";
+
+describe('policy findings in a scan', () => {
+  it('a policy without binding gets the implicit Deny binding and the default severity high', () => {
+    expect(scan(policy()).findings).toEqual([
+      { ruleId: 'policy:replicas', severity: 'high', name: 'big', message: DENIED.replace('%b', 'mamori.io/implicit-binding') },
+    ]);
+  });
+
+  it('Deny uses mamori.io/severity', () => {
+    expect(scan(policy('  annotations: {mamori.io/severity: critical}') + binding('b', '[Deny, Audit]')).findings).toEqual([
+      { ruleId: 'policy:replicas', severity: 'critical', name: 'big', message: DENIED.replace('%b', 'b') },
+    ]);
+  });
+
+  it('Warn is worded as the warning and graded medium unless mamori.io/warn-severity says otherwise', () => {
+    expect(scan(policy() + binding('w', '[Warn]')).findings).toEqual([
+      { ruleId: 'policy:replicas', severity: 'medium', name: 'big', message: WARNED.replace('%b', 'w') },
+    ]);
+    expect(scan(policy('  annotations: {mamori.io/warn-severity: high}') + binding('w', '[Warn, Audit]')).findings[0]?.severity).toBe('high');
+  });
+
+  it('Audit alone is graded low unless mamori.io/audit-severity says otherwise', () => {
+    expect(scan(policy() + binding('a', '[Audit]')).findings).toEqual([
+      { ruleId: 'policy:replicas', severity: 'low', name: 'big', message: WARNED.replace('%b', 'a') },
+    ]);
+    expect(scan(policy('  annotations: {mamori.io/audit-severity: info}') + binding('a', '[Audit]')).findings[0]?.severity).toBe('info');
+  });
+
+  it('the same failure through several bindings is one finding, under the strongest action', () => {
+    expect(scan(policy() + binding('a', '[Audit]') + binding('w', '[Warn]') + binding('d', '[Deny]')).findings).toEqual([
+      { ruleId: 'policy:replicas', severity: 'high', name: 'big', message: DENIED.replace('%b', 'd') },
+    ]);
+    expect(scan(policy() + binding('a', '[Audit]') + binding('w', '[Warn]')).findings).toEqual([
+      { ruleId: 'policy:replicas', severity: 'medium', name: 'big', message: WARNED.replace('%b', 'w') },
+    ]);
+  });
+
+  it('a severity set in the configuration wins over every action', () => {
+    const config = { rules: { 'policy:replicas': { severity: 'info' } } };
+    expect(scan(policy() + binding('w', '[Warn]'), config).findings.map((f) => f.severity)).toEqual(['info']);
+    expect(scan(policy() + binding('d', '[Deny]'), config).findings.map((f) => f.severity)).toEqual(['info']);
+  });
+
+  it('an unknown severity in an annotation is reported and the default used', () => {
+    const { errors, findings } = scan(policy('  annotations: {mamori.io/warn-severity: urgent}') + binding('w', '[Warn]'));
+    expect(errors.map((e) => e.message)).toEqual([
+      'metadata.annotations[mamori.io/warn-severity]: Unsupported value: "urgent": supported values: critical, high, medium, low, info (using medium)',
+    ]);
+    expect(findings.map((f) => f.severity)).toEqual(['medium']);
+  });
+});
