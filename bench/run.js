@@ -13,6 +13,7 @@
 //   npm run bench -- --no-formats     skip the report formats (every writer on 100,000 findings)
 //   npm run bench -- --formats-only   only the report formats (never replaces docs/benchmarks.md unless --out)
 //   npm run bench -- --no-admission   skip the admission webhook load test (bench/admission.js)
+//   npm run bench -- --no-policies    skip the policies section (bench/policies.js)
 //
 // The peers section runs mamori (bench/scan.js) and @monokle/validation (bench/peers/monokle.mjs,
 // offline) each in its own child process on the same files, alternately, and compares wall time and
@@ -32,6 +33,7 @@ import { fileURLToPath } from 'node:url';
 import jsyaml from 'js-yaml';
 import { CORPUS_ROOT, ensureCorpus, ensureSmallFile, NETPOL, SIZES } from './corpus.js';
 import { formatsMarkdown, formatsTarget, reportFormats } from './formats.js';
+import { policiesMarkdown, policiesTarget, policyBench } from './policies.js';
 import { fmt, gc, median } from './util.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -54,7 +56,7 @@ const PEER_TIMEOUT_MS = Number(process.env.MAMORI_BENCH_PEER_TIMEOUT_MS ?? 600_0
 // Options
 
 function parseArgs(argv) {
-  const opts = { sizes: Object.keys(SIZES), quick: false, write: true, netpol: true, peers: true, peersOnly: false, formats: true, formatsOnly: false, admission: true };
+  const opts = { sizes: Object.keys(SIZES), quick: false, write: true, netpol: true, peers: true, peersOnly: false, formats: true, formatsOnly: false, admission: true, policies: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') {
@@ -62,6 +64,7 @@ function parseArgs(argv) {
       opts.sizes = ['1k'];
       opts.netpol = false;
       opts.formats = false;
+      opts.policies = false;
     } else if (a === '--sizes' || a.startsWith('--sizes=')) {
       const value = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
       opts.sizes = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -81,6 +84,8 @@ function parseArgs(argv) {
       opts.formats = false;
     } else if (a === '--no-admission') {
       opts.admission = false;
+    } else if (a === '--no-policies') {
+      opts.policies = false;
     } else if (a === '--formats-only') {
       opts.formatsOnly = true;
     } else if (a === '-h' || a === '--help') {
@@ -93,7 +98,7 @@ function parseArgs(argv) {
 }
 
 function usage(error) {
-  const text = 'usage: node bench/run.js [--quick] [--sizes 1k,10k,100k] [--no-write | --out FILE] [--no-netpol] [--no-peers | --peers-only] [--no-formats | --formats-only] [--no-admission]';
+  const text = 'usage: node bench/run.js [--quick] [--sizes 1k,10k,100k] [--no-write | --out FILE] [--no-netpol] [--no-peers | --peers-only] [--no-formats | --formats-only] [--no-admission] [--no-policies]';
   if (error) {
     console.error(`bench: ${error}\n${text}`);
     process.exit(2);
@@ -467,6 +472,7 @@ function targets(results) {
   }
   if (results.peers?.skipped) out.push({ name: 'peers: @monokle/validation comparison', value: 'not run', status: 'n/a' });
   out.push(formatsTarget(results.formats));
+  out.push(policiesTarget(results.policies));
   const adm = results.admission;
   if (adm?.summary) {
     const m = adm.summary.main;
@@ -658,6 +664,7 @@ function markdown(results, env, opts) {
   }
   if (results.peers) peersMarkdown(results.peers, L);
   formatsMarkdown(results.formats, L);
+  policiesMarkdown(results.policies, L);
   admissionMarkdown(results.admission, L);
   L.push('## Peak memory of the CLI', '');
   if (results.memory) {
@@ -713,7 +720,7 @@ async function main() {
   };
   log(`mamori ${env.version} (${env.commit}), ${env.rules} rules; node ${process.version}; ${env.cpu} x ${env.cores}`);
 
-  const results = { compare: [], corpora: [], styles: undefined, memory: undefined, startup: undefined, peers: undefined, formats: undefined, admission: undefined, skipped: [] };
+  const results = { compare: [], corpora: [], styles: undefined, memory: undefined, startup: undefined, peers: undefined, formats: undefined, policies: undefined, admission: undefined, skipped: [] };
   if (opts.formatsOnly) {
     results.formats = reportFormats(lib, { log });
   } else if (!opts.peersOnly) {
@@ -746,6 +753,7 @@ async function main() {
 
     if (opts.peers || opts.peersOnly) results.peers = peers(opts, manifests);
     if (!opts.peersOnly && opts.formats) results.formats = reportFormats(lib, { log });
+    if (!opts.peersOnly && opts.policies) results.policies = policyBench(lib, { log });
     if (!opts.peersOnly) results.startup = startup();
     if (!opts.peersOnly && opts.admission) results.admission = admissionLoad(opts, fixtures);
   }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import yaml from 'js-yaml';
 
 // End to end: the built CLI (`node bin/mamori.js`), as users and CI run it.
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -708,7 +709,7 @@ spec:
     put(dir, 'policies/replicas.yaml', POLICY);
     put(dir, 'big.yaml', deployment(10));
     put(dir, 'small.yaml', deployment(2));
-    const { run, report } = scanJson(['big.yaml', 'small.yaml', '--policy', 'policies', '--rules', 'pss-privileged'], { cwd: dir });
+    const { run, report } = scanJson(['big.yaml', 'small.yaml', '--policy', 'policies', '--rules', 'policy:*'], { cwd: dir });
     expect(run.status).toBe(1);
     expect(report.findings.map((f) => [f.ruleId, f.severity, f.location.file, f.message])).toEqual([
       ['policy:replica-limit', 'medium', 'big.yaml', "ValidatingAdmissionPolicy 'replica-limit' with binding 'mamori.io/implicit-binding' denied request: replicas must be at most 5, got 10"],
@@ -720,9 +721,15 @@ spec:
     put(dir, 'config/policies/replicas.yaml', POLICY);
     put(dir, 'config/mamori.yaml', 'policies: [policies/]\n');
     put(dir, 'big.yaml', deployment(10));
-    const { run, report } = scanJson(['big.yaml', '-c', 'config/mamori.yaml', '--rules', 'pss-privileged'], { cwd: dir });
+    const { run, report } = scanJson(['big.yaml', '-c', 'config/mamori.yaml', '--rules', 'pss-privileged,policy:replica-*'], { cwd: dir });
     expect(run.status).toBe(1);
     expect(report.findings.map((f) => f.ruleId)).toEqual(['policy:replica-limit']);
+    // The configuration may set a policy's severity, and --skip-rules drops it.
+    put(dir, 'config/mamori.yaml', 'policies: [policies/]\nrules:\n  "policy:replica-limit": {severity: critical}\n');
+    expect(scanJson(['big.yaml', '-c', 'config/mamori.yaml', '--rules', 'policy:*'], { cwd: dir }).report.findings.map((f) => f.severity)).toEqual(['critical']);
+    const skipped = scanJson(['big.yaml', '-c', 'config/mamori.yaml', '--skip-rules', 'policy:*'], { cwd: dir }).report;
+    expect(skipped.findings.length).toBeGreaterThan(0);
+    expect(skipped.findings.filter((f) => f.ruleId.startsWith('policy:'))).toEqual([]);
   });
 
   it('a policy whose expression does not compile is an error naming its file and field (exit 2)', () => {
@@ -757,3 +764,36 @@ describe('mamori policy test', () => {
     expect(mamori(['policy', 'test', dir]).status).toBe(2);
   });
 });
+
+describe('mamori policy export', () => {
+  it('writes the Pod Security checks as policies that flag exactly what the pss-* rules flag', () => {
+    const dir = tempDir();
+    const written = mamori(['policy', 'export', '--pss', 'baseline:latest', '-o', join(dir, 'pss.yaml')]);
+    expect(written.status).toBe(0);
+    expect(written.stderr).toMatch(/^mamori: wrote (\d+) ValidatingAdmissionPolicies and (\d+) bindings to /);
+    const [, policies, bindings] = /wrote (\d+) ValidatingAdmissionPolicies and (\d+) bindings/.exec(written.stderr) ?? [];
+    expect(Number(bindings)).toBe(2 * Number(policies));
+    const objects = yaml.loadAll(readFileSync(join(dir, 'pss.yaml'), 'utf8')) as { kind: string; metadata: { name: string } }[];
+    expect(objects.filter((o) => o.kind === 'ValidatingAdmissionPolicy')).toHaveLength(Number(policies));
+    // Same YAML on stdout without -o.
+    expect(mamori(['policy', 'export', '--pss', 'baseline:latest']).stdout).toBe(readFileSync(join(dir, 'pss.yaml'), 'utf8'));
+
+    const pairs = (report: Report, rule: (id: string) => string | undefined): string[] =>
+      [...new Set(report.findings.flatMap((f) => {
+        const id = rule(f.ruleId);
+        return id === undefined ? [] : [`${f.object.kind}/${f.object.name} ${id}`];
+      }))].sort();
+    const catalog = scanJson(['examples/', '--pss', 'baseline', '--rules', 'pss-*']).report;
+    const exported = scanJson(['examples/', '--pss', 'baseline', '--rules', 'policy:*', '--policy', join(dir, 'pss.yaml')]).report;
+    const expected = pairs(catalog, (id) => id);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(pairs(exported, (id) => /^policy:mamori-pss-baseline-(.+)$/.exec(id)?.[1]).map((p) => p.replace(/ (.+)$/, ' pss-$1'))).toEqual(expected);
+  });
+
+  it('refuses an unknown level with exit 2', () => {
+    const run = mamori(['policy', 'export', '--pss', 'strict']);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('strict');
+  });
+});
+

@@ -137,6 +137,19 @@ policy
     const { runPolicyTest } = await import('./policy.js');
     process.exitCode = runPolicyTest(dir, { format: opts.format });
   });
+policy
+  .command('export')
+  .description('write the Pod Security Standards checks as ValidatingAdmissionPolicies and bindings (kubectl apply -f)')
+  .option('--pss <level[:version]>', 'baseline or restricted, and latest or v1.N (default: restricted:latest)')
+  .option('--kube-version <version>', 'the Kubernetes version of the target cluster, 1.30 or newer: caps `latest` and the CEL used')
+  .option('--actions <list>', 'validationActions of the Pod bindings: Deny, Warn, Audit, comma-separated (default: Deny)')
+  .option('--template-actions <list>', 'validationActions of the pod-template bindings, or none (default: Warn,Audit)')
+  .option('--exclude-namespaces <list>', "namespaces the bindings skip, comma-separated, '' for none (default: kube-system)")
+  .option('-o, --output <file>', 'write the YAML to a file instead of stdout')
+  .action(async (opts: import('./policy.js').PolicyExportFlags) => {
+    const { runPolicyExport } = await import('./policy.js');
+    process.exitCode = runPolicyExport(opts);
+  });
 
 program
   .command('rules')

@@ -71,13 +71,14 @@ export function runScan(paths: string[], flags: ScanFlags): number {
   // Custom policies (ValidatingAdmissionPolicies) run as rules `policy:<name>` beside the catalog.
   const policyPaths = [...config.policies, ...(flags.policy ?? [])];
   const policies = policyPaths.length === 0 ? undefined : loadPolicyRules(policyPaths, kubeMinor);
-  const options: ScanOptions = { rules: [...selectRules(RULES, flags.rules, flags.skipRules), ...(policies?.rules ?? [])], config, now };
+  // --rules and --skip-rules select among the catalog and the policies alike (`--rules 'policy:*'`).
+  const options: ScanOptions = { rules: selectRules([...RULES, ...(policies?.rules ?? [])], flags.rules, flags.skipRules), config, now };
   if (flags.pss !== undefined) options.pss = flags.pss;
   if (kubeMinor !== undefined) options.maxPssMinor = kubeMinor;
   const scanned = scanPaths(paths, options);
   if (policies !== undefined && policies.errors.length > 0) scanned.errors = [...policies.errors, ...scanned.errors];
   const report = baseline === undefined ? scanned : applyBaseline(scanned, baseline);
-  const writerOptions: WriterOptions = { color: useColor(flags.color, flags.output !== undefined), rules: RULES, cwd: process.cwd(), now };
+  const writerOptions: WriterOptions = { color: useColor(flags.color, flags.output !== undefined), rules: policies === undefined ? RULES : [...RULES, ...policies.rules], cwd: process.cwd(), now };
   const streaming = STREAMING_WRITERS[flags.format];
   emit(streaming !== undefined ? streaming(report, writerOptions) : WRITERS[flags.format](report, writerOptions), flags.output);
   if (flags.writeBaseline !== undefined) {

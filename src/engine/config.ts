@@ -89,7 +89,8 @@ export function parseConfig(value: unknown, file: string, known: KnownRules, loc
       if (!isObject(v)) fail(file, key, 'must be a mapping of rule id to off, on or settings');
       for (const [id, setting] of Object.entries(v)) {
         const at = `rules.${id}`;
-        const defaults = known.get(id);
+        // A custom policy's rule (`policy:<name>`) is known only once the policies are read; it takes no options.
+        const defaults = known.get(id) ?? (/^policy:./.test(id) ? {} : undefined);
         if (defaults === undefined) fail(file, at, 'unknown rule id (see `mamori rules`)');
         if (setting === 'off' || setting === false) config.rules[id] = { enabled: false };
         else if (setting === 'on' || setting === true) config.rules[id] = { enabled: true };

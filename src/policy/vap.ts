@@ -605,6 +605,39 @@ const OUT = Symbol('out of budget');
  * evaluated `variables` (evaluated at most once in the pass, on first use) and a cost budget that
  * every expression and every variable it evaluates draws from.
  */
+/**
+ * `variables` of one pass: each evaluated on first use, then cached (apiserver composition). A
+ * Map, which CEL reads with `get`/`has`, so a pass builds no per-variable accessors.
+ */
+class LazyVariables extends Map<string, unknown> {
+  private readonly results = new Map<string, Eval>();
+
+  constructor(
+    private readonly declared: LoadedPolicy['variables'],
+    private readonly evaluateVariable: (name: string, expression: CompiledExpression) => Eval,
+  ) {
+    super();
+  }
+
+  override has(name: string): boolean {
+    return this.declared.some((v) => v.name === name);
+  }
+
+  override get(name: string): unknown {
+    let r = this.results.get(name);
+    if (r === undefined) {
+      const v = this.declared.find((d) => d.name === name);
+      if (v === undefined) return undefined;
+      r = this.evaluateVariable(name, v.expression);
+      this.results.set(name, r);
+    }
+    if (!r.ok) throw new Error(r.error);
+    return r.value;
+  }
+}
+// cel-js types a value by its exact constructor: to CEL this is a map.
+Object.defineProperty(LazyVariables.prototype, 'constructor', { value: Map });
+
 class Pass {
   readonly activation: Record<string, unknown>;
   /** What is left of the pass's budget. */
@@ -615,26 +648,10 @@ class Pass {
   constructor(policy: LoadedPolicy, input: Inputs, authorizer: AuthorizerValue, budget: number) {
     this.remaining = budget;
     const { request, params } = input;
-    const variables: Record<string, unknown> = policy.variables.length === 0 ? NO_VARIABLES : {};
+    const variables = policy.variables.length === 0 ? NO_VARIABLES : new LazyVariables(policy.variables, (name, expression) => this.variable(name, expression));
     this.activation = policy.paramKind === undefined
       ? { object: request.object, oldObject: request.oldObject, request: request.request, namespaceObject: request.namespaceObject, authorizer, variables }
       : { object: request.object, oldObject: request.oldObject, request: request.request, namespaceObject: request.namespaceObject, params, authorizer, variables };
-    if (policy.variables.length === 0) return;
-    const cache = new Map<string, Eval>();
-    for (const v of policy.variables) {
-      Object.defineProperty(variables, v.name, {
-        enumerable: true,
-        get: () => {
-          let r = cache.get(v.name);
-          if (r === undefined) {
-            r = this.variable(v.name, v.expression);
-            cache.set(v.name, r);
-          }
-          if (!r.ok) throw new Error(r.error);
-          return r.value;
-        },
-      });
-    }
   }
 
   /** A composited variable, as apiserver `variableAccessor.Callback` evaluates it. */

@@ -21,6 +21,11 @@ import { MamoriError } from '../../errors.js';
 import { asArray, asObject, asString, isObject } from '../../k8s/object.js';
 import { containersOf, podSpecOf } from '../../k8s/pod.js';
 import type { JsonObject, Path, PssLevel, PssPolicy } from '../../types.js';
+import {
+  ALLOWED_VOLUME_SOURCES, APPARMOR_PREFIX, BASELINE_CAPABILITIES, RESTRICTED_VOLUME_SOURCES, SELINUX_TYPES_1_0, SELINUX_TYPES_1_31,
+  SYSCTLS_1_0, SYSCTLS_1_27, SYSCTLS_1_29, SYSCTLS_1_32, SYSCTLS_1_37,
+} from './constants.js';
+export { BASELINE_CAPABILITIES } from './constants.js';
 
 /** The newest policy minor version mamori implements (`latest` without a cap). */
 export const PSS_LATEST_MINOR = 37;
@@ -318,7 +323,6 @@ function badProfiles(pod: PodView, field: string, badValues: string[]): Offender
   });
 }
 
-const APPARMOR_PREFIX = 'container.apparmor.security.beta.kubernetes.io/';
 
 const appArmorProfile: CheckFn = (pod, annotations) => {
   const badTypes: string[] = [];
@@ -339,22 +343,6 @@ const appArmorProfile: CheckFn = (pod, annotations) => {
   );
 };
 
-/** The capabilities the baseline level lets a container add. */
-export const BASELINE_CAPABILITIES: ReadonlySet<string> = new Set([
-  'AUDIT_WRITE',
-  'CHOWN',
-  'DAC_OVERRIDE',
-  'FOWNER',
-  'FSETID',
-  'KILL',
-  'MKNOD',
-  'NET_BIND_SERVICE',
-  'SETFCAP',
-  'SETGID',
-  'SETPCAP',
-  'SETUID',
-  'SYS_CHROOT',
-]);
 
 /** Container offenders adding capabilities outside `allowed`; the bad names go into `caps`. */
 function badAdds(pod: PodView, allowed: (cap: string) => boolean, caps: string[]): Offenders {
@@ -476,8 +464,6 @@ const procMountStrict: CheckFn = (pod) => {
   return fail('procMount', `${C(o.containers)} must not set securityContext.procMount to ${Q(sortedSet(values))}`, o.paths);
 };
 
-const SELINUX_TYPES_1_0 = ['', 'container_t', 'container_init_t', 'container_kvm_t'];
-const SELINUX_TYPES_1_31 = [...SELINUX_TYPES_1_0, 'container_engine_t'];
 
 function seLinuxOptions(allowedTypes: readonly string[]): CheckFn {
   const allowed = new Set(allowedTypes);
@@ -554,23 +540,6 @@ const seccompProfileBaseline: CheckFn = (pod) => {
   );
 };
 
-const SYSCTLS_1_0 = [
-  'kernel.shm_rmid_forced',
-  'net.ipv4.ip_local_port_range',
-  'net.ipv4.tcp_syncookies',
-  'net.ipv4.ping_group_range',
-  'net.ipv4.ip_unprivileged_port_start',
-];
-const SYSCTLS_1_27 = [...SYSCTLS_1_0, 'net.ipv4.ip_local_reserved_ports'];
-const SYSCTLS_1_29 = [
-  ...SYSCTLS_1_27,
-  'net.ipv4.tcp_keepalive_time',
-  'net.ipv4.tcp_fin_timeout',
-  'net.ipv4.tcp_keepalive_intvl',
-  'net.ipv4.tcp_keepalive_probes',
-];
-const SYSCTLS_1_32 = [...SYSCTLS_1_29, 'net.ipv4.tcp_rmem', 'net.ipv4.tcp_wmem'];
-const SYSCTLS_1_37 = [...SYSCTLS_1_32, 'net.ipv4.tcp_slow_start_after_idle', 'net.ipv4.tcp_notsent_lowat'];
 
 function sysctls(allowedNames: readonly string[]): CheckFn {
   const allowed = new Set(allowedNames);
@@ -632,41 +601,6 @@ const capabilitiesRestricted: CheckFn = (pod) => {
   ]);
 };
 
-const ALLOWED_VOLUME_SOURCES: ReadonlySet<string> = new Set([
-  'configMap',
-  'csi',
-  'downwardAPI',
-  'emptyDir',
-  'ephemeral',
-  'image',
-  'persistentVolumeClaim',
-  'projected',
-  'secret',
-]);
-/** The order in which PSA names a restricted volume's type. */
-const RESTRICTED_VOLUME_SOURCES = [
-  'hostPath',
-  'gcePersistentDisk',
-  'awsElasticBlockStore',
-  'gitRepo',
-  'nfs',
-  'iscsi',
-  'glusterfs',
-  'rbd',
-  'flexVolume',
-  'cinder',
-  'cephfs',
-  'flocker',
-  'fc',
-  'azureFile',
-  'vsphereVolume',
-  'quobyte',
-  'azureDisk',
-  'photonPersistentDisk',
-  'portworxVolume',
-  'scaleIO',
-  'storageos',
-];
 
 const restrictedVolumes: CheckFn = (pod) => {
   const names: string[] = [];
