@@ -59,5 +59,6 @@ export {
 } from './policy/vap.js';
 export { NO_RBAC_AUTHORIZER, rbacAuthorizer, rbacObjects, type AuthorizationDecision, type Authorize, type AuthzUser } from './policy/cel-authz.js';
 export { loadPolicyRules, policyRules, readPolicies } from './policy/rules.js';
+export { SubjectAccessReviewAuthorizer } from './admission/authz.js';
 export { exportPssPolicies, renderPolicyExport, type PssExportOptions } from './policy/export.js';
 export { VERSION } from './version.js';

@@ -32,6 +32,14 @@ describe('the admission section of the configuration', () => {
     expect(settings.failOn).toBe('high');
   });
 
+  it('reads who answers the authorizer checks; the flag wins', async () => {
+    const { authorizerSource } = await import('../src/cli/admission.js');
+    const section = parseConfig({ admission: { authorizer: 'none' } }, '.mamori.yaml', known).admission;
+    expect(section?.authorizer).toBe('none');
+    expect(authorizerSource(undefined, section?.authorizer, true)).toBe('none');
+    expect(authorizerSource('api', section?.authorizer, true)).toBe('api');
+  });
+
   it('lets flags win, and adds the exemptions of both', () => {
     const settings = admissionSettings({ failurePolicy: 'Fail', timeout: '900', defaultEnforce: 'baseline', exemptNamespaces: 'batch' }, config.failOn, config.admission);
     expect(settings.failurePolicy).toBe('Fail');
@@ -46,6 +54,7 @@ describe('the admission section of the configuration', () => {
       [{ failurePolicy: 'Maybe' }, 'admission.failurePolicy'],
       [{ defaults: { enforce: 'strict' } }, 'admission.defaults.enforce'],
       [{ exemptions: { users: ['x'] } }, 'admission.exemptions.users'],
+      [{ authorizer: 'rbac' }, 'admission.authorizer'],
     ] as const) {
       let error: unknown;
       try {

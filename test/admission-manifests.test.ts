@@ -529,8 +529,11 @@ describe('mamori admission manifests', () => {
     const projected = get(item(pod, 'volumes', 'name', get(tokenMount, 'name')), 'projected');
     expect(list(projected, 'sources').map((s) => Object.keys(s as object)[0])).toEqual(['serviceAccountToken', 'configMap', 'downwardAPI']);
     expect(get(projected, 'sources.0.serviceAccountToken')).toEqual({ path: 'token', expirationSeconds: 3600 });
-    // RBAC: read namespaces, nothing else, bound to this ServiceAccount only.
-    expect(get(find(objects, 'ClusterRole'), 'rules')).toEqual([{ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] }]);
+    // RBAC: read namespaces and ask SubjectAccessReviews, nothing else, bound to this ServiceAccount only.
+    expect(get(find(objects, 'ClusterRole'), 'rules')).toEqual([
+      { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+    ]);
     expect(get(find(objects, 'ClusterRoleBinding'), 'subjects')).toEqual([{ kind: 'ServiceAccount', name: 'mamori-webhook', namespace: 'mamori-system' }]);
     // Network: everything denied, then the webhook port in; the API server and DNS out.
     expect(get(find(objects, 'NetworkPolicy', 'default-deny'), 'spec')).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });

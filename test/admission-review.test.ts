@@ -405,6 +405,13 @@ describe('validate: malformed requests', () => {
     ['metadata not an object', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u', operation: 'CREATE', kind: { kind: 'Pod' }, object: { metadata: [] } } }, 'request.object.metadata must be an object'],
     ['dryRun not a boolean', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u', operation: 'DELETE', kind: { kind: 'Pod' }, dryRun: 'yes' } }, 'request.dryRun must be true or false'],
     ['username not a string', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u', operation: 'DELETE', kind: { kind: 'Pod' }, userInfo: { username: 7 } } }, 'request.userInfo.username must be a string'],
+    ['userInfo not an object', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u', operation: 'DELETE', kind: { kind: 'Pod' }, userInfo: 'alice' } }, 'request.userInfo must be an object'],
+    ['uid not a string', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u', operation: 'DELETE', kind: { kind: 'Pod' }, userInfo: { username: 'a', uid: 12 } } }, 'request.userInfo.uid must be a string'],
+    ['groups not a list', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u', operation: 'DELETE', kind: { kind: 'Pod' }, userInfo: { groups: 'dev' } } }, 'request.userInfo.groups must be a list of strings'],
+    ['a group not a string', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u', operation: 'DELETE', kind: { kind: 'Pod' }, userInfo: { groups: ['dev', 3] } } }, 'request.userInfo.groups[1] must be a string'],
+    ['extra not an object', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u', operation: 'DELETE', kind: { kind: 'Pod' }, userInfo: { extra: ['a'] } } }, 'request.userInfo.extra must be an object whose values are lists of strings'],
+    ['an extra value not a list', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u', operation: 'DELETE', kind: { kind: 'Pod' }, userInfo: { extra: { scopes: 'read' } } } }, 'request.userInfo.extra["scopes"] must be a list of strings'],
+    ['an extra item not a string', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u', operation: 'DELETE', kind: { kind: 'Pod' }, userInfo: { extra: { 'a.io/k': ['x', null] } } } }, 'request.userInfo.extra["a.io/k"][1] must be a string'],
   ];
   for (const [name, body, message] of cases) {
     it(`refuses ${name} with the reason`, () => {
@@ -418,6 +425,18 @@ describe('validate: malformed requests', () => {
     for (let i = 0; i < 200; i++) deep = { a: deep };
     const body = reviewOf(pod('deep', { ...hardenedSpec(), extra: deep }));
     expect(() => validate(body, context())).toThrow(EvaluationError);
+  });
+
+  it('keeps the whole userInfo: username, uid, groups and extra (absent fields empty, unknown ones ignored)', () => {
+    const full = parseReview(reviewOf(pod('web', plainSpec()), { userInfo: { username: 'alice', uid: 'u-9', groups: ['dev'], extra: { scopes: ['a', 'b'], empty: null }, unknown: 1 } }));
+    expect(full.username).toBe('alice');
+    expect(full.userInfo).toEqual({ username: 'alice', uid: 'u-9', groups: ['dev'], extra: { scopes: ['a', 'b'], empty: [] } });
+    expect(parseReview(reviewOf(pod('web', plainSpec()), { userInfo: null })).userInfo).toEqual({ username: '', uid: '', groups: [], extra: {} });
+    expect(parseReview(reviewOf(pod('web', plainSpec()), { userInfo: { username: null, groups: null, extra: null } })).userInfo).toEqual({ username: '', uid: '', groups: [], extra: {} });
+    // An extra key named __proto__ is a key like any other.
+    const odd = parseReview(JSON.parse(JSON.stringify(reviewOf(pod('web', plainSpec()))).replace('"userInfo":{', '"userInfo":{"extra":{"__proto__":["p"]},')) as unknown).userInfo.extra;
+    expect(Object.keys(odd)).toEqual(['__proto__']);
+    expect(Object.getOwnPropertyDescriptor(odd, '__proto__')?.value).toEqual(['p']);
   });
 
   it('answers per the failure policy when it cannot decide', () => {
@@ -733,6 +752,51 @@ describe('ValidatingAdmissionPolicies in the webhook', () => {
     expect(denied.status?.code).toBe(422);
     expect(denied.status?.message).toBe('deployments.apps "web" is forbidden: ValidatingAdmissionPolicy \'replica-limit\' with binding \'replica-limit-binding\' denied request: replicas must be at most 5, got 10');
     expect(response(validate(reviewOf(deployment(3)), ctx)).allowed).toBe(true);
+  });
+
+  it('request.userInfo in CEL is the whole userInfo the API server sent', () => {
+    const userInfo = { username: 'alice', uid: '4a2f-91', groups: ['dev', 'system:authenticated'], extra: { scopes: ['read', 'write'], 'authentication.kubernetes.io/pod-name': ['ci-7'] } };
+    const who = {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicy',
+      metadata: { name: 'who' },
+      spec: {
+        failurePolicy: 'Fail',
+        matchConstraints: { resourceRules: [{ apiGroups: ['apps'], apiVersions: ['v1'], operations: ['CREATE'], resources: ['deployments'] }] },
+        validations: [
+          {
+            expression: "request.userInfo.username == 'alice' && request.userInfo.uid == '4a2f-91' && request.userInfo.groups == ['dev', 'system:authenticated'] && request.userInfo.extra['scopes'] == ['read', 'write'] && request.userInfo.extra['authentication.kubernetes.io/pod-name'] == ['ci-7'] && request.userInfo.extra.size() == 2",
+            message: 'userInfo differs',
+          },
+        ],
+      },
+    };
+    const whoBinding = { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicyBinding', metadata: { name: 'who-binding' }, spec: { policyName: 'who', validationActions: ['Deny'] } };
+    const ctx = { ...context(), policies: loadPolicies([who, whoBinding]) };
+    expect(response(validate(reviewOf(deployment(1), { userInfo }), ctx)).allowed).toBe(true);
+    for (const other of [
+      { ...userInfo, uid: 'other' },
+      { ...userInfo, groups: ['dev'] },
+      { ...userInfo, extra: { scopes: ['read'], 'authentication.kubernetes.io/pod-name': ['ci-7'] } },
+      { username: 'alice', groups: ['dev', 'system:authenticated'] },
+    ]) {
+      expect(response(validate(reviewOf(deployment(1), { userInfo: other }), ctx)).status?.message).toBe('deployments.apps "web" is forbidden: ValidatingAdmissionPolicy \'who\' with binding \'who-binding\' denied request: userInfo differs');
+    }
+    // Without userInfo the fields are empty, as in the API server's request.
+    const empty = { ...who, metadata: { name: 'empty' }, spec: { ...who.spec, validations: [{ expression: "request.userInfo.username == '' && request.userInfo.uid == '' && request.userInfo.groups == [] && request.userInfo.extra.size() == 0" }] } };
+    const emptyCtx = { ...context(), policies: loadPolicies([empty, { ...whoBinding, metadata: { name: 'empty-binding' }, spec: { policyName: 'empty', validationActions: ['Deny'] } }]) };
+    expect(response(validate(reviewOf(deployment(1), { userInfo: null }), emptyCtx)).allowed).toBe(true);
+  });
+
+  it('user exemptions still go by username alone', () => {
+    const settings = { exemptions: { usernames: ['ci'], namespaces: [], runtimeClasses: [] } };
+    const privileged = deployment(1);
+    ((privileged['spec'] as JsonObject)['template'] as { spec: { containers: JsonObject[] } }).spec.containers[0]!['securityContext'] = { privileged: true };
+    const ctx = { ...context({ settings }), policies: loadPolicies([policy, binding(['Deny'])]) };
+    const outcome = validate(reviewOf(privileged, { userInfo: { username: 'ci', uid: 'x', groups: ['ops'], extra: { k: ['v'] } } }), ctx);
+    expect(outcome.decision.verdict).toBe('exempt');
+    expect(outcome.decision.user).toBe('ci');
+    expect(response(validate(reviewOf(privileged, { userInfo: { username: 'cid', groups: ['ci'] } }), ctx)).allowed).toBe(false);
   });
 
   it('a Warn binding warns and allows; mamori\'s own denial comes first', () => {

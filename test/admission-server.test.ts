@@ -285,6 +285,12 @@ describe('admission server over TLS: refused requests', () => {
     const bare = await call(port, 'POST', '/validate', JSON.stringify((admission(pod('cart', 'shop', plain()))['request'] as JsonObject)), json);
     expect(bare.status).toBe(400);
     expect(status(bare)['message']).toBe('the body must be an admission.k8s.io/v1 AdmissionReview (apiVersion and kind are missing)');
+    // userInfo is checked in full: a wrong type is named by its key.
+    const review = admission(pod('cart', 'shop', plain()));
+    (review['request'] as JsonObject)['userInfo'] = { username: 'alice', groups: ['dev'], extra: { scopes: 'read' } };
+    const extra = await call(port, 'POST', '/validate', JSON.stringify(review), json);
+    expect(extra.status).toBe(400);
+    expect(status(extra)['message']).toBe('request.userInfo.extra["scopes"] must be a list of strings');
   });
 
   it('refuses bodies over 3 MiB with 413, declared or streamed, and keeps serving', async () => {

@@ -623,7 +623,18 @@ describe('mamori admission serve', () => {
         probe.close(() => resolve(free));
       });
     });
-    const child = spawn(process.execPath, [BIN, 'admission', 'serve', '--port', String(port), '--host', '127.0.0.1', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key')], {
+    // A policy whose validation asks the authorizer; with --authorizer none the check errors, allowed() is false and the validation fails.
+    put(dir, 'authz-policy.yaml', `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: owners-only}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["configmaps"]}]
+  validations:
+  - expression: "authorizer.group('').resource('secrets').namespace(object.metadata.namespace).check('get').allowed()"
+`);
+    const child = spawn(process.execPath, [BIN, 'admission', 'serve', '--port', String(port), '--host', '127.0.0.1', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--policy', 'authz-policy.yaml', '--authorizer', 'none'], {
       cwd: dir,
       env: { ...BASE_ENV, KUBERNETES_SERVICE_HOST: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -675,6 +686,12 @@ describe('mamori admission serve', () => {
       expect(answer.response.status.code).toBe(403);
       expect(answer.response.status.message).toContain('pods "privileged" is forbidden: violates PodSecurity "baseline:latest": privileged');
       expect((await post('{not json')).status).toBe(400);
+      expect(log).toMatch(/"ready".*"authorizer":"none"/);
+      const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'shop' } };
+      const cm = JSON.parse((await post(JSON.stringify({ ...review, request: { ...review.request, uid: 'e2e-2', kind: { group: '', version: 'v1', kind: 'ConfigMap' }, resource: { group: '', version: 'v1', resource: 'configmaps' }, name: 'c', namespace: 'shop', object: configMap } }))).body) as { response: { allowed: boolean; status: { message: string } } };
+      expect(cm.response.allowed).toBe(false);
+      expect(cm.response.status.message).toContain("ValidatingAdmissionPolicy 'owners-only' with binding 'mamori.io/implicit-binding' denied request");
+      expect(cm.response.status.message).toContain("denied request: failed expression: authorizer.group('')");
     } finally {
       child.kill('SIGTERM');
     }

@@ -308,8 +308,12 @@ function rbac(r: Resolved): JsonObject[] {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRole',
       metadata: metadata(WEBHOOK.name),
-      // Namespace labels choose each namespace's mode; nothing else is read, nothing is written.
-      rules: [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] }],
+      // Namespace labels choose each namespace's mode; SubjectAccessReviews answer the `authorizer`
+      // checks of ValidatingAdmissionPolicies (a review is a question: nothing is stored or changed).
+      rules: [
+        { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+      ],
     },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',

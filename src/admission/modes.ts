@@ -132,9 +132,11 @@ export interface AdmissionSection {
   failurePolicy?: FailurePolicy;
   /** Per-request time budget in milliseconds. */
   timeoutMs?: number;
+  /** Who answers the `authorizer` checks of policies: the API server (SubjectAccessReviews) or none. */
+  authorizer?: 'api' | 'none';
 }
 
-const SECTION_KEYS = new Set(['defaults', 'exemptions', 'failurePolicy', 'timeoutMs']);
+const SECTION_KEYS = new Set(['defaults', 'exemptions', 'failurePolicy', 'timeoutMs', 'authorizer']);
 const EXEMPTION_KEYS = new Set(['usernames', 'namespaces', 'runtimeClasses']);
 
 function fail(file: string, key: string, message: string): never {
@@ -149,13 +151,14 @@ function fail(file: string, key: string, message: string): never {
  *   exemptions: { usernames: [], namespaces: [], runtimeClasses: [] }
  *   failurePolicy: Fail          # or Ignore
  *   timeoutMs: 2000
+ *   authorizer: api              # or none
  * ```
  * Every unknown key or bad value is an error naming its key, like the rest of the configuration.
  */
 export function parseAdmissionSection(value: unknown, file: string): AdmissionSection {
   const out: AdmissionSection = {};
   if (value === null || value === undefined) return out;
-  if (!isObject(value)) fail(file, 'admission', 'must be a mapping with defaults, exemptions, failurePolicy or timeoutMs');
+  if (!isObject(value)) fail(file, 'admission', 'must be a mapping with defaults, exemptions, failurePolicy, timeoutMs or authorizer');
   for (const [key, v] of Object.entries(value)) {
     const at = `admission.${key}`;
     if (!SECTION_KEYS.has(key)) fail(file, at, `unknown key (known: ${[...SECTION_KEYS].join(', ')})`);
@@ -185,6 +188,9 @@ export function parseAdmissionSection(value: unknown, file: string): AdmissionSe
     } else if (key === 'failurePolicy') {
       if (!isFailurePolicy(v)) fail(file, at, 'must be Fail or Ignore');
       out.failurePolicy = v;
+    } else if (key === 'authorizer') {
+      if (v !== 'api' && v !== 'none') fail(file, at, 'must be api or none');
+      out.authorizer = v;
     } else {
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 30_000) fail(file, at, 'must be a whole number of milliseconds from 1 to 30000');
       out.timeoutMs = v;

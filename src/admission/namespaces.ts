@@ -188,8 +188,8 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-/** The `message` of a Kubernetes Status body, if the body is one. */
-function statusMessage(body: unknown): string | undefined {
+/** The `message` of a Kubernetes Status body (an object or its JSON text), if it is one. */
+export function statusMessage(body: unknown): string | undefined {
   let value = body;
   if (typeof body === 'string') {
     try {

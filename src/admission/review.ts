@@ -22,12 +22,14 @@ import { asArray, asObject, asString, isObject } from '../k8s/object.js';
 import { POD_BEARING_KINDS, podSpecOf } from '../k8s/pod.js';
 import { DEFAULT_LIMITS } from '../load/limits.js';
 import { goQuote, PSS_CHECK_ORDER, type PssCheckId } from '../rules/pss/psa.js';
-import { evaluatePolicies, type EvaluationInput, type LoadResult } from '../policy/vap.js';
+import { evaluatePolicies, type EvaluationInput, type EvaluationResult, type LoadResult } from '../policy/vap.js';
+import { policiesUseAuthorizer } from './authz.js';
 import type { Finding, JsonObject, JsonValue, PssPolicy, Report, Severity, SuppressedFinding } from '../types.js';
 import { checksNothing, formatModePolicy, modeKey, namespaceModes } from './modes.js';
 import type {
   AdmissionOperation,
   AdmissionRequest,
+  AdmissionUserInfo,
   AdmissionResponse,
   AdmissionReviewResponse,
   AdmissionSettings,
@@ -36,6 +38,7 @@ import type {
   ModePolicy,
   NamespaceLabels,
   NamespaceModes,
+  PolicyAuthorizer,
   ReviewOutcome,
   Verdict,
 } from './types.js';
@@ -146,6 +149,11 @@ export interface ReviewContext {
   requireReview?: boolean;
   /** ValidatingAdmissionPolicies evaluated beside the catalog, as the API server would. */
   policies?: LoadResult;
+  /**
+   * Answers the policies' `authorizer` checks (the API server, through SubjectAccessReviews:
+   * authz.ts). Without it they get the offline answer: no RBAC objects, every check errors.
+   */
+  authorizer?: PolicyAuthorizer;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -178,6 +186,40 @@ function depthOver(value: JsonValue, limit: number, depth = 0): boolean {
   }
   for (const key in value) if (depthOver(value[key] as JsonValue, limit, depth + 1)) return true;
   return false;
+}
+
+/** A list of strings, or the error naming the key (`null` reads as empty, as Go decodes it). */
+function stringList(value: unknown, key: string): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new AdmissionRequestError(`${key} must be a list of strings`);
+  return value.map((item, i) => {
+    if (typeof item !== 'string') throw new AdmissionRequestError(`${key}[${i}] must be a string`);
+    return item;
+  });
+}
+
+/**
+ * `request.userInfo` (authentication.k8s.io/v1 UserInfo): username and uid strings, groups a list
+ * of strings, extra a map of string lists; absent or null fields are empty, unknown fields are
+ * ignored (as the API server's decoder does).
+ */
+export function parseUserInfo(value: unknown): AdmissionUserInfo {
+  if (value === undefined || value === null) return { username: '', uid: '', groups: [], extra: {} };
+  if (!isObject(value)) throw new AdmissionRequestError('request.userInfo must be an object');
+  const text = (key: 'username' | 'uid'): string => {
+    const v = value[key];
+    if (v === undefined || v === null) return '';
+    if (typeof v !== 'string') throw new AdmissionRequestError(`request.userInfo.${key} must be a string`);
+    return v;
+  };
+  const rawExtra = value['extra'];
+  const extra: [string, string[]][] = [];
+  if (rawExtra !== undefined && rawExtra !== null) {
+    if (!isObject(rawExtra)) throw new AdmissionRequestError('request.userInfo.extra must be an object whose values are lists of strings');
+    for (const [key, list] of Object.entries(rawExtra)) extra.push([key, stringList(list, `request.userInfo.extra[${JSON.stringify(key)}]`)]);
+  }
+  // fromEntries defines own properties: a key named __proto__ stays a key.
+  return { username: text('username'), uid: text('uid'), groups: stringList(value['groups'], 'request.userInfo.groups'), extra: Object.fromEntries(extra) };
 }
 
 /**
@@ -216,10 +258,7 @@ export function parseReview(body: unknown, requireReview = false): AdmissionRequ
     if (!isObject(resourceValue) || typeof resourceValue['resource'] !== 'string') throw new AdmissionRequestError('request.resource must be an object with a resource (group, version, resource)');
     resource = { group: asString(resourceValue['group']) ?? '', version: asString(resourceValue['version']) ?? '', resource: resourceValue['resource'] };
   }
-  const userInfo = request['userInfo'];
-  if (userInfo !== undefined && userInfo !== null && !isObject(userInfo)) throw new AdmissionRequestError('request.userInfo must be an object');
-  const username = isObject(userInfo) ? userInfo['username'] : undefined;
-  if (username !== undefined && username !== null && typeof username !== 'string') throw new AdmissionRequestError('request.userInfo.username must be a string');
+  const userInfo = parseUserInfo(request['userInfo']);
   const dryRun = request['dryRun'];
   if (dryRun !== undefined && dryRun !== null && typeof dryRun !== 'boolean') throw new AdmissionRequestError('request.dryRun must be true or false');
   const object = optionalObject(request, 'object');
@@ -238,7 +277,8 @@ export function parseReview(body: unknown, requireReview = false): AdmissionRequ
     name: optionalString(request, 'name'),
     namespace: optionalString(request, 'namespace'),
     operation: operation as AdmissionOperation,
-    username: typeof username === 'string' ? username : '',
+    username: userInfo.username,
+    userInfo,
     object,
     oldObject,
     dryRun: dryRun === true,
@@ -557,26 +597,59 @@ export function validate(body: unknown, ctx: ReviewContext): ReviewOutcome {
   return validateRequest(request, ctx);
 }
 
-/** `validate` for a request already parsed: mamori's modes, then the ValidatingAdmissionPolicies. */
+/**
+ * `validate` for a request already parsed: mamori's modes, then the ValidatingAdmissionPolicies.
+ * Synchronous, so it cannot ask the API server: when `ctx.authorizer` is set and a policy uses
+ * `authorizer`, it throws an EvaluationError (use `validateRequestAsync`).
+ */
 export function validateRequest(request: AdmissionRequest, ctx: ReviewContext): ReviewOutcome {
   const outcome = validateModes(request, ctx);
-  return ctx.policies === undefined || ctx.policies.policies.length === 0 ? outcome : withPolicies(request, outcome, ctx, ctx.policies);
+  const policies = policiesFor(outcome, ctx);
+  if (policies === undefined) return outcome;
+  if (ctx.authorizer !== undefined && policiesUseAuthorizer(policies)) {
+    throw new EvaluationError('the policies use authorizer checks that the API server answers: validate asynchronously (validateRequestAsync)');
+  }
+  return withPolicies(request, outcome, evaluatePolicies(policyInput(request, ctx), policies));
 }
 
 /**
- * Adds the verdict of the ValidatingAdmissionPolicies to an allowed outcome: a denial with the API
- * server's status (code, reason, message), or their warnings and audit annotations. Namespace and
- * user exemptions are mamori's; policies apply whatever they say, as in the API server.
+ * `validateRequest` that may wait for the API server: when `ctx.authorizer` is set and a loaded
+ * policy uses `authorizer`, the policies are evaluated through `ctx.authorizer.resolve` (which
+ * asks SubjectAccessReviews for the checks it has no answer for). Otherwise it answers as
+ * `validateRequest`. Rejects when `signal` aborts first.
  */
-function withPolicies(request: AdmissionRequest, outcome: ReviewOutcome, ctx: ReviewContext, policies: LoadResult): ReviewOutcome {
-  const response = outcome.review.response;
-  if (!response.allowed) return outcome;
+export async function validateRequestAsync(request: AdmissionRequest, ctx: ReviewContext, signal?: AbortSignal): Promise<ReviewOutcome> {
+  const outcome = validateModes(request, ctx);
+  const policies = policiesFor(outcome, ctx);
+  if (policies === undefined) return outcome;
+  const input = policyInput(request, ctx);
+  if (ctx.authorizer === undefined || !policiesUseAuthorizer(policies)) return withPolicies(request, outcome, evaluatePolicies(input, policies));
+  const set = { policies: policies.policies, params: policies.params };
+  const result = await ctx.authorizer.resolve((authorize) => evaluatePolicies(input, { ...set, authorizer: authorize }), signal);
+  return withPolicies(request, outcome, result);
+}
+
+/** True when validating may wait for the API server (`validateRequestAsync` is then needed). */
+export function needsAuthorizer(ctx: ReviewContext): boolean {
+  return ctx.authorizer !== undefined && ctx.policies !== undefined && ctx.policies.policies.length > 0 && policiesUseAuthorizer(ctx.policies);
+}
+
+/** The policies to evaluate after mamori's own verdict: none when there are none or it denied. */
+function policiesFor(outcome: ReviewOutcome, ctx: ReviewContext): LoadResult | undefined {
+  const policies = ctx.policies;
+  if (policies === undefined || policies.policies.length === 0 || !outcome.review.response.allowed) return undefined;
+  return policies;
+}
+
+/** What the policies see of the request: the API server's request, user and namespace. */
+function policyInput(request: AdmissionRequest, ctx: ReviewContext): EvaluationInput {
   const labels = request.namespace === '' || !ctx.namespaces.synced ? undefined : ctx.namespaces.labels(request.namespace);
+  const { username, uid, groups, extra } = request.userInfo;
   const input: EvaluationInput = {
     object: request.object ?? null,
     oldObject: request.oldObject ?? null,
     operation: request.operation === 'CONNECT' ? 'CONNECT' : request.operation,
-    userInfo: { username: request.username },
+    userInfo: { username, uid, groups: [...groups], extra: Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, [...v]])) },
     subResource: request.subResource,
     name: request.name,
     namespace: request.namespace,
@@ -584,7 +657,16 @@ function withPolicies(request: AdmissionRequest, outcome: ReviewOutcome, ctx: Re
   };
   if (request.resource !== undefined) input.resource = request.resource;
   if (request.namespace !== '') input.namespaceObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: request.namespace, labels: { 'kubernetes.io/metadata.name': request.namespace, ...labels } } };
-  const result = evaluatePolicies(input, policies);
+  return input;
+}
+
+/**
+ * Adds the verdict of the ValidatingAdmissionPolicies to an allowed outcome: a denial with the API
+ * server's status (code, reason, message), or their warnings and audit annotations. Namespace and
+ * user exemptions are mamori's; policies apply whatever they say, as in the API server.
+ */
+function withPolicies(request: AdmissionRequest, outcome: ReviewOutcome, result: EvaluationResult): ReviewOutcome {
+  const response = outcome.review.response;
   const rules = [...new Set([...outcome.decision.rules, ...result.outcomes.filter((o) => o.matched && o.decisions.length > 0).map((o) => `policy:${o.policy}`)])].sort();
   const annotations = { ...response.auditAnnotations, ...result.auditAnnotations };
   if (result.denial !== undefined) {

@@ -10,7 +10,9 @@
  * `application/json` (415) and a well-formed AdmissionReview (400 with the reason). Each review has
  * a time budget (the smaller of `timeoutMs` and the API server's `?timeout=`): a review that could
  * not be decided within it, or whose evaluation failed, is answered per the failure policy
- * (`Ignore`: allowed with a warning; `Fail`: refused with status 500). Shutdown stops accepting
+ * (`Ignore`: allowed with a warning; `Fail`: refused with status 500). A validation whose policies
+ * ask the API server (`authorizer` checks, authz.ts) is answered asynchronously within the same
+ * budget, its SubjectAccessReviews cancelled when it runs out. Shutdown stops accepting
  * connections, lets the requests in flight finish, then closes every connection.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
@@ -22,7 +24,7 @@ import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { MamoriError } from '../errors.js';
 import type { Logger } from './log.js';
 import { AdmissionMetrics, METRICS_CONTENT_TYPE } from './metrics.js';
-import { AdmissionRequestError, failureOutcome, mutateRequest, parseReview, validateRequest, type ReviewContext } from './review.js';
+import { AdmissionRequestError, failureOutcome, mutateRequest, needsAuthorizer, parseReview, validateRequest, validateRequestAsync, type ReviewContext } from './review.js';
 import type { AdmissionRequest, Decision, FailurePolicy, ReviewOutcome } from './types.js';
 
 /** Largest request body accepted, as PSA's webhook and the API server's request limit: 3 MiB. */
@@ -344,12 +346,25 @@ export class AdmissionServer {
     req.on('end', () => {
       if (tooLarge || res.headersSent) return;
       clearTimeout(timer);
-      this.answer(req, res, endpoint, Buffer.concat(chunks, size), started, budget);
-      finish();
+      const answered = this.answer(req, res, endpoint, Buffer.concat(chunks, size), started, budget);
+      if (answered === undefined) finish();
+      else {
+        answered
+          .catch((error: unknown) => {
+            this.metrics.errors.inc({ reason: 'internal' });
+            this.logger.error('answering a review failed', { error: (error as Error).message });
+            if (!res.headersSent) res.destroy();
+          })
+          .finally(finish);
+      }
     });
   }
 
-  private answer(req: IncomingMessage, res: ServerResponse, endpoint: Endpoint, body: Buffer, started: number, budget: number): void {
+  /**
+   * Answers a review whose body has arrived: at once, or (a validation that asks the API server
+   * about `authorizer` checks) through the returned promise, within what is left of the budget.
+   */
+  private answer(req: IncomingMessage, res: ServerResponse, endpoint: Endpoint, body: Buffer, started: number, budget: number): Promise<void> | undefined {
     let request: AdmissionRequest;
     try {
       let parsed: unknown;
@@ -362,21 +377,71 @@ export class AdmissionServer {
     } catch (error) {
       if (!(error instanceof AdmissionRequestError)) throw error;
       this.refuse(req, res, 400, error.message);
-      return;
+      return undefined;
     }
     let outcome: ReviewOutcome;
     if (performance.now() - started > budget) {
       // It waited too long already (a busy server): answer per the failure policy at once.
-      this.metrics.errors.inc({ reason: 'timeout' });
-      outcome = failureOutcome(request, `not evaluated within the time budget of ${Math.round(budget)} ms`, this.options.failurePolicy);
+      outcome = this.timedOut(request, budget);
+    } else if (endpoint === 'validate' && needsAuthorizer(this.options.context)) {
+      return this.answerLater(res, request, started, budget);
     } else {
       try {
         outcome = endpoint === 'validate' ? validateRequest(request, this.options.context) : mutateRequest(request, this.options.context);
       } catch (error) {
-        this.metrics.errors.inc({ reason: 'evaluation' });
-        outcome = failureOutcome(request, `evaluation failed: ${(error as Error).message}`, this.options.failurePolicy);
+        outcome = this.failed(request, error);
       }
     }
+    this.reply(res, endpoint, outcome, started);
+    return undefined;
+  }
+
+  /**
+   * A validation that may wait for SubjectAccessReviews: aborted when the budget runs out (then
+   * answered per the failure policy, as a review that took too long) or when the client goes away.
+   */
+  private async answerLater(res: ServerResponse, request: AdmissionRequest, started: number, budget: number): Promise<void> {
+    const controller = new AbortController();
+    let expired = false;
+    const timer = setTimeout(() => {
+      expired = true;
+      controller.abort(new Error('the time budget ran out'));
+    }, Math.max(0, budget - (performance.now() - started)));
+    let gone = false;
+    const onClose = (): void => {
+      gone = true;
+      controller.abort(new Error('the client closed the connection'));
+    };
+    res.once('close', onClose);
+    let outcome: ReviewOutcome;
+    try {
+      outcome = await validateRequestAsync(request, this.options.context, controller.signal);
+    } catch (error) {
+      if (gone && !expired) {
+        // Nobody is left to answer (the API server gave up first): nothing was decided.
+        this.logger.warn('the client closed the connection before the answer', { uid: request.uid });
+        return;
+      }
+      outcome = expired ? this.timedOut(request, budget) : this.failed(request, error);
+    } finally {
+      clearTimeout(timer);
+      res.off('close', onClose);
+    }
+    this.reply(res, 'validate', outcome, started);
+  }
+
+  private timedOut(request: AdmissionRequest, budget: number): ReviewOutcome {
+    this.metrics.errors.inc({ reason: 'timeout' });
+    return failureOutcome(request, `not evaluated within the time budget of ${Math.round(budget)} ms`, this.options.failurePolicy);
+  }
+
+  private failed(request: AdmissionRequest, error: unknown): ReviewOutcome {
+    this.metrics.errors.inc({ reason: 'evaluation' });
+    return failureOutcome(request, `evaluation failed: ${(error as Error).message}`, this.options.failurePolicy);
+  }
+
+  /** Sends the review's answer, then records it (metrics, log, `onDecision`). */
+  private reply(res: ServerResponse, endpoint: Endpoint, outcome: ReviewOutcome, started: number): void {
     const json = JSON.stringify(outcome.review);
     const seconds = (performance.now() - started) / 1000;
     // Server-Timing carries the server's own latency to clients (the benchmark reads it).

@@ -3,6 +3,7 @@
  * (admission.k8s.io/v1, specs/admission-and-cel.md A.1 and A.2), namespace modes and the
  * decisions the server logs and counts.
  */
+import type { Authorize } from '../policy/cel-authz.js';
 import type { JsonObject, PssPolicy, Severity } from '../types.js';
 
 /** Labels of namespaces, as seen by the webhook (a watch cache in a cluster, or a fixed map). */
@@ -59,6 +60,28 @@ export interface GroupVersionResource {
 /** The operations of an AdmissionRequest. */
 export type AdmissionOperation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 
+/**
+ * The requesting user (`request.userInfo`, authentication.k8s.io/v1 UserInfo), as the API server
+ * authenticated it; absent fields are empty.
+ */
+export interface AdmissionUserInfo {
+  username: string;
+  uid: string;
+  groups: string[];
+  /** Extra attributes of the authenticator (scopes, the pod of a bound token...): key → values. */
+  extra: Record<string, string[]>;
+}
+
+/**
+ * Answers the `authorizer` checks of ValidatingAdmissionPolicies from outside the process (the
+ * API server, through SubjectAccessReviews: authz.ts). `Authorize` is synchronous and the answers
+ * are not, so `resolve` runs `evaluate` (the policies' evaluation) as many times as it takes to
+ * learn every answer it asks for, and resolves with the last result.
+ */
+export interface PolicyAuthorizer {
+  resolve<T>(evaluate: (authorize: Authorize) => T, signal?: AbortSignal): Promise<T>;
+}
+
 /** An AdmissionRequest, checked: only the fields mamori reads. */
 export interface AdmissionRequest {
   uid: string;
@@ -68,7 +91,10 @@ export interface AdmissionRequest {
   name: string;
   namespace: string;
   operation: AdmissionOperation;
+  /** `userInfo.username` (exemptions and logs go by it). */
   username: string;
+  /** The whole `userInfo`: `request.userInfo` in CEL, and the user of `authorizer` checks. */
+  userInfo: AdmissionUserInfo;
   /** The object (CREATE, UPDATE), or undefined (DELETE, and CONNECT without options). */
   object: JsonObject | undefined;
   oldObject: JsonObject | undefined;

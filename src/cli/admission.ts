@@ -11,14 +11,16 @@ import { MamoriError } from '../errors.js';
 import { loadText } from '../load/load.js';
 import { RULES } from '../rules/index.js';
 import { parsePssPolicy } from '../rules/pss/psa.js';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { NamespaceCacheLog } from '../admission/namespaces.js';
+import { policiesUseAuthorizer, SubjectAccessReviewAuthorizer } from '../admission/authz.js';
 import { Logger } from '../admission/log.js';
 import { readPolicies } from '../policy/rules.js';
 import type { LoadResult } from '../policy/vap.js';
 import { DEFAULT_MODES, isFailurePolicy, parseList, parseModePolicy, type AdmissionSection } from '../admission/modes.js';
 import { Evaluator, type EvaluatorOptions } from '../admission/review.js';
 import { AdmissionServer, DEFAULT_PORT, DEFAULT_TIMEOUT_MS } from '../admission/server.js';
-import type { AdmissionSettings, NamespaceLabels } from '../admission/types.js';
+import type { AdmissionSettings, NamespaceLabels, PolicyAuthorizer } from '../admission/types.js';
 import { parseKubeMinor } from './scan.js';
 
 /** Flags of `mamori admission serve`, as commander gives them. */
@@ -46,6 +48,23 @@ export interface AdmissionServeFlags {
   namespaceLabels?: string;
   /** How often the certificate files are checked, in milliseconds (tests shorten it). */
   certReloadInterval?: string;
+  /** Who answers the policies' `authorizer` checks: `api` (SubjectAccessReviews) or `none`. */
+  authorizer?: string;
+}
+
+/** Who answers the `authorizer` checks of ValidatingAdmissionPolicies in the webhook. */
+export type AuthorizerSource = 'api' | 'none';
+
+/**
+ * The source of `authorizer` answers: the flag, else the configuration's value, else `api` when
+ * the server has a cluster connection (a kubeconfig, or in-cluster, as the namespace watch) and
+ * `none` without one.
+ */
+export function authorizerSource(flag: string | undefined, configured: string | undefined, connected: boolean): AuthorizerSource {
+  const value = flag ?? configured;
+  if (value === undefined) return connected ? 'api' : 'none';
+  if (value !== 'api' && value !== 'none') throw new MamoriError('usage', `--authorizer must be api or none (got ${JSON.stringify(value)})`);
+  return value;
 }
 
 /** How long shutdown waits for the namespace watch to stop. */
@@ -129,22 +148,49 @@ export async function runAdmissionServe(flags: AdmissionServeFlags): Promise<num
     policies = read.loaded;
   }
 
-  // Namespace labels: a file; a watch (--kubeconfig, --in-cluster, or by default inside a pod); else none.
+  // The cluster connection (--kubeconfig, --in-cluster, or by default inside a pod), loaded once if needed.
+  const inPod = (process.env['KUBERNETES_SERVICE_HOST'] ?? '') !== '';
+  if (flags.inCluster === true && !inPod) throw new MamoriError('usage', '--in-cluster: not running in a pod (KUBERNETES_SERVICE_HOST is not set)');
+  const connected = flags.namespaceLabels === undefined && (flags.kubeconfig !== undefined || flags.inCluster === true || inPod);
+  let kubeConfig: KubeConfig | undefined;
+  const connection = async (): Promise<KubeConfig> => {
+    if (kubeConfig === undefined) {
+      const { loadKubeConfig } = await import('../admission/namespaces.js');
+      kubeConfig = await loadKubeConfig(flags.kubeconfig === undefined ? {} : { kubeconfig: flags.kubeconfig });
+    }
+    return kubeConfig;
+  };
+  // The policies' `authorizer` checks: SubjectAccessReviews of the API server, only when a policy uses them.
+  const authorizer = authorizerSource(flags.authorizer, config.admission?.authorizer, connected);
+  let policyAuthorizer: PolicyAuthorizer | undefined;
+  if (authorizer === 'api' && policies !== undefined && policiesUseAuthorizer(policies)) {
+    let kc: KubeConfig;
+    try {
+      kc = await connection();
+    } catch (error) {
+      if (error instanceof MamoriError && error.code === 'usage') throw new MamoriError('usage', `--authorizer api: no cluster to send SubjectAccessReviews to (${error.message}); use --authorizer none to answer authorizer checks offline`);
+      throw error;
+    }
+    policyAuthorizer = new SubjectAccessReviewAuthorizer({
+      kubeConfig: kc,
+      log: (level, message, fields) => logger[level](message, { component: 'authorizer', ...fields }),
+    });
+  }
+
+  // Namespace labels: a file; a watch over the connection; else none.
   let namespaces: NamespaceLabels;
   let stopNamespaces: (() => Promise<void>) | undefined;
-  const inPod = (process.env['KUBERNETES_SERVICE_HOST'] ?? '') !== '';
   if (flags.namespaceLabels !== undefined) {
     namespaces = await labelsFromFile(flags.namespaceLabels);
-  } else if (flags.kubeconfig !== undefined || flags.inCluster === true || inPod) {
-    const { loadKubeConfig, NamespaceLabelCache } = await import('../admission/namespaces.js');
-    if (flags.inCluster === true && !inPod) throw new MamoriError('usage', '--in-cluster: not running in a pod (KUBERNETES_SERVICE_HOST is not set)');
-    const kubeConfig = await loadKubeConfig(flags.kubeconfig === undefined ? {} : { kubeconfig: flags.kubeconfig });
+  } else if (connected) {
+    const { NamespaceLabelCache } = await import('../admission/namespaces.js');
+    const kc = await connection();
     const log: NamespaceCacheLog = (level, message, fields = {}) => {
       const entries: Record<string, string | number | boolean | null> = { component: 'namespace-cache' };
       for (const [k, v] of Object.entries(fields)) entries[k] = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v === null ? v : JSON.stringify(v);
       logger[level](message, entries);
     };
-    const cache = new NamespaceLabelCache({ kubeConfig, log });
+    const cache = new NamespaceLabelCache({ kubeConfig: kc, log });
     void cache.start();
     namespaces = cache;
     stopNamespaces = () => cache.stop();
@@ -161,7 +207,7 @@ export async function runAdmissionServe(flags: AdmissionServeFlags): Promise<num
     keyFile: flags.tlsKey ?? DEFAULT_TLS_KEY,
     port,
     ...(flags.host === undefined ? {} : { host: flags.host }),
-    context: { namespaces, settings, evaluator, requireReview: true, ...(policies === undefined ? {} : { policies }) },
+    context: { namespaces, settings, evaluator, requireReview: true, ...(policies === undefined ? {} : { policies }), ...(policyAuthorizer === undefined ? {} : { authorizer: policyAuthorizer }) },
     failurePolicy: settings.failurePolicy,
     timeoutMs: settings.timeoutMs,
     logger,
@@ -179,6 +225,7 @@ export async function runAdmissionServe(flags: AdmissionServeFlags): Promise<num
     default_warn: flags.defaultWarn ?? 'restricted:latest',
     default_audit: flags.defaultAudit ?? 'restricted:latest',
     namespace_labels: flags.namespaceLabels !== undefined ? 'file' : stopNamespaces !== undefined ? 'watch' : 'none',
+    authorizer: policyAuthorizer !== undefined ? 'api' : policies !== undefined && policiesUseAuthorizer(policies) ? 'none' : 'unused',
   });
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     const on = (sig: NodeJS.Signals): void => {

@@ -86,6 +86,7 @@ admission
   .option('--kubeconfig <file>', 'watch namespace labels in the cluster of this kubeconfig')
   .option('--in-cluster', "watch namespace labels with the pod's service account (the default inside a pod)")
   .option('--namespace-labels <file>', 'YAML of Namespace objects whose labels to use (outside a cluster)')
+  .addOption(new Option('--authorizer <source>', "who answers the policies' authorizer checks: api (SubjectAccessReviews of the API server) or none (offline: every check errors) (default: the configuration's admission.authorizer, else api with a cluster connection, else none)").choices(['api', 'none']))
   .option('--cert-reload-interval <ms>', 'how often the certificate files are checked for changes', '2000')
   .option('--policy <path>', 'ValidatingAdmissionPolicy files or directories to enforce beside the catalog, as the API server would (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
   .action(async (opts: import('./admission.js').AdmissionServeFlags) => {

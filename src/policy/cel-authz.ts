@@ -25,6 +25,9 @@ export const CHECK_COST = 350_000
 export interface AuthzUser {
   readonly name: string
   readonly groups: readonly string[]
+  /** The request user's uid and extra attributes; a user made by `authorizer.serviceAccount` has neither. */
+  readonly uid?: string
+  readonly extra?: Readonly<Record<string, readonly string[]>>
 }
 
 /** A check on an API resource (`authorizer.group(g).resource(r)…check(verb)`). */

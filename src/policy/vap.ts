@@ -874,7 +874,7 @@ export interface PolicySet {
 /** The user the `authorizer` checks for: the request's userInfo; none when the input has no userInfo. */
 function authzUser(input: EvaluationInput): AuthzUser | undefined {
   const u = input.userInfo;
-  return u === undefined ? undefined : { name: u.username ?? '', groups: u.groups ?? [] };
+  return u === undefined ? undefined : { name: u.username ?? '', groups: u.groups ?? [], uid: u.uid ?? '', extra: u.extra ?? {} };
 }
 
 /**

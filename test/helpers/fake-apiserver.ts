@@ -4,6 +4,8 @@
  * JSON lines (chunked) from a resourceVersion, with 410 Gone for compacted resourceVersions and
  * expired continue tokens. Faults (403, 429 with Retry-After, 500, ...) are injected on demand and
  * every request is logged. The real @kubernetes/client-node talks to it through `kubeconfig()`.
+ * SubjectAccessReviews (POST) are validated as the API server does and answered by a test's
+ * `answerAccessReviews` function (by default: not allowed, no opinion); their bodies are kept.
  *
  * Objects live in an in-memory store per resource type; `upsert` and `remove` bump the global
  * resourceVersion and notify watchers, as the API server does.
@@ -93,6 +95,20 @@ export interface Fault {
   /** Answer only after this long (a slow or hanging server); the client may give up first. */
   delayMs?: number;
 }
+
+/** Where SubjectAccessReviews are created. */
+export const SUBJECT_ACCESS_REVIEWS = '/apis/authorization.k8s.io/v1/subjectaccessreviews';
+
+/** The status of a SubjectAccessReview (authorization.k8s.io/v1). */
+export interface AccessReviewStatus {
+  allowed: boolean;
+  denied?: boolean;
+  reason?: string;
+  evaluationError?: string;
+}
+
+/** A test's authorizer: the status for a review's spec, at once or later. */
+export type AccessReviewer = (spec: Record<string, unknown>) => AccessReviewStatus | Promise<AccessReviewStatus>;
 
 /** How an expired watch resourceVersion is answered. */
 export type GoneStyle = 'event' | 'status';
@@ -195,6 +211,9 @@ export class FakeApiServer {
   readonly token: string;
   /** Every request received, in order. */
   readonly requests: RecordedRequest[] = [];
+  /** The bodies of the SubjectAccessReviews received (valid or not), in order. */
+  readonly accessReviews: unknown[] = [];
+  #reviewer: AccessReviewer = () => ({ allowed: false });
   readonly #server: Server;
   readonly #types: Map<string, ResourceType>;
   readonly #objects = new Map<string, Map<string, KubeObject>>();
@@ -427,6 +446,11 @@ export class FakeApiServer {
     for (const watcher of [...this.#watchers]) this.#endWatch(watcher);
   }
 
+  /** Decides the SubjectAccessReviews from now on (the default answers every one not allowed). */
+  answerAccessReviews(reviewer: AccessReviewer): void {
+    this.#reviewer = reviewer;
+  }
+
   /** Answers the next matching request(s) with a failure. */
   fail(match: RequestMatch, fault: Fault): void {
     this.#faults.push({ match, fault, left: fault.times ?? 1 });
@@ -504,14 +528,17 @@ export class FakeApiServer {
       record.status = code;
       this.#send(res, code, body, headers);
     };
-    req.resume();
+    const accessReview = record.method === 'POST' && url.pathname === SUBJECT_ACCESS_REVIEWS;
+    if (!accessReview) req.resume();
 
     if (!authenticated) {
+      req.resume();
       send(401, status(401, 'Unauthorized'));
       return;
     }
     const fault = this.#faults.find((f) => f.left > 0 && FakeApiServer.#matches(f.match, record));
     if (fault !== undefined) {
+      req.resume();
       fault.left--;
       const { fault: f } = fault;
       const headers: Record<string, string> = f.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(f.retryAfterSeconds) };
@@ -530,8 +557,12 @@ export class FakeApiServer {
       }
       return;
     }
+    if (accessReview) {
+      this.#accessReview(req, res, send);
+      return;
+    }
     if (record.method !== 'GET') {
-      send(405, status(405, `the fake API server only serves GET (got ${record.method})`));
+      send(405, status(405, `the fake API server only serves GET and POST ${SUBJECT_ACCESS_REVIEWS} (got ${record.method})`));
       return;
     }
     const path = url.pathname.replace(/\/+$/, '');
@@ -680,6 +711,50 @@ export class FakeApiServer {
       apiVersion: type.group === '' ? type.version : `${type.group}/${type.version}`,
       metadata,
       items: snapshot.items.slice(offset, end),
+    });
+  }
+
+  /**
+   * POST subjectaccessreviews: the body is checked as the API server validates a
+   * SubjectAccessReview (400 for a body that is not one, 422 for an invalid spec), then the
+   * status comes from the test's reviewer; the answer is 201 Created with spec and status.
+   */
+  #accessReview(req: IncomingMessage, res: ServerResponse, send: (code: number, body: unknown) => void): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      let body: unknown;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+      } catch {
+        send(400, status(400, 'the body of the request was in an unknown format'));
+        return;
+      }
+      this.accessReviews.push(body);
+      const review = body !== null && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+      if (review['apiVersion'] !== 'authorization.k8s.io/v1' || review['kind'] !== 'SubjectAccessReview') {
+        send(400, status(400, `the body is not an authorization.k8s.io/v1 SubjectAccessReview (got ${JSON.stringify(review['apiVersion'] ?? null)} ${JSON.stringify(review['kind'] ?? null)})`));
+        return;
+      }
+      const spec = review['spec'] !== null && typeof review['spec'] === 'object' ? (review['spec'] as Record<string, unknown>) : {};
+      const invalid = (message: string): void => send(422, status(422, `SubjectAccessReview.authorization.k8s.io "" is invalid: ${message}`, { reason: 'Invalid' }));
+      const hasResource = spec['resourceAttributes'] !== undefined && spec['resourceAttributes'] !== null;
+      const hasPath = spec['nonResourceAttributes'] !== undefined && spec['nonResourceAttributes'] !== null;
+      if (hasResource && hasPath) return invalid('spec.nonResourceAttributes: Invalid value: "": cannot be specified in combination with resourceAttributes');
+      if (!hasResource && !hasPath) return invalid('spec.resourceAttributes: Required value: exactly one of nonResourceAttributes or resourceAttributes must be specified');
+      const groups = Array.isArray(spec['groups']) ? spec['groups'] : [];
+      if ((typeof spec['user'] !== 'string' || spec['user'] === '') && groups.length === 0) return invalid('spec.user: Invalid value: "": at least one of user or group must be specified');
+      Promise.resolve()
+        .then(() => this.#reviewer(spec))
+        .then(
+          (answer) => {
+            if (!res.destroyed) send(201, { kind: 'SubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', metadata: {}, spec, status: answer });
+          },
+          (error: unknown) => {
+            if (!res.destroyed) send(500, status(500, `the test's reviewer failed: ${(error as Error).message}`));
+          },
+        );
+      return undefined;
     });
   }
 
