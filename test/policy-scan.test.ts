@@ -102,4 +102,38 @@ describe('policy findings in a scan', () => {
     ]);
     expect(findings.map((f) => f.severity)).toEqual(['medium']);
   });
+
+  it('namespaceSelector and namespaceObject see the Namespace objects of the input, wherever they are', () => {
+    const text = `
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: tiered}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}
+  validations:
+  - expression: "object.spec.replicas <= int(namespaceObject.metadata.labels.?maxReplicas.orValue('3'))"
+    messageExpression: "'at most ' + namespaceObject.metadata.labels.?maxReplicas.orValue('3') + ' replicas in ' + namespaceObject.metadata.name"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: prod-only}
+spec:
+  policyName: tiered
+  validationActions: [Deny]
+  matchResources:
+    namespaceSelector: {matchLabels: {env: prod}}
+`;
+    const inNamespace = (name: string, namespace: string, replicas: number): JsonObject => ({ ...deployment(name, replicas), metadata: { name, namespace } });
+    const namespace = (name: string, labels: Record<string, string>): JsonObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
+    const rules = policyRules(loadPolicies(docs(text)));
+    const report = scanObjects([
+      inNamespace('a', 'shop', 4), inNamespace('b', 'shop', 2), inNamespace('c', 'dev', 9), inNamespace('d', 'big', 9), inNamespace('e', 'unknown', 9),
+      namespace('shop', { env: 'prod' }), namespace('dev', { env: 'dev' }), namespace('big', { env: 'prod', maxReplicas: '10' }),
+    ], { rules });
+    expect(report.findings.map((f) => [f.object.name, f.message])).toEqual([
+      ['a', "ValidatingAdmissionPolicy 'tiered' with binding 'prod-only' denied request: at most 3 replicas in shop"],
+    ]);
+  });
 });

@@ -1,10 +1,11 @@
 import { defineRule, type InventoryViolation, type Rule, type Violation } from '../engine/rule.js';
+import { asArray, asObject } from '../k8s/object.js';
 import { rbacIndexOf } from '../k8s/rbac.js';
 import { loadInput, resolveInputs } from '../load/load.js';
 import type { JsonObject, ReportError } from '../types.js';
 import { rbacIndexAuthorizer } from './cel-authz.js';
 import { policyRuleId } from './vap-findings.js';
-import { evaluatePolicies, loadPolicies, type EvaluationResult, type LoadedPolicy, type LoadResult } from './vap.js';
+import { evaluatePolicies, loadPolicies, type EvaluationInput, type EvaluationResult, type LoadedPolicy, type LoadResult } from './vap.js';
 
 /*
  * ValidatingAdmissionPolicies as rules of a scan: one rule per policy, `policy:<name>`, judging
@@ -41,20 +42,38 @@ function violationsOf(result: EvaluationResult, policy: LoadedPolicy): Violation
   return out;
 }
 
-/** True when an expression of the policy names `authorizer` (its checks need the RBAC objects of the whole input). */
-function usesAuthorizer(policy: LoadedPolicy): boolean {
-  const expressions = [
+/** The expressions of a policy. */
+function expressionsOf(policy: LoadedPolicy): string[] {
+  return [
     ...policy.matchConditions.map((c) => c.expression), ...policy.variables.map((v) => v.expression),
-    ...policy.validations.map((v) => v.expression), ...policy.auditAnnotations.map((a) => a.valueExpression),
-  ];
-  return expressions.some((e) => /\bauthorizer\b/.test(e.expression));
+    ...policy.validations.map((v) => v.expression), ...policy.validations.flatMap((v) => (v.messageExpression ? [v.messageExpression] : [])),
+    ...policy.auditAnnotations.map((a) => a.valueExpression),
+  ].map((e) => e.expression);
+}
+
+/** A namespaceSelector that selects less than everything (`{}` and an absent one select every namespace). */
+function narrows(selector: unknown): boolean {
+  const s = asObject(selector);
+  return s !== undefined && (Object.keys(asObject(s['matchLabels']) ?? {}).length > 0 || asArray(s['matchExpressions']).length > 0);
+}
+
+/**
+ * What a policy needs from the rest of the input: the RBAC objects (`authorizer`), or the
+ * Namespace objects (a namespaceSelector of the policy or a binding, `namespaceObject` in CEL).
+ */
+function needsInput(policy: LoadedPolicy): boolean {
+  const expressions = expressionsOf(policy);
+  if (expressions.some((e) => /\b(authorizer|namespaceObject)\b/.test(e))) return true;
+  return narrows(policy.matchConstraints['namespaceSelector']) || policy.bindings.some((b) => narrows(b.matchResources?.['namespaceSelector']));
 }
 
 /**
  * The rule of one policy; `params` are the candidate parameter objects of the policy files. A
- * policy that uses `authorizer` is judged once the whole input is read, its checks answered by the
- * RBAC authorizer over the Roles, ClusterRoles and bindings of the scanned input (they may come
- * after the objects they judge); the scan then keeps every object until the end.
+ * policy that needs the rest of the input is judged once the whole input is read: its
+ * `authorizer` checks are answered by the RBAC authorizer over the Roles, ClusterRoles and
+ * bindings of the scanned input, and each object's namespace is the input's Namespace object of
+ * that name, labels included (else a namespace with only `kubernetes.io/metadata.name`), as the
+ * API server would see it. Such a scan keeps every object until the end.
  */
 function policyRule(policy: LoadedPolicy, params: readonly JsonObject[]): Rule {
   const common = {
@@ -65,7 +84,7 @@ function policyRule(policy: LoadedPolicy, params: readonly JsonObject[]): Rule {
     description: `The organisation's own policy ${policy.name} (a ValidatingAdmissionPolicy), evaluated as the API server would on creating the object.`,
     remediation: "Change the object so that the policy's validations hold, as its message says.",
   };
-  if (usesAuthorizer(policy)) {
+  if (needsInput(policy)) {
     return defineRule({
       ...common,
       target: 'inventory',
@@ -75,7 +94,11 @@ function policyRule(policy: LoadedPolicy, params: readonly JsonObject[]): Rule {
         const loaded = { policies: [policy], params, authorizer: rbacIndexAuthorizer(index, hasObjects) };
         const out: InventoryViolation[] = [];
         for (const target of inventory.objects) {
-          for (const v of violationsOf(evaluatePolicies({ object: target.object, operation: 'CREATE' }, loaded), policy)) out.push({ ...v, target });
+          const input: EvaluationInput = { object: target.object, operation: 'CREATE' };
+          const ns = inventory.namespaceOf(target);
+          const namespace = ns === undefined ? undefined : inventory.namespace(ns);
+          if (namespace !== undefined) input.namespaceObject = withNameLabel(namespace.object, ns ?? '');
+          for (const v of violationsOf(evaluatePolicies(input, loaded), policy)) out.push({ ...v, target });
         }
         return out;
       },
@@ -90,6 +113,14 @@ function policyRule(policy: LoadedPolicy, params: readonly JsonObject[]): Rule {
       return out.length === 0 ? NONE : out;
     },
   });
+}
+
+/** A Namespace as the API server stores it: labelled `kubernetes.io/metadata.name` with its name. */
+function withNameLabel(namespace: JsonObject, name: string): JsonObject {
+  const metadata = asObject(namespace['metadata']) ?? {};
+  const labels = asObject(metadata['labels']) ?? {};
+  if (labels['kubernetes.io/metadata.name'] === name) return namespace;
+  return { ...namespace, metadata: { ...metadata, labels: { ...labels, 'kubernetes.io/metadata.name': name } } };
 }
 
 /** Reads the policy files (`--policy`): their rules, and the errors met (unreadable files, invalid policies). */

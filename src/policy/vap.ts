@@ -874,7 +874,8 @@ export interface PolicySet {
 /** The user the `authorizer` checks for: the request's userInfo; none when the input has no userInfo. */
 function authzUser(input: EvaluationInput): AuthzUser | undefined {
   const u = input.userInfo;
-  return u === undefined ? undefined : { name: u.username ?? '', groups: u.groups ?? [], uid: u.uid ?? '', extra: u.extra ?? {} };
+  if (u === undefined) return undefined;
+  return { name: u.username ?? '', groups: u.groups ?? [], ...(u.uid === undefined ? {} : { uid: u.uid }), ...(u.extra === undefined ? {} : { extra: u.extra }) };
 }
 
 /**
