@@ -38,7 +38,7 @@ program
   .option('--policy <path>', 'ValidatingAdmissionPolicy files or directories to evaluate as rules policy:<name> (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
   .action(async (paths: string[], opts: { format: string; output?: string; pss?: string; kubeVersion?: string; failOn?: string; config?: string; rules?: string; skipRules?: string; color: boolean; baseline?: string; writeBaseline?: string; policy: string[] }) => {
     const { runScan } = await import('./scan.js');
-    process.exitCode = runScan(paths, opts);
+    process.exitCode = await runScan(paths, opts);
   });
 
 program

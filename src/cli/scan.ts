@@ -2,7 +2,6 @@ import { atLeast, isSeverity } from '../engine/controls.js';
 import { knownRules, loadConfig } from '../engine/config.js';
 import { applyBaseline, readBaseline, writeBaseline } from '../engine/baseline.js';
 import { globRegExp } from '../engine/exceptions.js';
-import { loadPolicyRules } from '../policy/rules.js';
 import { scanPaths, type ScanOptions } from '../engine/scan.js';
 import { MamoriError } from '../errors.js';
 import { isFormat, STREAMING_WRITERS, WRITERS, type WriterOptions } from '../report/index.js';
@@ -58,7 +57,7 @@ export function parseKubeMinor(text: string): number {
 }
 
 /** `mamori scan`: returns the exit code. */
-export function runScan(paths: string[], flags: ScanFlags): number {
+export async function runScan(paths: string[], flags: ScanFlags): Promise<number> {
   if (!isFormat(flags.format)) throw new MamoriError('usage', `unknown format ${flags.format}`);
   const failOn = flags.failOn ?? undefined;
   if (failOn !== undefined && failOn !== 'none' && !isSeverity(failOn)) {
@@ -70,7 +69,8 @@ export function runScan(paths: string[], flags: ScanFlags): number {
   const kubeMinor = flags.kubeVersion === undefined ? undefined : parseKubeMinor(flags.kubeVersion);
   // Custom policies (ValidatingAdmissionPolicies) run as rules `policy:<name>` beside the catalog.
   const policyPaths = [...config.policies, ...(flags.policy ?? [])];
-  const policies = policyPaths.length === 0 ? undefined : loadPolicyRules(policyPaths, kubeMinor);
+  // The CEL engine is loaded only when there are policies: a plain scan starts without it.
+  const policies = policyPaths.length === 0 ? undefined : (await import('../policy/rules.js')).loadPolicyRules(policyPaths, kubeMinor);
   // --rules and --skip-rules select among the catalog and the policies alike (`--rules 'policy:*'`).
   const options: ScanOptions = { rules: selectRules([...RULES, ...(policies?.rules ?? [])], flags.rules, flags.skipRules), config, now };
   if (flags.pss !== undefined) options.pss = flags.pss;
