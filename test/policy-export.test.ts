@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
@@ -636,3 +636,15 @@ suite(title, () => {
     expect(evaluated).toBe(3 * 4537);
   });
 });
+
+describe('golden', () => {
+  // The reviewed export of baseline v1.30 for Kubernetes 1.30; UPDATE_GOLDEN=1 rewrites it after a deliberate change.
+  it('baseline:v1.30 for Kubernetes 1.30 is the reviewed file', () => {
+    const options: PssExportOptions = { level: 'baseline', version: 'v1.30', kubeMinor: 30 };
+    const actual = renderPolicyExport(exportPssPolicies(options), options);
+    const path = 'test/golden/policy-export.baseline-v1.30.yaml';
+    if (process.env['UPDATE_GOLDEN'] === '1') writeFileSync(path, actual);
+    expect(actual).toBe(readFileSync(path, 'utf8'));
+  });
+});
+
