@@ -23,12 +23,7 @@ const suite = root === undefined ? describe.skip : describe;
 const title = (name: string): string =>
   root === undefined ? `${name} (skipped: set MAMORI_FIXTURES=../shared/external-fixtures to run it)` : name;
 const base = join(root ?? '.', 'kube-bench');
-/** Without the fixtures the suites are skipped; their cases come from the fixture files, so a skipped suite lists one. */
-const placeholder = (): void => {
-  it('reads the kube-bench fixtures', () => {
-    expect(root).toBeDefined();
-  });
-};
+// The suites' cases come from the fixture files: without them each suite is skipped (its title says why) before reading any.
 
 interface CompareCase {
   label: string;
@@ -163,7 +158,7 @@ function executeOnFlags(tests: CisTests, flags: ComponentFlags): boolean {
 }
 
 suite(title('kube-bench: compareOp semantics'), () => {
-  if (root === undefined) return placeholder();
+  if (root === undefined) return;
   const expectations = JSON.parse(readFileSync(join(base, 'expectations.derived.json'), 'utf8')) as Expectations;
   it('has the 70 upstream cases', () => {
     expect(expectations.compareOp).toHaveLength(70);
@@ -176,7 +171,7 @@ suite(title('kube-bench: compareOp semantics'), () => {
 });
 
 suite(title('kube-bench: check/data test execution'), () => {
-  if (root === undefined) return placeholder();
+  if (root === undefined) return;
   const expectations = JSON.parse(readFileSync(join(base, 'expectations.derived.json'), 'utf8')) as Expectations;
   const controls = yaml.load(readFileSync(join(base, 'check', 'data'), 'utf8')) as RawControls;
   const checkAt = (group: number, index: number): RawCheck => {
@@ -254,7 +249,7 @@ suite(title('kube-bench: check/data test execution'), () => {
 });
 
 suite(title('CIS 1.12 catalogue equals cfg/cis-1.12'), () => {
-  if (root === undefined) return placeholder();
+  if (root === undefined) return;
   const byId = new Map<string, RawCheck>();
   for (const file of ['master.yaml', 'etcd.yaml', 'controlplane.yaml', 'node.yaml']) {
     const controls = yaml.load(readFileSync(join(base, 'cfg', 'cis-1.12', file), 'utf8')) as RawControls;

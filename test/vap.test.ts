@@ -570,3 +570,30 @@ describe('resource names', () => {
     expect(resourceForKind('ReplicaLimit')).toBe('replicalimits');
   });
 });
+
+describe('namespaceObject', () => {
+  it('carries the kubernetes.io/metadata.name label the API server stores, also when the given Namespace lacks it', () => {
+    const text = `
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: ns}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: ["apps"], apiVersions: ["v1"], operations: ["CREATE"], resources: ["deployments"]}]
+  validations:
+  - expression: "namespaceObject.metadata.labels['kubernetes.io/metadata.name'] == 'shop' && namespaceObject.metadata.labels.team == 'a'"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: nsb}
+spec: {policyName: ns, validationActions: [Deny]}
+`;
+    const loaded = load(text);
+    expect(loaded.errors).toEqual([]);
+    const namespace = (labels: Record<string, string>): JsonObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels } });
+    const object = deployment('d', 1, { namespace: 'shop' });
+    expect(evaluatePolicies({ object, namespaceObject: namespace({ team: 'a' }) }, loaded).allowed).toBe(true);
+    expect(evaluatePolicies({ object, namespaceObject: namespace({ team: 'b' }) }, loaded).allowed).toBe(false);
+  });
+});
+

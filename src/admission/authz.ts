@@ -17,7 +17,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { KubeConfig, Observable, RequestContext, ResponseContext, V1SubjectAccessReview } from '@kubernetes/client-node';
-import type { AuthorizationDecision, Authorize, AuthzUser, PathRequest, ResourceRequest } from '../policy/cel-authz.js';
+import { policyUsesAuthorizer, type AuthorizationDecision, type Authorize, type AuthzUser, type PathRequest, type ResourceRequest } from '../policy/cel-authz.js';
 import type { LoadResult } from '../policy/vap.js';
 import type { AdmissionUserInfo, PolicyAuthorizer } from './types.js';
 import { statusMessage } from './namespaces.js';
@@ -38,22 +38,13 @@ export const MAX_ROUNDS = 3;
 // ---------------------------------------------------------------------------------------------
 // Which policies use the authorizer
 
-const AUTHORIZER_IDENTIFIER = /\bauthorizer\b/;
 const usage = new WeakMap<object, boolean>();
 
-/**
- * True when an expression that binds `authorizer` (a matchCondition, a variable, a validation)
- * names it. A false positive (the word in a string literal) costs only an evaluation that finds
- * nothing to ask; there is no false negative, since a check cannot be written without the name.
- */
+/** True when a loaded policy's matchConditions, variables or validations use `authorizer` (computed once per load). */
 export function policiesUseAuthorizer(loaded: Pick<LoadResult, 'policies'>): boolean {
   const known = usage.get(loaded);
   if (known !== undefined) return known;
-  const uses = loaded.policies.some((p) =>
-    [...p.matchConditions.map((c) => c.expression), ...p.variables.map((v) => v.expression), ...p.validations.map((v) => v.expression)].some((e) =>
-      AUTHORIZER_IDENTIFIER.test(e.expression),
-    ),
-  );
+  const uses = loaded.policies.some(policyUsesAuthorizer);
   usage.set(loaded, uses);
   return uses;
 }

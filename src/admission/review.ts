@@ -21,6 +21,7 @@ import { pointer } from '../fix/ops.js';
 import { asArray, asObject, asString, isObject } from '../k8s/object.js';
 import { POD_BEARING_KINDS, podSpecOf } from '../k8s/pod.js';
 import { DEFAULT_LIMITS } from '../load/limits.js';
+import { IGNORED_POD_SUBRESOURCES } from '../rules/pss/constants.js';
 import { goQuote, PSS_CHECK_ORDER, type PssCheckId } from '../rules/pss/psa.js';
 import { evaluatePolicies, type EvaluationInput, type EvaluationResult, type LoadResult } from '../policy/vap.js';
 import { policiesUseAuthorizer } from './authz.js';
@@ -459,7 +460,7 @@ const ruleIds = (findings: readonly Finding[]): string[] => [...new Set(findings
 // What is evaluated
 
 /** Pod subresources PSA ignores (pss.md §6.2); `ephemeralcontainers` and the main resource are evaluated. */
-const IGNORED_POD_SUBRESOURCES: ReadonlySet<string> = new Set(['exec', 'attach', 'binding', 'eviction', 'log', 'portforward', 'proxy', 'status']);
+const IGNORED_SUBRESOURCES: ReadonlySet<string> = new Set(IGNORED_POD_SUBRESOURCES);
 const POD_BEARING: ReadonlySet<string> = new Set(POD_BEARING_KINDS);
 
 /** Label values are strings, annotations too: a key's string value, or undefined. */
@@ -473,7 +474,7 @@ function ignored(request: AdmissionRequest): boolean {
   if (request.subResource === '') return false;
   // Pods: the subresources PSA ignores are (ephemeralcontainers is not); any other kind's subresources (scale, status) are.
   const isPod = request.resource?.resource === 'pods' || request.kind.kind === 'Pod';
-  return !isPod || IGNORED_POD_SUBRESOURCES.has(request.subResource);
+  return !isPod || IGNORED_SUBRESOURCES.has(request.subResource);
 }
 
 /**

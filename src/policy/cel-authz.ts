@@ -14,6 +14,7 @@ import { asObject, asString } from '../k8s/object.js'
 import { isClusterScoped } from '../k8s/scope.js'
 import type { LoadedObject } from '../load/types.js'
 import type { JsonObject } from '../types.js'
+import type { LoadedPolicy } from './vap.js'
 import { isDNS1123Label, isDNS1123Subdomain } from './cel-k8s-format.js'
 import { goQuote } from './cel-lib.js'
 import type { Charge } from './cel-lib.js'
@@ -75,6 +76,17 @@ export const NO_USER = 'no user on request.'
 
 /** The group the API server allows everything (`user.SystemPrivilegedGroup`), before any authorizer mode. */
 export const PRIVILEGED_GROUP = 'system:masters'
+
+const AUTHORIZER_IDENTIFIER = /\bauthorizer\b/
+
+/**
+ * True when an expression that binds `authorizer` (a matchCondition, a variable, a validation)
+ * names it. A false positive (the word in a string literal) costs only an evaluation that asks
+ * nothing; there is no false negative, since a check cannot be written without the name.
+ */
+export function policyUsesAuthorizer(policy: LoadedPolicy): boolean {
+  return [...policy.matchConditions, ...policy.variables, ...policy.validations].some((e) => AUTHORIZER_IDENTIFIER.test(e.expression.expression))
+}
 
 // ---------------------------------------------------------------------------------------------
 // The authorizer chain

@@ -50,7 +50,7 @@ interface AstNode {
   evaluate: EvalFn
 }
 
-/** Functions of the Kubernetes CEL environment not implemented yet: compile reports them. */
+/** Functions of unreleased Kubernetes CEL libraries: compile refuses them rather than guess their meaning. */
 const NOT_SUPPORTED = new Set([
   // Lists v1 (Kubernetes 1.37, unreleased).
   'includes',

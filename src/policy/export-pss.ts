@@ -19,7 +19,8 @@
  */
 import type { PssCheckId } from '../rules/pss/psa.js';
 import {
-  ALLOWED_VOLUME_SOURCE_LIST, APPARMOR_PREFIX, BASELINE_CAPABILITY_LIST, RESTRICTED_VOLUME_SOURCES, SELINUX_TYPES_1_0, SELINUX_TYPES_1_31,
+  ALLOWED_VOLUME_SOURCE_LIST, APPARMOR_PREFIX, BASELINE_CAPABILITY_LIST, RESTRICTED_VOLUME_SOURCES, SECCOMP_CONTAINER_PREFIX, SECCOMP_POD_ANNOTATION,
+  SELINUX_TYPES_1_0, SELINUX_TYPES_1_31,
   SYSCTLS_1_0, SYSCTLS_1_27, SYSCTLS_1_29, SYSCTLS_1_32, SYSCTLS_1_37,
 } from '../rules/pss/constants.js';
 
@@ -403,7 +404,7 @@ function seccompProfileAnnotations(): CheckDefinition {
       {
         name: 'badKeys',
         expression:
-          `(['seccomp.security.alpha.kubernetes.io/pod'] + ${CONTAINERS}.map(c, 'container.seccomp.security.alpha.kubernetes.io/' + ${NAME('c')}))\n` +
+          `([${lit(SECCOMP_POD_ANNOTATION)}] + ${CONTAINERS}.map(c, ${lit(SECCOMP_CONTAINER_PREFIX)} + ${NAME('c')}))\n` +
           `.filter(k, k in ${annotations} && !(${value} in ['runtime/default', 'docker/default'] || ${value}.startsWith('localhost/')))`,
       },
       { name: 'badEntries', expression: `variables.badKeys.map(k, k + '=' + strings.quote(${value}))` },

@@ -7,6 +7,7 @@
  */
 import { stringify } from 'yaml';
 import { RULES } from '../rules/index.js';
+import { IGNORED_POD_SUBRESOURCES, SECCOMP_CONTAINER_PREFIX, SECCOMP_POD_ANNOTATION } from '../rules/pss/constants.js';
 import { activePssChecks, isPssVersion, resolvePssMinor } from '../rules/pss/psa.js';
 import type { PssCheckId } from '../rules/pss/psa.js';
 import type { JsonObject, JsonValue } from '../types.js';
@@ -39,8 +40,6 @@ export interface PssExportOptions {
 const API_VERSION = 'admissionregistration.k8s.io/v1';
 const OPERATIONS = ['CREATE', 'UPDATE'];
 
-/** Pod subresources Pod Security Admission does not evaluate (admission.go ignoredPodSubresources). */
-export const IGNORED_POD_SUBRESOURCES = ['attach', 'binding', 'eviction', 'exec', 'log', 'portforward', 'proxy', 'status'];
 
 const POD_RULES: JsonObject[] = [{ apiGroups: [''], apiVersions: ['v1'], operations: OPERATIONS, resources: ['pods', 'pods/*'] }];
 /** The pod-template kinds Pod Security Admission evaluates (warn and audit only), main resource only. */
@@ -50,8 +49,6 @@ const TEMPLATE_RULES: JsonObject[] = [
   { apiGroups: ['batch'], apiVersions: ['v1'], operations: OPERATIONS, resources: ['cronjobs', 'jobs'] },
 ];
 
-const SECCOMP_POD = 'seccomp.security.alpha.kubernetes.io/pod';
-const SECCOMP_CONTAINER = 'container.seccomp.security.alpha.kubernetes.io/';
 
 /**
  * Pod Security Admission re-evaluates a Pod UPDATE only when it is significant (admission.go
@@ -60,11 +57,11 @@ const SECCOMP_CONTAINER = 'container.seccomp.security.alpha.kubernetes.io/';
  */
 export const SIGNIFICANT_UPDATE = [
   `request.operation != 'UPDATE' || object.kind != 'Pod' || oldObject == null ||`,
-  `object.?metadata.?annotations[?'${SECCOMP_POD}'].orValue('') != oldObject.?metadata.?annotations[?'${SECCOMP_POD}'].orValue('') ||`,
+  `object.?metadata.?annotations[?'${SECCOMP_POD_ANNOTATION}'].orValue('') != oldObject.?metadata.?annotations[?'${SECCOMP_POD_ANNOTATION}'].orValue('') ||`,
   `object.spec.?containers.orValue([]).map(c, c.?image.orValue('')) != oldObject.spec.?containers.orValue([]).map(c, c.?image.orValue('')) ||`,
   `object.spec.?initContainers.orValue([]).map(c, c.?image.orValue('')) != oldObject.spec.?initContainers.orValue([]).map(c, c.?image.orValue('')) ||`,
   `(object.spec.?initContainers.orValue([]) + object.spec.?containers.orValue([]) + object.spec.?ephemeralContainers.orValue([])).exists(c,`,
-  `  object.?metadata.?annotations[?('${SECCOMP_CONTAINER}' + c.name)].orValue('') != oldObject.?metadata.?annotations[?('${SECCOMP_CONTAINER}' + c.name)].orValue('')) ||`,
+  `  object.?metadata.?annotations[?('${SECCOMP_CONTAINER_PREFIX}' + c.name)].orValue('') != oldObject.?metadata.?annotations[?('${SECCOMP_CONTAINER_PREFIX}' + c.name)].orValue('')) ||`,
   `object.spec.?ephemeralContainers.orValue([]).exists(e,`,
   `  !oldObject.spec.?ephemeralContainers.orValue([]).exists(o, o.name == e.name && o.?image.orValue('') == e.?image.orValue('')))`,
 ].join('\n');

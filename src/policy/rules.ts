@@ -3,7 +3,7 @@ import { asArray, asObject } from '../k8s/object.js';
 import { rbacIndexOf } from '../k8s/rbac.js';
 import { loadInput, resolveInputs } from '../load/load.js';
 import type { JsonObject, ReportError } from '../types.js';
-import { rbacIndexAuthorizer } from './cel-authz.js';
+import { policyUsesAuthorizer, rbacIndexAuthorizer } from './cel-authz.js';
 import { policyRuleId } from './vap-findings.js';
 import { evaluatePolicies, loadPolicies, type EvaluationInput, type EvaluationResult, type LoadedPolicy, type LoadResult } from './vap.js';
 
@@ -42,15 +42,6 @@ function violationsOf(result: EvaluationResult, policy: LoadedPolicy): Violation
   return out;
 }
 
-/** The expressions of a policy. */
-function expressionsOf(policy: LoadedPolicy): string[] {
-  return [
-    ...policy.matchConditions.map((c) => c.expression), ...policy.variables.map((v) => v.expression),
-    ...policy.validations.map((v) => v.expression), ...policy.validations.flatMap((v) => (v.messageExpression ? [v.messageExpression] : [])),
-    ...policy.auditAnnotations.map((a) => a.valueExpression),
-  ].map((e) => e.expression);
-}
-
 /** A namespaceSelector that selects less than everything (`{}` and an absent one select every namespace). */
 function narrows(selector: unknown): boolean {
   const s = asObject(selector);
@@ -62,8 +53,10 @@ function narrows(selector: unknown): boolean {
  * Namespace objects (a namespaceSelector of the policy or a binding, `namespaceObject` in CEL).
  */
 function needsInput(policy: LoadedPolicy): boolean {
-  const expressions = expressionsOf(policy);
-  if (expressions.some((e) => /\b(authorizer|namespaceObject)\b/.test(e))) return true;
+  if (policyUsesAuthorizer(policy)) return true;
+  const expressions = [...policy.matchConditions, ...policy.variables, ...policy.validations].map((e) => e.expression);
+  expressions.push(...policy.validations.flatMap((v) => (v.messageExpression ? [v.messageExpression] : [])), ...policy.auditAnnotations.map((a) => a.valueExpression));
+  if (expressions.some((e) => /\bnamespaceObject\b/.test(e.expression))) return true;
   return narrows(policy.matchConstraints['namespaceSelector']) || policy.bindings.some((b) => narrows(b.matchResources?.['namespaceSelector']));
 }
 
@@ -97,7 +90,7 @@ function policyRule(policy: LoadedPolicy, params: readonly JsonObject[]): Rule {
           const input: EvaluationInput = { object: target.object, operation: 'CREATE' };
           const ns = inventory.namespaceOf(target);
           const namespace = ns === undefined ? undefined : inventory.namespace(ns);
-          if (namespace !== undefined) input.namespaceObject = withNameLabel(namespace.object, ns ?? '');
+          if (namespace !== undefined) input.namespaceObject = namespace.object;
           for (const v of violationsOf(evaluatePolicies(input, loaded), policy)) out.push({ ...v, target });
         }
         return out;
@@ -113,14 +106,6 @@ function policyRule(policy: LoadedPolicy, params: readonly JsonObject[]): Rule {
       return out.length === 0 ? NONE : out;
     },
   });
-}
-
-/** A Namespace as the API server stores it: labelled `kubernetes.io/metadata.name` with its name. */
-function withNameLabel(namespace: JsonObject, name: string): JsonObject {
-  const metadata = asObject(namespace['metadata']) ?? {};
-  const labels = asObject(metadata['labels']) ?? {};
-  if (labels['kubernetes.io/metadata.name'] === name) return namespace;
-  return { ...namespace, metadata: { ...metadata, labels: { ...labels, 'kubernetes.io/metadata.name': name } } };
 }
 
 /** Reads the policy files (`--policy`): their rules, and the errors met (unreadable files, invalid policies). */

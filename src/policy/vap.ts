@@ -423,6 +423,16 @@ export interface UserInfo {
   extra?: Record<string, string[]>;
 }
 
+/** A Namespace object as CEL `namespaceObject`, its labels those the selectors match (the name label added). */
+function namespaceCel(namespace: JsonObject, labels: ReadonlyMap<string, string>): unknown {
+  const cel = toCel(namespace) as Record<string, unknown>;
+  const metadata = cel['metadata'];
+  if (typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata)) {
+    (metadata as Record<string, unknown>)['labels'] = { ...(asObject((metadata as JsonObject)['labels']) ?? {}), ...Object.fromEntries(labels) };
+  }
+  return cel;
+}
+
 /** One admission request (or one scanned object, as a CREATE). */
 export interface EvaluationInput {
   /** The new object; null on DELETE. */
@@ -571,7 +581,8 @@ function buildRequest(input: EvaluationInput): Request {
     dryRun: input.dryRun ?? false,
     options: {},
   };
-  const namespaceObject = namespaced && namespace !== '' ? (input.namespaceObject ? toCel(input.namespaceObject) : { metadata: { name: namespace, labels: Object.fromEntries(nsLabels) } }) : null;
+  // The API server stores every Namespace labelled `kubernetes.io/metadata.name`, so CEL sees that label too.
+  const namespaceObject = namespaced && namespace !== '' ? (input.namespaceObject ? namespaceCel(input.namespaceObject, nsLabels) : { metadata: { name: namespace, labels: Object.fromEntries(nsLabels) } }) : null;
   return {
     match: { operation, resource, kind, subResource, name, namespace, namespaced, object, oldObject, namespaceLabels: nsLabels },
     activation: { object: toCel(object), oldObject: toCel(oldObject), request, namespaceObject },
@@ -599,12 +610,6 @@ const NO_VARIABLES: Readonly<Record<string, unknown>> = Object.freeze({});
 /** The budget of an evaluation pass ran out: no further expression of the pass is evaluated. */
 const OUT = Symbol('out of budget');
 
-/**
- * One evaluation pass of the apiserver (a `ForInput` call): the matchConditions, the validations,
- * the messageExpressions, or the auditAnnotations. Each pass has its own activation, its own lazily
- * evaluated `variables` (evaluated at most once in the pass, on first use) and a cost budget that
- * every expression and every variable it evaluates draws from.
- */
 /**
  * `variables` of one pass: each evaluated on first use, then cached (apiserver composition). A
  * Map, which CEL reads with `get`/`has`, so a pass builds no per-variable accessors.
@@ -638,6 +643,12 @@ class LazyVariables extends Map<string, unknown> {
 // cel-js types a value by its exact constructor: to CEL this is a map.
 Object.defineProperty(LazyVariables.prototype, 'constructor', { value: Map });
 
+/**
+ * One evaluation pass of the apiserver (a `ForInput` call): the matchConditions, the validations,
+ * the messageExpressions, or the auditAnnotations. Each pass has its own activation, its own lazily
+ * evaluated `variables` (evaluated at most once in the pass, on first use) and a cost budget that
+ * every expression and every variable it evaluates draws from.
+ */
 class Pass {
   readonly activation: Record<string, unknown>;
   /** What is left of the pass's budget. */

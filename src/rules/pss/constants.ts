@@ -50,3 +50,10 @@ export const RESTRICTED_VOLUME_SOURCES: readonly string[] = [
   'cinder', 'cephfs', 'flocker', 'fc', 'azureFile', 'vsphereVolume', 'quobyte', 'azureDisk', 'photonPersistentDisk',
   'portworxVolume', 'scaleIO', 'storageos',
 ];
+
+/** The seccomp annotations of policy versions before v1.19: the pod's, and each container's prefix. */
+export const SECCOMP_POD_ANNOTATION = 'seccomp.security.alpha.kubernetes.io/pod';
+export const SECCOMP_CONTAINER_PREFIX = 'container.seccomp.security.alpha.kubernetes.io/';
+
+/** Pod subresources Pod Security Admission does not evaluate (`pods/ephemeralcontainers` and the pod itself are evaluated). */
+export const IGNORED_POD_SUBRESOURCES: readonly string[] = ['attach', 'binding', 'eviction', 'exec', 'log', 'portforward', 'proxy', 'status'];

@@ -22,8 +22,8 @@ import { asArray, asObject, asString, isObject } from '../../k8s/object.js';
 import { containersOf, podSpecOf } from '../../k8s/pod.js';
 import type { JsonObject, Path, PssLevel, PssPolicy } from '../../types.js';
 import {
-  ALLOWED_VOLUME_SOURCES, APPARMOR_PREFIX, BASELINE_CAPABILITIES, RESTRICTED_VOLUME_SOURCES, SELINUX_TYPES_1_0, SELINUX_TYPES_1_31,
-  SYSCTLS_1_0, SYSCTLS_1_27, SYSCTLS_1_29, SYSCTLS_1_32, SYSCTLS_1_37,
+  ALLOWED_VOLUME_SOURCES, APPARMOR_PREFIX, BASELINE_CAPABILITIES, RESTRICTED_VOLUME_SOURCES, SECCOMP_CONTAINER_PREFIX, SECCOMP_POD_ANNOTATION,
+  SELINUX_TYPES_1_0, SELINUX_TYPES_1_31, SYSCTLS_1_0, SYSCTLS_1_27, SYSCTLS_1_29, SYSCTLS_1_32, SYSCTLS_1_37,
 } from './constants.js';
 export { BASELINE_CAPABILITIES } from './constants.js';
 
@@ -505,8 +505,6 @@ function seLinuxOptions(allowedTypes: readonly string[]): CheckFn {
   };
 }
 
-const SECCOMP_POD_ANNOTATION = 'seccomp.security.alpha.kubernetes.io/pod';
-const SECCOMP_CONTAINER_PREFIX = 'container.seccomp.security.alpha.kubernetes.io/';
 
 /** Before v1.19 only the (alpha) annotations count; a present annotation must name a valid profile. */
 const seccompProfileAnnotations: CheckFn = (pod, annotations) => {
