@@ -365,6 +365,45 @@ describe('validate: operations and subresources', () => {
     expect(isSignificantPodUpdate(relabelled, old)).toBe(false);
   });
 
+  it('re-evaluates a pod update that changes a seccomp annotation (PSA), not one that changes other metadata', () => {
+    const POD_KEY = 'seccomp.security.alpha.kubernetes.io/pod';
+    const APP_KEY = 'container.seccomp.security.alpha.kubernetes.io/app';
+    const annotated = (annotations: Record<string, string>, spec: JsonObject = privilegedSpec()): JsonObject => pod('web', spec, { annotations });
+    const old = annotated({ [POD_KEY]: 'runtime/default', [APP_KEY]: 'runtime/default', note: 'a' });
+    // The pod's annotation changed, or was removed.
+    expect(isSignificantPodUpdate(annotated({ [POD_KEY]: 'unconfined', [APP_KEY]: 'runtime/default', note: 'a' }), old)).toBe(true);
+    expect(isSignificantPodUpdate(annotated({ [APP_KEY]: 'runtime/default', note: 'a' }), old)).toBe(true);
+    // The annotation of an existing container changed.
+    expect(isSignificantPodUpdate(annotated({ [POD_KEY]: 'runtime/default', [APP_KEY]: 'unconfined', note: 'a' }), old)).toBe(true);
+    // Other annotations and labels are not significant.
+    expect(isSignificantPodUpdate(annotated({ [POD_KEY]: 'runtime/default', [APP_KEY]: 'runtime/default', note: 'b' }), old)).toBe(false);
+    expect(isSignificantPodUpdate(pod('web', privilegedSpec(), { labels: { tier: 'front' }, annotations: { [POD_KEY]: 'runtime/default', [APP_KEY]: 'runtime/default', note: 'a' } }), old)).toBe(false);
+    // An annotation added where there was none, at the pod or for a container.
+    const bare = pod('web', privilegedSpec());
+    expect(isSignificantPodUpdate(annotated({ [POD_KEY]: 'runtime/default' }), bare)).toBe(true);
+    expect(isSignificantPodUpdate(annotated({ [APP_KEY]: 'runtime/default' }), bare)).toBe(true);
+    // As in Go, an absent annotation equals an empty one.
+    expect(isSignificantPodUpdate(annotated({ [POD_KEY]: '', [APP_KEY]: '' }), bare)).toBe(false);
+    // Only the containers of the new pod count: an annotation for a container it does not have is not significant.
+    expect(isSignificantPodUpdate(annotated({ 'container.seccomp.security.alpha.kubernetes.io/ghost': 'unconfined' }), bare)).toBe(false);
+    // Init and ephemeral containers' annotations count too.
+    const withInit = (): JsonObject => ({ ...privilegedSpec(), initContainers: [{ name: 'setup', image: 'busybox:1' }], ephemeralContainers: [{ name: 'debug', image: 'busybox:1' }] });
+    const oldFull = pod('web', withInit());
+    expect(isSignificantPodUpdate(pod('web', withInit(), { annotations: { 'container.seccomp.security.alpha.kubernetes.io/setup': 'unconfined' } }), oldFull)).toBe(true);
+    expect(isSignificantPodUpdate(pod('web', withInit(), { annotations: { 'container.seccomp.security.alpha.kubernetes.io/debug': 'unconfined' } }), oldFull)).toBe(true);
+
+    // Through the webhook: a violating pod is denied on a seccomp-annotation-only update, allowed unevaluated on a label-only one.
+    const seccompOnly = validate(reviewOf(annotated({ [POD_KEY]: 'unconfined', [APP_KEY]: 'runtime/default', note: 'a' }), { operation: 'UPDATE', oldObject: old }), context());
+    expect(seccompOnly.decision.verdict).not.toBe('skip');
+    expect(response(seccompOnly).allowed).toBe(false);
+    expect(response(seccompOnly).status?.message).toContain('violates PodSecurity "baseline:latest"');
+    const containerOnly = response(validate(reviewOf(annotated({ [POD_KEY]: 'runtime/default', [APP_KEY]: 'unconfined', note: 'a' }), { operation: 'UPDATE', oldObject: old }), context()));
+    expect(containerOnly.allowed).toBe(false);
+    const labelOnly = validate(reviewOf(pod('web', privilegedSpec(), { labels: { tier: 'front' }, annotations: { [POD_KEY]: 'runtime/default', [APP_KEY]: 'runtime/default', note: 'b' } }), { operation: 'UPDATE', oldObject: old }), context());
+    expect(labelOnly.decision.verdict).toBe('skip');
+    expect(response(labelOnly).allowed).toBe(true);
+  });
+
   it('evaluates workload updates that change the pod template, not those that only scale', () => {
     const deployment = (replicas: number, spec: JsonObject): JsonObject => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'api', namespace: 'shop' }, spec: { replicas, template: { spec } } });
     const old = deployment(1, privilegedSpec());

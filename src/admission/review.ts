@@ -21,7 +21,7 @@ import { pointer } from '../fix/ops.js';
 import { asArray, asObject, asString, isObject } from '../k8s/object.js';
 import { POD_BEARING_KINDS, podSpecOf } from '../k8s/pod.js';
 import { DEFAULT_LIMITS } from '../load/limits.js';
-import { IGNORED_POD_SUBRESOURCES } from '../rules/pss/constants.js';
+import { IGNORED_POD_SUBRESOURCES, SECCOMP_CONTAINER_PREFIX, SECCOMP_POD_ANNOTATION } from '../rules/pss/constants.js';
 import { goQuote, PSS_CHECK_ORDER, type PssCheckId } from '../rules/pss/psa.js';
 import { evaluatePolicies, type EvaluationInput, type EvaluationResult, type LoadResult } from '../policy/vap.js';
 import { policiesUseAuthorizer } from './authz.js';
@@ -496,32 +496,42 @@ function withIdentity(object: JsonObject, request: AdmissionRequest): JsonObject
   return out;
 }
 
-/** Image of each container of a list, by index. */
-const images = (spec: JsonObject, field: string): (string | undefined)[] => asArray(spec[field]).map((c) => asString(asObject(c)?.['image']));
+/** A string field of a container or a map, absent (or not a string) read as '' as Go's zero value. */
+const stringField = (value: JsonValue | undefined, key: string): string => asString(asObject(value)?.[key]) ?? '';
+
+/** The annotations of an object (none when absent). */
+const annotationsOf = (object: JsonObject): JsonObject => asObject(asObject(object['metadata'])?.['annotations']) ?? {};
 
 /**
- * PSA's test for a pod update that must be evaluated (pss.md §6.2): the number of containers or
- * init containers changed, an image changed (by index), or an ephemeral container was added or
- * changed its image (by name). Anything else (labels, annotations, status) is allowed unevaluated.
+ * PSA's test for a pod update that must be evaluated (admission.go isSignificantPodUpdate): the pod's
+ * seccomp annotation changed; the number of containers or init containers changed; a container or
+ * init container (by index) changed its image or its container seccomp annotation (keyed by the new
+ * container's name); or an ephemeral container of the new pod was added, or (matched by name with
+ * the first old one) changed its image or its seccomp annotation. An absent annotation or image
+ * equals an empty one, as in Go. Anything else (labels, other annotations, status) is allowed
+ * unevaluated.
  */
 export function isSignificantPodUpdate(object: JsonObject, old: JsonObject): boolean {
+  const annotations = annotationsOf(object);
+  const oldAnnotations = annotationsOf(old);
+  const seccompChanged = (key: string): boolean => (asString(annotations[key]) ?? '') !== (asString(oldAnnotations[key]) ?? '');
+  if (seccompChanged(SECCOMP_POD_ANNOTATION)) return true;
+  const containerChanged = (c: JsonValue | undefined, before: JsonValue | undefined): boolean =>
+    stringField(c, 'image') !== stringField(before, 'image') || seccompChanged(SECCOMP_CONTAINER_PREFIX + stringField(c, 'name'));
   const spec = asObject(object['spec']) ?? {};
   const oldSpec = asObject(old['spec']) ?? {};
   for (const field of ['containers', 'initContainers']) {
-    const now = images(spec, field);
-    const before = images(oldSpec, field);
+    const now = asArray(spec[field]);
+    const before = asArray(oldSpec[field]);
     if (now.length !== before.length) return true;
-    if (now.some((image, i) => image !== before[i])) return true;
+    if (now.some((c, i) => containerChanged(c, before[i]))) return true;
   }
-  const oldEphemeral = new Map<string, string | undefined>();
-  for (const c of asArray(oldSpec['ephemeralContainers'])) {
-    const name = asString(asObject(c)?.['name']);
-    if (name !== undefined && !oldEphemeral.has(name)) oldEphemeral.set(name, asString(asObject(c)?.['image']));
-  }
+  const oldEphemeral = asArray(oldSpec['ephemeralContainers']);
   for (const c of asArray(spec['ephemeralContainers'])) {
-    const name = asString(asObject(c)?.['name']) ?? '';
-    if (!oldEphemeral.has(name)) return true;
-    if (oldEphemeral.get(name) !== asString(asObject(c)?.['image'])) return true;
+    const name = stringField(c, 'name');
+    const before = oldEphemeral.find((o) => stringField(o, 'name') === name);
+    if (before === undefined) return true; // an ephemeral container added
+    if (containerChanged(c, before)) return true;
   }
   return false;
 }
