@@ -34,7 +34,11 @@ export type PermissionClass =
   | 'token-create'
   | 'webhook-write'
   | 'pv-create'
-  | 'namespace-write';
+  | 'namespace-write'
+  | 'secrets-write'
+  | 'configmap-write'
+  | 'network-write'
+  | 'destructive-delete';
 
 /**
  * Where a permission applies: `namespaced` resources are granted by RoleBindings within their
@@ -105,6 +109,42 @@ const POWERFUL_ROLE = (name: string): boolean => name === 'cluster-admin' || nam
 const SYSTEM_IDENTITY = (name: string): boolean => name.startsWith('system:');
 /** Signers whose certificates authenticate to the API server as any user or node. */
 const CLIENT_SIGNERS = new Set(['kubernetes.io/kube-apiserver-client', 'kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/legacy-unknown', 'kubernetes.io/*']);
+/**
+ * ConfigMaps the cluster itself reads its configuration from (kube-system unless noted): cluster
+ * DNS (`coredns`, AKS `coredns-custom`, GKE `kube-dns`), EKS IAM mappings (`aws-auth`), kube-proxy,
+ * kubeadm and kubelet settings, the aggregation layer's client CA, kubeadm's bootstrap trust
+ * anchor (`cluster-info` in kube-public) and the API server CA published to every namespace.
+ */
+const SENSITIVE_CONFIGMAPS = new Set([
+  'coredns',
+  'coredns-custom',
+  'kube-dns',
+  'aws-auth',
+  'kube-proxy',
+  'kubeadm-config',
+  'kubelet-config',
+  'extension-apiserver-authentication',
+  'cluster-info',
+  'kube-root-ca.crt',
+]);
+const SENSITIVE_CONFIGMAP = (name: string): boolean => SENSITIVE_CONFIGMAPS.has(name) || name.startsWith('kubelet-config-');
+/** `default/kubernetes`: the Service, Endpoints and EndpointSlice every pod reaches the API server through. */
+const API_SERVER_SERVICE = (name: string): boolean => name === 'kubernetes';
+
+const ALL_WRITE = ['create', 'update', 'patch', 'delete', 'deletecollection'] as const;
+const DELETE = ['delete', 'deletecollection'] as const;
+
+/**
+ * Write verbs on resources where a name limits the grant: `create` and `deletecollection` cannot be
+ * limited by name (the grant needs an empty list); `update`, `patch` and `delete` of named objects
+ * count only for the names `names` keeps (`unnamed`: none).
+ */
+function writeProbes(cls: PermissionClass, group: string, resources: Probe['resources'], names: NamePolicy): Probe[] {
+  return [
+    { cls, group, resources, verbs: ['create', 'deletecollection'], names: 'unnamed' },
+    { cls, group, resources, verbs: ['update', 'patch', 'delete'], names },
+  ];
+}
 
 const PROBES: readonly Probe[] = [
   { cls: 'secrets-read', group: CORE, resources: [ns('secrets')], verbs: ['get', 'list', 'watch'], names: 'unnamed' },
@@ -159,6 +199,21 @@ const PROBES: readonly Probe[] = [
   },
   { cls: 'pv-create', group: CORE, resources: [cl('persistentvolumes')], verbs: ['create'], names: 'unnamed' },
   { cls: 'namespace-write', group: CORE, resources: [{ name: 'namespaces', scope: 'own-namespace' }], verbs: ['update', 'patch'], names: 'any' },
+  // A named Secret is one the team chose; a `kubernetes.io/service-account-token` Secret is minted by `create`.
+  { cls: 'secrets-write', group: CORE, resources: [ns('secrets')], verbs: ALL_WRITE, names: 'unnamed' },
+  ...writeProbes('configmap-write', CORE, [ns('configmaps')], SENSITIVE_CONFIGMAP),
+  ...writeProbes('network-write', CORE, [ns('services'), ns('endpoints')], API_SERVER_SERVICE),
+  ...writeProbes('network-write', 'discovery.k8s.io', [ns('endpointslices')], API_SERVER_SERVICE),
+  { cls: 'network-write', group: 'networking.k8s.io', resources: [ns('networkpolicies'), ns('ingresses')], verbs: ALL_WRITE, names: 'unnamed' },
+  // Covering tracks: events are the record of who ran, pulled, scheduled and killed what.
+  { cls: 'destructive-delete', group: CORE, resources: [ns('events')], verbs: DELETE, names: 'unnamed' },
+  { cls: 'destructive-delete', group: 'events.k8s.io', resources: [ns('events')], verbs: DELETE, names: 'unnamed' },
+  // Mass deletion: a Namespace takes everything in it along; volumes and claims take their data.
+  { cls: 'destructive-delete', group: CORE, resources: [cl('namespaces'), cl('persistentvolumes'), ns('persistentvolumeclaims')], verbs: DELETE, names: 'unnamed' },
+  // Controllers take their pods along (pods alone are restarts, not destruction).
+  { cls: 'destructive-delete', part: 'workload', group: 'apps', resources: [ns('deployments'), ns('daemonsets'), ns('statefulsets'), ns('replicasets')], verbs: DELETE, names: 'unnamed' },
+  { cls: 'destructive-delete', part: 'workload', group: 'batch', resources: [ns('jobs'), ns('cronjobs')], verbs: DELETE, names: 'unnamed' },
+  { cls: 'destructive-delete', part: 'workload', group: CORE, resources: [ns('replicationcontrollers')], verbs: DELETE, names: 'unnamed' },
 ];
 
 /** One permission of a class: verbs on a resource, possibly limited to names. */
@@ -249,6 +304,17 @@ export function evaluateRules(rules: readonly GrantedRule[], cluster: boolean): 
   // Approving a CSR issues a certificate only with both the approval subresource and the signer.
   const csr = out.get('csr-approval');
   if (csr !== undefined && !(csr.grants.some((g) => g.part === 'approval') && csr.grants.some((g) => g.part === 'signer'))) out.delete('csr-approval');
+  // Deleting a controller destroys no more than changing it (zero replicas, a broken image, a PVC
+  // retention policy of Delete): reported as workload writes, not again as deletion.
+  const deletes = out.get('destructive-delete');
+  const writes = out.get('workload-write')?.grants ?? [];
+  if (deletes !== undefined) {
+    const changes = (d: Grant): boolean =>
+      writes.some((w) => w.group === d.group && w.resource === d.resource && w.names.size === 0 && (w.verbs.has('update') || w.verbs.has('patch')));
+    const kept = deletes.grants.filter((d) => d.part !== 'workload' || !changes(d));
+    if (kept.length === 0) out.delete('destructive-delete');
+    else deletes.grants.splice(0, deletes.grants.length, ...kept);
+  }
   return out;
 }
 
@@ -305,7 +371,7 @@ function resourceName(group: string, resource: string): string {
   return group === '' ? resource : `${resource}.${group}`;
 }
 
-const VERB_ORDER = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'escalate', 'bind', 'impersonate', 'approve', 'proxy'];
+const VERB_ORDER = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection', 'escalate', 'bind', 'impersonate', 'approve', 'proxy'];
 
 function sortedVerbs(verbs: Set<string>): string[] {
   return [...verbs].sort((a, b) => VERB_ORDER.indexOf(a) - VERB_ORDER.indexOf(b));
@@ -390,4 +456,8 @@ export const CLASS_WORDS: Readonly<Record<PermissionClass, string>> = {
   'webhook-write': 'writes admission webhook or policy configurations',
   'pv-create': 'creates PersistentVolumes',
   'namespace-write': 'changes Namespaces and their labels',
+  'secrets-write': 'writes Secrets',
+  'configmap-write': 'writes ConfigMaps',
+  'network-write': 'changes Services, endpoints, Ingresses or NetworkPolicies',
+  'destructive-delete': 'deletes events, Namespaces, volumes or workloads',
 };

@@ -8,7 +8,7 @@ export const rule = defineFlagRule({
   title: 'API server allows weak TLS cipher suites',
   severity: 'low',
   controls: ['ACC-4'],
-  kubescape: ['C-0143'],
+  kubescape: ['C-0143', 'C-0277'],
   nsa: ['Control plane hardening'],
   description:
     'Unless `--tls-cipher-suites` narrows them, TLS 1.2 clients can negotiate Go\'s default suites, which still include CBC-mode suites with SHA-1 MACs. Limiting the API server to AEAD suites with forward secrecy (or to TLS 1.3) removes the weakest options a downgrade could use.',

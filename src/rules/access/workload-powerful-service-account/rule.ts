@@ -1,0 +1,121 @@
+import { namespaceOf, type Inventory } from '../../../engine/inventory.js';
+import { defineRule } from '../../../engine/rule.js';
+import { detach } from '../../../k8s/object.js';
+import { RBAC_KINDS } from '../../../k8s/rbac.js';
+import { POD_BEARING_KINDS } from '../../../k8s/pod.js';
+import { isFragment } from '../../workload/fragments.js';
+import { accountKey, projectsToken, serviceAccountIndex, serviceAccountOf } from '../../workload/service-accounts.js';
+import { DEFAULT_PRIVILEGED_NAMESPACES, privilegedNamespaces } from '../define.js';
+import { analysedBindings, CLASS_WORDS, describeScope, isClusterTier, type AnalysedBinding, type PermissionClass } from '../permissions.js';
+
+/** Permissions that, held cluster-wide, make the holder an administrator of the cluster (or one step from it). */
+const TAKEOVER: readonly PermissionClass[] = [
+  'admin',
+  'wildcard',
+  'secrets-read',
+  'secrets-write',
+  'configmap-write',
+  'workload-write',
+  'pod-exec',
+  'escalate-bind',
+  'rbac-write',
+  'impersonate',
+  'nodes-proxy',
+  'csr-approval',
+  'token-create',
+  'webhook-write',
+];
+
+const GRANTS = Symbol('workload-powerful-service-account:grants');
+
+/** The group of every ServiceAccount of one namespace: `system:serviceaccounts:<namespace>`. */
+const NAMESPACE_GROUP = 'system:serviceaccounts:';
+
+/** The grants of each ServiceAccount (`namespace/name`), and of each namespace's ServiceAccount group. */
+interface AccountGrants {
+  byAccount: Map<string, AccountGrant[]>;
+  byNamespace: Map<string, AccountGrant[]>;
+}
+
+/** What one binding grants one ServiceAccount, in words. */
+interface AccountGrant {
+  binding: string;
+  classes: string[];
+}
+
+/**
+ * For each ServiceAccount (`namespace/name`), the cluster-tier bindings of the input that give it
+ * takeover permissions, named directly or through the `system:serviceaccounts:<namespace>` group.
+ */
+function accountGrants(inventory: Inventory, privileged: readonly string[]): AccountGrants {
+  const cache = inventory.memo(GRANTS, () => new Map<string, AccountGrants>());
+  const key = privileged.join('\u0000');
+  let out = cache.get(key);
+  if (out === undefined) {
+    out = { byAccount: new Map(), byNamespace: new Map() };
+    const add = (map: Map<string, AccountGrant[]>, k: string, grant: AccountGrant): void => {
+      const list = map.get(k);
+      if (list === undefined) map.set(k, [grant]);
+      else list.push(grant);
+    };
+    for (const analysed of analysedBindings(inventory)) {
+      if (!isClusterTier(analysed.binding, privileged)) continue;
+      const classes = TAKEOVER.filter((cls) => analysed.matches.has(cls)).map((cls) => CLASS_WORDS[cls]);
+      if (classes.length === 0) continue;
+      const grant: AccountGrant = { binding: describeBinding(analysed, privileged), classes };
+      for (const subject of analysed.binding.subjects) {
+        if (subject.kind === 'ServiceAccount' && subject.namespace !== undefined) add(out.byAccount, accountKey(subject.namespace, subject.name), grant);
+        else if (subject.kind === 'Group' && subject.name.startsWith(NAMESPACE_GROUP)) add(out.byNamespace, subject.name.slice(NAMESPACE_GROUP.length), grant);
+      }
+    }
+    cache.set(key, out);
+  }
+  return out;
+}
+
+function describeBinding(a: AnalysedBinding, privileged: readonly string[]): string {
+  const { binding } = a;
+  const where = binding.kind === 'RoleBinding' ? ` in namespace "${binding.namespace ?? 'default'}"` : '';
+  return `${binding.kind} "${binding.name}"${where} (${a.role.kind} "${a.role.name}", ${describeScope(a, privileged)})`;
+}
+
+export const rule = defineRule({
+  id: 'workload-powerful-service-account',
+  title: 'Workload runs with cluster-takeover permissions',
+  severity: 'high',
+  target: 'pod',
+  kinds: POD_BEARING_KINDS,
+  context: [...RBAC_KINDS, 'ServiceAccount'],
+  controls: ['ACC-3', 'ACC-2'],
+  frameworks: { nsa: ['Authentication and authorization'], kubescape: ['C-0267', 'C-0272'] },
+  options: { privilegedNamespaces: DEFAULT_PRIVILEGED_NAMESPACES },
+  description:
+    'A pod holds the API token of its ServiceAccount. When a ClusterRoleBinding (or a RoleBinding in a privileged namespace) gives that ServiceAccount full control, wildcard permissions, Secret reads or writes (a written `service-account-token` Secret mints a token), writes to cluster ConfigMaps (CoreDNS, `aws-auth`), workload creation, exec into pods, role escalation or binding, RBAC writes, impersonation, nodes/proxy, certificate approval, token minting or admission-webhook writes across the cluster, then remote code execution, a file-read bug or a malicious dependency in any container of the pod is a takeover of the whole cluster: the token is in the container\'s filesystem. The RBAC rules report the binding; this rule reports every workload that would hand those permissions to an attacker, so the blast radius is seen where the code runs. Bindings through the group `system:serviceaccounts:<namespace>` count; bindings to every ServiceAccount (`system:serviceaccounts`) are left to `rbac-authenticated-binding`-style review of the binding itself. Not reported when the token is not mounted (the pod, or its ServiceAccount in the input, sets `automountServiceAccountToken: false` and no projected volume requests a token). Which RoleBindings count as cluster-wide is the `privilegedNamespaces` option (default `["kube-system"]`), as for the `rbac-cluster-*` rules.',
+  remediation:
+    'Give the workload a ServiceAccount of its own that holds only what it calls (namespaced Roles, `resourceNames`, no wildcards), and move cluster-wide powers to a separate component with a small attack surface. Where the workload needs no API access at all, set `automountServiceAccountToken: false` on the pod. Keep controllers that need such permissions (GitOps, operators) in namespaces of their own, hardened with the restricted Pod Security level and network policies.',
+  *check({ loaded, spec, specPath }, ctx) {
+    if (isFragment(spec)) return;
+    const own = spec['automountServiceAccountToken'];
+    // Whether the pod itself decides that a token is there (set true, or a projected token volume).
+    const tokenByPod = own === true || projectsToken(spec);
+    if (own === false && !tokenByPod) return;
+    const account = serviceAccountOf(spec, specPath);
+    const name = detach(account.name);
+    const namespace = namespaceOf(loaded) ?? 'default';
+    const key = detach(accountKey(namespace, name));
+    const privileged = privilegedNamespaces(ctx.options);
+    yield {
+      path: account.path ?? specPath,
+      message: '',
+      resolve: (inventory) => {
+        const { byAccount, byNamespace } = accountGrants(inventory, privileged);
+        const grants = [...(byAccount.get(key) ?? []), ...(byNamespace.get(namespace) ?? [])];
+        if (grants.length === 0) return null;
+        if (!tokenByPod && serviceAccountIndex(inventory).accounts.get(key)?.['automountServiceAccountToken'] === false) return null;
+        // The same binding in several files of the input (one manifest per provider) is named once.
+        const what = [...new Set(grants.map((g) => `${g.binding}: ${g.classes.join(', ')}`))].join('; ');
+        return `pod runs as ServiceAccount "${name}" with its API token mounted, and ${what}; code execution in any container of this pod can take over the cluster`;
+      },
+    };
+  },
+});
