@@ -42,6 +42,8 @@ interface ActiveRule {
 }
 
 const NONE: readonly ActiveRule[] = [];
+/** How many distinct finding texts the engine shares at most. */
+const MAX_INTERNED = 200_000;
 /** Kinds whose objects run pods (a PodTemplate only describes one). */
 const RUNNING: ReadonlySet<string> = new Set(POD_BEARING_KINDS.filter((k) => k !== 'PodTemplate'));
 
@@ -91,6 +93,8 @@ export class Engine {
   readonly findings: Finding[] = [];
   readonly errors: ReportError[] = [];
   private readonly activeIds: string[] = [];
+  /** Texts of findings already made (see `intern`). */
+  private readonly strings = new Map<string, string>();
 
   constructor(options: ScanOptions) {
     const { policy, ctx: pss } = resolvePss(options);
@@ -144,40 +148,83 @@ export class Engine {
   }
 
   private record(active: ActiveRule, file: LoadedFile | undefined, object: LoadedObject, violation: Violation, origin?: Origin): void {
-    const { rule } = active;
-    const finding: Finding = {
-      ruleId: rule.id,
-      title: rule.title,
-      severity: violation.severity !== undefined && !active.configured ? violation.severity : active.severity,
-      controls: rule.controls,
-      phase: active.phase,
-      object: object.ref,
-      path: detach(formatPath(violation.path)),
-      message: detach(violation.message),
-    };
     const { unless, resolve } = violation;
-    const waits = resolve !== undefined || unless !== undefined;
-    // Most findings that wait are dropped in the end, and kept objects hold no text: those are
-    // located only at the end, reading their files once more.
+    if (resolve !== undefined || unless !== undefined) {
+      this.wait(active, file, object, violation, origin);
+      return;
+    }
+    // Fields in the order of the JSON contract: location, further paths, policy, fix.
+    const finding = this.finding(active, object.ref, detach(formatPath(violation.path)), detach(violation.message), violation.severity);
+    // Kept objects hold no text: findings on them are located at the end, reading their files once more.
     let at: Place | undefined;
     if (origin !== undefined) at = { source: object.source, path: fullPath(object, violation.path), hash: origin.hash, reread: origin.reread };
     else if (file !== undefined) {
-      const text = waits ? file.locator?.fileText : undefined;
-      if (text !== undefined) at = this.place(file, text, object, violation.path);
-      else {
-        const location = locateIn(file, object, violation.path);
-        if (location !== undefined) finding.location = location;
-      }
+      const location = locateIn(file, object, violation.path);
+      if (location !== undefined) finding.location = location;
     }
     if (violation.paths !== undefined && violation.paths.length > 0) finding.paths = violation.paths.map((p) => detach(formatPath(p)));
     if (active.pss !== undefined) finding.pss = active.pss;
     if (this.fixes && violation.fix !== undefined) finding.fix = violation.fix();
-    const scope = this.scopeOf(rule.id, object, violation.path);
-    if (waits) {
-      const decide = resolve ?? ((inventory: Inventory) => (unless?.(inventory) === true ? null : finding.message));
-      this.pending.push({ finding, decide, rule: rule.id, at, scope });
-    } else if (at !== undefined) this.later.push({ finding, at, scope });
+    const scope = this.scopeOf(active.rule.id, object, violation.path);
+    if (at !== undefined) this.later.push({ finding, at, scope });
     else this.keep(finding, scope);
+  }
+
+  /** A finding's first fields (location, further paths, policy and fix follow, in that order). */
+  private finding(active: ActiveRule, object: Finding['object'], path: string, message: string, severity: Severity | undefined): Finding {
+    const { rule } = active;
+    const finding: Finding = {
+      ruleId: rule.id,
+      title: rule.title,
+      severity: severity !== undefined && !active.configured ? severity : active.severity,
+      controls: rule.controls,
+      phase: active.phase,
+      object,
+      path: this.intern(path),
+      message: this.intern(message),
+    };
+    return finding;
+  }
+
+  /**
+   * One copy of each path and message text: findings of one check repeat the same few paths and,
+   * across containers of the same name, the same messages (a third of a large report's memory).
+   */
+  private intern(text: string): string {
+    const known = this.strings.get(text);
+    if (known !== undefined) return known;
+    // A report of mostly different texts gains nothing: the table stops growing.
+    if (this.strings.size < MAX_INTERNED) this.strings.set(text, text);
+    return text;
+  }
+
+  /**
+   * A violation decided once the whole input is read. Most are dropped then, so only what the
+   * finding needs is kept (no Finding yet), none of it holding the file's text; it is located at
+   * the end, reading its file once more.
+   */
+  private wait(active: ActiveRule, file: LoadedFile | undefined, object: LoadedObject, violation: Violation, origin: Origin | undefined): void {
+    const { unless, resolve } = violation;
+    const message = detach(violation.message);
+    const text = file?.locator?.fileText;
+    let at: Place | undefined;
+    if (origin !== undefined) at = { source: object.source, path: fullPath(object, violation.path), hash: origin.hash, reread: origin.reread };
+    else if (file !== undefined && text !== undefined) at = this.place(file, text, object, violation.path);
+    // The path inside the object: the place's path when the object is its document's root.
+    const path = at !== undefined && object.prefix.length === 0 ? at.path : violation.path.map(detachSegment);
+    const entry: Pending = {
+      active,
+      object: object.ref,
+      path,
+      message,
+      severity: violation.severity,
+      decide: resolve ?? ((inventory: Inventory) => (unless?.(inventory) === true ? null : message)),
+      at,
+      scope: this.scopeOf(active.rule.id, object, violation.path),
+    };
+    if (violation.paths !== undefined && violation.paths.length > 0) entry.paths = violation.paths.map((p) => detach(formatPath(p)));
+    if (this.fixes && violation.fix !== undefined) entry.fix = violation.fix();
+    this.pending.push(entry);
   }
 
   /** What the exceptions and the object's annotations need to judge a finding. */
@@ -345,16 +392,18 @@ export class Engine {
       if (entry === undefined) continue;
       // Released as decided: most are dropped, and the whole list is the scan's largest structure.
       pending[i] = undefined;
-      const { finding, decide, rule, at, scope } = entry;
+      const { active, decide, at, scope } = entry;
+      const rule = active.rule.id;
       if (broken.has(rule)) continue;
       try {
         const resolved = decide(inventory);
         if (resolved === null) continue;
-        if (typeof resolved !== 'string') kept.push({ finding: rebuilt(finding, { message: detach(resolved.message), paths: resolved.paths.map((p) => detach(formatPath(p))) }), at, scope });
-        else {
-          if (resolved !== finding.message) finding.message = detach(resolved);
-          kept.push({ finding, at, scope });
-        }
+        const finding = this.finding(active, entry.object, formatPath(entry.path), typeof resolved === 'string' ? (resolved === entry.message ? resolved : detach(resolved)) : detach(resolved.message), entry.severity);
+        const paths = typeof resolved === 'string' ? entry.paths : resolved.paths.map((p) => detach(formatPath(p)));
+        if (paths !== undefined && paths.length > 0) finding.paths = paths;
+        if (active.pss !== undefined) finding.pss = active.pss;
+        if (entry.fix !== undefined) finding.fix = entry.fix;
+        kept.push({ finding, at, scope });
       } catch (error) {
         broken.add(rule);
         this.errors.push({ file: '', message: `rule ${rule} failed: ${error instanceof Error ? error.message : String(error)}; its findings were not decided`, code: 'rule-error' });
@@ -379,11 +428,17 @@ export class Engine {
   }
 }
 
-/** A finding that waits for the whole input, with the predicate that may drop it and where it points. */
+/** A finding that waits for the whole input: what it will say, the predicate that may drop it, and where it points. */
 interface Pending {
-  finding: Finding;
+  active: ActiveRule;
+  object: Finding['object'];
+  /** The path inside the object, holding no slice of the file's text. */
+  path: Path;
+  message: string;
+  severity: Severity | undefined;
+  paths?: string[];
+  fix?: Finding['fix'];
   decide: (inventory: Inventory) => string | Resolution | null;
-  rule: string;
   at: Place | undefined;
   /** What exceptions need to judge it, taken from the object before it is gone. */
   scope: SuppressionScope;
