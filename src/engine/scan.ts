@@ -154,7 +154,7 @@ export class Engine {
       return;
     }
     // Fields in the order of the JSON contract: location, further paths, policy, fix.
-    const finding = this.finding(active, object.ref, detach(formatPath(violation.path)), detach(violation.message), violation.severity);
+    const finding = this.finding(active, object.ref, formatPath(violation.path), violation.message, violation.severity);
     // Kept objects hold no text: findings on them are located at the end, reading their files once more.
     let at: Place | undefined;
     if (origin !== undefined) at = { source: object.source, path: fullPath(object, violation.path), hash: origin.hash, reread: origin.reread };
@@ -170,7 +170,7 @@ export class Engine {
     else this.keep(finding, scope);
   }
 
-  /** A finding's first fields (location, further paths, policy and fix follow, in that order). */
+  /** A finding's first fields (location, further paths, policy and fix follow, in that order); texts are shared copies. */
   private finding(active: ActiveRule, object: Finding['object'], path: string, message: string, severity: Severity | undefined): Finding {
     const { rule } = active;
     const finding: Finding = {
@@ -187,15 +187,17 @@ export class Engine {
   }
 
   /**
-   * One copy of each path and message text: findings of one check repeat the same few paths and,
-   * across containers of the same name, the same messages (a third of a large report's memory).
+   * The one copy of a path or message text that findings share, holding no slice of a file's
+   * text: findings of one check repeat the same few paths and, across containers of the same
+   * name, the same messages (a third of a large report's memory).
    */
   private intern(text: string): string {
     const known = this.strings.get(text);
     if (known !== undefined) return known;
+    const copy = detach(text);
     // A report of mostly different texts gains nothing: the table stops growing.
-    if (this.strings.size < MAX_INTERNED) this.strings.set(text, text);
-    return text;
+    if (this.strings.size < MAX_INTERNED) this.strings.set(copy, copy);
+    return copy;
   }
 
   /**
@@ -398,7 +400,7 @@ export class Engine {
       try {
         const resolved = decide(inventory);
         if (resolved === null) continue;
-        const finding = this.finding(active, entry.object, formatPath(entry.path), typeof resolved === 'string' ? (resolved === entry.message ? resolved : detach(resolved)) : detach(resolved.message), entry.severity);
+        const finding = this.finding(active, entry.object, formatPath(entry.path), typeof resolved === 'string' ? resolved : resolved.message, entry.severity);
         const paths = typeof resolved === 'string' ? entry.paths : resolved.paths.map((p) => detach(formatPath(p)));
         if (paths !== undefined && paths.length > 0) finding.paths = paths;
         if (active.pss !== undefined) finding.pss = active.pss;
