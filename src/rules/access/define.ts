@@ -29,8 +29,9 @@ export interface ClassRuleMeta {
 /** The namespaces whose RoleBindings count as cluster-wide grants by default (rbac-police's choice). */
 export const DEFAULT_PRIVILEGED_NAMESPACES: readonly string[] = ['kube-system'];
 
-const PRIVILEGED_NOTE =
-  'Which RoleBindings count as cluster-wide is the `privilegedNamespaces` option (default `["kube-system"]`; add the namespaces of your CNI, ingress controller or GitOps controller); give the same list to every access rule that has this option (the `rbac-cluster-*` rules, `rbac-configmap-write`, `rbac-secrets-write`, `rbac-network-write`, `rbac-destructive-delete`) and to `rbac-namespace-admin-binding` and `rbac-namespace-sensitive-access`, which report the other namespaces.';
+/** The description sentence of every access rule with the `privilegedNamespaces` option. */
+export const PRIVILEGED_NOTE =
+  'Which RoleBindings count as cluster-wide is the `privilegedNamespaces` option (default `["kube-system"]`; add the namespaces of your CNI, ingress controller or GitOps controller); give the same list to every access rule that has this option (the `rbac-cluster-*` rules, `rbac-configmap-write`, `rbac-secrets-write`, `rbac-network-write`, `rbac-destructive-delete`, `rbac-dangerous-role`) and to `rbac-namespace-admin-binding` and `rbac-namespace-sensitive-access`, which report the other namespaces.';
 
 /** The `privilegedNamespaces` option as a list of strings. */
 export function privilegedNamespaces(options: Readonly<Record<string, unknown>>): readonly string[] {

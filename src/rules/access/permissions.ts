@@ -226,6 +226,8 @@ export interface Grant {
   readonly part: string | undefined;
   /** True while every rule granting it names it only through `*` (resources `*` or `*\/<sub>`). */
   viaWildcard: boolean;
+  /** The rules that grant it. */
+  readonly from: Set<GrantedRule>;
 }
 
 /** What a role grants of one class. */
@@ -236,6 +238,8 @@ export interface ClassMatch {
   readonly sources: Set<RoleRecord>;
   /** For `wildcard`: the offending rules, described. */
   readonly rules: string[];
+  /** The rules that grant the class (for aggregated roles, rules of the selected roles). */
+  readonly granted: Set<GrantedRule>;
 }
 
 type Matches = ReadonlyMap<PermissionClass, ClassMatch>;
@@ -243,18 +247,35 @@ type Matches = ReadonlyMap<PermissionClass, ClassMatch>;
 function matchFor(map: Map<PermissionClass, ClassMatch>, cls: PermissionClass): ClassMatch {
   let match = map.get(cls);
   if (match === undefined) {
-    match = { cls, grants: [], sources: new Set(), rules: [] };
+    match = { cls, grants: [], sources: new Set(), rules: [], granted: new Set() };
     map.set(cls, match);
   }
   return match;
 }
 
-function addGrant(match: ClassMatch, group: string, resource: string, verbs: readonly string[], names: readonly string[], part: string | undefined, viaWildcard: boolean): void {
+/** Records that `granted` holds the class (`match`). */
+function addSource(match: ClassMatch, granted: GrantedRule): void {
+  match.sources.add(granted.source);
+  match.granted.add(granted);
+}
+
+function addGrant(
+  match: ClassMatch,
+  granted: GrantedRule,
+  group: string,
+  resource: string,
+  verbs: readonly string[],
+  names: readonly string[],
+  part: string | undefined,
+  viaWildcard: boolean,
+): void {
+  addSource(match, granted);
   let grant = match.grants.find((g) => g.group === group && g.resource === resource && g.part === part);
   if (grant === undefined) {
-    grant = { group, resource, verbs: new Set(), names: new Set(), part, viaWildcard };
+    grant = { group, resource, verbs: new Set(), names: new Set(), part, viaWildcard, from: new Set() };
     match.grants.push(grant);
   } else if (!viaWildcard) grant.viaWildcard = false;
+  grant.from.add(granted);
   for (const v of verbs) grant.verbs.add(v);
   for (const n of names) grant.names.add(n);
 }
@@ -270,12 +291,12 @@ export function evaluateRules(rules: readonly GrantedRule[], cluster: boolean): 
     const { rule } = granted;
     if (rule.verbs.length === 0 || rule.apiGroups.length === 0 || rule.resources.length === 0) continue;
     if (isFullWildcard(rule)) {
-      matchFor(out, 'admin').sources.add(granted.source);
+      addSource(matchFor(out, 'admin'), granted);
       continue;
     }
     if (rule.apiGroups.includes('*') || (rule.resources.includes('*') && rule.apiGroups.some((g) => BUILT_IN_GROUPS.has(g)))) {
       const m = matchFor(out, 'wildcard');
-      m.sources.add(granted.source);
+      addSource(m, granted);
       m.rules.push(`verbs ${quoteList(rule.verbs)} on resources ${quoteList(rule.resources)} of apiGroups ${quoteList(rule.apiGroups)}`);
     }
     for (const probe of PROBES) {
@@ -295,9 +316,7 @@ export function evaluateRules(rules: readonly GrantedRule[], cluster: boolean): 
         const slash = resource.name.indexOf('/');
         const sub = slash < 0 ? '' : resource.name.slice(slash + 1);
         if (!resourceMatches(rule, resource.name, sub)) continue;
-        const m = matchFor(out, probe.cls);
-        m.sources.add(granted.source);
-        addGrant(m, probe.group, resource.name, verbs, names, probe.part, !rule.resources.includes(resource.name));
+        addGrant(matchFor(out, probe.cls), granted, probe.group, resource.name, verbs, names, probe.part, !rule.resources.includes(resource.name));
       }
     }
   }
@@ -313,7 +332,12 @@ export function evaluateRules(rules: readonly GrantedRule[], cluster: boolean): 
       writes.some((w) => w.group === d.group && w.resource === d.resource && w.names.size === 0 && (w.verbs.has('update') || w.verbs.has('patch')));
     const kept = deletes.grants.filter((d) => d.part !== 'workload' || !changes(d));
     if (kept.length === 0) out.delete('destructive-delete');
-    else deletes.grants.splice(0, deletes.grants.length, ...kept);
+    else if (kept.length < deletes.grants.length) {
+      deletes.grants.splice(0, deletes.grants.length, ...kept);
+      deletes.granted.clear();
+      deletes.sources.clear();
+      for (const g of kept) for (const r of g.from) addSource(deletes, r);
+    }
   }
   return out;
 }
