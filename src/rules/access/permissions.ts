@@ -147,7 +147,8 @@ function writeProbes(cls: PermissionClass, group: string, resources: Probe['reso
 }
 
 const PROBES: readonly Probe[] = [
-  { cls: 'secrets-read', group: CORE, resources: [ns('secrets')], verbs: ['get', 'list', 'watch'], names: 'unnamed' },
+  // A patch answers with the whole object, so an empty patch reads a Secret as `get` does.
+  { cls: 'secrets-read', group: CORE, resources: [ns('secrets')], verbs: ['get', 'list', 'watch', 'patch'], names: 'unnamed' },
   // `create` cannot be limited by name (a named create grants nothing); a change to a named
   // controller can still rewrite its pod template, service account included.
   { cls: 'workload-write', group: CORE, resources: [ns('pods'), ns('replicationcontrollers')], verbs: ['create'], names: 'unnamed' },
