@@ -342,3 +342,20 @@ roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: operato
     expect(rbacIndexOf(inv)).toBe(rbacIndexOf(inv));
   });
 });
+
+describe('severity from what a binding grants', () => {
+  it('reports a ConfigMap grant of create alone as medium, and one that changes ConfigMaps as high', async () => {
+    const { scanTexts } = await import('../src/engine/scan.js');
+    const { RULES } = await import('../src/rules/index.js');
+    const rules = RULES.filter((r) => r.id === 'rbac-configmap-write');
+    const text = (verbs: string): string =>
+      [
+        'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: { name: cm }\nrules:\n  - apiGroups: [""]\n    resources: ["configmaps"]\n' + `    verbs: [${verbs}]`,
+        'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: { name: cm }\nroleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cm }\nsubjects: [{ kind: ServiceAccount, name: a, namespace: ops }]',
+      ].join('\n---\n');
+    const severity = (verbs: string): string[] => scanTexts([{ file: 'rbac.yaml', text: text(verbs) }], { rules }).findings.map((f) => f.severity);
+    expect(severity('"create"')).toEqual(['medium']);
+    expect(severity('"create", "patch"')).toEqual(['high']);
+    expect(severity('"get"')).toEqual([]);
+  });
+});

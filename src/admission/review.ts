@@ -526,10 +526,15 @@ export function isSignificantPodUpdate(object: JsonObject, old: JsonObject): boo
     if (now.length !== before.length) return true;
     if (now.some((c, i) => containerChanged(c, before[i]))) return true;
   }
-  const oldEphemeral = asArray(oldSpec['ephemeralContainers']);
+  // The first old ephemeral container of each name, as upstream's loop breaks at the first match.
+  const oldEphemeral = new Map<string, JsonValue>();
+  for (const o of asArray(oldSpec['ephemeralContainers'])) {
+    const name = stringField(o, 'name');
+    if (!oldEphemeral.has(name)) oldEphemeral.set(name, o);
+  }
   for (const c of asArray(spec['ephemeralContainers'])) {
     const name = stringField(c, 'name');
-    const before = oldEphemeral.find((o) => stringField(o, 'name') === name);
+    const before = oldEphemeral.get(name);
     if (before === undefined) return true; // an ephemeral container added
     if (containerChanged(c, before)) return true;
   }

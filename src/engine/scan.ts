@@ -231,8 +231,11 @@ export class Engine {
 
   /** What the exceptions and the object's annotations need to judge a finding. */
   private scopeOf(ruleId: string, object: LoadedObject, path: Path): SuppressionScope {
-    const annotation = annotationReason(object.object, ruleId);
-    const container = this.exceptions.needsContainer ? containerAt(object.object, path) : undefined;
+    // Held until the end (waiting findings) and by suppressed findings: copies, not slices of the file.
+    const reason = annotationReason(object.object, ruleId);
+    const annotation = reason === undefined ? undefined : detach(reason);
+    const inside = this.exceptions.needsContainer ? containerAt(object.object, path) : undefined;
+    const container = inside === undefined ? undefined : detach(inside);
     return annotation === undefined && container === undefined ? NO_SCOPE : { annotation, container };
   }
 

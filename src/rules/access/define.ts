@@ -24,6 +24,8 @@ export interface ClassRuleMeta {
   subsumedBy?: readonly PermissionClass[];
   /** Classes listed alongside when a reported class is found (the other half of an attack). */
   also?: readonly PermissionClass[];
+  /** A finding's severity when it is not the rule's, from what the binding grants. */
+  severityOf?: (found: readonly ClassMatch[]) => Severity | undefined;
 }
 
 /** The namespaces whose RoleBindings count as cluster-wide grants by default (rbac-police's choice). */
@@ -31,7 +33,7 @@ export const DEFAULT_PRIVILEGED_NAMESPACES: readonly string[] = ['kube-system'];
 
 /** The description sentence of every access rule with the `privilegedNamespaces` option. */
 export const PRIVILEGED_NOTE =
-  'Which RoleBindings count as cluster-wide is the `privilegedNamespaces` option (default `["kube-system"]`; add the namespaces of your CNI, ingress controller or GitOps controller); give the same list to every access rule that has this option (the `rbac-cluster-*` rules, `rbac-configmap-write`, `rbac-secrets-write`, `rbac-network-write`, `rbac-destructive-delete`, `rbac-dangerous-role`) and to `rbac-namespace-admin-binding` and `rbac-namespace-sensitive-access`, which report the other namespaces.';
+  'Which RoleBindings count as cluster-wide is the `privilegedNamespaces` option (default `["kube-system"]`; add the namespaces of your CNI, ingress controller or GitOps controller); give the same list to every access rule that has this option (the `rbac-cluster-*` rules, `rbac-configmap-write`, `rbac-secrets-write`, `rbac-network-write`, `rbac-destructive-delete`, `rbac-dangerous-role`, `workload-powerful-service-account`) and to `rbac-namespace-admin-binding` and `rbac-namespace-sensitive-access`, which report the other namespaces.';
 
 /** The `privilegedNamespaces` option as a list of strings. */
 export function privilegedNamespaces(options: Readonly<Record<string, unknown>>): readonly string[] {
@@ -41,7 +43,7 @@ export function privilegedNamespaces(options: Readonly<Record<string, unknown>>)
 
 /** An inventory rule reporting, on each binding, the permission classes it grants in its tier. */
 export function defineClassRule(meta: ClassRuleMeta): RuleSpec<'inventory'> {
-  const { classes, tier, subsumedBy = [], also = [], ...rest } = meta;
+  const { classes, tier, subsumedBy = [], also = [], severityOf, ...rest } = meta;
   const spec: RuleSpec<'inventory'> = defineRule({
     ...rest,
     description: tier === 'any' ? rest.description : `${rest.description} ${PRIVILEGED_NOTE}`,
@@ -63,7 +65,8 @@ export function defineClassRule(meta: ClassRuleMeta): RuleSpec<'inventory'> {
           const match = analysed.matches.get(cls);
           if (match !== undefined) found.push(match);
         }
-        yield { target: analysed.binding.object, path: rolePath(analysed.binding), message: classMessage(analysed, found, privileged) };
+        const severity = severityOf?.(found);
+        yield { target: analysed.binding.object, path: rolePath(analysed.binding), message: classMessage(analysed, found, privileged), ...(severity === undefined ? {} : { severity }) };
       }
     },
   });

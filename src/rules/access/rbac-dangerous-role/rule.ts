@@ -162,7 +162,7 @@ export const rule = defineRule({
       // An aggregated role's own rules are overwritten; what it grants is judged on the selected roles.
       if (role.selectors !== undefined && !role.invalidSelector) continue;
       const cluster = role.kind === 'ClusterRole' || privileged.includes(role.namespace ?? '');
-      const found = [...evaluateRules(role.rules, cluster).values()].filter((m) => cluster || NAMESPACE_CLASSES.has(m.cls));
+      const found = [...evaluateRules(role.rules, role.kind === 'ClusterRole').values()].filter((m) => cluster || NAMESPACE_CLASSES.has(m.cls));
       const indexes = offendingRules(role, found);
       const [first, ...others] = indexes;
       if (first === undefined) continue;

@@ -60,7 +60,7 @@ function accountGrants(inventory: Inventory, privileged: readonly string[]): Acc
     };
     for (const analysed of analysedBindings(inventory)) {
       if (!isClusterTier(analysed.binding, privileged)) continue;
-      const classes = TAKEOVER.filter((cls) => analysed.matches.has(cls)).map((cls) => CLASS_WORDS[cls]);
+      const classes = TAKEOVER.filter((cls) => takesOver(cls, analysed)).map((cls) => CLASS_WORDS[cls]);
       if (classes.length === 0) continue;
       const grant: AccountGrant = { binding: describeBinding(analysed, privileged), classes };
       for (const subject of analysed.binding.subjects) {
@@ -71,6 +71,18 @@ function accountGrants(inventory: Inventory, privileged: readonly string[]): Acc
     cache.set(key, out);
   }
   return out;
+}
+
+/**
+ * True when the binding grants the class in a way that takes over the cluster: ConfigMap writes
+ * count when they change an existing one (creating one matters only where an optional cluster
+ * ConfigMap is absent).
+ */
+function takesOver(cls: PermissionClass, analysed: AnalysedBinding): boolean {
+  const match = analysed.matches.get(cls);
+  if (match === undefined) return false;
+  if (cls !== 'configmap-write') return true;
+  return match.grants.some((g) => g.verbs.has('update') || g.verbs.has('patch'));
 }
 
 function describeBinding(a: AnalysedBinding, privileged: readonly string[]): string {
@@ -93,8 +105,9 @@ export const rule = defineRule({
     'A pod holds the API token of its ServiceAccount. When a ClusterRoleBinding (or a RoleBinding in a privileged namespace) gives that ServiceAccount full control, wildcard permissions, Secret reads or writes (a written `service-account-token` Secret mints a token), writes to cluster ConfigMaps (CoreDNS, `aws-auth`), workload creation, exec into pods, role escalation or binding, RBAC writes, impersonation, nodes/proxy, certificate approval, token minting or admission-webhook writes across the cluster, then remote code execution, a file-read bug or a malicious dependency in any container of the pod is a takeover of the whole cluster: the token is in the container\'s filesystem. The RBAC rules report the binding; this rule reports every workload that would hand those permissions to an attacker, so the blast radius is seen where the code runs. Bindings through the group `system:serviceaccounts:<namespace>` count; bindings to every ServiceAccount (`system:serviceaccounts`) are left to `rbac-authenticated-binding`-style review of the binding itself. Not reported when the token is not mounted (the pod, or its ServiceAccount in the input, sets `automountServiceAccountToken: false` and no projected volume requests a token). Which RoleBindings count as cluster-wide is the `privilegedNamespaces` option (default `["kube-system"]`), as for the `rbac-cluster-*` rules.',
   remediation:
     'Give the workload a ServiceAccount of its own that holds only what it calls (namespaced Roles, `resourceNames`, no wildcards), and move cluster-wide powers to a separate component with a small attack surface. Where the workload needs no API access at all, set `automountServiceAccountToken: false` on the pod. Keep controllers that need such permissions (GitOps, operators) in namespaces of their own, hardened with the restricted Pod Security level and network policies.',
-  *check({ loaded, spec, specPath }, ctx) {
-    if (isFragment(spec)) return;
+  *check({ loaded, kind, spec, specPath }, ctx) {
+    // A PodTemplate only describes pods; nothing runs as it.
+    if (kind === 'PodTemplate' || isFragment(spec)) return;
     const own = spec['automountServiceAccountToken'];
     // Whether the pod itself decides that a token is there (set true, or a projected token volume).
     const tokenByPod = own === true || projectsToken(spec);

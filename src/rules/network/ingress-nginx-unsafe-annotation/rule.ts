@@ -28,9 +28,10 @@ const INJECTABLE: ReadonlyMap<string, string> = new Map([
 const BREAKOUT = /[\r\n;{}"'`]/g;
 /**
  * Braces that are no break-out: NGINX's `${var}` syntax, and placeholders of unrendered
- * templates (`${CLUSTER_DOMAIN}` for envsubst, `{{ .Values.host }}` in Helm charts).
+ * templates (`${CLUSTER_DOMAIN}` for envsubst, `{{ .Values.host }}` in Helm charts). A template
+ * placeholder holds template syntax only: no line break, `;` or quote hides inside one.
  */
-const PLACEHOLDER = /\$\{[A-Za-z_][A-Za-z0-9_]*\}|\{\{[^{}]*\}\}/g;
+const PLACEHOLDER = /\$\{[A-Za-z_][A-Za-z0-9_]*\}|\{\{-?[ \t\w.$|()-]*-?\}\}/g;
 
 /** How a message names each break-out character. */
 const CHARACTER_NAMES: Readonly<Record<string, string>> = {

@@ -62,7 +62,7 @@ export const rule = defineRule({
       if (port['containerPort'] === 22 && protocol === 'TCP') {
         signals.push('containerPort 22');
         paths.push([...path, 'ports', i, 'containerPort']);
-      } else if (asString(port['name'])?.toLowerCase() === 'ssh') {
+      } else if (asString(port['name'])?.toLowerCase() === 'ssh' && protocol === 'TCP') {
         const number = port['containerPort'];
         signals.push(typeof number === 'number' ? `port ${number} named "ssh"` : 'a port named "ssh"');
         paths.push([...path, 'ports', i, 'name']);
