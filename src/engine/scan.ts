@@ -304,7 +304,7 @@ export class Engine {
     }
     return kept.map(({ finding }) => {
       const location = located.get(finding);
-      return location === undefined ? finding : rebuilt(finding, { location });
+      return location === undefined ? finding : withLocation(finding, location);
     });
   }
 
@@ -494,17 +494,11 @@ function textHash(text: string, start: number, end: number): number {
   return hash >>> 0;
 }
 
-/**
- * A finding with some fields replaced, written in the order `record` writes them (that of the
- * JSON contract): `paths`, when given, replaces the further paths (none when empty).
- */
-function rebuilt(finding: Finding, change: { message?: string; location?: Location; paths?: string[] }): Finding {
-  const { message, location, paths, pss, fix, ...head } = finding;
-  const out: Finding = { ...head, message: change.message ?? message };
-  const at = change.location ?? location;
-  if (at !== undefined) out.location = at;
-  const further = change.paths ?? paths;
-  if (further !== undefined && further.length > 0) out.paths = further;
+/** A finding with its location, written in the order `record` writes a finding's fields (that of the JSON contract). */
+function withLocation(finding: Finding, at: Location): Finding {
+  const { location: _, paths, pss, fix, ...head } = finding;
+  const out: Finding = { ...head, location: at };
+  if (paths !== undefined) out.paths = paths;
   if (pss !== undefined) out.pss = pss;
   if (fix !== undefined) out.fix = fix;
   return out;

@@ -451,11 +451,16 @@ function provenance(a: AnalysedBinding, matches: readonly ClassMatch[]): string 
   return `; aggregated from ClusterRole ${names.join(', ')}`;
 }
 
+/** `reads Secrets (get, list on secrets)`: a class in words, with its grants. */
+export function describeClass(match: ClassMatch): string {
+  return `${CLASS_WORDS[match.cls]} (${describeGrants(match)})`;
+}
+
 /** The finding message of a binding for the classes a rule reports. */
 export function classMessage(a: AnalysedBinding, matches: readonly ClassMatch[], privileged: readonly string[]): string {
   const { binding } = a;
   const where = binding.kind === 'RoleBinding' ? ` in namespace "${binding.namespace ?? 'default'}"` : '';
-  const parts = matches.map((m) => `${CLASS_WORDS[m.cls]} (${describeGrants(m)})`);
+  const parts = matches.map(describeClass);
   return `${binding.kind} "${binding.name}"${where} grants ${roleLabel(a)} to ${describeSubjects(binding)} ${describeScope(a, privileged)}: ${parts.join('; ')}${provenance(a, matches)}`;
 }
 

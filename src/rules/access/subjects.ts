@@ -2,7 +2,7 @@
 import type { Inventory } from '../../engine/inventory.js';
 import { isUnchangedDefaultBinding, rbacIndexOf, type BindingRecord, type Subject } from '../../k8s/rbac.js';
 import type { Path } from '../../types.js';
-import { analysedBindings, CLASS_WORDS, describeGrants, type AnalysedBinding, type ClassMatch } from './permissions.js';
+import { analysedBindings, describeClass, type AnalysedBinding } from './permissions.js';
 
 /** Every binding of the input except Kubernetes' own unchanged ones, with its analysis when its role is known. */
 export function* reviewedBindings(inventory: Inventory): Generator<{ binding: BindingRecord; analysed: AnalysedBinding | undefined }> {
@@ -36,13 +36,10 @@ export function roleRefLabel(binding: BindingRecord): string {
 export function dangerList(analysed: AnalysedBinding | undefined): string {
   if (analysed === undefined) return '';
   const parts: string[] = [];
-  for (const match of analysed.matches.values()) parts.push(classPart(match));
+  for (const match of analysed.matches.values()) parts.push(describeClass(match));
   return parts.join('; ');
 }
 
-function classPart(match: ClassMatch): string {
-  return `${CLASS_WORDS[match.cls]} (${describeGrants(match)})`;
-}
 
 /** `cluster-wide` or `in namespace "x"`. */
 export function bindingScope(binding: BindingRecord): string {

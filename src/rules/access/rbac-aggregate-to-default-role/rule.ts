@@ -1,6 +1,6 @@
 import { defineRule } from '../../../engine/rule.js';
 import { RBAC_KINDS, rbacIndexOf, rulesAllow, type PolicyRule } from '../../../k8s/rbac.js';
-import { CLASS_WORDS, describeGrants, evaluateRules, type ClassMatch, type Grant } from '../permissions.js';
+import { describeClass, evaluateRules, type ClassMatch, type Grant } from '../permissions.js';
 
 /** The default user-facing roles and the label that aggregates a ClusterRole into each. */
 const TARGETS = ['view', 'edit', 'admin'] as const;
@@ -53,7 +53,7 @@ export const rule = defineRule({
           if (grants.length > 0) added.push({ ...match, grants });
         }
         if (added.length === 0) continue;
-        const what = added.map((m) => `${CLASS_WORDS[m.cls]} (${describeGrants(m)})`).join('; ');
+        const what = added.map(describeClass).join('; ');
         yield {
           target: role.object,
           path: ['metadata', 'labels', label(target)],

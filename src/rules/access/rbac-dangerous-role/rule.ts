@@ -4,7 +4,7 @@ import { compileLabelSelector, RBAC_GROUP, RBAC_KINDS, rbacIndexOf, type RoleRec
 import { asArray, asObject, asString } from '../../../k8s/object.js';
 import type { Path } from '../../../types.js';
 import { DEFAULT_PRIVILEGED_NAMESPACES, PRIVILEGED_NOTE, privilegedNamespaces } from '../define.js';
-import { CLASS_WORDS, describeGrants, evaluateRules, type ClassMatch, type PermissionClass } from '../permissions.js';
+import { describeClass, evaluateRules, type ClassMatch, type PermissionClass } from '../permissions.js';
 
 /**
  * What the binding rules report on a RoleBinding in an ordinary namespace
@@ -167,7 +167,7 @@ export const rule = defineRule({
       const [first, ...others] = indexes;
       if (first === undefined) continue;
       const ruleList = indexes.map((i) => `rules[${i}]`).join(', ');
-      const what = found.map((m) => `${CLASS_WORDS[m.cls]} (${describeGrants(m)})`).join('; ');
+      const what = found.map(describeClass).join('; ');
       const scope =
         role.kind === 'ClusterRole'
           ? 'a ClusterRoleBinding would grant cluster-wide'

@@ -6,6 +6,7 @@ import { POD_BEARING_KINDS } from '../../../k8s/pod.js';
 import { isFragment } from '../../workload/fragments.js';
 import { accountKey, projectsToken, serviceAccountIndex, serviceAccountOf } from '../../workload/service-accounts.js';
 import { DEFAULT_PRIVILEGED_NAMESPACES, privilegedNamespaces } from '../define.js';
+import { bindingLabel } from '../subjects.js';
 import { analysedBindings, CLASS_WORDS, describeScope, isClusterTier, type AnalysedBinding, type PermissionClass } from '../permissions.js';
 
 /** Permissions that, held cluster-wide, make the holder an administrator of the cluster (or one step from it). */
@@ -86,9 +87,7 @@ function takesOver(cls: PermissionClass, analysed: AnalysedBinding): boolean {
 }
 
 function describeBinding(a: AnalysedBinding, privileged: readonly string[]): string {
-  const { binding } = a;
-  const where = binding.kind === 'RoleBinding' ? ` in namespace "${binding.namespace ?? 'default'}"` : '';
-  return `${binding.kind} "${binding.name}"${where} (${a.role.kind} "${a.role.name}", ${describeScope(a, privileged)})`;
+  return `${bindingLabel(a.binding)} (${a.role.kind} "${a.role.name}", ${describeScope(a, privileged)})`;
 }
 
 export const rule = defineRule({

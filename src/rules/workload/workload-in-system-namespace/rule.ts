@@ -1,6 +1,7 @@
 import { globRegExp } from '../../../engine/exceptions.js';
 import { defineRule } from '../../../engine/rule.js';
 import { componentOf } from '../../../k8s/control-plane/flags.js';
+import { stringList } from '../../../k8s/image.js';
 import { asArray, asObject, asString, isObject } from '../../../k8s/object.js';
 import { POD_BEARING_KINDS } from '../../../k8s/pod.js';
 import type { JsonObject } from '../../../types.js';
@@ -93,8 +94,9 @@ interface Settings {
   names: readonly RegExp[];
 }
 
-function stringList(value: unknown, fallback: readonly string[]): readonly string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : fallback;
+/** A list option, or its default when the option is absent. */
+function listOption(value: unknown, fallback: readonly string[]): readonly string[] {
+  return value === undefined ? fallback : stringList(value);
 }
 
 /** The options compiled once per scan (the engine hands every pod the same options object). */
@@ -103,8 +105,8 @@ function settings(options: Readonly<Record<string, unknown>>): Settings {
   let out = SETTINGS.get(options);
   if (out === undefined) {
     out = {
-      namespaces: new Set(stringList(options['namespaces'], SYSTEM_NAMESPACES)),
-      names: [...stringList(options['allowedNames'], DEFAULT_ALLOWED_NAMES), ...stringList(options['extraAllowedNames'], [])].map(globRegExp),
+      namespaces: new Set(listOption(options['namespaces'], SYSTEM_NAMESPACES)),
+      names: [...listOption(options['allowedNames'], DEFAULT_ALLOWED_NAMES), ...stringList(options['extraAllowedNames'])].map(globRegExp),
     };
     SETTINGS.set(options, out);
   }
