@@ -319,8 +319,8 @@ describe('scanObjects', () => {
   });
 });
 
-describe('findings located at the end', () => {
-  it('are located by reading the file again, and get no location when the file changed since', async () => {
+describe('where waiting findings are located', () => {
+  it('locates a waiting finding while its file is read, and one on a kept object by reading the file again (none when it changed since)', async () => {
     const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
@@ -330,21 +330,30 @@ describe('findings located at the end', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mamori-late-'));
     try {
       const file = join(dir, 'pod.yaml');
-      const text = '# a pod on the default service account\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: shop\nspec:\n  containers:\n    - name: c\n      image: registry.example.com/c@sha256:' + 'a'.repeat(64) + '\n';
-      // Waits for the whole input: the token could be turned off on a ServiceAccount elsewhere.
-      const rules = RULES.filter((r) => r.id === 'automount-service-account-token');
+      const text =
+        '# a pod on the default service account\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: shop\nspec:\n  containers:\n    - name: c\n      image: registry.example.com/c@sha256:' +
+        'a'.repeat(64) +
+        '\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: reader\nrules:\n  - apiGroups: [""]\n    resources: ["secrets"]\n    verbs: ["get"]\n';
+      // automount-service-account-token waits for the whole input (a ServiceAccount elsewhere may turn the token off);
+      // rbac-dangerous-role judges the ClusterRole, kept for the inventory, once everything is read.
+      const rules = RULES.filter((r) => r.id === 'automount-service-account-token' || r.id === 'rbac-dangerous-role');
       const run = (change: boolean) => {
         writeFileSync(file, text);
         const engine = new Engine({ rules });
         engine.evaluate(loadInput({ file, stdin: false }));
         if (change) writeFileSync(file, text.replace('name: p\n', 'name: p2\n'));
         engine.finish();
-        return buildReport(engine, { files: 1, objects: 1 }).findings;
+        return buildReport(engine, { files: 1, objects: 2 }).findings.map((f) => [f.ruleId, f.location?.line]);
       };
-      const same = run(false);
-      expect(same.map((f) => [f.ruleId, f.location?.line])).toEqual([['automount-service-account-token', 7]]);
-      const changed = run(true);
-      expect(changed.map((f) => [f.ruleId, f.location])).toEqual([['automount-service-account-token', undefined]]);
+      expect(run(false)).toEqual([
+        ['automount-service-account-token', 7],
+        ['rbac-dangerous-role', 17],
+      ]);
+      // A finding without a location sorts first.
+      expect(run(true)).toEqual([
+        ['rbac-dangerous-role', undefined],
+        ['automount-service-account-token', 7],
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -3,10 +3,11 @@
  * Held to that on every document of the upstream manifests, the rule fixtures and the examples, on
  * hand-written cases of each construct it reads, and on thousands of mutated documents.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
+import { yamlFiles } from './helpers/files.js';
 import { DECLINED, readFast } from '../src/load/fast.js';
 import { splitDocuments } from '../src/load/parse.js';
 import { KUBE_SCHEMA } from '../src/load/schema.js';
@@ -41,16 +42,6 @@ function check(source: string, where: string): boolean {
   if (!ref.ok) throw new Error(`${where}: read fast, but js-yaml refuses it: ${JSON.stringify(source)}`);
   if (!same(fast, ref.value)) throw new Error(`${where}: fast ${JSON.stringify(fast)} != js-yaml ${JSON.stringify(ref.value)}`);
   return true;
-}
-
-function yamlFiles(root: string): string[] {
-  const out: string[] = [];
-  const walk = (p: string): void => {
-    if (statSync(p).isDirectory()) for (const e of readdirSync(p).sort()) walk(join(p, e));
-    else if (/\.ya?ml$/.test(p)) out.push(p);
-  };
-  walk(root);
-  return out;
 }
 
 function documents(files: readonly string[]): { source: string; where: string }[] {

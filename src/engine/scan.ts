@@ -12,7 +12,7 @@ import { phaseOf } from './controls.js';
 import { annotationReason, containerAt, exceptionFindings, Exceptions, type Suppression } from './exceptions.js';
 import { Inventory, namespaceOf, objectKey } from './inventory.js';
 import { buildReport } from './report.js';
-import type { InventoryViolation, PssContext, Resolution, Rule, RuleContext, RuleSpec, Violation } from './rule.js';
+import type { InventoryViolation, PssContext, Rule, RuleContext, RuleSpec, Violation } from './rule.js';
 
 /** What a scan evaluates and how. */
 export interface ScanOptions {
@@ -202,25 +202,22 @@ export class Engine {
 
   /**
    * A violation decided once the whole input is read. Most are dropped then, so only what the
-   * finding needs is kept (no Finding yet), none of it holding the file's text; it is located at
-   * the end, reading its file once more.
+   * finding needs is kept (no Finding yet), none of it holding the file's text. It is located now,
+   * while its file is at hand; a violation on a kept object is located at the end, reading its
+   * file once more.
    */
   private wait(active: ActiveRule, file: LoadedFile | undefined, object: LoadedObject, violation: Violation, origin: Origin | undefined): void {
-    const { unless, resolve } = violation;
-    const message = detach(violation.message);
-    const text = file?.locator?.fileText;
-    let at: Place | undefined;
+    let at: Place | Location | undefined;
     if (origin !== undefined) at = { source: object.source, path: fullPath(object, violation.path), hash: origin.hash, reread: origin.reread };
-    else if (file !== undefined && text !== undefined) at = this.place(file, text, object, violation.path);
-    // The path inside the object: the place's path when the object is its document's root.
-    const path = at !== undefined && object.prefix.length === 0 ? at.path : violation.path.map(detachSegment);
+    else if (file !== undefined) at = locateIn(file, object, violation.path);
     const entry: Pending = {
       active,
       object: object.ref,
-      path,
-      message,
+      path: this.intern(formatPath(violation.path)),
+      message: detach(violation.message),
       severity: violation.severity,
-      decide: resolve ?? ((inventory: Inventory) => (unless?.(inventory) === true ? null : message)),
+      unless: violation.unless,
+      resolve: violation.resolve,
       at,
       scope: this.scopeOf(active.rule.id, object, violation.path),
     };
@@ -250,12 +247,6 @@ export class Engine {
     const out: SuppressedFinding = { ...finding, suppressedBy: suppression.by, reason: suppression.reason };
     if (suppression.expires !== undefined) out.expires = suppression.expires;
     this.suppressed.push(out);
-  }
-
-  /** What locating a waiting finding needs later, without holding its file's text or objects. */
-  private place(file: LoadedFile, text: string, object: LoadedObject, path: Path): Place {
-    const origin = this.originOf(file, text, object.source);
-    return { source: object.source, path: fullPath(object, path), hash: origin.hash, reread: origin.reread };
   }
 
   /** How to find a document's text again at the end: its file, read once more, or its text held here. */
@@ -397,18 +388,20 @@ export class Engine {
       if (entry === undefined) continue;
       // Released as decided: most are dropped, and the whole list is the scan's largest structure.
       pending[i] = undefined;
-      const { active, decide, at, scope } = entry;
+      const { active, unless, resolve, at, scope } = entry;
       const rule = active.rule.id;
       if (broken.has(rule)) continue;
       try {
-        const resolved = decide(inventory);
+        const resolved = resolve !== undefined ? resolve(inventory) : unless?.(inventory) === true ? null : entry.message;
         if (resolved === null) continue;
-        const finding = this.finding(active, entry.object, formatPath(entry.path), typeof resolved === 'string' ? resolved : resolved.message, entry.severity);
+        const finding = this.finding(active, entry.object, entry.path, typeof resolved === 'string' ? resolved : resolved.message, entry.severity);
+        const place = at !== undefined && 'source' in at ? at : undefined;
+        if (at !== undefined && place === undefined) finding.location = at as Location;
         const paths = typeof resolved === 'string' ? entry.paths : resolved.paths.map((p) => detach(formatPath(p)));
         if (paths !== undefined && paths.length > 0) finding.paths = paths;
         if (active.pss !== undefined) finding.pss = active.pss;
         if (entry.fix !== undefined) finding.fix = entry.fix;
-        kept.push({ finding, at, scope });
+        kept.push({ finding, at: place, scope });
       } catch (error) {
         broken.add(rule);
         this.errors.push({ file: '', message: `rule ${rule} failed: ${error instanceof Error ? error.message : String(error)}; its findings were not decided`, code: 'rule-error' });
@@ -437,14 +430,17 @@ export class Engine {
 interface Pending {
   active: ActiveRule;
   object: Finding['object'];
-  /** The path inside the object, holding no slice of the file's text. */
-  path: Path;
+  /** The path inside the object as the report writes it (a shared copy). */
+  path: string;
   message: string;
   severity: Severity | undefined;
   paths?: string[];
   fix?: Finding['fix'];
-  decide: (inventory: Inventory) => string | Resolution | null;
-  at: Place | undefined;
+  /** The violation's own predicates: drop it when `unless` holds; or `resolve` decides it. */
+  unless: Violation['unless'];
+  resolve: Violation['resolve'];
+  /** Where it is: located already, or, on a kept object, where to locate it at the end. */
+  at: Place | Location | undefined;
   /** What exceptions need to judge it, taken from the object before it is gone. */
   scope: SuppressionScope;
 }

@@ -30,6 +30,18 @@ let eof = false;
 /** End offset of the last quoted scalar read. */
 let qEnd = 0;
 
+/*
+ * The node index of the document being read, in document order: for the root, each mapping entry
+ * and each sequence item, the offset where a finding on it points (the key, the item's content, or
+ * its dash when the content starts below) and the index just past its subtree. Interleaved pairs
+ * in one scratch array that grows; a document's index is a copy of its used part.
+ */
+let nodes = new Int32Array(4096);
+let nodeCount = 0;
+/** False once a key is an array index ("0", "42"): JavaScript then lists it first, not in document order. */
+let indexable = true;
+let lastIndex: Int32Array | undefined;
+
 const SPACE = 32;
 const NL = 10;
 const HASH = 35;
@@ -99,12 +111,15 @@ function restIsBlank(i: number): void {
  * `depthLimit` is the parser's nesting limit; documents that come near it are declined.
  */
 export function readFast(text: string, depthLimit: number): unknown {
+  lastIndex = undefined;
   if (UNSUPPORTED.test(text)) return DECLINED;
   s = text;
   n = text.length;
   // Deep nesting is for the full parser, which reports it (and is not bounded by this reader's stack).
   maxDepth = Math.min(depthLimit - 2, 200);
   eof = false;
+  nodeCount = 0;
+  indexable = true;
   try {
     lineAt(0);
     if (eof) return DECLINED;
@@ -115,8 +130,11 @@ export function readFast(text: string, depthLimit: number): unknown {
     }
     const c = s.charCodeAt(cs);
     if (c === 37 /* % */) return DECLINED;
+    const root = openNode(cs);
     const value = node(cs, -1, 1);
     if (!eof) return DECLINED;
+    closeNode(root);
+    if (indexable) lastIndex = nodes.slice(0, 2 * nodeCount);
     return value;
   } catch (error) {
     if (error === GIVE_UP || error instanceof RangeError) return DECLINED;
@@ -124,6 +142,40 @@ export function readFast(text: string, depthLimit: number): unknown {
   } finally {
     s = '';
   }
+}
+
+/**
+ * The node index of the last document `readFast` read (undefined when it declined it, or when a
+ * key is an array index): pairs of (offset of the node in the document text, index of the node
+ * after its subtree), in document order. Nodes are the root, every mapping entry and every
+ * sequence item, block or flow; see `TextLocator.addIndex`.
+ */
+export function takeIndex(): Int32Array | undefined {
+  const index = lastIndex;
+  lastIndex = undefined;
+  return index;
+}
+
+/** Starts a node at offset `at`; returns its number, for `closeNode`. */
+function openNode(at: number): number {
+  if (2 * nodeCount + 2 > nodes.length) {
+    const grown = new Int32Array(nodes.length * 2);
+    grown.set(nodes);
+    nodes = grown;
+  }
+  nodes[2 * nodeCount] = at;
+  return nodeCount++;
+}
+
+/** Ends node `i`: what follows is after its subtree. */
+function closeNode(i: number): void {
+  nodes[2 * i + 1] = nodeCount;
+}
+
+/** Notes a key that JavaScript orders before the others (an array index), which the index cannot follow. */
+function checkKey(key: string): void {
+  const c = key.charCodeAt(0);
+  if (c >= 48 && c <= 57 && /^(?:0|[1-9]\d{0,9})$/.test(key) && Number(key) < 4294967295) indexable = false;
 }
 
 /** A node starting at offset `p` of the current line, inside a parent whose column is `parent`. */
@@ -227,7 +279,10 @@ function mapping(p: number, colon: number, depth: number): Record<string, unknow
       key = plainKeyAt(p, colon);
     }
     if (key === '__proto__' || Object.hasOwn(map, key)) giveUp();
+    checkKey(key);
+    const entry = openNode(p);
     map[key] = value(colon + 1, col, depth + 1);
+    closeNode(entry);
     if (eof || ind < col) return map;
     if (ind > col) giveUp();
     p = cs;
@@ -266,10 +321,14 @@ function sequence(p: number, depth: number): unknown[] {
     if (q === le || s.charCodeAt(q) === HASH) {
       // An empty item of a sequence nested on its parent's line (`- -`) is read oddly by js-yaml.
       if (p !== cs) giveUp();
+      const item = openNode(p);
       nextLine();
       list.push(!eof && ind > col ? node(cs, col, depth + 1) : null);
+      closeNode(item);
     } else {
+      const item = openNode(q);
       list.push(node(q, col, depth + 1));
+      closeNode(item);
     }
     if (eof || ind < col) return list;
     if (ind > col) giveUp();
@@ -391,6 +450,7 @@ function flow(p: number): unknown {
     return result;
   }
   for (;;) {
+    const member = openNode(i);
     const first = flowScalar(i);
     i = qEnd;
     while (i < le && s.charCodeAt(i) === SPACE) i++;
@@ -401,6 +461,7 @@ function flow(p: number): unknown {
       const key = first.raw === undefined ? (first.value as string) : plainKey(first.raw);
       const map = result as Record<string, unknown>;
       if (key === '__proto__' || Object.hasOwn(map, key)) giveUp();
+      checkKey(key);
       map[key] = flowScalar(i).value;
       i = qEnd;
       while (i < le && s.charCodeAt(i) === SPACE) i++;
@@ -408,6 +469,7 @@ function flow(p: number): unknown {
       if (s.charCodeAt(i) === COLON) giveUp();
       (result as unknown[]).push(first.value);
     }
+    closeNode(member);
     const c = s.charCodeAt(i);
     if (c === close) {
       qEnd = i + 1;

@@ -37,16 +37,19 @@ export function loadText(file: string, text: string, limits: LoadLimits = DEFAUL
   const objects: LoadedObject[] = [];
   const errors: ReportError[] = [];
   let locator: TextLocator | undefined;
+  const index: { nodes?: Int32Array | undefined } = {};
   for (const chunk of splitDocuments(text)) {
     let value: unknown;
+    index.nodes = undefined;
     try {
-      value = parseDocument(text, chunk, file, limits);
+      value = parseDocument(text, chunk, file, limits, index);
     } catch (error) {
       if (!(error instanceof MamoriError)) throw error;
       errors.push(toReportError(error, file));
       continue;
     }
     if (value === null || value === undefined) continue; // an empty document
+    if (index.nodes !== undefined) (locator ??= new TextLocator(text)).addIndex(chunk, value, index.nodes);
     const source: SourceDocument = { file, document: chunk.index, line: chunk.line, start: chunk.start, end: chunk.end };
     const notObject = (what: string, path: Path = []): void => {
       // Point at the offending item, or at the document's first line of content.

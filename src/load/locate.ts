@@ -63,6 +63,8 @@ export class TextLocator {
   private readonly sequences = new Map<number, { lines: number[]; steps: (Step | undefined)[] }>();
   private readonly flows = new Map<number, FlowCollection>();
   private indents: Int32Array | undefined;
+  /** Node indexes from the fast reader, by document start: the parsed root and its nodes' offsets. */
+  private readonly indexes = new Map<number, { root: unknown; nodes: Int32Array }>();
 
   constructor(text: string) {
     this.text = text;
@@ -83,8 +85,18 @@ export class TextLocator {
     return this.lineStarts;
   }
 
+  /**
+   * Gives the locator the node index the fast reader made of a document (see `takeIndex`) and the
+   * value it read: paths in that document are then followed through the value, not the text.
+   */
+  addIndex(doc: DocumentRange, root: unknown, nodes: Int32Array): void {
+    this.indexes.set(doc.start, { root, nodes });
+  }
+
   /** Position of `path` in the document, or of its deepest existing ancestor. */
   locate(doc: DocumentRange, path: Path): TextPosition {
+    const indexed = this.indexes.get(doc.start);
+    if (indexed !== undefined) return this.position(doc.start + (indexed.nodes[2 * nodeAt(indexed.root, indexed.nodes, path)] ?? 0));
     const walk = this.walk(doc, path);
     if (walk.unsupported) {
       const exact = this.exactPosition(doc, path);
@@ -319,6 +331,12 @@ export class TextLocator {
     if (found === undefined) return { ...at, depth, unsupported: false };
     const line = this.lineIndexOf(found);
     return { lineIndex: line, column: found - (this.starts()[line] ?? 0), depth: depth + resolved, unsupported: false };
+  }
+
+  /** The 1-based line and column of an offset of the text. */
+  private position(offset: number): TextPosition {
+    const line = this.lineIndexOf(offset);
+    return { line: line + 1, column: offset - (this.starts()[line] ?? 0) + 1 };
   }
 
   private lineIndexOf(offset: number): number {
@@ -640,6 +658,34 @@ class FlowCollection {
     this.broken = true;
     return false;
   }
+}
+
+/**
+ * The node of a fast reader's index (pairs of offset and next-node number, in document order) that
+ * `path` reaches in the value read, or that of its deepest existing ancestor. A mapping's keys are
+ * in document order in the value (the reader gives no index when a key is an array index).
+ */
+function nodeAt(root: unknown, nodes: Int32Array, path: Path): number {
+  let node = 0;
+  let value = root;
+  for (let d = 0; d < path.length; d++) {
+    const segment = path[d];
+    let child = node + 1;
+    if (Array.isArray(value)) {
+      if (typeof segment !== 'number' || !(segment >= 0 && segment < value.length)) break;
+      for (let i = 0; i < segment; i++) child = nodes[2 * child + 1] ?? child;
+      value = value[segment];
+    } else if (typeof value === 'object' && value !== null) {
+      if (typeof segment !== 'string' || !Object.hasOwn(value, segment)) break;
+      for (const key in value) {
+        if (key === segment) break;
+        child = nodes[2 * child + 1] ?? child;
+      }
+      value = (value as Record<string, unknown>)[segment];
+    } else break;
+    node = child;
+  }
+  return node;
 }
 
 /** The value of a double-quoted key. */

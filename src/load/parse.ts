@@ -2,7 +2,7 @@ import yaml from 'js-yaml';
 import { MamoriError } from '../errors.js';
 import { isObject } from '../k8s/object.js';
 import type { LoadLimits } from './limits.js';
-import { DECLINED, readFast } from './fast.js';
+import { DECLINED, readFast, takeIndex } from './fast.js';
 import { KUBE_SCHEMA } from './schema.js';
 
 /** One YAML document of a file: its text range and first line. */
@@ -185,9 +185,10 @@ const ANCHOR = /(?:^|[\s[{,])&[^\s[\]{},]/;
 
 /**
  * Parses one document of a file. Returns the parsed value (null for an empty document), or throws
- * a MamoriError whose line is the file line of the problem.
+ * a MamoriError whose line is the file line of the problem. When the fast reader read it, `index`
+ * receives the reader's node index (see `takeIndex`).
  */
-export function parseDocument(text: string, chunk: DocumentChunk, file: string, limits: LoadLimits): unknown {
+export function parseDocument(text: string, chunk: DocumentChunk, file: string, limits: LoadLimits, index?: { nodes?: Int32Array | undefined }): unknown {
   const size = chunk.end - chunk.start;
   if (size > limits.maxDocumentBytes) {
     throw new MamoriError(
@@ -200,7 +201,11 @@ export function parseDocument(text: string, chunk: DocumentChunk, file: string, 
   let value: unknown = readJson(source, limits.maxDepth);
   if (value !== NOT_JSON) return value;
   value = readFast(source, limits.maxDepth);
-  if (value !== DECLINED) return value;
+  if (value !== DECLINED) {
+    const nodes = takeIndex();
+    if (index !== undefined) index.nodes = nodes;
+    return value;
+  }
   try {
     const options: yaml.LoadOptions & { maxDepth: number } = { schema: KUBE_SCHEMA, maxDepth: limits.maxDepth, filename: file };
     value = yaml.load(source, options);

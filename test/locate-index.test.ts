@@ -1,0 +1,118 @@
+/*
+ * The fast reader's node index must place every path exactly where the text walker places it:
+ * the key of a mapping entry, the content of a sequence item (its dash when the content starts
+ * below), the member of a flow collection, or the deepest existing ancestor of a path that goes
+ * past the value. Held to that on every node of every document of the rule fixtures, the
+ * examples, the goldens and (with MAMORI_FIXTURES) the upstream manifests.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { yamlFiles } from './helpers/files.js';
+import { readFast, takeIndex } from '../src/load/fast.js';
+import { DEFAULT_LIMITS } from '../src/load/limits.js';
+import { TextLocator } from '../src/load/locate.js';
+import { parseDocument, splitDocuments } from '../src/load/parse.js';
+import type { Path } from '../src/types.js';
+
+/** Every path to a node of the value, and for each collection a path to a missing member and one past a scalar. */
+function allPaths(value: unknown, path: Path = [], out: Path[] = []): Path[] {
+  out.push(path);
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => allPaths(item, [...path, i], out));
+    out.push([...path, value.length], [...path, 'name']);
+  } else if (typeof value === 'object' && value !== null) {
+    for (const key of Object.keys(value)) allPaths((value as Record<string, unknown>)[key], [...path, key], out);
+    out.push([...path, 'no-such-key', 'deeper'], [...path, 0]);
+  } else {
+    out.push([...path, 'past-the-scalar']);
+  }
+  return out;
+}
+
+/** Compares the two locators on every path of every document of the files; returns the count of indexed documents and paths. */
+function compare(files: readonly string[]): { documents: number; indexed: number; paths: number } {
+  let documents = 0;
+  let indexed = 0;
+  let paths = 0;
+  for (const file of files) {
+    const text = readFileSync(file, 'utf8');
+    const byText = new TextLocator(text);
+    const byIndex = new TextLocator(text);
+    for (const chunk of splitDocuments(text)) {
+      const index: { nodes?: Int32Array } = {};
+      let value: unknown;
+      try {
+        value = parseDocument(text, chunk, file, DEFAULT_LIMITS, index);
+      } catch {
+        continue;
+      }
+      documents++;
+      if (index.nodes === undefined) continue;
+      indexed++;
+      byIndex.addIndex(chunk, value, index.nodes);
+      for (const path of allPaths(value)) {
+        paths++;
+        const expected = byText.locate(chunk, path);
+        const actual = byIndex.locate(chunk, path);
+        if (actual.line !== expected.line || actual.column !== expected.column) {
+          throw new Error(`${file}:${chunk.line} ${JSON.stringify(path)}: index ${actual.line}:${actual.column}, text ${expected.line}:${expected.column}`);
+        }
+      }
+    }
+  }
+  return { documents, indexed, paths };
+}
+
+/** The index of one document read fast, or undefined. */
+function indexOf(source: string): Int32Array | undefined {
+  readFast(source, 128);
+  return takeIndex();
+}
+
+describe('node index of the fast reader', () => {
+  it('places every path of the rule fixtures, examples and goldens where the text walker does', () => {
+    const { documents, indexed, paths } = compare([...yamlFiles('src/rules'), ...yamlFiles('examples'), ...yamlFiles('test/golden')]);
+    expect(indexed / documents).toBeGreaterThan(0.85);
+    expect(paths).toBeGreaterThan(50_000);
+  });
+
+  it.runIf(process.env['MAMORI_FIXTURES'] !== undefined)('places every path of the upstream manifests where the text walker does', () => {
+    const { documents, indexed } = compare(yamlFiles(process.env['MAMORI_FIXTURES'] as string));
+    expect(indexed / documents).toBeGreaterThan(0.8);
+  });
+
+  it('records the root, entries, items and flow members in document order, with the node after each subtree', () => {
+    const source = 'a: 1\nb:\n  - x\n  -\n    c: [1, 2]\nd: {e: f}\n';
+    const nodes = indexOf(source);
+    // root; a; b; b[0] (its content); b[1] (its dash: the content starts below); c; c[0]; c[1]; d; d.e
+    const offsets = [0, 0, 5, 12, 16, 22, 26, 29, 32, 36];
+    const next = [10, 2, 8, 4, 8, 8, 7, 8, 10, 10];
+    expect(nodes).toEqual(Int32Array.from(offsets.flatMap((o, i) => [o, next[i] as number])));
+  });
+
+  it('gives no index when a key is an array index, which JavaScript lists before the other keys', () => {
+    expect(indexOf('data:\n  b: 1\n  "10": 2\n')).toBeUndefined();
+    expect(indexOf('data: {b: 1, 7: 2}\n')).toBeUndefined();
+    // Keys that only look like numbers keep their place.
+    expect(indexOf('data:\n  b: 1\n  "01": 2\n  "-1": 3\n  4294967295: 4\n')).toBeDefined();
+  });
+
+  it('gives no index for a declined document, and hands each index out once', () => {
+    expect(indexOf('a: &x 1\nb: *x\n')).toBeUndefined();
+    readFast('a: 1\n', 128);
+    expect(takeIndex()).toBeDefined();
+    expect(takeIndex()).toBeUndefined();
+  });
+
+  it('follows the value, so keys the schema rewrites are found where the text walker gives up', () => {
+    const text = 'on: push\nspec:\n  z: 1\n';
+    const chunk = splitDocuments(text)[0]!;
+    const index: { nodes?: Int32Array } = {};
+    const value = parseDocument(text, chunk, 'f.yaml', DEFAULT_LIMITS, index);
+    expect(value).toEqual({ true: 'push', spec: { z: 1 } });
+    const locator = new TextLocator(text);
+    locator.addIndex(chunk, value, index.nodes as Int32Array);
+    expect(locator.locate(chunk, ['true'])).toEqual({ line: 1, column: 1 });
+    expect(locator.locate(chunk, ['spec', 'z'])).toEqual({ line: 3, column: 3 });
+  });
+});
