@@ -4,7 +4,7 @@ import { knownRules, parseConfig } from '../src/engine/config.js';
 import { defineRule, type Rule } from '../src/engine/rule.js';
 import { scanObjects, scanTexts } from '../src/engine/scan.js';
 import { MamoriError } from '../src/errors.js';
-import { asString } from '../src/k8s/object.js';
+import { asString, formatPath, PathTexts } from '../src/k8s/object.js';
 import { RULES } from '../src/rules/index.js';
 
 const manifest = [
@@ -357,5 +357,30 @@ describe('where waiting findings are located', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('rendered paths', () => {
+  const paths: (string | number)[][] = [
+    [],
+    ['spec'],
+    ['spec', 'containers', 0, 'image'],
+    [0, 'name'],
+    ['metadata', 'annotations', 'example.com/key'],
+    ['data', 'with space', 3],
+    ['data', '0'],
+    ['data', 0],
+  ];
+
+  it('are written the way users read them', () => {
+    expect(paths.map(formatPath)).toEqual(['', 'spec', 'spec.containers[0].image', '[0].name', 'metadata.annotations["example.com/key"]', 'data["with space"][3]', 'data["0"]', 'data[0]']);
+  });
+
+  it('come out of the shared table as formatPath writes them, before and after it is full', () => {
+    // Six nodes (spec, containers, [0], image, [0] at the root, name) fill it: the rest is rendered afresh.
+    const table = new PathTexts(6);
+    expect(paths.map((p) => table.text(p))).toEqual(paths.map(formatPath));
+    expect(paths.map((p) => table.text([...p]))).toEqual(paths.map(formatPath));
+    expect(new PathTexts(1000).text(['data', 'with space', 3])).toBe('data["with space"][3]');
   });
 });

@@ -1,4 +1,4 @@
-import { detach, formatPath, objectRef } from '../k8s/object.js';
+import { detach, objectRef, PathTexts } from '../k8s/object.js';
 import { containersOf, isIncompletePodSpec, POD_BEARING_KINDS, podSpecOf } from '../k8s/pod.js';
 import { readInput } from '../load/files.js';
 import { loadInput, loadText, locateIn, resolveInputs, type LoadedFile } from '../load/load.js';
@@ -93,8 +93,10 @@ export class Engine {
   readonly findings: Finding[] = [];
   readonly errors: ReportError[] = [];
   private readonly activeIds: string[] = [];
-  /** Texts of findings already made (see `intern`). */
+  /** Messages of findings already made (see `intern`). */
   private readonly strings = new Map<string, string>();
+  /** Paths of findings, rendered once each. */
+  private readonly paths = new PathTexts(MAX_INTERNED);
 
   constructor(options: ScanOptions) {
     const { policy, ctx: pss } = resolvePss(options);
@@ -154,7 +156,7 @@ export class Engine {
       return;
     }
     // Fields in the order of the JSON contract: location, further paths, policy, fix.
-    const finding = this.finding(active, object.ref, formatPath(violation.path), violation.message, violation.severity);
+    const finding = this.finding(active, object.ref, this.paths.text(violation.path), violation.message, violation.severity);
     // Kept objects hold no text: findings on them are located at the end, reading their files once more.
     let at: Place | undefined;
     if (origin !== undefined) at = { source: object.source, path: fullPath(object, violation.path), hash: origin.hash, reread: origin.reread };
@@ -162,7 +164,7 @@ export class Engine {
       const location = locateIn(file, object, violation.path);
       if (location !== undefined) finding.location = location;
     }
-    if (violation.paths !== undefined && violation.paths.length > 0) finding.paths = violation.paths.map((p) => detach(formatPath(p)));
+    if (violation.paths !== undefined && violation.paths.length > 0) finding.paths = violation.paths.map((p) => this.paths.text(p));
     if (active.pss !== undefined) finding.pss = active.pss;
     if (this.fixes && violation.fix !== undefined) finding.fix = violation.fix();
     const scope = this.scopeOf(active.rule.id, object, violation.path);
@@ -170,7 +172,7 @@ export class Engine {
     else this.keep(finding, scope);
   }
 
-  /** A finding's first fields (location, further paths, policy and fix follow, in that order); texts are shared copies. */
+  /** A finding's first fields (location, further paths, policy and fix follow, in that order); `path` is from `paths`, the message is shared here. */
   private finding(active: ActiveRule, object: Finding['object'], path: string, message: string, severity: Severity | undefined): Finding {
     const { rule } = active;
     const finding: Finding = {
@@ -180,16 +182,15 @@ export class Engine {
       controls: rule.controls,
       phase: active.phase,
       object,
-      path: this.intern(path),
+      path,
       message: this.intern(message),
     };
     return finding;
   }
 
   /**
-   * The one copy of a path or message text that findings share, holding no slice of a file's
-   * text: findings of one check repeat the same few paths and, across containers of the same
-   * name, the same messages (a third of a large report's memory).
+   * The one copy of a message that findings share, holding no slice of a file's text: findings
+   * of one check repeat, across containers of the same name, the same messages.
    */
   private intern(text: string): string {
     const known = this.strings.get(text);
@@ -213,7 +214,7 @@ export class Engine {
     const entry: Pending = {
       active,
       object: object.ref,
-      path: this.intern(formatPath(violation.path)),
+      path: this.paths.text(violation.path),
       message: detach(violation.message),
       severity: violation.severity,
       unless: violation.unless,
@@ -221,7 +222,7 @@ export class Engine {
       at,
       scope: this.scopeOf(active.rule.id, object, violation.path),
     };
-    if (violation.paths !== undefined && violation.paths.length > 0) entry.paths = violation.paths.map((p) => detach(formatPath(p)));
+    if (violation.paths !== undefined && violation.paths.length > 0) entry.paths = violation.paths.map((p) => this.paths.text(p));
     if (this.fixes && violation.fix !== undefined) entry.fix = violation.fix();
     this.pending.push(entry);
   }
@@ -397,7 +398,7 @@ export class Engine {
         const finding = this.finding(active, entry.object, entry.path, typeof resolved === 'string' ? resolved : resolved.message, entry.severity);
         const place = at !== undefined && 'source' in at ? at : undefined;
         if (at !== undefined && place === undefined) finding.location = at as Location;
-        const paths = typeof resolved === 'string' ? entry.paths : resolved.paths.map((p) => detach(formatPath(p)));
+        const paths = typeof resolved === 'string' ? entry.paths : resolved.paths.map((p) => this.paths.text(p));
         if (paths !== undefined && paths.length > 0) finding.paths = paths;
         if (active.pss !== undefined) finding.pss = active.pss;
         if (entry.fix !== undefined) finding.fix = entry.fix;

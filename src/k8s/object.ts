@@ -45,10 +45,46 @@ export function objectRef(object: JsonObject): ObjectRef {
 /** Renders a path the way users read it: `spec.containers[0].image`; odd keys are quoted. */
 export function formatPath(path: Path): string {
   let out = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') out += `[${segment}]`;
-    else if (/^[A-Za-z_$][\w$-]*$/.test(segment)) out += out === '' ? segment : `.${segment}`;
-    else out += `[${JSON.stringify(segment)}]`;
-  }
+  for (const segment of path) out += pathPiece(segment, out === '');
   return out;
+}
+
+/** What one segment adds to a rendered path (`first`: nothing is before it). */
+function pathPiece(segment: string | number, first: boolean): string {
+  if (typeof segment === 'number') return `[${segment}]`;
+  if (/^[A-Za-z_$][\w$-]*$/.test(segment)) return first ? segment : `.${segment}`;
+  return `[${JSON.stringify(segment)}]`;
+}
+
+interface PathNode {
+  text: string;
+  children: Map<string | number, PathNode> | undefined;
+}
+
+/**
+ * Rendered paths (`formatPath`), one shared copy of each, holding no slice of a file's text:
+ * findings repeat a few hundred paths. A tree by segment, so a known path costs a lookup per
+ * segment and no rendering; it stops growing at `max` nodes, and then renders what it lacks.
+ */
+export class PathTexts {
+  private readonly root: PathNode = { text: '', children: undefined };
+  private size = 0;
+
+  constructor(private readonly max: number) {}
+
+  text(path: Path): string {
+    let node = this.root;
+    for (let i = 0; i < path.length; i++) {
+      const segment = path[i] as string | number;
+      let child = node.children?.get(segment);
+      if (child === undefined) {
+        if (this.size >= this.max) return detach(formatPath(path));
+        child = { text: detach(node.text + pathPiece(segment, node.text === '')), children: undefined };
+        (node.children ??= new Map()).set(typeof segment === 'string' ? detach(segment) : segment, child);
+        this.size++;
+      }
+      node = child;
+    }
+    return node.text;
+  }
 }
