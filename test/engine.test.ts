@@ -319,8 +319,8 @@ describe('scanObjects', () => {
   });
 });
 
-describe('where waiting findings are located', () => {
-  it('locates a waiting finding while its file is read, and one on a kept object by reading the file again (none when it changed since)', async () => {
+describe('where findings that wait for the whole input are located', () => {
+  it('at once while the file is read; on kept objects from their positions, or by reading the file again when the fast reader did not read it', async () => {
     const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
@@ -330,12 +330,17 @@ describe('where waiting findings are located', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mamori-late-'));
     try {
       const file = join(dir, 'pod.yaml');
+      const role = (name: string, verbs: string) =>
+        `---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: ${name}\nrules:\n  - apiGroups: [""]\n    resources: ["secrets"]\n    verbs: ${verbs}\n`;
       const text =
         '# a pod on the default service account\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: shop\nspec:\n  containers:\n    - name: c\n      image: registry.example.com/c@sha256:' +
         'a'.repeat(64) +
-        '\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: reader\nrules:\n  - apiGroups: [""]\n    resources: ["secrets"]\n    verbs: ["get"]\n';
+        '\n' +
+        role('reader', '["get"]') +
+        // An anchor: this document is left to the full parser, which gives no node positions.
+        role('anchored', '&verbs ["get"]');
       // automount-service-account-token waits for the whole input (a ServiceAccount elsewhere may turn the token off);
-      // rbac-dangerous-role judges the ClusterRole, kept for the inventory, once everything is read.
+      // rbac-dangerous-role judges the ClusterRoles, kept for the inventory, once everything is read.
       const rules = RULES.filter((r) => r.id === 'automount-service-account-token' || r.id === 'rbac-dangerous-role');
       const run = (change: boolean) => {
         writeFileSync(file, text);
@@ -343,16 +348,18 @@ describe('where waiting findings are located', () => {
         engine.evaluate(loadInput({ file, stdin: false }));
         if (change) writeFileSync(file, text.replace('name: p\n', 'name: p2\n'));
         engine.finish();
-        return buildReport(engine, { files: 1, objects: 2 }).findings.map((f) => [f.ruleId, f.location?.line]);
+        return buildReport(engine, { files: 1, objects: 3 }).findings.map((f) => [f.ruleId, f.object.name, f.location?.line]);
       };
       expect(run(false)).toEqual([
-        ['automount-service-account-token', 7],
-        ['rbac-dangerous-role', 17],
+        ['automount-service-account-token', 'p', 7],
+        ['rbac-dangerous-role', 'reader', 17],
+        ['rbac-dangerous-role', 'anchored', 26],
       ]);
-      // A finding without a location sorts first.
+      // Only the finding located by reading the changed file again loses its location (and sorts first).
       expect(run(true)).toEqual([
-        ['rbac-dangerous-role', undefined],
-        ['automount-service-account-token', 7],
+        ['rbac-dangerous-role', 'anchored', undefined],
+        ['automount-service-account-token', 'p', 7],
+        ['rbac-dangerous-role', 'reader', 17],
       ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });

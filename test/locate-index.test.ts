@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { yamlFiles } from './helpers/files.js';
 import { readFast, takeIndex } from '../src/load/fast.js';
 import { DEFAULT_LIMITS } from '../src/load/limits.js';
-import { TextLocator } from '../src/load/locate.js';
+import { locatePositions, TextLocator } from '../src/load/locate.js';
 import { parseDocument, splitDocuments } from '../src/load/parse.js';
 import type { Path } from '../src/types.js';
 
@@ -50,12 +50,17 @@ function compare(files: readonly string[]): { documents: number; indexed: number
       if (index.nodes === undefined) continue;
       indexed++;
       byIndex.addIndex(chunk, value, index.nodes);
+      // The positions kept with a copy of the document's value place paths in the copy the same way.
+      const positions = byIndex.positionsOf(chunk, [], value);
+      if (positions === undefined) throw new Error(`${file}:${chunk.line}: no positions for an indexed document`);
+      const copy = structuredClone(value);
       for (const path of allPaths(value)) {
         paths++;
         const expected = byText.locate(chunk, path);
-        const actual = byIndex.locate(chunk, path);
-        if (actual.line !== expected.line || actual.column !== expected.column) {
-          throw new Error(`${file}:${chunk.line} ${JSON.stringify(path)}: index ${actual.line}:${actual.column}, text ${expected.line}:${expected.column}`);
+        for (const [how, actual] of [['index', byIndex.locate(chunk, path)], ['kept positions', locatePositions(positions, copy, path)]] as const) {
+          if (actual.line !== expected.line || actual.column !== expected.column) {
+            throw new Error(`${file}:${chunk.line} ${JSON.stringify(path)}: ${how} ${actual.line}:${actual.column}, text ${expected.line}:${expected.column}`);
+          }
         }
       }
     }
@@ -88,6 +93,24 @@ describe('node index of the fast reader', () => {
     const offsets = [0, 0, 5, 12, 16, 22, 26, 29, 32, 36];
     const next = [10, 2, 8, 4, 8, 8, 7, 8, 10, 10];
     expect(nodes).toEqual(Int32Array.from(offsets.flatMap((o, i) => [o, next[i] as number])));
+  });
+
+  it('keeps the positions of a List item, and none for an object that is not the value read', () => {
+    const text = '# list\napiVersion: v1\nkind: List\nitems:\n  - kind: A\n    metadata:\n      name: a\n  - kind: B\n    spec:\n      x: [1, 2]\n';
+    const chunk = splitDocuments(text)[0]!;
+    const index: { nodes?: Int32Array } = {};
+    const value = parseDocument(text, chunk, 'l.yaml', DEFAULT_LIMITS, index) as { items: object[] };
+    const locator = new TextLocator(text);
+    locator.addIndex(chunk, value, index.nodes as Int32Array);
+    const positions = locator.positionsOf(chunk, ['items', 1], value.items[1]);
+    expect(positions).toBeDefined();
+    const copy = structuredClone(value.items[1]);
+    expect(locatePositions(positions!, copy, [])).toEqual({ line: 8, column: 5 });
+    expect(locatePositions(positions!, copy, ['spec', 'x', 1])).toEqual({ line: 10, column: 14 });
+    expect(locatePositions(positions!, copy, ['spec', 'missing'])).toEqual({ line: 9, column: 5 });
+    // A typed List's item given its kind is a new object: its findings are located another way.
+    expect(locator.positionsOf(chunk, ['items', 1], { ...value.items[1] })).toBeUndefined();
+    expect(new TextLocator(text).positionsOf(chunk, [], value)).toBeUndefined();
   });
 
   it('gives no index when a key is an array index, which JavaScript lists before the other keys', () => {

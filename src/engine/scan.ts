@@ -2,7 +2,7 @@ import { detach, objectRef, PathTexts } from '../k8s/object.js';
 import { containersOf, isIncompletePodSpec, POD_BEARING_KINDS, podSpecOf } from '../k8s/pod.js';
 import { readInput } from '../load/files.js';
 import { loadInput, loadText, locateIn, resolveInputs, type LoadedFile } from '../load/load.js';
-import { TextLocator } from '../load/locate.js';
+import { locatePositions, TextLocator, type ObjectPositions } from '../load/locate.js';
 import { DEFAULT_LIMITS, type LoadLimits } from '../load/limits.js';
 import type { LoadedObject, SourceDocument } from '../load/types.js';
 import { parsePssPolicy, resolvePssMinor } from '../rules/pss/psa.js';
@@ -67,8 +67,8 @@ export class Engine {
   private readonly byKind = { object: new Map<string, ActiveRule[]>(), pod: new Map<string, ActiveRule[]>() };
   /** The rules each kind gets, computed once per kind. */
   private readonly merged = { object: new Map<string, readonly ActiveRule[]>(), pod: new Map<string, readonly ActiveRule[]>() };
-  /** Objects kept for the inventory: a copy of their fields, and where their document is (no text). */
-  private readonly kept: { object: LoadedObject; origin: Origin | undefined }[] = [];
+  /** Objects kept for the inventory: a copy of their fields, and how to locate findings on them (no text). */
+  private readonly kept: { object: LoadedObject; spot: KeptSpot }[] = [];
   /** Findings on kept objects, located at the end with the waiting ones. */
   private readonly later: { finding: Finding; at: Place; scope: SuppressionScope }[] = [];
   /** Kinds kept for the inventory; undefined keeps every object. */
@@ -149,18 +149,20 @@ export class Engine {
     return rules;
   }
 
-  private record(active: ActiveRule, file: LoadedFile | undefined, object: LoadedObject, violation: Violation, origin?: Origin): void {
+  private record(active: ActiveRule, file: LoadedFile | undefined, object: LoadedObject, violation: Violation, spot?: KeptSpot): void {
     const { unless, resolve } = violation;
     if (resolve !== undefined || unless !== undefined) {
-      this.wait(active, file, object, violation, origin);
+      this.wait(active, file, object, violation, spot);
       return;
     }
     // Fields in the order of the JSON contract: location, further paths, policy, fix.
     const finding = this.finding(active, object.ref, this.paths.text(violation.path), violation.message, violation.severity);
-    // Kept objects hold no text: findings on them are located at the end, reading their files once more.
     let at: Place | undefined;
-    if (origin !== undefined) at = { source: object.source, path: fullPath(object, violation.path), hash: origin.hash, reread: origin.reread };
-    else if (file !== undefined) {
+    if (spot !== undefined) {
+      const where = keptPlace(object, violation.path, spot);
+      if (where !== undefined && 'source' in where) at = where;
+      else if (where !== undefined) finding.location = where;
+    } else if (file !== undefined) {
       const location = locateIn(file, object, violation.path);
       if (location !== undefined) finding.location = location;
     }
@@ -207,9 +209,9 @@ export class Engine {
    * while its file is at hand; a violation on a kept object is located at the end, reading its
    * file once more.
    */
-  private wait(active: ActiveRule, file: LoadedFile | undefined, object: LoadedObject, violation: Violation, origin: Origin | undefined): void {
+  private wait(active: ActiveRule, file: LoadedFile | undefined, object: LoadedObject, violation: Violation, spot: KeptSpot | undefined): void {
     let at: Place | Location | undefined;
-    if (origin !== undefined) at = { source: object.source, path: fullPath(object, violation.path), hash: origin.hash, reread: origin.reread };
+    if (spot !== undefined) at = keptPlace(object, violation.path, spot);
     else if (file !== undefined) at = locateIn(file, object, violation.path);
     const entry: Pending = {
       active,
@@ -340,8 +342,10 @@ export class Engine {
         this.seen.add(objectKey(kind, namespace, loaded.ref.name));
         if (loaded.ref.namespace !== undefined) this.namespaces.add(loaded.ref.namespace);
         if (this.keepKinds === undefined || this.keepKinds.has(kind)) {
-          const origin = text === undefined ? undefined : this.originOf(file, text, loaded.source);
-          this.kept.push({ object: { ...loaded, object: copyJson(loaded.object) }, origin });
+          // Located by the positions of its nodes when the fast reader read it, else by reading its file again.
+          const positions = file.locator?.positionsOf(loaded.source, loaded.prefix, loaded.object);
+          const origin = positions !== undefined || text === undefined ? undefined : this.originOf(file, text, loaded.source);
+          this.kept.push({ object: { ...loaded, object: copyJson(loaded.object) }, spot: { positions, origin } });
         }
       }
       const object = loaded.object;
@@ -374,7 +378,7 @@ export class Engine {
 
   private settle(): void {
     if (this.byTarget.inventory.length === 0 && this.pending.length === 0) return;
-    const origins = new Map<LoadedObject, Origin | undefined>(this.kept.map((k) => [k.object, k.origin]));
+    const spots = new Map<LoadedObject, KeptSpot>(this.kept.map((k) => [k.object, k.spot]));
     const inventory = new Inventory(
       this.kept.map((k) => k.object),
       this.seen,
@@ -413,7 +417,8 @@ export class Engine {
       try {
         const check = active.rule.check as (input: { inventory: Inventory }, ctx: RuleContext) => Iterable<InventoryViolation>;
         for (const violation of check({ inventory }, active.ctx)) {
-          if (origins.has(violation.target)) this.record(active, undefined, violation.target, violation, origins.get(violation.target));
+          const spot = spots.get(violation.target);
+          if (spot !== undefined) this.record(active, undefined, violation.target, violation, spot);
         }
       } catch (error) {
         this.errors.push({ file: '', message: `rule ${active.rule.id} failed: ${error instanceof Error ? error.message : String(error)}; it was not checked`, code: 'rule-error' });
@@ -451,6 +456,19 @@ const detachSegment = (p: string | number): string | number => (typeof p === 'st
 /** A path inside an object as a path inside its document, holding no slice of the file's text. */
 function fullPath(object: LoadedObject, path: Path): Path {
   return (object.prefix.length === 0 ? path : [...object.prefix, ...path]).map(detachSegment);
+}
+
+/** How findings on a kept object are located: by its nodes' positions, or by its document, read again at the end. */
+interface KeptSpot {
+  positions: ObjectPositions | undefined;
+  origin: Origin | undefined;
+}
+
+/** Where a finding on a kept object is: located now from its positions, to be located at the end, or nowhere (no text). */
+function keptPlace(object: LoadedObject, path: Path, spot: KeptSpot): Location | Place | undefined {
+  if (spot.positions !== undefined) return { file: object.source.file, ...locatePositions(spot.positions, object.object, path) };
+  const { origin } = spot;
+  return origin === undefined ? undefined : { source: object.source, path: fullPath(object, path), hash: origin.hash, reread: origin.reread };
 }
 
 /** Where a kept object's document is: its file can be read again, or its text is held by the engine. */

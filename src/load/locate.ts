@@ -93,10 +93,32 @@ export class TextLocator {
     this.indexes.set(doc.start, { root, nodes });
   }
 
+  /**
+   * The positions of the nodes of the object at `prefix` in an indexed document (`addIndex`), to
+   * locate paths in a copy of it once the text is gone; undefined when the document has no index
+   * or the object is not the document's own value there (a List item given its kind).
+   */
+  positionsOf(doc: DocumentRange, prefix: Path, object: unknown): ObjectPositions | undefined {
+    const indexed = this.indexes.get(doc.start);
+    if (indexed === undefined) return undefined;
+    const { node, value } = follow(indexed.root, indexed.nodes, 2, prefix);
+    if (value !== object) return undefined;
+    const end = indexed.nodes[2 * node + 1] ?? node + 1;
+    const nodes = new Int32Array(3 * (end - node));
+    for (let i = node; i < end; i++) {
+      const { line, column } = this.position(doc.start + (indexed.nodes[2 * i] ?? 0));
+      const k = 3 * (i - node);
+      nodes[k] = line;
+      nodes[k + 1] = column;
+      nodes[k + 2] = (indexed.nodes[2 * i + 1] ?? 0) - node;
+    }
+    return { nodes };
+  }
+
   /** Position of `path` in the document, or of its deepest existing ancestor. */
   locate(doc: DocumentRange, path: Path): TextPosition {
     const indexed = this.indexes.get(doc.start);
-    if (indexed !== undefined) return this.position(doc.start + (indexed.nodes[2 * nodeAt(indexed.root, indexed.nodes, path)] ?? 0));
+    if (indexed !== undefined) return this.position(doc.start + (indexed.nodes[2 * follow(indexed.root, indexed.nodes, 2, path).node] ?? 0));
     const walk = this.walk(doc, path);
     if (walk.unsupported) {
       const exact = this.exactPosition(doc, path);
@@ -661,11 +683,13 @@ class FlowCollection {
 }
 
 /**
- * The node of a fast reader's index (pairs of offset and next-node number, in document order) that
- * `path` reaches in the value read, or that of its deepest existing ancestor. A mapping's keys are
+ * Follows `path` through a value and the node index made of it: nodes in document order, `stride`
+ * numbers each, the last of which is the number of the node after its subtree. Gives the node the
+ * path reaches, or that of its deepest existing ancestor, and the value there. A mapping's keys are
  * in document order in the value (the reader gives no index when a key is an array index).
  */
-function nodeAt(root: unknown, nodes: Int32Array, path: Path): number {
+function follow(root: unknown, nodes: Int32Array, stride: number, path: Path): { node: number; value: unknown } {
+  const next = stride - 1;
   let node = 0;
   let value = root;
   for (let d = 0; d < path.length; d++) {
@@ -673,19 +697,34 @@ function nodeAt(root: unknown, nodes: Int32Array, path: Path): number {
     let child = node + 1;
     if (Array.isArray(value)) {
       if (typeof segment !== 'number' || !(segment >= 0 && segment < value.length)) break;
-      for (let i = 0; i < segment; i++) child = nodes[2 * child + 1] ?? child;
+      for (let i = 0; i < segment; i++) child = nodes[stride * child + next] ?? child;
       value = value[segment];
     } else if (typeof value === 'object' && value !== null) {
       if (typeof segment !== 'string' || !Object.hasOwn(value, segment)) break;
       for (const key in value) {
         if (key === segment) break;
-        child = nodes[2 * child + 1] ?? child;
+        child = nodes[stride * child + next] ?? child;
       }
       value = (value as Record<string, unknown>)[segment];
     } else break;
     node = child;
   }
-  return node;
+  return { node, value };
+}
+
+/**
+ * Where the nodes of one object are (line, column, and the node after each subtree, counted from
+ * the object's own node), kept with a copy of the object when its file's text is gone: see
+ * `TextLocator.positionsOf` and `locatePositions`.
+ */
+export interface ObjectPositions {
+  nodes: Int32Array;
+}
+
+/** Position of `path` in an object (a copy of it, keys in the same order) whose positions were kept. */
+export function locatePositions(positions: ObjectPositions, object: unknown, path: Path): TextPosition {
+  const { node } = follow(object, positions.nodes, 3, path);
+  return { line: positions.nodes[3 * node] ?? 0, column: positions.nodes[3 * node + 1] ?? 0 };
 }
 
 /** The value of a double-quoted key. */
