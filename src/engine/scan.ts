@@ -42,8 +42,8 @@ interface ActiveRule {
 }
 
 const NONE: readonly ActiveRule[] = [];
-/** How many distinct finding texts the engine shares at most. */
-const MAX_INTERNED = 200_000;
+/** How many rendered paths the engine shares at most. */
+const MAX_PATHS = 200_000;
 /** Kinds whose objects run pods (a PodTemplate only describes one). */
 const RUNNING: ReadonlySet<string> = new Set(POD_BEARING_KINDS.filter((k) => k !== 'PodTemplate'));
 
@@ -93,10 +93,8 @@ export class Engine {
   readonly findings: Finding[] = [];
   readonly errors: ReportError[] = [];
   private readonly activeIds: string[] = [];
-  /** Messages of findings already made (see `intern`). */
-  private readonly strings = new Map<string, string>();
   /** Paths of findings, rendered once each. */
-  private readonly paths = new PathTexts(MAX_INTERNED);
+  private readonly paths = new PathTexts(MAX_PATHS);
 
   constructor(options: ScanOptions) {
     const { policy, ctx: pss } = resolvePss(options);
@@ -174,7 +172,7 @@ export class Engine {
     else this.keep(finding, scope);
   }
 
-  /** A finding's first fields (location, further paths, policy and fix follow, in that order); `path` is from `paths`, the message is shared here. */
+  /** A finding's first fields (location, further paths, policy and fix follow, in that order); `path` is from `paths`, the message is copied off the file's text. */
   private finding(active: ActiveRule, object: Finding['object'], path: string, message: string, severity: Severity | undefined): Finding {
     const { rule } = active;
     const finding: Finding = {
@@ -185,22 +183,9 @@ export class Engine {
       phase: active.phase,
       object,
       path,
-      message: this.intern(message),
+      message: detach(message),
     };
     return finding;
-  }
-
-  /**
-   * The one copy of a message that findings share, holding no slice of a file's text: findings
-   * of one check repeat, across containers of the same name, the same messages.
-   */
-  private intern(text: string): string {
-    const known = this.strings.get(text);
-    if (known !== undefined) return known;
-    const copy = detach(text);
-    // A report of mostly different texts gains nothing: the table stops growing.
-    if (this.strings.size < MAX_INTERNED) this.strings.set(copy, copy);
-    return copy;
   }
 
   /**
