@@ -69,7 +69,7 @@ export class Engine {
   private readonly merged = { object: new Map<string, readonly ActiveRule[]>(), pod: new Map<string, readonly ActiveRule[]>() };
   /** Objects kept for the inventory: a copy of their fields, and how to locate findings on them (no text). */
   private readonly kept: { object: LoadedObject; spot: KeptSpot }[] = [];
-  /** Findings on kept objects, located at the end with the waiting ones. */
+  /** Findings on kept objects the full parser read (no node positions): located at the end, reading their file again. */
   private readonly later: { finding: Finding; at: Place; scope: SuppressionScope }[] = [];
   /** Kinds kept for the inventory; undefined keeps every object. */
   private readonly keepKinds: ReadonlySet<string> | undefined;
@@ -191,8 +191,7 @@ export class Engine {
   /**
    * A violation decided once the whole input is read. Most are dropped then, so only what the
    * finding needs is kept (no Finding yet), none of it holding the file's text. It is located now,
-   * while its file is at hand; a violation on a kept object is located at the end, reading its
-   * file once more.
+   * while its file is at hand, or on a kept object from its node positions (see `keptPlace`).
    */
   private wait(active: ActiveRule, file: LoadedFile | undefined, object: LoadedObject, violation: Violation, spot: KeptSpot | undefined): void {
     let at: Place | Location | undefined;
@@ -202,7 +201,8 @@ export class Engine {
       active,
       object: object.ref,
       path: this.paths.text(violation.path),
-      message: detach(violation.message),
+      // A resolution writes its own message.
+      message: violation.resolve === undefined ? detach(violation.message) : '',
       severity: violation.severity,
       unless: violation.unless,
       resolve: violation.resolve,
