@@ -99,11 +99,14 @@ export interface Suppression {
 /** Prefix of the annotations that suppress one rule on one object. */
 export const IGNORE_PREFIX = 'mamori.io/ignore.';
 
-/** The reason an object's annotation gives for ignoring a rule, if it gives one. */
-export function annotationReason(object: JsonObject, ruleId: string): string | undefined {
+/**
+ * The reason an object's annotation gives for ignoring a rule, if it gives one. `key` is the
+ * rule's annotation, `IGNORE_PREFIX` and its id (the engine makes it once per rule).
+ */
+export function annotationReason(object: JsonObject, ruleId: string, key = IGNORE_PREFIX + ruleId): string | undefined {
   const annotations = asObject(asObject(object['metadata'])?.['annotations']);
   if (annotations === undefined) return undefined;
-  const reason = asString(annotations[IGNORE_PREFIX + ruleId])?.trim();
+  const reason = asString(annotations[key])?.trim();
   return reason === undefined || reason === '' ? undefined : reason;
 }
 

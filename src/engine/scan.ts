@@ -9,7 +9,7 @@ import { parsePssPolicy, resolvePssMinor } from '../rules/pss/psa.js';
 import type { ExceptionStatus, Finding, JsonObject, JsonValue, Location, Path, SuppressedFinding, PssPolicy, Report, ReportError, Severity } from '../types.js';
 import type { Config } from './config.js';
 import { phaseOf } from './controls.js';
-import { annotationReason, containerAt, exceptionFindings, Exceptions, type Suppression } from './exceptions.js';
+import { annotationReason, containerAt, exceptionFindings, Exceptions, IGNORE_PREFIX, type Suppression } from './exceptions.js';
 import { Inventory, namespaceOf, objectKey } from './inventory.js';
 import { buildReport } from './report.js';
 import type { InventoryViolation, PssContext, Rule, RuleContext, RuleSpec, Violation } from './rule.js';
@@ -39,6 +39,8 @@ interface ActiveRule {
   ctx: RuleContext;
   /** For Pod Security rules: the policy recorded in each finding (one object, shared). */
   pss?: NonNullable<Finding['pss']>;
+  /** The annotation that suppresses the rule on an object. */
+  ignoreKey: string;
 }
 
 const NONE: readonly ActiveRule[] = [];
@@ -113,6 +115,7 @@ export class Engine {
         configured: setting?.severity !== undefined,
         phase: phaseOf(rule.controls),
         ctx: { pss, options: { ...rule.options, ...setting?.options } },
+        ignoreKey: IGNORE_PREFIX + rule.id,
       };
       if (rule.frameworks?.pss !== undefined) active.pss = { level: pss.level, version: pss.version, resolved: `v1.${pss.minor}` };
       this.byTarget[rule.target].push(active);
@@ -167,7 +170,7 @@ export class Engine {
     if (violation.paths !== undefined && violation.paths.length > 0) finding.paths = violation.paths.map((p) => this.paths.text(p));
     if (active.pss !== undefined) finding.pss = active.pss;
     if (this.fixes && violation.fix !== undefined) finding.fix = violation.fix();
-    const scope = this.scopeOf(active.rule.id, object, violation.path);
+    const scope = this.scopeOf(active, object, violation.path);
     if (at !== undefined) this.later.push({ finding, at, scope });
     else this.keep(finding, scope);
   }
@@ -207,7 +210,7 @@ export class Engine {
       unless: violation.unless,
       resolve: violation.resolve,
       at,
-      scope: this.scopeOf(active.rule.id, object, violation.path),
+      scope: this.scopeOf(active, object, violation.path),
     };
     if (violation.paths !== undefined && violation.paths.length > 0) entry.paths = violation.paths.map((p) => this.paths.text(p));
     if (this.fixes && violation.fix !== undefined) entry.fix = violation.fix();
@@ -215,9 +218,9 @@ export class Engine {
   }
 
   /** What the exceptions and the object's annotations need to judge a finding. */
-  private scopeOf(ruleId: string, object: LoadedObject, path: Path): SuppressionScope {
+  private scopeOf(active: ActiveRule, object: LoadedObject, path: Path): SuppressionScope {
     // Held until the end (waiting findings) and by suppressed findings: copies, not slices of the file.
-    const reason = annotationReason(object.object, ruleId);
+    const reason = annotationReason(object.object, active.rule.id, active.ignoreKey);
     const annotation = reason === undefined ? undefined : detach(reason);
     const inside = this.exceptions.needsContainer ? containerAt(object.object, path) : undefined;
     const container = inside === undefined ? undefined : detach(inside);
