@@ -14,6 +14,7 @@ import {
   verbMatches,
   type BindingRecord,
   type GrantedRule,
+  type PolicyRule,
   type RoleRecord,
 } from '../../k8s/rbac.js';
 import type { Path } from '../../types.js';
@@ -77,7 +78,7 @@ const cl = (name: string): { name: string; scope: ResourceScope } => ({ name, sc
  * sensitive resources. A `*` over the resources of another group (an operator's CRDs, an
  * aggregated metrics API) stays within that group and is not reported as a wildcard grant.
  */
-const BUILT_IN_GROUPS: ReadonlySet<string> = new Set([
+export const BUILT_IN_GROUPS: ReadonlySet<string> = new Set([
   '',
   'admissionregistration.k8s.io',
   'apiextensions.k8s.io',
@@ -285,6 +286,11 @@ function quoteList(values: readonly string[]): string {
   return `[${values.map((v) => JSON.stringify(v)).join(', ')}]`;
 }
 
+/** `verbs ["*"] on resources ["pods"] of apiGroups [""]`: a rule as wildcard findings quote it. */
+export function describePolicyRule(rule: PolicyRule): string {
+  return `verbs ${quoteList(rule.verbs)} on resources ${quoteList(rule.resources)} of apiGroups ${quoteList(rule.apiGroups)}`;
+}
+
 /** The classes a role's rules grant when bound by a ClusterRoleBinding (`cluster`) or a RoleBinding. */
 export function evaluateRules(rules: readonly GrantedRule[], cluster: boolean): Matches {
   const out = new Map<PermissionClass, ClassMatch>();
@@ -298,7 +304,7 @@ export function evaluateRules(rules: readonly GrantedRule[], cluster: boolean): 
     if (rule.apiGroups.includes('*') || (rule.resources.includes('*') && rule.apiGroups.some((g) => BUILT_IN_GROUPS.has(g)))) {
       const m = matchFor(out, 'wildcard');
       addSource(m, granted);
-      m.rules.push(`verbs ${quoteList(rule.verbs)} on resources ${quoteList(rule.resources)} of apiGroups ${quoteList(rule.apiGroups)}`);
+      m.rules.push(describePolicyRule(rule));
     }
     for (const probe of PROBES) {
       if (!apiGroupMatches(rule, probe.group)) continue;

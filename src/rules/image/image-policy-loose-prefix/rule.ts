@@ -1,0 +1,138 @@
+import { defineRule, type Violation } from '../../../engine/rule.js';
+import { asArray, asObject, asString, detach, isObject } from '../../../k8s/object.js';
+import type { JsonValue, Path } from '../../../types.js';
+
+/** Who can publish the look-alike image an open-ended prefix admits. */
+type Reach = 'host' | 'namespace' | 'repository';
+
+const WHO: Readonly<Record<Reach, string>> = {
+  host: 'another registry host, which anyone who registers a look-alike domain controls',
+  namespace: 'another namespace of the registry, which anyone who can create one there controls',
+  repository: 'a sibling repository, which anyone with push rights in that namespace can create',
+};
+
+/** The first path component names a registry (distribution/reference's rule); otherwise the name is Docker Hub's. */
+function isHost(component: string): boolean {
+  return component === 'localhost' || component.includes('.') || component.includes(':') || component !== component.toLowerCase();
+}
+
+/**
+ * What a literal image prefix admits beyond what it names, or undefined when it is closed: it ends
+ * with `/`, `:` or `@`, holds a tag, a registry port or a digest, lies under Docker Hub's `library/`
+ * (only Docker publishes there), or holds what no image reference has (a `*` the engine compares
+ * literally, a space, a `://` scheme), so that it admits nothing at all.
+ */
+function opening(prefix: string): { reach: Reach; lookalike: string } | undefined {
+  if (/[\s*?@]|\/\/|[/:]$/.test(prefix)) return undefined;
+  if (prefix.slice(prefix.lastIndexOf('/') + 1).includes(':')) return undefined;
+  const joint = /[a-z0-9]$/i.test(prefix) ? '-' : '';
+  const slash = prefix.indexOf('/');
+  if (slash === -1) {
+    if (isHost(prefix)) return { reach: 'host', lookalike: `${prefix}${prefix.endsWith('.') ? '' : '.'}evil.io/app` };
+    // A Docker Hub name: namespaces there are letters and digits only.
+    return { reach: 'namespace', lookalike: `${prefix}evil/app` };
+  }
+  const first = prefix.slice(0, slash);
+  const hub = !isHost(first) || first === 'docker.io' || first === 'index.docker.io';
+  const path = isHost(first) ? prefix.slice(slash + 1) : prefix;
+  if (hub && path.startsWith('library/')) return undefined;
+  if (!path.includes('/')) return { reach: 'namespace', lookalike: `${prefix}${hub ? '' : joint}evil/app` };
+  return { reach: 'repository', lookalike: `${prefix}${joint}evil` };
+}
+
+/** The violation for one entry whose literal prefix is `prefix`, if that prefix is open-ended. */
+function check(owner: string, entry: string, prefix: string, path: Path): Violation | undefined {
+  const what = `${owner} ${JSON.stringify(entry)}`;
+  if (prefix === '') return { path, message: detach(`${what} admits every image, so the policy restricts nothing`) };
+  const open = opening(prefix);
+  if (open === undefined) return undefined;
+  const message = detach(`${what} is an open-ended prefix: it also admits ${JSON.stringify(open.lookalike)}, from ${WHO[open.reach]}`);
+  // A sibling repository needs push rights next to the intended one: an insider's bypass, not anyone's.
+  return open.reach === 'repository' ? { path, message, severity: 'low' } : { path, message };
+}
+
+/** Kyverno value patterns that restrict a field: `image` and its equality anchor, not conditions or negations. */
+const IMAGE_KEYS = new Set(['image', '=(image)']);
+
+/** The image patterns of a Kyverno pattern tree, skipping conditional `(…)`, global `<(…)` and negation `X(…)` anchors. */
+function* kyvernoImages(node: JsonValue | undefined, path: Path): Generator<{ value: string; path: Path }> {
+  if (Array.isArray(node)) {
+    for (const [i, item] of node.entries()) yield* kyvernoImages(item, [...path, i]);
+    return;
+  }
+  if (!isObject(node)) return;
+  for (const [key, value] of Object.entries(node)) {
+    if (IMAGE_KEYS.has(key) && typeof value === 'string') yield { value, path: [...path, key] };
+    else if (typeof value === 'object' && value !== null && !/^(?:X|<)?\(/.test(key)) yield* kyvernoImages(value, [...path, key]);
+  }
+}
+
+/** The `pattern` and `anyPattern` trees of a Kyverno validate rule, nested `foreach` included. */
+function* kyvernoPatterns(validate: JsonValue | undefined, path: Path): Generator<{ tree: JsonValue; path: Path }> {
+  const v = asObject(validate);
+  if (v === undefined) return;
+  if (v['pattern'] !== undefined) yield { tree: v['pattern'], path: [...path, 'pattern'] };
+  for (const [i, tree] of asArray(v['anyPattern']).entries()) yield { tree, path: [...path, 'anyPattern', i] };
+  for (const [i, each] of asArray(v['foreach']).entries()) yield* kyvernoPatterns(each, [...path, 'foreach', i]);
+}
+
+/**
+ * The literal prefix of one alternative of a Kyverno image pattern when it ends in a `*`
+ * wildcard; undefined for exact values, negations, conjunctions, variables, a leading wildcard
+ * (no registry restriction at all) or a `?` first.
+ */
+function kyvernoPrefix(alternative: string): string | undefined {
+  if (alternative.startsWith('!') || alternative.includes('&') || alternative.includes('{{')) return undefined;
+  const at = alternative.search(/[*?]/);
+  if (at <= 0 || alternative[at] !== '*') return undefined;
+  return alternative.slice(0, at);
+}
+
+export const rule = defineRule({
+  id: 'image-policy-loose-prefix',
+  title: 'Admission policy allows images by an open-ended prefix',
+  severity: 'medium',
+  target: 'object',
+  kinds: ['K8sAllowedRepos', 'K8sAllowedReposv2', 'ClusterPolicy', 'Policy'],
+  controls: ['DIST-6', 'DEP-1'],
+  description:
+    'An allow list of image sources at admission only keeps out what its entries do not match, and the common engines match by string prefix. Gatekeeper\'s `K8sAllowedRepos` admits an image when it starts with an entry of `repos`, so `registry.example.com/team` also admits `registry.example.com/team-evil/x`, `docker.io` admits `docker.io.evil.io/x` and `ubuntu` admits `ubuntuevil/x`; `K8sAllowedReposv2` entries ending in `*` and Kyverno `validate.pattern` image wildcards (`*` matches any characters, `/` included) behave the same way. Anyone who can register such a domain or create such a namespace or repository publishes an image the policy lets through, and the allow list (the last check before a typosquatted or attacker-built image runs) no longer means what it says (Trivy KSV124 reports the same for `K8sAllowedRepos`). The rule reads `spec.parameters.repos` of `K8sAllowedRepos`, `spec.parameters.allowedImages` entries ending in `*` of `K8sAllowedReposv2` (other entries match exactly), and the `image` values (or `=(image)`) of Kyverno `ClusterPolicy` and `Policy` `validate.pattern`, `anyPattern` and `foreach` trees, each `|` alternative whose first wildcard is a `*` after a literal prefix. A prefix is closed when it ends with `/`, `:` or `@`, holds a tag, a registry port or a digest, or lies under Docker Hub\'s `library/` (only Docker publishes official images). An empty prefix, or a `K8sAllowedReposv2` entry `*`, admits every image. Medium: the bypass needs the right to create pods and a published look-alike image; a prefix that only opens sibling repositories in its own namespace (`registry.example.com/team/app` admits `registry.example.com/team/app-evil`) is reported as low, since only those with push rights there can use it. Not reported: negated (`!`) and conditional Kyverno patterns, deny conditions and CEL, patterns that start with a wildcard, and a `*` in `K8sAllowedRepos` (compared literally, it matches nothing).',
+  remediation:
+    'End every entry at a boundary: a registry, namespace or repository prefix with a trailing `/` (`registry.example.com/`, `registry.example.com/team/`, `docker.io/library/`), a single repository with `:` and `@` (`registry.example.com/team/app:` and `registry.example.com/team/app@`), or a full reference with its tag or digest. In `K8sAllowedReposv2` write `registry.example.com/team/*`, and in a Kyverno pattern `registry.example.com/team/*`.',
+  *check({ object }) {
+    const apiVersion = asString(object['apiVersion']) ?? '';
+    const kind = asString(object['kind']) ?? '';
+    const name = asString(asObject(object['metadata'])?.['name']) ?? '';
+    const spec = asObject(object['spec']);
+    if (apiVersion.startsWith('constraints.gatekeeper.sh/')) {
+      const parameters = asObject(spec?.['parameters']);
+      // Some hand-written templates of the same kind offer exact matching instead of prefixes.
+      if (parameters === undefined || parameters['exactMatch'] === true) return;
+      const v2 = kind === 'K8sAllowedReposv2';
+      const field = v2 ? 'allowedImages' : 'repos';
+      const owner = `${kind} ${JSON.stringify(name)} ${field} entry`;
+      for (const [i, raw] of asArray(parameters[field]).entries()) {
+        const entry = asString(raw);
+        if (entry === undefined || (v2 && !entry.endsWith('*'))) continue;
+        const found = check(owner, entry, v2 ? entry.slice(0, -1) : entry, ['spec', 'parameters', field, i]);
+        if (found !== undefined) yield found;
+      }
+      return;
+    }
+    if (!apiVersion.startsWith('kyverno.io/')) return;
+    for (const [i, raw] of asArray(spec?.['rules']).entries()) {
+      const r = asObject(raw);
+      const owner = `${kind} ${JSON.stringify(name)} rule ${JSON.stringify(asString(r?.['name']) ?? `#${i}`)} image pattern`;
+      for (const { tree, path } of kyvernoPatterns(r?.['validate'], ['spec', 'rules', i, 'validate'])) {
+        for (const image of kyvernoImages(tree, path)) {
+          for (const alternative of image.value.split('|')) {
+            const entry = alternative.trim();
+            const prefix = kyvernoPrefix(entry);
+            const found = prefix === undefined ? undefined : check(owner, entry, prefix, image.path);
+            if (found !== undefined) yield found;
+          }
+        }
+      }
+    }
+  },
+});

@@ -1,0 +1,199 @@
+import { defineRule } from '../../../engine/rule.js';
+import { asArray, asObject } from '../../../k8s/object.js';
+import type { JsonObject, Path } from '../../../types.js';
+import { containerLabel } from '../../image/common.js';
+
+/** Commands that make a user root through a setuid binary and a policy file (sudoers, doas.conf). */
+const ELEVATORS: ReadonlySet<string> = new Set(['sudo', 'doas']);
+/** Shells whose `-c` argument is a script to read for commands. */
+const SHELLS: ReadonlySet<string> = new Set(['sh', 'bash', 'ash', 'dash', 'zsh', 'ksh', 'mksh']);
+/** Shell words after which the next word is a command. */
+const KEYWORDS: ReadonlySet<string> = new Set(['then', 'do', 'else', 'elif', 'if', 'while', 'until', '!', '{', 'exec', 'command', 'builtin', 'nohup', 'time']);
+/** Commands (and init processes) that run their arguments as a command, after options (and a duration or niceness). */
+const WRAPPERS: ReadonlySet<string> = new Set(['env', 'nice', 'timeout', 'xargs', 'stdbuf', 'tini', 'dumb-init']);
+/** `-u USER`, `-uUSER`, `--user=USER`: the user sudo or doas runs the command as. */
+const USER_OPTION = /^(?:-u|--user=?)(.*)$/;
+const ROOT_USERS: ReadonlySet<string> = new Set(['root', '0', '#0']);
+const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;
+const OPTION_OR_NUMBER = /^(?:-|\d)/;
+/** The exec hooks and probes whose `command` runs in the container, besides its entrypoint. */
+const HOOKS: readonly (readonly string[])[] = [
+  ['lifecycle', 'postStart', 'exec', 'command'],
+  ['lifecycle', 'preStop', 'exec', 'command'],
+  ['livenessProbe', 'exec', 'command'],
+  ['readinessProbe', 'exec', 'command'],
+  ['startupProbe', 'exec', 'command'],
+];
+
+function basename(word: string): string {
+  return word.slice(word.lastIndexOf('/') + 1);
+}
+
+/**
+ * The simple commands of a shell script, as lists of words: quotes and backslashes are resolved,
+ * comments dropped, and `;`, `&`, `|`, `(`, `)`, backquotes, `$(` and newlines end a command.
+ * Enough to find command words; not a full shell grammar (no here-documents, no substitution
+ * inside double quotes).
+ */
+function shellCommands(script: string): string[][] {
+  const commands: string[][] = [];
+  let words: string[] = [];
+  let word: string | undefined;
+  const endWord = (): void => {
+    if (word !== undefined) words.push(word);
+    word = undefined;
+  };
+  const endCommand = (): void => {
+    endWord();
+    if (words.length > 0) commands.push(words);
+    words = [];
+  };
+  for (let i = 0; i < script.length; i++) {
+    const c = script.charAt(i);
+    if (c === '\\') {
+      if (script.charAt(i + 1) !== '\n') word = (word ?? '') + script.charAt(i + 1);
+      i++;
+    } else if (c === "'") {
+      const close = script.indexOf("'", i + 1);
+      const end = close < 0 ? script.length : close;
+      word = (word ?? '') + script.slice(i + 1, end);
+      i = end;
+    } else if (c === '"') {
+      let text = '';
+      for (i++; i < script.length && script.charAt(i) !== '"'; i++) {
+        if (script.charAt(i) === '\\' && '"\\$`'.includes(script.charAt(i + 1))) i++;
+        text += script.charAt(i);
+      }
+      word = (word ?? '') + text;
+    } else if (c === '#' && word === undefined) {
+      const newline = script.indexOf('\n', i);
+      i = newline < 0 ? script.length : newline - 1;
+    } else if (c === '\n' || ';&|()`'.includes(c)) {
+      endCommand();
+    } else if (c === '$' && script.charAt(i + 1) === '(') {
+      endCommand();
+      i++;
+    } else if (c === ' ' || c === '\t' || c === '\r') {
+      endWord();
+    } else {
+      word = (word ?? '') + c;
+    }
+  }
+  endCommand();
+  return commands;
+}
+
+/** True when the options of sudo or doas name a user other than root: a switch, not an elevation. */
+function runsAsOtherUser(options: readonly string[]): boolean {
+  // Options come before the command; a `-u` after it is the command's own.
+  for (let i = 0; i < options.length && (options[i] ?? '').startsWith('-'); i++) {
+    const match = USER_OPTION.exec(options[i] ?? '');
+    if (match === null) continue;
+    const user = match[1] === '' ? options[i + 1] : match[1];
+    return user !== undefined && !ROOT_USERS.has(user);
+  }
+  return false;
+}
+
+/**
+ * Where argv (or a simple command of a script) elevates: the index of the word holding it (the
+ * `sudo` word, or the script of `sh -c` that calls it) and the command's name.
+ */
+function elevation(words: readonly string[], depth: number): { index: number; command: string } | undefined {
+  let i = 0;
+  while (i < words.length) {
+    const word = words[i] ?? '';
+    if (ASSIGNMENT.test(word) || KEYWORDS.has(word)) i++;
+    else if (WRAPPERS.has(basename(word))) {
+      i++;
+      while (i < words.length && (OPTION_OR_NUMBER.test(words[i] ?? '') || ASSIGNMENT.test(words[i] ?? ''))) i++;
+    } else break;
+  }
+  const first = words[i];
+  if (first === undefined) return undefined;
+  const name = basename(first);
+  if (ELEVATORS.has(name)) return runsAsOtherUser(words.slice(i + 1)) ? undefined : { index: i, command: name };
+  if (!SHELLS.has(name) || depth > 2) return undefined;
+  // The script is the first operand after the options (`-c`, `-ec`, `-o pipefail -c`).
+  let j = i + 1;
+  let script = false;
+  for (; j < words.length && /^[-+]/.test(words[j] ?? ''); j++) {
+    const option = words[j] ?? '';
+    if (/^-[a-z]*c[a-z]*$/.test(option)) script = true;
+    else if (option === '-o' || option === '+o') j++;
+  }
+  const text = words[j];
+  if (!script || text === undefined) return undefined;
+  for (const command of shellCommands(text)) {
+    const found = elevation(command, depth + 1);
+    if (found !== undefined) return { index: j, command: found.command };
+  }
+  return undefined;
+}
+
+/** An argv of the container with the path of each word. */
+interface Argv {
+  words: string[];
+  paths: Path[];
+}
+
+/** The entrypoint (command and args together, as the container runs them) and the exec hooks and probes. */
+function argvs(container: JsonObject, path: Path): Argv[] {
+  const entry: Argv = { words: [], paths: [] };
+  for (const key of ['command', 'args'] as const) {
+    for (const [i, word] of asArray(container[key]).entries()) {
+      entry.words.push(typeof word === 'string' ? word : '');
+      entry.paths.push([...path, key, i]);
+    }
+  }
+  const out = [entry];
+  for (const hook of HOOKS) {
+    let value: unknown = container;
+    for (const key of hook) value = asObject(value)?.[key];
+    const list = asArray(value);
+    if (list.length === 0) continue;
+    out.push({ words: list.map((w) => (typeof w === 'string' ? w : '')), paths: list.map((_, i) => [...path, ...hook, i]) });
+  }
+  return out;
+}
+
+/** `args[1]`, `livenessProbe.exec.command[0]`: the field of a path, from the container. */
+function fieldLabel(path: Path, containerPath: Path): string {
+  const rest = path.slice(containerPath.length);
+  const index = rest.pop();
+  return `${rest.join('.')}[${String(index)}]`;
+}
+
+export const rule = defineRule({
+  id: 'container-sudo',
+  title: 'Container calls sudo',
+  severity: 'low',
+  target: 'container',
+  controls: ['CMP-1', 'DEV-1'],
+  frameworks: { nsa: ['Kubernetes Pod security'], kubescape: ['C-0062'] },
+  description:
+    '`sudo` (or `doas`) in a container\'s command means the image expects to become root at run time: it ships a setuid-root binary and a sudoers policy that lets the container\'s user run commands as root. `runAsNonRoot` and a non-root `runAsUser` then do not hold: any code running as that user (a remote code execution, a malicious dependency) becomes root in the container with one command, with root\'s capabilities and file access, one step closer to the node. The rule reads the command and arguments, the exec probes and the lifecycle hooks, and reports `sudo` or `doas` where it is the command word, also inside a shell script (`sh -c "… && sudo …"`), after `exec`, `env` or `nohup`, and with a path (`/usr/bin/sudo`). Not reported: mentions that are no command (`/etc/sudoers.d`, `echo "no sudo"`, `pseudo`), `sudo -u <user>` to a user other than root (a switch of user, not an elevation), `su`, `gosu` and `su-exec` (run by root to drop privileges: the image then runs as root, which the Pod Security rules report), and containers that set `allowPrivilegeEscalation: false`, where the kernel ignores the setuid bit and sudo cannot elevate.',
+  remediation:
+    'Do the root-only steps at build time (in the Dockerfile) or in an init container that runs as root, and run the main command without `sudo`. Remove sudo from the image, and set `securityContext.allowPrivilegeEscalation: false` on the container so that no setuid binary can raise privileges.',
+  *check({ container, field, name, index, path }) {
+    if (asObject(container['securityContext'])?.['allowPrivilegeEscalation'] === false) return;
+    const commands = new Set<string>();
+    const paths: Path[] = [];
+    for (const argv of argvs(container, path)) {
+      // Cheap filter: most containers mention neither command.
+      if (!argv.words.some((w) => w.includes('sudo') || w.includes('doas'))) continue;
+      const found = elevation(argv.words, 0);
+      const at = found === undefined ? undefined : argv.paths[found.index];
+      if (found === undefined || at === undefined) continue;
+      commands.add(found.command);
+      paths.push(at);
+    }
+    const [first, ...rest] = paths;
+    if (first === undefined) return;
+    yield {
+      path: first,
+      ...(rest.length > 0 ? { paths: rest } : {}),
+      message: `${containerLabel(field, name, index)} runs ${[...commands].join(' and ')} (${paths.map((p) => fieldLabel(p, path)).join(', ')}): the image expects to become root at run time through a setuid binary, and allowPrivilegeEscalation is not false, so it can`,
+    };
+  },
+});
