@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import type { Path } from '../types.js';
+import { yamlLibrary } from './yaml-library.js';
 
 /** A 1-based place in a text. */
 export interface TextPosition {
@@ -773,9 +773,6 @@ function findPair(lib: YamlLibrary, document: YamlDocument, map: YamlNode, key: 
   return undefined;
 }
 
-let yamlLibrary: YamlLibrary | undefined;
-/** The `yaml` package is loaded only when a document needs it, to keep start-up small. */
 function loadYamlLibrary(): YamlLibrary {
-  yamlLibrary ??= createRequire(import.meta.url)('yaml') as YamlLibrary;
-  return yamlLibrary;
+  return yamlLibrary() as unknown as YamlLibrary;
 }
