@@ -298,3 +298,20 @@ describe('fuzz: mutations of a realistic Deployment', () => {
     30_000,
   );
 });
+
+describe('hostile values reach the rules', () => {
+  it(
+    'reads a container command of a 300,000-character shell option in linear time',
+    async () => {
+      const { scanTexts } = await import('../src/engine/scan.js');
+      const { RULES } = await import('../src/rules/index.js');
+      // Each check of the shell's options must stay linear: a quadratic one takes minutes here.
+      const option = `-${'c'.repeat(300_000)}!`;
+      const text = `${GOOD.replace('image: registry.example.com/good:1.0', `image: registry.example.com/good:1.0\n          command: ["sh", "${option}", "-c", "sudo true"]`)}`;
+      const report = scanTexts([{ file: 'hostile.yaml', text }], { rules: RULES.filter((r) => r.id === 'container-sudo') });
+      expect(report.errors).toEqual([]);
+      expect(report.findings.map((f) => f.path)).toEqual(['spec.template.spec.containers[0].command[3]']);
+    },
+    TIMEOUT,
+  );
+});

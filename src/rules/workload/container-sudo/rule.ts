@@ -11,11 +11,15 @@ const SHELLS: ReadonlySet<string> = new Set(['sh', 'bash', 'ash', 'dash', 'zsh',
 const KEYWORDS: ReadonlySet<string> = new Set(['then', 'do', 'else', 'elif', 'if', 'while', 'until', '!', '{', 'exec', 'command', 'builtin', 'nohup', 'time']);
 /** Commands (and init processes) that run their arguments as a command, after options (and a duration or niceness). */
 const WRAPPERS: ReadonlySet<string> = new Set(['env', 'nice', 'timeout', 'xargs', 'stdbuf', 'tini', 'dumb-init']);
-/** `-u USER`, `-uUSER`, `--user=USER`: the user sudo or doas runs the command as. */
-const USER_OPTION = /^(?:-u|--user=?)(.*)$/;
+/** Short options of sudo and doas that take an argument (`-u USER`, `-uUSER`, `-Eu USER`), `u` naming the user. */
+const ARGUMENT_FLAGS = 'aCDghpRrTtUu';
+/** Long options of sudo that take a separate argument (`--user` is read apart). */
+const LONG_ARGUMENT = /^--(?:group|close-from|chdir|host|prompt|role|type|command-timeout|other-user)$/;
 const ROOT_USERS: ReadonlySet<string> = new Set(['root', '0', '#0']);
 const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;
 const OPTION_OR_NUMBER = /^(?:-|\d)/;
+/** Options of the wrappers that take the next word as their argument (`env -u HOME`, `timeout -s KILL`). */
+const WRAPPER_ARGUMENT: ReadonlySet<string> = new Set(['-u', '--unset', '-C', '--chdir', '-s', '--signal', '-k', '--kill-after', '-n', '--adjustment', '-I', '-P', '-d', '-a', '-E', '-L']);
 /** The exec hooks and probes whose `command` runs in the container, besides its entrypoint. */
 const HOOKS: readonly (readonly string[])[] = [
   ['lifecycle', 'postStart', 'exec', 'command'],
@@ -86,11 +90,25 @@ function shellCommands(script: string): string[][] {
 /** True when the options of sudo or doas name a user other than root: a switch, not an elevation. */
 function runsAsOtherUser(options: readonly string[]): boolean {
   // Options come before the command; a `-u` after it is the command's own.
-  for (let i = 0; i < options.length && (options[i] ?? '').startsWith('-'); i++) {
-    const match = USER_OPTION.exec(options[i] ?? '');
-    if (match === null) continue;
-    const user = match[1] === '' ? options[i + 1] : match[1];
-    return user !== undefined && !ROOT_USERS.has(user);
+  for (let i = 0; i < options.length; i++) {
+    const word = options[i] ?? '';
+    if (word === '--' || !word.startsWith('-')) return false;
+    if (word.startsWith('--')) {
+      if (word === '--user' || word.startsWith('--user=')) {
+        const user = word === '--user' ? options[i + 1] : word.slice('--user='.length);
+        return user !== undefined && !ROOT_USERS.has(user);
+      }
+      if (LONG_ARGUMENT.test(word)) i++;
+      continue;
+    }
+    // A cluster of flags: the first that takes an argument takes the rest of the word, or the next word.
+    for (let k = 1; k < word.length; k++) {
+      const flag = word.charAt(k);
+      if (!ARGUMENT_FLAGS.includes(flag)) continue;
+      const value = k + 1 < word.length ? word.slice(k + 1) : options[++i];
+      if (flag === 'u') return value !== undefined && !ROOT_USERS.has(value);
+      break;
+    }
   }
   return false;
 }
@@ -106,7 +124,10 @@ function elevation(words: readonly string[], depth: number): { index: number; co
     if (ASSIGNMENT.test(word) || KEYWORDS.has(word)) i++;
     else if (WRAPPERS.has(basename(word))) {
       i++;
-      while (i < words.length && (OPTION_OR_NUMBER.test(words[i] ?? '') || ASSIGNMENT.test(words[i] ?? ''))) i++;
+      while (i < words.length && (OPTION_OR_NUMBER.test(words[i] ?? '') || ASSIGNMENT.test(words[i] ?? ''))) {
+        if (WRAPPER_ARGUMENT.has(words[i] ?? '')) i++;
+        i++;
+      }
     } else break;
   }
   const first = words[i];
@@ -114,13 +135,15 @@ function elevation(words: readonly string[], depth: number): { index: number; co
   const name = basename(first);
   if (ELEVATORS.has(name)) return runsAsOtherUser(words.slice(i + 1)) ? undefined : { index: i, command: name };
   if (!SHELLS.has(name) || depth > 2) return undefined;
-  // The script is the first operand after the options (`-c`, `-ec`, `-o pipefail -c`).
+  // The script is the first operand after the options (`-c`, `-ec`, `-o pipefail -c`, `-euo pipefail -c`).
   let j = i + 1;
   let script = false;
   for (; j < words.length && /^[-+]/.test(words[j] ?? ''); j++) {
     const option = words[j] ?? '';
-    if (/^-[a-z]*c[a-z]*$/.test(option)) script = true;
-    else if (option === '-o' || option === '+o') j++;
+    if (!/^[-+][a-z]+$/.test(option)) continue;
+    if (option.startsWith('-') && option.includes('c')) script = true;
+    // `o` takes the next word: the name of the option it sets.
+    if (option.includes('o')) j++;
   }
   const text = words[j];
   if (!script || text === undefined) return undefined;
