@@ -113,6 +113,23 @@ describe('node index of the fast reader', () => {
     expect(new TextLocator(text).positionsOf(chunk, [], value)).toBeUndefined();
   });
 
+  it('agrees with the text walker on a flow collection that starts on the line below its key', () => {
+    const text = 'a:\n  [x, y]\nb:\n  - {c: d}\n';
+    const chunk = splitDocuments(text)[0]!;
+    const index: { nodes?: Int32Array } = {};
+    const value = parseDocument(text, chunk, 'f.yaml', DEFAULT_LIMITS, index);
+    const byIndex = new TextLocator(text);
+    byIndex.addIndex(chunk, value, index.nodes as Int32Array);
+    const byText = new TextLocator(text);
+    for (const [path, at] of [
+      [['a', 1], { line: 2, column: 7 }],
+      [['b', 0, 'c'], { line: 4, column: 6 }],
+    ] as const) {
+      expect(byIndex.locate(chunk, [...path])).toEqual(at);
+      expect(byText.locate(chunk, [...path])).toEqual(at);
+    }
+  });
+
   it('gives no index when a key is an array index, which JavaScript lists before the other keys', () => {
     expect(indexOf('data:\n  b: 1\n  "10": 2\n')).toBeUndefined();
     expect(indexOf('data: {b: 1, 7: 2}\n')).toBeUndefined();

@@ -37,6 +37,8 @@ let qEnd = 0;
  * in one scratch array that grows; a document's index is a copy of its used part.
  */
 let nodes = new Int32Array(4096);
+/** The size of scratch index kept between documents (2 MiB). */
+const SCRATCH_KEPT = 1 << 19;
 let nodeCount = 0;
 /** False once a key is an array index ("0", "42"): JavaScript then lists it first, not in document order. */
 let indexable = true;
@@ -141,6 +143,8 @@ export function readFast(text: string, depthLimit: number): unknown {
     throw error;
   } finally {
     s = '';
+    // A huge document's scratch index is not kept for the life of the process.
+    if (nodes.length > SCRATCH_KEPT) nodes = new Int32Array(4096);
   }
 }
 

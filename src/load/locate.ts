@@ -243,7 +243,12 @@ export class TextLocator {
       const next = this.nextContent(index + 1, lastLine);
       if (next === -1) return { kind: 'none' };
       const indent = this.indent(next);
-      if (indent > ownerIndent) return { kind: 'block', line: next, column: indent };
+      if (indent > ownerIndent) {
+        // A flow collection may start on the line below its key.
+        const offset = (this.starts()[next] ?? 0) + indent;
+        const c = this.text.charCodeAt(offset);
+        return c === 123 || c === 91 ? { kind: 'flow', offset } : { kind: 'block', line: next, column: indent };
+      }
       if (!inSequence && indent === ownerIndent && this.isDashAt(next, indent)) return { kind: 'block', line: next, column: indent };
       return { kind: 'none' };
     }
