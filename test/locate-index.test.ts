@@ -90,9 +90,10 @@ describe('node index of the fast reader', () => {
     const source = 'a: 1\nb:\n  - x\n  -\n    c: [1, 2]\nd: {e: f}\n';
     const nodes = indexOf(source);
     // root; a; b; b[0] (its content); b[1] (its dash: the content starts below); c; c[0]; c[1]; d; d.e
-    const offsets = [0, 0, 5, 12, 16, 22, 26, 29, 32, 36];
+    const lines = [0, 0, 1, 2, 3, 4, 4, 4, 5, 5];
+    const columns = [0, 0, 0, 4, 2, 4, 8, 11, 0, 4];
     const next = [10, 2, 8, 4, 8, 8, 7, 8, 10, 10];
-    expect(nodes).toEqual(Int32Array.from(offsets.flatMap((o, i) => [o, next[i] as number])));
+    expect(nodes).toEqual(Int32Array.from(lines.flatMap((l, i) => [l, columns[i] as number, next[i] as number])));
   });
 
   it('keeps the positions of a List item, and none for an object that is not the value read', () => {

@@ -29,16 +29,19 @@ let le = 0;
 let eof = false;
 /** End offset of the last quoted scalar read. */
 let qEnd = 0;
+/** The number (0-based, in the document) of the current content line. */
+let line = 0;
 
 /*
  * The node index of the document being read, in document order: for the root, each mapping entry
- * and each sequence item, the offset where a finding on it points (the key, the item's content, or
- * its dash when the content starts below) and the index just past its subtree. Interleaved pairs
- * in one scratch array that grows; a document's index is a copy of its used part.
+ * and each sequence item, the line and column where a finding on it points (the key, the item's
+ * content, or its dash when the content starts below) and the number of the node just past its
+ * subtree. Interleaved triples in one scratch array that grows; a document's index is a copy of
+ * its used part.
  */
-let nodes = new Int32Array(4096);
-/** The size of scratch index kept between documents (2 MiB). */
-const SCRATCH_KEPT = 1 << 19;
+let nodes = new Int32Array(3 * 2048);
+/** The size of scratch index kept between documents (3 MiB). */
+const SCRATCH_KEPT = 3 << 18;
 let nodeCount = 0;
 /** False once a key is an array index ("0", "42"): JavaScript then lists it first, not in document order. */
 let indexable = true;
@@ -66,8 +69,11 @@ function sepAt(i: number): boolean {
   return c === SPACE || c === NL;
 }
 
-/** Moves to the first line at or after offset `from` that has content (not blank, not only a comment). */
-function lineAt(from: number): void {
+/**
+ * Moves to the first line at or after offset `from` (the start of line number `fromLine`) that has
+ * content (not blank, not only a comment).
+ */
+function lineAt(from: number, fromLine: number): void {
   while (from < n) {
     let i = from;
     while (s.charCodeAt(i) === SPACE) i++;
@@ -75,14 +81,17 @@ function lineAt(from: number): void {
     if (i >= n) break;
     if (c === NL) {
       from = i + 1;
+      fromLine++;
       continue;
     }
     if (c === HASH) {
       const nl = s.indexOf('\n', i);
       if (nl === -1) break;
       from = nl + 1;
+      fromLine++;
       continue;
     }
+    line = fromLine;
     ls = from;
     ind = i - from;
     cs = i;
@@ -96,7 +105,7 @@ function lineAt(from: number): void {
 }
 
 function nextLine(): void {
-  lineAt(le + 1);
+  lineAt(le + 1, line + 1);
 }
 
 /** Requires the rest of the current line from `i` to be blank or a comment. */
@@ -123,7 +132,7 @@ export function readFast(text: string, depthLimit: number): unknown {
   nodeCount = 0;
   indexable = true;
   try {
-    lineAt(0);
+    lineAt(0, 0);
     if (eof) return DECLINED;
     if (ind === 0 && s.startsWith('---', cs) && sepAt(cs + 3)) {
       restIsBlank(cs + 3);
@@ -136,7 +145,7 @@ export function readFast(text: string, depthLimit: number): unknown {
     const value = node(cs, -1, 1);
     if (!eof) return DECLINED;
     closeNode(root);
-    if (indexable) lastIndex = nodes.slice(0, 2 * nodeCount);
+    if (indexable) lastIndex = nodes.slice(0, 3 * nodeCount);
     return value;
   } catch (error) {
     if (error === GIVE_UP || error instanceof RangeError) return DECLINED;
@@ -144,15 +153,15 @@ export function readFast(text: string, depthLimit: number): unknown {
   } finally {
     s = '';
     // A huge document's scratch index is not kept for the life of the process.
-    if (nodes.length > SCRATCH_KEPT) nodes = new Int32Array(4096);
+    if (nodes.length > SCRATCH_KEPT) nodes = new Int32Array(3 * 2048);
   }
 }
 
 /**
  * The node index of the last document `readFast` read (undefined when it declined it, or when a
- * key is an array index): pairs of (offset of the node in the document text, index of the node
- * after its subtree), in document order. Nodes are the root, every mapping entry and every
- * sequence item, block or flow; see `TextLocator.addIndex`.
+ * key is an array index): triples of (line of the node, 0-based in the document text; its
+ * column, 0-based; the number of the node after its subtree), in document order. Nodes are the
+ * root, every mapping entry and every sequence item, block or flow; see `TextLocator.addIndex`.
  */
 export function takeIndex(): Int32Array | undefined {
   const index = lastIndex;
@@ -160,20 +169,21 @@ export function takeIndex(): Int32Array | undefined {
   return index;
 }
 
-/** Starts a node at offset `at`; returns its number, for `closeNode`. */
+/** Starts a node at offset `at` of the current line; returns its number, for `closeNode`. */
 function openNode(at: number): number {
-  if (2 * nodeCount + 2 > nodes.length) {
+  if (3 * nodeCount + 3 > nodes.length) {
     const grown = new Int32Array(nodes.length * 2);
     grown.set(nodes);
     nodes = grown;
   }
-  nodes[2 * nodeCount] = at;
+  nodes[3 * nodeCount] = line;
+  nodes[3 * nodeCount + 1] = at - ls;
   return nodeCount++;
 }
 
 /** Ends node `i`: what follows is after its subtree. */
 function closeNode(i: number): void {
-  nodes[2 * i + 1] = nodeCount;
+  nodes[3 * i + 2] = nodeCount;
 }
 
 /** Notes a key that JavaScript orders before the others (an array index), which the index cannot follow. */
@@ -542,8 +552,12 @@ function block(p: number, parent: number): string {
   let pos = le;
   let ch = at(pos);
   let lineStart = pos;
+  let lineNumber = line;
   while (ch !== 0) {
-    if (ch === NL) pos++;
+    if (ch === NL) {
+      pos++;
+      lineNumber++;
+    }
     lineStart = pos;
     let lineIndent = 0;
     ch = at(pos);
@@ -585,7 +599,7 @@ function block(p: number, parent: number): string {
     pos = end;
     ch = at(pos);
   }
-  lineAt(lineStart);
+  lineAt(lineStart, lineNumber);
   if (!eof && ind > parent) giveUp();
   return out;
 }

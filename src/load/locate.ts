@@ -63,7 +63,7 @@ export class TextLocator {
   private readonly sequences = new Map<number, { lines: number[]; steps: (Step | undefined)[] }>();
   private readonly flows = new Map<number, FlowCollection>();
   private indents: Int32Array | undefined;
-  /** Node indexes from the fast reader, by document start: the parsed root and its nodes' offsets. */
+  /** Node indexes from the fast reader, by document start: the parsed root and where its nodes are. */
   private readonly indexes = new Map<number, { root: unknown; nodes: Int32Array }>();
 
   constructor(text: string) {
@@ -101,16 +101,15 @@ export class TextLocator {
   positionsOf(doc: DocumentRange, prefix: Path, object: unknown): ObjectPositions | undefined {
     const indexed = this.indexes.get(doc.start);
     if (indexed === undefined) return undefined;
-    const { node, value } = follow(indexed.root, indexed.nodes, 2, prefix);
+    const { node, value } = follow(indexed.root, indexed.nodes, 3, prefix);
     if (value !== object) return undefined;
-    const end = indexed.nodes[2 * node + 1] ?? node + 1;
+    const from = indexed.nodes;
+    const end = from[3 * node + 2] ?? node + 1;
     const nodes = new Int32Array(3 * (end - node));
-    for (let i = node; i < end; i++) {
-      const { line, column } = this.position(doc.start + (indexed.nodes[2 * i] ?? 0));
-      const k = 3 * (i - node);
-      nodes[k] = line;
-      nodes[k + 1] = column;
-      nodes[k + 2] = (indexed.nodes[2 * i + 1] ?? 0) - node;
+    for (let i = node, k = 0; i < end; i++, k += 3) {
+      nodes[k] = doc.line + (from[3 * i] ?? 0);
+      nodes[k + 1] = (from[3 * i + 1] ?? 0) + 1;
+      nodes[k + 2] = (from[3 * i + 2] ?? 0) - node;
     }
     return { nodes };
   }
@@ -118,7 +117,10 @@ export class TextLocator {
   /** Position of `path` in the document, or of its deepest existing ancestor. */
   locate(doc: DocumentRange, path: Path): TextPosition {
     const indexed = this.indexes.get(doc.start);
-    if (indexed !== undefined) return this.position(doc.start + (indexed.nodes[2 * follow(indexed.root, indexed.nodes, 2, path).node] ?? 0));
+    if (indexed !== undefined) {
+      const k = 3 * follow(indexed.root, indexed.nodes, 3, path).node;
+      return { line: doc.line + (indexed.nodes[k] ?? 0), column: (indexed.nodes[k + 1] ?? 0) + 1 };
+    }
     const walk = this.walk(doc, path);
     if (walk.unsupported) {
       const exact = this.exactPosition(doc, path);
@@ -358,12 +360,6 @@ export class TextLocator {
     if (found === undefined) return { ...at, depth, unsupported: false };
     const line = this.lineIndexOf(found);
     return { lineIndex: line, column: found - (this.starts()[line] ?? 0), depth: depth + resolved, unsupported: false };
-  }
-
-  /** The 1-based line and column of an offset of the text. */
-  private position(offset: number): TextPosition {
-    const line = this.lineIndexOf(offset);
-    return { line: line + 1, column: offset - (this.starts()[line] ?? 0) + 1 };
   }
 
   private lineIndexOf(offset: number): number {
