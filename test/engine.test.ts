@@ -391,3 +391,36 @@ describe('rendered paths', () => {
     expect(new PathTexts(1000).text(['data', 'with space', 3])).toBe('data["with space"][3]');
   });
 });
+
+describe('a resolution that moves its finding', () => {
+  const text = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: a\n      image: x\n    - name: b\n      image: y\n    - name: c\n      image: z\n';
+  const moving = (at: number | undefined) =>
+    defineRule({
+      id: 'test-moving',
+      title: 'A waiting finding on one of several fields',
+      severity: 'low',
+      target: 'pod',
+      controls: ['DIST-6'],
+      description: 'A test rule whose resolution picks the field its finding points at.',
+      remediation: 'Nothing to do.',
+      *check({ specPath }) {
+        const image = (i: number) => [...specPath, 'containers', i, 'image'];
+        yield {
+          path: image(0),
+          message: '',
+          paths: [image(1), image(2)],
+          resolve: () => ({ message: `moved to ${String(at)}`, paths: [image(0)], ...(at === undefined ? {} : { at }) }),
+        };
+      },
+    });
+
+  it('points at the field the resolution names, located while the file was read', () => {
+    const run = (at: number | undefined) =>
+      scanTexts([{ file: 'p.yaml', text }], { rules: [moving(at)] }).findings.map((f) => [f.path, f.location?.line, f.location?.column, f.paths]);
+    expect(run(undefined)).toEqual([['spec.containers[0].image', 8, 7, ['spec.containers[0].image']]]);
+    expect(run(0)).toEqual([['spec.containers[1].image', 10, 7, ['spec.containers[0].image']]]);
+    expect(run(1)).toEqual([['spec.containers[2].image', 12, 7, ['spec.containers[0].image']]]);
+    // A place the violation did not name leaves the finding where it was.
+    expect(run(5)).toEqual([['spec.containers[0].image', 8, 7, ['spec.containers[0].image']]]);
+  });
+});

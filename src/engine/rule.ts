@@ -64,6 +64,12 @@ export interface Resolution {
   message: string;
   /** Further offending fields; none when empty. */
   paths: Path[];
+  /**
+   * The finding points at the violation's `paths[at]` instead of its `path`: for a finding on the
+   * first of several fields that only the whole input tells apart (the engine locates each field
+   * the violation names while its file is read).
+   */
+  at?: number;
 }
 
 /** A violation of an inventory rule names the object it is about. */

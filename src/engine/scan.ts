@@ -212,7 +212,11 @@ export class Engine {
       at,
       scope: this.scopeOf(active, object, violation.path),
     };
-    if (violation.paths !== undefined && violation.paths.length > 0) entry.paths = violation.paths.map((p) => this.paths.text(p));
+    if (violation.paths !== undefined && violation.paths.length > 0) {
+      entry.paths = violation.paths.map((p) => this.paths.text(p));
+      // A resolution may move the finding to one of these fields (`Resolution.at`).
+      if (violation.resolve !== undefined) entry.places = violation.paths.map((p) => (spot !== undefined ? keptPlace(object, p, spot) : file !== undefined ? locateIn(file, object, p) : undefined));
+    }
     if (this.fixes && violation.fix !== undefined) entry.fix = violation.fix();
     this.pending.push(entry);
   }
@@ -387,9 +391,13 @@ export class Engine {
       try {
         const resolved = resolve !== undefined ? resolve(inventory) : unless?.(inventory) === true ? null : entry.message;
         if (resolved === null) continue;
-        const finding = this.finding(active, entry.object, entry.path, typeof resolved === 'string' ? resolved : resolved.message, entry.severity);
-        const place = at !== undefined && 'source' in at ? at : undefined;
-        if (at !== undefined && place === undefined) finding.location = at as Location;
+        const moved = typeof resolved === 'string' || resolved.at === undefined ? undefined : resolved.at;
+        const alternative = moved === undefined ? undefined : entry.paths?.[moved];
+        const path = alternative ?? entry.path;
+        const where = alternative === undefined ? at : entry.places?.[moved as number];
+        const finding = this.finding(active, entry.object, path, typeof resolved === 'string' ? resolved : resolved.message, entry.severity);
+        const place = where !== undefined && 'source' in where ? where : undefined;
+        if (where !== undefined && place === undefined) finding.location = where as Location;
         const paths = typeof resolved === 'string' ? entry.paths : resolved.paths.map((p) => this.paths.text(p));
         if (paths !== undefined && paths.length > 0) finding.paths = paths;
         if (active.pss !== undefined) finding.pss = active.pss;
@@ -435,6 +443,8 @@ interface Pending {
   resolve: Violation['resolve'];
   /** Where it is: located already, or, on a kept object, where to locate it at the end. */
   at: Place | Location | undefined;
+  /** Where each of `paths` is, for a resolution that moves the finding there. */
+  places?: (Place | Location | undefined)[];
   /** What exceptions need to judge it, taken from the object before it is gone. */
   scope: SuppressionScope;
 }

@@ -1,5 +1,5 @@
 import { namespaceOf, type Inventory } from '../../../engine/inventory.js';
-import { defineRule, type Resolution } from '../../../engine/rule.js';
+import { defineRule, type Resolution, type Violation } from '../../../engine/rule.js';
 import { parseImageReference, registryMatcher, stringList, type ImageReference } from '../../../k8s/image.js';
 import { asArray, asObject, asString, detach } from '../../../k8s/object.js';
 import { containersOf, POD_BEARING_KINDS } from '../../../k8s/pod.js';
@@ -128,36 +128,30 @@ export const rule = defineRule({
     }
     if (images.length === 0) return;
     const namespace = detach(namespaceOf(loaded) ?? 'default');
-    let uncovered: number[] | undefined;
-    /** The images no applicable policy matches, computed once per pod. */
-    const gaps = (covers: readonly Coverage[]): number[] => {
-      if (uncovered === undefined) {
-        const applicable = covers.filter((c) => c.namespace === undefined || c.namespace === namespace);
-        uncovered = [];
-        images.forEach(({ image }, i) => {
-          const parsed = parseImageReference(image);
-          const names = parsed.ok ? spellings(image, parsed.ref) : [image];
-          if (!applicable.some((p) => p.patterns.some((glob) => names.some((n) => globMatch(glob, n))))) uncovered?.push(i);
-        });
-      }
-      return uncovered;
+    // One waiting violation per pod, on the first image; the resolution moves it to the first uncovered one.
+    const resolve = (inventory: Inventory): Resolution | null => {
+      const covers = policies(inventory);
+      if (covers.length === 0 && signed.length === 0) return null;
+      const applicable = covers.filter((c) => c.namespace === undefined || c.namespace === namespace);
+      const found: number[] = [];
+      images.forEach(({ image }, i) => {
+        const parsed = parseImageReference(image);
+        const names = parsed.ok ? spellings(image, parsed.ref) : [image];
+        if (!applicable.some((p) => p.patterns.some((glob) => names.some((n) => globMatch(glob, n))))) found.push(i);
+      });
+      const first = found[0];
+      if (first === undefined) return null;
+      const more = found.length > 1 ? ` (and ${found.length - 1} more container${found.length > 2 ? 's' : ''})` : '';
+      const why =
+        covers.length === 0
+          ? 'must be signed (signedRegistries) but the input holds no image verification policy'
+          : 'is not matched by any image verification policy of the input, so its signature is never checked';
+      const resolution: Resolution = { message: `${images[first]?.label ?? ''}${more} ${why}`, paths: found.slice(1).map((j) => images[j]?.path ?? specPath) };
+      if (first > 0) resolution.at = first - 1;
+      return resolution;
     };
-    // One candidate per image, located on it: the one that turns out to be the first gap is reported.
-    for (let i = 0; i < images.length; i++) {
-      const resolve = (inventory: Inventory): Resolution | null => {
-        const covers = policies(inventory);
-        if (covers.length === 0 && signed.length === 0) return null;
-        const found = gaps(covers);
-        if (found[0] !== i) return null;
-        const first = images[i]?.label ?? '';
-        const more = found.length > 1 ? ` (and ${found.length - 1} more container${found.length > 2 ? 's' : ''})` : '';
-        const why =
-          covers.length === 0
-            ? 'must be signed (signedRegistries) but the input holds no image verification policy'
-            : 'is not matched by any image verification policy of the input, so its signature is never checked';
-        return { message: `${first}${more} ${why}`, paths: found.slice(1).map((j) => images[j]?.path ?? specPath) };
-      };
-      yield { path: images[i]?.path ?? specPath, message: images[i]?.label ?? '', resolve };
-    }
+    const violation: Violation = { path: images[0]?.path ?? specPath, message: '', resolve };
+    if (images.length > 1) violation.paths = images.slice(1).map((i) => i.path);
+    yield violation;
   },
 });
