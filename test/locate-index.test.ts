@@ -1,5 +1,6 @@
 /*
- * The fast reader's node index must place every path exactly where the text walker places it:
+ * The node index of the fast reader and of JSON documents must place every path exactly where
+ * the text walker places it:
  * the key of a mapping entry, the content of a sequence item (its dash when the content starts
  * below), the member of a flow collection, or the deepest existing ancestor of a path that goes
  * past the value. Held to that on every node of every document of the rule fixtures, the
@@ -31,11 +32,14 @@ function allPaths(value: unknown, path: Path = [], out: Path[] = []): Path[] {
 
 /** Compares the two locators on every path of every document of the files; returns the count of indexed documents and paths. */
 function compare(files: readonly string[]): { documents: number; indexed: number; paths: number } {
+  return compareTexts(files.map((file) => ({ file, text: readFileSync(file, 'utf8') })));
+}
+
+function compareTexts(texts: readonly { file: string; text: string }[]): { documents: number; indexed: number; paths: number } {
   let documents = 0;
   let indexed = 0;
   let paths = 0;
-  for (const file of files) {
-    const text = readFileSync(file, 'utf8');
+  for (const { file, text } of texts) {
     const byText = new TextLocator(text);
     const byIndex = new TextLocator(text);
     for (const chunk of splitDocuments(text)) {
@@ -68,13 +72,23 @@ function compare(files: readonly string[]): { documents: number; indexed: number
   return { documents, indexed, paths };
 }
 
+/** The first document of a text, read with its node index, and a locator that follows it. */
+function indexed(text: string, file = 'f.yaml'): { chunk: ReturnType<typeof splitDocuments>[number]; value: unknown; locator: TextLocator } {
+  const chunk = splitDocuments(text)[0]!;
+  const index: { nodes?: Int32Array } = {};
+  const value = parseDocument(text, chunk, file, DEFAULT_LIMITS, index);
+  const locator = new TextLocator(text);
+  if (index.nodes !== undefined) locator.addIndex(chunk, value, index.nodes);
+  return { chunk, value, locator };
+}
+
 /** The index of one document read fast, or undefined. */
 function indexOf(source: string): Int32Array | undefined {
   readFast(source, 128);
   return takeIndex();
 }
 
-describe('node index of the fast reader', () => {
+describe('node index of the fast reader and of JSON documents', () => {
   it('places every path of the rule fixtures, examples and goldens where the text walker does', () => {
     const { documents, indexed, paths } = compare([...yamlFiles('src/rules'), ...yamlFiles('examples'), ...yamlFiles('test/golden')]);
     expect(indexed / documents).toBeGreaterThan(0.85);
@@ -84,6 +98,50 @@ describe('node index of the fast reader', () => {
   it.runIf(process.env['MAMORI_FIXTURES'] !== undefined)('places every path of the upstream manifests where the text walker does', () => {
     const { documents, indexed } = compare(yamlFiles(process.env['MAMORI_FIXTURES'] as string));
     expect(indexed / documents).toBeGreaterThan(0.8);
+  });
+
+  it('places every path of the JSON forms of those documents (indented and compact) where the text walker does', () => {
+    const texts: { file: string; text: string }[] = [];
+    for (const file of [...yamlFiles('src/rules'), ...yamlFiles('examples')]) {
+      const text = readFileSync(file, 'utf8');
+      splitDocuments(text).forEach((chunk, n) => {
+        let value: unknown;
+        try {
+          value = parseDocument(text, chunk, file, DEFAULT_LIMITS);
+        } catch {
+          return;
+        }
+        if (typeof value !== 'object' || value === null) return;
+        texts.push({ file: `${file}#${n}.json`, text: `${JSON.stringify(value, null, 2)}\n` });
+        texts.push({ file: `${file}#${n}.min.json`, text: `---\n# exported\n${JSON.stringify(value)}\r\n` });
+      });
+    }
+    const { documents, indexed, paths } = compareTexts(texts);
+    expect(indexed / documents).toBeGreaterThan(0.95);
+    expect(paths).toBeGreaterThan(50_000);
+  });
+
+  it('gives a JSON document no index when a key repeats or is an array index, and reads escapes in keys and strings', () => {
+    const indexOfJson = (text: string): Int32Array | undefined => {
+      const index: { nodes?: Int32Array } = {};
+      parseDocument(text, splitDocuments(text)[0]!, 'f.json', DEFAULT_LIMITS, index);
+      return index.nodes;
+    };
+    expect(indexOfJson('{"a": 1, "b": {"c": 2}, "a": 3}')).toBeUndefined();
+    expect(indexOfJson('{"b": [{"x": 1, "x": {"y": [1]}}], "c": {"d": 1}}')).toBeUndefined();
+    expect(indexOfJson('{"data": {"b": 1, "10": 2}}')).toBeUndefined();
+    expect(indexOfJson('{"data": {"b": 1, "01": 2, "1x": 3}}')).toBeDefined();
+    const text = '{"k\\"": "a\\"\\\\", "list": [ [], {}, "]", 1e3, null ],\n "last": {"z": true}}';
+    const { chunk, locator } = indexed(text, 'f.json');
+    const walker = new TextLocator(text);
+    for (const [path, at] of [
+      [['list', 2], { line: 1, column: 36 }],
+      [['list', 4], { line: 1, column: 46 }],
+      [['last', 'z'], { line: 2, column: 11 }],
+    ] as const) {
+      expect(locator.locate(chunk, [...path])).toEqual(at);
+      expect(walker.locate(chunk, [...path])).toEqual(at);
+    }
   });
 
   it('records the root, entries, items and flow members in document order, with the node after each subtree', () => {
@@ -98,11 +156,9 @@ describe('node index of the fast reader', () => {
 
   it('keeps the positions of a List item, and none for an object that is not the value read', () => {
     const text = '# list\napiVersion: v1\nkind: List\nitems:\n  - kind: A\n    metadata:\n      name: a\n  - kind: B\n    spec:\n      x: [1, 2]\n';
-    const chunk = splitDocuments(text)[0]!;
-    const index: { nodes?: Int32Array } = {};
-    const value = parseDocument(text, chunk, 'l.yaml', DEFAULT_LIMITS, index) as { items: object[] };
-    const locator = new TextLocator(text);
-    locator.addIndex(chunk, value, index.nodes as Int32Array);
+    const read = indexed(text, 'l.yaml');
+    const { chunk, locator } = read;
+    const value = read.value as { items: object[] };
     const positions = locator.positionsOf(chunk, ['items', 1], value.items[1]);
     expect(positions).toBeDefined();
     const copy = structuredClone(value.items[1]);
@@ -116,11 +172,7 @@ describe('node index of the fast reader', () => {
 
   it('agrees with the text walker on a flow collection that starts on the line below its key', () => {
     const text = 'a:\n  [x, y]\nb:\n  - {c: d}\n';
-    const chunk = splitDocuments(text)[0]!;
-    const index: { nodes?: Int32Array } = {};
-    const value = parseDocument(text, chunk, 'f.yaml', DEFAULT_LIMITS, index);
-    const byIndex = new TextLocator(text);
-    byIndex.addIndex(chunk, value, index.nodes as Int32Array);
+    const { chunk, locator: byIndex } = indexed(text);
     const byText = new TextLocator(text);
     for (const [path, at] of [
       [['a', 1], { line: 2, column: 7 }],
@@ -147,12 +199,8 @@ describe('node index of the fast reader', () => {
 
   it('follows the value, so keys the schema rewrites are found where the text walker gives up', () => {
     const text = 'on: push\nspec:\n  z: 1\n';
-    const chunk = splitDocuments(text)[0]!;
-    const index: { nodes?: Int32Array } = {};
-    const value = parseDocument(text, chunk, 'f.yaml', DEFAULT_LIMITS, index);
+    const { chunk, value, locator } = indexed(text);
     expect(value).toEqual({ true: 'push', spec: { z: 1 } });
-    const locator = new TextLocator(text);
-    locator.addIndex(chunk, value, index.nodes as Int32Array);
     expect(locator.locate(chunk, ['true'])).toEqual({ line: 1, column: 1 });
     expect(locator.locate(chunk, ['spec', 'z'])).toEqual({ line: 3, column: 3 });
   });

@@ -1,3 +1,4 @@
+import { NodeIndexWriter } from './node-index.js';
 import { resolvePlainScalar } from './schema.js';
 
 /*
@@ -32,17 +33,8 @@ let qEnd = 0;
 /** The number (0-based, in the document) of the current content line. */
 let line = 0;
 
-/*
- * The node index of the document being read, in document order: for the root, each mapping entry
- * and each sequence item, the line and column where a finding on it points (the key, the item's
- * content, or its dash when the content starts below) and the number of the node just past its
- * subtree. Interleaved triples in one scratch array that grows; a document's index is a copy of
- * its used part.
- */
-let nodes = new Int32Array(3 * 2048);
-/** The size of scratch index kept between documents (3 MiB). */
-const SCRATCH_KEPT = 3 << 18;
-let nodeCount = 0;
+/** The node index of the document being read (see node-index.ts). */
+const index = new NodeIndexWriter();
 /** False once a key is an array index ("0", "42"): JavaScript then lists it first, not in document order. */
 let indexable = true;
 let lastIndex: Int32Array | undefined;
@@ -129,7 +121,7 @@ export function readFast(text: string, depthLimit: number): unknown {
   // Deep nesting is for the full parser, which reports it (and is not bounded by this reader's stack).
   maxDepth = Math.min(depthLimit - 2, 200);
   eof = false;
-  nodeCount = 0;
+  index.reset();
   indexable = true;
   try {
     lineAt(0, 0);
@@ -145,15 +137,14 @@ export function readFast(text: string, depthLimit: number): unknown {
     const value = node(cs, -1, 1);
     if (!eof) return DECLINED;
     closeNode(root);
-    if (indexable) lastIndex = nodes.slice(0, 3 * nodeCount);
+    if (indexable) lastIndex = index.take();
     return value;
   } catch (error) {
     if (error === GIVE_UP || error instanceof RangeError) return DECLINED;
     throw error;
   } finally {
     s = '';
-    // A huge document's scratch index is not kept for the life of the process.
-    if (nodes.length > SCRATCH_KEPT) nodes = new Int32Array(3 * 2048);
+    index.shrink();
   }
 }
 
@@ -171,19 +162,11 @@ export function takeIndex(): Int32Array | undefined {
 
 /** Starts a node at offset `at` of the current line; returns its number, for `closeNode`. */
 function openNode(at: number): number {
-  if (3 * nodeCount + 3 > nodes.length) {
-    const grown = new Int32Array(nodes.length * 2);
-    grown.set(nodes);
-    nodes = grown;
-  }
-  nodes[3 * nodeCount] = line;
-  nodes[3 * nodeCount + 1] = at - ls;
-  return nodeCount++;
+  return index.open(line, at - ls);
 }
 
-/** Ends node `i`: what follows is after its subtree. */
 function closeNode(i: number): void {
-  nodes[3 * i + 2] = nodeCount;
+  index.close(i);
 }
 
 /** Notes a key that JavaScript orders before the others (an array index), which the index cannot follow. */

@@ -3,6 +3,7 @@ import { MamoriError } from '../errors.js';
 import { isObject } from '../k8s/object.js';
 import type { LoadLimits } from './limits.js';
 import { DECLINED, readFast, takeIndex } from './fast.js';
+import { indexJson } from './json-index.js';
 import { KUBE_SCHEMA } from './schema.js';
 
 /** One YAML document of a file: its text range and first line. */
@@ -164,8 +165,13 @@ function readJson(source: string, maxDepth: number): unknown {
   } catch {
     return NOT_JSON;
   }
-  return typeof value === 'object' && value !== null && deeperThan(value, maxDepth) ? NOT_JSON : value;
+  if (typeof value === 'object' && value !== null && deeperThan(value, maxDepth)) return NOT_JSON;
+  jsonStart = i;
+  return value;
 }
+
+/** Where the value the last successful `readJson` read starts. */
+let jsonStart = 0;
 
 /** True when a parsed value nests collections more than `max` levels (it stops looking there). */
 function deeperThan(root: unknown, max: number): boolean {
@@ -185,8 +191,8 @@ const ANCHOR = /(?:^|[\s[{,])&[^\s[\]{},]/;
 
 /**
  * Parses one document of a file. Returns the parsed value (null for an empty document), or throws
- * a MamoriError whose line is the file line of the problem. When the fast reader read it, `index`
- * receives the reader's node index (see `takeIndex`).
+ * a MamoriError whose line is the file line of the problem. When the fast reader or the JSON
+ * parser read it, `index` receives its node index (see `takeIndex` and `indexJson`).
  */
 export function parseDocument(text: string, chunk: DocumentChunk, file: string, limits: LoadLimits, index?: { nodes?: Int32Array | undefined }): unknown {
   const size = chunk.end - chunk.start;
@@ -199,7 +205,10 @@ export function parseDocument(text: string, chunk: DocumentChunk, file: string, 
   }
   const source = text.slice(chunk.start, chunk.end);
   let value: unknown = readJson(source, limits.maxDepth);
-  if (value !== NOT_JSON) return value;
+  if (value !== NOT_JSON) {
+    if (index !== undefined) index.nodes = indexJson(source, jsonStart, value);
+    return value;
+  }
   value = readFast(source, limits.maxDepth);
   if (value !== DECLINED) {
     const nodes = takeIndex();
