@@ -158,15 +158,9 @@ export class Engine {
     }
     // Fields in the order of the JSON contract: location, further paths, policy, fix.
     const finding = this.finding(active, object.ref, this.paths.text(violation.path), violation.message, violation.severity);
-    let at: Place | undefined;
-    if (spot !== undefined) {
-      const where = keptPlace(object, violation.path, spot);
-      if (where !== undefined && 'source' in where) at = where;
-      else if (where !== undefined) finding.location = where;
-    } else if (file !== undefined) {
-      const location = locateIn(file, object, violation.path);
-      if (location !== undefined) finding.location = location;
-    }
+    const where = placeOf(file, object, violation.path, spot);
+    const at = where !== undefined && 'source' in where ? where : undefined;
+    if (where !== undefined && at === undefined) finding.location = where as Location;
     if (violation.paths !== undefined && violation.paths.length > 0) finding.paths = violation.paths.map((p) => this.paths.text(p));
     if (active.pss !== undefined) finding.pss = active.pss;
     if (this.fixes && violation.fix !== undefined) finding.fix = violation.fix();
@@ -194,12 +188,10 @@ export class Engine {
   /**
    * A violation decided once the whole input is read. Most are dropped then, so only what the
    * finding needs is kept (no Finding yet), none of it holding the file's text. It is located now,
-   * while its file is at hand, or on a kept object from its node positions (see `keptPlace`).
+   * while its file is at hand, or on a kept object from its node positions (see `placeOf`).
    */
   private wait(active: ActiveRule, file: LoadedFile | undefined, object: LoadedObject, violation: Violation, spot: KeptSpot | undefined): void {
-    let at: Place | Location | undefined;
-    if (spot !== undefined) at = keptPlace(object, violation.path, spot);
-    else if (file !== undefined) at = locateIn(file, object, violation.path);
+    const at = placeOf(file, object, violation.path, spot);
     const entry: Pending = {
       active,
       object: object.ref,
@@ -215,7 +207,7 @@ export class Engine {
     if (violation.paths !== undefined && violation.paths.length > 0) {
       entry.paths = violation.paths.map((p) => this.paths.text(p));
       // A resolution may move the finding to one of these fields (`Resolution.at`).
-      if (violation.resolve !== undefined) entry.places = violation.paths.map((p) => (spot !== undefined ? keptPlace(object, p, spot) : file !== undefined ? locateIn(file, object, p) : undefined));
+      if (violation.resolve !== undefined) entry.places = violation.paths.map((p) => placeOf(file, object, p, spot));
     }
     if (this.fixes && violation.fix !== undefined) entry.fix = violation.fix();
     this.pending.push(entry);
@@ -334,7 +326,7 @@ export class Engine {
         this.seen.add(objectKey(kind, namespace, loaded.ref.name));
         if (loaded.ref.namespace !== undefined) this.namespaces.add(loaded.ref.namespace);
         if (this.keepKinds === undefined || this.keepKinds.has(kind)) {
-          // Located by the positions of its nodes when the fast reader read it, else by reading its file again.
+          // Located by the positions of its nodes when its document was indexed, else by reading its file again.
           const positions = file.locator?.positionsOf(loaded.source, loaded.prefix, loaded.object);
           const origin = positions !== undefined || text === undefined ? undefined : this.originOf(file, text, loaded.source);
           this.kept.push({ object: { ...loaded, object: copyJson(loaded.object) }, spot: { positions, origin } });
@@ -462,8 +454,12 @@ interface KeptSpot {
   origin: Origin | undefined;
 }
 
-/** Where a finding on a kept object is: located now from its positions, to be located at the end, or nowhere (no text). */
-function keptPlace(object: LoadedObject, path: Path, spot: KeptSpot): Location | Place | undefined {
+/**
+ * Where a finding is: located now in the file at hand, or on a kept object (`spot`) from its
+ * positions; else where to locate it at the end by reading its file again; or nowhere (no text).
+ */
+function placeOf(file: LoadedFile | undefined, object: LoadedObject, path: Path, spot: KeptSpot | undefined): Location | Place | undefined {
+  if (spot === undefined) return file === undefined ? undefined : locateIn(file, object, path);
   if (spot.positions !== undefined) return { file: object.source.file, ...locatePositions(spot.positions, object.object, path) };
   const { origin } = spot;
   return origin === undefined ? undefined : { source: object.source, path: fullPath(object, path), hash: origin.hash, reread: origin.reread };

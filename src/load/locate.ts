@@ -63,7 +63,7 @@ export class TextLocator {
   private readonly sequences = new Map<number, { lines: number[]; steps: (Step | undefined)[] }>();
   private readonly flows = new Map<number, FlowCollection>();
   private indents: Int32Array | undefined;
-  /** Node indexes from the fast reader, by document start: the parsed root and where its nodes are. */
+  /** Node indexes of documents, by document start: the parsed root and where its nodes are. */
   private readonly indexes = new Map<number, { root: unknown; nodes: Int32Array }>();
 
   constructor(text: string) {
@@ -86,8 +86,9 @@ export class TextLocator {
   }
 
   /**
-   * Gives the locator the node index the fast reader made of a document (see `takeIndex`) and the
-   * value it read: paths in that document are then followed through the value, not the text.
+   * Gives the locator the node index the fast reader or the JSON reader made of a document (see
+   * node-index.ts) and the value read: paths in that document are then followed through the
+   * value, not the text.
    */
   addIndex(doc: DocumentRange, root: unknown, nodes: Int32Array): void {
     this.indexes.set(doc.start, { root, nodes });
@@ -101,7 +102,7 @@ export class TextLocator {
   positionsOf(doc: DocumentRange, prefix: Path, object: unknown): ObjectPositions | undefined {
     const indexed = this.indexes.get(doc.start);
     if (indexed === undefined) return undefined;
-    const { node, value } = follow(indexed.root, indexed.nodes, 3, prefix);
+    const { node, value } = follow(indexed.root, indexed.nodes, prefix);
     if (value !== object) return undefined;
     const from = indexed.nodes;
     const end = from[3 * node + 2] ?? node + 1;
@@ -118,7 +119,7 @@ export class TextLocator {
   locate(doc: DocumentRange, path: Path): TextPosition {
     const indexed = this.indexes.get(doc.start);
     if (indexed !== undefined) {
-      const k = 3 * follow(indexed.root, indexed.nodes, 3, path).node;
+      const k = 3 * follow(indexed.root, indexed.nodes, path).node;
       return { line: doc.line + (indexed.nodes[k] ?? 0), column: (indexed.nodes[k + 1] ?? 0) + 1 };
     }
     const walk = this.walk(doc, path);
@@ -684,27 +685,26 @@ class FlowCollection {
 }
 
 /**
- * Follows `path` through a value and the node index made of it: nodes in document order, `stride`
- * numbers each, the last of which is the number of the node after its subtree. Gives the node the
- * path reaches, or that of its deepest existing ancestor, and the value there. A mapping's keys are
- * in document order in the value (the reader gives no index when a key is an array index).
+ * Follows `path` through a value and the node index made of it (see node-index.ts: three numbers
+ * a node, the third the number of the node after its subtree). Gives the node the path reaches,
+ * or that of its deepest existing ancestor, and the value there. A mapping's keys are in document
+ * order in the value (the readers give no index when a key is an array index or repeats).
  */
-function follow(root: unknown, nodes: Int32Array, stride: number, path: Path): { node: number; value: unknown } {
-  const next = stride - 1;
+function follow(root: unknown, nodes: Int32Array, path: Path): { node: number; value: unknown } {
   let node = 0;
   let value = root;
   for (let d = 0; d < path.length; d++) {
     const segment = path[d];
     let child = node + 1;
     if (Array.isArray(value)) {
-      if (typeof segment !== 'number' || !(segment >= 0 && segment < value.length)) break;
-      for (let i = 0; i < segment; i++) child = nodes[stride * child + next] ?? child;
+      if (typeof segment !== 'number' || !Number.isInteger(segment) || segment < 0 || segment >= value.length) break;
+      for (let i = 0; i < segment; i++) child = nodes[3 * child + 2] ?? child;
       value = value[segment];
     } else if (typeof value === 'object' && value !== null) {
       if (typeof segment !== 'string' || !Object.hasOwn(value, segment)) break;
       for (const key in value) {
         if (key === segment) break;
-        child = nodes[stride * child + next] ?? child;
+        child = nodes[3 * child + 2] ?? child;
       }
       value = (value as Record<string, unknown>)[segment];
     } else break;
@@ -724,7 +724,7 @@ export interface ObjectPositions {
 
 /** Position of `path` in an object (a copy of it, keys in the same order) whose positions were kept. */
 export function locatePositions(positions: ObjectPositions, object: unknown, path: Path): TextPosition {
-  const { node } = follow(object, positions.nodes, 3, path);
+  const { node } = follow(object, positions.nodes, path);
   return { line: positions.nodes[3 * node] ?? 0, column: positions.nodes[3 * node + 1] ?? 0 };
 }
 
