@@ -1,4 +1,4 @@
-import { NodeIndexWriter } from './node-index.js';
+import { isArrayIndexKey, NodeIndexWriter } from './node-index.js';
 import { resolvePlainScalar } from './schema.js';
 
 /*
@@ -171,8 +171,7 @@ function closeNode(i: number): void {
 
 /** Notes a key that JavaScript orders before the others (an array index), which the index cannot follow. */
 function checkKey(key: string): void {
-  const c = key.charCodeAt(0);
-  if (c >= 48 && c <= 57 && /^(?:0|[1-9]\d{0,9})$/.test(key) && Number(key) < 4294967295) indexable = false;
+  if (isArrayIndexKey(key)) indexable = false;
 }
 
 /** A node starting at offset `p` of the current line, inside a parent whose column is `parent`. */

@@ -6,7 +6,7 @@
  * that findings in `kubectl get -o json` exports are located without walking the text again.
  */
 
-import { NodeIndexWriter } from './node-index.js';
+import { isArrayIndexKey, NodeIndexWriter } from './node-index.js';
 
 const QUOTE = 34;
 const BACKSLASH = 92;
@@ -124,10 +124,7 @@ function object(parsed: Record<string, unknown>): void {
     i = stringEnd();
     // A key that is an array index ("0", "42") is listed first by JavaScript, not in document order.
     const first = s.charCodeAt(keyStart + 1);
-    if (first >= 48 && first <= 57) {
-      const key = JSON.parse(s.slice(keyStart, i)) as string;
-      if (/^(?:0|[1-9]\d{0,9})$/.test(key) && Number(key) < 4294967295) throw UNORDERED;
-    }
+    if (first >= 48 && first <= 57 && isArrayIndexKey(JSON.parse(s.slice(keyStart, i)) as string)) throw UNORDERED;
     space();
     i++; // :
     space();

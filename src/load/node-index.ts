@@ -42,3 +42,12 @@ export class NodeIndexWriter {
     if (this.nodes.length > 3 << 18) this.nodes = new Int32Array(3 * 2048);
   }
 }
+
+/**
+ * True for a key JavaScript lists before the others whatever its place in the document (an array
+ * index: "0", "42", up to 2^32 - 2); an object with one has no node index.
+ */
+export function isArrayIndexKey(key: string): boolean {
+  const c = key.charCodeAt(0);
+  return c >= 48 && c <= 57 && /^(?:0|[1-9]\d{0,9})$/.test(key) && Number(key) < 4294967295;
+}

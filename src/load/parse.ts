@@ -143,9 +143,9 @@ const NOT_JSON = Symbol('not JSON');
  * A document in JSON (as tools and `kubectl get -o json` write them) is read with the native JSON
  * parser: JSON is YAML, and the value is the same, many times faster. Anything it refuses (YAML
  * flow syntax, comments inside, nesting past the limit) goes to the YAML parser, which explains
- * the problem with a line and column.
+ * the problem with a line and column. Gives the value and the offset where it starts.
  */
-function readJson(source: string, maxDepth: number): unknown {
+function readJson(source: string, maxDepth: number): { value: unknown; start: number } | typeof NOT_JSON {
   let i = 0;
   for (;;) {
     while (i < source.length && /\s/.test(source[i] ?? '')) i++;
@@ -166,12 +166,9 @@ function readJson(source: string, maxDepth: number): unknown {
     return NOT_JSON;
   }
   if (typeof value === 'object' && value !== null && deeperThan(value, maxDepth)) return NOT_JSON;
-  jsonStart = i;
-  return value;
+  // Where the value starts, after the lines skipped above: the JSON node index counts from there.
+  return { value, start: i };
 }
-
-/** Where the value the last successful `readJson` read starts. */
-let jsonStart = 0;
 
 /** True when a parsed value nests collections more than `max` levels (it stops looking there). */
 function deeperThan(root: unknown, max: number): boolean {
@@ -204,12 +201,12 @@ export function parseDocument(text: string, chunk: DocumentChunk, file: string, 
     );
   }
   const source = text.slice(chunk.start, chunk.end);
-  let value: unknown = readJson(source, limits.maxDepth);
-  if (value !== NOT_JSON) {
-    if (index !== undefined) index.nodes = indexJson(source, jsonStart, value);
-    return value;
+  const json = readJson(source, limits.maxDepth);
+  if (json !== NOT_JSON) {
+    if (index !== undefined) index.nodes = indexJson(source, json.start, json.value);
+    return json.value;
   }
-  value = readFast(source, limits.maxDepth);
+  let value = readFast(source, limits.maxDepth);
   if (value !== DECLINED) {
     const nodes = takeIndex();
     if (index !== undefined) index.nodes = nodes;
