@@ -424,6 +424,27 @@ describe('configuration', () => {
     expect(bad.stderr).toContain('--rules: no rule matches "no-such-rule"');
   });
 
+  it('a list option\'s default is edited with add and remove, and a glob sets every rule it matches', () => {
+    const dir = tempDir();
+    put(dir, 'pod.yaml', 'apiVersion: v1\nkind: Pod\nmetadata: {name: build, namespace: tenants}\nspec:\n  runtimeClassName: my-sandbox\n  containers: [{name: job, image: "registry.example.com/ci/job:1.0"}]\n');
+    const config = (sandboxes: string): void => put(dir, '.mamori.yaml', `rules:\n  untrusted-*: { severity: low }\n  untrusted-workload-sandbox:\n    options:\n      untrustedNamespaces: [tenants]\n${sandboxes}`);
+    const scan = (): { run: Run; report: Report } => scanJson(['pod.yaml', '--rules', 'untrusted-workload-sandbox', '--fail-on', 'low'], { cwd: dir });
+    config('');
+    const before = scan();
+    expect(before.run.status).toBe(1);
+    expect(before.report.findings.map((f) => [f.ruleId, f.severity, f.location?.line])).toEqual([['untrusted-workload-sandbox', 'low', 5]]);
+    // Adding the sandbox keeps the built-in runtime classes and accepts this one.
+    config('      sandboxedRuntimeClasses: { add: [my-sandbox] }\n');
+    const after = scan();
+    expect(after.run.status).toBe(0);
+    expect(after.report.findings).toEqual([]);
+    config('      sandboxedRuntimeClasses: { remove: [my-sandbox] }\n');
+    const bad = mamori(['scan', 'pod.yaml'], { cwd: dir });
+    expect(bad.status).toBe(2);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toContain('rules.untrusted-workload-sandbox.options.sandboxedRuntimeClasses.remove: "my-sandbox" is not in the default list');
+  });
+
   it('--config FILE is read instead of .mamori.yaml', () => {
     const dir = tempDir();
     copyFileSync(join(ROOT, PRIVILEGED), join(dir, 'pod.yaml'));

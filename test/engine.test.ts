@@ -192,6 +192,73 @@ describe('rule options', () => {
     expect(() => parseConfig({ rules: { 'test-options': { options: { allowed: 'x' } } } }, 'c.yaml', known)).toThrow(/rules\.test-options\.options\.allowed: must be a list of strings/);
     expect(() => parseConfig({ rules: { 'test-options': { options: { strict: 'yes' } } } }, 'c.yaml', known)).toThrow(/rules\.test-options\.options\.strict: must be a boolean/);
   });
+
+  const optionsOf = (config: unknown, rules: Rule[] = [withOptions]): Record<string, string> => {
+    const parsed = parseConfig(config, 'c.yaml', knownRules(rules));
+    const report = scanTexts([{ file: 'm.yaml', text: manifest }], { rules, config: parsed, pss: 'privileged' });
+    return Object.fromEntries(report.findings.map((f) => [`${f.ruleId} ${f.severity}`, f.message]));
+  };
+
+  it('edits a list option\'s default with add and remove instead of replacing it', () => {
+    expect(optionsOf({ rules: { 'test-options': { options: { allowed: { add: ['b.example', 'a.example', 'b.example'] } } } } })).toEqual({
+      'test-options low': '{"allowed":["a.example","b.example"],"strict":false}',
+    });
+    expect(optionsOf({ rules: { 'test-options': { options: { allowed: { remove: ['a.example'], add: ['c.example'] } } } } })).toEqual({
+      'test-options low': '{"allowed":["c.example"],"strict":false}',
+    });
+    expect(optionsOf({ rules: { 'test-options': { options: { allowed: { remove: ['a.example'] } } } } })).toEqual({ 'test-options low': '{"allowed":[],"strict":false}' });
+  });
+
+  it('rejects list edits it does not understand, naming the key', () => {
+    const at = (value: unknown): RegExp => new RegExp(`^${String(value)}`);
+    const edit = (value: unknown): unknown => ({ rules: { 'test-options': { options: { allowed: value } } } });
+    expect(() => parseConfig(edit({ remove: ['z.example'] }), 'c.yaml', known)).toThrow(at('rules\\.test-options\\.options\\.allowed\\.remove: "z\\.example" is not in the default list \\(\\["a\\.example"\\]\\)'));
+    expect(() => parseConfig(edit({ append: ['b'] }), 'c.yaml', known)).toThrow(at('rules\\.test-options\\.options\\.allowed\\.append: unknown key \\(known: add, remove\\)'));
+    expect(() => parseConfig(edit({ add: 'b' }), 'c.yaml', known)).toThrow(at('rules\\.test-options\\.options\\.allowed\\.add: must be a list of strings'));
+    expect(() => parseConfig(edit({}), 'c.yaml', known)).toThrow(at('rules\\.test-options\\.options\\.allowed: an edit of the default list needs add or remove entries'));
+    // Only lists are edited.
+    expect(() => parseConfig({ rules: { 'test-options': { options: { strict: { add: ['x'] } } } } }, 'c.yaml', known)).toThrow(at('rules\\.test-options\\.options\\.strict: must be a boolean'));
+  });
+
+  const sibling = defineRule({ ...withOptions, id: 'test-options-2', options: { allowed: ['z.example'], depth: 2 } });
+  const third = defineRule({ ...withOptions, id: 'other-rule', options: undefined });
+
+  it('applies a glob\'s setting to every rule it matches, the rule\'s own entry after it', () => {
+    const rules = [withOptions, sibling, third];
+    expect(
+      optionsOf(
+        {
+          rules: {
+            'test-options': { options: { allowed: { add: ['own.example'] } } },
+            'test-*': { severity: 'high', options: { allowed: { add: ['glob.example'] }, depth: 5 } },
+            '*-2': { severity: 'medium' },
+          },
+        },
+        rules,
+      ),
+    ).toEqual({
+      // Globs in the order written, then the rule's own entry, each setting only what it names.
+      'test-options high': '{"allowed":["a.example","glob.example","own.example"],"strict":false}',
+      'test-options-2 medium': '{"allowed":["z.example","glob.example"],"depth":5}',
+      'other-rule low': '{}',
+    });
+    // A glob turns rules off; a rule's own entry turns one back on.
+    expect(Object.keys(optionsOf({ rules: { 'test-options': 'on', 'test-*': 'off' } }, rules))).toEqual(['other-rule low', 'test-options low']);
+  });
+
+  it('rejects globs that match no rule, and options none of their rules takes', () => {
+    const known3 = knownRules([withOptions, sibling, third]);
+    expect(() => parseConfig({ rules: { 'tset-*': 'off' } }, 'c.yaml', known3)).toThrow(/^rules\.tset-\*: matches no rule/);
+    expect(() => parseConfig({ rules: { 'test-*': { options: { colour: 'red' } } } }, 'c.yaml', known3)).toThrow(/^rules\.test-\*\.options\.colour: no rule it matches takes this option \(known: allowed, strict, depth\)/);
+    expect(() => parseConfig({ rules: { 'other-*': { options: { allowed: [] } } } }, 'c.yaml', known3)).toThrow(/^rules\.other-\*\.options\.allowed: none of the rules it matches takes options/);
+    // Checked against each rule that takes the option: `depth` is a number.
+    expect(() => parseConfig({ rules: { 'test-*': { options: { depth: 'deep' } } } }, 'c.yaml', known3)).toThrow(/^rules\.test-\*\.options\.depth: must be a number/);
+    // Removing an entry that is in the default of one of the matched rules is fine.
+    expect(parseConfig({ rules: { 'test-*': { options: { allowed: { remove: ['z.example'] } } } } }, 'c.yaml', known3).ruleGlobs?.map((g) => g.pattern)).toEqual(['test-*']);
+    // Policies' rules are known later: a policy glob is accepted, without options.
+    expect(parseConfig({ rules: { 'policy:*': { severity: 'low' } } }, 'c.yaml', known3).ruleGlobs?.[0]?.setting).toEqual({ severity: 'low' });
+    expect(() => parseConfig({ rules: { 'policy:*': { options: { x: 1 } } } }, 'c.yaml', known3)).toThrow(/^rules\.policy:\*\.options\.x: none of the rules it matches takes options/);
+  });
 });
 
 describe('decisions that wait for the whole input', () => {

@@ -68,7 +68,9 @@ export function ruleMarkdown(rule: Rule, examples: readonly RuleExample[] = []):
   if (info.optional) out.push('This rule is off unless the configuration turns it on (`rules: { ' + info.id + ': on }`).', '');
   const options = Object.entries(rule.options ?? {});
   if (options.length > 0) {
-    out.push('## Options', '', 'Set in `.mamori.yaml` under `rules.' + info.id + '.options`:', '', '| option | default |', '|---|---|');
+    const lists = options.some(([, value]) => Array.isArray(value));
+    const how = lists ? ' (a list replaces the default; `{ add: [...], remove: [...] }` edits it)' : '';
+    out.push('## Options', '', 'Set in `.mamori.yaml` under `rules.' + info.id + '.options`' + how + ':', '', '| option | default |', '|---|---|');
     for (const [name, value] of options) out.push(`| \`${name}\` | \`${JSON.stringify(value)}\` |`);
     out.push('');
   }

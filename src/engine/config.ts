@@ -7,15 +7,32 @@ import { KUBE_SCHEMA } from '../load/schema.js';
 import { TextLocator } from '../load/locate.js';
 import type { Location, Path, Severity } from '../types.js';
 import { parseAdmissionSection, type AdmissionSection } from '../admission/modes.js';
-import { parseExceptions, type ExceptionSpec } from './exceptions.js';
+import { globRegExp, parseExceptions, type ExceptionSpec } from './exceptions.js';
 import { isSeverity } from './controls.js';
 import type { OptionValue } from './rule.js';
+
+/** A change to a list option's default: entries added to it, entries of it removed. */
+export interface ListEdit {
+  add: readonly string[];
+  remove: readonly string[];
+}
+
+/** What the configuration sets an option to: a value, or an edit of a list's default. */
+export type OptionSetting = OptionValue | ListEdit;
 
 /** How the configuration changes one rule. */
 export interface RuleSetting {
   enabled?: boolean;
   severity?: Severity;
-  options?: Record<string, OptionValue>;
+  options?: Record<string, OptionSetting>;
+}
+
+/** A setting written for every rule whose id matches a glob (`rbac-*: { severity: high }`). */
+export interface RuleGlobSetting {
+  /** The key as written. */
+  pattern: string;
+  test: RegExp;
+  setting: RuleSetting;
 }
 
 /** The configuration file (`.mamori.yaml`), validated. */
@@ -24,7 +41,10 @@ export interface Config {
   file?: string;
   pss?: string;
   failOn?: Severity | 'none';
+  /** Settings by rule id (a catalog rule's or `policy:<name>`). */
   rules: Record<string, RuleSetting>;
+  /** Settings by glob, in the order written; a rule's own id is applied after them (see `ruleSetting`). */
+  ruleGlobs?: RuleGlobSetting[];
   /** Risks accepted on purpose (see exceptions.ts). */
   exceptions: ExceptionSpec[];
   /** Settings of `mamori admission serve` (its flags take precedence). */
@@ -55,13 +75,78 @@ function typeName(value: OptionValue): string {
   return Array.isArray(value) ? 'a list of strings' : `a ${typeof value}`;
 }
 
-function checkOption(file: string, at: string, value: unknown, def: OptionValue): OptionValue {
-  if (Array.isArray(def)) {
-    if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) fail(file, at, 'must be a list of strings');
-    return value as string[];
+const isStringList = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
+
+/** True for an edit of a list option, as opposed to a value. */
+export function isListEdit(value: OptionSetting): value is ListEdit {
+  return typeof value === 'object' && !Array.isArray(value);
+}
+
+const EDIT_KEYS = new Set(['add', 'remove']);
+
+/**
+ * Validates an option's setting against the defaults of the rules it is for (one rule, or those a
+ * glob matches): a value of the default's type, or, for a list, `{ add, remove }` where every
+ * removed entry is in a default.
+ */
+function checkOption(file: string, at: string, value: unknown, defaults: readonly OptionValue[]): OptionSetting {
+  const lists = defaults.every((d) => Array.isArray(d));
+  if (lists && isObject(value)) {
+    for (const key of Object.keys(value)) if (!EDIT_KEYS.has(key)) fail(file, `${at}.${key}`, 'unknown key (known: add, remove)');
+    const edit = { add: value['add'] ?? [], remove: value['remove'] ?? [] };
+    for (const key of EDIT_KEYS) if (!isStringList(edit[key as keyof typeof edit])) fail(file, `${at}.${key}`, 'must be a list of strings');
+    const { add, remove } = edit as ListEdit;
+    if (add.length + remove.length === 0) fail(file, at, 'an edit of the default list needs add or remove entries');
+    const known = new Set(defaults.flatMap((d) => d as readonly string[]));
+    const absent = remove.find((entry) => !known.has(entry));
+    if (absent !== undefined) fail(file, `${at}.remove`, `${JSON.stringify(absent)} is not in the default list (${JSON.stringify([...known])}); remove takes entries of the defaults`);
+    return { add, remove };
   }
-  if (typeof value !== typeof def) fail(file, at, `must be ${typeName(def)}`);
+  for (const def of defaults) {
+    if (Array.isArray(def)) {
+      if (!isStringList(value)) fail(file, at, 'must be a list of strings, or a mapping with add and remove lists that edit the default');
+    } else if (typeof value !== typeof def) fail(file, at, `must be ${typeName(def)}`);
+  }
   return value as OptionValue;
+}
+
+/** True for a key of `rules` that is a glob rather than an id. */
+const isGlob = (key: string): boolean => /[*?]/.test(key);
+
+/**
+ * Validates one entry of `rules`: off, on, or a mapping of enabled, severity and options. `targets`
+ * are the option defaults of the rules it applies to (several for a glob); an option must be one of
+ * them, checked against each rule that takes it.
+ */
+function parseRuleSetting(file: string, at: string, setting: unknown, targets: readonly Readonly<Record<string, OptionValue>>[], glob: boolean): RuleSetting {
+  if (setting === 'off' || setting === false) return { enabled: false };
+  if (setting === 'on' || setting === true) return { enabled: true };
+  if (!isObject(setting)) fail(file, at, 'must be off, on, or a mapping with enabled, severity or options');
+  const rule: RuleSetting = {};
+  for (const [k, sv] of Object.entries(setting)) {
+    if (!RULE_KEYS.has(k)) fail(file, `${at}.${k}`, `unknown key (known: ${[...RULE_KEYS].join(', ')})`);
+    if (k === 'enabled') {
+      if (typeof sv !== 'boolean') fail(file, `${at}.${k}`, 'must be true or false');
+      rule.enabled = sv;
+    } else if (k === 'severity') {
+      if (!isSeverity(sv)) fail(file, `${at}.${k}`, 'must be one of critical, high, medium, low, info');
+      rule.severity = sv;
+    } else {
+      if (!isObject(sv)) fail(file, `${at}.${k}`, 'must be a mapping');
+      const options: Record<string, OptionSetting> = {};
+      const names = [...new Set(targets.flatMap((t) => Object.keys(t)))];
+      for (const [name, optionValue] of Object.entries(sv)) {
+        const defaults = targets.map((t) => t[name]).filter((d): d is OptionValue => d !== undefined);
+        if (defaults.length === 0) {
+          const none = glob ? 'none of the rules it matches takes options' : 'this rule takes no options';
+          fail(file, `${at}.options.${name}`, names.length === 0 ? none : `${glob ? 'no rule it matches takes this option' : 'unknown option'} (known: ${names.join(', ')})`);
+        }
+        options[name] = checkOption(file, `${at}.options.${name}`, optionValue, defaults);
+      }
+      rule.options = options;
+    }
+  }
+  return rule;
 }
 
 /** Validates a parsed configuration; every unknown key or bad value is an error naming its key. */
@@ -86,42 +171,67 @@ export function parseConfig(value: unknown, file: string, known: KnownRules, loc
     } else if (key === 'exceptions') {
       config.exceptions = parseExceptions(v, file, [...known.keys()], locate);
     } else if (key === 'rules') {
-      if (!isObject(v)) fail(file, key, 'must be a mapping of rule id to off, on or settings');
+      if (!isObject(v)) fail(file, key, 'must be a mapping of rule id (or glob) to off, on or settings');
       for (const [id, setting] of Object.entries(v)) {
         const at = `rules.${id}`;
+        if (isGlob(id)) {
+          const test = globRegExp(id);
+          // A glob over policies' rules (`policy:*`) is checked once the policies are read; they take no options.
+          const targets = id.startsWith('policy:') ? [{}] : [...known].filter(([rule]) => test.test(rule)).map(([, defaults]) => defaults);
+          if (targets.length === 0) fail(file, at, 'matches no rule (see `mamori rules`)');
+          (config.ruleGlobs ??= []).push({ pattern: id, test, setting: parseRuleSetting(file, at, setting, targets, true) });
+          continue;
+        }
         // A custom policy's rule (`policy:<name>`) is known only once the policies are read; it takes no options.
         const defaults = known.get(id) ?? (/^policy:./.test(id) ? {} : undefined);
         if (defaults === undefined) fail(file, at, 'unknown rule id (see `mamori rules`)');
-        if (setting === 'off' || setting === false) config.rules[id] = { enabled: false };
-        else if (setting === 'on' || setting === true) config.rules[id] = { enabled: true };
-        else if (isObject(setting)) {
-          const rule: RuleSetting = {};
-          for (const [k, sv] of Object.entries(setting)) {
-            if (!RULE_KEYS.has(k)) fail(file, `${at}.${k}`, `unknown key (known: ${[...RULE_KEYS].join(', ')})`);
-            if (k === 'enabled') {
-              if (typeof sv !== 'boolean') fail(file, `${at}.${k}`, 'must be true or false');
-              rule.enabled = sv;
-            } else if (k === 'severity') {
-              if (!isSeverity(sv)) fail(file, `${at}.${k}`, 'must be one of critical, high, medium, low, info');
-              rule.severity = sv;
-            } else {
-              if (!isObject(sv)) fail(file, `${at}.${k}`, 'must be a mapping');
-              const options: Record<string, OptionValue> = {};
-              for (const [name, optionValue] of Object.entries(sv)) {
-                const def = defaults[name];
-                const names = Object.keys(defaults);
-                if (def === undefined) fail(file, `${at}.options.${name}`, names.length === 0 ? 'this rule takes no options' : `unknown option (known: ${names.join(', ')})`);
-                options[name] = checkOption(file, `${at}.options.${name}`, optionValue, def);
-              }
-              rule.options = options;
-            }
-          }
-          config.rules[id] = rule;
-        } else fail(file, at, 'must be off, on, or a mapping with enabled, severity or options');
+        config.rules[id] = parseRuleSetting(file, at, setting, [defaults], false);
       }
     }
   }
   return config;
+}
+
+/** A list option's default with an edit applied: removed entries dropped, added ones appended once. */
+function applyEdit(list: readonly string[], edit: ListEdit): string[] {
+  const removed = new Set(edit.remove);
+  const out = list.filter((entry) => !removed.has(entry));
+  const present = new Set(out);
+  for (const entry of edit.add) {
+    if (!present.has(entry)) out.push(entry);
+    present.add(entry);
+  }
+  return out;
+}
+
+/** What the configuration makes of one rule: whether it is on, its severity, and its options merged over `defaults`. */
+export interface EffectiveSetting {
+  enabled: boolean | undefined;
+  severity: Severity | undefined;
+  options: Record<string, OptionValue>;
+}
+
+/**
+ * The setting of one rule: the globs that match its id, in the order written, then its own entry;
+ * each sets only the keys it names, and a list edit applies to the list the earlier ones left.
+ */
+export function ruleSetting(config: Config | undefined, id: string, defaults: Readonly<Record<string, OptionValue>>): EffectiveSetting {
+  const out: EffectiveSetting = { enabled: undefined, severity: undefined, options: { ...defaults } };
+  const layers: RuleSetting[] = [];
+  for (const glob of config?.ruleGlobs ?? []) if (glob.test.test(id)) layers.push(glob.setting);
+  const own = config?.rules[id];
+  if (own !== undefined) layers.push(own);
+  for (const layer of layers) {
+    if (layer.enabled !== undefined) out.enabled = layer.enabled;
+    if (layer.severity !== undefined) out.severity = layer.severity;
+    for (const [name, value] of Object.entries(layer.options ?? {})) {
+      // A glob's option is for the rules it matches that take it.
+      const current = out.options[name];
+      if (current === undefined) continue;
+      out.options[name] = isListEdit(value) ? applyEdit(current as readonly string[], value) : value;
+    }
+  }
+  return out;
 }
 
 /**

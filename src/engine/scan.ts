@@ -7,7 +7,7 @@ import { DEFAULT_LIMITS, type LoadLimits } from '../load/limits.js';
 import type { LoadedObject, SourceDocument } from '../load/types.js';
 import { parsePssPolicy, resolvePssMinor } from '../rules/pss/psa.js';
 import type { ExceptionStatus, Finding, JsonObject, JsonValue, Location, Path, SuppressedFinding, PssPolicy, Report, ReportError, Severity } from '../types.js';
-import type { Config } from './config.js';
+import { ruleSetting, type Config } from './config.js';
 import { phaseOf } from './controls.js';
 import { annotationReason, containerAt, exceptionFindings, Exceptions, IGNORE_PREFIX, type Suppression } from './exceptions.js';
 import { Inventory, namespaceOf, objectKey } from './inventory.js';
@@ -105,16 +105,16 @@ export class Engine {
     this.fixes = options.fixes === true;
     this.exceptions = new Exceptions(options.config?.exceptions ?? [], options.now ?? new Date());
     for (const rule of options.rules) {
-      const setting = options.config?.rules[rule.id];
-      const enabled = setting?.enabled ?? !rule.optional;
+      const setting = ruleSetting(options.config, rule.id, rule.options ?? {});
+      const enabled = setting.enabled ?? !rule.optional;
       if (!enabled) continue;
       this.activeIds.push(rule.id);
       const active: ActiveRule = {
         rule,
-        severity: setting?.severity ?? rule.severity,
-        configured: setting?.severity !== undefined,
+        severity: setting.severity ?? rule.severity,
+        configured: setting.severity !== undefined,
         phase: phaseOf(rule.controls),
-        ctx: { pss, options: { ...rule.options, ...setting?.options } },
+        ctx: { pss, options: setting.options },
         ignoreKey: IGNORE_PREFIX + rule.id,
       };
       if (rule.frameworks?.pss !== undefined) active.pss = { level: pss.level, version: pss.version, resolved: `v1.${pss.minor}` };
