@@ -1,6 +1,7 @@
 import { defineRule, type Violation } from '../../../engine/rule.js';
 import { asArray, asObject, asString, detach, isObject } from '../../../k8s/object.js';
-import type { JsonValue, Path } from '../../../types.js';
+import type { JsonObject, JsonValue, Path } from '../../../types.js';
+import { celImagePrefixes, type CelSource } from './cel.js';
 
 /** Who can publish the look-alike image an open-ended prefix admits. */
 type Reach = 'host' | 'namespace' | 'repository';
@@ -40,13 +41,25 @@ function opening(prefix: string): { reach: Reach; lookalike: string } | undefine
   return { reach: 'repository', lookalike: `${prefix}${joint}evil` };
 }
 
+/** What an entry does for the images it matches: admits them, or waives a control for them. */
+interface Effect {
+  every: string;
+  also: (image: string) => string;
+}
+
+const ADMITS: Effect = { every: 'admits every image, so the policy restricts nothing', also: (image) => `admits ${image}` };
+
+function waives(control: string): Effect {
+  return { every: `waives ${control} for every image`, also: (image) => `waives ${control} for ${image}` };
+}
+
 /** The violation for one entry whose literal prefix is `prefix`, if that prefix is open-ended. */
-function check(owner: string, entry: string, prefix: string, path: Path): Violation | undefined {
+function check(owner: string, entry: string, prefix: string, path: Path, effect: Effect = ADMITS): Violation | undefined {
   const what = `${owner} ${JSON.stringify(entry)}`;
-  if (prefix === '') return { path, message: detach(`${what} admits every image, so the policy restricts nothing`) };
+  if (prefix === '') return { path, message: detach(`${what} ${effect.every}`) };
   const open = opening(prefix);
   if (open === undefined) return undefined;
-  const message = detach(`${what} is an open-ended prefix: it also admits ${JSON.stringify(open.lookalike)}, from ${WHO[open.reach]}`);
+  const message = detach(`${what} is an open-ended prefix: it also ${effect.also(JSON.stringify(open.lookalike))}, from ${WHO[open.reach]}`);
   // A sibling repository needs push rights next to the intended one: an insider's bypass, not anyone's.
   return open.reach === 'repository' ? { path, message, severity: 'low' } : { path, message };
 }
@@ -88,17 +101,41 @@ function kyvernoPrefix(alternative: string): string | undefined {
   return alternative.slice(0, at);
 }
 
+/**
+ * The open-ended image prefixes of CEL validations (`list` under `holder`) and of the variables
+ * (`holder.variables`) they read, each reported at the expression that holds it.
+ */
+function* celFindings(owner: string, holder: JsonObject | undefined, path: Path, list: string, nouns: [string, string]): Generator<Violation> {
+  const [noun, variableNoun] = nouns;
+  const validations: CelSource[] = [];
+  for (const [i, raw] of asArray(holder?.[list]).entries()) {
+    const expression = asString(asObject(raw)?.['expression']);
+    if (expression !== undefined) validations.push({ expression, path: [...path, list, i, 'expression'], label: `${noun} #${i}` });
+  }
+  if (validations.length === 0) return;
+  const variables = new Map<string, CelSource>();
+  for (const [i, raw] of asArray(holder?.['variables']).entries()) {
+    const name = asString(asObject(raw)?.['name']);
+    const expression = asString(asObject(raw)?.['expression']);
+    if (name !== undefined && expression !== undefined) variables.set(name, { expression, path: [...path, 'variables', i, 'expression'], label: `${variableNoun} ${JSON.stringify(name)}` });
+  }
+  for (const found of celImagePrefixes(validations, variables)) {
+    const violation = check(`${owner} ${found.label} image ${found.kind}`, found.entry, found.prefix, found.path);
+    if (violation !== undefined) yield violation;
+  }
+}
+
 export const rule = defineRule({
   id: 'image-policy-loose-prefix',
   title: 'Admission policy allows images by an open-ended prefix',
   severity: 'medium',
   target: 'object',
-  kinds: ['K8sAllowedRepos', 'K8sAllowedReposv2', 'ClusterPolicy', 'Policy'],
+  kinds: ['K8sAllowedRepos', 'K8sAllowedReposv2', 'ClusterPolicy', 'Policy', 'ValidatingAdmissionPolicy'],
   controls: ['DIST-6', 'DEP-1'],
   description:
-    'An allow list of image sources at admission only keeps out what its entries do not match, and the common engines match by string prefix. Gatekeeper\'s `K8sAllowedRepos` admits an image when it starts with an entry of `repos`, so `registry.example.com/team` also admits `registry.example.com/team-evil/x`, `docker.io` admits `docker.io.evil.io/x` and `ubuntu` admits `ubuntuevil/x`; `K8sAllowedReposv2` entries ending in `*` and Kyverno `validate.pattern` image wildcards (`*` matches any characters, `/` included) behave the same way. Anyone who can register such a domain or create such a namespace or repository publishes an image the policy lets through, and the allow list (the last check before a typosquatted or attacker-built image runs) no longer means what it says (Trivy KSV124 reports the same for `K8sAllowedRepos`). The rule reads `spec.parameters.repos` of `K8sAllowedRepos`, `spec.parameters.allowedImages` entries ending in `*` of `K8sAllowedReposv2` (other entries match exactly), and the `image` values (or `=(image)`) of Kyverno `ClusterPolicy` and `Policy` `validate.pattern`, `anyPattern` and `foreach` trees, each `|` alternative whose first wildcard is a `*` after a literal prefix. A prefix is closed when it ends with `/`, `:` or `@`, holds a tag, a registry port or a digest, or lies under Docker Hub\'s `library/` (only Docker publishes official images). An empty prefix, or a `K8sAllowedReposv2` entry `*`, admits every image. A closed prefix can still be broad: `docker.io/` or `ghcr.io/` admits every public user of that registry, which this rule does not judge (list your own namespaces instead). Medium: the bypass needs the right to create pods and a published look-alike image; a prefix that only opens sibling repositories in its own namespace (`registry.example.com/team/app` admits `registry.example.com/team/app-evil`) is reported as low, since only those with push rights there can use it. Not reported: negated (`!`) and conditional Kyverno patterns, deny conditions and CEL, patterns that start with a wildcard, and a `*` in `K8sAllowedRepos` (compared literally, it matches nothing).',
+    'An allow list of image sources at admission only keeps out what its entries do not match, and the common engines match by string prefix. Gatekeeper\'s `K8sAllowedRepos` admits an image when it starts with an entry of `repos`, so `registry.example.com/team` also admits `registry.example.com/team-evil/x`, `docker.io` admits `docker.io.evil.io/x` and `ubuntu` admits `ubuntuevil/x`; `K8sAllowedReposv2` entries ending in `*`, Kyverno image wildcards (`*` matches any characters, `/` included) and CEL `image.startsWith(...)` tests behave the same way. Anyone who can register such a domain or create such a namespace or repository publishes an image the policy lets through, and the allow list (the last check before a typosquatted or attacker-built image runs) no longer means what it says (Trivy KSV124 reports the same for `K8sAllowedRepos`). The same open end in a Kyverno `podSecurity` exclusion (`ghcr.io/acme*` for the `Capabilities` control) waives that Pod Security control for the look-alike images too. The rule reads `spec.parameters.repos` of `K8sAllowedRepos`; `spec.parameters.allowedImages` entries ending in `*` of `K8sAllowedReposv2` (other entries match exactly); in Kyverno `ClusterPolicy` and `Policy` rules, the `image` values (or `=(image)`) of `validate.pattern`, `anyPattern` and `foreach` trees (each `|` alternative) and the entries of `validate.podSecurity.exclude[].images`, when their first wildcard is a `*` after a literal prefix; and the CEL of `ValidatingAdmissionPolicy` `spec.validations[].expression` and Kyverno `validate.cel.expressions[].expression`, with the variables they read: string literals passed to `startsWith` on an image (`c.image`, `image`, an element of `containers.map(c, c.image)`), directly or as the elements of a literal list the call ranges over, and anchored regexes that are only a literal prefix (`c.image.matches(r\'^registry\\.example\\.com/team\')`), where a true result admits the pod. A prefix is closed when it ends with `/`, `:` or `@`, holds a tag, a registry port or a digest, or lies under Docker Hub\'s `library/` (only Docker publishes official images). An empty prefix, or a `K8sAllowedReposv2` entry `*`, admits every image. A closed prefix can still be broad: `docker.io/` or `ghcr.io/` admits every public user of that registry, which this rule does not judge (list your own namespaces instead). Medium: the bypass needs the right to create pods and a published look-alike image; an open exemption is rated the same, as it needs the same and yields one waived control of the profile, not the whole policy. A prefix that only opens sibling repositories in its own namespace (`registry.example.com/team/app` admits `registry.example.com/team/app-evil`) is reported as low, since only those with push rights there can use it. Not reported: negated (`!`) and conditional Kyverno patterns and deny conditions; CEL deny lists (a `startsWith` negated, compared or counted), prefixes that are not literals (`params`, concatenations), regexes with classes, groups or alternatives, `matchConditions`, messages and audit annotations; patterns that start with a wildcard (an exclusion `*` waives the control for every image, which is its stated intent); and a `*` in `K8sAllowedRepos` (compared literally, it matches nothing).',
   remediation:
-    'End every entry at a boundary: a registry, namespace or repository prefix with a trailing `/` (`registry.example.com/`, `registry.example.com/team/`, `docker.io/library/`), a single repository with `:` and `@` (`registry.example.com/team/app:` and `registry.example.com/team/app@`), or a full reference with its tag or digest. In `K8sAllowedReposv2` write `registry.example.com/team/*`, and in a Kyverno pattern `registry.example.com/team/*`.',
+    'End every entry at a boundary: a registry, namespace or repository prefix with a trailing `/` (`registry.example.com/`, `registry.example.com/team/`, `docker.io/library/`), a single repository with `:` and `@` (`registry.example.com/team/app:` and `registry.example.com/team/app@`), or a full reference with its tag or digest. In `K8sAllowedReposv2`, a Kyverno pattern or a Kyverno `podSecurity.exclude[].images` entry write `registry.example.com/team/*`; in CEL write `c.image.startsWith(\'registry.example.com/team/\')` or, in a regex, end the literal with `/` (`^registry\\.example\\.com/team/`).',
   *check({ object }) {
     const apiVersion = asString(object['apiVersion']) ?? '';
     const kind = asString(object['kind']) ?? '';
@@ -119,18 +156,37 @@ export const rule = defineRule({
       }
       return;
     }
+    if (apiVersion.startsWith('admissionregistration.k8s.io/')) {
+      if (kind === 'ValidatingAdmissionPolicy') yield* celFindings(`${kind} ${JSON.stringify(name)}`, spec, ['spec'], 'validations', ['validation', 'variable']);
+      return;
+    }
     if (!apiVersion.startsWith('kyverno.io/')) return;
     for (const [i, raw] of asArray(spec?.['rules']).entries()) {
       const r = asObject(raw);
-      const owner = `${kind} ${JSON.stringify(name)} rule ${JSON.stringify(asString(r?.['name']) ?? `#${i}`)} image pattern`;
-      for (const { tree, path } of kyvernoPatterns(r?.['validate'], ['spec', 'rules', i, 'validate'])) {
+      const owner = `${kind} ${JSON.stringify(name)} rule ${JSON.stringify(asString(r?.['name']) ?? `#${i}`)}`;
+      const validate = asObject(r?.['validate']);
+      const at: Path = ['spec', 'rules', i, 'validate'];
+      for (const { tree, path } of kyvernoPatterns(validate, at)) {
         for (const image of kyvernoImages(tree, path)) {
           for (const alternative of image.value.split('|')) {
             const entry = alternative.trim();
             const prefix = kyvernoPrefix(entry);
-            const found = prefix === undefined ? undefined : check(owner, entry, prefix, image.path);
+            const found = prefix === undefined ? undefined : check(`${owner} image pattern`, entry, prefix, image.path);
             if (found !== undefined) yield found;
           }
+        }
+      }
+      yield* celFindings(owner, asObject(validate?.['cel']), [...at, 'cel'], 'expressions', ['CEL expression', 'CEL variable']);
+      // podSecurity exclusions waive a control for the images they match (Kyverno wildcards, `/` included).
+      for (const [j, exclusion] of asArray(asObject(validate?.['podSecurity'])?.['exclude']).entries()) {
+        const control = asString(asObject(exclusion)?.['controlName']);
+        const effect = waives(control === undefined ? 'its Pod Security control' : `the Pod Security control ${JSON.stringify(control)}`);
+        for (const [k, rawImage] of asArray(asObject(exclusion)?.['images']).entries()) {
+          const entry = asString(rawImage);
+          const prefix = entry === undefined ? undefined : kyvernoPrefix(entry);
+          const path: Path = [...at, 'podSecurity', 'exclude', j, 'images', k];
+          const found = entry === undefined || prefix === undefined ? undefined : check(`${owner} podSecurity exclusion image`, entry, prefix, path, effect);
+          if (found !== undefined) yield found;
         }
       }
     }
