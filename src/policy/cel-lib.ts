@@ -5,7 +5,7 @@
  * `pkg/cel/library` behaviour; errors are thrown and become evaluation errors.
  */
 import { Optional, type Environment } from '@marcbachmann/cel-js'
-import { compileRe2, re2Find, re2FindAll } from './cel-re2.js'
+import { compileRe2, regexCost, type Re2 } from './cel-re2.js'
 
 const INT64_MAX = 9223372036854775807n
 const INT64_MIN = -9223372036854775808n
@@ -13,7 +13,7 @@ const INT64_MIN = -9223372036854775808n
 /** Adds `n` units to the running evaluation's step budget (set by cel.ts). */
 export type Charge = (n: number) => void
 
-function regex(pattern: string): RegExp {
+function regex(pattern: string): Re2 {
   const re = compileRe2(pattern)
   if (typeof re === 'string') throw new Error(re)
   return re
@@ -353,9 +353,10 @@ class SetsNamespace {}
 /** Registers the Kubernetes libraries on `env`; `charge` accounts for size-proportional work. */
 export function registerKubernetesLibraries(env: Environment, charge: Charge): void {
   // Regex (RE2 semantics).
-  env.registerFunction('string.find(string): string', (s: string, p: string) => { charge(s.length / 10); return re2Find(regex(p), s) })
-  env.registerFunction('string.findAll(string): list<string>', (s: string, p: string) => { charge(s.length / 10); return re2FindAll(regex(p), s, -1) })
-  env.registerFunction('string.findAll(string, int): list<string>', (s: string, p: string, n: bigint) => { charge(s.length / 10); return re2FindAll(regex(p), s, Number(n)) })
+  const find = (s: string, p: string): Re2 => { const re = regex(p); charge(regexCost(s, re.size)); return re }
+  env.registerFunction('string.find(string): string', (s: string, p: string) => find(s, p).find(s))
+  env.registerFunction('string.findAll(string): list<string>', (s: string, p: string) => find(s, p).findAll(s, -1))
+  env.registerFunction('string.findAll(string, int): list<string>', (s: string, p: string, n: bigint) => find(s, p).findAll(s, Number(n)))
 
   // Lists v0.
   env.registerFunction('list.isSorted(): bool', (l: unknown[]) => {
