@@ -1,7 +1,7 @@
 import { atLeast, isSeverity } from '../engine/controls.js';
 import { knownRules, loadConfig } from '../engine/config.js';
 import { applyBaseline, readBaseline, writeBaseline } from '../engine/baseline.js';
-import { globRegExp } from '../engine/exceptions.js';
+import { compileGlob } from '../engine/glob.js';
 import { scanPaths, type ScanOptions } from '../engine/scan.js';
 import { MamoriError } from '../errors.js';
 import { isFormat, STREAMING_WRITERS, WRITERS, type WriterOptions } from '../report/index.js';
@@ -28,8 +28,8 @@ interface ScanFlags {
 
 /** A glob over rule ids: `*` matches any run of characters. */
 function globMatcher(pattern: string): (id: string) => boolean {
-  const re = globRegExp(pattern);
-  return (id) => re.test(id);
+  const glob = compileGlob(pattern);
+  return (id) => glob.test(id);
 }
 
 /** The catalog narrowed by `--rules` and `--skip-rules`; a pattern that matches no rule is a usage error. */

@@ -7,7 +7,8 @@ import { KUBE_SCHEMA } from '../load/schema.js';
 import { TextLocator } from '../load/locate.js';
 import type { Location, Path, Severity } from '../types.js';
 import { parseAdmissionSection, type AdmissionSection } from '../admission/modes.js';
-import { globRegExp, parseExceptions, type ExceptionSpec } from './exceptions.js';
+import { parseExceptions, type ExceptionSpec } from './exceptions.js';
+import { compileGlob, type Glob } from './glob.js';
 import { isSeverity } from './controls.js';
 import type { OptionValue } from './rule.js';
 
@@ -31,7 +32,7 @@ export interface RuleSetting {
 export interface RuleGlobSetting {
   /** The key as written. */
   pattern: string;
-  test: RegExp;
+  test: Glob;
   setting: RuleSetting;
 }
 
@@ -175,7 +176,7 @@ export function parseConfig(value: unknown, file: string, known: KnownRules, loc
       for (const [id, setting] of Object.entries(v)) {
         const at = `rules.${id}`;
         if (isGlob(id)) {
-          const test = globRegExp(id);
+          const test = compileGlob(id);
           // A glob over policies' rules (`policy:*`) is checked once the policies are read; they take no options.
           const targets = id.startsWith('policy:') ? [{}] : [...known].filter(([rule]) => test.test(rule)).map(([, defaults]) => defaults);
           if (targets.length === 0) fail(file, at, 'matches no rule (see `mamori rules`)');

@@ -1,4 +1,5 @@
 import { MamoriError } from '../errors.js';
+import { compileGlob, type Glob } from './glob.js';
 import { asArray, asObject, asString, isObject } from '../k8s/object.js';
 import type { ExceptionStatus, Finding, JsonObject, Location, ObjectRef, Path, SuppressionKind } from '../types.js';
 
@@ -26,12 +27,6 @@ export interface ExceptionSpec {
 
 const KEYS = new Set(['rule', 'namespace', 'kind', 'name', 'container', 'reason', 'expires']);
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-
-/** `*` matches any run of characters, `?` one; everything else literally. */
-export function globRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`, 's');
-}
 
 function fail(file: string, key: string, message: string): never {
   throw new MamoriError('config', `${key}: ${message}`, { file });
@@ -69,7 +64,7 @@ export function parseExceptions(value: unknown, file: string, ruleIds: readonly 
     };
     const rule = text('rule', true) as string;
     if (!rule.startsWith('policy:')) {
-      const pattern = globRegExp(rule);
+      const pattern = compileGlob(rule);
       if (!ruleIds.some((id) => pattern.test(id))) fail(file, `${at}.rule`, `"${rule}" matches no rule (see \`mamori rules\`)`);
     }
     const spec: ExceptionSpec = { rule, reason: (text('reason', true) as string).trim() };
@@ -129,11 +124,11 @@ export function containerAt(object: JsonObject, path: Path): string | undefined 
 
 interface Compiled {
   spec: ExceptionSpec;
-  rule: RegExp;
-  namespace?: RegExp;
+  rule: Glob;
+  namespace?: Glob;
   kind?: string;
-  name?: RegExp;
-  container?: RegExp;
+  name?: Glob;
+  container?: Glob;
   expired: boolean;
   matched: number;
 }
@@ -144,11 +139,11 @@ export class Exceptions {
 
   constructor(specs: readonly ExceptionSpec[], now: Date) {
     this.list = specs.map((spec) => {
-      const compiled: Compiled = { spec, rule: globRegExp(spec.rule), expired: spec.expires !== undefined && now.getTime() >= Date.parse(`${spec.expires}T00:00:00Z`) + 86_400_000, matched: 0 };
-      if (spec.namespace !== undefined) compiled.namespace = globRegExp(spec.namespace);
+      const compiled: Compiled = { spec, rule: compileGlob(spec.rule), expired: spec.expires !== undefined && now.getTime() >= Date.parse(`${spec.expires}T00:00:00Z`) + 86_400_000, matched: 0 };
+      if (spec.namespace !== undefined) compiled.namespace = compileGlob(spec.namespace);
       if (spec.kind !== undefined) compiled.kind = spec.kind;
-      if (spec.name !== undefined) compiled.name = globRegExp(spec.name);
-      if (spec.container !== undefined) compiled.container = globRegExp(spec.container);
+      if (spec.name !== undefined) compiled.name = compileGlob(spec.name);
+      if (spec.container !== undefined) compiled.container = compileGlob(spec.container);
       return compiled;
     });
     this.needsContainer = this.list.some((e) => e.container !== undefined);
@@ -182,7 +177,7 @@ export class Exceptions {
   }
 
   /** Each exception with its status; `active` tells which rules ran (an exception of a rule that did not run is not stale). */
-  statuses(active: (rule: RegExp) => boolean): ExceptionStatus[] {
+  statuses(active: (rule: Glob) => boolean): ExceptionStatus[] {
     return this.list.map((e) => {
       const { spec } = e;
       const status: ExceptionStatus['status'] = e.expired ? 'expired' : e.matched === 0 && active(e.rule) ? 'stale' : 'active';

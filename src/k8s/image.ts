@@ -5,6 +5,7 @@
  * single-component Docker Hub name gets `library/`, and the first path component is a registry
  * only when it is `localhost`, contains `.` or `:`, or has an upper-case letter.
  */
+import { boundedGlobMatch } from '../engine/glob.js';
 import { detach } from './object.js';
 
 /** A parsed, normalized image reference. */
@@ -169,13 +170,13 @@ export interface RegistryMatcher {
 
 interface CompiledPattern {
   source: string;
-  host: RegExp | string;
+  /** The host, or a test for a host written with `*`. */
+  host: ((registry: string) => boolean) | string;
   path: string;
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
+/** Characters a `*` of a registry host stands for: any but the separators of labels, port and path. */
+const inLabel = (code: number): boolean => code !== 0x2e && code !== 0x2f && code !== 0x3a;
 
 /**
  * Compiles a registry pattern `host[:port][/path-prefix]`. The host is compared case-insensitively
@@ -197,7 +198,7 @@ function compilePattern(raw: string): CompiledPattern | undefined {
     host = DEFAULT_DOMAIN;
   }
   if (host === LEGACY_DEFAULT_DOMAIN) host = DEFAULT_DOMAIN;
-  const compiled = host.includes('*') ? new RegExp(`^${escapeRegExp(host).replace(/\\\*/g, '[^./:]*')}$`) : host;
+  const compiled = host.includes('*') ? (registry: string) => boundedGlobMatch(host, registry, inLabel) : host;
   return { source: raw, host: compiled, path };
 }
 
@@ -212,7 +213,7 @@ export function registryMatcher(patterns: readonly string[]): RegistryMatcher {
     match(ref) {
       const registry = ref.registry.toLowerCase();
       for (const p of compiled) {
-        const hostOk = typeof p.host === 'string' ? registry === p.host : p.host.test(registry);
+        const hostOk = typeof p.host === 'string' ? registry === p.host : p.host(registry);
         if (!hostOk) continue;
         if (p.path === '' || ref.repository === p.path || ref.repository.startsWith(`${p.path}/`)) return p.source;
       }

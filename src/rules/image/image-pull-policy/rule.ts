@@ -1,20 +1,20 @@
+import { compileGlob, type Glob } from '../../../engine/glob.js';
 import { defineRule } from '../../../engine/rule.js';
 import { effectiveTag, parseImageReference, stringList } from '../../../k8s/image.js';
 import { asString } from '../../../k8s/object.js';
 import { NONE, containerLabel } from '../common.js';
 
 const DIGIT = /[0-9]/;
-const PATTERNS = new WeakMap<readonly string[], RegExp | null>();
+const PATTERNS = new WeakMap<readonly string[], readonly Glob[]>();
 
-/** One regular expression for the `mutableTags` option (`*` is any run of characters); null when empty. */
-function tagPattern(list: readonly string[]): RegExp | null {
-  let pattern = PATTERNS.get(list);
-  if (pattern === undefined) {
-    const alternatives = list.filter((t) => t !== '').map((t) => t.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*'));
-    pattern = alternatives.length === 0 ? null : new RegExp(`^(?:${alternatives.join('|')})$`);
-    PATTERNS.set(list, pattern);
+/** The globs of the `mutableTags` option (`*` is any run of characters, `?` one), compiled once per list. */
+function tagPatterns(list: readonly string[]): readonly Glob[] {
+  let patterns = PATTERNS.get(list);
+  if (patterns === undefined) {
+    patterns = list.filter((t) => t !== '').map(compileGlob);
+    PATTERNS.set(list, patterns);
   }
-  return pattern;
+  return patterns;
 }
 
 export const rule = defineRule({
@@ -43,7 +43,7 @@ export const rule = defineRule({
       tag === 'latest' ||
       !DIGIT.test(tag) ||
       ctx.options['allTagsMutable'] === true ||
-      tagPattern(stringList(ctx.options['mutableTags']))?.test(tag) === true;
+      tagPatterns(stringList(ctx.options['mutableTags'])).some((glob) => glob.test(tag));
     if (!mutable) return NONE;
     const how = explicit ? `imagePullPolicy ${policy}` : `no imagePullPolicy (Kubernetes defaults it to IfNotPresent for tag ${JSON.stringify(tag)})`;
     const effect =

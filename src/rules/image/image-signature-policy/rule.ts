@@ -1,3 +1,4 @@
+import { globMatch } from '../../../engine/glob.js';
 import { namespaceOf, type Inventory } from '../../../engine/inventory.js';
 import { defineRule, type Resolution, type Violation } from '../../../engine/rule.js';
 import { parseImageReference, registryMatcher, stringList, type ImageReference } from '../../../k8s/image.js';
@@ -12,33 +13,6 @@ const POLICIES = Symbol('image-signature-policy:policies');
 interface Coverage {
   namespace?: string;
   patterns: string[];
-}
-
-/**
- * Kyverno and Sigstore globs, matched liberally: `*` (and `**`) matches any run of characters,
- * slashes included, and `?` one character. Matching more than the engines do can only hide a gap,
- * never invent one. Iterative with one backtrack point, so O(pattern x text) on any input.
- */
-function globMatch(glob: string, text: string): boolean {
-  let g = 0;
-  let t = 0;
-  let star = -1;
-  let mark = 0;
-  while (t < text.length) {
-    const c = glob[g];
-    if (c === '*') {
-      star = g++;
-      mark = t;
-    } else if (c !== undefined && (c === '?' || c === text[t])) {
-      g++;
-      t++;
-    } else if (star !== -1) {
-      g = star + 1;
-      t = ++mark;
-    } else return false;
-  }
-  while (glob[g] === '*') g++;
-  return g === glob.length;
 }
 
 function push(list: string[], glob: unknown): void {
@@ -137,6 +111,8 @@ export const rule = defineRule({
       images.forEach(({ image }, i) => {
         const parsed = parseImageReference(image);
         const names = parsed.ok ? spellings(image, parsed.ref) : [image];
+        // Kyverno and Sigstore globs, matched liberally: `*` (and `**`) crosses `/`. Matching more
+        // than the engines do can only hide a gap, never invent one.
         if (!applicable.some((p) => p.patterns.some((glob) => names.some((n) => globMatch(glob, n))))) found.push(i);
       });
       const first = found[0];

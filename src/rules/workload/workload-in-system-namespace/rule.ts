@@ -1,4 +1,4 @@
-import { globRegExp } from '../../../engine/exceptions.js';
+import { compileGlob, type Glob } from '../../../engine/glob.js';
 import { defineRule } from '../../../engine/rule.js';
 import { componentOf } from '../../../k8s/control-plane/flags.js';
 import { stringList } from '../../../k8s/image.js';
@@ -91,7 +91,7 @@ const CRITICAL_PRIORITY: ReadonlySet<string> = new Set(['system-node-critical', 
 
 interface Settings {
   namespaces: ReadonlySet<string>;
-  names: readonly RegExp[];
+  names: readonly Glob[];
 }
 
 /** A list option, or its default when the option is absent. */
@@ -106,7 +106,7 @@ function settings(options: Readonly<Record<string, unknown>>): Settings {
   if (out === undefined) {
     out = {
       namespaces: new Set(listOption(options['namespaces'], SYSTEM_NAMESPACES)),
-      names: [...listOption(options['allowedNames'], DEFAULT_ALLOWED_NAMES), ...stringList(options['extraAllowedNames'])].map(globRegExp),
+      names: [...listOption(options['allowedNames'], DEFAULT_ALLOWED_NAMES), ...stringList(options['extraAllowedNames'])].map(compileGlob),
     };
     SETTINGS.set(options, out);
   }
