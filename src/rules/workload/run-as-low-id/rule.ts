@@ -1,7 +1,7 @@
 import { defineRule } from '../../../engine/rule.js';
 import { asObject } from '../../../k8s/object.js';
-import { containersOf, POD_BEARING_KINDS } from '../../../k8s/pod.js';
-import { containerLabel } from '../../image/common.js';
+import { POD_BEARING_KINDS } from '../../../k8s/pod.js';
+import { idSettings, inheritors } from '../run-as-ids.js';
 
 const DEFAULT_MINIMUM_ID = 10000;
 const FIELDS = [
@@ -10,8 +10,8 @@ const FIELDS = [
 ] as const;
 
 /** A UID or GID the manifest sets explicitly between 1 and the threshold (0 is other rules' finding). */
-function low(value: unknown, minimum: number): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value > 0 && value < minimum;
+function low(value: number, minimum: number): boolean {
+  return Number.isInteger(value) && value > 0 && value < minimum;
 }
 
 export const rule = defineRule({
@@ -31,27 +31,13 @@ export const rule = defineRule({
   *check({ spec, specPath }, { options }) {
     if (spec['hostUsers'] === false || asObject(spec['os'])?.['name'] === 'windows') return;
     const minimum = typeof options['minimumId'] === 'number' ? options['minimumId'] : DEFAULT_MINIMUM_ID;
-    const podContext = asObject(spec['securityContext']);
-    const containers = containersOf(spec, specPath);
     for (const { field, effect } of FIELDS) {
-      // Containers that set no id of their own inherit the pod's.
-      const inheriting: string[] = [];
-      for (const { container, field: list, name, index, path } of containers) {
-        const value = asObject(container['securityContext'])?.[field];
-        const label = containerLabel(list, name, index);
-        if (low(value, minimum)) {
-          yield {
-            path: [...path, 'securityContext', field],
-            message: `${label} sets securityContext.${field}: ${value}, below ${minimum}, so ${effect(value, 'its processes run')}`,
-          };
-        } else if (typeof value !== 'number') inheriting.push(label);
+      const { containers, pod } = idSettings(spec, specPath, field, (id) => low(id, minimum));
+      for (const { path, value, label } of containers) {
+        yield { path, message: `${label} sets securityContext.${field}: ${value}, below ${minimum}, so ${effect(value, 'its processes run')}` };
       }
-      const podValue = podContext?.[field];
-      if (inheriting.length > 0 && low(podValue, minimum)) {
-        yield {
-          path: [...specPath, 'securityContext', field],
-          message: `pod sets securityContext.${field}: ${podValue}, below ${minimum}, so ${effect(podValue, `${inheriting.join(', ')} ${inheriting.length === 1 ? 'runs' : 'run'}`)}`,
-        };
+      if (pod !== undefined) {
+        yield { path: pod.path, message: `pod sets securityContext.${field}: ${pod.value}, below ${minimum}, so ${effect(pod.value, inheritors(pod.inheriting, 'runs', 'run'))}` };
       }
     }
   },

@@ -1,7 +1,7 @@
 import { defineRule } from '../../../engine/rule.js';
 import { asArray, asObject } from '../../../k8s/object.js';
-import { containersOf, POD_BEARING_KINDS } from '../../../k8s/pod.js';
-import { containerLabel } from '../../image/common.js';
+import { POD_BEARING_KINDS } from '../../../k8s/pod.js';
+import { idSettings, inheritors } from '../run-as-ids.js';
 
 const POD_GROUP = 'the root group (GID 0) as a supplementary group of every container of the pod';
 
@@ -21,25 +21,14 @@ export const rule = defineRule({
     if (asObject(spec['os'])?.['name'] === 'windows') return;
     const podContext = asObject(spec['securityContext']);
     const contextPath = [...specPath, 'securityContext'];
-    // Containers that set no runAsGroup of their own inherit the pod's.
-    const inheriting: string[] = [];
-    for (const { container, field, name, index, path } of containersOf(spec, specPath)) {
-      const group = asObject(container['securityContext'])?.['runAsGroup'];
-      if (group === 0) {
-        const label = containerLabel(field, name, index);
-        yield {
-          path: [...path, 'securityContext', 'runAsGroup'],
-          message: `${label} sets securityContext.runAsGroup: 0, so its processes run with the root group (GID 0) as their primary group`,
-        };
-      } else if (typeof group !== 'number') inheriting.push(containerLabel(field, name, index));
+    const { containers, pod } = idSettings(spec, specPath, 'runAsGroup', (id) => id === 0);
+    for (const { path, label } of containers) {
+      yield { path, message: `${label} sets securityContext.runAsGroup: 0, so its processes run with the root group (GID 0) as their primary group` };
+    }
+    if (pod !== undefined) {
+      yield { path: pod.path, message: `pod sets securityContext.runAsGroup: 0, so ${inheritors(pod.inheriting, 'runs with the root group (GID 0) as its', 'run with the root group (GID 0) as their')} primary group` };
     }
     if (podContext === undefined) return;
-    if (podContext['runAsGroup'] === 0 && inheriting.length > 0) {
-      yield {
-        path: [...contextPath, 'runAsGroup'],
-        message: `pod sets securityContext.runAsGroup: 0, so ${inheriting.join(', ')} ${inheriting.length === 1 ? 'runs with the root group (GID 0) as its' : 'run with the root group (GID 0) as their'} primary group`,
-      };
-    }
     if (podContext['fsGroup'] === 0) {
       yield { path: [...contextPath, 'fsGroup'], message: `pod sets securityContext.fsGroup: 0, which adds ${POD_GROUP} and gives its volumes to group root` };
     }
