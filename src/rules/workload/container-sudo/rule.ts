@@ -33,24 +33,98 @@ function basename(word: string): string {
   return word.slice(word.lastIndexOf('/') + 1);
 }
 
+/** A simple command of a shell script: its words, and the body of the here-document on its standard input. */
+interface ShellCommand {
+  words: string[];
+  stdin?: string;
+}
+
+/** A here-document whose body starts after the current line: `<<WORD`, or `<<-WORD` (`strip`: leading tabs). */
+interface HereDocument {
+  delimiter: string;
+  strip: boolean;
+  /** The command whose standard input it is; undefined when it feeds another descriptor (`3<<EOF`). */
+  owner: ShellCommand | undefined;
+}
+
+/**
+ * When the line from `start` to `lineEnd` is the delimiter of `doc`, the index after its newline;
+ * otherwise -1.
+ */
+function delimiterEnd(script: string, start: number, lineEnd: number, doc: HereDocument): number {
+  let from = start;
+  if (doc.strip) while (from < lineEnd && script.charAt(from) === '\t') from++;
+  // A script written with CRLF line ends ends its delimiter line with a carriage return.
+  const to = lineEnd > from && script.charAt(lineEnd - 1) === '\r' ? lineEnd - 1 : lineEnd;
+  return to - from === doc.delimiter.length && script.startsWith(doc.delimiter, from) ? lineEnd + 1 : -1;
+}
+
+/**
+ * Reads the bodies of `docs`, one after the other from `start` (the line after their operators):
+ * each runs to the line that is exactly its delimiter, or to the end of the script. A body on a
+ * command's standard input becomes its `stdin`. Returns where the script goes on.
+ */
+function readBodies(script: string, start: number, docs: readonly HereDocument[]): number {
+  let at = start;
+  for (const doc of docs) {
+    const bodyStart = at;
+    let bodyEnd = script.length;
+    while (at < script.length) {
+      const newline = script.indexOf('\n', at);
+      const lineEnd = newline < 0 ? script.length : newline;
+      const after = delimiterEnd(script, at, lineEnd, doc);
+      if (after >= 0) {
+        bodyEnd = at;
+        at = after;
+        break;
+      }
+      at = lineEnd + 1;
+    }
+    if (doc.owner !== undefined) doc.owner.stdin = script.slice(bodyStart, bodyEnd);
+  }
+  return at;
+}
+
+/** The index after the `))` that closes the arithmetic `((` at `open`, or the length of the script. */
+function arithmeticEnd(script: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < script.length; i++) {
+    const c = script.charAt(i);
+    if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return i + 1;
+  }
+  return script.length;
+}
+
 /**
  * The simple commands of a shell script, as lists of words: quotes and backslashes are resolved,
  * comments dropped, and `;`, `&`, `|`, `(`, `)`, backquotes, `$(` and newlines end a command.
- * Enough to find command words; not a full shell grammar (no here-documents, no substitution
- * inside double quotes).
+ * Here-document bodies (`<<EOF`, `<<-EOF`, `<<'EOF'`) are no commands: they are skipped, and a
+ * command's standard-input body is kept as its `stdin`; the operator and its delimiter are no words.
+ * A here-string (`<<<word`) stays a word. Arithmetic (`((…))`, `$((…))`) is skipped, so that
+ * `1<<3` is no here-document. Enough to find command words; not a full shell grammar (no
+ * substitution inside double quotes). One pass, linear in the script.
  */
-function shellCommands(script: string): string[][] {
-  const commands: string[][] = [];
-  let words: string[] = [];
+function shellCommands(script: string): ShellCommand[] {
+  const commands: ShellCommand[] = [];
+  let command: ShellCommand = { words: [] };
   let word: string | undefined;
+  /** Here-documents whose bodies start after the current line. */
+  let pending: HereDocument[] = [];
+  /** An operator waiting for its delimiter, the next word. */
+  let operator: Omit<HereDocument, 'delimiter'> | undefined;
   const endWord = (): void => {
-    if (word !== undefined) words.push(word);
+    if (word === undefined) return;
+    if (operator === undefined) command.words.push(word);
+    else pending.push({ ...operator, delimiter: word });
+    operator = undefined;
     word = undefined;
   };
   const endCommand = (): void => {
     endWord();
-    if (words.length > 0) commands.push(words);
-    words = [];
+    operator = undefined;
+    if (command.words.length > 0) commands.push(command);
+    command = { words: [] };
   };
   for (let i = 0; i < script.length; i++) {
     const c = script.charAt(i);
@@ -72,14 +146,36 @@ function shellCommands(script: string): string[][] {
     } else if (c === '#' && word === undefined) {
       const newline = script.indexOf('\n', i);
       i = newline < 0 ? script.length : newline - 1;
-    } else if (c === '\n' || ';&|()`'.includes(c)) {
+    } else if (c === '<' && script.startsWith('<<<', i)) {
+      // A here-string: its word is data, read as a word of the command.
+      word = (word ?? '') + '<<<';
+      i += 2;
+    } else if (c === '<' && script.charAt(i + 1) === '<') {
+      // A here-document; a number right before it (`3<<EOF`) names the descriptor it feeds.
+      const descriptor = word !== undefined && operator === undefined && /^\d+$/.test(word) ? word : undefined;
+      if (descriptor !== undefined) word = undefined;
+      endWord();
+      const strip = script.charAt(i + 2) === '-';
+      operator = { strip, owner: descriptor === undefined || Number(descriptor) === 0 ? command : undefined };
+      i += strip ? 2 : 1;
+    } else if (c === '\n') {
       endCommand();
+      if (pending.length > 0) i = readBodies(script, i + 1, pending) - 1;
+      pending = [];
+    } else if (c === '(' && script.charAt(i + 1) === '(') {
+      endCommand();
+      i = arithmeticEnd(script, i) - 1;
     } else if (c === '$' && script.charAt(i + 1) === '(') {
       endCommand();
-      i++;
+      if (script.charAt(i + 2) === '(') i = arithmeticEnd(script, i + 1) - 1;
+      else i++;
+    } else if (';&|()`'.includes(c)) {
+      endCommand();
     } else if (c === ' ' || c === '\t' || c === '\r') {
       endWord();
     } else {
+      // A redirection right after a delimiter ends it (`<<EOF>/etc/app.conf`).
+      if (operator !== undefined && (c === '<' || c === '>')) endWord();
       word = (word ?? '') + c;
     }
   }
@@ -113,11 +209,21 @@ function runsAsOtherUser(options: readonly string[]): boolean {
   return false;
 }
 
+/** The command that elevates in a script read at `depth` + 1 (the script of `sh -c`, or a here-document fed to a shell). */
+function scriptElevation(script: string, depth: number): string | undefined {
+  for (const command of shellCommands(script)) {
+    const found = elevation(command.words, depth + 1, command.stdin);
+    if (found !== undefined) return found.command;
+  }
+  return undefined;
+}
+
 /**
- * Where argv (or a simple command of a script) elevates: the index of the word holding it (the
- * `sudo` word, or the script of `sh -c` that calls it) and the command's name.
+ * Where argv (or a simple command of a script, with the here-document body on its standard input)
+ * elevates: the index of the word holding it (the `sudo` word, the script of `sh -c` that calls it,
+ * or the shell that reads it from a here-document) and the command's name.
  */
-function elevation(words: readonly string[], depth: number): { index: number; command: string } | undefined {
+function elevation(words: readonly string[], depth: number, stdin?: string): { index: number; command: string } | undefined {
   let i = 0;
   while (i < words.length) {
     const word = words[i] ?? '';
@@ -138,20 +244,24 @@ function elevation(words: readonly string[], depth: number): { index: number; co
   // The script is the first operand after the options (`-c`, `-ec`, `-o pipefail -c`, `-euo pipefail -c`).
   let j = i + 1;
   let script = false;
+  let fromStdin = false;
   for (; j < words.length && /^[-+]/.test(words[j] ?? ''); j++) {
     const option = words[j] ?? '';
     if (!/^[-+][a-z]+$/.test(option)) continue;
     if (option.startsWith('-') && option.includes('c')) script = true;
+    if (option.startsWith('-') && option.includes('s')) fromStdin = true;
     // `o` takes the next word: the name of the option it sets.
     if (option.includes('o')) j++;
   }
   const text = words[j];
-  if (!script || text === undefined) return undefined;
-  for (const command of shellCommands(text)) {
-    const found = elevation(command, depth + 1);
-    if (found !== undefined) return { index: j, command: found.command };
+  if (script) {
+    const command = text === undefined ? undefined : scriptElevation(text, depth);
+    return command === undefined ? undefined : { index: j, command };
   }
-  return undefined;
+  // Without `-c`, a shell given no script file (or `-s`) reads its script from standard input.
+  if (stdin === undefined || (text !== undefined && !fromStdin)) return undefined;
+  const command = scriptElevation(stdin, depth);
+  return command === undefined ? undefined : { index: i, command };
 }
 
 /** An argv of the container with the path of each word. */
@@ -195,7 +305,7 @@ export const rule = defineRule({
   controls: ['CMP-1', 'DEV-1'],
   frameworks: { nsa: ['Kubernetes Pod security'], kubescape: ['C-0062'] },
   description:
-    '`sudo` (or `doas`) in a container\'s command means the image expects to become root at run time: it ships a setuid-root binary and a sudoers policy that lets the container\'s user run commands as root. `runAsNonRoot` and a non-root `runAsUser` then do not hold: any code running as that user (a remote code execution, a malicious dependency) becomes root in the container with one command, with root\'s capabilities and file access, one step closer to the node. The rule reads the command and arguments, the exec probes and the lifecycle hooks, and reports `sudo` or `doas` where it is the command word, also inside a shell script (`sh -c "… && sudo …"`), after `exec`, `env` or `nohup`, and with a path (`/usr/bin/sudo`). Not reported: mentions that are no command (`/etc/sudoers.d`, `echo "no sudo"`, `pseudo`), `sudo -u <user>` to a user other than root (a switch of user, not an elevation), `su`, `gosu` and `su-exec` (run by root to drop privileges: the image then runs as root, which the Pod Security rules report), and containers that set `allowPrivilegeEscalation: false`, where the kernel ignores the setuid bit and sudo cannot elevate.',
+    '`sudo` (or `doas`) in a container\'s command means the image expects to become root at run time: it ships a setuid-root binary and a sudoers policy that lets the container\'s user run commands as root. `runAsNonRoot` and a non-root `runAsUser` then do not hold: any code running as that user (a remote code execution, a malicious dependency) becomes root in the container with one command, with root\'s capabilities and file access, one step closer to the node. The rule reads the command and arguments, the exec probes and the lifecycle hooks, and reports `sudo` or `doas` where it is the command word, also inside a shell script (`sh -c "… && sudo …"`), after `exec`, `env` or `nohup`, with a path (`/usr/bin/sudo`), and in the body of a here-document fed to a shell (`sh <<EOF`, `bash -s <<EOF`), which is the shell\'s script. Not reported: mentions that are no command (`/etc/sudoers.d`, `echo "no sudo"`, `pseudo`), the bodies of other here-documents (`cat <<EOF > file`, `<<-EOF`, `<<\'EOF\'`: data up to the delimiter line, or to the end of an unterminated script) and here-strings (`<<< "sudo …"`), `sudo -u <user>` to a user other than root (a switch of user, not an elevation), `su`, `gosu` and `su-exec` (run by root to drop privileges: the image then runs as root, which the Pod Security rules report), and containers that set `allowPrivilegeEscalation: false`, where the kernel ignores the setuid bit and sudo cannot elevate.',
   remediation:
     'Do the root-only steps at build time (in the Dockerfile) or in an init container that runs as root, and run the main command without `sudo`. Remove sudo from the image, and set `securityContext.allowPrivilegeEscalation: false` on the container so that no setuid binary can raise privileges.',
   *check({ container, field, name, index, path }) {
