@@ -125,17 +125,91 @@ function* celFindings(owner: string, holder: JsonObject | undefined, path: Path,
   }
 }
 
+/** The allow lists of Gatekeeper's `K8sAllowedRepos` (`repos`, prefixes) and `K8sAllowedReposv2` (`allowedImages`, prefixes when they end in `*`). */
+function* gatekeeperRepos(kind: string, name: string, parameters: JsonObject): Generator<Violation> {
+  const v2 = kind === 'K8sAllowedReposv2';
+  // Some hand-written templates of the same kind offer exact matching instead of prefixes.
+  if ((!v2 && kind !== 'K8sAllowedRepos') || parameters['exactMatch'] === true) return;
+  const field = v2 ? 'allowedImages' : 'repos';
+  const owner = `${kind} ${JSON.stringify(name)} ${field} entry`;
+  for (const [i, raw] of asArray(parameters[field]).entries()) {
+    const entry = asString(raw);
+    if (entry === undefined || (v2 && !entry.endsWith('*'))) continue;
+    const found = check(owner, entry, v2 ? entry.slice(0, -1) : entry, ['spec', 'parameters', field, i]);
+    if (found !== undefined) yield found;
+  }
+}
+
+/**
+ * The Gatekeeper library's constraint kinds whose templates take `exemptImages` (its shared
+ * `exempt_container` library). Only these are read: each constraint kind is its own template's
+ * CRD, so the engine cannot dispatch on the group (a rule without `kinds` would run on every object
+ * of every scan), and in other templates (`K8sAllowedRepos`, hand-written ones) the field does
+ * nothing or means what the template's own code says.
+ */
+const EXEMPTING_CONSTRAINTS = new Set([
+  'K8sPSPAllowPrivilegeEscalationContainer',
+  'K8sPSPAllowedUsers',
+  'K8sPSPAppArmor',
+  'K8sPSPCapabilities',
+  'K8sPSPHostNetworkingPorts',
+  'K8sPSPHostProbesLifecycle',
+  'K8sPSPHostProcess',
+  'K8sPSPPrivilegedContainer',
+  'K8sPSPProcMount',
+  'K8sPSPReadOnlyRootFilesystem',
+  'K8sPSPSELinuxV2',
+  'K8sPSPSeccomp',
+  'K8sPSPSeccompV2',
+  'K8sContainerEphemeralStorageLimit',
+  'K8sContainerLimits',
+  'K8sContainerRatios',
+  'K8sContainerRequests',
+  'K8sDisallowInteractiveTTY',
+  'K8sDisallowedTags',
+  'K8sImageDigests',
+  'K8sRequiredResources',
+  'K8sGpuActiveDeadline',
+  'K8sGpuNodeTargeting',
+  'K8sGpuResourceLimits',
+  'K8sGpuSharedMemory',
+  'K8sGpuWorkloadResources',
+  'K8sNoUnsupportedGpu',
+  'K8sRequiredGpuRuntimeClass',
+  'K8sRequiredGpuToleration',
+]);
+
+/**
+ * The open prefixes of a Gatekeeper library constraint's `exemptImages`: an entry ending in `*`
+ * matches by prefix, any other exactly (`lib.exempt_container`); a lone `*` waives the constraint
+ * for every image, which is its stated intent.
+ */
+function* gatekeeperExemptions(kind: string, name: string, parameters: JsonObject): Generator<Violation> {
+  if (!EXEMPTING_CONSTRAINTS.has(kind)) return;
+  const effect = waives(kind);
+  const owner = `${kind} ${JSON.stringify(name)} exemptImages entry`;
+  for (const [i, raw] of asArray(parameters['exemptImages']).entries()) {
+    const entry = asString(raw);
+    if (entry === undefined || entry === '*' || !entry.endsWith('*')) continue;
+    const found = check(owner, entry, entry.slice(0, -1), ['spec', 'parameters', 'exemptImages', i], effect);
+    if (found !== undefined) yield found;
+  }
+}
+
+/** Kyverno's CEL policies shaped like a ValidatingAdmissionPolicy (`policies.kyverno.io`). */
+const VALIDATING_POLICIES = new Set(['ValidatingPolicy', 'NamespacedValidatingPolicy']);
+
 export const rule = defineRule({
   id: 'image-policy-loose-prefix',
   title: 'Admission policy allows images by an open-ended prefix',
   severity: 'medium',
   target: 'object',
-  kinds: ['K8sAllowedRepos', 'K8sAllowedReposv2', 'ClusterPolicy', 'Policy', 'ValidatingAdmissionPolicy'],
+  kinds: ['K8sAllowedRepos', 'K8sAllowedReposv2', ...EXEMPTING_CONSTRAINTS, 'ClusterPolicy', 'Policy', 'ValidatingAdmissionPolicy', ...VALIDATING_POLICIES],
   controls: ['DIST-6', 'DEP-1'],
   description:
-    'An allow list of image sources at admission only keeps out what its entries do not match, and the common engines match by string prefix. Gatekeeper\'s `K8sAllowedRepos` admits an image when it starts with an entry of `repos`, so `registry.example.com/team` also admits `registry.example.com/team-evil/x`, `docker.io` admits `docker.io.evil.io/x` and `ubuntu` admits `ubuntuevil/x`; `K8sAllowedReposv2` entries ending in `*`, Kyverno image wildcards (`*` matches any characters, `/` included) and CEL `image.startsWith(...)` tests behave the same way. Anyone who can register such a domain or create such a namespace or repository publishes an image the policy lets through, and the allow list (the last check before a typosquatted or attacker-built image runs) no longer means what it says (Trivy KSV124 reports the same for `K8sAllowedRepos`). The same open end in a Kyverno `podSecurity` exclusion (`ghcr.io/acme*` for the `Capabilities` control) waives that Pod Security control for the look-alike images too. The rule reads `spec.parameters.repos` of `K8sAllowedRepos`; `spec.parameters.allowedImages` entries ending in `*` of `K8sAllowedReposv2` (other entries match exactly); in Kyverno `ClusterPolicy` and `Policy` rules, the `image` values (or `=(image)`) of `validate.pattern`, `anyPattern` and `foreach` trees (each `|` alternative) and the entries of `validate.podSecurity.exclude[].images`, when their first wildcard is a `*` after a literal prefix; and the CEL of `ValidatingAdmissionPolicy` `spec.validations[].expression` and Kyverno `validate.cel.expressions[].expression`, with the variables they read: string literals passed to `startsWith` on an image (`c.image`, `image`, an element of `containers.map(c, c.image)`), directly or as the elements of a literal list the call ranges over, and anchored regexes that are only a literal prefix (`c.image.matches(r\'^registry\\.example\\.com/team\')`), where a true result admits the pod. A prefix is closed when it ends with `/`, `:` or `@`, holds a tag, a registry port or a digest, or lies under Docker Hub\'s `library/` (only Docker publishes official images). An empty prefix, or a `K8sAllowedReposv2` entry `*`, admits every image. A closed prefix can still be broad: `docker.io/` or `ghcr.io/` admits every public user of that registry, which this rule does not judge (list your own namespaces instead). Medium: the bypass needs the right to create pods and a published look-alike image; an open exemption is rated the same, as it needs the same and yields one waived control of the profile, not the whole policy. A prefix that only opens sibling repositories in its own namespace (`registry.example.com/team/app` admits `registry.example.com/team/app-evil`) is reported as low, since only those with push rights there can use it. Not reported: negated (`!`) and conditional Kyverno patterns and deny conditions; CEL deny lists (a `startsWith` negated, compared or counted), prefixes that are not literals (`params`, concatenations), regexes with classes, groups or alternatives, `matchConditions`, messages and audit annotations; patterns that start with a wildcard (an exclusion `*` waives the control for every image, which is its stated intent); and a `*` in `K8sAllowedRepos` (compared literally, it matches nothing).',
+    'An allow list of image sources at admission only keeps out what its entries do not match, and the common engines match by string prefix. Gatekeeper\'s `K8sAllowedRepos` admits an image when it starts with an entry of `repos`, so `registry.example.com/team` also admits `registry.example.com/team-evil/x`, `docker.io` admits `docker.io.evil.io/x` and `ubuntu` admits `ubuntuevil/x`; `K8sAllowedReposv2` entries ending in `*`, Kyverno image wildcards (`*` matches any characters, `/` included) and CEL `image.startsWith(...)` tests behave the same way. Anyone who can register such a domain or create such a namespace or repository publishes an image the policy lets through, and the allow list (the last check before a typosquatted or attacker-built image runs) no longer means what it says (Trivy KSV124 reports the same for `K8sAllowedRepos`). The same open end in an exemption waives a control for the look-alike images instead: in a Kyverno `podSecurity` exclusion (`ghcr.io/acme*` for the `Capabilities` control) that Pod Security control, in the `exemptImages` of a Gatekeeper library constraint (`K8sPSPCapabilities`, `K8sPSPPrivilegedContainer`, `K8sContainerLimits`, …) the whole constraint. The rule reads `spec.parameters.repos` of `K8sAllowedRepos`; `spec.parameters.allowedImages` entries ending in `*` of `K8sAllowedReposv2` (other entries match exactly); `spec.parameters.exemptImages` entries ending in `*` of the Gatekeeper library constraints whose templates take it (the pod security, container resource, tag, digest, interactive TTY and GPU constraints; other entries match exactly; constraints of other kinds are not read); in Kyverno `ClusterPolicy` and `Policy` rules, the `image` values (or `=(image)`) of `validate.pattern`, `anyPattern` and `foreach` trees (each `|` alternative) and the entries of `validate.podSecurity.exclude[].images`, when their first wildcard is a `*` after a literal prefix; and the CEL of `ValidatingAdmissionPolicy` and Kyverno `ValidatingPolicy` and `NamespacedValidatingPolicy` (any `policies.kyverno.io` version) `spec.validations[].expression` and of Kyverno `validate.cel.expressions[].expression`, with the variables they read: string literals passed to `startsWith` on an image (`c.image`, `image`, an element of `containers.map(c, c.image)`), directly or as the elements of a literal list the call ranges over, and anchored regexes that are only a literal prefix (`c.image.matches(r\'^registry\\.example\\.com/team\')`), where a true result admits the pod. A prefix is closed when it ends with `/`, `:` or `@`, holds a tag, a registry port or a digest, or lies under Docker Hub\'s `library/` (only Docker publishes official images). An empty prefix, or a `K8sAllowedReposv2` entry `*`, admits every image. A closed prefix can still be broad: `docker.io/` or `ghcr.io/` admits every public user of that registry, which this rule does not judge (list your own namespaces instead). Medium: the bypass needs the right to create pods and a published look-alike image; an open exemption is rated the same, as it needs the same and yields one waived control or constraint, not the whole policy. A prefix that only opens sibling repositories in its own namespace (`registry.example.com/team/app` admits `registry.example.com/team/app-evil`) is reported as low, since only those with push rights there can use it. Not reported: negated (`!`) and conditional Kyverno patterns and deny conditions; CEL deny lists (a `startsWith` negated, compared or counted), prefixes that are not literals (`params`, concatenations), regexes with classes, groups or alternatives, `matchConditions`, messages and audit annotations; patterns that start with a wildcard (an exclusion `*`, or an `exemptImages` entry `*`, waives the control for every image, which is its stated intent); Kyverno `ImageValidatingPolicy` `matchImageReferences` (an open glob verifies more images, it admits none unverified); and a `*` in `K8sAllowedRepos` (compared literally, it matches nothing).',
   remediation:
-    'End every entry at a boundary: a registry, namespace or repository prefix with a trailing `/` (`registry.example.com/`, `registry.example.com/team/`, `docker.io/library/`), a single repository with `:` and `@` (`registry.example.com/team/app:` and `registry.example.com/team/app@`), or a full reference with its tag or digest. In `K8sAllowedReposv2`, a Kyverno pattern or a Kyverno `podSecurity.exclude[].images` entry write `registry.example.com/team/*`; in CEL write `c.image.startsWith(\'registry.example.com/team/\')` or, in a regex, end the literal with `/` (`^registry\\.example\\.com/team/`).',
+    'End every entry at a boundary: a registry, namespace or repository prefix with a trailing `/` (`registry.example.com/`, `registry.example.com/team/`, `docker.io/library/`), a single repository with `:` and `@` (`registry.example.com/team/app:` and `registry.example.com/team/app@`), or a full reference with its tag or digest. In `K8sAllowedReposv2`, a Gatekeeper `exemptImages` list, a Kyverno pattern or a Kyverno `podSecurity.exclude[].images` entry write `registry.example.com/team/*`, or list each image exactly (`registry.example.com/team/agent:1.4.2`, no `*`); in CEL write `c.image.startsWith(\'registry.example.com/team/\')` or, in a regex, end the literal with `/` (`^registry\\.example\\.com/team/`).',
   *check({ object }) {
     const apiVersion = asString(object['apiVersion']) ?? '';
     const kind = asString(object['kind']) ?? '';
@@ -143,21 +217,14 @@ export const rule = defineRule({
     const spec = asObject(object['spec']);
     if (apiVersion.startsWith('constraints.gatekeeper.sh/')) {
       const parameters = asObject(spec?.['parameters']);
-      // Some hand-written templates of the same kind offer exact matching instead of prefixes.
-      if (parameters === undefined || parameters['exactMatch'] === true) return;
-      const v2 = kind === 'K8sAllowedReposv2';
-      const field = v2 ? 'allowedImages' : 'repos';
-      const owner = `${kind} ${JSON.stringify(name)} ${field} entry`;
-      for (const [i, raw] of asArray(parameters[field]).entries()) {
-        const entry = asString(raw);
-        if (entry === undefined || (v2 && !entry.endsWith('*'))) continue;
-        const found = check(owner, entry, v2 ? entry.slice(0, -1) : entry, ['spec', 'parameters', field, i]);
-        if (found !== undefined) yield found;
-      }
+      if (parameters === undefined) return;
+      yield* gatekeeperRepos(kind, name, parameters);
+      yield* gatekeeperExemptions(kind, name, parameters);
       return;
     }
-    if (apiVersion.startsWith('admissionregistration.k8s.io/')) {
-      if (kind === 'ValidatingAdmissionPolicy') yield* celFindings(`${kind} ${JSON.stringify(name)}`, spec, ['spec'], 'validations', ['validation', 'variable']);
+    // Kyverno's ValidatingPolicy has the layout of a ValidatingAdmissionPolicy.
+    if ((apiVersion.startsWith('admissionregistration.k8s.io/') && kind === 'ValidatingAdmissionPolicy') || (apiVersion.startsWith('policies.kyverno.io/') && VALIDATING_POLICIES.has(kind))) {
+      yield* celFindings(`${kind} ${JSON.stringify(name)}`, spec, ['spec'], 'validations', ['validation', 'variable']);
       return;
     }
     if (!apiVersion.startsWith('kyverno.io/')) return;
