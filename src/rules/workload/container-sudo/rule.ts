@@ -267,25 +267,27 @@ function elevation(words: readonly string[], depth: number, stdin?: string): { i
 /** An argv of the container with the path of each word. */
 interface Argv {
   words: string[];
-  paths: Path[];
+  /** The path of word `i` (built only for a finding). */
+  pathOf(i: number): Path;
 }
+
+const wordsOf = (list: readonly unknown[]): string[] => list.map((w) => (typeof w === 'string' ? w : ''));
 
 /** The entrypoint (command and args together, as the container runs them) and the exec hooks and probes. */
 function argvs(container: JsonObject, path: Path): Argv[] {
-  const entry: Argv = { words: [], paths: [] };
-  for (const key of ['command', 'args'] as const) {
-    for (const [i, word] of asArray(container[key]).entries()) {
-      entry.words.push(typeof word === 'string' ? word : '');
-      entry.paths.push([...path, key, i]);
-    }
-  }
-  const out = [entry];
+  const command = asArray(container['command']);
+  const args = asArray(container['args']);
+  const out: Argv[] = [
+    {
+      words: wordsOf(command).concat(wordsOf(args)),
+      pathOf: (i) => (i < command.length ? [...path, 'command', i] : [...path, 'args', i - command.length]),
+    },
+  ];
   for (const hook of HOOKS) {
     let value: unknown = container;
     for (const key of hook) value = asObject(value)?.[key];
     const list = asArray(value);
-    if (list.length === 0) continue;
-    out.push({ words: list.map((w) => (typeof w === 'string' ? w : '')), paths: list.map((_, i) => [...path, ...hook, i]) });
+    if (list.length > 0) out.push({ words: wordsOf(list), pathOf: (i) => [...path, ...hook, i] });
   }
   return out;
 }
@@ -316,10 +318,9 @@ export const rule = defineRule({
       // Cheap filter: most containers mention neither command.
       if (!argv.words.some((w) => w.includes('sudo') || w.includes('doas'))) continue;
       const found = elevation(argv.words, 0);
-      const at = found === undefined ? undefined : argv.paths[found.index];
-      if (found === undefined || at === undefined) continue;
+      if (found === undefined) continue;
       commands.add(found.command);
-      paths.push(at);
+      paths.push(argv.pathOf(found.index));
     }
     const [first, ...rest] = paths;
     if (first === undefined) return;
