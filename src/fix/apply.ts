@@ -51,7 +51,18 @@ function operations(finding: Finding): PatchOperation[] {
   });
 }
 
-const TEMPLATE = /\{\{.*\}\}/;
+/**
+ * `/\{\{.*\}\}/.test(line)` in linear time: a `{{` and, after it, a `}}` with no line terminator
+ * between them (`.` matches none). The regex retries from every `{`, quadratic on a long line of
+ * them; the first `{{` of each terminator-free stretch is the best start.
+ */
+function hasTemplate(line: string): boolean {
+  for (const part of line.split(/[\n\r\u2028\u2029]/)) {
+    const open = part.indexOf('{{');
+    if (open !== -1 && part.indexOf('}}', open + 2) !== -1) return true;
+  }
+  return false;
+}
 
 /**
  * Why a file must not be edited as a manifest, or undefined: a Helm chart template (a file under
@@ -62,7 +73,7 @@ export function notEditable(file: string, text: string): string | undefined {
   const dir = dirname(file);
   if (basename(dir) === 'templates' && existsSync(join(dirname(dir), 'Chart.yaml'))) return 'a Helm chart template (render the chart, or fix the chart by hand)';
   for (const line of text.split('\n')) {
-    if (!line.trimStart().startsWith('#') && TEMPLATE.test(line)) return 'it holds template syntax ({{ ... }}): fix its source instead';
+    if (!line.trimStart().startsWith('#') && hasTemplate(line)) return 'it holds template syntax ({{ ... }}): fix its source instead';
   }
   return undefined;
 }

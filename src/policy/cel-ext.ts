@@ -691,7 +691,18 @@ const ASCII_LOWER = (s: string): string => s.replace(/[A-Z]+/g, (m) => m.toLower
 const ASCII_UPPER = (s: string): string => s.replace(/[a-z]+/g, (m) => m.toUpperCase())
 /** Go `unicode.IsSpace` (strings.TrimSpace). */
 const GO_SPACE = '\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000'
-const GO_TRIM = new RegExp(`^[${GO_SPACE}]+|[${GO_SPACE}]+$`, 'g')
+const GO_SPACE_CHAR = new RegExp(`[${GO_SPACE}]`)
+/**
+ * `s.replace(/^[space]+|[space]+$/g, '')` in linear time: the regex retries the trailing branch
+ * from every blank inside the string, quadratic on a string with a long run of inner blanks.
+ */
+const GO_TRIM = (s: string): string => {
+  let start = 0
+  let end = s.length
+  while (start < end && GO_SPACE_CHAR.test(s[start] as string)) start++
+  while (end > start && GO_SPACE_CHAR.test(s[end - 1] as string)) end--
+  return s.slice(start, end)
+}
 
 const TZ_GETTERS = new Set(['getDate', 'getDayOfMonth', 'getDayOfWeek', 'getDayOfYear', 'getFullYear', 'getHours', 'getMilliseconds', 'getMinutes', 'getMonth', 'getSeconds'])
 
@@ -812,7 +823,7 @@ export function finishNode(node: object): void {
   }
   if (n.op !== 'rcall') return
   if (args === 0 && (name === 'lowerAscii' || name === 'upperAscii' || name === 'trim')) {
-    const f = name === 'lowerAscii' ? ASCII_LOWER : name === 'upperAscii' ? ASCII_UPPER : (s: string) => s.replace(GO_TRIM, '')
+    const f = name === 'lowerAscii' ? ASCII_LOWER : name === 'upperAscii' ? ASCII_UPPER : GO_TRIM
     wrapHandle(n, (h) => (...a) => {
       const recv = (a[0] as unknown[])[0]
       return typeof recv === 'string' ? f(recv) : h(...a)

@@ -69,9 +69,19 @@ function parseOctal(text: string): number | undefined {
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
+/**
+ * `text` without the trailing characters in `chars`: `text.replace(/[chars]+$/, '')` in linear
+ * time (that regex retries from every such character inside the text, quadratic on a long run).
+ */
+function trimEndOf(text: string, chars: string): string {
+  let end = text.length;
+  while (end > 0 && chars.includes(text[end - 1] as string)) end--;
+  return text.slice(0, end);
+}
+
 /** `splitAndRemoveLastSeparator`: trim, drop trailing commas, split on `,`, trim each element. */
 export function splitElements(text: string): string[] {
-  const clean = text.trim().replace(/,+$/, '');
+  const clean = trimEndOf(text.trim(), ',');
   if (clean === '') return [];
   return clean.split(',').map((s) => s.trim());
 }
@@ -189,9 +199,13 @@ export function findFlagValue(commandLine: string, flag: string, op: string | un
   return { found: true, value: flag.startsWith('--') ? 'true' : (vals[1] ?? '') };
 }
 
+/** Line terminators: the characters `.` does not match. */
+const LINE_TERMINATOR = /[\n\r\u2028\u2029]/g;
+
 /** The item's variable found in `NAME=value` lines: `envTestItem.findValue`. */
 export function findEnvValue(envOutput: string, env: string): { found: boolean; value: string } {
   if (envOutput === '' || env === '') return { found: false, value: '' };
+  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(env)) return findPlainEnvValue(envOutput, env);
   // Go's `.` does not match a newline either; kube-bench does not quote the name.
   let re: RegExp;
   try {
@@ -201,6 +215,29 @@ export function findEnvValue(envOutput: string, env: string): { found: boolean; 
   }
   const out = (re.exec(envOutput)?.[0] ?? '').replace('\n', '').replace(`${env}=`, '');
   return out.length > 0 ? { found: true, value: out } : { found: false, value: '' };
+}
+
+/**
+ * `findEnvValue` for a plain variable name (all of the catalogue's), in linear time. The regex
+ * `NAME=.*(?:$|\n)` matches at the first `NAME=` whose line ends with `\n` or the end of the
+ * text; from a `NAME=` whose line ends with another terminator (`\r`) it fails after reading to
+ * that terminator, and retrying from each further `NAME=` before it makes it quadratic. Every
+ * `NAME=` before that terminator fails the same way, so the search resumes after it.
+ */
+function findPlainEnvValue(envOutput: string, env: string): { found: boolean; value: string } {
+  const key = `${env}=`;
+  const terminator = LINE_TERMINATOR;
+  for (let at = envOutput.indexOf(key); at !== -1; ) {
+    const from = at + key.length;
+    terminator.lastIndex = from;
+    const t = terminator.exec(envOutput);
+    if (t === null || t[0] === '\n') {
+      const value = envOutput.slice(from, t === null ? envOutput.length : t.index);
+      return value.length > 0 ? { found: true, value } : { found: false, value: '' };
+    }
+    at = envOutput.indexOf(key, t.index + 1);
+  }
+  return { found: false, value: '' };
 }
 
 /** How kubectl's JSONPath prints a scalar (Go's `fmt.Sprint` of the decoded value). */
@@ -247,9 +284,9 @@ function evaluateItem(item: CisTestItem, used: AuditUsed, outputs: AuditOutputs)
   let value = '';
   const op = item.compare?.op;
   if (used === 'command') {
-    ({ found, value } = findFlagValue(outputs.audit.replace(/[ \n]+$/, ''), item.flag ?? '', op));
+    ({ found, value } = findFlagValue(trimEndOf(outputs.audit, ' \n'), item.flag ?? '', op));
   } else if (used === 'env') {
-    ({ found, value } = findEnvValue((outputs.env ?? '').replace(/[ \n]+$/, ''), item.env ?? ''));
+    ({ found, value } = findEnvValue(trimEndOf(outputs.env ?? '', ' \n'), item.env ?? ''));
   } else {
     const config = outputs.config;
     if (config === undefined || 'error' in config) return { pass: false, found: false, expected: config?.error ?? 'missing config' };

@@ -143,12 +143,63 @@ function scanAnnotations(annotations: JsonObject | undefined, path: Path, what: 
  * literal value, data, a credential-named assignment, a URL with a password, a credential format,
  * or annotations with a credential word. Objects exported from a cluster all carry the
  * annotation, and parsing each would cost as much as reading the object again.
+ *
+ * `lastAppliedHint(text)` is, in linear time,
+ *
+ *   /"name":"[^"]*(?:pass|pw|secret|token|key|auth|cred)[^"]*","value":"|"(?:data|binaryData)":\{"|(?:pass|pw|secret|token|key|auth|cred)[\w.-]*=|:\/\/[^"\s/@]*:[^"\s/@]+@|-----BEGIN|AKIA|ASIA|gh[pousr]_|github_pat_|glpat-|xox[baprs]-|_live_|eyJ|AccountKey=|SharedAccessKey=|sig=|Basic |Bearer |"annotations":\{[^}]*(?:pass|pw|secret|token|key|auth|cred)/i.test(text)
+ *
+ * Written as that one regex, several branches are retried from every position they can start at:
+ * quadratic on an annotation of `passpass…`, `://:::…`, `"name":"pwpw…` or many `"annotations":{`
+ * without `}`. The test of an alternation is the test of any branch, so the branches are tested
+ * apart, each written to read a character a bounded number of times.
  */
-const LAST_APPLIED_HINT =
-  /"name":"[^"]*(?:pass|pw|secret|token|key|auth|cred)[^"]*","value":"|"(?:data|binaryData)":\{"|(?:pass|pw|secret|token|key|auth|cred)[\w.-]*=|:\/\/[^"\s/@]*:[^"\s/@]+@|-----BEGIN|AKIA|ASIA|gh[pousr]_|github_pat_|glpat-|xox[baprs]-|_live_|eyJ|AccountKey=|SharedAccessKey=|sig=|Basic |Bearer |"annotations":\{[^}]*(?:pass|pw|secret|token|key|auth|cred)/i;
+const CREDENTIAL_WORD = 'pass|pw|secret|token|key|auth|cred';
+const HINT_FIXED = /"(?:data|binaryData)":\{"|-----BEGIN|AKIA|ASIA|gh[pousr]_|github_pat_|glpat-|xox[baprs]-|_live_|eyJ|AccountKey=|SharedAccessKey=|sig=|Basic |Bearer /i;
+/** `"name":"…word…","value":"`: the word is looked for ahead, inside the quoted name only. */
+const HINT_NAMED_VALUE = new RegExp(`"name":"(?=[^"]*(?:${CREDENTIAL_WORD}))[^"]*","value":"`, 'i');
+/**
+ * `word[\w.-]*=`, read backwards from each `=` over the run of name characters before it (the runs
+ * before two `=` do not overlap). The `=` comes first: a lookbehind first would be tried, over the
+ * whole run, at every position.
+ */
+const HINT_ASSIGNMENT = new RegExp(`=(?<=(?:${CREDENTIAL_WORD})[\\w.-]*=)`, 'i');
+/** `://[^"\s/@]*:[^"\s/@]+@`: a `:` with something after it before the `@` ⇔ the first `:` is such one. */
+const HINT_URL_PASSWORD = /:\/\/[^"\s/@:]*:[^"\s/@]+@/;
+const HINT_ANNOTATIONS = /"annotations":\{/gi;
+const HINT_WORD = new RegExp(CREDENTIAL_WORD, 'gi');
+
+/**
+ * `"annotations":\{[^}]*(?:word)`: a credential word after some `"annotations":{` and before the
+ * next `}`. When the first word after an opening lies past its `}`, so does the first word after
+ * any later opening before that `}`; the search resumes after it, and a word found is reused
+ * while it lies ahead.
+ */
+function annotationsWithWord(text: string): boolean {
+  const open = HINT_ANNOTATIONS;
+  const word = HINT_WORD;
+  open.lastIndex = 0;
+  let found: number | undefined;
+  for (let m = open.exec(text); m !== null; m = open.exec(text)) {
+    const from = m.index + m[0].length;
+    if (found === undefined || found < from) {
+      word.lastIndex = from;
+      const w = word.exec(text);
+      if (w === null) return false;
+      found = w.index;
+    }
+    const close = text.indexOf('}', from);
+    if (close === -1 || found < close) return true;
+    open.lastIndex = close + 1;
+  }
+  return false;
+}
+
+function lastAppliedHint(text: string): boolean {
+  return HINT_FIXED.test(text) || HINT_NAMED_VALUE.test(text) || HINT_ASSIGNMENT.test(text) || HINT_URL_PASSWORD.test(text) || annotationsWithWord(text);
+}
 
 function scanLastApplied(text: string, path: Path, push: Push, liveObject: JsonObject): void {
-  if (!LAST_APPLIED_HINT.test(text)) return;
+  if (!lastAppliedHint(text)) return;
   let applied: unknown;
   try {
     applied = JSON.parse(text);
