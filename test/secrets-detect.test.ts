@@ -296,6 +296,15 @@ describe('whole files in ConfigMaps', () => {
     const found = scanText('server.port=8080\nspring.datasource.username=app\nspring.datasource.password=Tr0ub4dor&3\napp.jwt.secret=${JWT_SECRET}\n');
     expect(found.map((c) => [c.kind, c.name, c.line])).toEqual([['password', 'spring.datasource.password', 3]]);
   });
+  it('a file with CRLF line ends reads as the same file with LF', () => {
+    const text = 'server.port=8080\nspring.datasource.password=Tr0ub4dor&3\nDB_PASSWORD: "h4rd-c0ded"\n';
+    const lf = scanText(text).map((c) => [c.kind, c.name, c.line, c.fingerprint]);
+    expect(lf.map(([kind, name, line]) => [kind, name, line])).toEqual([
+      ['password', 'spring.datasource.password', 2],
+      ['password', 'DB_PASSWORD', 3],
+    ]);
+    expect(scanText(text.replace(/\n/g, '\r\n')).map((c) => [c.kind, c.name, c.line, c.fingerprint])).toEqual(lf);
+  });
   it('.env with export and quotes; comments are not values', () => {
     const found = scanText('# DB_PASSWORD=commented-out\nexport DB_PASSWORD="h4rd-c0ded"\nLOG_LEVEL=debug\n');
     expect(found.map((c) => [c.name, c.line])).toEqual([['DB_PASSWORD', 2]]);

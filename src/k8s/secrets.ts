@@ -112,9 +112,20 @@ export function shannonEntropy(value: string): number {
   return h;
 }
 
-/** Words that, alone or inside a value, mark it as a placeholder for documentation or templates. */
+/**
+ * Words that, alone or inside a value, mark it as a placeholder for documentation or templates.
+ * A `<...>` pair counts too (`hasAngleTag`); it is not written `<[^>]*>` here, which retries from
+ * every `<` and takes quadratic time on a value of many `<` without a `>`.
+ */
 const PLACEHOLDER_WORDS =
-  /change[-_ ]?me|changeit|example|sample|dummy|placeholder|replace|redacted|your[-_ ]?(?:own[-_ ]?)?(?:pass|secret|token|key|api)|fixme|todo|tbd|xxx|\*\*\*|\.\.\.|…|insert[-_ ]|<[^>]*>|\[[A-Z_ -]+\]|%[A-Z_]+%|__[A-Z_]+__|@[A-Z_]+@/i;
+  /change[-_ ]?me|changeit|example|sample|dummy|placeholder|replace|redacted|your[-_ ]?(?:own[-_ ]?)?(?:pass|secret|token|key|api)|fixme|todo|tbd|xxx|\*\*\*|\.\.\.|…|insert[-_ ]|\[[A-Z_ -]+\]|%[A-Z_]+%|__[A-Z_]+__|@[A-Z_]+@/i;
+
+/** `/<[^>]*>/.test(value)` in linear time: a `<` with a `>` somewhere after it. */
+function hasAngleTag(value: string): boolean {
+  const open = value.indexOf('<');
+  return open !== -1 && value.indexOf('>', open + 1) !== -1;
+}
+
 /** Whole values that are words, not credentials. */
 const PLACEHOLDER_VALUES: ReadonlySet<string> = new Set([
   'token', 'key', 'apikey', 'api-key', 'api_key', 'credentials',
@@ -137,7 +148,7 @@ export function isPlaceholder(value: string): boolean {
   const v = value.trim();
   if (v.length === 0 || v === AZURITE_KEY) return true;
   if (PLACEHOLDER_VALUES.has(v.toLowerCase())) return true;
-  if (TEMPLATE.test(v) || REFERENCE.test(v) || PLACEHOLDER_WORDS.test(v)) return true;
+  if (TEMPLATE.test(v) || REFERENCE.test(v) || PLACEHOLDER_WORDS.test(v) || hasAngleTag(v)) return true;
   // One character repeated, or only masking characters: `xxxxxx`, `******`, `000000`, `-----`.
   if (/^(.)\1*$/.test(v) || /^[xX*#.\-_0 ]+$/.test(v)) return true;
   return false;
@@ -155,11 +166,16 @@ const KEY_QUALIFIERS: ReadonlySet<string> = new Set([
   'gpg', 'pgp', 'tls', 'ssl',
 ]);
 
-/** The words of a name: `DB_PASSWORD`, `spring.datasource.password`, `clientSecret`, `AWSSecretAccessKey`. */
+/**
+ * The words of a name: `DB_PASSWORD`, `spring.datasource.password`, `clientSecret`, `AWSSecretAccessKey`.
+ * The second split starts only at the first capital of a run (`(?<![A-Z])`): a match can start
+ * nowhere else, and retrying inside a long run of capitals without a lower-case letter after it
+ * would take quadratic time.
+ */
 function words(name: string): string[] {
   return name
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .replace(/(?<![A-Z])([A-Z]+)([A-Z][a-z])/g, '$1 $2')
     .toLowerCase()
     .split(/[^a-z0-9]+/)
     .filter((w) => w !== '');
@@ -246,17 +262,42 @@ function make(kind: CredentialKind, secret: string, marker?: string, name?: stri
   return out;
 }
 
-/** 1-based line of an offset in a text. */
-function lineAt(text: string, offset: number): number {
-  let line = 1;
-  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) line++;
-  return line;
+/**
+ * 1-based lines of offsets in one text: its line breaks are found once, then each offset by binary
+ * search (counting from the start for every hit is quadratic in a value of many credentials).
+ */
+class LineIndex {
+  private breaks: number[] | undefined;
+  constructor(private readonly text: string) {}
+
+  at(offset: number): { line: number } {
+    let breaks = this.breaks;
+    if (breaks === undefined) {
+      breaks = [];
+      for (let i = this.text.indexOf('\n'); i !== -1; i = this.text.indexOf('\n', i + 1)) breaks.push(i);
+      this.breaks = breaks;
+    }
+    let low = 0;
+    let high = breaks.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((breaks[middle] as number) < offset) low = middle + 1;
+      else high = middle;
+    }
+    return { line: low + 1 };
+  }
+}
+
+/** The line index of a text with line breaks, whose hits then carry their line; none for a one-line text. */
+function lineIndex(text: string): LineIndex | undefined {
+  return text.includes('\n') ? new LineIndex(text) : undefined;
 }
 
 /** Something in the text worth a closer look: a credential format or a credential word. */
 const HINT = /pass|pw|secret|token|key|cred|auth|BEGIN|AKIA|ASIA|gh[pousr]_|github_pat_|glpat-|xox[baprs]-|_live_|eyJ|:\/\/|bearer|basic|sig=/i;
 
-const PEM = /-----BEGIN ((?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?)-----([\s\S]*?)-----END \1-----/g;
+/** The armour that opens a PEM private key; `pemBlocks` finds the matching end. */
+const PEM_BEGIN = /-----BEGIN ((?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?)-----/g;
 /** Base64 of `-----BEGIN`, followed by the rest of the encoded block. */
 const PEM_BASE64 = /LS0tLS1CRUdJTi[A-Za-z0-9+/]{40,}={0,2}/g;
 const AWS_KEY_ID = /\b(AKIA|ASIA)[A-Z0-9]{16}\b/g;
@@ -271,9 +312,68 @@ const GITLAB = /\b(glpat)-([A-Za-z0-9_.-]{20,})/g;
 const SLACK = /\b(xox[baprs])-([0-9]{6,}-[A-Za-z0-9-]{8,})/g;
 const SLACK_WEBHOOK = /https:\/\/hooks\.slack\.com\/services\/(T[A-Z0-9]{6,}\/B[A-Z0-9]{6,}\/([A-Za-z0-9]{20,}))/g;
 const STRIPE = /\b([rs]k_live)_([A-Za-z0-9]{20,})\b/g;
-const JWT = /\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{20,}/g;
+/** A JWT at a given offset (sticky); `jwtTokens` chooses the offsets. */
+const JWT = /\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{20,}/y;
+const JWT_START = /\beyJ/g;
+/** Characters of a JWT part (base64url). */
+const JWT_PART = /[A-Za-z0-9_-]/;
 const BASIC = /\bBasic\s+([A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])/g;
 const BEARER = /\bBearer\s+([A-Za-z0-9._~+/-]{20,}={0,2})(?![A-Za-z0-9._~+/=-])/g;
+
+/**
+ * The PEM private-key blocks of a text, each from its `-----BEGIN <label>-----` to the first
+ * `-----END <label>-----` after it: what `/-----BEGIN (<label>)-----([\s\S]*?)-----END \1-----/g`
+ * matches, in linear time. That regex searches to the end of the text again from every BEGIN
+ * that has no END, which is quadratic in a text of many BEGIN lines; here a label whose END is
+ * missing after one BEGIN is known to be missing after every later one.
+ */
+function pemBlocks(text: string): { block: string; index: number }[] {
+  const out: { block: string; index: number }[] = [];
+  const missing = new Set<string>();
+  const begin = PEM_BEGIN;
+  begin.lastIndex = 0;
+  for (let m = begin.exec(text); m !== null; m = begin.exec(text)) {
+    const label = m[1] ?? '';
+    const end = `-----END ${label}-----`;
+    const at = missing.has(label) ? -1 : text.indexOf(end, m.index + m[0].length);
+    if (at === -1) {
+      missing.add(label);
+      // As the regex does, look for the next BEGIN from the next character (it may overlap this one).
+      begin.lastIndex = m.index + 1;
+      continue;
+    }
+    out.push({ block: text.slice(m.index, at + end.length), index: m.index });
+    begin.lastIndex = at + end.length;
+  }
+  return out;
+}
+
+/**
+ * The JWTs of a text: what `text.matchAll(/\beyJ…/g)` with the `JWT` pattern finds, in linear
+ * time. The header part runs to the end of its run of base64url characters, so when a match
+ * fails from one `eyJ` it fails from every later `eyJ` of the same run (`eyJ-eyJ-eyJ-…`), which
+ * the regex would each scan to the end of the run again.
+ */
+function jwtTokens(text: string): { token: string; index: number }[] {
+  const out: { token: string; index: number }[] = [];
+  const start = JWT_START;
+  start.lastIndex = 0;
+  let failedRunEnd = -1;
+  for (let m = start.exec(text); m !== null; m = start.exec(text)) {
+    if (m.index < failedRunEnd) continue;
+    JWT.lastIndex = m.index;
+    const jwt = JWT.exec(text);
+    if (jwt === null) {
+      let end = m.index;
+      while (end < text.length && JWT_PART.test(text[end] ?? '')) end++;
+      failedRunEnd = end;
+      continue;
+    }
+    out.push({ token: jwt[0], index: m.index });
+    start.lastIndex = m.index + jwt[0].length;
+  }
+  return out;
+}
 
 function decodeBase64Url(part: string): string | undefined {
   try {
@@ -337,8 +437,8 @@ class Hits {
 }
 
 /** Credentials recognised by their format anywhere in `text`. */
-function scanFormats(text: string, hits: Hits, lines: boolean): void {
-  const at = (offset: number): { line?: number } => (lines ? { line: lineAt(text, offset) } : {});
+function scanFormats(text: string, hits: Hits, lines: LineIndex | undefined): void {
+  const at = (offset: number): { line?: number } => (lines === undefined ? {} : lines.at(offset));
   if (text.includes('service_account') && GCP_TYPE.test(text)) {
     for (const m of text.matchAll(GCP_KEY)) {
       const key = m[1] ?? '';
@@ -346,8 +446,8 @@ function scanFormats(text: string, hits: Hits, lines: boolean): void {
     }
   }
   if (text.includes('PRIVATE KEY')) {
-    for (const m of text.matchAll(PEM)) {
-      const body = pemBody(m[0].replace(/\\n/g, '\n'));
+    for (const m of pemBlocks(text)) {
+      const body = pemBody(m.block.replace(/\\n/g, '\n'));
       if (body.length >= 64 && !hits.has(body)) hits.add('private-key', body, at(m.index));
     }
   }
@@ -398,7 +498,7 @@ function scanFormats(text: string, hits: Hits, lines: boolean): void {
     for (const m of text.matchAll(STRIPE)) if (tokenBody(m[2] ?? '')) hits.add('stripe-key', m[0], { marker: `${m[1] ?? ''}_`, ...at(m.index) });
   }
   if (text.includes('eyJ')) {
-    for (const m of text.matchAll(JWT)) if (isJwt(m[0])) hits.add('jwt', m[0], at(m.index));
+    for (const m of jwtTokens(text)) if (isJwt(m.token)) hits.add('jwt', m.token, at(m.index));
   }
 }
 
@@ -414,9 +514,18 @@ function pemBody(pem: string): string {
 /** Characters that end the authority part of a URL (`user:password@host`). */
 const AUTHORITY_END = /[\s/?"'<>`]/;
 
+/**
+ * `/^[\x20-\x7e]+:[\x20-\x7e]+$/.test(text)` (printable ASCII with a `:` neither first nor last)
+ * in linear time: the regex retries from every `:` and is quadratic in a decoded text of many.
+ */
+function isUserPass(text: string): boolean {
+  const colon = text.indexOf(':', 1);
+  return colon !== -1 && colon < text.length - 1 && /^[\x20-\x7e]+$/.test(text);
+}
+
 /** Passwords in URLs, HTTP authorization headers. */
-function scanUrlsAndHeaders(text: string, hits: Hits, lines: boolean): void {
-  const at = (offset: number): { line?: number } => (lines ? { line: lineAt(text, offset) } : {});
+function scanUrlsAndHeaders(text: string, hits: Hits, lines: LineIndex | undefined): void {
+  const at = (offset: number): { line?: number } => (lines === undefined ? {} : lines.at(offset));
   for (let i = text.indexOf('://'); i !== -1; i = text.indexOf('://', i + 3)) {
     // The authority runs from after `://` to the first character that ends it; a password
     // needs an `@` inside it.
@@ -442,7 +551,7 @@ function scanUrlsAndHeaders(text: string, hits: Hits, lines: boolean): void {
     for (const m of text.matchAll(BASIC)) {
       const raw = m[1] ?? '';
       const decoded = decodeBase64Url(raw);
-      if (decoded === undefined || !/^[\x20-\x7e]+:[\x20-\x7e]+$/.test(decoded)) continue;
+      if (decoded === undefined || !isUserPass(decoded)) continue;
       const password = decoded.slice(decoded.indexOf(':') + 1);
       if (!isPlaceholder(password)) hits.add('basic-auth', raw, at(m.index));
     }
@@ -453,6 +562,28 @@ function scanUrlsAndHeaders(text: string, hits: Hits, lines: boolean): void {
   }
 }
 
+/** Line terminators: what `.` does not match. */
+const LINE_TERMINATOR = /[\n\r\u2028\u2029]/g;
+
+/**
+ * `text.replace(/\s+#.*$/, '')` in linear time: cuts the text at the blanks before the first `#`
+ * that follows a blank and has no line terminator after it. The regex retries from every blank
+ * and every `#`, quadratic in a value of many blanks or many ` #` before a `\r`.
+ */
+function stripComment(text: string): string {
+  let from = 0;
+  const terminator = LINE_TERMINATOR;
+  terminator.lastIndex = 0;
+  for (let m = terminator.exec(text); m !== null; m = terminator.exec(text)) from = m.index + 1;
+  for (let hash = text.indexOf('#', from); hash !== -1; hash = text.indexOf('#', hash + 1)) {
+    if (hash === 0 || !/\s/.test(text[hash - 1] ?? '')) continue;
+    let cut = hash - 1;
+    while (cut > 0 && /\s/.test(text[cut - 1] ?? '')) cut--;
+    return text.slice(0, cut);
+  }
+  return text;
+}
+
 /** Strips quotes, a trailing separator and (for unquoted values) a trailing comment. */
 function cleanValue(raw: string, shell: boolean): string {
   let v = raw.trim();
@@ -461,7 +592,7 @@ function cleanValue(raw: string, shell: boolean): string {
     const end = v.indexOf(q, 1);
     return end === -1 ? v.slice(1) : v.slice(1, end);
   }
-  v = v.replace(/\s+#.*$/, '').replace(/[,;]$/, '').trim();
+  v = stripComment(v).replace(/[,;]$/, '').trim();
   // `Password=x;Server=db` (a connection string): the value ends at the next parameter.
   if (/;\s*[A-Za-z][\w ]*=/.test(v)) v = v.slice(0, v.indexOf(';'));
   // `PASSWORD=secret command args` in a shell line: the value ends at the first blank.
@@ -509,7 +640,9 @@ function scanLine(line: string, hits: Hits, number: number | undefined): void {
   // Comment lines are documentation (`# password=...`); credentials recognised by format are
   // reported even there, by the format scan, but named values are not.
   if (head.startsWith('#') || head.startsWith('//') || head.startsWith(';') || head.startsWith('<!--')) return;
-  const kv = KV_LINE.exec(line);
+  // KV_LINE is anchored at both ends and no part of it matches a line terminator (`.` included),
+  // so a line holding one (`\r`) cannot match; the regex would find that out in quadratic time.
+  const kv = /[\n\r\u2028\u2029]/.test(line) ? null : KV_LINE.exec(line);
   if (kv !== null) {
     const name = kv[1] ?? '';
     const rest = kv[3] ?? '';
@@ -557,7 +690,9 @@ function scanAssignments(text: string, hits: Hits, lines: boolean): void {
       for (let i = text.indexOf('\n', counted); i !== -1 && i < start; i = text.indexOf('\n', i + 1)) lineNumber++;
       counted = start;
     }
-    scanLine(text.slice(start, end), hits, lines ? lineNumber : undefined);
+    // A CRLF text's line ends before its `\r`.
+    const lineEnd = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+    scanLine(text.slice(start, lineEnd), hits, lines ? lineNumber : undefined);
     word.lastIndex = end + 1;
   }
 }
@@ -569,10 +704,10 @@ function scanAssignments(text: string, hits: Hits, lines: boolean): void {
 export function scanText(text: string): readonly Credential[] {
   if (!HINT.test(text)) return NONE;
   const hits = new Hits();
-  const lines = text.includes('\n');
+  const lines = lineIndex(text);
   scanFormats(text, hits, lines);
   scanUrlsAndHeaders(text, hits, lines);
-  scanAssignments(text, hits, lines);
+  scanAssignments(text, hits, lines !== undefined);
   return hits.list;
 }
 
@@ -584,11 +719,11 @@ export function scanText(text: string): readonly Credential[] {
 export function scanNamedValue(name: string, value: string): readonly Credential[] {
   if (!HINT.test(value) && credentialName(name) === undefined) return NONE;
   const hits = new Hits();
-  const lines = value.includes('\n');
+  const lines = lineIndex(value);
   scanFormats(value, hits, lines);
   scanUrlsAndHeaders(value, hits, lines);
-  if (hits.list.length === 0 && !lines) addNamed(hits, name, value.trim(), undefined);
-  if (hits.list.length === 0) scanAssignments(value, hits, lines);
+  if (hits.list.length === 0 && lines === undefined) addNamed(hits, name, value.trim(), undefined);
+  if (hits.list.length === 0) scanAssignments(value, hits, lines !== undefined);
   return hits.list;
 }
 
