@@ -21,19 +21,19 @@ interface Row {
   controls: string[];
   kind: string;
   api: string;
-  ns?: string;
+  ns?: string | undefined;
   name: string;
   path: string;
-  paths?: string[];
+  paths?: string[] | undefined;
   msg: string;
-  file?: string;
-  line?: number;
-  col?: number;
+  file?: string | undefined;
+  line?: number | undefined;
+  col?: number | undefined;
   /** The Pod Security policy evaluated, e.g. `restricted:latest (v1.37)`. */
-  pss?: string;
+  pss?: string | undefined;
   /** 1 when the finding carries an automatic fix. */
-  fix?: 1;
-  sup?: { by: string; reason: string; expires?: string };
+  fix?: 1 | undefined;
+  sup?: { by: string; reason: string; expires?: string } | undefined;
 }
 
 /** A rule as the page shows it in a finding's details. */
@@ -111,7 +111,10 @@ function isSuppressed(f: Finding | SuppressedFinding): f is SuppressedFinding {
 }
 
 function toRow(f: Finding | SuppressedFinding): Row {
-  const row: Row = {
+  // Every row gets every field, in the order the page reads them, absent ones undefined (which
+  // JSON leaves out): rows of one shape serialize faster than rows of many shapes.
+  const location = f.location;
+  return {
     rule: f.ruleId,
     sev: f.severity,
     phase: f.phase,
@@ -121,18 +124,15 @@ function toRow(f: Finding | SuppressedFinding): Row {
     name: f.object.name,
     path: f.path,
     msg: f.message,
+    ns: f.object.namespace,
+    paths: f.paths !== undefined && f.paths.length > 0 ? f.paths : undefined,
+    file: location?.file,
+    line: location?.line,
+    col: location?.column,
+    pss: f.pss === undefined ? undefined : `${f.pss.level}:${f.pss.version} (${f.pss.resolved})`,
+    fix: f.fix !== undefined && f.fix.length > 0 ? 1 : undefined,
+    sup: !isSuppressed(f) ? undefined : f.expires === undefined ? { by: f.suppressedBy, reason: f.reason } : { by: f.suppressedBy, reason: f.reason, expires: f.expires },
   };
-  if (f.object.namespace !== undefined) row.ns = f.object.namespace;
-  if (f.paths !== undefined && f.paths.length > 0) row.paths = f.paths;
-  if (f.location !== undefined) {
-    row.file = f.location.file;
-    row.line = f.location.line;
-    row.col = f.location.column;
-  }
-  if (f.pss !== undefined) row.pss = `${f.pss.level}:${f.pss.version} (${f.pss.resolved})`;
-  if (f.fix !== undefined && f.fix.length > 0) row.fix = 1;
-  if (isSuppressed(f)) row.sup = f.expires === undefined ? { by: f.suppressedBy, reason: f.reason } : { by: f.suppressedBy, reason: f.reason, expires: f.expires };
-  return row;
 }
 
 function ruleViews(lists: readonly (readonly Finding[])[], catalog: ReadonlyMap<string, Rule>): Record<string, RuleView> {
