@@ -118,6 +118,10 @@ describe('RE2 regexes in CEL', () => {
     expect(compileRe2('a{1001}')).toBe('error parsing regexp: invalid repeat count: `{1001}`')
     expect(compileRe2('x**')).toBe('error parsing regexp: invalid nested repetition operator: `**`')
     expect(compileRe2('[a')).toBe('error parsing regexp: missing closing ]: `[a`')
+    // Patterns past 8,192 characters are refused: the parser is quadratic in a run of literals.
+    expect(compileRe2('a'.repeat(8192))).not.toBeTypeOf('string')
+    expect(compileRe2('a'.repeat(64_000))).toBe('error parsing regexp: expression too large: 64000 characters, over the limit of 8192')
+    expect(evalError('object.metadata.name.matches(object.metadata.annotations.p)', { object: { metadata: { name: 'x', annotations: { p: 'a'.repeat(100_000) } } } })).toMatch(/expression too large: 100000 characters/)
     // An escaped parenthesis before `?<` is a literal, not a lookbehind.
     expect(re2('\\(?<=').find('<=')).toBe('<=')
   })
