@@ -60,12 +60,13 @@ const EMPTY_NO_WORD_BOUNDARY = 0x20
 const cache = new Map<string, Re2 | string>()
 
 /**
- * The evaluation cost charged for running a pattern over `s`: a tenth of a step per character,
- * as before, times the program's size in hundreds of instructions, since the work per character
- * grows with it (Kubernetes' estimator also charges by pattern and string size).
+ * The evaluation cost charged for running a pattern over `s`: input length × program size / 50
+ * (at least a tenth of a step per character). When the DFA gives up (a pattern such as
+ * `(a|b)*a(a|b){20}`), the engines do about that much work per character, some 20 ns per
+ * character and instruction: a million steps, the default budget, is then about a second.
  */
 export function regexCost(s: string, size: number): number {
-  return Math.ceil((s.length / 10) * Math.max(1, size / 100))
+  return Math.ceil((s.length * Math.max(size, 5)) / 50)
 }
 
 /** Compiles an RE2 pattern; returns Go's error message when RE2 rejects it. */
