@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest'
-import { compileRe2, type Re2 } from '../src/policy/cel-re2.js'
+import { compileRe2, estimateSize, type Re2 } from '../src/policy/cel-re2.js'
 import { evalError, runCel } from './helpers/cel.js'
 
 // CEL regexes are RE2: linear in the input whatever the pattern. `find` and `findAll` run a Pike VM
 // over @bufbuild/re2's compiled program; they are held here to JS RegExp (with Go's FindAll rule
 // for empty matches written out independently) on patterns where the two engines agree, to Go's
 // own results where they differ, and to patterns that make a backtracking engine take exponential time.
+
+/** A budget that never runs out. */
+const free = (): void => undefined
 
 function re2(pattern: string): Re2 {
   const re = compileRe2(pattern)
@@ -78,8 +81,8 @@ describe('RE2 regexes in CEL', () => {
         expect([pattern, s, re.test(s)]).toEqual([pattern, s, expected !== null])
         expect([pattern, s, re.find(s)]).toEqual([pattern, s, expected?.[0] ?? ''])
         const all = referenceFindAll(pattern, s)
-        expect([pattern, s, re.findAll(s, -1)]).toEqual([pattern, s, all])
-        expect([pattern, s, re.findAll(s, 1)]).toEqual([pattern, s, all.slice(0, 1)])
+        expect([pattern, s, re.findAll(s, -1, free)]).toEqual([pattern, s, all])
+        expect([pattern, s, re.findAll(s, 1, free)]).toEqual([pattern, s, all.slice(0, 1)])
         compared++
       }
     }
@@ -99,12 +102,12 @@ describe('RE2 regexes in CEL', () => {
     expect(re2('(?U)a+').find('aaa')).toBe('a')
     // POSIX classes, and Unicode classes without braces.
     expect(re2('[[:digit:]]+').find('ab12c')).toBe('12')
-    expect(re2('\\pL+').findAll('héllo wörld 42', -1)).toEqual(['héllo', 'wörld'])
+    expect(re2('\\pL+').findAll('héllo wörld 42', -1, free)).toEqual(['héllo', 'wörld'])
     // Named groups in Go's and Perl's syntax; a code point outside the BMP is one character.
     expect(re2('(?P<n>[a-z]+)-(?<m>\\d)').find('x name-1')).toBe('name-1')
     expect(re2('^.$').test('😀')).toBe(true)
-    expect(re2('.').findAll('a😀b', -1)).toEqual(['a', '😀', 'b'])
-    expect(re2('x*').findAll('😀😀', -1)).toEqual(['', '', ''])
+    expect(re2('.').findAll('a😀b', -1, free)).toEqual(['a', '😀', 'b'])
+    expect(re2('x*').findAll('😀😀', -1, free)).toEqual(['', '', ''])
     // Kubernetes' documented examples.
     expect(runCel('"abc 123".find("[0-9]+")')).toBe('123')
     expect(runCel('"123 abc 456".findAll("[0-9]+")')).toEqual(['123', '456'])
@@ -122,8 +125,13 @@ describe('RE2 regexes in CEL', () => {
     expect(compileRe2('a'.repeat(8192))).not.toBeTypeOf('string')
     expect(compileRe2('a'.repeat(64_000))).toBe('error parsing regexp: expression too large: 64000 characters, over the limit of 8192')
     expect(evalError('object.metadata.name.matches(object.metadata.annotations.p)', { object: { metadata: { name: 'x', annotations: { p: 'a'.repeat(100_000) } } } })).toMatch(/expression too large: 100000 characters/)
-    // An escaped parenthesis before `?<` is a literal, not a lookbehind.
+    // An escaped parenthesis before `?<` is a literal, not a lookbehind, and so is one in a class.
     expect(re2('\\(?<=').find('<=')).toBe('<=')
+    expect(re2('[(?<=]+').find('x(?<=y')).toBe('(?<=')
+    expect(re2('[(?<!a]+').find('x!<y')).toBe('!<')
+    // Repetitions multiply: refused before compiling (this one is a million instructions).
+    expect(compileRe2('a{1000}'.repeat(1000))).toMatch(/^error parsing regexp: expression too large: about \d+ instructions, over the limit of 50000$/)
+    expect(compileRe2('(?:[a-z0-9]{1,63}\\.){0,4}[a-z]{2,63}')).not.toBeTypeOf('string')
   })
 
   it('takes linear time on patterns that make a backtracking engine explode', { timeout: 20_000 }, () => {
@@ -133,12 +141,32 @@ describe('RE2 regexes in CEL', () => {
     expect(re2('^([a-z0-9]+-?)+$').test(`${run}!`)).toBe(false)
     expect(re2('^(a|a)*$').find(`${run}b`)).toBe('')
     expect(re2('(a|aa)*b|c').find(`${run.slice(0, 5000)}c`)).toBe('c')
-    expect(re2('(x+x+)+y').findAll('x'.repeat(5000), -1)).toEqual([])
+    expect(re2('(x+x+)+y').findAll('x'.repeat(5000), -1, free)).toEqual([])
     expect(re2(`${'(a?)'.repeat(30)}${'a'.repeat(30)}`).find('a'.repeat(30))).toBe('a'.repeat(30))
     // Through CEL, as a ValidatingAdmissionPolicy in the webhook evaluates it on an object's field.
     const name = `${'a'.repeat(5000)}!`
     expect(runCel('object.metadata.name.matches("^([a-z0-9]+-?)+$")', { object: { metadata: { name } } })).toBe(false)
     expect(runCel('object.metadata.name.find("(a|aa)*!")', { object: { metadata: { name } } })).toBe(name)
+  })
+
+  it('estimates a program\'s size from the pattern, never below what it compiles to', () => {
+    for (const pattern of ['a', 'a|b', '(a|b)*c', 'a{3}', '(?:ab){2,5}', '[a-z]{0,61}', '\\Qa.b\\E+', '(?i)(?P<n>x)?', '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$', '((a{2}){3}){4}', 'x\\p{Greek}+\\x{41}']) {
+      const re = re2(pattern)
+      expect([pattern, estimateSize(pattern) >= re.size]).toEqual([pattern, true])
+    }
+  })
+
+  it('charges every search of findAll, so the budget stops a quadratic one', { timeout: 20_000 }, () => {
+    // Each search runs to the end of the input (the `a*b` thread waits for a `b`), then the next
+    // starts one character further: input length squared in all.
+    const s = 'a'.repeat(20_000)
+    let charged = 0
+    const matches = re2('a*b|a').findAll(s.slice(0, 2000), -1, (n) => {
+      charged += n
+    })
+    expect(matches).toHaveLength(2000)
+    expect(charged).toBeGreaterThan(2000 * 2000 / 2 / 50)
+    expect(evalError('object.s.findAll("a*b|a").size() > 0', { object: { s } })).toMatch(/cost limit exceeded/)
   })
 
   it('charges evaluation cost by input length and program size', () => {

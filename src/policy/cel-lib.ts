@@ -355,8 +355,8 @@ export function registerKubernetesLibraries(env: Environment, charge: Charge): v
   // Regex (RE2 semantics).
   const find = (s: string, p: string): Re2 => { const re = regex(p); charge(regexCost(s, re.size)); return re }
   env.registerFunction('string.find(string): string', (s: string, p: string) => find(s, p).find(s))
-  env.registerFunction('string.findAll(string): list<string>', (s: string, p: string) => find(s, p).findAll(s, -1))
-  env.registerFunction('string.findAll(string, int): list<string>', (s: string, p: string, n: bigint) => find(s, p).findAll(s, Number(n)))
+  env.registerFunction('string.findAll(string): list<string>', (s: string, p: string) => find(s, p).findAll(s, -1, charge))
+  env.registerFunction('string.findAll(string, int): list<string>', (s: string, p: string, n: bigint) => find(s, p).findAll(s, Number(n), charge))
 
   // Lists v0.
   env.registerFunction('list.isSorted(): bool', (l: unknown[]) => {

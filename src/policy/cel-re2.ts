@@ -4,8 +4,11 @@
  * backtracks; a backtracking engine (JS `RegExp`) would take exponential time on a pattern as
  * ordinary as `^([a-z0-9]+-?)+$` and an object field crafted to fail it, and one such request
  * would stall the admission webhook. Patterns are parsed and compiled by `@bufbuild/re2` (RE2
- * syntax and errors, as Go reports them); `matches` runs its DFA, and `find`/`findAll` run the
- * leftmost-first Pike VM below over the same compiled program, which gives Go's match positions.
+ * syntax and errors, as Go reports them); every match runs on the Pike VM below over the compiled
+ * program (leftmost-first, Go's match positions), whose work is at most program size × input
+ * length. The library's own matcher is not used: its fallback when its DFA gives up does work
+ * growing with the square of the program's size per character, and its DFA keeps states per
+ * pattern.
  */
 import { createRequire } from 'node:module'
 import type * as Re2Library from '@bufbuild/re2'
@@ -24,8 +27,14 @@ export interface Re2 {
   test(s: string): boolean
   /** The leftmost-first match, or '' (Kubernetes `find`). */
   find(s: string): string
-  /** Successive non-overlapping matches as Go's `FindAllString`, at most `limit` when limit >= 0 (Kubernetes `findAll`). */
-  findAll(s: string, limit: number): string[]
+  /**
+   * Successive non-overlapping matches as Go's `FindAllString`, at most `limit` when limit >= 0
+   * (Kubernetes `findAll`). Each search after the first is charged its work (in the steps of
+   * `regexCost`) through `charge`, which stops the loop by throwing when the budget is spent:
+   * searches that each run to the end of the input (`a*b|a` on a run of `a`) add up to
+   * input length squared.
+   */
+  findAll(s: string, limit: number, charge: (steps: number) => void): string[]
   /** Instructions of the compiled program: the work per input character is at most proportional to it. */
   readonly size: number
 }
@@ -57,16 +66,23 @@ const EMPTY_END_TEXT = 0x08
 const EMPTY_WORD_BOUNDARY = 0x10
 const EMPTY_NO_WORD_BOUNDARY = 0x20
 
+/** Compiled patterns, and their instructions in all (the cache is emptied past `CACHE_INSTRUCTIONS`). */
 const cache = new Map<string, Re2 | string>()
+let cached = 0
+const CACHE_PATTERNS = 1000
+const CACHE_INSTRUCTIONS = 500_000
+
+/** Thread steps of the Pike VM per step of the evaluation budget. */
+const WORK_PER_STEP = 50
 
 /**
  * The evaluation cost charged for running a pattern over `s`: input length × program size / 50
- * (at least a tenth of a step per character). When the DFA gives up (a pattern such as
- * `(a|b)*a(a|b){20}`), the engines do about that much work per character, some 20 ns per
- * character and instruction: a million steps, the default budget, is then about a second.
+ * (at least a tenth of a step per character), the most work one search does. The Pike VM takes
+ * about 20 ns per character and instruction at worst, so a million steps, the default budget, is
+ * about a second.
  */
 export function regexCost(s: string, size: number): number {
-  return Math.ceil((s.length * Math.max(size, 5)) / 50)
+  return Math.ceil((s.length * Math.max(size, 5)) / WORK_PER_STEP)
 }
 
 /** Compiles an RE2 pattern; returns Go's error message when RE2 rejects it. */
@@ -74,8 +90,13 @@ export function compileRe2(pattern: string): Re2 | string {
   const hit = cache.get(pattern)
   if (hit !== undefined) return hit
   const result = compile(pattern)
-  if (cache.size > 1000) cache.clear()
+  const size = typeof result === 'string' ? 1 : result.size
+  if (cache.size >= CACHE_PATTERNS || cached + size > CACHE_INSTRUCTIONS) {
+    cache.clear()
+    cached = 0
+  }
   cache.set(pattern, result)
+  cached += size
   return result
 }
 
@@ -86,38 +107,138 @@ export function compileRe2(pattern: string): Re2 | string {
  */
 export const MAX_PATTERN_LENGTH = 8192
 
+/**
+ * The largest program compiled, in instructions. Repetitions multiply: `a{1000}` written 1,000
+ * times is 7,000 characters and a million instructions (0.7 s and 260 MB to compile). Realistic
+ * patterns (a DNS subdomain with its `{0,61}` labels) take a few hundred.
+ */
+export const MAX_PROGRAM_SIZE = 50_000
+
+function tooLarge(what: string): string {
+  return `error parsing regexp: expression too large: ${what}`
+}
+
 function compile(pattern: string): Re2 | string {
-  if (pattern.length > MAX_PATTERN_LENGTH) return `error parsing regexp: expression too large: ${pattern.length} characters, over the limit of ${MAX_PATTERN_LENGTH}`
-  // Go names the construct `(?<` for lookbehind; @bufbuild/re2 reads it as a bad group name.
-  if (/\(\?<[=!]/.test(pattern) && !/\\\(\?</.test(pattern)) return 'error parsing regexp: invalid or unsupported Perl syntax: `(?<`'
+  if (pattern.length > MAX_PATTERN_LENGTH) return tooLarge(`${pattern.length} characters, over the limit of ${MAX_PATTERN_LENGTH}`)
+  const estimate = estimateSize(pattern)
+  if (estimate > MAX_PROGRAM_SIZE) return tooLarge(`about ${estimate} instructions, over the limit of ${MAX_PROGRAM_SIZE}`)
   let compiled: Re2Library.RE2JS
   try {
     compiled = re2Library().RE2JS.compile(pattern)
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
+    // Go names lookbehind `(?<`; @bufbuild/re2 reads it as a bad group name.
+    if (/invalid named capture: `\(\?<[=!]/.test(message)) return 'error parsing regexp: invalid or unsupported Perl syntax: `(?<`'
     // RE2 has no backreferences; say so, as `\1` looks valid to users of other engines.
     return /invalid escape sequence: `\\[1-9]/.test(message) ? `${message} (backreferences are not supported by RE2)` : message
   }
   const prog = (compiled.re2() as unknown as { prog: { inst: Inst[]; start: number } }).prog
+  if (prog.inst.length > MAX_PROGRAM_SIZE) return tooLarge(`${prog.inst.length} instructions, over the limit of ${MAX_PROGRAM_SIZE}`)
   const vm = new PikeVm(prog.inst, prog.start)
   return {
     size: prog.inst.length,
-    test: (s) => compiled.test(s),
+    test: (s) => vm.search(s, 0, true) !== undefined,
     find: (s) => {
-      if (!compiled.test(s)) return ''
-      const m = vm.search(s, 0)
+      const m = vm.search(s, 0, false)
       return m === undefined ? '' : s.slice(m[0], m[1])
     },
-    findAll: (s, limit) => (limit === 0 || !compiled.test(s) ? [] : findAll(vm, s, limit)),
+    findAll: (s, limit, charge) => (limit === 0 ? [] : findAll(vm, s, limit, charge)),
   }
 }
 
+/**
+ * An upper bound of the instructions a pattern compiles to, read from its text: literals,
+ * classes and `.` one each, a group its contents plus two, an alternative one more, `*`, `+`, `?`
+ * one more, `{n,m}` the repeated atom max(n, m) times. Iterative (nesting is RE2's to refuse).
+ */
+export function estimateSize(pattern: string): number {
+  interface Level {
+    done: number
+    branch: number
+    last: number
+  }
+  const stack: Level[] = []
+  let level: Level = { done: 0, branch: 0, last: 0 }
+  const atom = (size: number): void => {
+    level.branch += size
+    level.last = size
+  }
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]
+    if (c === '\\') {
+      const next = pattern[i + 1]
+      if (next === 'Q') {
+        const end = pattern.indexOf('\\E', i + 2)
+        const stop = end === -1 ? pattern.length : end
+        level.branch += stop - (i + 2)
+        level.last = 1
+        i = end === -1 ? pattern.length : end + 1
+        continue
+      }
+      if ((next === 'p' || next === 'P' || next === 'x') && pattern[i + 2] === '{') {
+        const end = pattern.indexOf('}', i + 3)
+        i = end === -1 ? pattern.length : end
+      } else i++
+      atom(1)
+    } else if (c === '[') {
+      let j = i + 1
+      if (pattern[j] === '^') j++
+      if (pattern[j] === ']') j++
+      while (j < pattern.length && pattern[j] !== ']') {
+        if (pattern[j] === '\\') j += 2
+        else if (pattern.startsWith('[:', j)) {
+          const end = pattern.indexOf(':]', j + 2)
+          j = end === -1 ? j + 1 : end + 2
+        } else j++
+      }
+      i = j
+      atom(1)
+    } else if (c === '(') {
+      // A flag group without a body (`(?i)`) is no group.
+      const flags = /^\(\?[a-zA-Z-]*\)/.exec(pattern.slice(i, i + 12))
+      if (flags !== null) {
+        i += flags[0].length - 1
+        continue
+      }
+      stack.push(level)
+      level = { done: 0, branch: 0, last: 0 }
+    } else if (c === ')') {
+      const size = level.done + level.branch + 2
+      level = stack.pop() ?? { done: 0, branch: 0, last: 0 }
+      atom(size)
+    } else if (c === '|') {
+      level.done += level.branch + 1
+      level.branch = 0
+      level.last = 0
+    } else if (c === '*' || c === '+' || c === '?') {
+      level.branch += 1
+      level.last += 1
+    } else if (c === '{') {
+      const m = /^\{(\d+)(?:,(\d*))?\}/.exec(pattern.slice(i, i + 16))
+      if (m === null) {
+        atom(1)
+        continue
+      }
+      const times = Math.max(Number(m[1]), m[2] === undefined || m[2] === '' ? 1 : Number(m[2]))
+      const extra = level.last * (times - 1) + times
+      level.branch += extra
+      level.last += extra
+      i += m[0].length - 1
+    } else atom(1)
+  }
+  let total = level.done + level.branch
+  for (const open of stack) total += open.done + open.branch
+  return total + 2
+}
+
 /** Go's `FindAllString`: an empty match right after the previous match is skipped. */
-function findAll(vm: PikeVm, s: string, limit: number): string[] {
+function findAll(vm: PikeVm, s: string, limit: number, charge: (steps: number) => void): string[] {
   const out: string[] = []
   let prevEnd = -1
   for (let pos = 0; pos <= s.length; ) {
-    const m = vm.search(s, pos)
+    // The caller paid for one pass over the input; every further search pays for its own.
+    if (pos > 0) charge(Math.ceil(vm.work / WORK_PER_STEP))
+    const m = vm.search(s, pos, false)
     if (m === undefined) break
     const [start, end] = m
     let accept = true
@@ -211,9 +332,16 @@ class PikeVm {
     this.next = new Threads(inst.length)
   }
 
-  /** The leftmost-first match starting at or after `from`, as offsets of `s`. */
-  search(s: string, from: number): [number, number] | undefined {
+  /** Thread steps (and instructions reset) of the last search: at most program size × (characters read + 1). */
+  work = 0
+
+  /**
+   * The leftmost-first match starting at or after `from`, as offsets of `s`; with `any`, the
+   * first match found, whatever its place (enough to tell whether there is one).
+   */
+  search(s: string, from: number, any: boolean): [number, number] | undefined {
     this.mark.fill(-1)
+    let work = this.inst.length
     let list = this.current
     let next = this.next
     list.length = 0
@@ -228,6 +356,7 @@ class PikeVm {
       next.length = 0
       const after = rune < 0 ? -1 : pos + step < s.length ? (s.codePointAt(pos + step) as number) : -1
       const ahead = rune < 0 ? 0 : context(rune, after)
+      work += list.length
       for (let i = 0; i < list.length; i++) {
         const inst = this.inst[list.pc[i] as number] as Inst
         if (inst.op === MATCH) {
@@ -237,7 +366,7 @@ class PikeVm {
         }
         if (rune >= 0 && reads(inst, rune)) this.add(next, inst.out, list.start[i] as number, pos + step, ahead)
       }
-      if (rune < 0) break
+      if (rune < 0 || (any && match !== undefined)) break
       const swap = list
       list = next
       next = swap
@@ -246,6 +375,7 @@ class PikeVm {
     }
     list.length = 0
     next.length = 0
+    this.work = work
     return match
   }
 
