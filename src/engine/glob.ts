@@ -49,9 +49,10 @@ export function compileGlob(glob: string): Glob {
 
 /**
  * True when `text` matches `glob` where `*` matches a run of characters that `inRun` accepts (and
- * `?` one character, any): the pattern's positions are followed as a set, one step per character.
+ * `?` one character, any, unless `question` is false: then it is literal): the pattern's
+ * positions are followed as a set, one step per character.
  */
-export function boundedGlobMatch(glob: string, text: string, inRun: (code: number) => boolean): boolean {
+export function boundedGlobMatch(glob: string, text: string, inRun: (code: number) => boolean, question = true): boolean {
   const size = glob.length + 1;
   let current = new Uint8Array(size);
   let next = new Uint8Array(size);
@@ -72,7 +73,7 @@ export function boundedGlobMatch(glob: string, text: string, inRun: (code: numbe
           next[i] = 1;
           any = true;
         }
-      } else if (g === QUESTION || g === c) {
+      } else if ((question && g === QUESTION) || g === c) {
         next[i + 1] = 1;
         any = true;
       }

@@ -198,7 +198,8 @@ function compilePattern(raw: string): CompiledPattern | undefined {
     host = DEFAULT_DOMAIN;
   }
   if (host === LEGACY_DEFAULT_DOMAIN) host = DEFAULT_DOMAIN;
-  const compiled = host.includes('*') ? (registry: string) => boundedGlobMatch(host, registry, inLabel) : host;
+  // Only `*` is a wildcard in a host (a `?` is compared as written, and matches nothing real).
+  const compiled = host.includes('*') ? (registry: string) => boundedGlobMatch(host, registry, inLabel, false) : host;
   return { source: raw, host: compiled, path };
 }
 
