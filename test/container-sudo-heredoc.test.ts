@@ -82,6 +82,11 @@ describe('container-sudo: commands around and inside here-documents', () => {
     ['a body fed to sh on descriptor 0', 'sh 0<<EOF\nsudo true\nEOF'],
     ['a body fed to sh, the last of two on standard input', 'sh <<A <<B\necho a\nA\nsudo true\nB'],
     ['a here-document in a body fed to sh', 'sh <<OUTER\ncat <<INNER >/x\ndata\nINNER\nsudo true\nOUTER'],
+    ['a body piped to sh', 'cat <<EOF | sh\nsudo chown -R app /data\nEOF'],
+    ['a quoted body piped to bash -s', "cat <<'EOF' | bash -s\nsudo true\nEOF"],
+    ['a body piped to sh behind env', 'cat <<EOF | env -i /bin/sh -e\nsudo true\nEOF'],
+    ['nested subshells that start like arithmetic', '((cd /tmp && sudo id) || true)'],
+    ['sudo after unbalanced double parentheses', '((cd /tmp\nsudo true'],
   ])('%s', (_name, text) => {
     expect(script(text)).toEqual(AT_SCRIPT);
   });
@@ -93,6 +98,11 @@ describe('container-sudo: commands around and inside here-documents', () => {
 
   it('does not read a here-document in a body that is data', () => {
     expect(script('cat <<A >/x\nsh <<B\nsudo true\nB\nA')).toEqual([]);
+    // Piped on to a command that is no shell, or with `||` (no pipe), a body stays data.
+    expect(script('cat <<EOF | wc -l\nsudo true\nEOF')).toEqual([]);
+    expect(script('cat <<EOF || sh\nsudo true\nEOF')).toEqual([]);
+    // Arithmetic whose parentheses close together stays skipped.
+    expect(script('(( (1 << 3) > x ))\necho sudo')).toEqual([]);
   });
 });
 
@@ -118,5 +128,8 @@ describe('container-sudo: hostile here-documents stay linear', () => {
     const text = `echo ${'<'.repeat(400_001)} ${'3<<'.repeat(100_000)} ${'(('.repeat(100_000)}`;
     expect(script(text)).toEqual([]);
     expect(script(`${'((x<<1)) '.repeat(100_000)}\nsudo true`)).toEqual(AT_SCRIPT);
+    // Double parentheses that are not arithmetic, each tried once against a one-pass index.
+    expect(script(`${'(('.repeat(200_000)}sudo true`)).toEqual(AT_SCRIPT);
+    expect(script(`${'$(('.repeat(200_000)}x`)).toEqual([]);
   }, 10_000);
 });

@@ -37,6 +37,8 @@ function basename(word: string): string {
 interface ShellCommand {
   words: string[];
   stdin?: string;
+  /** The command its output is piped to (`cat <<EOF | sh`). */
+  pipe?: ShellCommand;
 }
 
 /** A here-document whose body starts after the current line: `<<WORD`, or `<<-WORD` (`strip`: leading tabs). */
@@ -85,15 +87,28 @@ function readBodies(script: string, start: number, docs: readonly HereDocument[]
   return at;
 }
 
-/** The index after the `))` that closes the arithmetic `((` at `open`, or the length of the script. */
-function arithmeticEnd(script: string, open: number): number {
-  let depth = 0;
-  for (let i = open; i < script.length; i++) {
-    const c = script.charAt(i);
-    if (c === '(') depth++;
-    else if (c === ')' && --depth === 0) return i + 1;
+/** For each `(` of a script, the index of the `)` that closes it, or -1 (one pass; quotes are not told apart). */
+function closingParens(script: string): Int32Array {
+  const close = new Int32Array(script.length).fill(-1);
+  const open: number[] = [];
+  for (let i = 0; i < script.length; i++) {
+    const c = script.charCodeAt(i);
+    if (c === 40 /* ( */) open.push(i);
+    else if (c === 41 /* ) */) {
+      const at = open.pop();
+      if (at !== undefined) close[at] = i;
+    }
   }
-  return script.length;
+  return close;
+}
+
+/**
+ * The index after the `))` of the arithmetic `((` at `open`, or -1 when the two parentheses do
+ * not close together: `((cd /tmp && sudo id) || true)` is two nested subshells, as bash reads it.
+ */
+function arithmeticEnd(close: Int32Array, open: number): number {
+  const inner = close[open + 1] ?? -1;
+  return inner !== -1 && close[open] === inner + 1 ? inner + 2 : -1;
 }
 
 /**
@@ -126,6 +141,8 @@ function shellCommands(script: string): ShellCommand[] {
     if (command.words.length > 0) commands.push(command);
     command = { words: [] };
   };
+  /** Closing parentheses, found once the first `((` or `$(` needs them. */
+  let close: Int32Array | undefined;
   for (let i = 0; i < script.length; i++) {
     const c = script.charAt(i);
     if (c === '\\') {
@@ -164,11 +181,19 @@ function shellCommands(script: string): ShellCommand[] {
       pending = [];
     } else if (c === '(' && script.charAt(i + 1) === '(') {
       endCommand();
-      i = arithmeticEnd(script, i) - 1;
+      close ??= closingParens(script);
+      const end = arithmeticEnd(close, i);
+      if (end !== -1) i = end - 1;
     } else if (c === '$' && script.charAt(i + 1) === '(') {
       endCommand();
-      if (script.charAt(i + 2) === '(') i = arithmeticEnd(script, i + 1) - 1;
-      else i++;
+      close ??= closingParens(script);
+      const end = script.charAt(i + 2) === '(' ? arithmeticEnd(close, i + 1) : -1;
+      i = end !== -1 ? end - 1 : i + 1;
+    } else if (c === '|' && script.charAt(i + 1) !== '|') {
+      // A pipe: a here-document on this command's input reaches the next one (`cat <<EOF | sh`).
+      const from = command;
+      endCommand();
+      from.pipe = command;
     } else if (';&|()`'.includes(c)) {
       endCommand();
     } else if (c === ' ' || c === '\t' || c === '\r') {
@@ -180,6 +205,9 @@ function shellCommands(script: string): ShellCommand[] {
     }
   }
   endCommand();
+  for (const command of commands) {
+    if (command.pipe !== undefined && command.stdin !== undefined) command.pipe.stdin ??= command.stdin;
+  }
   return commands;
 }
 
@@ -307,7 +335,7 @@ export const rule = defineRule({
   controls: ['CMP-1', 'DEV-1'],
   frameworks: { nsa: ['Kubernetes Pod security'], kubescape: ['C-0062'] },
   description:
-    '`sudo` (or `doas`) in a container\'s command means the image expects to become root at run time: it ships a setuid-root binary and a sudoers policy that lets the container\'s user run commands as root. `runAsNonRoot` and a non-root `runAsUser` then do not hold: any code running as that user (a remote code execution, a malicious dependency) becomes root in the container with one command, with root\'s capabilities and file access, one step closer to the node. The rule reads the command and arguments, the exec probes and the lifecycle hooks, and reports `sudo` or `doas` where it is the command word, also inside a shell script (`sh -c "… && sudo …"`), after `exec`, `env` or `nohup`, with a path (`/usr/bin/sudo`), and in the body of a here-document fed to a shell (`sh <<EOF`, `bash -s <<EOF`), which is the shell\'s script. Not reported: mentions that are no command (`/etc/sudoers.d`, `echo "no sudo"`, `pseudo`), the bodies of other here-documents (`cat <<EOF > file`, `<<-EOF`, `<<\'EOF\'`: data up to the delimiter line, or to the end of an unterminated script) and here-strings (`<<< "sudo …"`), `sudo -u <user>` to a user other than root (a switch of user, not an elevation), `su`, `gosu` and `su-exec` (run by root to drop privileges: the image then runs as root, which the Pod Security rules report), and containers that set `allowPrivilegeEscalation: false`, where the kernel ignores the setuid bit and sudo cannot elevate.',
+    '`sudo` (or `doas`) in a container\'s command means the image expects to become root at run time: it ships a setuid-root binary and a sudoers policy that lets the container\'s user run commands as root. `runAsNonRoot` and a non-root `runAsUser` then do not hold: any code running as that user (a remote code execution, a malicious dependency) becomes root in the container with one command, with root\'s capabilities and file access, one step closer to the node. The rule reads the command and arguments, the exec probes and the lifecycle hooks, and reports `sudo` or `doas` where it is the command word, also inside a shell script (`sh -c "… && sudo …"`), after `exec`, `env` or `nohup`, with a path (`/usr/bin/sudo`), and in the body of a here-document fed to a shell, directly or through a pipe (`sh <<EOF`, `bash -s <<EOF`, `cat <<EOF | sh`), which is the shell\'s script. Not reported: mentions that are no command (`/etc/sudoers.d`, `echo "no sudo"`, `pseudo`), the bodies of other here-documents (`cat <<EOF > file`, `<<-EOF`, `<<\'EOF\'`: data up to the delimiter line, or to the end of an unterminated script) and here-strings (`<<< "sudo …"`), `sudo -u <user>` to a user other than root (a switch of user, not an elevation), `su`, `gosu` and `su-exec` (run by root to drop privileges: the image then runs as root, which the Pod Security rules report), and containers that set `allowPrivilegeEscalation: false`, where the kernel ignores the setuid bit and sudo cannot elevate.',
   remediation:
     'Do the root-only steps at build time (in the Dockerfile) or in an init container that runs as root, and run the main command without `sudo`. Remove sudo from the image, and set `securityContext.allowPrivilegeEscalation: false` on the container so that no setuid binary can raise privileges.',
   *check({ container, field, name, index, path }) {
