@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { compileRe2, estimateSize, type Re2 } from '../src/policy/cel-re2.js'
-import { evalError, runCel } from './helpers/cel.js'
+import { compile, evaluate } from '../src/policy/cel.js'
+import { evalError, runCel, VARS } from './helpers/cel.js'
 
 // CEL regexes are RE2: linear in the input whatever the pattern. `find` and `findAll` run a Pike VM
 // over @bufbuild/re2's compiled program; they are held here to JS RegExp (with Go's FindAll rule
@@ -167,6 +168,17 @@ describe('RE2 regexes in CEL', () => {
     expect(matches).toHaveLength(2000)
     expect(charged).toBeGreaterThan(2000 * 2000 / 2 / 50)
     expect(evalError('object.s.findAll("a*b|a").size() > 0', { object: { s } })).toMatch(/cost limit exceeded/)
+  })
+
+  it('charges a pattern\'s compile cost the first time it is seen', () => {
+    // A new pattern from the object each time: 8,000 literal characters cost 100,000 steps and more.
+    const pattern = (n: number): string => `${'b'.repeat(8000)}${n}`
+    expect(evalError('object.s.matches(object.p)', { object: { s: 'x', p: pattern(1) } }, 50_000)).toMatch(/cost limit exceeded/)
+    expect(runCel('object.s.matches(object.p)', { object: { s: 'x', p: pattern(2) } })).toBe(false)
+    // A literal pattern is compiled with the expression, so evaluating it charges only the match.
+    const literal = compile(`object.s.matches("${pattern(3)}")`, { variables: VARS })
+    if (!literal.ok) throw new Error(literal.error)
+    expect(evaluate(literal.program, { object: { s: 'x' } }, { maxSteps: 50_000 })).toMatchObject({ ok: true, value: false })
   })
 
   it('charges evaluation cost by input length and program size', () => {

@@ -13,8 +13,8 @@ const INT64_MIN = -9223372036854775808n
 /** Adds `n` units to the running evaluation's step budget (set by cel.ts). */
 export type Charge = (n: number) => void
 
-function regex(pattern: string): Re2 {
-  const re = compileRe2(pattern)
+function regex(pattern: string, charge: Charge): Re2 {
+  const re = compileRe2(pattern, charge)
   if (typeof re === 'string') throw new Error(re)
   return re
 }
@@ -353,7 +353,7 @@ class SetsNamespace {}
 /** Registers the Kubernetes libraries on `env`; `charge` accounts for size-proportional work. */
 export function registerKubernetesLibraries(env: Environment, charge: Charge): void {
   // Regex (RE2 semantics).
-  const find = (s: string, p: string): Re2 => { const re = regex(p); charge(regexCost(s, re.size)); return re }
+  const find = (s: string, p: string): Re2 => { const re = regex(p, charge); charge(regexCost(s, re.size)); return re }
   env.registerFunction('string.find(string): string', (s: string, p: string) => find(s, p).find(s))
   env.registerFunction('string.findAll(string): list<string>', (s: string, p: string) => find(s, p).findAll(s, -1, charge))
   env.registerFunction('string.findAll(string, int): list<string>', (s: string, p: string, n: bigint) => find(s, p).findAll(s, Number(n), charge))

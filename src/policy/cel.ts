@@ -287,7 +287,7 @@ export function compile(expression: string, options: { variables: readonly strin
 
 function matchRe2(s: unknown, p: unknown): boolean {
   if (typeof s !== 'string' || typeof p !== 'string') throw new Error('no such overload: matches')
-  const re = compileRe2(p)
+  const re = compileRe2(p, tick)
   if (typeof re === 'string') throw new Error(re)
   tick(regexCost(s, re.size))
   return re.test(s)
