@@ -77,9 +77,9 @@ const WORK_PER_STEP = 50
 
 /**
  * The evaluation cost charged for running a pattern over `s`: input length × program size / 50
- * (at least a tenth of a step per character), the most work one search does. The Pike VM takes
- * about 20 ns per character and instruction at worst, so a million steps, the default budget, is
- * about a second.
+ * (at least a tenth of a step per character), the most work one search does. A million steps,
+ * the default budget, is then a fraction of a second of matching (0.33 s measured for
+ * `(a?){1000}a{1000}$`, 5,003 instructions, on 10,000 characters).
  */
 export function regexCost(s: string, size: number): number {
   return Math.ceil((s.length * Math.max(size, 5)) / WORK_PER_STEP)
