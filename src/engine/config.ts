@@ -79,7 +79,7 @@ function typeName(value: OptionValue): string {
 const isStringList = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
 
 /** True for an edit of a list option, as opposed to a value. */
-export function isListEdit(value: OptionSetting): value is ListEdit {
+function isListEdit(value: OptionSetting): value is ListEdit {
   return typeof value === 'object' && !Array.isArray(value);
 }
 

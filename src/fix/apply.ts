@@ -6,6 +6,7 @@
  * can get `allowPrivilegeEscalation: false` only once it is no longer privileged), so fixing runs in
  * rounds, rescanning the edited texts, until no fix changes anything.
  */
+import { LINE_TERMINATOR } from '../text.js';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { PatchOperation } from '../engine/rule.js';
@@ -57,7 +58,7 @@ function operations(finding: Finding): PatchOperation[] {
  * them; the first `{{` of each terminator-free stretch is the best start.
  */
 function hasTemplate(line: string): boolean {
-  for (const part of line.split(/[\n\r\u2028\u2029]/)) {
+  for (const part of line.split(LINE_TERMINATOR)) {
     const open = part.indexOf('{{');
     if (open !== -1 && part.indexOf('}}', open + 2) !== -1) return true;
   }

@@ -3,6 +3,7 @@
  * rule matching, label selectors, aggregated ClusterRoles resolved offline, and an index of the
  * roles and bindings of an input.
  */
+import { trimRuns } from '../text.js';
 import type { LoadedObject } from '../load/types.js';
 import { asArray, asObject, asString, isObject } from './object.js';
 
@@ -88,18 +89,11 @@ export function resourceNameMatches(rule: PolicyRule, name: string): boolean {
   return rule.resourceNames.length === 0 || rule.resourceNames.includes(name);
 }
 
-/** `url.replace(/\*+$/, '')` in linear time (the regex is quadratic on a long run of `*` inside the URL). */
-function withoutTrailingStars(url: string): string {
-  let end = url.length;
-  while (end > 0 && url[end - 1] === '*') end--;
-  return url.slice(0, end);
-}
-
 /** `nonResourceURLs` contains `*`, the path, or a prefix ending in `*`. */
 export function nonResourceURLMatches(rule: PolicyRule, path: string): boolean {
   for (const url of rule.nonResourceURLs) {
     if (url === '*' || url === path) return true;
-    if (url.endsWith('*') && path.startsWith(withoutTrailingStars(url))) return true;
+    if (url.endsWith('*') && path.startsWith(trimRuns(url, '*'))) return true;
   }
   return false;
 }

@@ -8,6 +8,7 @@
  * `example`, `xxx`...), references (file paths, secret-manager URIs, Kubernetes object names)
  * and documentation keys are not credentials.
  */
+import { LINE_TERMINATOR } from '../text.js';
 import { createHash } from 'node:crypto';
 
 /**
@@ -562,8 +563,8 @@ function scanUrlsAndHeaders(text: string, hits: Hits, lines: LineIndex | undefin
   }
 }
 
-/** Line terminators: what `.` does not match. */
-const LINE_TERMINATOR = /[\n\r\u2028\u2029]/g;
+/** Line terminators, searched for one after the other. */
+const LINE_TERMINATORS = new RegExp(LINE_TERMINATOR.source, 'g');
 
 /**
  * `text.replace(/\s+#.*$/, '')` in linear time: cuts the text at the blanks before the first `#`
@@ -572,7 +573,7 @@ const LINE_TERMINATOR = /[\n\r\u2028\u2029]/g;
  */
 function stripComment(text: string): string {
   let from = 0;
-  const terminator = LINE_TERMINATOR;
+  const terminator = LINE_TERMINATORS;
   terminator.lastIndex = 0;
   for (let m = terminator.exec(text); m !== null; m = terminator.exec(text)) from = m.index + 1;
   for (let hash = text.indexOf('#', from); hash !== -1; hash = text.indexOf('#', hash + 1)) {
@@ -642,7 +643,7 @@ function scanLine(line: string, hits: Hits, number: number | undefined): void {
   if (head.startsWith('#') || head.startsWith('//') || head.startsWith(';') || head.startsWith('<!--')) return;
   // KV_LINE is anchored at both ends and no part of it matches a line terminator (`.` included),
   // so a line holding one (`\r`) cannot match; the regex would find that out in quadratic time.
-  const kv = /[\n\r\u2028\u2029]/.test(line) ? null : KV_LINE.exec(line);
+  const kv = LINE_TERMINATOR.test(line) ? null : KV_LINE.exec(line);
   if (kv !== null) {
     const name = kv[1] ?? '';
     const rest = kv[3] ?? '';

@@ -16,6 +16,7 @@
  * Relies on cel-js 8.0.0 AST internals (`setMeta`, `meta.check`, `checkedType`, `handle`): the version is
  * pinned and every hook is covered by tests.
  */
+import { trimRuns } from '../text.js'
 import { Optional, type Environment } from '@marcbachmann/cel-js'
 import { celEquals, formatDuration, formatTimestamp, isDurationValue, isPlainMap, isUint, celTypeName as typeName, type Charge } from './cel-lib.js'
 
@@ -692,17 +693,8 @@ const ASCII_UPPER = (s: string): string => s.replace(/[a-z]+/g, (m) => m.toUpper
 /** Go `unicode.IsSpace` (strings.TrimSpace). */
 const GO_SPACE = '\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000'
 const GO_SPACE_CHAR = new RegExp(`[${GO_SPACE}]`)
-/**
- * `s.replace(/^[space]+|[space]+$/g, '')` in linear time: the regex retries the trailing branch
- * from every blank inside the string, quadratic on a string with a long run of inner blanks.
- */
-const GO_TRIM = (s: string): string => {
-  let start = 0
-  let end = s.length
-  while (start < end && GO_SPACE_CHAR.test(s[start] as string)) start++
-  while (end > start && GO_SPACE_CHAR.test(s[end - 1] as string)) end--
-  return s.slice(start, end)
-}
+/** Go's `strings.TrimSpace`, in linear time (`trimRuns`). */
+const GO_TRIM = (s: string): string => trimRuns(s, (c) => GO_SPACE_CHAR.test(c), true)
 
 const TZ_GETTERS = new Set(['getDate', 'getDayOfMonth', 'getDayOfWeek', 'getDayOfYear', 'getFullYear', 'getHours', 'getMilliseconds', 'getMinutes', 'getMonth', 'getSeconds'])
 

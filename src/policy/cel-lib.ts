@@ -5,19 +5,13 @@
  * `pkg/cel/library` behaviour; errors are thrown and become evaluation errors.
  */
 import { Optional, type Environment } from '@marcbachmann/cel-js'
-import { compileRe2, regexCost, type Re2 } from './cel-re2.js'
+import { patternFor } from './cel-re2.js'
 
 const INT64_MAX = 9223372036854775807n
 const INT64_MIN = -9223372036854775808n
 
 /** Adds `n` units to the running evaluation's step budget (set by cel.ts). */
 export type Charge = (n: number) => void
-
-function regex(pattern: string, charge: Charge): Re2 {
-  const re = compileRe2(pattern, charge)
-  if (typeof re === 'string') throw new Error(re)
-  return re
-}
 
 /** A cel-js uint value. */
 export function isUint(v: unknown): v is { readonly value: bigint } {
@@ -353,10 +347,9 @@ class SetsNamespace {}
 /** Registers the Kubernetes libraries on `env`; `charge` accounts for size-proportional work. */
 export function registerKubernetesLibraries(env: Environment, charge: Charge): void {
   // Regex (RE2 semantics).
-  const find = (s: string, p: string): Re2 => { const re = regex(p, charge); charge(regexCost(s, re.size)); return re }
-  env.registerFunction('string.find(string): string', (s: string, p: string) => find(s, p).find(s))
-  env.registerFunction('string.findAll(string): list<string>', (s: string, p: string) => find(s, p).findAll(s, -1, charge))
-  env.registerFunction('string.findAll(string, int): list<string>', (s: string, p: string, n: bigint) => find(s, p).findAll(s, Number(n), charge))
+  env.registerFunction('string.find(string): string', (s: string, p: string) => patternFor(p, s, charge).find(s))
+  env.registerFunction('string.findAll(string): list<string>', (s: string, p: string) => patternFor(p, s, charge).findAll(s, -1, charge))
+  env.registerFunction('string.findAll(string, int): list<string>', (s: string, p: string, n: bigint) => patternFor(p, s, charge).findAll(s, Number(n), charge))
 
   // Lists v0.
   env.registerFunction('list.isSorted(): bool', (l: unknown[]) => {

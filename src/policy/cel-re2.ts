@@ -81,7 +81,7 @@ const WORK_PER_STEP = 50
  * the default budget, is then a fraction of a second of matching (0.33 s measured for
  * `(a?){1000}a{1000}$`, 5,003 instructions, on 10,000 characters).
  */
-export function regexCost(s: string, size: number): number {
+function regexCost(s: string, size: number): number {
   return Math.ceil((s.length * Math.max(size, 5)) / WORK_PER_STEP)
 }
 
@@ -94,8 +94,9 @@ export function compileRe2(pattern: string, charge?: (steps: number) => void): R
   const hit = cache.get(pattern)
   if (hit !== undefined) return hit
   // A pattern past the length limit is refused without compiling, so without cost.
-  if (pattern.length <= MAX_PATTERN_LENGTH) charge?.(compileCost(pattern))
-  const result = compile(pattern)
+  const estimate = pattern.length > MAX_PATTERN_LENGTH ? 0 : estimateSize(pattern)
+  if (estimate > 0) charge?.(compileCost(pattern, estimate))
+  const result = compile(pattern, estimate)
   const size = typeof result === 'string' ? 1 : result.size
   if (cache.size >= CACHE_PATTERNS || cached + size > CACHE_INSTRUCTIONS) {
     cache.clear()
@@ -107,35 +108,46 @@ export function compileRe2(pattern: string, charge?: (steps: number) => void): R
 }
 
 /**
+ * The pattern to run over `input` during an evaluation: compiled (or taken from the cache), its
+ * compile cost and the cost of one search over `input` charged; RE2's rejection is thrown.
+ */
+export function patternFor(pattern: string, input: string, charge: (steps: number) => void): Re2 {
+  const re = compileRe2(pattern, charge)
+  if (typeof re === 'string') throw new Error(re)
+  charge(regexCost(input, re.size))
+  return re
+}
+
+/**
  * The longest pattern compiled. @bufbuild/re2's parser takes time quadratic in a run of literal
  * characters (8,192 of them: about 60 ms; 64,000: 11 s), and a pattern can come from the object
  * under review (`name.matches(object.spec.pattern)`).
  */
-export const MAX_PATTERN_LENGTH = 8192
+const MAX_PATTERN_LENGTH = 8192
 
 /**
  * The largest program compiled, in instructions. Repetitions multiply: `a{1000}` written 1,000
  * times is 7,000 characters and a million instructions (0.7 s and 260 MB to compile). Realistic
  * patterns (a DNS subdomain with its `{0,61}` labels) take a few hundred.
  */
-export const MAX_PROGRAM_SIZE = 50_000
+const MAX_PROGRAM_SIZE = 50_000
 
 /**
  * The evaluation cost charged for compiling a pattern, in the steps of `regexCost` (about 0.33 s
  * per million): the parser's time grows with the square of a run of literal characters (8,192 of
  * them take about 60 ms), compiling with the program's size (a million instructions, 0.7 s).
  */
-export function compileCost(pattern: string): number {
-  return Math.ceil((pattern.length * pattern.length) / 640) + Math.min(estimateSize(pattern), MAX_PROGRAM_SIZE)
+function compileCost(pattern: string, estimate: number): number {
+  return Math.ceil((pattern.length * pattern.length) / 640) + Math.min(estimate, MAX_PROGRAM_SIZE)
 }
 
 function tooLarge(what: string): string {
   return `error parsing regexp: expression too large: ${what}`
 }
 
-function compile(pattern: string): Re2 | string {
+/** Compiles a pattern whose program `estimateSize` puts at `estimate` instructions. */
+function compile(pattern: string, estimate: number): Re2 | string {
   if (pattern.length > MAX_PATTERN_LENGTH) return tooLarge(`${pattern.length} characters, over the limit of ${MAX_PATTERN_LENGTH}`)
-  const estimate = estimateSize(pattern)
   if (estimate > MAX_PROGRAM_SIZE) return tooLarge(`about ${estimate} instructions, over the limit of ${MAX_PROGRAM_SIZE}`)
   let compiled: Re2Library.RE2JS
   try {

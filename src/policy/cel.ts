@@ -8,7 +8,7 @@ import { AUTHORIZER_TYPE, registerAuthorizerLibrary } from './cel-authz.js'
 import { finishNode, prepareNode, registerExtensionLibraries, validateNode } from './cel-ext.js'
 import { registerKubernetesValueLibraries } from './cel-k8s.js'
 import { registerKubernetesLibraries } from './cel-lib.js'
-import { compileRe2, regexCost } from './cel-re2.js'
+import { compileRe2, patternFor } from './cel-re2.js'
 
 /** Default per-expression step budget, the analogue of the apiserver's PerCallLimit. */
 export const DEFAULT_MAX_STEPS = 1_000_000
@@ -287,10 +287,7 @@ export function compile(expression: string, options: { variables: readonly strin
 
 function matchRe2(s: unknown, p: unknown): boolean {
   if (typeof s !== 'string' || typeof p !== 'string') throw new Error('no such overload: matches')
-  const re = compileRe2(p, tick)
-  if (typeof re === 'string') throw new Error(re)
-  tick(regexCost(s, re.size))
-  return re.test(s)
+  return patternFor(p, s, tick).test(s)
 }
 
 /**

@@ -14,6 +14,7 @@
  * that failed: `result: error`). A namespaced object without a namespace is reported in
  * `default`, where `kubectl apply` would put it with a default context.
  */
+import { trimRuns } from '../text.js';
 import { fingerprint } from '../engine/fingerprint.js';
 import { isClusterScoped } from '../k8s/scope.js';
 import type { Finding, Report, ReportError, Severity, SuppressedFinding } from '../types.js';
@@ -65,15 +66,6 @@ function shortHash(text: string): string {
   return (h >>> 0).toString(16).padStart(8, '0');
 }
 
-/** `text.replace(/^-+|-+$/g, '')` in linear time (the regex is quadratic on a long run of `-` inside the text). */
-function trimDashes(text: string): string {
-  let start = 0;
-  let end = text.length;
-  while (start < end && text[start] === '-') start++;
-  while (end > start && text[end - 1] === '-') end--;
-  return text.slice(start, end);
-}
-
 /**
  * The report's name for a namespace: `mamori-<namespace>`, a valid DNS-1123 label. A namespace
  * from the input that is not a valid name itself (the API server would reject its objects, but
@@ -82,7 +74,7 @@ function trimDashes(text: string): string {
 export function reportName(namespace: string): string {
   if (DNS_LABEL.test(namespace) && namespace.length <= 56) return `mamori-${namespace}`;
   // The last `-+$` reads at most 40 characters.
-  const cleaned = trimDashes(namespace.toLowerCase().replace(/[^-a-z0-9]+/g, '-'))
+  const cleaned = trimRuns(namespace.toLowerCase().replace(/[^-a-z0-9]+/g, '-'), '-', true)
     .slice(0, 40)
     .replace(/-+$/, '');
   return `mamori-${cleaned === '' ? '' : `${cleaned}-`}${shortHash(namespace)}`;

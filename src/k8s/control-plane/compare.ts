@@ -5,6 +5,7 @@
  * compare ops behave (substring `has`, case-insensitive booleans, `Atoi` numbers, octal bitmask),
  * and how test items combine. mamori reports this verdict next to its own effective one.
  */
+import { LINE_TERMINATOR, trimRuns } from '../../text.js';
 import { isObject } from '../object.js';
 
 /** A compare op of kube-bench (`check/test.go`); unknown ops are kept and evaluate to false. */
@@ -69,19 +70,9 @@ function parseOctal(text: string): number | undefined {
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
-/**
- * `text` without the trailing characters in `chars`: `text.replace(/[chars]+$/, '')` in linear
- * time (that regex retries from every such character inside the text, quadratic on a long run).
- */
-function trimEndOf(text: string, chars: string): string {
-  let end = text.length;
-  while (end > 0 && chars.includes(text[end - 1] as string)) end--;
-  return text.slice(0, end);
-}
-
 /** `splitAndRemoveLastSeparator`: trim, drop trailing commas, split on `,`, trim each element. */
 export function splitElements(text: string): string[] {
-  const clean = trimEndOf(text.trim(), ',');
+  const clean = trimRuns(text.trim(), ',');
   if (clean === '') return [];
   return clean.split(',').map((s) => s.trim());
 }
@@ -199,8 +190,8 @@ export function findFlagValue(commandLine: string, flag: string, op: string | un
   return { found: true, value: flag.startsWith('--') ? 'true' : (vals[1] ?? '') };
 }
 
-/** Line terminators: the characters `.` does not match. */
-const LINE_TERMINATOR = /[\n\r\u2028\u2029]/g;
+/** Line terminators, searched for one after the other. */
+const LINE_TERMINATORS = new RegExp(LINE_TERMINATOR.source, 'g');
 
 /** The item's variable found in `NAME=value` lines: `envTestItem.findValue`. */
 export function findEnvValue(envOutput: string, env: string): { found: boolean; value: string } {
@@ -226,7 +217,7 @@ export function findEnvValue(envOutput: string, env: string): { found: boolean; 
  */
 function findPlainEnvValue(envOutput: string, env: string): { found: boolean; value: string } {
   const key = `${env}=`;
-  const terminator = LINE_TERMINATOR;
+  const terminator = LINE_TERMINATORS;
   for (let at = envOutput.indexOf(key); at !== -1; ) {
     const from = at + key.length;
     terminator.lastIndex = from;
@@ -284,9 +275,9 @@ function evaluateItem(item: CisTestItem, used: AuditUsed, outputs: AuditOutputs)
   let value = '';
   const op = item.compare?.op;
   if (used === 'command') {
-    ({ found, value } = findFlagValue(trimEndOf(outputs.audit, ' \n'), item.flag ?? '', op));
+    ({ found, value } = findFlagValue(trimRuns(outputs.audit, ' \n'), item.flag ?? '', op));
   } else if (used === 'env') {
-    ({ found, value } = findEnvValue(trimEndOf(outputs.env ?? '', ' \n'), item.env ?? ''));
+    ({ found, value } = findEnvValue(trimRuns(outputs.env ?? '', ' \n'), item.env ?? ''));
   } else {
     const config = outputs.config;
     if (config === undefined || 'error' in config) return { pass: false, found: false, expected: config?.error ?? 'missing config' };

@@ -4,6 +4,7 @@
  * source paths, scalar flags take their last occurrence and list flags are split into whole
  * elements (repeated list flags accumulate, as pflag's slice flags do).
  */
+import { trimRuns } from '../../text.js';
 import type { JsonObject, Path } from '../../types.js';
 import { asArray, asObject, asString, isObject } from '../object.js';
 
@@ -253,15 +254,9 @@ export function featureGates(flags: ComponentFlags): Map<string, { enabled: bool
   return out;
 }
 
-/**
- * `path?.replace(/\/+$/, '')` in linear time (the regex retries from every `/` of a long run of
- * them inside the path, which is quadratic).
- */
+/** A path without its trailing slashes. */
 function withoutTrailingSlashes(path: string | undefined): string | undefined {
-  if (path === undefined) return undefined;
-  let end = path.length;
-  while (end > 0 && path[end - 1] === '/') end--;
-  return path.slice(0, end);
+  return path === undefined ? undefined : trimRuns(path, '/');
 }
 
 /**

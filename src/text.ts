@@ -1,0 +1,17 @@
+/**
+ * `text` without the run of trimmed characters at its end (and at its start too, with `both`):
+ * what `text.replace(/[…]+$/, '')` gives, in linear time. That regex retries from every such
+ * character inside the text, which is quadratic on a long run of them. `trimmed` is the set of
+ * characters, or a test of one.
+ */
+export function trimRuns(text: string, trimmed: string | ((c: string) => boolean), both = false): string {
+  const test = typeof trimmed === 'string' ? (c: string): boolean => trimmed.includes(c) : trimmed;
+  let start = 0;
+  let end = text.length;
+  if (both) while (start < end && test(text[start] as string)) start++;
+  while (end > start && test(text[end - 1] as string)) end--;
+  return text.slice(start, end);
+}
+
+/** Line terminators: the characters a regular expression's `.` does not match. */
+export const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
