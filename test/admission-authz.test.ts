@@ -562,6 +562,23 @@ describe('the webhook server with authorizer checks', () => {
     expect(fake.requestsMatching({ path: SUBJECT_ACCESS_REVIEWS }).slice(-2).map((r) => r.status)).toEqual([0, 0]);
   });
 
+  it('stops a costly policy at the end of the time budget between and during its rounds', async () => {
+    fake.answerAccessReviews(() => ({ allowed: true }));
+    const square = 'object.data.all(k, object.data.all(j, object.data[j] != "x"))';
+    const costly = policy('costly', [{ expression: CAN_CREATE_PODS }, ...Array.from({ length: 10 }, () => ({ expression: square }))]);
+    const port = await serve(context(costly, authorizer()), 'Fail', 300);
+    const big = configMapReview({ username: 'carol', groups: ['g'] });
+    const data: JsonObject = {};
+    for (let i = 0; i < 1000; i++) data[`k${i}`] = String(i);
+    ((big['request'] as JsonObject)['object'] as JsonObject)['data'] = data;
+    const started = performance.now();
+    const response = await post(port, big);
+    expect(performance.now() - started).toBeLessThan(1500);
+    expect(response).toMatchObject({ allowed: false, status: { code: 500, reason: 'InternalError', message: 'mamori could not check this request: not evaluated within the time budget of 300 ms (failurePolicy Fail refuses it)' } });
+    // The next review, cheap for the policy, is decided by it.
+    expect(await post(port, configMapReview({ username: 'carol', groups: ['g'] }))).toMatchObject({ allowed: true });
+  });
+
   it('a client that goes away stops the reviews of its request; the server keeps serving', async () => {
     fake.answerAccessReviews(() => new Promise((resolve) => setTimeout(() => resolve({ allowed: true }), 800)));
     const port = await serve(context(createPods(), authorizer()), 'Fail');

@@ -15,6 +15,7 @@ import { Evaluator } from '../src/admission/review.js';
 import { AdmissionServer, MAX_BODY_BYTES, parseGoDuration } from '../src/admission/server.js';
 import type { AdmissionResponse, AdmissionReviewResponse, Decision, FailurePolicy } from '../src/admission/types.js';
 import { knownRules, parseConfig } from '../src/engine/config.js';
+import { loadPolicies, type LoadResult } from '../src/policy/vap.js';
 import { RULES } from '../src/rules/index.js';
 import { FakeApiServer } from './helpers/fake-apiserver.js';
 import type { JsonObject, JsonValue } from '../src/types.js';
@@ -135,7 +136,7 @@ function applyStrict(doc: JsonValue, ops: readonly { op: string; path: string; v
 const logLines: string[] = [];
 const recorded: Decision[] = [];
 
-function startServer(failurePolicy: FailurePolicy, timeoutMs: number): Promise<AdmissionServer> {
+function startServer(failurePolicy: FailurePolicy, timeoutMs: number, policies?: LoadResult): Promise<AdmissionServer> {
   const config = parseConfig({ exceptions: [{ rule: 'pss-privileged', namespace: 'legacy', name: 'cart', reason: 'migrating off the device plugin' }] }, 'test.yaml', knownRules(RULES));
   const namespaces = StaticNamespaceLabels.fromNamespaces([
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'secure', labels: { 'mamori.io/enforce': 'restricted' } } },
@@ -146,7 +147,7 @@ function startServer(failurePolicy: FailurePolicy, timeoutMs: number): Promise<A
     keyFile,
     port: 0,
     host: '127.0.0.1',
-    context: { namespaces, settings: { defaults: DEFAULT_MODES, exemptions: { usernames: [], namespaces: [], runtimeClasses: [] }, failOn: 'low', failurePolicy }, evaluator: new Evaluator({ rules: RULES, config }), requireReview: true },
+    context: { namespaces, settings: { defaults: DEFAULT_MODES, exemptions: { usernames: [], namespaces: [], runtimeClasses: [] }, failOn: 'low', failurePolicy }, evaluator: new Evaluator({ rules: RULES, config }), requireReview: true, policies },
     failurePolicy,
     timeoutMs,
     logger: new Logger({ write: (line: string) => logLines.push(line) }),
@@ -407,6 +408,48 @@ describe('admission server: failure policy and time budget', () => {
       });
     } finally {
       await lenient.shutdown();
+    }
+  });
+
+  it('stops a costly policy at the end of the budget, answers per the failure policy, and serves the next review', async () => {
+    // Ten validations of about a million CEL steps each on a pod with 1,000 annotations: seconds of
+    // evaluation, against a budget of 300 ms.
+    const square = 'object.metadata.annotations.all(k, object.metadata.annotations.all(j, object.metadata.annotations[j] != "x"))';
+    const policies = loadPolicies([
+      {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingAdmissionPolicy',
+        metadata: { name: 'costly' },
+        spec: {
+          failurePolicy: 'Fail',
+          matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }] },
+          validations: Array.from({ length: 10 }, () => ({ expression: square })),
+        },
+      },
+      { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicyBinding', metadata: { name: 'costly' }, spec: { policyName: 'costly', validationActions: ['Deny'] } },
+    ]);
+    expect(policies.errors).toEqual([]);
+    const annotations: JsonObject = {};
+    for (let i = 0; i < 1000; i++) annotations[`example.com/a${i}`] = String(i);
+    const busy = await startServer('Ignore', 300, policies);
+    try {
+      const before = performance.now();
+      const open = await review(busy.port, 'validate', admission(pod('cart', 'shop', hardened(), { annotations })));
+      const took = performance.now() - before;
+      expect(open).toEqual({
+        uid: open.uid,
+        allowed: true,
+        warnings: ['allowed without a check by mamori (failurePolicy Ignore): not evaluated within the time budget of 300 ms'],
+        auditAnnotations: { 'failed-open': 'not evaluated within the time budget of 300 ms' },
+      });
+      // Stopped near the budget, far from the seconds the ten validations take.
+      expect(took).toBeLessThan(1500);
+      // The deadline was one review's: a pod the policy finds cheap is judged by it as usual.
+      const small = await review(busy.port, 'validate', admission(pod('cart', 'shop', hardened(), { annotations: { note: 'x' } })));
+      expect(small.allowed).toBe(false);
+      expect(small.status?.message).toBe(`pods "cart" is forbidden: ValidatingAdmissionPolicy 'costly' with binding 'costly' denied request: failed expression: ${square}`);
+    } finally {
+      await busy.shutdown();
     }
   });
 

@@ -23,6 +23,7 @@ import { POD_BEARING_KINDS, podSpecOf } from '../k8s/pod.js';
 import { DEFAULT_LIMITS } from '../load/limits.js';
 import { IGNORED_POD_SUBRESOURCES, SECCOMP_CONTAINER_PREFIX, SECCOMP_POD_ANNOTATION } from '../rules/pss/constants.js';
 import { goQuote, PSS_CHECK_ORDER, type PssCheckId } from '../rules/pss/psa.js';
+import { withDeadline } from '../policy/cel.js';
 import { evaluatePolicies, type EvaluationInput, type EvaluationResult, type LoadResult } from '../policy/vap.js';
 import { policiesUseAuthorizer } from './authz.js';
 import type { Finding, JsonObject, JsonValue, PssPolicy, Report, Severity, SuppressedFinding } from '../types.js';
@@ -616,32 +617,35 @@ export function validate(body: unknown, ctx: ReviewContext): ReviewOutcome {
 /**
  * `validate` for a request already parsed: mamori's modes, then the ValidatingAdmissionPolicies.
  * Synchronous, so it cannot ask the API server: when `ctx.authorizer` is set and a policy uses
- * `authorizer`, it throws an EvaluationError (use `validateRequestAsync`).
+ * `authorizer`, it throws an EvaluationError (use `validateRequestAsync`). With `deadline` (a
+ * `performance.now()` time), policy evaluation that runs past it throws DeadlineExceeded, so a
+ * costly policy holds the server no longer than the review's time budget.
  */
-export function validateRequest(request: AdmissionRequest, ctx: ReviewContext): ReviewOutcome {
+export function validateRequest(request: AdmissionRequest, ctx: ReviewContext, deadline = Infinity): ReviewOutcome {
   const outcome = validateModes(request, ctx);
   const policies = policiesFor(outcome, ctx);
   if (policies === undefined) return outcome;
   if (ctx.authorizer !== undefined && policiesUseAuthorizer(policies)) {
     throw new EvaluationError('the policies use authorizer checks that the API server answers: validate asynchronously (validateRequestAsync)');
   }
-  return withPolicies(request, outcome, evaluatePolicies(policyInput(request, ctx), policies));
+  const input = policyInput(request, ctx);
+  return withPolicies(request, outcome, withDeadline(deadline, () => evaluatePolicies(input, policies)));
 }
 
 /**
  * `validateRequest` that may wait for the API server: when `ctx.authorizer` is set and a loaded
  * policy uses `authorizer`, the policies are evaluated through `ctx.authorizer.resolve` (which
- * asks SubjectAccessReviews for the checks it has no answer for). Otherwise it answers as
- * `validateRequest`. Rejects when `signal` aborts first.
+ * asks SubjectAccessReviews for the checks it has no answer for), each round within `deadline`.
+ * Otherwise it answers as `validateRequest`. Rejects when `signal` aborts first.
  */
-export async function validateRequestAsync(request: AdmissionRequest, ctx: ReviewContext, signal?: AbortSignal): Promise<ReviewOutcome> {
+export async function validateRequestAsync(request: AdmissionRequest, ctx: ReviewContext, signal?: AbortSignal, deadline = Infinity): Promise<ReviewOutcome> {
   const outcome = validateModes(request, ctx);
   const policies = policiesFor(outcome, ctx);
   if (policies === undefined) return outcome;
   const input = policyInput(request, ctx);
-  if (ctx.authorizer === undefined || !policiesUseAuthorizer(policies)) return withPolicies(request, outcome, evaluatePolicies(input, policies));
+  if (ctx.authorizer === undefined || !policiesUseAuthorizer(policies)) return withPolicies(request, outcome, withDeadline(deadline, () => evaluatePolicies(input, policies)));
   const set = { policies: policies.policies, params: policies.params };
-  const result = await ctx.authorizer.resolve((authorize) => evaluatePolicies(input, { ...set, authorizer: authorize }), signal);
+  const result = await ctx.authorizer.resolve((authorize) => withDeadline(deadline, () => evaluatePolicies(input, { ...set, authorizer: authorize })), signal);
   return withPolicies(request, outcome, result);
 }
 

@@ -9,7 +9,8 @@
  * load is logged and the old one kept. Bodies are limited to 3 MiB (413, as PSA's webhook), must be
  * `application/json` (415) and a well-formed AdmissionReview (400 with the reason). Each review has
  * a time budget (the smaller of `timeoutMs` and the API server's `?timeout=`): a review that could
- * not be decided within it, or whose evaluation failed, is answered per the failure policy
+ * not be decided within it (policy evaluation is stopped at its end, so a costly policy does not
+ * hold the event loop past it), or whose evaluation failed, is answered per the failure policy
  * (`Ignore`: allowed with a warning; `Fail`: refused with status 500). A validation whose policies
  * ask the API server (`authorizer` checks, authz.ts) is answered asynchronously within the same
  * budget, its SubjectAccessReviews cancelled when it runs out. Shutdown stops accepting
@@ -22,6 +23,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { MamoriError } from '../errors.js';
+import { DeadlineExceeded } from '../policy/cel.js';
 import type { Logger } from './log.js';
 import { AdmissionMetrics, METRICS_CONTENT_TYPE } from './metrics.js';
 import { AdmissionRequestError, failureOutcome, mutateRequest, needsAuthorizer, parseReview, validateRequest, validateRequestAsync, type ReviewContext } from './review.js';
@@ -387,9 +389,9 @@ export class AdmissionServer {
       return this.answerLater(res, request, started, budget);
     } else {
       try {
-        outcome = endpoint === 'validate' ? validateRequest(request, this.options.context) : mutateRequest(request, this.options.context);
+        outcome = endpoint === 'validate' ? validateRequest(request, this.options.context, started + budget) : mutateRequest(request, this.options.context);
       } catch (error) {
-        outcome = this.failed(request, error);
+        outcome = error instanceof DeadlineExceeded ? this.timedOut(request, budget) : this.failed(request, error);
       }
     }
     this.reply(res, endpoint, outcome, started);
@@ -415,14 +417,14 @@ export class AdmissionServer {
     res.once('close', onClose);
     let outcome: ReviewOutcome;
     try {
-      outcome = await validateRequestAsync(request, this.options.context, controller.signal);
+      outcome = await validateRequestAsync(request, this.options.context, controller.signal, started + budget);
     } catch (error) {
       if (gone && !expired) {
         // Nobody is left to answer (the API server gave up first): nothing was decided.
         this.logger.warn('the client closed the connection before the answer', { uid: request.uid });
         return;
       }
-      outcome = expired ? this.timedOut(request, budget) : this.failed(request, error);
+      outcome = expired || error instanceof DeadlineExceeded ? this.timedOut(request, budget) : this.failed(request, error);
     } finally {
       clearTimeout(timer);
       res.off('close', onClose);

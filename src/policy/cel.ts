@@ -97,11 +97,53 @@ let budget: Budget = { steps: 0, max: Infinity, exhausted: false }
 
 class BudgetExceeded extends Error {}
 
+/**
+ * Thrown out of `evaluate` when the time set by `withDeadline` has passed: the caller's whole
+ * decision is abandoned, not one expression's, so no evaluation result stands for it.
+ */
+export class DeadlineExceeded extends Error {
+  constructor() {
+    super('the evaluation ran past its deadline')
+    this.name = 'DeadlineExceeded'
+  }
+}
+
+/** Steps between two looks at the clock: about 0.1 ms of evaluation, at most ~0.3 ms of regex matching. */
+const CLOCK_EVERY = 512
+/** The `performance.now()` past which evaluation stops (`withDeadline`); Infinity outside it. */
+let deadline = Infinity
+let sinceClock = 0
+let expired = false
+
 function tick(n = 1): void {
   budget.steps += n
   if (budget.steps > budget.max) {
     budget.exhausted = true
     throw new BudgetExceeded('operation cancelled: actual cost limit exceeded')
+  }
+  if (deadline !== Infinity && (expired || (sinceClock += n) >= CLOCK_EVERY)) {
+    sinceClock = 0
+    if (expired || performance.now() > deadline) {
+      expired = true
+      throw new DeadlineExceeded()
+    }
+  }
+}
+
+/**
+ * Runs `run` (synchronous) with CEL evaluation stopped at `at` (a `performance.now()` time):
+ * past it, the running `evaluate` throws DeadlineExceeded, and so does every later one inside
+ * `run`. An outer deadline that comes sooner stays in force.
+ */
+export function withDeadline<T>(at: number, run: () => T): T {
+  const outer = { deadline, sinceClock, expired }
+  deadline = Math.min(at, deadline)
+  sinceClock = 0
+  expired = expired || performance.now() > deadline
+  try {
+    return run()
+  } finally {
+    ;({ deadline, sinceClock, expired } = outer)
   }
 }
 
@@ -109,8 +151,8 @@ const base = new Environment({ unlistedVariablesAreDyn: false, enableOptionalTyp
 registerKubernetesLibraries(base, (n) => tick(Math.ceil(n)))
 registerKubernetesValueLibraries(base, (n) => tick(Math.ceil(n)))
 registerAuthorizerLibrary(base, (n) => tick(Math.ceil(n)))
-// Errors raised after the budget is exhausted are never absorbed by a comprehension.
-registerExtensionLibraries(base, { charge: (n) => tick(Math.ceil(n)), isFatal: () => budget.exhausted })
+// Errors raised after the budget is exhausted or the deadline has passed are never absorbed by a comprehension.
+registerExtensionLibraries(base, { charge: (n) => tick(Math.ceil(n)), isFatal: () => budget.exhausted || expired })
 const envs = new Map<string, Environment>()
 
 function envFor(variables: readonly string[]): Environment {
@@ -301,11 +343,16 @@ export function evaluate(program: CelProgram, activation: Record<string, unknown
   budget = { steps: 0, max: options?.maxSteps ?? DEFAULT_MAX_STEPS, exhausted: false }
   const mine = budget
   try {
+    // Past the deadline nothing is evaluated, even an expression that would not tick.
+    if (expired) throw new DeadlineExceeded()
     const value = program.run(activation)
+    // An operator that absorbs errors (`true || e`) may have absorbed the deadline's.
+    if (expired) throw new DeadlineExceeded()
     if (value instanceof Promise) return { ok: false, error: 'asynchronous evaluation is not supported', cost: mine.steps }
     if (mine.exhausted) return { ok: false, error: 'operation cancelled: actual cost limit exceeded', cost: mine.steps }
     return { ok: true, value, cost: mine.steps }
   } catch (e) {
+    if (expired) throw new DeadlineExceeded()
     if (mine.exhausted) return { ok: false, error: 'operation cancelled: actual cost limit exceeded', cost: mine.steps }
     return { ok: false, error: errorSummary(e), cost: mine.steps }
   } finally {
