@@ -315,3 +315,65 @@ describe('hostile values reach the rules', () => {
     TIMEOUT,
   );
 });
+
+describe('many findings on one object', () => {
+  /**
+   * A random AWS access key id (AKIA and 16 characters), the same for the same `i`. Its letters
+   * spell none of the placeholder words (TBD, XXX, EXAMPLE, ...) that make a value not a credential.
+   */
+  const accessKey = (i: number): string => {
+    const random = mulberry32(i + 1);
+    let key = 'AKIA';
+    for (let k = 0; k < 16; k++) key += 'FGHJKMNPQRSVWZ234567'[Math.floor(random() * 20)];
+    return key;
+  };
+
+  it(
+    'locates 75,000 findings in one ConfigMap, YAML or JSON, each at its own line',
+    async () => {
+      const { scanTexts } = await import('../src/engine/scan.js');
+      const { RULES } = await import('../src/rules/index.js');
+      const rules = RULES.filter((r) => r.id === 'hardcoded-credential');
+      const count = 75_000;
+      let yaml = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: keys\n  namespace: shop\ndata:\n';
+      const data: Record<string, string> = {};
+      for (let i = 0; i < count; i++) {
+        yaml += `  k${i}: ${accessKey(i)}\n`;
+        data[`k${i}`] = accessKey(i);
+      }
+      // JSON on one line per key, so that its lines are those of the YAML.
+      const json = `{"apiVersion": "v1",\n"kind": "ConfigMap",\n"metadata": {\n  "name": "keys",\n  "namespace": "shop"},\n"data": {\n${Object.entries(data).map(([k, v]) => `  "${k}": "${v}"`).join(',\n')}\n}}\n`;
+      for (const [file, text, column] of [['keys.yaml', yaml, 3], ['keys.json', json, 3]] as const) {
+        const report = scanTexts([{ file, text }], { rules });
+        expect(report.errors).toEqual([]);
+        expect(report.findings).toHaveLength(count);
+        // Each finding points at its key (the 7th line holds k0).
+        for (const i of [0, 1, 31, 32, 33, 5_000, count - 1]) {
+          const finding = report.findings.find((f) => f.path === `data.k${i}`);
+          expect(finding?.location, `${file} k${i}`).toEqual({ file, line: 7 + i, column });
+        }
+      }
+    },
+    30_000,
+  );
+
+  it(
+    'locates a finding on each of 20,000 containers of one pod at its container',
+    async () => {
+      const { scanTexts } = await import('../src/engine/scan.js');
+      const { RULES } = await import('../src/rules/index.js');
+      const count = 20_000;
+      let yaml = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: wide\n  namespace: shop\nspec:\n  containers:\n';
+      for (let i = 0; i < count; i++) yaml += `    - name: c${i}\n      image: registry.example.com/app:1.0\n      env:\n        - name: API_KEY\n          value: ${accessKey(i)}\n`;
+      const report = scanTexts([{ file: 'wide.yaml', text: yaml }], { rules: RULES.filter((r) => r.id === 'hardcoded-credential') });
+      expect(report.errors).toEqual([]);
+      expect(report.findings).toHaveLength(count);
+      // Container i starts on line 8 + 5i; the key `value` is four lines further.
+      for (const i of [0, 31, 32, 33, 12_345, count - 1]) {
+        const finding = report.findings.find((f) => f.path === `spec.containers[${i}].env[0].value`);
+        expect(finding?.location, `container ${i}`).toEqual({ file: 'wide.yaml', line: 12 + 5 * i, column: 11 });
+      }
+    },
+    30_000,
+  );
+});

@@ -698,19 +698,71 @@ function follow(root: unknown, nodes: Int32Array, path: Path): { node: number; v
     let child = node + 1;
     if (Array.isArray(value)) {
       if (typeof segment !== 'number' || !Number.isInteger(segment) || segment < 0 || segment >= value.length) break;
-      for (let i = 0; i < segment; i++) child = nodes[3 * child + 2] ?? child;
+      if (segment > WIDE) child = childrenOf(value, nodes, node).byIndex[segment] ?? child;
+      else for (let i = 0; i < segment; i++) child = nodes[3 * child + 2] ?? child;
       value = value[segment];
     } else if (typeof value === 'object' && value !== null) {
       if (typeof segment !== 'string' || !Object.hasOwn(value, segment)) break;
-      for (const key in value) {
-        if (key === segment) break;
-        child = nodes[3 * child + 2] ?? child;
+      // A wide mapping (over WIDE keys) is walked once for all the paths through it: listing the
+      // keys of an object with many is itself as slow as walking them.
+      const known = (nodes[3 * node + 2] ?? 0) - node > WIDE ? wide.get(value) : undefined;
+      if (known !== undefined && known.nodes === nodes && known.node === node) child = known.byKey?.get(segment) ?? child;
+      else {
+        let i = 0;
+        for (const key in value) {
+          if (key === segment) break;
+          if (++i > WIDE) {
+            child = childrenOf(value, nodes, node).byKey?.get(segment) ?? node + 1;
+            break;
+          }
+          child = nodes[3 * child + 2] ?? child;
+        }
       }
       value = (value as Record<string, unknown>)[segment];
     } else break;
     node = child;
   }
   return { node, value };
+}
+
+/** Entries of a collection past which its children's nodes are looked up in a table (`childrenOf`). */
+const WIDE = 32;
+
+/** The node of each child of a wide collection, by key or by index, with the node index it is of. */
+interface Children {
+  nodes: Int32Array;
+  node: number;
+  byKey?: Map<string, number>;
+  byIndex: number[];
+}
+
+const wide = new WeakMap<object, Children>();
+
+/**
+ * The nodes of the children of `value`, the collection at `node` of `nodes`: one walk of its
+ * keys or items, kept while the value lives, so that following n paths through a collection of
+ * n entries is linear, not quadratic.
+ */
+function childrenOf(value: object, nodes: Int32Array, node: number): Children {
+  const known = wide.get(value);
+  if (known !== undefined && known.nodes === nodes && known.node === node) return known;
+  const children: Children = { nodes, node, byIndex: [] };
+  let child = node + 1;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      children.byIndex.push(child);
+      child = nodes[3 * child + 2] ?? child;
+    }
+  } else {
+    const byKey = new Map<string, number>();
+    for (const key in value) {
+      byKey.set(key, child);
+      child = nodes[3 * child + 2] ?? child;
+    }
+    children.byKey = byKey;
+  }
+  wide.set(value, children);
+  return children;
 }
 
 /**
