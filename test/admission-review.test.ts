@@ -296,6 +296,30 @@ describe('validate: namespaces, modes and exemptions', () => {
     expect(lenient.warnings).toEqual(['image-latest-tag: container "app" image "nginx" has neither tag nor digest, so it pulls "latest"']);
   });
 
+  it('writes at most 20 catalog findings into a denial and the audit annotation, then counts the rest', () => {
+    // 50 AWS access key ids (random letters from a set that spells no placeholder word).
+    const letters = 'FGHJKMNPQRSVWZ234567';
+    const data: JsonObject = {};
+    for (let i = 0; i < 50; i++) data[`k${i}`] = `AKIA${Array.from({ length: 16 }, (_, j) => letters[(i * 7 + j * j * 3 + j) % letters.length]).join('')}`;
+    const keys: JsonObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'keys', namespace: 'shop' }, data };
+    const labels = { shop: { 'mamori.io/enforce': 'catalog', 'mamori.io/audit': 'catalog' } };
+    const denied = response(validate(reviewOf(keys), context({ labels })));
+    expect(denied.allowed).toBe(false);
+    const listed = (text: string | undefined, verb: string): string[] => {
+      const prefix = `${verb} mamori rules: `;
+      expect(text?.includes(prefix)).toBe(true);
+      return (text ?? '').slice((text ?? '').indexOf(prefix) + prefix.length).split('; ');
+    };
+    for (const entries of [listed(denied.status?.message, 'violates'), listed(denied.auditAnnotations?.['audit-violations'], 'would violate')]) {
+      expect(entries).toHaveLength(21);
+      // Ordered by path with its numbers as numbers: k0 … k19, then the count of the other 30.
+      expect(entries.slice(0, 20).map((e) => /^hardcoded-credential \(high\): ConfigMap key "(k\d+)" holds an AWS access key id/.exec(e)?.[1])).toEqual(Array.from({ length: 20 }, (_, i) => `k${i}`));
+      expect(entries[20]).toBe('…and 30 more');
+    }
+    expect(denied.status?.message.startsWith('configmaps "keys" is forbidden: violates mamori rules: hardcoded-credential (high): ')).toBe(true);
+    expect(denied.auditAnnotations?.['audit-rules']).toBe('hardcoded-credential');
+  });
+
   it('judges other kinds in catalog mode only', () => {
     const service: JsonObject = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'edge', namespace: 'shop' }, spec: { type: 'ClusterIP', externalIPs: ['203.0.113.7'], ports: [{ port: 80 }] } };
     const pssOnly = validate(reviewOf(service), context());

@@ -294,6 +294,8 @@ export function parseReview(body: unknown, requireReview = false): AdmissionRequ
 export const MAX_WARNINGS = 20;
 /** Longest warning, in characters (the Kubernetes docs recommend at most 120). */
 export const MAX_WARNING_LENGTH = 120;
+/** Most findings of mamori's rules written out in a denial or the audit annotation; a count of the rest follows. */
+export const MAX_LISTED = 20;
 
 /** Text cut to `max` code points, ending with `…` when cut. */
 export function truncate(text: string, max: number): string {
@@ -373,16 +375,13 @@ function split(findings: readonly Finding[], evaluator: Evaluator): { pss: Findi
   const other: Finding[] = [];
   for (const f of findings) (evaluator.pssOrder(f.ruleId) !== undefined && f.pss !== undefined ? pss : other).push(f);
   pss.sort((a, b) => (evaluator.pssOrder(a.ruleId) ?? 0) - (evaluator.pssOrder(b.ruleId) ?? 0));
-  other.sort(compareBySeverity);
-  return { pss, other };
+  return { pss, other: bySeverity(other) };
 }
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Compares field paths with their indexes as numbers: `containers[2]` before `containers[10]`. */
-function comparePaths(a: string, b: string): number {
-  const x = a.split(/(\d+)/);
-  const y = b.split(/(\d+)/);
+/** Compares field paths split at their numbers (`pathParts`), the numbers as numbers: `containers[2]` before `containers[10]`. */
+function comparePaths(x: readonly string[], y: readonly string[]): number {
   for (let i = 0; i < Math.min(x.length, y.length); i++) {
     const p = x[i] as string;
     const q = y[i] as string;
@@ -392,8 +391,13 @@ function comparePaths(a: string, b: string): number {
   return x.length - y.length;
 }
 
-function compareBySeverity(a: Finding, b: Finding): number {
-  return severityRank(a.severity) - severityRank(b.severity) || cmp(a.ruleId, b.ruleId) || comparePaths(a.path, b.path) || cmp(a.message, b.message);
+const pathParts = (path: string): string[] => path.split(/(\d+)/);
+
+/** The findings most severe first, then by rule, path (see comparePaths) and message; each path is split once. */
+function bySeverity(findings: readonly Finding[]): Finding[] {
+  const keyed = findings.map((finding) => ({ finding, rank: severityRank(finding.severity), parts: pathParts(finding.path) }));
+  keyed.sort((a, b) => a.rank - b.rank || cmp(a.finding.ruleId, b.finding.ruleId) || comparePaths(a.parts, b.parts) || cmp(a.finding.message, b.finding.message));
+  return keyed.map((k) => k.finding);
 }
 
 /** The policy a Pod Security finding was evaluated at, as PSA prints it (the version as written). */
@@ -405,13 +409,20 @@ function pssLabel(finding: Finding): string {
  * `violates PodSecurity "<LV>": <reason (detail)>, ...` (PSA's ForbiddenDetail, one entry per
  * failing check in PSA's order), then `violates mamori rules: <rule> (<severity>): <message>; ...`
  * for the other findings, most severe first (`would violate` for the audit annotation, as PSA).
+ * At most MAX_LISTED of the other findings are written, then `…and <n> more`: one object can
+ * hold a hundred thousand findings (a ConfigMap of keys), and the text goes into the response
+ * and the audit log.
  */
 function violationText(findings: readonly Finding[], evaluator: Evaluator, verb: 'violates' | 'would violate' = 'violates'): string {
   const { pss, other } = split(findings, evaluator);
   const parts: string[] = [];
   const first = pss[0];
   if (first !== undefined) parts.push(`${verb} PodSecurity "${pssLabel(first)}": ${pss.map((f) => f.message).join(', ')}`);
-  if (other.length > 0) parts.push(`${verb} mamori rules: ${other.map((f) => `${f.ruleId} (${f.severity}): ${f.message}`).join('; ')}`);
+  if (other.length > 0) {
+    const listed = other.slice(0, MAX_LISTED).map((f) => `${f.ruleId} (${f.severity}): ${f.message}`);
+    if (other.length > MAX_LISTED) listed.push(`…and ${other.length - MAX_LISTED} more`);
+    parts.push(`${verb} mamori rules: ${listed.join('; ')}`);
+  }
   return parts.join('; ');
 }
 
