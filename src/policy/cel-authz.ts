@@ -141,29 +141,76 @@ function sourceOf(objects: readonly JsonObject[]): RbacSource {
   }
 }
 
-function authorizerFromIndex(index: RbacIndex): Authorize {
-  const clusterBindings = index.bindings.filter((b) => b.kind === 'ClusterRoleBinding')
-  const roleBindings = new Map<string, BindingRecord[]>()
-  for (const b of index.bindings) {
-    if (b.kind !== 'RoleBinding') continue
-    const ns = b.namespace ?? ''
-    const list = roleBindings.get(ns)
-    if (list) list.push(b)
-    else roleBindings.set(ns, [b])
-  }
-  return (user, request) => {
-    if (user.groups.includes(PRIVILEGED_GROUP)) return { decision: 'Allow', reason: '' }
-    return rbacDecision(clusterBindings, request.kind === 'resource' && request.namespace !== '' ? roleBindings.get(request.namespace) ?? [] : [], user, request)
+/** The key of a subject in a BindingIndex: users (service accounts by their username) and groups. */
+function subjectKey(subject: Subject): string | undefined {
+  switch (subject.kind) {
+    case 'User': return `user:${subject.name}`
+    case 'Group': return `group:${subject.name}`
+    case 'ServiceAccount': return subject.namespace !== undefined && subject.namespace !== '' ? `user:${serviceAccountUsername(subject.namespace, subject.name)}` : undefined
+    default: return undefined
   }
 }
 
-/** `RBACAuthorizer.Authorize`: the first rule that allows, visiting ClusterRoleBindings then the namespace's RoleBindings. */
-function rbacDecision(clusterBindings: readonly BindingRecord[], roleBindings: readonly BindingRecord[], user: AuthzUser, request: ResourceRequest | PathRequest): AuthorizationDecision {
+/**
+ * Bindings in their order, with the positions of those that name each subject: a check visits
+ * only the bindings of its user and groups, in the same order as a visit of them all would (a
+ * scan checks each object; with 20,000 bindings each check visited them all).
+ */
+class BindingIndex {
+  private readonly bySubject = new Map<string, number[]>()
+  readonly bindings: BindingRecord[] = []
+
+  add(binding: BindingRecord): void {
+    const at = this.bindings.length
+    this.bindings.push(binding)
+    for (const subject of binding.subjects) {
+      const key = subjectKey(subject)
+      if (key === undefined) continue
+      const list = this.bySubject.get(key)
+      if (list === undefined) this.bySubject.set(key, [at])
+      else if (list[list.length - 1] !== at) list.push(at)
+    }
+  }
+
+  /** The bindings that may apply to the user (a subject of theirs), in order. */
+  of(user: AuthzUser): BindingRecord[] {
+    const lists = [`user:${user.name}`, ...user.groups.map((g) => `group:${g}`)].flatMap((key) => this.bySubject.get(key) ?? [])
+    return [...new Set(lists)].sort((a, b) => a - b).map((i) => this.bindings[i] as BindingRecord)
+  }
+}
+
+function authorizerFromIndex(index: RbacIndex): Authorize {
+  const clusterBindings = new BindingIndex()
+  const roleBindings = new Map<string, BindingIndex>()
+  for (const b of index.bindings) {
+    if (b.kind === 'ClusterRoleBinding') {
+      clusterBindings.add(b)
+      continue
+    }
+    if (b.kind !== 'RoleBinding') continue
+    const ns = b.namespace ?? ''
+    let list = roleBindings.get(ns)
+    if (list === undefined) roleBindings.set(ns, (list = new BindingIndex()))
+    list.add(b)
+  }
+  return (user, request) => {
+    if (user.groups.includes(PRIVILEGED_GROUP)) return { decision: 'Allow', reason: '' }
+    const local = request.kind === 'resource' && request.namespace !== '' ? roleBindings.get(request.namespace)?.of(user) ?? [] : []
+    return rbacDecision([...clusterBindings.of(user), ...local], user, request)
+  }
+}
+
+/**
+ * `RBACAuthorizer.Authorize`: the first rule that allows, visiting ClusterRoleBindings then the
+ * namespace's RoleBindings (`bindings`, in that order; those without a subject of the user are
+ * skipped anyway).
+ */
+function rbacDecision(bindings: readonly BindingRecord[], user: AuthzUser, request: ResourceRequest | PathRequest): AuthorizationDecision {
   const errors: string[] = []
   const allows = (rule: PolicyRule): boolean => request.kind === 'resource'
     ? ruleAllows(rule, { verb: request.verb, apiGroup: request.apiGroup, resource: request.resource, subresource: request.subresource, name: request.name })
     : ruleAllowsNonResource(rule, { verb: request.verb, path: request.path })
-  for (const binding of [...clusterBindings, ...roleBindings]) {
+  for (const binding of bindings) {
     const subject = binding.subjects.find((s) => appliesTo(user, s))
     if (subject === undefined) continue
     const rules = rulesOf(binding)

@@ -100,9 +100,37 @@ export function celEquals(a: unknown, b: unknown): boolean {
     const ea = a instanceof Map ? [...a.entries()] : Object.entries(a)
     const eb = b instanceof Map ? [...b.entries()] : Object.entries(b)
     if (ea.length !== eb.length) return false
-    return ea.every(([k, v]) => eb.some(([k2, v2]) => (celEquals(k, k2) || String(k) === String(k2)) && celEquals(v, v2)))
+    return ea.every(entryIn(eb))
   }
   return false
+}
+
+type Entry = [unknown, unknown]
+
+const sameEntry = ([k, v]: Entry, [k2, v2]: Entry): boolean => (celEquals(k, k2) || String(k) === String(k2)) && celEquals(v, v2)
+
+/**
+ * The test that a map's entries holds an entry equal to a given one (its key equal by value or by
+ * string form, its value equal). The entries are indexed by the string form of their key, so
+ * comparing two maps of n keys takes n lookups, not n² comparisons (two maps of 16,000 keys took
+ * 5 s, in an expression charged one step); only a numeric key that finds nothing by its string
+ * form (`1e21` against `1000000000000000000000`) is compared with every entry.
+ */
+function entryIn(entries: readonly Entry[]): (entry: Entry) => boolean {
+  if (entries.length <= 8) return (entry) => entries.some((e) => sameEntry(entry, e))
+  const byKey = new Map<string, Entry[]>()
+  for (const e of entries) {
+    const key = String(e[0])
+    const list = byKey.get(key)
+    if (list) list.push(e)
+    else byKey.set(key, [e])
+  }
+  return (entry) => {
+    if (byKey.get(String(entry[0]))?.some((e) => sameEntry(entry, e)) === true) return true
+    // A string or bool key equals only keys of the same string form.
+    const k = entry[0]
+    return typeof k !== 'string' && typeof k !== 'boolean' && entries.some((e) => sameEntry(entry, e))
+  }
 }
 
 function numeric(v: unknown): bigint | number | undefined {
@@ -341,6 +369,56 @@ function replaceN(s: string, from: string, to: string, n: bigint): string {
   return out + rest
 }
 
+/** A string's code points: how many, and where each starts (undefined when each is one UTF-16 unit). */
+export interface CodePoints {
+  readonly count: number
+  readonly starts: Uint32Array | undefined
+}
+
+const SURROGATE_PAIR = /[\uD800-\uDBFF][\uDC00-\uDFFF]/
+/** Strings from this length on are counted once and remembered (see `codePoints`). */
+const LONG_STRING = 256
+/** At most this many UTF-16 units of strings are remembered; past it, the memory starts empty. */
+const MAX_REMEMBERED_UNITS = 8 * 1024 * 1024
+const remembered = new Map<string, CodePoints>()
+let rememberedUnits = 0
+
+function countCodePoints(s: string): CodePoints {
+  if (!SURROGATE_PAIR.test(s)) return { count: s.length, starts: undefined }
+  const starts: number[] = []
+  for (let i = 0; i < s.length; i++) {
+    starts.push(i)
+    const unit = s.charCodeAt(i)
+    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < s.length) {
+      const next = s.charCodeAt(i + 1)
+      if (next >= 0xdc00 && next <= 0xdfff) i++
+    }
+  }
+  return { count: starts.length, starts: Uint32Array.from(starts) }
+}
+
+/**
+ * The code points of a string, as `[...s]` splits it (a lone surrogate is one). `charAt` and
+ * `size` read them by index; a long string is counted once and remembered, by value, so a
+ * comprehension that reads the same string at each step (`lists.range(size(s)).all(i,
+ * s.charAt(i) ...)`, `size(object.x)` from a loop over other items) is not quadratic: each step is
+ * charged one, and counting 200,000 characters at each of 20,000 steps took 23 s.
+ */
+export function codePoints(s: string): CodePoints {
+  if (s.length < LONG_STRING) return countCodePoints(s)
+  let known = remembered.get(s)
+  if (known === undefined) {
+    known = countCodePoints(s)
+    if (rememberedUnits + s.length > MAX_REMEMBERED_UNITS) {
+      remembered.clear()
+      rememberedUnits = 0
+    }
+    remembered.set(s, known)
+    rememberedUnits += s.length
+  }
+  return known
+}
+
 class StringsNamespace {}
 class SetsNamespace {}
 
@@ -371,14 +449,16 @@ export function registerKubernetesLibraries(env: Environment, charge: Charge): v
   env.registerFunction('string.replace(string, string): string', (s: string, a: string, b: string) => { charge(s.length / 10); return replaceN(s, a, b, -1n) })
   env.registerFunction('string.replace(string, string, int): string', (s: string, a: string, b: string, n: bigint) => { charge(s.length / 10); return replaceN(s, a, b, n) })
   env.registerFunction('string.charAt(int): string', (s: string, i: bigint) => {
-    const runes = [...s]
-    if (i < 0n || i > BigInt(runes.length)) throw new Error(`index out of range: ${i}`)
-    return runes[Number(i)] ?? ''
+    const { count, starts } = codePoints(s)
+    if (i < 0n || i > BigInt(count)) throw new Error(`index out of range: ${i}`)
+    const at = Number(i)
+    if (at === count) return ''
+    return starts === undefined ? s.charAt(at) : s.slice(starts[at], at + 1 < count ? starts[at + 1] : s.length)
   })
   env.registerFunction('string.format(list): string', (s: string, args: unknown[]) => { charge(s.length / 10 + args.length); return celFormat(s, args) })
   env.registerType('StringsNamespace', StringsNamespace)
   env.registerConstant('strings', 'StringsNamespace', new StringsNamespace())
-  env.registerFunction('StringsNamespace.quote(string): string', (_ns: unknown, s: string) => goQuote(s))
+  env.registerFunction('StringsNamespace.quote(string): string', (_ns: unknown, s: string) => { charge(s.length / 10); return goQuote(s) })
 
   // ext.Sets.
   env.registerType('SetsNamespace', SetsNamespace)

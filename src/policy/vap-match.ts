@@ -168,6 +168,30 @@ function labelsOf(object: JsonObject | null): Map<string, string> | undefined {
   return labelSetOf(asObject(object['metadata'])?.['labels']);
 }
 
+/** The label sets the selectors of a request read, made on first use. */
+interface RequestLabels {
+  /** The labels of the object and of the old object (one empty set when there are neither). */
+  objects?: ReadonlyMap<string, string>[];
+  /** A Namespace's own labels, with its name label. */
+  namespace?: ReadonlyMap<string, string>;
+}
+
+/**
+ * The label sets of each request, made once and read by every policy and binding that selects by
+ * labels: made at each, an object of 100,000 labels under 100 policies with an objectSelector
+ * took 15 s per request.
+ */
+const requestLabels = new WeakMap<MatchRequest, RequestLabels>();
+
+function labelsFor(req: MatchRequest): RequestLabels {
+  let labels = requestLabels.get(req);
+  if (labels === undefined) {
+    labels = {};
+    requestLabels.set(req, labels);
+  }
+  return labels;
+}
+
 /**
  * True when `match` (a policy's `matchConstraints` or a binding's `matchResources`) selects the
  * request. `resourceRulesRequired`: for matchConstraints an absent rule list matches nothing; for
@@ -182,9 +206,13 @@ export function matchesResources(match: unknown, req: MatchRequest, resourceRule
   if (!nsSelector.everything) {
     const isNamespace = req.resource.group === '' && req.resource.resource === 'namespaces';
     if (isNamespace) {
-      const own = labelsOf(req.operation === 'DELETE' ? req.oldObject : req.object) ?? new Map<string, string>();
-      if (!own.has('kubernetes.io/metadata.name') && req.name !== '') own.set('kubernetes.io/metadata.name', req.name);
-      if (!matchesSelector(nsSelector, own)) return false;
+      const labels = labelsFor(req);
+      if (labels.namespace === undefined) {
+        const own = labelsOf(req.operation === 'DELETE' ? req.oldObject : req.object) ?? new Map<string, string>();
+        if (!own.has('kubernetes.io/metadata.name') && req.name !== '') own.set('kubernetes.io/metadata.name', req.name);
+        labels.namespace = own;
+      }
+      if (!matchesSelector(nsSelector, labels.namespace)) return false;
     } else if (req.namespace !== '' && !matchesSelector(nsSelector, req.namespaceLabels)) {
       return false;
     }
@@ -193,9 +221,13 @@ export function matchesResources(match: unknown, req: MatchRequest, resourceRule
   // objectSelector: the object's or the old object's labels must match.
   const objSelector = parseLabelSelector(m['objectSelector'], 'everything');
   if (!objSelector.everything) {
-    const sets = [labelsOf(req.object), labelsOf(req.oldObject)].filter((s): s is Map<string, string> => s !== undefined);
-    if (sets.length === 0) sets.push(new Map());
-    if (!sets.some((s) => matchesSelector(objSelector, s))) return false;
+    const labels = labelsFor(req);
+    if (labels.objects === undefined) {
+      const sets = [labelsOf(req.object), labelsOf(req.oldObject)].filter((s): s is Map<string, string> => s !== undefined);
+      if (sets.length === 0) sets.push(new Map());
+      labels.objects = sets;
+    }
+    if (!labels.objects.some((s) => matchesSelector(objSelector, s))) return false;
   }
 
   const rules = m['resourceRules'];
