@@ -35,3 +35,14 @@ export class MamoriError extends Error {
     this.column = options.column;
   }
 }
+
+/**
+ * Thrown when work runs past the deadline its caller set (the admission webhook's time budget):
+ * the caller abandons its whole decision, so no partial result stands for it.
+ */
+export class DeadlineExceeded extends Error {
+  constructor() {
+    super('the evaluation ran past its deadline');
+    this.name = 'DeadlineExceeded';
+  }
+}

@@ -2,10 +2,10 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MODES, namespaceModes, parseAdmissionSection, parseModePolicy } from '../src/admission/modes.js';
-import { AdmissionRequestError, diffPatch, EvaluationError, Evaluator, failureOutcome, isSignificantPodUpdate, mutate, parseReview, truncate, validate, type ReviewContext } from '../src/admission/review.js';
+import { AdmissionRequestError, diffPatch, EvaluationError, Evaluator, failureOutcome, isSignificantPodUpdate, mutate, mutateRequest, parseReview, truncate, validate, validateRequest, type ReviewContext } from '../src/admission/review.js';
 import type { AdmissionResponse, AdmissionSettings, ReviewOutcome } from '../src/admission/types.js';
 import { knownRules, parseConfig, type Config } from '../src/engine/config.js';
-import { MamoriError } from '../src/errors.js';
+import { DeadlineExceeded, MamoriError } from '../src/errors.js';
 import { scanObjects } from '../src/engine/scan.js';
 import { loadPolicies } from '../src/policy/vap.js';
 import { RULES } from '../src/rules/index.js';
@@ -318,6 +318,24 @@ describe('validate: namespaces, modes and exemptions', () => {
     }
     expect(denied.status?.message.startsWith('configmaps "keys" is forbidden: violates mamori rules: hardcoded-credential (high): ')).toBe(true);
     expect(denied.auditAnnotations?.['audit-rules']).toBe('hardcoded-credential');
+  });
+
+  it('stops mamori\'s own rules once the deadline has passed, in validation and mutation', () => {
+    const labels = { shop: { 'mamori.io/enforce': 'catalog', 'mamori.io/audit': 'catalog' } };
+    const ctx = context({ labels });
+    const small = parseReview(reviewOf(pod('plain', plainSpec())), true);
+    // No deadline, or one far off: decided as usual.
+    expect(response(validateRequest(small, ctx)).allowed).toBe(false);
+    expect(response(validateRequest(small, ctx, performance.now() + 60_000)).allowed).toBe(false);
+    expect(response(mutateRequest(small, ctx, performance.now() + 60_000)).patchType).toBe('JSONPatch');
+    // Passed already: no rule runs.
+    expect(() => validateRequest(small, ctx, performance.now() - 1)).toThrow(DeadlineExceeded);
+    expect(() => mutateRequest(small, ctx, performance.now() - 1)).toThrow(DeadlineExceeded);
+    // Passing during the evaluation: 20,000 credential-looking values take the rules far longer than 20 ms.
+    const data: JsonObject = {};
+    for (let i = 0; i < 20_000; i++) data[`k${i}`] = `AKIA${String(i).padStart(16, 'Z').replace(/0/g, 'F').replace(/1/g, 'G')}`;
+    const keys = parseReview(reviewOf({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'keys', namespace: 'shop' }, data }), true);
+    expect(() => validateRequest(keys, ctx, performance.now() + 20)).toThrow(DeadlineExceeded);
   });
 
   it('judges other kinds in catalog mode only', () => {

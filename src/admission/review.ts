@@ -123,8 +123,11 @@ export class Evaluator {
     return this.checkOrder.get(ruleId);
   }
 
-  /** Runs the rules of a mode on one object; with `fixes`, findings carry their fix. */
-  evaluate(object: JsonObject, mode: ModePolicy, fixes = false): ModeEvaluation {
+  /**
+   * Runs the rules of a mode on one object; with `fixes`, findings carry their fix. Past
+   * `deadline` (a `performance.now()` time) it throws DeadlineExceeded before the next rule.
+   */
+  evaluate(object: JsonObject, mode: ModePolicy, fixes = false, deadline = Infinity): ModeEvaluation {
     const options: ScanOptions = {
       rules: mode.kind === 'catalog' ? this.catalogRules : this.pssRules,
       pss: mode.kind === 'catalog' ? this.catalogPss : mode.policy,
@@ -133,6 +136,7 @@ export class Evaluator {
     if (this.options.config !== undefined) options.config = this.options.config;
     if (this.options.maxPssMinor !== undefined) options.maxPssMinor = this.options.maxPssMinor;
     if (fixes) options.fixes = true;
+    if (deadline !== Infinity) options.deadline = deadline;
     const report: Report = scanObjects([object], options, '<admission>');
     return {
       findings: report.findings.filter((f) => !(EXCEPTION_RULES.has(f.ruleId) && f.object.kind === 'Exception')),
@@ -629,11 +633,12 @@ export function validate(body: unknown, ctx: ReviewContext): ReviewOutcome {
  * `validate` for a request already parsed: mamori's modes, then the ValidatingAdmissionPolicies.
  * Synchronous, so it cannot ask the API server: when `ctx.authorizer` is set and a policy uses
  * `authorizer`, it throws an EvaluationError (use `validateRequestAsync`). With `deadline` (a
- * `performance.now()` time), policy evaluation that runs past it throws DeadlineExceeded, so a
- * costly policy holds the server no longer than the review's time budget.
+ * `performance.now()` time), mamori's rules and the policies stop once it has passed (before
+ * the next rule, within 512 CEL steps) and DeadlineExceeded is thrown, so a costly object or
+ * policy holds the server no longer than the review's time budget.
  */
 export function validateRequest(request: AdmissionRequest, ctx: ReviewContext, deadline = Infinity): ReviewOutcome {
-  const outcome = validateModes(request, ctx);
+  const outcome = validateModes(request, ctx, deadline);
   const policies = policiesFor(outcome, ctx);
   if (policies === undefined) return outcome;
   if (ctx.authorizer !== undefined && policiesUseAuthorizer(policies)) {
@@ -650,7 +655,7 @@ export function validateRequest(request: AdmissionRequest, ctx: ReviewContext, d
  * Otherwise it answers as `validateRequest`. Rejects when `signal` aborts first.
  */
 export async function validateRequestAsync(request: AdmissionRequest, ctx: ReviewContext, signal?: AbortSignal, deadline = Infinity): Promise<ReviewOutcome> {
-  const outcome = validateModes(request, ctx);
+  const outcome = validateModes(request, ctx, deadline);
   const policies = policiesFor(outcome, ctx);
   if (policies === undefined) return outcome;
   const input = policyInput(request, ctx);
@@ -717,7 +722,7 @@ function withPolicies(request: AdmissionRequest, outcome: ReviewOutcome, result:
 }
 
 /** mamori's own verdict: the modes of the request's namespace. */
-function validateModes(request: AdmissionRequest, ctx: ReviewContext): ReviewOutcome {
+function validateModes(request: AdmissionRequest, ctx: ReviewContext, deadline: number): ReviewOutcome {
   const prepared = prepare(request, ctx);
   if ('done' in prepared) return prepared.done;
   const { object, kind, modes, annotations } = prepared;
@@ -729,7 +734,7 @@ function validateModes(request: AdmissionRequest, ctx: ReviewContext): ReviewOut
     const key = modeKey(mode);
     let result = results.get(key);
     if (result === undefined) {
-      result = evaluator.evaluate(object, mode);
+      result = evaluator.evaluate(object, mode, false, deadline);
       results.set(key, result);
     }
     return result;
@@ -812,11 +817,11 @@ export function diffPatch(before: JsonValue, after: JsonValue, path: (string | n
  * The object with every safe fix of the enforce mode applied, in rounds (each round rescans, so
  * fixes that another fix enables apply too), and the rules whose fixes were applied.
  */
-export function applyFixes(object: JsonObject, mode: ModePolicy, evaluator: Evaluator): { fixed: JsonObject; rules: string[] } {
+export function applyFixes(object: JsonObject, mode: ModePolicy, evaluator: Evaluator, deadline = Infinity): { fixed: JsonObject; rules: string[] } {
   let current: JsonValue = object;
   const rules = new Set<string>();
   for (let round = 0; round < MAX_FIX_ROUNDS; round++) {
-    const { findings, errors } = evaluator.evaluate(current as JsonObject, mode, true);
+    const { findings, errors } = evaluator.evaluate(current as JsonObject, mode, true, deadline);
     if (errors.length > 0) throw new EvaluationError(`the object was not fully checked: ${errors.join('; ')}`);
     let next: JsonValue = current;
     for (const finding of findings) {
@@ -847,8 +852,8 @@ export function mutate(body: unknown, ctx: ReviewContext): ReviewOutcome {
   return mutateRequest(request, ctx);
 }
 
-/** `mutate` for a request already parsed. */
-export function mutateRequest(request: AdmissionRequest, ctx: ReviewContext): ReviewOutcome {
+/** `mutate` for a request already parsed; past `deadline`, as `validateRequest`, it throws DeadlineExceeded. */
+export function mutateRequest(request: AdmissionRequest, ctx: ReviewContext, deadline = Infinity): ReviewOutcome {
   const prepared = prepare(request, ctx);
   if ('done' in prepared) {
     // Only the outcome carries over: annotations about exemptions belong to the validating webhook.
@@ -859,7 +864,7 @@ export function mutateRequest(request: AdmissionRequest, ctx: ReviewContext): Re
   if (kind === 'Pod' && request.operation === 'UPDATE') return allowed(request, 'skip');
   if (kind === 'Pod' && annotation(object, MIRROR_ANNOTATION) !== undefined) return allowed(request, 'skip');
   if (checksNothing(modes.enforce) || (modes.enforce.kind === 'pss' && podSpecOf(object) === undefined)) return allowed(request, 'skip');
-  const { fixed, rules } = applyFixes(object, modes.enforce, ctx.evaluator);
+  const { fixed, rules } = applyFixes(object, modes.enforce, ctx.evaluator, deadline);
   const patch = diffPatch(object, fixed);
   if (patch.length === 0) return allowed(request, 'allow');
   const response: AdmissionResponse = {

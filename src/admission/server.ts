@@ -399,7 +399,7 @@ export class AdmissionServer {
       return this.answerLater(res, request, started, budget);
     } else {
       try {
-        outcome = endpoint === 'validate' ? validateRequest(request, this.options.context, started + budget) : mutateRequest(request, this.options.context);
+        outcome = endpoint === 'validate' ? validateRequest(request, this.options.context, started + budget) : mutateRequest(request, this.options.context, started + budget);
       } catch (error) {
         outcome = error instanceof DeadlineExceeded ? this.timedOut(request, budget) : this.failed(request, error);
       }

@@ -1,3 +1,4 @@
+import { DeadlineExceeded } from '../errors.js';
 import { detach, objectRef, PathTexts } from '../k8s/object.js';
 import { containersOf, isIncompletePodSpec, POD_BEARING_KINDS, podSpecOf } from '../k8s/pod.js';
 import { readInput } from '../load/files.js';
@@ -28,6 +29,11 @@ export interface ScanOptions {
   now?: Date;
   /** Record each finding's automatic fix, where its rule has one (`Finding.fix`). */
   fixes?: boolean;
+  /**
+   * A `performance.now()` time past which no further rule runs: the scan throws DeadlineExceeded
+   * (the admission webhook's time budget). Checked before each rule on each object.
+   */
+  deadline?: number;
 }
 
 interface ActiveRule {
@@ -92,6 +98,7 @@ export class Engine {
   private lastOrigin: { source: SourceDocument; origin: Origin } | undefined;
   private readonly limits: LoadLimits;
   private readonly fixes: boolean;
+  private readonly deadline: number;
   readonly findings: Finding[] = [];
   readonly errors: ReportError[] = [];
   private readonly activeIds: string[] = [];
@@ -103,6 +110,7 @@ export class Engine {
     this.policy = policy;
     this.limits = options.limits ?? DEFAULT_LIMITS;
     this.fixes = options.fixes === true;
+    this.deadline = options.deadline ?? Infinity;
     this.exceptions = new Exceptions(options.config?.exceptions ?? [], options.now ?? new Date());
     for (const rule of options.rules) {
       const setting = ruleSetting(options.config, rule.id, rule.options ?? {});
@@ -298,6 +306,7 @@ export class Engine {
   }
 
   private run<I>(active: ActiveRule, input: I, file: LoadedFile, object: LoadedObject): void {
+    if (this.deadline !== Infinity && performance.now() > this.deadline) throw new DeadlineExceeded();
     try {
       const check = (active.rule as RuleSpec<never>).check as unknown as (input: I, ctx: RuleContext) => Iterable<Violation>;
       const result = check(input, active.ctx);
