@@ -169,14 +169,16 @@ export function compileLabelSelector(selector: unknown): ((labels: Readonly<Reco
         values.push(v);
       }
       const has = (labels: Readonly<Record<string, string>>): boolean => Object.hasOwn(labels, key);
+      // A set: the selector is tested against every candidate role, and its list may be long.
+      const set = new Set(values);
       switch (operator) {
         case 'In':
           if (values.length === 0) return undefined;
-          checks.push((labels) => has(labels) && values.includes(labels[key] ?? ''));
+          checks.push((labels) => has(labels) && set.has(labels[key] ?? ''));
           break;
         case 'NotIn':
           if (values.length === 0) return undefined;
-          checks.push((labels) => !has(labels) || !values.includes(labels[key] ?? ''));
+          checks.push((labels) => !has(labels) || !set.has(labels[key] ?? ''));
           break;
         case 'Exists':
           if (values.length > 0) return undefined;
@@ -222,6 +224,8 @@ export interface RoleRecord {
   readonly selectors: readonly unknown[] | undefined;
   /** True when an aggregated role has a selector the API server rejects, so its rules stay as written. */
   invalidSelector: boolean;
+  /** The ClusterRoles an aggregated role selects, in the controller's order; undefined for other roles and invalid selectors. */
+  aggregates?: readonly RoleRecord[] | undefined;
   /** Carries `kubernetes.io/bootstrapping: rbac-defaults` (created by the API server). */
   readonly bootstrap: boolean;
   /** A Kubernetes default role that is not in the input; its rules are assumed from upstream defaults. */
@@ -335,18 +339,54 @@ function roleRecord(object: LoadedObject, kind: 'Role' | 'ClusterRole', namespac
 }
 
 /**
+ * The ClusterRoles a selector can match, in the order of `clusterRoles`: those carrying a label its
+ * `matchLabels` or an `In` requirement asks for, or the key an `Exists` requirement asks for,
+ * whichever list is shortest; every role for a selector of `NotIn` and `DoesNotExist` alone.
+ */
+function candidatesOf(selector: unknown, clusterRoles: readonly RoleRecord[], byLabel: ReadonlyMap<string, RoleRecord[]>, byKey: ReadonlyMap<string, RoleRecord[]>, position: ReadonlyMap<RoleRecord, number>): readonly RoleRecord[] {
+  const s = asObject(selector);
+  let best: RoleRecord[][] | undefined;
+  let size = Infinity;
+  const offer = (lists: RoleRecord[][]): void => {
+    const n = lists.reduce((sum, list) => sum + list.length, 0);
+    if (n < size) [best, size] = [lists, n];
+  };
+  for (const [key, value] of Object.entries(asObject(s?.['matchLabels']) ?? {})) offer([byLabel.get(`${key}\u0000${String(value)}`) ?? []]);
+  for (const item of asArray(s?.['matchExpressions'])) {
+    const expression = asObject(item);
+    const key = asString(expression?.['key']) ?? '';
+    if (expression?.['operator'] === 'In') offer([...new Set(strings(expression['values']))].map((v) => byLabel.get(`${key}\u0000${v}`) ?? []));
+    else if (expression?.['operator'] === 'Exists') offer([byKey.get(key) ?? []]);
+  }
+  if (best === undefined) return clusterRoles;
+  if (best.length === 1) return best[0] ?? [];
+  return best.flat().sort((a, b) => (position.get(a) ?? 0) - (position.get(b) ?? 0));
+}
+
+/**
  * Resolves aggregated ClusterRoles as the clusterrole-aggregation controller does: the rules of an
  * aggregated role are the union (without duplicates) of the rules of every other ClusterRole whose
  * labels match any of its selectors; its own `rules` are overwritten. Aggregated roles may select
  * each other, so the union is recomputed until nothing changes (at most one round per aggregated
- * role plus one).
+ * role plus one). Without a cycle the rounds end on the one solution, computed directly: each role
+ * once, after the roles it selects. Roles on a cycle, and those they select, end where the rounds
+ * take them: their rounds are replayed, recomputing only the roles whose picks changed. A chain of
+ * aggregated roles thus costs its unions once each, not once per round (cubic in its length).
  */
 export function resolveAggregation(clusterRoles: readonly RoleRecord[]): void {
   const aggregated = clusterRoles.filter((r) => r.selectors !== undefined);
   if (aggregated.length === 0) return;
-  // Candidates by label, so a `matchLabels` selector looks at the roles carrying its first label only.
+  // Candidates by label and by label key, so that a selector looks at the roles it can match only.
   const byLabel = new Map<string, RoleRecord[]>();
-  for (const candidate of clusterRoles) for (const [k, v] of Object.entries(candidate.labels)) push(byLabel, `${k}\u0000${v}`, candidate);
+  const byKey = new Map<string, RoleRecord[]>();
+  const position = new Map<RoleRecord, number>();
+  clusterRoles.forEach((candidate, i) => {
+    position.set(candidate, i);
+    for (const [k, v] of Object.entries(candidate.labels)) {
+      push(byLabel, `${k}\u0000${v}`, candidate);
+      push(byKey, k, candidate);
+    }
+  });
   const selected = new Map<RoleRecord, RoleRecord[]>();
   for (const role of aggregated) {
     const selectors = role.selectors ?? [];
@@ -355,45 +395,231 @@ export function resolveAggregation(clusterRoles: readonly RoleRecord[]): void {
       // The controller fails on a selector it cannot convert and leaves the rules as written.
       role.invalidSelector = true;
       role.rules = literalGranted(role);
+      role.aggregates = undefined;
       continue;
     }
     const picks = new Set<RoleRecord>();
     selectors.forEach((selector, i) => {
       const predicate = predicates[i];
       if (predicate === undefined) return;
-      const first = Object.entries(asObject(asObject(selector)?.['matchLabels']) ?? {})[0];
-      const candidates = first === undefined ? clusterRoles : (byLabel.get(`${first[0]}\u0000${String(first[1])}`) ?? []);
+      const candidates = candidatesOf(selector, clusterRoles, byLabel, byKey, position);
       const matches = candidates.filter((candidate) => candidate.name !== role.name && predicate(candidate.labels));
       // The controller takes each selector's matches sorted by name, in selector order.
       matches.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       for (const match of matches) picks.add(match);
     });
-    selected.set(role, [...picks]);
+    const list = [...picks];
+    selected.set(role, list);
+    role.aggregates = list;
     role.rules = [];
   }
-  // Roles that select other aggregated roles need more rounds; the others are final after one.
-  let pending = [...selected.keys()];
-  for (let round = 0; round <= aggregated.length && pending.length > 0; round++) {
-    let changed = false;
-    for (const role of pending) {
-      const picks = selected.get(role) ?? [];
-      const seen = new Set<string>();
-      const union: GrantedRule[] = [];
-      for (const pick of picks) {
-        for (const granted of pick.rules) {
-          const key = ruleKey(granted.rule);
-          if (seen.has(key)) continue;
-          seen.add(key);
-          union.push(granted);
-        }
-      }
-      if (union.length !== role.rules.length || union.some((g, i) => g !== role.rules[i])) {
-        role.rules = union;
-        changed = true;
+  const order = [...selected.keys()];
+  const rank = new Map(order.map((role, i) => [role, i]));
+  // The aggregated roles each one selects, by their index in `order`.
+  const picks = order.map((role) => (selected.get(role) ?? []).flatMap((pick) => rank.get(pick) ?? []));
+  const compute = (i: number): boolean => {
+    const role = order[i];
+    if (role === undefined) return false;
+    const seen = new Set<string>();
+    const union: GrantedRule[] = [];
+    for (const pick of selected.get(role) ?? []) {
+      for (const granted of pick.rules) {
+        const key = ruleKey(granted.rule);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        union.push(granted);
       }
     }
-    if (!changed) break;
-    if (round === 0) pending = pending.filter((role) => (selected.get(role) ?? []).some((pick) => selected.has(pick)));
+    if (union.length === role.rules.length && union.every((g, k) => g === role.rules[k])) return false;
+    role.rules = union;
+    return true;
+  };
+  const limit = aggregated.length;
+  // The roles on cycles and those they select depend on nothing else: replayed first.
+  const cyclic = inCycles(picks);
+  const replayed = cyclic.some((c) => c) ? replayRounds(picks, cyclic, compute, limit) : -1;
+  const rest = cyclic.map((c) => !c);
+  const { sorted, height } = topological(picks, rest);
+  // The rounds settle the rest `height` rounds after the replayed ones, unless they stop first.
+  if (replayed + height <= limit) {
+    for (const i of sorted) compute(i);
+    return;
+  }
+  // The rounds would stop before the rest settles: replay them all.
+  for (const role of order) role.rules = [];
+  replayRounds(picks, picks.map(() => true), compute, limit);
+}
+
+/**
+ * The rounds of `resolveAggregation` over the roles in `members` (which hold what they select): the
+ * first computes each role in order, each later one (up to `limit`), in the same order, the roles
+ * one of whose picks changed after they were computed: those after it in the same round, the
+ * others in the next. That is what recomputing every role each round does, as the others would
+ * come out the same. Returns the last round that changed a role (-1: none).
+ */
+function replayRounds(picks: readonly (readonly number[])[], members: readonly boolean[], compute: (i: number) => boolean, limit: number): number {
+  const dependents: number[][] = picks.map(() => []);
+  picks.forEach((list, i) => {
+    if (members[i] === true) for (const pick of list) dependents[pick]?.push(i);
+  });
+  let last = -1;
+  let next = new Set<number>();
+  const changed = (at: number, round: number, due: (i: number) => void): void => {
+    last = round;
+    for (const dependent of dependents[at] ?? []) {
+      if (dependent > at) due(dependent);
+      else next.add(dependent);
+    }
+  };
+  for (let at = 0; at < picks.length; at++) if (members[at] === true && compute(at)) changed(at, 0, () => undefined);
+  for (let round = 1; round <= limit && next.size > 0; round++) {
+    const queue = new MinHeap([...next]);
+    const queued = new Set(next);
+    next = new Set();
+    for (let at = queue.pop(); at !== undefined; at = queue.pop()) {
+      if (!compute(at)) continue;
+      changed(at, round, (i) => {
+        if (queued.has(i)) return;
+        queued.add(i);
+        queue.push(i);
+      });
+    }
+  }
+  return last;
+}
+
+/**
+ * A depth-first walk from `root` without recursion (a chain of aggregated roles may be as long as
+ * the input): `visit(next, node)` says whether to go into a successor, `leave(node, parent)` runs
+ * once all of a node's successors are done.
+ */
+function walk(successors: readonly (readonly number[])[], root: number, visit: (next: number, node: number) => boolean, leave: (node: number, parent: number | undefined) => void): void {
+  const work: [number, number][] = [[root, 0]];
+  while (work.length > 0) {
+    const frame = work[work.length - 1] as [number, number];
+    const [node, edge] = frame;
+    const next = successors[node]?.[edge];
+    if (next !== undefined) {
+      frame[1]++;
+      if (visit(next, node)) work.push([next, 0]);
+      continue;
+    }
+    work.pop();
+    leave(node, work[work.length - 1]?.[0]);
+  }
+}
+
+/** For each node of a graph (its successors by index): whether it is on a cycle or reachable from one. */
+function inCycles(successors: readonly (readonly number[])[]): boolean[] {
+  const n = successors.length;
+  // Tarjan's strongly connected components.
+  const index = new Int32Array(n).fill(-1);
+  const low = new Int32Array(n);
+  const onStack = new Uint8Array(n);
+  const stack: number[] = [];
+  const cyclic = new Array<boolean>(n).fill(false);
+  let counter = 0;
+  const enter = (node: number): void => {
+    index[node] = low[node] = counter++;
+    stack.push(node);
+    onStack[node] = 1;
+  };
+  const visit = (next: number, node: number): boolean => {
+    if (index[next] === -1) {
+      enter(next);
+      return true;
+    }
+    if (onStack[next] === 1) low[node] = Math.min(low[node] ?? 0, index[next] ?? 0);
+    return false;
+  };
+  const leave = (node: number, parent: number | undefined): void => {
+    if (parent !== undefined) low[parent] = Math.min(low[parent] ?? 0, low[node] ?? 0);
+    if (low[node] !== index[node]) return;
+    const component: number[] = [];
+    for (let member = stack.pop(); member !== undefined; member = stack.pop()) {
+      onStack[member] = 0;
+      component.push(member);
+      if (member === node) break;
+    }
+    if (component.length > 1) for (const member of component) cyclic[member] = true;
+  };
+  for (let root = 0; root < n; root++) {
+    if (index[root] !== -1) continue;
+    enter(root);
+    walk(successors, root, visit, leave);
+  }
+  // What a node on a cycle selects shapes it too.
+  const pending = cyclic.flatMap((c, i) => (c ? [i] : []));
+  for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
+    for (const next of successors[node] ?? []) {
+      if (cyclic[next] === true) continue;
+      cyclic[next] = true;
+      pending.push(next);
+    }
+  }
+  return cyclic;
+}
+
+/**
+ * The nodes of `members` (an acyclic part of a graph; successors outside it are taken as final)
+ * with every node after its successors, and the number of nodes on the longest path through them.
+ */
+function topological(successors: readonly (readonly number[])[], members: readonly boolean[]): { sorted: number[]; height: number } {
+  const sorted: number[] = [];
+  const heights = new Int32Array(successors.length);
+  const seen = new Uint8Array(successors.length);
+  let height = 0;
+  const visit = (next: number): boolean => {
+    if (members[next] !== true || seen[next] === 1) return false;
+    seen[next] = 1;
+    return true;
+  };
+  const leave = (node: number): void => {
+    let h = 1;
+    for (const s of successors[node] ?? []) if (members[s] === true) h = Math.max(h, (heights[s] ?? 0) + 1);
+    heights[node] = h;
+    height = Math.max(height, h);
+    sorted.push(node);
+  };
+  for (let root = 0; root < successors.length; root++) if (visit(root)) walk(successors, root, visit, leave);
+  return { sorted, height };
+}
+
+/** A binary min-heap of numbers. */
+class MinHeap {
+  private readonly items: number[] = [];
+  constructor(values: readonly number[]) {
+    for (const v of values) this.push(v);
+  }
+  push(value: number): void {
+    const items = this.items;
+    items.push(value);
+    let i = items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if ((items[parent] ?? 0) <= value) break;
+      items[i] = items[parent] ?? 0;
+      i = parent;
+    }
+    items[i] = value;
+  }
+  pop(): number | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (top === undefined || last === undefined || items.length === 0) return top;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= items.length) break;
+      const right = left + 1;
+      const child = right < items.length && (items[right] ?? 0) < (items[left] ?? 0) ? right : left;
+      if ((items[child] ?? 0) >= last) break;
+      items[i] = items[child] ?? 0;
+      i = child;
+    }
+    items[i] = last;
+    return top;
   }
 }
 
@@ -419,19 +645,16 @@ export function buildRbacIndex(source: RbacSource, options: { defaults?: boolean
   // Names can collide when several applications are scanned together: prefer the role defined
   // nearest to the binding (same file, then the deepest shared directory), else the last one
   // applied, as in a cluster.
+  const nearest = new Map<readonly RoleRecord[], NearestRole>();
   const pick = (list: readonly RoleRecord[] | undefined, near: LoadedObject | undefined): RoleRecord | undefined => {
     if (list === undefined || list.length === 0) return undefined;
     if (list.length === 1 || near === undefined) return list[list.length - 1];
-    let best: RoleRecord | undefined;
-    let bestScore = -1;
-    for (const r of list) {
-      const score = r.object === undefined ? -1 : proximity(r.object.source.file, near.source.file);
-      if (score >= bestScore) {
-        best = r;
-        bestScore = score;
-      }
+    let finder = nearest.get(list);
+    if (finder === undefined) {
+      finder = new NearestRole(list);
+      nearest.set(list, finder);
     }
-    return best;
+    return finder.to(near.source.file);
   };
   const bindings: BindingRecord[] = [];
   const index: RbacIndex = {
@@ -529,14 +752,58 @@ export function isUnchangedDefaultBinding(binding: BindingRecord): boolean {
   return role === undefined || role.assumed || role.bootstrap;
 }
 
-/** How close two files are: the number of leading path segments they share (the same file scores highest). */
-function proximity(a: string, b: string): number {
-  if (a === b) return Number.MAX_SAFE_INTEGER;
-  const x = a.split(/[\\/]/);
-  const y = b.split(/[\\/]/);
-  let n = 0;
-  while (n < x.length - 1 && n < y.length - 1 && x[n] === y[n]) n++;
-  return n;
+interface Directory {
+  readonly children: Map<string, Directory>;
+  /** The last role (index in the list) whose file is in this directory or below. */
+  last: number;
+}
+
+/**
+ * Which of several roles of one name a binding gets: the last one of its file, else the last one
+ * of the deepest directory it shares with the binding's file (the leading path segments both
+ * have), else the last one; an assumed default role only when the input has none. Found by
+ * walking the binding's directories through those of the roles, not by comparing the binding's
+ * file with every role's (quadratic when many bindings name one of many roles of a name).
+ */
+class NearestRole {
+  private readonly root: Directory = { children: new Map(), last: -1 };
+  private readonly byFile = new Map<string, number>();
+
+  constructor(private readonly list: readonly RoleRecord[]) {
+    list.forEach((role, i) => {
+      if (role.object === undefined) return;
+      const file = role.object.source.file;
+      this.byFile.set(file, i);
+      const parts = file.split(/[\\/]/);
+      let dir = this.root;
+      dir.last = i;
+      for (let k = 0; k < parts.length - 1; k++) {
+        const name = parts[k] ?? '';
+        let child = dir.children.get(name);
+        if (child === undefined) {
+          child = { children: new Map(), last: i };
+          dir.children.set(name, child);
+        }
+        child.last = i;
+        dir = child;
+      }
+    });
+  }
+
+  /** The role a binding of `file` gets. */
+  to(file: string): RoleRecord | undefined {
+    if (this.root.last === -1) return this.list[this.list.length - 1];
+    const same = this.byFile.get(file);
+    if (same !== undefined) return this.list[same];
+    const parts = file.split(/[\\/]/);
+    let dir = this.root;
+    for (let k = 0; k < parts.length - 1; k++) {
+      const child = dir.children.get(parts[k] ?? '');
+      if (child === undefined) break;
+      dir = child;
+    }
+    return this.list[dir.last];
+  }
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

@@ -159,26 +159,65 @@ export function labelSetKey(labels: LabelSet): string {
   return entries.sort().join('\u0000');
 }
 
-/** Renders a selector the way `kubectl` prints one: `app=web,tier in (a,b),!debug`. */
+/**
+ * The longest rendering of a selector: a longer one is cut there and ends with `…`. Messages
+ * quote the selector, and a hostile object repeats a selector of thousands of labels in each of
+ * thousands of findings (a PeerAuthentication's ports, a NetworkPolicy's rules), which would
+ * otherwise make an output quadratic in its size.
+ */
+const MAX_SELECTOR_TEXT = 1000;
+
+/** Renders a selector the way `kubectl` prints one: `app=web,tier in (a,b),!debug` (cut at `MAX_SELECTOR_TEXT`). */
 export function formatSelector(selector: LabelSelector): string {
   if (selector.everything) return '{} (everything)';
   if (selector.nothing) return selector.error === undefined ? '(nothing)' : `(invalid: ${selector.error})`;
-  return selector.requirements
-    .map((r) => {
-      const values = [...r.values];
-      switch (r.operator) {
-        case 'In':
-          return values.length === 1 ? `${r.key}=${values[0] ?? ''}` : `${r.key} in (${values.join(',')})`;
-        case 'NotIn':
-          return `${r.key} notin (${values.join(',')})`;
-        case 'Exists':
-          return r.key;
-        case 'DoesNotExist':
-          return `!${r.key}`;
-      }
-      return r.key;
-    })
-    .join(',');
+  let out = '';
+  for (const piece of selectorPieces(selector)) {
+    out += piece.length > MAX_SELECTOR_TEXT ? piece.slice(0, MAX_SELECTOR_TEXT + 1) : piece;
+    if (out.length > MAX_SELECTOR_TEXT) return `${out.slice(0, MAX_SELECTOR_TEXT)}…`;
+  }
+  return out;
+}
+
+/** The text of a selector in pieces, so that its rendering stops as soon as it is long enough. */
+function* selectorPieces(selector: LabelSelector): Generator<string> {
+  for (const [i, r] of selector.requirements.entries()) {
+    if (i > 0) yield ',';
+    switch (r.operator) {
+      case 'In':
+        if (r.values.size === 1) {
+          yield `${r.key}=`;
+          for (const v of r.values) yield v;
+          break;
+        }
+        yield `${r.key} in (`;
+        yield* joined(r.values);
+        yield ')';
+        break;
+      case 'NotIn':
+        yield `${r.key} notin (`;
+        yield* joined(r.values);
+        yield ')';
+        break;
+      case 'Exists':
+        yield r.key;
+        break;
+      case 'DoesNotExist':
+        yield `!${r.key}`;
+        break;
+      default:
+        yield r.key;
+    }
+  }
+}
+
+function* joined(values: Iterable<string>): Generator<string> {
+  let first = true;
+  for (const v of values) {
+    if (!first) yield ',';
+    first = false;
+    yield v;
+  }
 }
 
 interface Entry<T> {

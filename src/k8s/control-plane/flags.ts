@@ -259,13 +259,34 @@ function withoutTrailingSlashes(path: string | undefined): string | undefined {
   return path === undefined ? undefined : trimRuns(path, '/');
 }
 
+const VOLUMES = new WeakMap<JsonObject, ReadonlyMap<string, JsonObject>>();
+
+/**
+ * The volumes of a pod spec by name (the first of a name), built once per spec: looking the
+ * volume of each mount up in the list is quadratic in a pod of thousands of mounts and volumes.
+ */
+function volumesOf(spec: JsonObject): ReadonlyMap<string, JsonObject> {
+  let byName = VOLUMES.get(spec);
+  if (byName === undefined) {
+    const map = new Map<string, JsonObject>();
+    for (const entry of asArray(spec['volumes'])) {
+      const volume = asObject(entry);
+      const name = asString(volume?.['name']);
+      if (volume !== undefined && name !== undefined && !map.has(name)) map.set(name, volume);
+    }
+    byName = map;
+    VOLUMES.set(spec, byName);
+  }
+  return byName;
+}
+
 /**
  * The node path behind a path inside a container, through its `volumeMounts` and the pod's
  * `hostPath` volumes (the longest matching mount wins); the path itself when no hostPath covers it.
  */
 export function nodePathOf(spec: JsonObject, container: JsonObject, path: string): string {
   let best: { mountPath: string; hostPath: string } | undefined;
-  const volumes = asArray(spec['volumes']);
+  const volumes = volumesOf(spec);
   for (const m of asArray(container['volumeMounts'])) {
     const mount = asObject(m);
     const mountPath = withoutTrailingSlashes(asString(mount?.['mountPath']));
@@ -273,7 +294,7 @@ export function nodePathOf(spec: JsonObject, container: JsonObject, path: string
     if (mountPath === undefined || name === undefined) continue;
     if (path !== mountPath && !path.startsWith(`${mountPath}/`)) continue;
     if (best !== undefined && best.mountPath.length >= mountPath.length) continue;
-    const volume = volumes.map(asObject).find((v) => asString(v?.['name']) === name);
+    const volume = volumes.get(name);
     const host = withoutTrailingSlashes(asString(asObject(volume?.['hostPath'])?.['path']));
     if (host === undefined) continue;
     const sub = asString(mount?.['subPath']);

@@ -7,7 +7,7 @@
 import type { Inventory } from '../../engine/inventory.js';
 import type { InventoryViolation } from '../../engine/rule.js';
 import { asArray, asObject, asString } from '../../k8s/object.js';
-import { labelSetOf, matchesSelector, parseLabelSelector, SelectorIndex, type LabelSelector, type LabelSet } from '../../k8s/selectors.js';
+import { labelSetOf, parseLabelSelector, SelectorIndex, type LabelSelector, type LabelSet } from '../../k8s/selectors.js';
 import type { LoadedObject } from '../../load/types.js';
 import type { JsonObject, JsonValue } from '../../types.js';
 
@@ -34,6 +34,13 @@ export interface CiliumPolicy {
   parts: { selector: LabelSelector; ingress: boolean; egress: boolean }[];
 }
 
+/** A part of a Cilium policy, with the place of its policy in `NamespacePolicies.cilium`. */
+export interface CiliumPart {
+  policy: number;
+  ingress: boolean;
+  egress: boolean;
+}
+
 /** The policies of one namespace. */
 export interface NamespacePolicies {
   namespace: string;
@@ -42,6 +49,8 @@ export interface NamespacePolicies {
   /** NetworkPolicies indexed by pod selector; `index.everything` holds the select-all ones. */
   index: SelectorIndex<Policy>;
   cilium: CiliumPolicy[];
+  /** The parts of the Cilium policies indexed by endpoint selector, each with its policy's place in `cilium`. */
+  ciliumIndex: SelectorIndex<CiliumPart>;
   /** Every label key some selector of the namespace tests: other labels cannot change a verdict. */
   keys: Set<string>;
   /** Calico (projectcalico.org) policies are here: their selector language is not evaluated, so coverage is unknown. */
@@ -178,7 +187,7 @@ export function policiesOf(inventory: Inventory): PolicyModel {
     const get = (namespace: string): NamespacePolicies => {
       let ns = byNamespace.get(namespace);
       if (ns === undefined) {
-        ns = { namespace, policies: [], index: new SelectorIndex<Policy>(), cilium: [], keys: new Set(), calico: false };
+        ns = { namespace, policies: [], index: new SelectorIndex<Policy>(), cilium: [], ciliumIndex: new SelectorIndex<CiliumPart>(), keys: new Set(), calico: false };
         byNamespace.set(namespace, ns);
       }
       return ns;
@@ -196,8 +205,11 @@ export function policiesOf(inventory: Inventory): PolicyModel {
     for (const loaded of inventory.byKind('CiliumNetworkPolicy')) {
       const ns = get(inventory.namespaceOf(loaded) ?? 'default');
       const policy = parseCilium(loaded);
+      for (const part of policy.parts) {
+        ns.ciliumIndex.add(part.selector, { policy: ns.cilium.length, ingress: part.ingress, egress: part.egress });
+        for (const r of part.selector.requirements) ns.keys.add(r.key);
+      }
       ns.cilium.push(policy);
-      for (const part of policy.parts) for (const r of part.selector.requirements) ns.keys.add(r.key);
     }
     let clusterWide: string | undefined;
     for (const kind of CLUSTER_WIDE_KINDS) {
@@ -233,16 +245,16 @@ export function isolationOf(ns: NamespacePolicies, labels: LabelSet): Isolation 
   };
   for (const policy of ns.index.everything) if (visit(policy)) return out;
   if (ns.index.someSpecific(labels, visit)) return out;
-  for (const policy of ns.cilium) {
-    for (const part of policy.parts) {
-      if (!matchesSelector(part.selector, labels)) continue;
-      out.ingress ||= part.ingress;
-      out.egress ||= part.egress;
-    }
+  // The Cilium parts that select the pods, from the index (testing every part is quadratic in a
+  // namespace of thousands of Cilium policies and pods of different labels).
+  const parts = [...ns.ciliumIndex.everything, ...ns.ciliumIndex.matchingSpecific(labels)];
+  for (const part of parts) {
+    out.ingress ||= part.ingress;
+    out.egress ||= part.egress;
   }
   if (out.ingress && out.egress) return out;
   out.selectedBy = ns.index.matching(labels).map((p) => p.name);
-  for (const policy of ns.cilium) if (policy.parts.some((part) => matchesSelector(part.selector, labels))) out.selectedBy.push(policy.name);
+  for (const i of [...new Set(parts.map((part) => part.policy))].sort((a, b) => a - b)) out.selectedBy.push(ns.cilium[i]?.name ?? '');
   return out;
 }
 

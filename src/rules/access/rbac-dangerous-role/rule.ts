@@ -1,6 +1,6 @@
 import type { Inventory } from '../../../engine/inventory.js';
 import { defineRule } from '../../../engine/rule.js';
-import { compileLabelSelector, RBAC_GROUP, RBAC_KINDS, rbacIndexOf, type RoleRecord } from '../../../k8s/rbac.js';
+import { RBAC_GROUP, RBAC_KINDS, rbacIndexOf, type RoleRecord } from '../../../k8s/rbac.js';
 import { asArray, asObject, asString } from '../../../k8s/object.js';
 import type { Path } from '../../../types.js';
 import { DEFAULT_PRIVILEGED_NAMESPACES, PRIVILEGED_NOTE, privilegedNamespaces } from '../define.js';
@@ -93,12 +93,12 @@ function reach(inventory: Inventory): Reach {
       }
     }
     const clusterRoles = rbacIndexOf(inventory).roles.filter((r) => r.kind === 'ClusterRole');
-    const selects = new Map<RoleRecord, RoleRecord[]>();
+    const selects = new Map<RoleRecord, readonly RoleRecord[]>();
     const selectedBy = new Map<RoleRecord, RoleRecord[]>();
     for (const aggregator of clusterRoles) {
       if (aggregator.selectors === undefined || aggregator.invalidSelector) continue;
-      const predicates = aggregator.selectors.map(compileLabelSelector);
-      const picks = clusterRoles.filter((r) => r.name !== aggregator.name && predicates.some((p) => p?.(r.labels) === true));
+      // The roles its selectors match, as the index resolved them (in its own order, which no output shows).
+      const picks = aggregator.aggregates ?? [];
       selects.set(aggregator, picks);
       for (const pick of picks) push(selectedBy, pick, aggregator);
     }

@@ -1,7 +1,7 @@
 import { defineRule } from '../../../engine/rule.js';
 import type { InventoryViolation } from '../../../engine/rule.js';
 import { asArray } from '../../../k8s/object.js';
-import { policyRule, RBAC_KINDS, rbacIndexOf, rulesAllow, type RoleRecord } from '../../../k8s/rbac.js';
+import { policyRule, RBAC_KINDS, rbacIndexOf, type PolicyRule, type RoleRecord } from '../../../k8s/rbac.js';
 import type { Path } from '../../../types.js';
 
 /** Resources outside namespaces: a Role's rules on them grant nothing. (`namespaces` is not listed: a RoleBinding reaches its own.) */
@@ -36,6 +36,100 @@ const CLUSTER_SCOPED_RESOURCES: ReadonlySet<string> = new Set([
   'volumeattachments',
 ]);
 
+/** The rules of a role that allow one verb (or `*`), indexed for `UnnamedGrants`. */
+interface VerbIndex {
+  /** The groups of the rules on every resource (`resources: ["*"]`): each allows them on any resource. */
+  anyResource: Set<string>;
+  /** The resources of the rules in every group (`apiGroups: ["*"]`): each allows them in any group. */
+  anyGroup: Set<string>;
+  /** The other rules: their groups by each resource they name, and their resources by each group. */
+  groupsByResource: Map<string, ReadonlySet<string>[]>;
+  resourcesByGroup: Map<string, ReadonlySet<string>[]>;
+}
+
+/** Answers kept at most, so that the answers of one Role cannot fill the memory. */
+const MAX_ANSWERS = 100_000;
+
+/**
+ * Whether a role's rules without `resourceNames` allow an unnamed request on a resource (no
+ * subresource) in every one of some groups, as `rulesAllow` decides it for each group, from
+ * indexes: testing every rule of the role for each rule of the role is quadratic in a Role of
+ * many rules (a 3 MiB Role holds 60,000).
+ */
+class UnnamedGrants {
+  private readonly verbs = new Map<string, VerbIndex>();
+  private readonly answers = new Map<string, boolean>();
+
+  constructor(private readonly rules: readonly PolicyRule[]) {}
+
+  private index(verb: string): VerbIndex {
+    let index = this.verbs.get(verb);
+    if (index === undefined) {
+      index = { anyResource: new Set(), anyGroup: new Set(), groupsByResource: new Map(), resourcesByGroup: new Map() };
+      for (const rule of this.rules) {
+        if (!rule.verbs.some((v) => v === '*' || v === verb)) continue;
+        const everyResource = rule.resources.includes('*');
+        if (everyResource) for (const group of rule.apiGroups) index.anyResource.add(group);
+        if (rule.apiGroups.includes('*')) for (const resource of rule.resources) index.anyGroup.add(resource);
+        else if (!everyResource) {
+          const groups = new Set(rule.apiGroups);
+          const resources = new Set(rule.resources);
+          for (const resource of resources) push(index.groupsByResource, resource, groups);
+          for (const group of groups) push(index.resourcesByGroup, group, resources);
+        }
+      }
+      this.verbs.set(verb, index);
+    }
+    return index;
+  }
+
+  /** A test of each resource: whether `verb` is allowed on it in every one of `groups` (none: true). */
+  inEvery(verb: string, groups: readonly string[]): (resource: string) => boolean {
+    const index = this.index(verb);
+    if (index.anyResource.has('*')) return () => true;
+    // Groups a rule on every resource allows need nothing else.
+    const rest = [...new Set(groups)].filter((g) => !index.anyResource.has(g));
+    if (rest.length === 0) return () => true;
+    const covering = new Map<ReadonlySet<string>, boolean>();
+    const coversRest = (set: ReadonlySet<string>): boolean => {
+      let answer = covering.get(set);
+      if (answer === undefined) {
+        answer = rest.every((g) => set.has(g));
+        covering.set(set, answer);
+      }
+      return answer;
+    };
+    return (resource) => {
+      if (index.anyGroup.has('*') || index.anyGroup.has(resource)) return true;
+      const rules = index.groupsByResource.get(resource);
+      if (rules === undefined) return false;
+      // Often one rule naming the resource lists all the groups (the same rule without names):
+      // tried first when fewer rules name the resource than there are groups to look up.
+      if (rules.length <= rest.length && rules.some(coversRest)) return true;
+      return rest.every((group) => this.allows(verb, index, group, resource));
+    };
+  }
+
+  /** Whether one of the rules that name both `group` and `resource` exists, read from the shorter list. */
+  private allows(verb: string, index: VerbIndex, group: string, resource: string): boolean {
+    const key = `${verb}\u0000${group}\u0000${resource}`;
+    let answer = this.answers.get(key);
+    if (answer === undefined) {
+      const byResource = index.groupsByResource.get(resource) ?? [];
+      const byGroup = index.resourcesByGroup.get(group) ?? [];
+      answer = byResource.length <= byGroup.length ? byResource.some((groups) => groups.has(group)) : byGroup.some((resources) => resources.has(resource));
+      if (this.answers.size < MAX_ANSWERS) this.answers.set(key, answer);
+    }
+    return answer;
+  }
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
 function problems(role: RoleRecord): InventoryViolation[] {
   const target = role.object;
   const out: InventoryViolation[] = [];
@@ -44,7 +138,7 @@ function problems(role: RoleRecord): InventoryViolation[] {
     out.push({ target, path, message: `${role.kind} "${role.name}": ${message}` });
   };
   const raw = asArray(target.object['rules']);
-  const unnamedRules = role.literal.filter((r) => r.resourceNames.length === 0);
+  let grants: UnnamedGrants | undefined;
   if (role.selectors !== undefined) {
     if (role.invalidSelector) {
       report(['aggregationRule', 'clusterRoleSelectors'], 'a selector of aggregationRule is invalid (unknown operator, or values that do not fit it), so the aggregation controller cannot compute the role and leaves its rules as written');
@@ -76,11 +170,14 @@ function problems(role: RoleRecord): InventoryViolation[] {
     });
     // A create (or deletecollection) request on a resource carries no object name when it is authorized.
     // Not reported when another rule of the role grants the same request without names (the author's intent holds).
-    const elsewhere = (verb: string, resource: string): boolean =>
-      rule.apiGroups.every((group) => rulesAllow(unnamedRules, { verb, apiGroup: group === '*' ? '' : group, resource }));
     const unnamed = rule.verbs.filter((v) => v === 'create' || v === 'deletecollection');
-    const plain = rule.resources.filter((r) => !r.includes('/') && unnamed.some((v) => !elsewhere(v, r)));
-    if (rule.resourceNames.length > 0 && unnamed.length > 0 && plain.length > 0) {
+    if (rule.resourceNames.length === 0 || unnamed.length === 0) return;
+    const known = (grants ??= new UnnamedGrants(role.literal.filter((r) => r.resourceNames.length === 0)));
+    // Allowed elsewhere: in each of the rule's groups (`*` asks about the core group).
+    const groups = rule.apiGroups.map((group) => (group === '*' ? '' : group));
+    const elsewhere = unnamed.map((verb) => known.inEvery(verb, groups));
+    const plain = rule.resources.filter((r) => !r.includes('/') && elsewhere.some((allowed) => !allowed(r)));
+    if (plain.length > 0) {
       report(
         ['rules', i, 'resourceNames'],
         `rule ${i} limits ${unnamed.map((v) => `"${v}"`).join(' and ')} on ${plain.join(', ')} by resourceNames, but these requests carry no name when they are authorized, so the rule never allows them`,

@@ -1,5 +1,23 @@
 import { defineRule } from '../../../engine/rule.js';
-import { covers, entriesOf, isEncryptionConfiguration, parseGroupResource } from '../../../k8s/control-plane/encryption.js';
+import { entriesOf, isEncryptionConfiguration, parseGroupResource } from '../../../k8s/control-plane/encryption.js';
+
+/**
+ * The classes of resource names `covers` tells apart, as keys: every name (`any`), `*.*` (`all`),
+ * the names of a group, its `*.<group>` wildcards, and one group and resource.
+ */
+function classesOf(group: string, resource: string): string[] {
+  const out = ['any', `g\u0000${group}`, `e\u0000${group}\u0000${resource}`];
+  if (resource === '*') out.push(`s\u0000${group}`);
+  if (group === '*' && resource === '*') out.push('all');
+  return out;
+}
+
+/** The smallest of some indexes, -1 standing for none. */
+function least(indexes: readonly number[]): number {
+  let out = -1;
+  for (const i of indexes) if (i !== -1 && (out === -1 || i < out)) out = i;
+  return out;
+}
 
 export const rule = defineRule({
   id: 'encryption-config-invalid',
@@ -16,7 +34,15 @@ export const rule = defineRule({
   *check({ object }) {
     if (!isEncryptionConfiguration(object)) return;
     const entries = entriesOf(object);
-    for (const entry of entries) {
+    // The classes of the resources of the entries before (the first entry holding each, and that
+    // entry's resources by class) and of the resources before in this entry: what the comparisons
+    // of every resource with every earlier one would find, looked up instead (those comparisons
+    // are quadratic in a file of thousands of resources).
+    const firstEntry = new Map<string, number>();
+    const byEntry: Map<string, number>[] = [];
+    for (const [ordinal, entry] of entries.entries()) {
+      const earlier = new Map<string, number>();
+      byEntry.push(earlier);
       if (entry.resources.length === 0) yield { path: [...entry.path, 'resources'], message: `resources[${entry.index}] lists no resources: the API server rejects the file` };
       if (entry.providers.length === 0) yield { path: [...entry.path, 'providers'], message: `resources[${entry.index}] has no providers: the API server rejects the file` };
       for (const provider of entry.providers) {
@@ -29,33 +55,45 @@ export const rule = defineRule({
               : `resources[${entry.index}]: one provider element sets ${provider.kinds.join(' and ')}; each must be its own list element: the API server rejects the file`,
         };
       }
+      const names = new Set<string>();
       for (const [i, r] of entry.resources.entries()) {
         const gr = parseGroupResource(r.name);
         if (r.name === '*') yield { path: r.path, message: `"*" is not a valid resource: use "*." for all core resources or "*.*" for everything; the API server rejects the file` };
         else if (gr.group === '*' && gr.resource !== '*') yield { path: r.path, message: `"${r.name}" would encrypt a resource across groups, which is not supported: the API server rejects the file` };
         else if (r.name !== r.name.toLowerCase()) yield { path: r.path, message: `"${r.name}" has capital letters: the API server rejects the file` };
         else if (gr.group === 'extensions' || gr.group === 'events.k8s.io') yield { path: r.path, message: `"${r.name}" names a group the API server does not accept here (use "events" for events): it rejects the file` };
-        const dup = entry.resources.findIndex((o, j) => j < i && o.name === r.name);
-        if (dup >= 0) {
+        const dup = names.has(r.name);
+        // Earlier resources that cover this one (`*.*`, its group's wildcard, the same group and
+        // resource) and that it covers (all for `*.*`, its group's for a wildcard); none of them
+        // has its name unless it is listed twice.
+        const covering = ['all', `s\u0000${gr.group}`, `e\u0000${gr.group}\u0000${gr.resource}`];
+        const covered = [...(gr.group === '*' && gr.resource === '*' ? ['any'] : []), ...(gr.resource === '*' ? [`g\u0000${gr.group}`] : [])];
+        const overlap = dup ? -1 : least([...covering, ...covered].map((key) => earlier.get(key) ?? -1));
+        let cover: { entry: number; resource: number } | undefined;
+        if (!dup && overlap === -1) {
+          const first = least(covering.map((key) => firstEntry.get(key) ?? -1));
+          const classes = byEntry[first];
+          if (classes !== undefined) cover = { entry: first, resource: least(covering.map((key) => classes.get(key) ?? -1)) };
+        }
+        names.add(r.name);
+        for (const key of classesOf(gr.group, gr.resource)) if (!earlier.has(key)) earlier.set(key, i);
+        if (dup) {
           yield { path: r.path, message: `"${r.name}" is listed twice in resources[${entry.index}]: the API server rejects the file` };
           continue;
         }
-        const overlap = entry.resources.find((o, j) => j < i && o.name !== r.name && (covers(o.name, r.name) || covers(r.name, o.name)));
-        if (overlap !== undefined) {
-          yield { path: r.path, message: `"${r.name}" overlaps "${overlap.name}" in resources[${entry.index}]: the API server rejects the file` };
+        if (overlap !== -1) {
+          yield { path: r.path, message: `"${r.name}" overlaps "${entry.resources[overlap]?.name ?? ''}" in resources[${entry.index}]: the API server rejects the file` };
           continue;
         }
-        for (const earlier of entries) {
-          if (earlier.index >= entry.index) break;
-          const cover = earlier.resources.find((o) => covers(o.name, r.name));
-          if (cover === undefined) continue;
+        const earlierEntry = cover === undefined ? undefined : entries[cover.entry];
+        if (cover !== undefined && earlierEntry !== undefined) {
           yield {
             path: r.path,
-            message: `"${r.name}" in resources[${entry.index}] is already covered by "${cover.name}" in resources[${earlier.index}], which applies first: this entry is ignored for it`,
+            message: `"${r.name}" in resources[${entry.index}] is already covered by "${earlierEntry.resources[cover.resource]?.name ?? ''}" in resources[${earlierEntry.index}], which applies first: this entry is ignored for it`,
           };
-          break;
         }
       }
+      for (const key of earlier.keys()) if (!firstEntry.has(key)) firstEntry.set(key, ordinal);
     }
   },
 });

@@ -57,6 +57,62 @@ function policies(inventory: Inventory): Coverage[] {
   });
 }
 
+/**
+ * Globs filed by their literal prefix (up to the first `*` or `?`) in a trie, so that a name is
+ * matched against the globs whose prefix it starts with: matching every glob of every policy
+ * against every image is quadratic in an input of thousands of patterns and workloads.
+ */
+class GlobTrie {
+  private readonly globs: string[] = [];
+  /** By UTF-16 code unit, as `globMatch` reads them. */
+  private readonly next = new Map<number, GlobTrie>();
+
+  add(glob: string): void {
+    let node: GlobTrie = this;
+    for (let i = 0; i < glob.length; i++) {
+      const c = glob.charCodeAt(i);
+      if (c === 42 /* * */ || c === 63 /* ? */) break;
+      let child = node.next.get(c);
+      if (child === undefined) {
+        child = new GlobTrie();
+        node.next.set(c, child);
+      }
+      node = child;
+    }
+    node.globs.push(glob);
+  }
+
+  /** Whether some glob matches `name`. */
+  matches(name: string): boolean {
+    let node: GlobTrie | undefined = this;
+    for (let i = 0; node !== undefined; i++) {
+      if (node.globs.some((glob) => globMatch(glob, name))) return true;
+      if (i === name.length) return false;
+      node = node.next.get(name.charCodeAt(i));
+    }
+    return false;
+  }
+}
+
+const MATCHERS = Symbol('image-signature-policy:matchers');
+
+/** The patterns of the cluster-wide policies, and of the namespaced ones by namespace, in tries. */
+function matchers(inventory: Inventory): { cluster: GlobTrie; byNamespace: Map<string, GlobTrie> } {
+  return inventory.memo(MATCHERS, () => {
+    const cluster = new GlobTrie();
+    const byNamespace = new Map<string, GlobTrie>();
+    for (const c of policies(inventory)) {
+      let trie = cluster;
+      if (c.namespace !== undefined) {
+        trie = byNamespace.get(c.namespace) ?? new GlobTrie();
+        byNamespace.set(c.namespace, trie);
+      }
+      for (const glob of c.patterns) trie.add(glob);
+    }
+    return { cluster, byNamespace };
+  });
+}
+
 /** The spellings a policy may use for one image: as written, fully qualified, familiar, each with and without tag or digest. */
 function spellings(image: string, ref: ImageReference): string[] {
   const names = [`${ref.registry}/${ref.repository}`];
@@ -106,14 +162,15 @@ export const rule = defineRule({
     const resolve = (inventory: Inventory): Resolution | null => {
       const covers = policies(inventory);
       if (covers.length === 0 && signed.length === 0) return null;
-      const applicable = covers.filter((c) => c.namespace === undefined || c.namespace === namespace);
+      const { cluster, byNamespace } = matchers(inventory);
+      const own = byNamespace.get(namespace);
       const found: number[] = [];
       images.forEach(({ image }, i) => {
         const parsed = parseImageReference(image);
         const names = parsed.ok ? spellings(image, parsed.ref) : [image];
         // Kyverno and Sigstore globs, matched liberally: `*` (and `**`) crosses `/`. Matching more
         // than the engines do can only hide a gap, never invent one.
-        if (!applicable.some((p) => p.patterns.some((glob) => names.some((n) => globMatch(glob, n))))) found.push(i);
+        if (!names.some((n) => cluster.matches(n) || own?.matches(n) === true)) found.push(i);
       });
       const first = found[0];
       if (first === undefined) return null;

@@ -13,13 +13,19 @@ function tlsByAnnotation(annotations: JsonObject): boolean {
   return asString(annotations['kubernetes.io/ingress.allow-http'])?.trim().toLowerCase() === 'false';
 }
 
-/** True when a TLS host (possibly `*.example.com`) covers a rule host. */
-function covers(tlsHost: string, host: string): boolean {
-  if (tlsHost === host) return true;
-  if (!tlsHost.startsWith('*.')) return false;
-  const dot = host.indexOf('.');
-  // A wildcard stands for exactly one DNS label.
-  return dot > 0 && host.slice(dot) === tlsHost.slice(1) && !host.startsWith('*.');
+/**
+ * Whether some TLS host covers a rule host: the same name, or `*.example.com` for a host one DNS
+ * label below example.com (a wildcard stands for exactly one label). Looked up in sets: testing
+ * every TLS host for every rule host is quadratic in an Ingress of thousands of hosts.
+ */
+function tlsCover(tlsHosts: readonly string[]): (host: string) => boolean {
+  const exact = new Set(tlsHosts);
+  const wildcards = new Set(tlsHosts.filter((t) => t.startsWith('*.')).map((t) => t.slice(1)));
+  return (host) => {
+    if (exact.has(host)) return true;
+    const dot = host.indexOf('.');
+    return dot > 0 && wildcards.has(host.slice(dot)) && !host.startsWith('*.');
+  };
 }
 
 export const rule = defineRule({
@@ -55,12 +61,12 @@ export const rule = defineRule({
     }
     // A tls entry without hosts applies to every host the Ingress serves.
     if (tls.some((t) => asArray(t['hosts']).length === 0)) return;
-    const tlsHosts = tls.flatMap((t) => asArray(t['hosts'])).filter((h): h is string => typeof h === 'string').map((h) => h.toLowerCase());
+    const covered = tlsCover(tls.flatMap((t) => asArray(t['hosts'])).filter((h): h is string => typeof h === 'string').map((h) => h.toLowerCase()));
     const reported = new Set<string>();
     for (const [i, raw] of rules.entries()) {
       const host = asString(asObject(raw)?.['host'])?.toLowerCase();
       if (host === undefined || host === '' || reported.has(host)) continue;
-      if (tlsHosts.some((t) => covers(t, host))) continue;
+      if (covered(host)) continue;
       reported.add(host);
       yield { path: ['spec', 'rules', i, 'host'], message: `Ingress "${name}" serves host ${host} without TLS: no spec.tls[].hosts entry covers it` };
     }

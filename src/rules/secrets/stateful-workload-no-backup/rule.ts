@@ -8,10 +8,10 @@ import type { JsonObject, Path } from '../../../types.js';
 interface Schedule {
   name: string;
   paused: boolean;
-  included: readonly string[] | undefined;
+  included: ReadonlySet<string> | undefined;
   excluded: ReadonlySet<string>;
   /** Any of these selectors must match (Velero's labelSelector, or its orLabelSelectors); undefined: all. */
-  selectors: readonly JsonObject[] | undefined;
+  selectors: readonly Selector[] | undefined;
   /** Persistent volume data is left out (resources filtered, or snapshots off without file-system backup). */
   volumesExcluded: boolean;
   defaultFsBackup: boolean;
@@ -43,9 +43,9 @@ function parseSchedule(o: LoadedObject): Schedule {
   return {
     name: `${o.ref.namespace ?? 'default'}/${o.ref.name}`,
     paused: spec['paused'] === true,
-    included: included.length === 0 ? undefined : included,
+    included: included.length === 0 ? undefined : new Set(included),
     excluded: new Set(strings(template['excludedNamespaces'])),
-    selectors: selectors.length === 0 ? undefined : selectors,
+    selectors: selectors.length === 0 ? undefined : selectors.map(compileSelector),
     volumesExcluded,
     defaultFsBackup,
   };
@@ -55,35 +55,43 @@ function schedules(inventory: Inventory): readonly Schedule[] {
   return inventory.memo(SCHEDULES, () => inventory.byKind('Schedule').filter((o) => o.ref.apiVersion.startsWith('velero.io/')).map(parseSchedule));
 }
 
-/** Label selector semantics (matchLabels and matchExpressions); an empty selector matches everything. */
-export function selectorMatches(selector: JsonObject, labels: Readonly<Record<string, string>>): boolean {
-  const matchLabels = asObject(selector['matchLabels']);
-  if (matchLabels !== undefined) {
-    for (const [k, v] of Object.entries(matchLabels)) if (labels[k] !== asString(v)) return false;
-  }
-  for (const e of asArray(selector['matchExpressions'])) {
-    if (!isObject(e)) return false;
-    const key = asString(e['key']) ?? '';
-    const values = strings(e['values']);
-    const has = Object.hasOwn(labels, key);
-    switch (asString(e['operator'])) {
-      case 'In':
-        if (!has || !values.includes(labels[key] ?? '')) return false;
-        break;
-      case 'NotIn':
-        if (has && values.includes(labels[key] ?? '')) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-      default:
-        return false;
+/** A compiled label selector: whether it matches a label set. */
+type Selector = (labels: Readonly<Record<string, string>>) => boolean;
+
+/**
+ * Label selector semantics (matchLabels and matchExpressions); an empty selector matches
+ * everything. Compiled once per schedule, its values in sets: a schedule is tested against every
+ * stateful workload, and reading a selector of many values each time is quadratic.
+ */
+function compileSelector(selector: JsonObject): Selector {
+  const matchLabels = Object.entries(asObject(selector['matchLabels']) ?? {}).map(([k, v]) => [k, asString(v)] as const);
+  const expressions = asArray(selector['matchExpressions']).map((e) =>
+    isObject(e) ? { key: asString(e['key']) ?? '', operator: asString(e['operator']), values: new Set(strings(e['values'])) } : undefined,
+  );
+  return (labels) => {
+    for (const [k, v] of matchLabels) if (labels[k] !== v) return false;
+    for (const e of expressions) {
+      if (e === undefined) return false;
+      const has = Object.hasOwn(labels, e.key);
+      switch (e.operator) {
+        case 'In':
+          if (!has || !e.values.has(labels[e.key] ?? '')) return false;
+          break;
+        case 'NotIn':
+          if (has && e.values.has(labels[e.key] ?? '')) return false;
+          break;
+        case 'Exists':
+          if (!has) return false;
+          break;
+        case 'DoesNotExist':
+          if (has) return false;
+          break;
+        default:
+          return false;
+      }
     }
-  }
-  return true;
+    return true;
+  };
 }
 
 function labelsOf(value: unknown): Record<string, string> {
@@ -158,8 +166,8 @@ type Verdict = 'covered' | 'namespace' | 'selector' | 'paused' | 'volumes';
 function coverage(s: Schedule, namespace: string, data: Stateful): Verdict {
   if (s.paused) return 'paused';
   if (s.excluded.has(namespace) || s.excluded.has('*')) return 'namespace';
-  if (s.included !== undefined && !s.included.includes('*') && !s.included.includes(namespace)) return 'namespace';
-  if (s.selectors !== undefined && !s.selectors.some((sel) => data.labelSets.some((labels) => selectorMatches(sel, labels)))) return 'selector';
+  if (s.included !== undefined && !s.included.has('*') && !s.included.has(namespace)) return 'namespace';
+  if (s.selectors !== undefined && !s.selectors.some((matches) => data.labelSets.some(matches))) return 'selector';
   if (s.volumesExcluded) {
     // Without snapshots, data is still copied for volumes opted into file-system backup.
     const optedIn = data.volumeNames.some((v) => data.fsBackupVolumes.has(v) || (s.defaultFsBackup && !data.fsExcludedVolumes.has(v)));
