@@ -1,8 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateCertificates } from '../src/admission/certs.js';
 import { Logger } from '../src/admission/log.js';
 import { DEFAULT_MODES } from '../src/admission/modes.js';
@@ -15,22 +14,14 @@ import { runPolicyTests } from '../src/policy/test-suite.js';
 import { RULES } from '../src/rules/index.js';
 import { evaluatePolicies, loadPolicies, type EvaluationInput } from '../src/policy/vap.js';
 import type { JsonObject } from '../src/types.js';
+import { tempDirs } from './helpers/files.js';
 
 // Policies and the admission webhook on large or hostile input: each test is a shape whose time
 // grew with the square of its size (the old figure is in its comment). The timeouts only catch
 // hangs; the assertions check the results, so the tests also show that nothing else changed.
 const TIMEOUT = 30_000;
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mamori-scale-policy-'));
-  dirs.push(dir);
-  return dir;
-}
+const tempDir = tempDirs('mamori-scale-policy-');
 
 /** A ValidatingAdmissionPolicy of `spec` (matchConstraints: CREATE and UPDATE of `resources` in `group`). */
 function policy(name: string, group: string, resources: string, spec: JsonObject): JsonObject {

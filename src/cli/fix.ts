@@ -45,9 +45,12 @@ function secretLines(file: string, text: string): Set<number> {
   const lines = text.split('\n');
   const indent = (line: string): number => line.length - line.trimStart().length;
   const out = new Set<number>();
+  // Findings inside one value (a block scalar of keys) share its line: its lines are added once.
+  const seen = new Set<number>();
   for (const finding of report.findings) {
     const line = finding.location?.line;
-    if (line === undefined) continue;
+    if (line === undefined || seen.has(line)) continue;
+    seen.add(line);
     out.add(line);
     const base = indent(lines[line - 1] ?? '');
     for (let n = line + 1; n <= lines.length; n++) {
@@ -126,7 +129,7 @@ export async function runFix(paths: string[], flags: FixFlags): Promise<number> 
     }
   }
   const run = fixSources(sources, options);
-  errors.push(...run.initial.errors);
+  for (const error of run.initial.errors) errors.push(error);
   const changed = run.files.filter((f) => f.after !== f.before);
   for (const error of errors) process.stderr.write(errorLine(error, cwd));
   if (!flags.write) {

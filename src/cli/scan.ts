@@ -4,7 +4,7 @@ import { applyBaseline, readBaseline, writeBaseline } from '../engine/baseline.j
 import { compileGlob } from '../engine/glob.js';
 import { scanPaths, type ScanOptions } from '../engine/scan.js';
 import { MamoriError } from '../errors.js';
-import { isFormat, STREAMING_WRITERS, WRITERS, type WriterOptions } from '../report/index.js';
+import { isFormat, STREAMING_WRITERS, type WriterOptions } from '../report/index.js';
 import { RULES } from '../rules/index.js';
 import type { Rule } from '../engine/rule.js';
 import type { Severity } from '../types.js';
@@ -79,8 +79,8 @@ export async function runScan(paths: string[], flags: ScanFlags): Promise<number
   if (policies !== undefined && policies.errors.length > 0) scanned.errors = [...policies.errors, ...scanned.errors];
   const report = baseline === undefined ? scanned : applyBaseline(scanned, baseline);
   const writerOptions: WriterOptions = { color: useColor(flags.color, flags.output !== undefined), rules: policies === undefined ? RULES : [...RULES, ...policies.rules], cwd: process.cwd(), now };
-  const streaming = STREAMING_WRITERS[flags.format];
-  emit(streaming !== undefined ? streaming(report, writerOptions) : WRITERS[flags.format](report, writerOptions), flags.output);
+  // In pieces: the report of a million findings is larger than a string can be.
+  emit(STREAMING_WRITERS[flags.format](report, writerOptions), flags.output);
   if (flags.writeBaseline !== undefined) {
     // The findings of this scan become the baseline (those an exception suppresses need none).
     emit(writeBaseline(report.findings), flags.writeBaseline);

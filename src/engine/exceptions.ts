@@ -124,29 +124,79 @@ export function containerAt(object: JsonObject, path: Path): string | undefined 
 
 interface Compiled {
   spec: ExceptionSpec;
+  /** Its place in the configuration: the first exception in force that matches suppresses. */
+  index: number;
   rule: Glob;
   namespace?: Glob;
   kind?: string;
   name?: Glob;
+  /** The text every name it matches starts with: its name up to the first wildcard ('' for none). */
+  prefix: string;
   container?: Glob;
   expired: boolean;
   matched: number;
+}
+
+/**
+ * The exceptions of one rule, by the text their name starts with: a finding is tried only against
+ * those whose name can match its object's, so thousands of exceptions do not multiply the cost of
+ * every finding.
+ */
+interface RuleExceptions {
+  /** By `prefix`, for those that have one; `lengths` are the lengths of those prefixes, ascending. */
+  byPrefix: Map<string, Compiled[]>;
+  lengths: number[];
+  /** Those without a name, or whose name starts with a wildcard: tried on every finding. */
+  anyName: Compiled[];
 }
 
 /** The exceptions of a scan: which findings they suppress, and what became of each. */
 export class Exceptions {
   private readonly list: Compiled[];
 
+  /** The exceptions of each rule met so far (see `RuleExceptions`). */
+  private readonly byRule = new Map<string, RuleExceptions>();
+
   constructor(specs: readonly ExceptionSpec[], now: Date) {
-    this.list = specs.map((spec) => {
-      const compiled: Compiled = { spec, rule: compileGlob(spec.rule), expired: spec.expires !== undefined && now.getTime() >= Date.parse(`${spec.expires}T00:00:00Z`) + 86_400_000, matched: 0 };
+    this.list = specs.map((spec, index) => {
+      const expired = spec.expires !== undefined && now.getTime() >= Date.parse(`${spec.expires}T00:00:00Z`) + 86_400_000;
+      const compiled: Compiled = { spec, index, rule: compileGlob(spec.rule), prefix: '', expired, matched: 0 };
       if (spec.namespace !== undefined) compiled.namespace = compileGlob(spec.namespace);
       if (spec.kind !== undefined) compiled.kind = spec.kind;
-      if (spec.name !== undefined) compiled.name = compileGlob(spec.name);
+      if (spec.name !== undefined) {
+        compiled.name = compileGlob(spec.name);
+        const wildcard = spec.name.search(/[*?]/);
+        compiled.prefix = wildcard === -1 ? spec.name : spec.name.slice(0, wildcard);
+      }
       if (spec.container !== undefined) compiled.container = compileGlob(spec.container);
       return compiled;
     });
     this.needsContainer = this.list.some((e) => e.container !== undefined);
+  }
+
+  /** The exceptions whose rule matches `ruleId`, indexed (computed once per rule). */
+  private ofRule(ruleId: string): RuleExceptions {
+    let known = this.byRule.get(ruleId);
+    if (known === undefined) {
+      known = { byPrefix: new Map(), lengths: [], anyName: [] };
+      const lengths = new Set<number>();
+      for (const e of this.list) {
+        if (!e.rule.test(ruleId)) continue;
+        if (e.prefix === '') {
+          known.anyName.push(e);
+          continue;
+        }
+        const list = known.byPrefix.get(e.prefix);
+        if (list !== undefined) list.push(e);
+        else {
+          known.byPrefix.set(e.prefix, [e]);
+          lengths.add(e.prefix.length);
+        }
+      }
+      known.lengths = [...lengths].sort((a, b) => a - b);
+      this.byRule.set(ruleId, known);
+    }
+    return known;
   }
 
   get empty(): boolean {
@@ -161,18 +211,27 @@ export class Exceptions {
    * container its path points into, if any), counting every match, expired or not.
    */
   match(ruleId: string, ref: ObjectRef, container: string | undefined): Suppression | undefined {
-    let found: Suppression | undefined;
-    for (const e of this.list) {
-      if (!e.rule.test(ruleId)) continue;
-      if (e.kind !== undefined && e.kind !== ref.kind) continue;
-      if (e.namespace !== undefined && !e.namespace.test(ref.namespace ?? '')) continue;
-      if (e.name !== undefined && !e.name.test(ref.name)) continue;
-      if (e.container !== undefined && (container === undefined || !e.container.test(container))) continue;
-      e.matched++;
-      if (e.expired || found !== undefined) continue;
-      found = { by: 'exception', reason: e.spec.reason };
-      if (e.spec.expires !== undefined) found.expires = e.spec.expires;
+    const { byPrefix, lengths, anyName } = this.ofRule(ruleId);
+    let first: Compiled | undefined;
+    const consider = (list: readonly Compiled[]): void => {
+      for (const e of list) {
+        if (e.kind !== undefined && e.kind !== ref.kind) continue;
+        if (e.namespace !== undefined && !e.namespace.test(ref.namespace ?? '')) continue;
+        if (e.name !== undefined && !e.name.test(ref.name)) continue;
+        if (e.container !== undefined && (container === undefined || !e.container.test(container))) continue;
+        e.matched++;
+        if (!e.expired && (first === undefined || e.index < first.index)) first = e;
+      }
+    };
+    consider(anyName);
+    for (const length of lengths) {
+      if (length > ref.name.length) break;
+      const list = byPrefix.get(ref.name.slice(0, length));
+      if (list !== undefined) consider(list);
     }
+    if (first === undefined) return undefined;
+    const found: Suppression = { by: 'exception', reason: first.spec.reason };
+    if (first.spec.expires !== undefined) found.expires = first.spec.expires;
     return found;
   }
 

@@ -323,7 +323,8 @@ export class Engine {
 
   /** Evaluates the object, pod and container rules on a file's objects. */
   evaluate(file: LoadedFile): void {
-    this.errors.push(...file.errors);
+    // A loop, not a spread: a file can hold hundreds of thousands of errors (one per document).
+    for (const error of file.errors) this.errors.push(error);
     const containerRules = this.byTarget.container;
     // Kept objects must not hold their file (its text, its other objects, the locator's indexes):
     // each keeps a copy of its fields, and where its document is, to locate findings at the end.
@@ -545,7 +546,7 @@ function copyJson(value: JsonValue): JsonValue {
 export function scanPaths(paths: readonly string[], options: ScanOptions): Report {
   const engine = new Engine(options);
   const { inputs, errors } = resolveInputs(paths);
-  engine.errors.push(...errors);
+  for (const error of errors) engine.errors.push(error);
   let objects = 0;
   for (const input of inputs) {
     const file = loadInput(input, options.limits ?? DEFAULT_LIMITS);

@@ -19,7 +19,7 @@ import { parseDocument, splitDocuments } from '../load/parse.js';
 import type { LoadedObject } from '../load/types.js';
 import type { Finding, JsonValue, ObjectRef, Report } from '../types.js';
 import { pointer } from './ops.js';
-import { applyPatch, cloneJson, jsonEqual, PatchError, prefixPatch } from './patch.js';
+import { applyPatchInPlace, cloneJson, jsonEqual, PatchError, prefixPatch } from './patch.js';
 import { EditError, editDocument } from './yaml-edit.js';
 
 /** A finding whose fix was not applied, and why. */
@@ -89,9 +89,23 @@ function lineStarts(text: string): number[] {
   return starts;
 }
 
+const refKey = (ref: ObjectRef): string => `${ref.apiVersion}\u0000${ref.kind}\u0000${ref.name}\u0000${ref.namespace ?? ''}`;
+
+/** A file's objects by their reference (as `sameRef` compares them), in file order. */
+function objectsByRef(loaded: LoadedFile): Map<string, LoadedObject[]> {
+  const byRef = new Map<string, LoadedObject[]>();
+  for (const object of loaded.objects) {
+    const key = refKey(object.ref);
+    const list = byRef.get(key);
+    if (list !== undefined) list.push(object);
+    else byRef.set(key, [object]);
+  }
+  return byRef;
+}
+
 /** The object a finding is about: by its reference, and by its location when several objects share it. */
-function objectOf(finding: Finding, loaded: LoadedFile, starts: readonly number[]): LoadedObject | string {
-  let candidates = loaded.objects.filter((o) => sameRef(o.ref, finding.object));
+function objectOf(finding: Finding, loaded: LoadedFile, byRef: ReadonlyMap<string, readonly LoadedObject[]>, starts: readonly number[]): LoadedObject | string {
+  let candidates = (byRef.get(refKey(finding.object)) ?? []).filter((o) => sameRef(o.ref, finding.object));
   const location = finding.location;
   if (location !== undefined) {
     const offset = (starts[location.line - 1] ?? Number.NaN) + location.column - 1;
@@ -132,11 +146,12 @@ export function fixText(file: string, text: string, findings: readonly Finding[]
     return result;
   }
   const starts = lineStarts(text);
-  const chunks = splitDocuments(text);
+  const chunks = new Map(splitDocuments(text).map((c) => [c.index, c]));
+  const byRef = objectsByRef(loaded);
   // Findings by document, each with the pointer prefix of its object inside the document.
   const byDocument = new Map<number, { finding: Finding; prefix: string }[]>();
   for (const finding of fixable) {
-    const object = objectOf(finding, loaded, starts);
+    const object = objectOf(finding, loaded, byRef, starts);
     if (typeof object === 'string') {
       skip([finding], object);
       continue;
@@ -147,47 +162,50 @@ export function fixText(file: string, text: string, findings: readonly Finding[]
   }
   const replaced = new Map<number, string>();
   for (const [index, entries] of byDocument) {
-    const chunk = chunks.find((c) => c.index === index);
+    const chunk = chunks.get(index);
     if (chunk === undefined) {
       skip(entries.map((e) => e.finding), 'its document is no longer in the file');
       continue;
     }
     const before = parseDocument(text, chunk, file, limits) as JsonValue;
-    let after = before;
-    const applied: Finding[] = [];
+    // One copy of the document takes every fix in turn (a copy per fix is quadratic in a List).
+    let after = cloneJson(before);
+    const applied = new Set<Finding>();
     for (const { finding, prefix } of entries) {
       try {
-        after = applyPatch(after, prefixPatch(operations(finding), prefix));
-        applied.push(finding);
+        after = applyPatchInPlace(after, prefixPatch(operations(finding), prefix)).root;
+        applied.add(finding);
       } catch (error) {
         if (!(error instanceof PatchError)) throw error;
         skip([finding], `its fix does not apply: ${error.message}`);
       }
     }
-    if (applied.length === 0) continue;
+    if (applied.size === 0) continue;
     const source = text.slice(chunk.start, chunk.end);
     const edited = editPatched(source, before, after, file, limits);
     if (typeof edited === 'string') {
       replaced.set(index, edited);
-      result.applied.push(...applied);
+      for (const finding of applied) result.applied.push(finding);
       continue;
     }
-    if (applied.length === 1) {
-      skip(applied, edited.reason);
+    if (applied.size === 1) {
+      skip([...applied], edited.reason);
       continue;
     }
     // One fix the document cannot take (an aliased container, say) must not hold back the others:
     // take them one at a time, keeping each that edits cleanly.
-    let kept = before;
+    let kept = cloneJson(before);
     let best: string | undefined;
-    for (const { finding, prefix } of entries.filter((e) => applied.includes(e.finding))) {
-      const next = applyPatch(kept, prefixPatch(operations(finding), prefix));
-      const attempt = editPatched(source, before, next, file, limits);
+    for (const { finding, prefix } of entries) {
+      if (!applied.has(finding)) continue;
+      const next = applyPatchInPlace(kept, prefixPatch(operations(finding), prefix));
+      const attempt = editPatched(source, before, next.root, file, limits);
       if (typeof attempt !== 'string') {
+        next.undo();
         skip([finding], attempt.reason);
         continue;
       }
-      kept = next;
+      kept = next.root;
       best = attempt;
       result.applied.push(finding);
     }
@@ -196,7 +214,7 @@ export function fixText(file: string, text: string, findings: readonly Finding[]
   if (replaced.size === 0) return result;
   let out = '';
   let cursor = 0;
-  for (const chunk of chunks) {
+  for (const chunk of chunks.values()) {
     const edited = replaced.get(chunk.index);
     if (edited === undefined) continue;
     out += text.slice(cursor, chunk.start) + edited;

@@ -62,8 +62,20 @@ function parentOf(root: JsonValue, tokens: readonly string[], path: string): { p
   return { parent: node, last: tokens[tokens.length - 1] as string };
 }
 
-/** Applies one operation to `root` in place; returns the new root (which changes only for the root path). */
-function applyOne(root: JsonValue, op: PatchOperation): JsonValue {
+/** Undoes one change of `applyOne` (see `applyPatchInPlace`). */
+type Undo = () => void;
+
+/** Puts back an object's members as `entries` lists them, in that order. */
+function restoreMembers(object: Record<string, JsonValue>, entries: readonly [string, JsonValue][]): void {
+  for (const key of Object.keys(object)) delete object[key];
+  for (const [key, value] of entries) object[key] = value;
+}
+
+/**
+ * Applies one operation to `root` in place; returns the new root (which changes only for the root
+ * path). With `log`, each change first pushes how to undo it there.
+ */
+function applyOne(root: JsonValue, op: PatchOperation, log?: Undo[]): JsonValue {
   const tokens = parsePointer(op.path);
   if (tokens === undefined) throw new PatchError(`"${op.path}" is not a JSON Pointer`);
   if (tokens.length === 0) {
@@ -78,27 +90,44 @@ function applyOne(root: JsonValue, op: PatchOperation): JsonValue {
   switch (op.op) {
     case 'add': {
       if (Array.isArray(parent)) {
-        parent.splice(arrayIndex(last, parent.length, true), 0, cloneJson(op.value));
+        const index = arrayIndex(last, parent.length, true);
+        log?.push(() => parent.splice(index, 1));
+        parent.splice(index, 0, cloneJson(op.value));
         return root;
       }
-      const current = Object.hasOwn(parent, last) ? parent[last] : undefined;
+      const had = Object.hasOwn(parent, last);
+      const current = had ? parent[last] : undefined;
       if (isMapping(current) && isMapping(op.value) && Object.keys(op.value).length === 0) return root;
+      log?.push(had ? () => (parent[last] = current as JsonValue) : () => delete parent[last]);
       parent[last] = cloneJson(op.value);
       return root;
     }
     case 'replace': {
       if (Array.isArray(parent)) {
-        parent[arrayIndex(last, parent.length, false)] = cloneJson(op.value);
+        const index = arrayIndex(last, parent.length, false);
+        const current = parent[index] as JsonValue;
+        log?.push(() => (parent[index] = current));
+        parent[index] = cloneJson(op.value);
         return root;
       }
       if (!Object.hasOwn(parent, last)) throw new PatchError(`${op.path}: nothing to replace`);
+      const current = parent[last] as JsonValue;
+      log?.push(() => (parent[last] = current));
       parent[last] = cloneJson(op.value);
       return root;
     }
     case 'remove': {
       if (Array.isArray(parent)) {
-        parent.splice(arrayIndex(last, parent.length, false), 1);
+        const index = arrayIndex(last, parent.length, false);
+        const current = parent[index] as JsonValue;
+        log?.push(() => parent.splice(index, 0, current));
+        parent.splice(index, 1);
         return root;
+      }
+      // Put back, a member would come last: the undo restores the order of all of them.
+      if (log !== undefined && Object.hasOwn(parent, last)) {
+        const entries = Object.entries(parent);
+        log.push(() => restoreMembers(parent, entries));
       }
       delete parent[last];
       return root;
@@ -109,6 +138,31 @@ function applyOne(root: JsonValue, op: PatchOperation): JsonValue {
       return root;
     }
   }
+}
+
+/**
+ * `applyPatch` without its copy of the whole document: the operations change `doc` itself, all or
+ * nothing (when one fails, those before it are undone and the PatchError is thrown). Patching a
+ * document once per finding is then linear in its size, not quadratic. Gives the new root (which
+ * differs from `doc` only after an operation on the root path) and how to undo the patch, which
+ * leaves `doc` as it was. A `__proto__` on a path (an assignment that would set a prototype) is
+ * patched on a copy, as `applyPatch` does.
+ */
+export function applyPatchInPlace(doc: JsonValue, ops: readonly PatchOperation[]): { root: JsonValue; undo: () => void } {
+  if (ops.some((op) => op.path.includes('__proto__'))) return { root: applyPatch(doc, ops), undo: () => undefined };
+  const log: Undo[] = [];
+  const undo = (): void => {
+    for (let i = log.length - 1; i >= 0; i--) (log[i] as Undo)();
+    log.length = 0;
+  };
+  let root = doc;
+  try {
+    for (const op of ops) root = applyOne(root, op, log);
+  } catch (error) {
+    undo();
+    throw error;
+  }
+  return { root, undo };
 }
 
 /**

@@ -25,24 +25,33 @@ export function expandPaths(paths: readonly string[]): { inputs: InputRef[]; err
   const inputs: InputRef[] = [];
   const errors: MamoriError[] = [];
   const seen = new Set<string>();
-  const add = (file: string): void => {
-    let real: string;
-    try {
-      real = realpathSync.native(file);
-    } catch {
-      real = file;
+  /** Adds a file once, by its real path (`real`, when its directory's is known and it is no link). */
+  const add = (file: string, real?: string): void => {
+    if (real === undefined) {
+      try {
+        real = realpathSync.native(file);
+      } catch {
+        real = file;
+      }
     }
     if (seen.has(real)) return;
     seen.add(real);
     inputs.push({ file, stdin: false });
   };
-  const walk = (dir: string, visited: Set<string>): void => {
-    let real: string;
-    try {
-      real = realpathSync.native(dir);
-    } catch (cause) {
-      errors.push(new MamoriError('io', `cannot read directory: ${(cause as Error).message}`, { file: dir, cause }));
-      return;
+  /**
+   * Reads a directory and those below it. `real` is its real path when its parent's is known and
+   * it is no link: asking the system for the real path of every entry costs a look-up of each
+   * directory above it, cubic in the depth of a tree (a thousand nested directories took minutes).
+   */
+  const walk = (dir: string, visited: Set<string>, real?: string): void => {
+    const known = real !== undefined;
+    if (real === undefined) {
+      try {
+        real = realpathSync.native(dir);
+      } catch (cause) {
+        errors.push(new MamoriError('io', `cannot read directory: ${(cause as Error).message}`, { file: dir, cause }));
+        return;
+      }
     }
     if (visited.has(real)) return; // a symlink loop
     visited.add(real);
@@ -50,6 +59,14 @@ export function expandPaths(paths: readonly string[]): { inputs: InputRef[]; err
     try {
       entries = readdirSync(dir, { withFileTypes: true });
     } catch (cause) {
+      // Where the system cannot resolve the directory, say so as asking for its real path would have.
+      if (known) {
+        try {
+          realpathSync.native(dir);
+        } catch (unresolved) {
+          cause = unresolved;
+        }
+      }
       errors.push(new MamoriError('io', `cannot read directory: ${(cause as Error).message}`, { file: dir, cause }));
       return;
     }
@@ -58,7 +75,8 @@ export function expandPaths(paths: readonly string[]): { inputs: InputRef[]; err
       const full = join(dir, entry.name);
       let isDir = entry.isDirectory();
       let isFile = entry.isFile();
-      if (entry.isSymbolicLink()) {
+      const link = entry.isSymbolicLink();
+      if (link) {
         try {
           const st = statSync(full);
           isDir = st.isDirectory();
@@ -67,11 +85,12 @@ export function expandPaths(paths: readonly string[]): { inputs: InputRef[]; err
           continue; // a dangling link is not an input
         }
       }
+      const inside = link ? undefined : join(real, entry.name);
       if (isDir) {
         if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
-        walk(full, visited);
+        walk(full, visited, inside);
       } else if (isFile && MANIFEST_EXTENSIONS.some((ext) => entry.name.toLowerCase().endsWith(ext))) {
-        add(full);
+        add(full, inside);
       }
     }
   };

@@ -461,7 +461,7 @@ export class TextLocator {
     let node: YamlNode | null | undefined = document.contents;
     let offset: number | undefined = node?.range?.[0];
     for (const segment of path) {
-      if (node && lib.isAlias(node)) node = node.resolve(document) as YamlNode | undefined;
+      if (node && lib.isAlias(node)) node = resolveAlias(node, document) as YamlNode | undefined;
       if (!node) break;
       if (lib.isMap(node)) {
         const pair = findPair(lib, document, node, String(segment), 0);
@@ -807,15 +807,46 @@ interface YamlLibrary {
   isScalar(node: unknown): node is { value: unknown };
 }
 
+type YamlPair = { key: unknown; value: unknown };
+
+/** What aliases resolve to: the `yaml` package looks for an alias's anchor through the whole document each time. */
+const aliasTargets = new WeakMap<YamlNode, unknown>();
+
+function resolveAlias(alias: YamlNode, document: YamlDocument): unknown {
+  if (aliasTargets.has(alias)) return aliasTargets.get(alias);
+  const target = alias.resolve(document);
+  aliasTargets.set(alias, target);
+  return target;
+}
+
+/**
+ * A mapping's pairs by key (the first of each key) and its merge keys (`<<`), listed once per
+ * mapping; and the keys its merges were searched for in vain, with the least depth searched from
+ * (a search from as deep or deeper sees no more). Merges can share sources: without this, looking
+ * through a chain of `<<: [*a, *a]` took a look at 2^16 mappings for each finding.
+ */
+const mapPairs = new WeakMap<YamlNode, { byKey: Map<string, YamlPair>; merges: YamlPair[]; missing: Map<string, number> }>();
+
 /** The pair of a mapping with this key, looking through merge keys (`<<: *base`) as YAML merges them. */
-function findPair(lib: YamlLibrary, document: YamlDocument, map: YamlNode, key: string, depth: number): { key: unknown; value: unknown } | undefined {
-  const own = map.items.find((p) => lib.isScalar(p.key) && String(p.key.value) === key);
+function findPair(lib: YamlLibrary, document: YamlDocument, map: YamlNode, key: string, depth: number): YamlPair | undefined {
+  let pairs = mapPairs.get(map);
+  if (pairs === undefined) {
+    pairs = { byKey: new Map(), merges: [], missing: new Map() };
+    for (const pair of map.items) {
+      if (!lib.isScalar(pair.key)) continue;
+      const name = String(pair.key.value);
+      if (!pairs.byKey.has(name)) pairs.byKey.set(name, pair);
+      if (pair.key.value === '<<') pairs.merges.push(pair);
+    }
+    mapPairs.set(map, pairs);
+  }
+  const own = pairs.byKey.get(key);
   if (own !== undefined || depth > 16) return own;
-  for (const pair of map.items) {
-    if (!lib.isScalar(pair.key) || pair.key.value !== '<<') continue;
+  if ((pairs.missing.get(key) ?? Infinity) <= depth) return undefined;
+  for (const pair of pairs.merges) {
     let source = pair.value as YamlNode | null | undefined;
-    if (source && lib.isAlias(source)) source = source.resolve(document) as YamlNode | undefined;
-    const sources = source && lib.isSeq(source) ? source.items.map((i) => (lib.isAlias(i) ? (i as YamlNode).resolve(document) : i)) : [source];
+    if (source && lib.isAlias(source)) source = resolveAlias(source, document) as YamlNode | undefined;
+    const sources = source && lib.isSeq(source) ? source.items.map((i) => (lib.isAlias(i) ? resolveAlias(i as YamlNode, document) : i)) : [source];
     for (const merged of sources) {
       if (merged && lib.isMap(merged)) {
         const found = findPair(lib, document, merged as YamlNode, key, depth + 1);
@@ -823,6 +854,7 @@ function findPair(lib: YamlLibrary, document: YamlDocument, map: YamlNode, key: 
       }
     }
   }
+  if (pairs.merges.length > 0) pairs.missing.set(key, depth);
   return undefined;
 }
 

@@ -5,6 +5,7 @@ import type { LoadLimits } from './limits.js';
 import { DECLINED, readFast, takeIndex } from './fast.js';
 import { indexJson } from './json-index.js';
 import { KUBE_SCHEMA } from './schema.js';
+import { LINE_TERMINATOR } from '../text.js';
 
 /** One YAML document of a file: its text range and first line. */
 export interface DocumentChunk {
@@ -84,13 +85,45 @@ export function splitDocuments(text: string): DocumentChunk[] {
  * Line (1-based) of the first `{{` in a range that can be template syntax, for "render the chart
  * first" errors. A `{{` in a comment or inside a quoted string on its line is valid YAML and cannot
  * be what broke the parse, so it is skipped (by a line-local look, which is enough for charts).
+ * The text before each `{{` on its line is read once for all the `{{` of the line: a long line of
+ * them is otherwise quadratic.
  */
 function templateLine(text: string, chunk: DocumentChunk): number | undefined {
+  // The line being read (from `from`, to `lineEnd`), and what its text up to `raw` holds: a
+  // comment, and the quotes (double ones counted up to `escaped`, an escaping `\` skipping the
+  // character after it, as long as that is no line terminator).
+  let from = 0;
+  let lineEnd = -1;
+  let raw = 0;
+  let escaped = 0;
+  let comment = false;
+  let doubles = 0;
+  let singles = 0;
   for (let at = text.indexOf('{{', chunk.start); at !== -1 && at < chunk.end; at = text.indexOf('{{', at + 2)) {
-    const before = text.slice(Math.max(text.lastIndexOf('\n', at - 1) + 1, chunk.start), at);
-    if (/(?:^|\s)#/.test(before)) continue; // a comment
-    const doubles = before.replace(/\\./g, '').split('"').length - 1;
-    const singles = before.split("'").length - 1;
+    if (at > lineEnd) {
+      from = raw = escaped = Math.max(text.lastIndexOf('\n', at - 1) + 1, chunk.start);
+      const nl = text.indexOf('\n', at);
+      lineEnd = nl === -1 ? text.length : nl;
+      comment = false;
+      doubles = singles = 0;
+    }
+    for (; raw < at && !comment; raw++) {
+      const c = text.charCodeAt(raw);
+      if (c === HASH && (raw === from || /\s/.test(text.charAt(raw - 1)))) comment = true;
+      else if (c === SINGLE_QUOTE) singles++;
+    }
+    if (comment) {
+      at = lineEnd - 1; // every `{{` after it on the line is in the comment: go on from the next line
+      continue;
+    }
+    while (escaped < at) {
+      const c = text.charCodeAt(escaped);
+      if (c !== BACKSLASH) {
+        if (c === DOUBLE_QUOTE) doubles++;
+        escaped++;
+      } else if (escaped + 1 === at) break; // it escapes the `{` at `at`, which only a later `{{` reads
+      else escaped += LINE_TERMINATOR.test(text.charAt(escaped + 1)) ? 1 : 2;
+    }
     if (doubles % 2 === 1 || singles % 2 === 1) continue; // inside a quoted string
     let line = chunk.line;
     for (let i = text.indexOf('\n', chunk.start); i !== -1 && i < at; i = text.indexOf('\n', i + 1)) line++;
@@ -184,6 +217,9 @@ function deeperThan(root: unknown, max: number): boolean {
 }
 
 const HASH = 35;
+const SINGLE_QUOTE = 39;
+const DOUBLE_QUOTE = 34;
+const BACKSLASH = 92;
 const ANCHOR = /(?:^|[\s[{,])&[^\s[\]{},]/;
 
 /**

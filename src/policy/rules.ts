@@ -150,13 +150,13 @@ export function policyRules(loaded: LoadResult): Rule[] {
 export function readPolicies(paths: readonly string[], kubeMinor?: number): { loaded: LoadResult; errors: ReportError[] } {
   const errors: ReportError[] = [];
   const { inputs, errors: missing } = resolveInputs(paths);
-  errors.push(...missing);
+  for (const error of missing) errors.push(error);
   const objects: JsonObject[] = [];
   // Where each policy and binding is written, to name it in errors.
   const origins = new Map<string, { file: string; line: number }>();
   for (const input of inputs) {
     const file = loadInput(input);
-    errors.push(...file.errors);
+    for (const error of file.errors) errors.push(error);
     for (const o of file.objects) {
       objects.push(o.object);
       origins.set(`${o.ref.kind}/${o.ref.name}`, { file: o.source.file, line: o.source.line });

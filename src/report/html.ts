@@ -98,6 +98,27 @@ function scriptJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? safe(v) : v)).replace(/[<>&\u2028\u2029]/g, scriptEscape);
 }
 
+/** Rows of the findings table per piece of the page's data (see `scriptData`). */
+const ROWS_PER_PIECE = 4096;
+
+/**
+ * `scriptJson(data)` in pieces: the rows a batch at a time, so the data of a million findings is
+ * never one string (V8 refuses strings past 2^29 characters). The pieces joined are the same
+ * bytes: JSON is written member by member, and `scriptJson` writes a batch with no sign of a
+ * control character as the replacer would (only a batch with one is written again with it).
+ */
+function scriptData(data: Data): string[] {
+  const { findings, ...head } = data;
+  // `{...head}` without its closing brace, then the findings' array.
+  const pieces = [`${scriptJson(head).slice(0, -1)},"findings":[`];
+  for (let i = 0; i < findings.length; i += ROWS_PER_PIECE) {
+    const rows = scriptJson(findings.slice(i, i + ROWS_PER_PIECE)).slice(1, -1);
+    pieces.push(i === 0 ? rows : `,${rows}`);
+  }
+  pieces.push(']}');
+  return pieces;
+}
+
 function sha256(text: string): string {
   return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 }
@@ -365,6 +386,11 @@ function findingsSection(rows: readonly Row[]): string {
  * A Content-Security-Policy admits only that script and that stylesheet, by hash.
  */
 export function writeHtml(report: Report, options: WriterOptions): string {
+  return writeHtmlChunks(report, options).join('');
+}
+
+/** `writeHtml` in chunks, for pages too large to be one string. */
+export function writeHtmlChunks(report: Report, options: WriterOptions): string[] {
   const catalog = new Map(options.rules.map((r) => [r.id, r]));
   const rows = report.findings.map(toRow);
   for (const f of report.suppressed) rows.push(toRow(f));
@@ -406,7 +432,7 @@ export function writeHtml(report: Report, options: WriterOptions): string {
       : `<p class="warning" id="errors-warning">${plural(report.errors.length, 'input')} could not be fully checked: see <a href="#errors-h">Errors</a>.</p>\n`;
 
   const title = `mamori report: ${findings.length === 0 ? 'no findings' : plural(findings.length, 'finding')}`;
-  return `<!DOCTYPE html>
+  const page = `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -435,9 +461,10 @@ ${exceptionsSection(report.exceptions, options.now)}
 ${errorsSection(report.errors)}
 </main>
 <footer class="foot">Written by ${esc(report.tool.name)} ${esc(report.tool.version)}. Each rule is documented, with examples, at <code>docs/rules/&lt;rule-id&gt;.md</code> and by <code>mamori rules &lt;rule-id&gt;</code>.</footer>
-<script type="application/json" id="mamori-data">${scriptJson(data)}</script>
+<script type="application/json" id="mamori-data">`;
+  return [page, ...scriptData(data), `</script>
 <script>${SCRIPT}</script>
 </body>
 </html>
-`;
+`];
 }

@@ -1,11 +1,11 @@
 import type { Rule } from '../engine/rule.js';
 import type { Report } from '../types.js';
-import { writeHtml } from './html.js';
+import { writeHtml, writeHtmlChunks } from './html.js';
 import { writeJson, writeJsonChunks } from './json.js';
-import { writeJunit } from './junit.js';
-import { writePolicyReport } from './policyreport.js';
-import { writeSarif } from './sarif.js';
-import { writeText } from './text.js';
+import { writeJunit, writeJunitChunks } from './junit.js';
+import { writePolicyReport, writePolicyReportChunks } from './policyreport.js';
+import { writeSarif, writeSarifChunks } from './sarif.js';
+import { writeText, writeTextChunks } from './text.js';
 
 /** What every writer receives besides the report. */
 export interface WriterOptions {
@@ -29,9 +29,14 @@ export const WRITERS = {
   policyreport: (report: Report, options: WriterOptions) => writePolicyReport(report, options),
 } satisfies Record<string, (report: Report, options: WriterOptions) => string>;
 
-/** Writers that can also produce their output in pieces, for reports too large to hold as one string. */
-export const STREAMING_WRITERS: Partial<Record<Format, (report: Report, options: WriterOptions) => Iterable<string>>> = {
+/** The writers producing their output in pieces, for reports too large to hold as one string (the same bytes). */
+export const STREAMING_WRITERS: Record<Format, (report: Report, options: WriterOptions) => Iterable<string>> = {
+  text: (report: Report, options: WriterOptions) => writeTextChunks(report, options),
   json: (report: Report) => writeJsonChunks(report),
+  sarif: (report: Report, options: WriterOptions) => writeSarifChunks(report, options),
+  junit: (report: Report, options: WriterOptions) => writeJunitChunks(report, options),
+  html: (report: Report, options: WriterOptions) => writeHtmlChunks(report, options),
+  policyreport: (report: Report, options: WriterOptions) => writePolicyReportChunks(report, options),
 };
 
 export type Format = keyof typeof WRITERS;

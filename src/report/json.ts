@@ -40,6 +40,24 @@ export function* writeJsonChunks(report: Report): Generator<string> {
   yield '}\n';
 }
 
+/** Pieces a writer gathers before it joins them into one chunk of its output (see `takeChunk`). */
+const CHUNK_PIECES = 16_384;
+
+/**
+ * For writers that build their output from pieces (mostly texts that findings share): once there
+ * are many, all but the last joined, for the writer to yield, and `out` left with the last one
+ * (which writers may still change). Output written chunk by chunk is never one string, which V8
+ * refuses past 2^29 characters: the SARIF log of a million findings is about twice that.
+ */
+export function takeChunk(out: string[]): string | undefined {
+  if (out.length < CHUNK_PIECES) return undefined;
+  const last = out.pop() as string;
+  const chunk = out.join('');
+  out.length = 0;
+  out.push(last);
+  return chunk;
+}
+
 /** The JSON report as one string (the same bytes as the pieces joined). */
 export function writeJson(report: Report): string {
   return `${JSON.stringify(report, null, 2)}\n`;

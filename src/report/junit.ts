@@ -26,6 +26,7 @@ import type { Rule } from '../engine/rule.js';
 import { severityRank } from '../engine/controls.js';
 import type { Finding, ObjectRef, Report, ReportError, Severity, SuppressedFinding } from '../types.js';
 import type { WriterOptions } from './index.js';
+import { takeChunk } from './json.js';
 import { xmlAttr, xmlText } from './xml.js';
 
 /** Where each rule's generated documentation is published. */
@@ -294,6 +295,11 @@ function caseWriter(rules: ReadonlyMap<string, Rule>, cwd: string): (c: TestCase
  * findings, skipped when suppressed), an error testcase per input that could not be checked.
  */
 export function writeJunit(report: Report, options: WriterOptions): string {
+  return [...writeJunitChunks(report, options)].join('');
+}
+
+/** `writeJunit` in chunks, for reports too large to be one string. */
+export function* writeJunitChunks(report: Report, options: WriterOptions): Generator<string> {
   const rules = new Map(options.rules.map((r) => [r.id, r]));
   const suites = buildSuites(report);
   // JUnit's timestamp is an xs:dateTime without a zone (Ant's schema); it is UTC here.
@@ -306,13 +312,17 @@ export function writeJunit(report: Report, options: WriterOptions): string {
     total.skipped += counts.skipped;
   }
   const write = caseWriter(rules, options.cwd);
-  // The pieces are mostly texts that cases share; one join copies them into the report once.
+  // The pieces are mostly texts that cases share; joining them copies them into the report once.
   const out = [`<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="mamori" ${countAttributes(total)}>\n`];
   for (const s of suites) {
     out.push(`  <testsuite name="${xmlAttr(s.name)}" ${countAttributes(s.counts)} timestamp="${timestamp}">\n`);
-    for (const c of s.cases) write(c, out);
+    for (const c of s.cases) {
+      write(c, out);
+      const chunk = takeChunk(out);
+      if (chunk !== undefined) yield chunk;
+    }
     out.push('  </testsuite>\n');
   }
   out.push('</testsuites>\n');
-  return out.join('');
+  yield out.join('');
 }

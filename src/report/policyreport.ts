@@ -19,6 +19,7 @@ import { fingerprint } from '../engine/fingerprint.js';
 import { isClusterScoped } from '../k8s/scope.js';
 import type { Finding, Report, ReportError, Severity, SuppressedFinding } from '../types.js';
 import type { WriterOptions } from './index.js';
+import { takeChunk } from './json.js';
 
 const API_VERSION = 'wgpolicyk8s.io/v1alpha2';
 const DOCS = 'https://github.com/mamori-dev/mamori/blob/main/docs/rules/';
@@ -411,8 +412,13 @@ function emitter(namespace: string | null, { rules, timestamp }: Context): Emit 
  * report of 100,000 findings is written about as fast as its JSON.
  */
 export function writePolicyReport(report: Report, options: WriterOptions): string {
+  return [...writePolicyReportChunks(report, options)].join('');
+}
+
+/** `writePolicyReport` in chunks, for outputs too large to be one string. */
+export function* writePolicyReportChunks(report: Report, options: WriterOptions): Generator<string> {
   const ctx = context(options);
-  // The pieces are mostly texts that results share; one join copies them into the output once.
+  // The pieces are mostly texts that results share; joining them copies them into the output once.
   const out: string[] = [];
   for (const group of groups(report)) {
     const { apiVersion, kind, metadata, summary: s } = header(group);
@@ -426,9 +432,14 @@ export function writePolicyReport(report: Report, options: WriterOptions): strin
     }
     out.push(`${head}\nresults:\n`);
     const emit = emitter(group.namespace, ctx);
-    for (const f of group.findings) emit(f, undefined, out);
-    for (const f of group.suppressed) emit(f, f, out);
+    for (const list of [group.findings, group.suppressed]) {
+      for (const f of list) {
+        emit(f, list === group.suppressed ? (f as SuppressedFinding) : undefined, out);
+        const chunk = takeChunk(out);
+        if (chunk !== undefined) yield chunk;
+      }
+    }
     for (const e of group.errors) out.push(resultYaml(errorResult(e, ctx.timestamp)), '\n');
   }
-  return out.join('');
+  yield out.join('');
 }

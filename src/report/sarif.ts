@@ -6,6 +6,7 @@ import type { Frameworks, Rule } from '../engine/rule.js';
 import { STDIN_NAME } from '../load/files.js';
 import type { Finding, Report, ReportError, Severity, SuppressedFinding, SuppressionKind } from '../types.js';
 import type { WriterOptions } from './index.js';
+import { takeChunk } from './json.js';
 
 // The subset of SARIF 2.1.0 (OASIS) that mamori writes. Field order here is output order.
 
@@ -488,18 +489,31 @@ export function sarifLog(report: Report, options: WriterOptions): object {
  * JSON report, and as slow to write. One result per line still reads and diffs well.
  */
 export function writeSarif(report: Report, options: WriterOptions): string {
+  return [...writeSarifChunks(report, options)].join('');
+}
+
+/** `writeSarif` in chunks, for logs too large to be one string. */
+export function* writeSarifChunks(report: Report, options: WriterOptions): Generator<string> {
   const { log, indexOf, locate } = skeleton(report, options);
   const text = JSON.stringify(log, null, 2);
-  if (report.findings.length + report.suppressed.length === 0) return `${text}\n`;
+  if (report.findings.length + report.suppressed.length === 0) {
+    yield `${text}\n`;
+    return;
+  }
   // JSON.stringify escapes line breaks inside strings, so this line, the run's own `results`, is the only one like it.
   const at = text.indexOf(EMPTY_RESULTS);
   const write = resultWriter(indexOf, locate);
-  // The pieces are mostly texts that results share; one join copies them into the log once.
+  // The pieces are mostly texts that results share; joining them copies them into the log once.
   const out: string[] = [text.slice(0, at), '\n      "results": [\n        '];
-  for (const f of report.findings) write(out, f);
-  for (const f of report.suppressed) write(out, f, f);
+  for (const list of [report.findings, report.suppressed]) {
+    for (const f of list) {
+      write(out, f, list === report.suppressed ? (f as SuppressedFinding) : undefined);
+      const chunk = takeChunk(out);
+      if (chunk !== undefined) yield chunk;
+    }
+  }
   // The last result has no next one.
   out[out.length - 1] = (out[out.length - 1] as string).slice(0, -NEXT.length);
   out.push('\n      ]', text.slice(at + EMPTY_RESULTS.length), '\n');
-  return out.join('');
+  yield out.join('');
 }

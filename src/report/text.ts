@@ -1,5 +1,6 @@
 import { SEVERITIES } from '../engine/controls.js';
 import type { Finding, Location, Report, Severity } from '../types.js';
+import { takeChunk } from './json.js';
 
 /** Options of the text writer. */
 export interface TextOptions {
@@ -38,51 +39,67 @@ function plural(n: number, word: string): string {
 
 /** The human report: findings grouped by object, each line starting with `file:line:col`. */
 export function writeText(report: Report, options: TextOptions): string {
+  return writeTextChunks(report, options).join('');
+}
+
+/** `writeText` in chunks, for reports too large to be one string. */
+export function writeTextChunks(report: Report, options: TextOptions): string[] {
   const paint = (severity: Severity, text: string): string => (options.color ? `${COLORS[severity]}${text}${RESET}` : text);
   const bold = (text: string): string => (options.color ? `${BOLD}${text}${RESET}` : text);
-  const lines: string[] = [];
+  const chunks: string[] = [];
+  const out: string[] = [];
+  let lines = 0;
+  const line = (text: string): void => {
+    out.push(text, '\n');
+    lines++;
+    const chunk = takeChunk(out);
+    if (chunk !== undefined) chunks.push(chunk);
+  };
   let group = '';
   const objects = new Set<string>();
-  const idWidth = Math.max(0, ...report.findings.map((f) => f.ruleId.length));
+  // A loop, not `Math.max(...lengths)`: a million findings are more arguments than a call takes.
+  let idWidth = 0;
+  for (const f of report.findings) if (f.ruleId.length > idWidth) idWidth = f.ruleId.length;
   for (const f of report.findings) {
     const key = `${f.location?.file ?? ''}\u0000${f.object.apiVersion}\u0000${f.object.kind}\u0000${f.object.namespace ?? ''}\u0000${f.object.name}`;
     objects.add(key);
     if (key !== group) {
-      if (group !== '') lines.push('');
-      lines.push(bold(objectName(f)));
+      if (group !== '') line('');
+      line(bold(objectName(f)));
       group = key;
     }
-    lines.push(`  ${where(f.location)}  ${paint(f.severity, f.severity.padEnd(8))}  ${f.ruleId.padEnd(idWidth)}  ${safe(f.message)}`);
+    line(`  ${where(f.location)}  ${paint(f.severity, f.severity.padEnd(8))}  ${f.ruleId.padEnd(idWidth)}  ${safe(f.message)}`);
   }
   // Suppressed on purpose (exceptions, annotations) are listed; the baseline's are only counted.
   const accepted = report.suppressed.filter((s) => s.suppressedBy !== 'baseline');
   if (accepted.length > 0) {
-    if (lines.length > 0) lines.push('');
-    lines.push(bold('Suppressed (accepted risks)'));
+    if (lines > 0) line('');
+    line(bold('Suppressed (accepted risks)'));
     for (const s of accepted) {
       const until = s.expires === undefined ? '' : `, until ${s.expires}`;
-      lines.push(`  ${where(s.location)}  ${s.ruleId}  ${objectName(s)}: ${safe(s.reason)} (${s.suppressedBy}${until})`);
+      line(`  ${where(s.location)}  ${s.ruleId}  ${objectName(s)}: ${safe(s.reason)} (${s.suppressedBy}${until})`);
     }
   }
   if (report.errors.length > 0) {
-    if (lines.length > 0) lines.push('');
-    lines.push(bold('Errors (these inputs were not fully checked)'));
+    if (lines > 0) line('');
+    line(bold('Errors (these inputs were not fully checked)'));
     for (const e of report.errors) {
       const at = e.line === undefined ? safe(e.file) : `${safe(e.file)}:${e.line}${e.column === undefined ? '' : `:${e.column}`}`;
-      lines.push(`  ${at}  ${paint('high', 'error')}  ${safe(e.message)}`);
+      line(`  ${at}  ${paint('high', 'error')}  ${safe(e.message)}`);
     }
   }
-  if (lines.length > 0) lines.push('');
+  if (lines > 0) line('');
   const counts = SEVERITIES.filter((s) => (report.summary.bySeverity[s] ?? 0) > 0).map((s) => paint(s, `${report.summary.bySeverity[s]} ${s}`));
   const found = report.findings.length === 0 ? 'No findings' : `${plural(report.findings.length, 'finding')} (${counts.join(', ')}) in ${plural(objects.size, 'object')}`;
   const errors = report.errors.length === 0 ? '' : `; ${plural(report.errors.length, 'error')}`;
   const suppressed = report.suppressed.length === 0 ? '' : `; ${report.suppressed.length} suppressed`;
-  lines.push(
+  line(
     `${found}${suppressed}; scanned ${plural(report.inputs.objects, 'object')} in ${plural(report.inputs.files, 'file')}${errors}. Pod Security: ${report.pss.level}:${report.pss.version}.`,
   );
   if (report.baseline !== undefined) {
     const { file, matched, fixed } = report.baseline;
-    lines.push(`Baseline ${safe(file)}: ${plural(matched, 'finding')} still present and not reported; ${fixed} of its entries fixed since.`);
+    line(`Baseline ${safe(file)}: ${plural(matched, 'finding')} still present and not reported; ${fixed} of its entries fixed since.`);
   }
-  return `${lines.join('\n')}\n`;
+  chunks.push(out.join(''));
+  return chunks;
 }
