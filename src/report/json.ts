@@ -41,16 +41,17 @@ export function* writeJsonChunks(report: Report): Generator<string> {
 }
 
 /** Pieces a writer gathers before it joins them into one chunk of its output (see `takeChunk`). */
-const CHUNK_PIECES = 16_384;
+export const CHUNK_PIECES = 16_384;
 
 /**
  * For writers that build their output from pieces (mostly texts that findings share): once there
  * are many, all but the last joined, for the writer to yield, and `out` left with the last one
  * (which writers may still change). Output written chunk by chunk is never one string, which V8
- * refuses past 2^29 characters: the SARIF log of a million findings is about twice that.
+ * refuses past 2^29 characters: the SARIF log of a million findings is about twice that. The
+ * writers that return one string pass a `limit` of Infinity, and join their pieces once.
  */
-export function takeChunk(out: string[]): string | undefined {
-  if (out.length < CHUNK_PIECES) return undefined;
+export function takeChunk(out: string[], limit: number): string | undefined {
+  if (out.length < limit) return undefined;
   const last = out.pop() as string;
   const chunk = out.join('');
   out.length = 0;

@@ -26,7 +26,7 @@ import type { Rule } from '../engine/rule.js';
 import { severityRank } from '../engine/controls.js';
 import type { Finding, ObjectRef, Report, ReportError, Severity, SuppressedFinding } from '../types.js';
 import type { WriterOptions } from './index.js';
-import { takeChunk } from './json.js';
+import { CHUNK_PIECES, takeChunk } from './json.js';
 import { xmlAttr, xmlText } from './xml.js';
 
 /** Where each rule's generated documentation is published. */
@@ -295,11 +295,11 @@ function caseWriter(rules: ReadonlyMap<string, Rule>, cwd: string): (c: TestCase
  * findings, skipped when suppressed), an error testcase per input that could not be checked.
  */
 export function writeJunit(report: Report, options: WriterOptions): string {
-  return [...writeJunitChunks(report, options)].join('');
+  return [...writeJunitChunks(report, options, Infinity)].join('');
 }
 
 /** `writeJunit` in chunks, for reports too large to be one string. */
-export function* writeJunitChunks(report: Report, options: WriterOptions): Generator<string> {
+export function* writeJunitChunks(report: Report, options: WriterOptions, limit = CHUNK_PIECES): Generator<string> {
   const rules = new Map(options.rules.map((r) => [r.id, r]));
   const suites = buildSuites(report);
   // JUnit's timestamp is an xs:dateTime without a zone (Ant's schema); it is UTC here.
@@ -318,7 +318,7 @@ export function* writeJunitChunks(report: Report, options: WriterOptions): Gener
     out.push(`  <testsuite name="${xmlAttr(s.name)}" ${countAttributes(s.counts)} timestamp="${timestamp}">\n`);
     for (const c of s.cases) {
       write(c, out);
-      const chunk = takeChunk(out);
+      const chunk = takeChunk(out, limit);
       if (chunk !== undefined) yield chunk;
     }
     out.push('  </testsuite>\n');

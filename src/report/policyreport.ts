@@ -19,7 +19,7 @@ import { fingerprint } from '../engine/fingerprint.js';
 import { isClusterScoped } from '../k8s/scope.js';
 import type { Finding, Report, ReportError, Severity, SuppressedFinding } from '../types.js';
 import type { WriterOptions } from './index.js';
-import { takeChunk } from './json.js';
+import { CHUNK_PIECES, takeChunk } from './json.js';
 
 const API_VERSION = 'wgpolicyk8s.io/v1alpha2';
 const DOCS = 'https://github.com/mamori-dev/mamori/blob/main/docs/rules/';
@@ -412,11 +412,11 @@ function emitter(namespace: string | null, { rules, timestamp }: Context): Emit 
  * report of 100,000 findings is written about as fast as its JSON.
  */
 export function writePolicyReport(report: Report, options: WriterOptions): string {
-  return [...writePolicyReportChunks(report, options)].join('');
+  return [...writePolicyReportChunks(report, options, Infinity)].join('');
 }
 
 /** `writePolicyReport` in chunks, for outputs too large to be one string. */
-export function* writePolicyReportChunks(report: Report, options: WriterOptions): Generator<string> {
+export function* writePolicyReportChunks(report: Report, options: WriterOptions, limit = CHUNK_PIECES): Generator<string> {
   const ctx = context(options);
   // The pieces are mostly texts that results share; joining them copies them into the output once.
   const out: string[] = [];
@@ -435,7 +435,7 @@ export function* writePolicyReportChunks(report: Report, options: WriterOptions)
     for (const list of [group.findings, group.suppressed]) {
       for (const f of list) {
         emit(f, list === group.suppressed ? (f as SuppressedFinding) : undefined, out);
-        const chunk = takeChunk(out);
+        const chunk = takeChunk(out, limit);
         if (chunk !== undefined) yield chunk;
       }
     }

@@ -6,7 +6,7 @@ import type { Frameworks, Rule } from '../engine/rule.js';
 import { STDIN_NAME } from '../load/files.js';
 import type { Finding, Report, ReportError, Severity, SuppressedFinding, SuppressionKind } from '../types.js';
 import type { WriterOptions } from './index.js';
-import { takeChunk } from './json.js';
+import { CHUNK_PIECES, takeChunk } from './json.js';
 
 // The subset of SARIF 2.1.0 (OASIS) that mamori writes. Field order here is output order.
 
@@ -489,11 +489,11 @@ export function sarifLog(report: Report, options: WriterOptions): object {
  * JSON report, and as slow to write. One result per line still reads and diffs well.
  */
 export function writeSarif(report: Report, options: WriterOptions): string {
-  return [...writeSarifChunks(report, options)].join('');
+  return [...writeSarifChunks(report, options, Infinity)].join('');
 }
 
 /** `writeSarif` in chunks, for logs too large to be one string. */
-export function* writeSarifChunks(report: Report, options: WriterOptions): Generator<string> {
+export function* writeSarifChunks(report: Report, options: WriterOptions, limit = CHUNK_PIECES): Generator<string> {
   const { log, indexOf, locate } = skeleton(report, options);
   const text = JSON.stringify(log, null, 2);
   if (report.findings.length + report.suppressed.length === 0) {
@@ -508,7 +508,7 @@ export function* writeSarifChunks(report: Report, options: WriterOptions): Gener
   for (const list of [report.findings, report.suppressed]) {
     for (const f of list) {
       write(out, f, list === report.suppressed ? (f as SuppressedFinding) : undefined);
-      const chunk = takeChunk(out);
+      const chunk = takeChunk(out, limit);
       if (chunk !== undefined) yield chunk;
     }
   }

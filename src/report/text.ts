@@ -1,6 +1,6 @@
 import { SEVERITIES } from '../engine/controls.js';
 import type { Finding, Location, Report, Severity } from '../types.js';
-import { takeChunk } from './json.js';
+import { CHUNK_PIECES } from './json.js';
 
 /** Options of the text writer. */
 export interface TextOptions {
@@ -39,21 +39,25 @@ function plural(n: number, word: string): string {
 
 /** The human report: findings grouped by object, each line starting with `file:line:col`. */
 export function writeText(report: Report, options: TextOptions): string {
-  return writeTextChunks(report, options).join('');
+  return writeTextChunks(report, options, Infinity).join('');
 }
 
 /** `writeText` in chunks, for reports too large to be one string. */
-export function writeTextChunks(report: Report, options: TextOptions): string[] {
+export function writeTextChunks(report: Report, options: TextOptions, limit = CHUNK_PIECES): string[] {
   const paint = (severity: Severity, text: string): string => (options.color ? `${COLORS[severity]}${text}${RESET}` : text);
   const bold = (text: string): string => (options.color ? `${BOLD}${text}${RESET}` : text);
   const chunks: string[] = [];
+  // The lines not yet in a chunk; each ends with a line break in the output.
   const out: string[] = [];
   let lines = 0;
   const line = (text: string): void => {
-    out.push(text, '\n');
+    out.push(text);
     lines++;
-    const chunk = takeChunk(out);
-    if (chunk !== undefined) chunks.push(chunk);
+    // A line counts as two pieces (it and its break), as the other writers count them.
+    if (2 * out.length >= limit) {
+      chunks.push(`${out.join('\n')}\n`);
+      out.length = 0;
+    }
   };
   let group = '';
   const objects = new Set<string>();
@@ -100,6 +104,6 @@ export function writeTextChunks(report: Report, options: TextOptions): string[] 
     const { file, matched, fixed } = report.baseline;
     line(`Baseline ${safe(file)}: ${plural(matched, 'finding')} still present and not reported; ${fixed} of its entries fixed since.`);
   }
-  chunks.push(out.join(''));
+  if (out.length > 0) chunks.push(`${out.join('\n')}\n`);
   return chunks;
 }
