@@ -78,3 +78,33 @@ describe('CEL evaluation deadline', () => {
     expect(full.outcomes.map((o) => [o.policy, o.binding, o.decisions.length])).toEqual([['costly', 'costly', 0]]);
   });
 });
+
+describe('scan deadline', () => {
+  it('stops the scan when a rule runs past it, rather than reporting a rule error', async () => {
+    const { defineRule } = await import('../src/engine/rule.js');
+    const { scanObjects } = await import('../src/engine/scan.js');
+    const { DeadlineExceeded: Deadline } = await import('../src/errors.js');
+    const square = program(SQUARE);
+    // A rule that evaluates CEL, as the policy rules of a scan do.
+    const costly = defineRule({
+      id: 'test-costly',
+      title: 'Evaluates a costly expression',
+      severity: 'info',
+      target: 'object',
+      controls: ['DEV-2'],
+      description: 'A test rule that spends a million CEL steps on each object.',
+      remediation: 'Nothing to do.',
+      check: ({ object: o }) => {
+        const r = evaluate(square, { object: o }, MAX);
+        return r.ok ? [] : [{ path: [], message: r.error }];
+      },
+    });
+    const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big', namespace: 'shop' }, data };
+    expect(() => withDeadline(performance.now() + 5, () => scanObjects([configMap], { rules: [costly] }))).toThrow(Deadline);
+    // A rule that throws anything else is that rule's error, and the scan goes on.
+    const report = scanObjects([configMap], { rules: [costly], deadline: performance.now() + 60_000 });
+    expect(report.errors).toEqual([]);
+    expect(report.findings).toEqual([]);
+    expect(() => scanObjects([configMap, configMap], { rules: [costly], deadline: performance.now() - 1 })).toThrow(Deadline);
+  });
+});

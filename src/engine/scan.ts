@@ -317,6 +317,8 @@ export class Engine {
         for (const violation of result) this.record(active, file, object, violation);
       }
     } catch (error) {
+      // Past the caller's deadline the whole scan stops; it is not this rule's error.
+      if (error instanceof DeadlineExceeded) throw error;
       this.failed(active, file, object, error);
     }
   }

@@ -397,6 +397,12 @@ function countCodePoints(s: string): CodePoints {
   return { count: starts.length, starts: Uint32Array.from(starts) }
 }
 
+/** Drops the remembered counts (at the end of each policy evaluation, so no request's strings outlive it). */
+export function forgetCodePoints(): void {
+  remembered.clear()
+  rememberedUnits = 0
+}
+
 /**
  * The code points of a string, as `[...s]` splits it (a lone surrogate is one). `charAt` and
  * `size` read them by index; a long string is counted once and remembered, by value, so a

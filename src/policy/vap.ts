@@ -10,6 +10,7 @@ import type { JsonObject, JsonValue, Severity } from '../types.js';
 import { AuthorizerValue, NO_RBAC_AUTHORIZER } from './cel-authz.js';
 import type { Authorize, AuthzUser, RequestResource } from './cel-authz.js';
 import { compile, evaluate, DEFAULT_MAX_STEPS } from './cel.js';
+import { forgetCodePoints } from './cel-lib.js';
 import type { CelProgram } from './cel.js';
 import {
   isNamespacedKind, matchesResources, resourceForKind, splitApiVersion,
@@ -535,12 +536,18 @@ export interface EvaluationResult {
  */
 class CelMap extends Map<string, unknown> {
   override get(key: string): unknown {
-    return super.get(String(key));
+    return super.get(celKey(key));
   }
 
   override has(key: string): boolean {
-    return super.has(String(key));
+    return super.has(celKey(key));
   }
+}
+
+/** A key's string form, as a plain object's property lookup makes it (a map or list as key is the same error). */
+function celKey(key: unknown): string {
+  if (typeof key === 'object' && key !== null) throw new TypeError('Cannot convert object to primitive value');
+  return String(key);
 }
 Object.defineProperty(CelMap.prototype, 'constructor', { value: Map });
 
@@ -952,6 +959,15 @@ function authzUser(input: EvaluationInput): AuthzUser | undefined {
  * authorizer for expressions that use `authorizer`).
  */
 export function evaluatePolicies(input: EvaluationInput, loaded: PolicySet): EvaluationResult {
+  try {
+    return evaluateAll(input, loaded);
+  } finally {
+    // The code-point counts of this request's long strings are not kept for the next one.
+    forgetCodePoints();
+  }
+}
+
+function evaluateAll(input: EvaluationInput, loaded: PolicySet): EvaluationResult {
   const celValue = loaded.celValue ?? toCel;
   const { match, activation } = buildRequest(input, celValue);
   const requestResource: RequestResource = {
