@@ -98,9 +98,6 @@ let budget: Budget = { steps: 0, max: Infinity, exhausted: false }
 
 class BudgetExceeded extends Error {}
 
-// Thrown out of `evaluate` when the time set by `withDeadline` has passed.
-export { DeadlineExceeded }
-
 /** Steps between two looks at the clock: about 0.1 ms of evaluation, at most ~0.3 ms of regex matching. */
 const CLOCK_EVERY = 512
 /** The `performance.now()` past which evaluation stops (`withDeadline`); Infinity outside it. */
