@@ -13,7 +13,8 @@ export type MamoriErrorCode =
   | 'config'
   | 'rule-error'
   | 'unknown-rule'
-  | 'baseline';
+  | 'baseline'
+  | 'wrong-type';
 
 /** The one error class of mamori; `code` says what went wrong, the message says where. */
 export class MamoriError extends Error {

@@ -17,6 +17,8 @@ import { fixtures, ruleFolders } from '../scripts/gen.js';
  */
 const PSS_HEADER = /^# mamori-pss: (\S+)/m;
 const OPTIONS_HEADER = /^# mamori-options: (.+)$/m;
+/** The codes of the errors a fixture's input must give (a field of the wrong type, on purpose), in order. */
+const ERRORS_HEADER = /^# mamori-errors: (.+)$/m;
 
 describe('rule catalog', () => {
   const folders = ruleFolders();
@@ -51,7 +53,7 @@ describe('rule catalog', () => {
         const setting = options === undefined ? { enabled: true } : { enabled: true, options: JSON.parse(options) as unknown };
         const config = parseConfig({ rules: { [folder.id]: setting } }, file, knownRules(RULES));
         const report = scanTexts([{ file, text }], { rules: rule ? [rule] : [], pss, config });
-        expect(report.errors).toEqual([]);
+        expect(report.errors.map((e) => e.code)).toEqual(ERRORS_HEADER.exec(text)?.[1]?.split(',').map((c) => c.trim()) ?? []);
         expect(report.inputs.objects).toBeGreaterThan(0);
         const own = report.findings.filter((f) => f.ruleId === folder.id);
         if (example.verdict === 'pass') {

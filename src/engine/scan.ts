@@ -1,5 +1,6 @@
 import { DeadlineExceeded } from '../errors.js';
-import { detach, objectRef, PathTexts } from '../k8s/object.js';
+import { wrongTypes } from '../k8s/field-types.js';
+import { detach, formatPath, objectRef, PathTexts } from '../k8s/object.js';
 import { containersOf, isIncompletePodSpec, POD_BEARING_KINDS, podSpecOf } from '../k8s/pod.js';
 import { readInput } from '../load/files.js';
 import { loadInput, loadText, locateIn, resolveInputs, type LoadedFile } from '../load/load.js';
@@ -305,6 +306,32 @@ export class Engine {
     this.errors.push(entry);
   }
 
+  /** Reports the fields of a built-in object whose type the API server would refuse (field-types.ts); the object is still checked. */
+  private checkTypes(file: LoadedFile, loaded: LoadedObject): void {
+    const { ref } = loaded;
+    const found = wrongTypes(loaded.object, ref.apiVersion, ref.kind);
+    if (found === undefined) return;
+    const name = `${ref.kind} ${ref.namespace === undefined ? '' : `${ref.namespace}/`}${ref.name}`;
+    for (const { path, expected, found: actual } of found.wrong) {
+      const where = locateIn(file, loaded, path);
+      const entry: ReportError = {
+        file: loaded.source.file,
+        message: `${name}: ${formatPath(path)} must be ${expected}, not ${actual}; the API server refuses the object, and mamori's checks read the field as unset`,
+        code: 'wrong-type',
+      };
+      if (where !== undefined) {
+        entry.line = where.line;
+        entry.column = where.column;
+      }
+      this.errors.push(entry);
+    }
+    if (found.more > 0) {
+      const entry: ReportError = { file: loaded.source.file, message: `${name}: ${found.more} more field${found.more === 1 ? '' : 's'} of the wrong type`, code: 'wrong-type' };
+      if (loaded.source.line > 0) entry.line = loaded.source.line;
+      this.errors.push(entry);
+    }
+  }
+
   private run<I>(active: ActiveRule, input: I, file: LoadedFile, object: LoadedObject): void {
     if (this.deadline !== Infinity && performance.now() > this.deadline) throw new DeadlineExceeded();
     try {
@@ -345,6 +372,8 @@ export class Engine {
         }
       }
       const object = loaded.object;
+      // Text read from files has not been through the API server's decoding yet.
+      if (file.locator !== undefined) this.checkTypes(file, loaded);
       const root: Path = [];
       // One input object per target, shared by the rules of that target.
       const objectInput = { object, loaded, path: root };

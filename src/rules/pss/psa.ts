@@ -3,8 +3,9 @@
  * the same checks, versions, order and byte-identical reasons and details.
  *
  * Inputs are raw manifests, not decoded Go structs. Where a field has the wrong type (which the
- * API server would reject while decoding) we pick the reading that keeps PSA's verdict for
- * well-typed input and never throws:
+ * API server would reject while decoding; a scan of files also reports it as an error, see
+ * k8s/field-types.ts) we pick the reading that keeps PSA's verdict for well-typed input and never
+ * throws:
  * - an object field (securityContext, capabilities, seccompProfile, probes...) that is not an
  *   object counts as absent;
  * - booleans count only as JSON booleans (`"true"` is unset), so `allowPrivilegeEscalation`
