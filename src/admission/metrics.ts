@@ -3,10 +3,11 @@
  * - `mamori_admission_requests_total{operation,kind,verdict,endpoint}`: reviews answered;
  * - `mamori_admission_request_duration_seconds{endpoint}`: time from the request's headers to the
  *   end of its answer (histogram, 0.5 ms to 1 s);
- * - `mamori_admission_errors_total{reason}`: requests refused (400, 404, 405, 413, 415), answers per
- *   the failure policy, TLS handshakes that failed, certificate reloads that failed;
- * - `mamori_admission_in_flight_requests`, `mamori_admission_certificate_reloads_total`, and the
- *   process's resident memory and start time.
+ * - `mamori_admission_errors_total{reason}`: requests refused (400, 404, 405, 413, 415, 429), answers
+ *   per the failure policy, TLS handshakes that failed, certificate reloads that failed;
+ * - `mamori_admission_in_flight_requests`, `mamori_admission_in_flight_request_bytes` (bytes of
+ *   request bodies held, against the server's limit), `mamori_admission_certificate_reloads_total`,
+ *   and the process's resident memory and start time.
  * Label values that come from requests (kinds, operations) are checked and their number capped, so a
  * client cannot grow the metrics without bound.
  */
@@ -161,12 +162,15 @@ export class AdmissionMetrics {
   readonly errors = new Counter('mamori_admission_errors_total', 'Requests refused or answered per the failure policy, failed TLS handshakes and certificate reloads, by reason.', ['reason']);
   readonly certificateReloads = new Counter('mamori_admission_certificate_reloads_total', 'Serving certificate reloads, by result (success, failure).', ['result']);
   private inFlight = 0;
+  /** Bytes of request bodies held, read from the server. */
+  inFlightBytes: () => number = () => 0;
   private readonly gauges: Gauge[];
   private readonly startTime = Date.now() / 1000;
 
   constructor() {
     this.gauges = [
       new Gauge('mamori_admission_in_flight_requests', 'Requests being served.', () => this.inFlight),
+      new Gauge('mamori_admission_in_flight_request_bytes', 'Bytes of request bodies held by the requests being served.', () => this.inFlightBytes()),
       new Gauge('process_resident_memory_bytes', 'Resident memory size in bytes.', () => process.memoryUsage.rss()),
       new Gauge('process_start_time_seconds', 'Start time of the process since the Unix epoch in seconds.', () => this.startTime),
     ];

@@ -132,11 +132,28 @@ export interface AdmissionSection {
   failurePolicy?: FailurePolicy;
   /** Per-request time budget in milliseconds. */
   timeoutMs?: number;
+  /** Most bytes of request bodies held at once. */
+  maxInFlightBytes?: number;
   /** Who answers the `authorizer` checks of policies: the API server (SubjectAccessReviews) or none. */
   authorizer?: 'api' | 'none';
 }
 
-const SECTION_KEYS = new Set(['defaults', 'exemptions', 'failurePolicy', 'timeoutMs', 'authorizer']);
+const SECTION_KEYS = new Set(['defaults', 'exemptions', 'failurePolicy', 'timeoutMs', 'maxInFlightBytes', 'authorizer']);
+/** The smallest limit of bytes in flight: one request of the largest size (3 MiB) must fit. */
+export const MIN_IN_FLIGHT_BYTES = 3 * 1024 * 1024;
+/** The largest: 16 GiB. */
+export const MAX_IN_FLIGHT_BYTES = 16 * 1024 * 1024 * 1024;
+/** What a limit of bytes in flight must be, for error messages. */
+export const MAX_IN_FLIGHT_BYTES_RANGE = `must be a whole number of bytes from ${MIN_IN_FLIGHT_BYTES} (3Mi) to ${MAX_IN_FLIGHT_BYTES} (16Gi), or one with a suffix Ki, Mi or Gi`;
+
+/** A size in bytes: digits, optionally followed by Ki, Mi or Gi, within the limits above; undefined otherwise. */
+export function parseByteSize(text: string): number | undefined {
+  const m = /^([0-9]{1,12})(Ki|Mi|Gi)?$/.exec(text);
+  if (m === null) return undefined;
+  const bytes = Number(m[1]) * (m[2] === 'Gi' ? 1024 ** 3 : m[2] === 'Mi' ? 1024 ** 2 : m[2] === 'Ki' ? 1024 : 1);
+  return bytes >= MIN_IN_FLIGHT_BYTES && bytes <= MAX_IN_FLIGHT_BYTES ? bytes : undefined;
+}
+
 const EXEMPTION_KEYS = new Set(['usernames', 'namespaces', 'runtimeClasses']);
 
 function fail(file: string, key: string, message: string): never {
@@ -151,6 +168,7 @@ function fail(file: string, key: string, message: string): never {
  *   exemptions: { usernames: [], namespaces: [], runtimeClasses: [] }
  *   failurePolicy: Fail          # or Ignore
  *   timeoutMs: 2000
+ *   maxInFlightBytes: 64Mi       # bytes, or with a suffix Ki, Mi or Gi
  *   authorizer: api              # or none
  * ```
  * Every unknown key or bad value is an error naming its key, like the rest of the configuration.
@@ -158,7 +176,7 @@ function fail(file: string, key: string, message: string): never {
 export function parseAdmissionSection(value: unknown, file: string): AdmissionSection {
   const out: AdmissionSection = {};
   if (value === null || value === undefined) return out;
-  if (!isObject(value)) fail(file, 'admission', 'must be a mapping with defaults, exemptions, failurePolicy, timeoutMs or authorizer');
+  if (!isObject(value)) fail(file, 'admission', 'must be a mapping with defaults, exemptions, failurePolicy, timeoutMs, maxInFlightBytes or authorizer');
   for (const [key, v] of Object.entries(value)) {
     const at = `admission.${key}`;
     if (!SECTION_KEYS.has(key)) fail(file, at, `unknown key (known: ${[...SECTION_KEYS].join(', ')})`);
@@ -191,6 +209,10 @@ export function parseAdmissionSection(value: unknown, file: string): AdmissionSe
     } else if (key === 'authorizer') {
       if (v !== 'api' && v !== 'none') fail(file, at, 'must be api or none');
       out.authorizer = v;
+    } else if (key === 'maxInFlightBytes') {
+      const bytes = typeof v === 'number' || typeof v === 'string' ? parseByteSize(String(v)) : undefined;
+      if (bytes === undefined) fail(file, at, MAX_IN_FLIGHT_BYTES_RANGE);
+      out.maxInFlightBytes = bytes;
     } else {
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 30_000) fail(file, at, 'must be a whole number of milliseconds from 1 to 30000');
       out.timeoutMs = v;

@@ -7,7 +7,8 @@
  * TLS 1.2 or newer, with the certificate and key read from files and reloaded without a restart when
  * they change (cert-manager and kubelet secret volumes swap them in place); a new pair that does not
  * load is logged and the old one kept. Bodies are limited to 3 MiB (413, as PSA's webhook), must be
- * `application/json` (415) and a well-formed AdmissionReview (400 with the reason). Each review has
+ * `application/json` (415) and a well-formed AdmissionReview (400 with the reason); the bodies held at
+ * once to `maxInFlightBytes` (429 with Retry-After past it, the body never buffered). Each review has
  * a time budget (the smaller of `timeoutMs` and the API server's `?timeout=`): a review that could
  * not be decided within it (policy evaluation is stopped at its end, so a costly policy does not
  * hold the event loop past it), or whose evaluation failed, is answered per the failure policy
@@ -36,6 +37,14 @@ const BODY_START_BYTES = 16 * 1024;
 export const DEFAULT_TIMEOUT_MS = 2000;
 /** Default port. */
 export const DEFAULT_PORT = 8443;
+/**
+ * Default limit of the bytes of request bodies held at once (being received, or their reviews being
+ * answered): each byte of a review costs some three more while it is parsed and judged, so 64 MiB
+ * of bodies stay within the Deployment's 384 MiB of memory.
+ */
+export const DEFAULT_MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
+/** What a request refused at the limit asks the client to wait, in seconds (the API server's own answer when overloaded). */
+const RETRY_AFTER_SECONDS = 1;
 
 /** What the server is started with. */
 export interface AdmissionServerOptions {
@@ -48,6 +57,11 @@ export interface AdmissionServerOptions {
   failurePolicy: FailurePolicy;
   /** Per-request time budget in milliseconds. */
   timeoutMs: number;
+  /**
+   * Most bytes of request bodies held at once (default DEFAULT_MAX_IN_FLIGHT_BYTES): a request that
+   * would pass it is answered 429 at once, without buffering its body.
+   */
+  maxInFlightBytes?: number;
   logger: Logger;
   metrics?: AdmissionMetrics;
   /** How often the certificate files are checked for changes (default 2000 ms). */
@@ -73,6 +87,7 @@ const STATUS_REASONS: Readonly<Record<number, string>> = {
   408: 'Timeout',
   413: 'RequestEntityTooLarge',
   415: 'UnsupportedMediaType',
+  429: 'TooManyRequests',
   500: 'InternalError',
   503: 'ServiceUnavailable',
 };
@@ -85,6 +100,7 @@ const ERROR_REASONS: Readonly<Record<number, string>> = {
   408: 'timeout',
   413: 'payload_too_large',
   415: 'unsupported_media_type',
+  429: 'too_many_requests',
   500: 'internal',
 };
 
@@ -118,6 +134,12 @@ export class AdmissionServer {
   private readonly server: Server;
   private current: { cert: Buffer; key: Buffer };
   private closing = false;
+  /** Limit of `held`. */
+  private readonly maxInFlightBytes: number;
+  /** Bytes of request bodies held: reserved when a request is let in, given back when it is answered. */
+  private held = 0;
+  /** Requests refused at the limit (the first and every 100th are logged). */
+  private overloaded = 0;
   private closed: Promise<void> | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
   private readonly onFileChange = (): void => this.scheduleReload();
@@ -126,6 +148,8 @@ export class AdmissionServer {
     this.options = options;
     this.logger = options.logger;
     this.metrics = options.metrics ?? new AdmissionMetrics();
+    this.maxInFlightBytes = options.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES;
+    this.metrics.inFlightBytes = () => this.held;
     this.current = this.readPair();
     const problem = pairProblem(this.current.cert, this.current.key);
     if (problem !== undefined) throw new MamoriError('config', `the TLS certificate ${options.certFile} and key ${options.keyFile} cannot be used: ${problem}`);
@@ -171,7 +195,7 @@ export class AdmissionServer {
     watchFile(this.options.certFile, { interval, persistent: false }, this.onFileChange);
     watchFile(this.options.keyFile, { interval, persistent: false }, this.onFileChange);
     const port = (this.server.address() as AddressInfo).port;
-    this.logger.info('listening', { port, tls_min_version: 'TLSv1.2', failure_policy: this.options.failurePolicy, timeout_ms: this.options.timeoutMs, ...certificateFields(this.current.cert) });
+    this.logger.info('listening', { port, tls_min_version: 'TLSv1.2', failure_policy: this.options.failurePolicy, timeout_ms: this.options.timeoutMs, max_in_flight_bytes: this.maxInFlightBytes, ...certificateFields(this.current.cert) });
     return port;
   }
 
@@ -306,8 +330,17 @@ export class AdmissionServer {
       return;
     }
     const declared = req.headers['content-length'];
-    if (declared !== undefined && Number(declared) > MAX_BODY_BYTES) {
+    const length = declared === undefined ? undefined : Number(declared);
+    if (length !== undefined && length > MAX_BODY_BYTES) {
       this.refuse(req, res, 413, `request entity is too large; limit is ${MAX_BODY_BYTES} bytes`);
+      return;
+    }
+    // The bytes the body may take are reserved before any of it is read: its declared length, else
+    // its buffer, reserved again as it grows. A request that would pass the limit is refused at once.
+    const limit = length ?? MAX_BODY_BYTES;
+    let reserved = Math.min(limit, length ?? BODY_START_BYTES);
+    if (!this.reserve(reserved)) {
+      this.tooBusy(req, res);
       return;
     }
     const apiTimeout = parseGoDuration(new URLSearchParams(query).get('timeout'));
@@ -319,6 +352,8 @@ export class AdmissionServer {
       if (finished) return;
       finished = true;
       clearTimeout(timer);
+      this.held -= reserved;
+      reserved = 0;
       this.metrics.finished();
     };
     res.once('close', finish);
@@ -333,21 +368,33 @@ export class AdmissionServer {
     // The body is copied into one buffer as it arrives (doubled when full, never sized by the
     // declared length, which may lie): a Buffer kept per chunk costs some 300 bytes, so a body
     // sent in 1-byte TLS records took a hundred times its size.
-    let body = Buffer.allocUnsafe(BODY_START_BYTES);
+    let body = Buffer.allocUnsafe(Math.min(BODY_START_BYTES, limit));
     let size = 0;
-    let tooLarge = false;
+    let refused = false;
     req.on('data', (chunk: Buffer) => {
-      if (tooLarge) return;
+      if (refused) return;
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
-        tooLarge = true;
+        refused = true;
         body = Buffer.alloc(0);
         this.refuse(req, res, 413, `request entity is too large; limit is ${MAX_BODY_BYTES} bytes`);
         finish();
         return;
       }
       if (size > body.length) {
-        const grown = Buffer.allocUnsafe(Math.min(MAX_BODY_BYTES, Math.max(size, body.length * 2)));
+        // Never past the declared length, which the HTTP parser holds the body to.
+        const capacity = Math.min(limit, Math.max(size, body.length * 2));
+        if (capacity > reserved) {
+          if (!this.reserve(capacity - reserved)) {
+            refused = true;
+            body = Buffer.alloc(0);
+            this.tooBusy(req, res);
+            finish();
+            return;
+          }
+          reserved = capacity;
+        }
+        const grown = Buffer.allocUnsafe(capacity);
         body.copy(grown, 0, 0, size - chunk.length);
         body = grown;
       }
@@ -355,7 +402,7 @@ export class AdmissionServer {
     });
     req.on('error', finish);
     req.on('end', () => {
-      if (tooLarge || res.headersSent) return;
+      if (refused || res.headersSent) return;
       clearTimeout(timer);
       const answered = this.answer(req, res, endpoint, body.subarray(0, size), started, budget);
       if (answered === undefined) finish();
@@ -369,6 +416,25 @@ export class AdmissionServer {
           .finally(finish);
       }
     });
+  }
+
+  /** Reserves `bytes` of request bodies; false (and nothing reserved) when that would pass the limit. */
+  private reserve(bytes: number): boolean {
+    if (this.held + bytes > this.maxInFlightBytes) return false;
+    this.held += bytes;
+    return true;
+  }
+
+  /**
+   * Refuses a request at the limit of bytes in flight: 429 with `Retry-After`, as the API server
+   * answers when overloaded. Its body is read and dropped, never held. Without the body there is no
+   * uid to answer an AdmissionReview with: the API server's webhook client retries after the time
+   * asked while its timeout allows, then applies the webhook's failure policy.
+   */
+  private tooBusy(req: IncomingMessage, res: ServerResponse): void {
+    this.overloaded++;
+    if (this.overloaded % 100 === 1) this.logger.warn('request refused: too many bytes of requests in flight', { limit_bytes: this.maxInFlightBytes, held_bytes: this.held, refused: this.overloaded });
+    this.refuse(req, res, 429, `too many requests in flight: their bodies would pass the limit of ${this.maxInFlightBytes} bytes; retry later`, { 'Retry-After': String(RETRY_AFTER_SECONDS) });
   }
 
   /**

@@ -17,9 +17,9 @@ import { policiesUseAuthorizer, SubjectAccessReviewAuthorizer } from '../admissi
 import { Logger } from '../admission/log.js';
 import { readPolicies } from '../policy/rules.js';
 import type { LoadResult } from '../policy/vap.js';
-import { DEFAULT_MODES, isFailurePolicy, parseList, parseModePolicy, type AdmissionSection } from '../admission/modes.js';
+import { DEFAULT_MODES, isFailurePolicy, MAX_IN_FLIGHT_BYTES_RANGE, parseByteSize, parseList, parseModePolicy, type AdmissionSection } from '../admission/modes.js';
 import { Evaluator, type EvaluatorOptions } from '../admission/review.js';
-import { AdmissionServer, DEFAULT_PORT, DEFAULT_TIMEOUT_MS } from '../admission/server.js';
+import { AdmissionServer, DEFAULT_MAX_IN_FLIGHT_BYTES, DEFAULT_PORT, DEFAULT_TIMEOUT_MS } from '../admission/server.js';
 import type { AdmissionSettings, NamespaceLabels, PolicyAuthorizer } from '../admission/types.js';
 import { parseKubeMinor } from './scan.js';
 
@@ -37,6 +37,8 @@ export interface AdmissionServeFlags {
   kubeVersion?: string;
   failurePolicy?: string;
   timeout?: string;
+  /** Most bytes of request bodies held at once: bytes, or with a suffix Ki, Mi or Gi. */
+  maxInFlightBytes?: string;
   exemptUsernames?: string;
   exemptNamespaces?: string;
   exemptRuntimeClasses?: string;
@@ -80,6 +82,12 @@ function wholeNumber(text: string, flag: string, min: number, max: number): numb
   return value;
 }
 
+function byteSize(text: string, flag: string): number {
+  const bytes = parseByteSize(text);
+  if (bytes === undefined) throw new MamoriError('usage', `${flag} ${MAX_IN_FLIGHT_BYTES_RANGE} (got ${JSON.stringify(text)})`);
+  return bytes;
+}
+
 /** Namespace labels from a YAML file of Namespace objects (to run outside a cluster). */
 async function labelsFromFile(file: string): Promise<NamespaceLabels> {
   let text: string;
@@ -96,7 +104,7 @@ async function labelsFromFile(file: string): Promise<NamespaceLabels> {
 }
 
 /** The server's settings from the flags and the configuration. */
-export function admissionSettings(flags: AdmissionServeFlags, configFailOn: string | undefined, section: AdmissionSection = {}): AdmissionSettings & { timeoutMs: number } {
+export function admissionSettings(flags: AdmissionServeFlags, configFailOn: string | undefined, section: AdmissionSection = {}): AdmissionSettings & { timeoutMs: number; maxInFlightBytes: number } {
   const failurePolicy = flags.failurePolicy ?? section.failurePolicy ?? 'Fail';
   if (!isFailurePolicy(failurePolicy)) throw new MamoriError('usage', `--failure-policy must be Fail or Ignore (got ${JSON.stringify(failurePolicy)})`);
   const failOn = flags.failOn ?? (configFailOn === 'none' ? undefined : configFailOn) ?? 'low';
@@ -117,6 +125,7 @@ export function admissionSettings(flags: AdmissionServeFlags, configFailOn: stri
     failOn,
     failurePolicy,
     timeoutMs: flags.timeout === undefined ? (section.timeoutMs ?? DEFAULT_TIMEOUT_MS) : wholeNumber(flags.timeout, '--timeout', 1, 30_000),
+    maxInFlightBytes: flags.maxInFlightBytes === undefined ? (section.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES) : byteSize(flags.maxInFlightBytes, '--max-in-flight-bytes'),
   };
 }
 
@@ -210,6 +219,7 @@ export async function runAdmissionServe(flags: AdmissionServeFlags): Promise<num
     context: { namespaces, settings, evaluator, requireReview: true, ...(policies === undefined ? {} : { policies }), ...(policyAuthorizer === undefined ? {} : { authorizer: policyAuthorizer }) },
     failurePolicy: settings.failurePolicy,
     timeoutMs: settings.timeoutMs,
+    maxInFlightBytes: settings.maxInFlightBytes,
     logger,
     certPollMs,
   });

@@ -77,6 +77,7 @@ admission
   .option('--kube-version <version>', 'the Kubernetes version of the cluster: `latest` means its newest Pod Security policy')
   .addOption(new Option('--failure-policy <policy>', 'answer when a review cannot be decided in time or fails: Fail refuses it, Ignore allows it with a warning (default: the configuration\'s admission.failurePolicy, else Fail)').choices(['Fail', 'Ignore']))
   .option('--timeout <ms>', 'time budget of one review in milliseconds (default: admission.timeoutMs, else 2000)')
+  .option('--max-in-flight-bytes <size>', 'most bytes of request bodies held at once, e.g. 64Mi; a request past it is answered 429 with Retry-After (default: admission.maxInFlightBytes, else 64Mi)')
   .option('--default-enforce <mode>', 'enforce mode of namespaces without labels: privileged|baseline|restricted[:VERSION] or catalog (default: admission.defaults.enforce, else baseline:latest)')
   .option('--default-warn <mode>', 'warn mode of namespaces without labels (default: admission.defaults.warn, else restricted:latest)')
   .option('--default-audit <mode>', 'audit mode of namespaces without labels (default: admission.defaults.audit, else restricted:latest)')

@@ -212,7 +212,8 @@ export function parseCIDR(raw: string): CIDRPrefix | string {
   if (bitsStr.length > 1 && (bitsStr[0] ?? '') < '1') return fail(`bad bits after slash: ${goQuote(bitsStr)}`)
   if (bitsStr.length > 1 && (bitsStr[0] ?? '') > '9') return fail(`bad bits after slash: ${goQuote(bitsStr)}`)
   if (!/^[+-]?[0-9]+$/.test(bitsStr)) return fail(`bad bits after slash: ${goQuote(bitsStr)}`)
-  if (BigInt(bitsStr) > 9223372036854775807n || BigInt(bitsStr) < -9223372036854775808n) return fail(`bad bits after slash: ${goQuote(bitsStr)}`)
+  // strconv.Atoi: out of the int64 range past 19 digits (no leading zero or sign gets here).
+  if (bitsStr.length > 19 || BigInt(bitsStr) > 9223372036854775807n || BigInt(bitsStr) < -9223372036854775808n) return fail(`bad bits after slash: ${goQuote(bitsStr)}`)
   const bits = Number(bitsStr)
   const max = parsed.addr.is4 ? 32 : 128
   if (bits < 0 || bits > max) return fail('prefix length out of range')

@@ -5,8 +5,8 @@
 import { goQuote } from './cel-lib.js'
 
 const UINT64_MAX = 18446744073709551615n
-const NUMBERS = '0123456789'
-const ALPHANUM = '-ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
+const NUMBERS = /^[0-9]*$/
+const ALPHANUM = /^[-A-Za-z0-9]*$/
 
 interface PRVersion { readonly str: string; readonly num: bigint; readonly isNum: boolean }
 
@@ -17,13 +17,14 @@ export class Semver {
 
 class SemverError extends Error {}
 
-const containsOnly = (s: string, set: string): boolean => [...s].every((c) => set.includes(c))
+const containsOnly = (s: string, set: RegExp): boolean => set.test(s)
 const hasLeadingZeroes = (s: string): boolean => s.length > 1 && s[0] === '0'
 
 /** strconv.ParseUint(s, 10, 64). */
 function parseUint(s: string): bigint {
   if (!/^[0-9]+$/.test(s)) throw new SemverError(`strconv.ParseUint: parsing ${goQuote(s)}: invalid syntax`)
-  const v = BigInt(s)
+  // Past 20 digits (leading zeros aside) out of range, without making a BigInt of them.
+  const v = s.length - (/^0*/.exec(s)?.[0].length ?? 0) > 20 ? UINT64_MAX + 1n : BigInt(s)
   if (v > UINT64_MAX) throw new SemverError(`strconv.ParseUint: parsing ${goQuote(s)}: value out of range`)
   return v
 }
@@ -79,7 +80,7 @@ function normalizeAndParse(input: string): Semver {
     let p = parts[i] ?? ''
     if (p.length > 1) {
       p = p.replace(/^0+/, '')
-      if (p.length === 0 || !NUMBERS.includes(p[0] ?? '')) p = `0${p}`
+      if (p.length === 0 || !/[0-9]/.test(p[0] ?? '')) p = `0${p}`
       parts[i] = p
     }
   }

@@ -24,7 +24,8 @@ type Mode = 'path' | 'host' | 'zone' | 'userPassword' | 'queryComponent' | 'frag
 
 class URLError extends Error {}
 
-function shouldEscape(c: number, mode: Mode): boolean {
+/** Go's shouldEscape, for one byte; read through ESCAPED, made once per mode. */
+function shouldEscapeByte(c: number, mode: Mode): boolean {
   const ch = String.fromCharCode(c)
   if (/[a-zA-Z0-9]/.test(ch)) return false
   if ((mode === 'host' || mode === 'zone') && `!$&'()*+,;=:[]<>"`.includes(ch)) return false
@@ -42,62 +43,84 @@ function shouldEscape(c: number, mode: Mode): boolean {
   return true
 }
 
-const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
-const fromUtf8 = (b: Uint8Array): string => new TextDecoder().decode(b)
+const MODES: readonly Mode[] = ['path', 'host', 'zone', 'userPassword', 'queryComponent', 'fragment']
+/** shouldEscape of every byte, per mode (a test per byte built a string and ran a regular expression on it). */
+const ESCAPED = new Map(MODES.map((mode) => [mode, Uint8Array.from({ length: 256 }, (_, c) => (shouldEscapeByte(c, mode) ? 1 : 0))]))
+const shouldEscape = (c: number, mode: Mode): boolean => (ESCAPED.get(mode) as Uint8Array)[c] === 1
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+const utf8 = (s: string): Uint8Array => encoder.encode(s)
+const fromUtf8 = (b: Uint8Array): string => decoder.decode(b)
 const isHex = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70)
 const unhex = (c: number): number => (c <= 57 ? c - 48 : c >= 97 ? c - 87 : c - 55)
 
 function unescape(str: string, mode: Mode): string {
+  const hostLike = mode === 'host' || mode === 'zone'
+  // Nothing to unescape or check: the string itself, which its UTF-8 decodes to (without surrogates,
+  // of which a lone one would decode to U+FFFD).
+  if (!hostLike && !str.includes('%') && !(mode === 'queryComponent' && str.includes('+')) && !/[\ud800-\udfff]/.test(str)) return str
   const s = utf8(str)
-  const latin = (from: number, to: number): string => fromUtf8(s.slice(from, to))
+  let changes = false
   for (let i = 0; i < s.length;) {
     const c = s[i] ?? 0
     if (c === 0x25) {
       if (i + 2 >= s.length || !isHex(s[i + 1] ?? 0) || !isHex(s[i + 2] ?? 0)) {
-        throw new URLError(`invalid URL escape ${goQuote(latin(i, Math.min(i + 3, s.length)))}`)
+        throw new URLError(`invalid URL escape ${goQuote(fromUtf8(s.slice(i, Math.min(i + 3, s.length))))}`)
       }
-      if (mode === 'host' && unhex(s[i + 1] ?? 0) < 8 && latin(i, i + 3) !== '%25') throw new URLError(`invalid URL escape ${goQuote(latin(i, i + 3))}`)
+      if (mode === 'host' && unhex(s[i + 1] ?? 0) < 8 && fromUtf8(s.slice(i, i + 3)) !== '%25') throw new URLError(`invalid URL escape ${goQuote(fromUtf8(s.slice(i, i + 3)))}`)
+      changes = true
       i += 3
     } else {
-      if ((mode === 'host' || mode === 'zone') && c < 0x80 && shouldEscape(c, mode)) {
+      if (hostLike && c < 0x80 && shouldEscape(c, mode)) {
         throw new URLError(`invalid character ${goQuote(String.fromCharCode(c))} in host name`)
       }
+      if (c === 0x2b && mode === 'queryComponent') changes = true
       i++
     }
   }
-  const out: number[] = []
+  if (!changes) return fromUtf8(s)
+  const out = new Uint8Array(s.length)
+  let n = 0
   for (let i = 0; i < s.length;) {
     const c = s[i] ?? 0
-    if (c === 0x25) { out.push(unhex(s[i + 1] ?? 0) * 16 + unhex(s[i + 2] ?? 0)); i += 3 }
-    else if (c === 0x2b && mode === 'queryComponent') { out.push(0x20); i++ }
-    else { out.push(c); i++ }
+    if (c === 0x25) { out[n++] = unhex(s[i + 1] ?? 0) * 16 + unhex(s[i + 2] ?? 0); i += 3 }
+    else if (c === 0x2b && mode === 'queryComponent') { out[n++] = 0x20; i++ }
+    else { out[n++] = c; i++ }
   }
-  return fromUtf8(new Uint8Array(out))
+  return fromUtf8(out.subarray(0, n))
 }
 
+const HEX_UPPER = '0123456789ABCDEF'
+
 function escape(str: string, mode: Mode): string {
-  let out = ''
-  for (const b of utf8(str)) {
-    if (shouldEscape(b, mode)) {
-      if (b === 0x20 && mode === 'queryComponent') out += '+'
-      else out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`
-    } else out += String.fromCharCode(b)
+  const bytes = utf8(str)
+  const escaped = ESCAPED.get(mode) as Uint8Array
+  let first = 0
+  while (first < bytes.length && escaped[bytes[first] ?? 0] !== 1) first++
+  // Nothing to escape: the bytes are ASCII (any other byte is escaped), the string itself.
+  if (first === bytes.length) return str
+  const out = new Uint8Array(bytes.length * 3)
+  out.set(bytes.subarray(0, first))
+  let n = first
+  for (let i = first; i < bytes.length; i++) {
+    const b = bytes[i] ?? 0
+    if (escaped[b] !== 1) out[n++] = b
+    else if (b === 0x20 && mode === 'queryComponent') out[n++] = 0x2b
+    else {
+      out[n++] = 0x25
+      out[n++] = HEX_UPPER.charCodeAt(b >> 4)
+      out[n++] = HEX_UPPER.charCodeAt(b & 15)
+    }
   }
-  return out
+  return fromUtf8(out.subarray(0, n))
 }
 
 function getScheme(raw: string): [string, string] {
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw[i] ?? ''
-    if (/[a-zA-Z]/.test(c)) continue
-    if (/[0-9+\-.]/.test(c)) { if (i === 0) return ['', raw]; continue }
-    if (c === ':') {
-      if (i === 0) throw new URLError('missing protocol scheme')
-      return [raw.slice(0, i), raw.slice(i + 1)]
-    }
-    return ['', raw]
-  }
-  return ['', raw]
+  // A letter, then letters, digits, '+', '-' or '.', then ':'; anything else before a ':' is no scheme.
+  if (raw[0] === ':') throw new URLError('missing protocol scheme')
+  const scheme = /^[a-zA-Z][a-zA-Z0-9+\-.]*:/.exec(raw)
+  return scheme === null ? ['', raw] : [raw.slice(0, scheme[0].length - 1), raw.slice(scheme[0].length)]
 }
 
 function validOptionalPort(port: string): boolean {
@@ -130,12 +153,7 @@ function parseHost(host: string): string {
 }
 
 function validUserinfo(s: string): boolean {
-  for (const ch of s) {
-    if (/[a-zA-Z0-9]/.test(ch)) continue
-    if ("-._:~!$&'()*+,;=%@".includes(ch)) continue
-    return false
-  }
-  return true
+  return /^[a-zA-Z0-9\-._:~!$&'()*+,;=%@]*$/.test(s)
 }
 
 function parseAuthority(authority: string): { user: string | undefined; host: string } {
@@ -151,14 +169,15 @@ function parseAuthority(authority: string): { user: string | undefined; host: st
 }
 
 function parse(raw: string, viaRequest: boolean): URLValue {
-  for (const b of utf8(raw)) if (b < 0x20 || b === 0x7f) throw new URLError('net/url: invalid control character in URL')
+  // Control bytes of UTF-8 are the ASCII control characters.
+  if (/[\x00-\x1f\x7f]/.test(raw)) throw new URLError('net/url: invalid control character in URL')
   if (raw === '' && viaRequest) throw new URLError('empty url')
   if (raw === '*') return new URLValue('', '', undefined, '', '*', '', false, '', '')
   let [scheme, rest] = getScheme(raw)
   scheme = scheme.toLowerCase()
   let forceQuery = false
   let rawQuery = ''
-  if (rest.endsWith('?') && rest.split('?').length === 2) {
+  if (rest.endsWith('?') && rest.indexOf('?') === rest.length - 1) {
     forceQuery = true
     rest = rest.slice(0, -1)
   } else {
@@ -235,11 +254,11 @@ function splitHostPort(hostPort: string): [string, string] {
 export const urlHostname = (u: URLValue): string => splitHostPort(u.host)[0]
 export const urlPort = (u: URLValue): string => splitHostPort(u.host)[1]
 
+/** Bytes validEncoded lets through whatever shouldEscape says. */
+const ENCODED_ANYWAY = new Set(Array.from("!$&'()*+,;=:@[]%", (c) => c.charCodeAt(0)))
+
 function validEncoded(s: string, mode: Mode): boolean {
-  for (const b of utf8(s)) {
-    if ("!$&'()*+,;=:@[]%".includes(String.fromCharCode(b))) continue
-    if (shouldEscape(b, mode)) return false
-  }
+  for (const b of utf8(s)) if (!ENCODED_ANYWAY.has(b) && shouldEscape(b, mode)) return false
   return true
 }
 

@@ -180,27 +180,19 @@ function extreme(list: readonly unknown[], name: 'min' | 'max'): unknown {
   return best
 }
 
+/** What goQuote escapes: quotes, backslashes, control characters and lone surrogates. */
+const GO_QUOTE_ESCAPED = /["\\\x00-\x1f\x7f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
+const GO_ESCAPES: Readonly<Record<string, string>> = { '"': '\\"', '\\': '\\\\', '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v' }
+function goEscape(ch: string): string {
+  const cp = ch.charCodeAt(0)
+  return GO_ESCAPES[ch] ?? (cp >= 0xd800 ? '\\ufffd' : `\\x${cp.toString(16).padStart(2, '0')}`)
+}
+
 /** Go's strconv.Quote, as used by cel-go `strings.quote`. */
 export function goQuote(s: string): string {
-  let out = '"'
-  for (const ch of s) {
-    const cp = ch.codePointAt(0) ?? 0
-    switch (ch) {
-      case '"': out += '\\"'; continue
-      case '\\': out += '\\\\'; continue
-      case '\x07': out += '\\a'; continue
-      case '\b': out += '\\b'; continue
-      case '\f': out += '\\f'; continue
-      case '\n': out += '\\n'; continue
-      case '\r': out += '\\r'; continue
-      case '\t': out += '\\t'; continue
-      case '\v': out += '\\v'; continue
-    }
-    if (cp < 0x20 || cp === 0x7f) out += `\\x${cp.toString(16).padStart(2, '0')}`
-    else if (cp >= 0xd800 && cp <= 0xdfff) out += '\\ufffd'
-    else out += ch
-  }
-  return `${out}"`
+  // One pass of a regular expression: appending 3 million characters one by one took 0.1 s and
+  // as much again in garbage collection.
+  return `"${s.replace(GO_QUOTE_ESCAPED, goEscape)}"`
 }
 
 function formatScalarString(v: unknown): string {
