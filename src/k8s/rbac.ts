@@ -367,10 +367,11 @@ function candidatesOf(selector: unknown, clusterRoles: readonly RoleRecord[], by
  * Resolves aggregated ClusterRoles as the clusterrole-aggregation controller does: the rules of an
  * aggregated role are the union (without duplicates) of the rules of every other ClusterRole whose
  * labels match any of its selectors; its own `rules` are overwritten. Aggregated roles may select
- * each other, so the unions are recomputed in rounds, each role in turn, until a round changes
- * nothing, at most one round per aggregated role plus one; on a cycle the result depends on those
- * rounds. The roles end as they stand after the last of these rounds (a round that changes nothing
- * leaves them so), which `Aggregation` computes without playing the rounds: see there.
+ * each other, so the union is recomputed until nothing changes (at most one round per aggregated
+ * role plus one). Without a cycle the rounds end on the one solution, computed directly: each role
+ * once, after the roles it selects. Roles on a cycle, and those they select, end where the rounds
+ * take them: their rounds are replayed, recomputing only the roles whose picks changed. A chain of
+ * aggregated roles thus costs its unions once each, not once per round (cubic in its length).
  */
 export function resolveAggregation(clusterRoles: readonly RoleRecord[]): void {
   const aggregated = clusterRoles.filter((r) => r.selectors !== undefined);
@@ -414,193 +415,77 @@ export function resolveAggregation(clusterRoles: readonly RoleRecord[]): void {
   }
   const order = [...selected.keys()];
   const rank = new Map(order.map((role, i) => [role, i]));
-  const aggregation = new Aggregation(
-    order.map((role) => (selected.get(role) ?? []).map((pick) => rank.get(pick) ?? pick)),
-    aggregated.length,
-  );
-  order.forEach((role, i) => {
-    role.rules = aggregation.final(i);
-  });
+  // The aggregated roles each one selects, by their index in `order`.
+  const picks = order.map((role) => (selected.get(role) ?? []).flatMap((pick) => rank.get(pick) ?? []));
+  const compute = (i: number): boolean => {
+    const role = order[i];
+    if (role === undefined) return false;
+    const seen = new Set<string>();
+    const union: GrantedRule[] = [];
+    for (const pick of selected.get(role) ?? []) {
+      for (const granted of pick.rules) {
+        const key = ruleKey(granted.rule);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        union.push(granted);
+      }
+    }
+    if (union.length === role.rules.length && union.every((g, k) => g === role.rules[k])) return false;
+    role.rules = union;
+    return true;
+  };
+  const limit = aggregated.length;
+  // The roles on cycles and those they select depend on nothing else: replayed first.
+  const cyclic = inCycles(picks);
+  const replayed = cyclic.some((c) => c) ? replayRounds(picks, cyclic, compute, limit) : -1;
+  const rest = cyclic.map((c) => !c);
+  const { sorted, height } = topological(picks, rest);
+  // The rounds settle the rest `height` rounds after the replayed ones, unless they stop first.
+  if (replayed + height <= limit) {
+    for (const i of sorted) compute(i);
+    return;
+  }
+  // The rounds would stop before the rest settles: replay them all.
+  for (const role of order) role.rules = [];
+  replayRounds(picks, picks.map(() => true), compute, limit);
 }
 
 /**
- * The rules of aggregated roles (by their place in the controller's order) after round `limit` of
- * the controller's rounds. Round 0 computes every role in order from the others' current rules
- * (none yet for aggregated ones), and so does each later round: a role sees the rules a role
- * before it has in this round and those a role after it had in the previous one. Unrolled, the
- * rules of role `v` after round `t`, `V(v, t)`, are the first occurrences in a depth-first walk of
- * what it selects: a literal role gives its rules, an aggregated role `p` gives `V(p, t - d)`,
- * `d` being 0 when `p` comes before `v`, else 1, and nothing before round 0. Instead of every
- * role in every round, that walk is taken for the rounds that matter only:
- * - once `t` is at least the number of aggregated roles, a walk reaches every rule reachable from
- *   its role (no path is longer), so a walk from strongly connected roles stops once it has all
- *   the rules reachable from them;
- * - a walk that reaches a role again no later than where it completed it adds nothing (the set of
- *   rules reached only grows with `t`);
- * - a role outside a cycle keeps its rules from round `settled` on (one more than the latest its
- *   picks settle, or the same for those before it): a walk reaching it later takes them whole;
- * - on a cycle (or strongly connected roles), rounds are tried from the one where all they select
- *   outside has settled, doubling, until two rounds in a row give the same rules: nothing changes
- *   after that.
- * Strongly connected groups are resolved after what they select (Tarjan's order), so a chain of
- * roles costs its unions once, and a long cycle a walk around it per role, not a round per link.
+ * The rounds of `resolveAggregation` over the roles in `members` (which hold what they select): the
+ * first computes each role in order, each later one (up to `limit`), in the same order, the roles
+ * one of whose picks changed after they were computed: those after it in the same round, the
+ * others in the next. That is what recomputing every role each round does, as the others would
+ * come out the same. Returns the last round that changed a role (-1: none).
  */
-class Aggregation {
-  /** The rules of resolved roles, each rule with its number (`numbers`). */
-  private readonly rules: (Rules | undefined)[];
-  /** A round from which a resolved role's rules no longer change (up to `limit`). */
-  private readonly settled: number[];
-  /** For a walk: when it last completed each role (`walkOf` tells which walk). */
-  private readonly doneAt: Int32Array;
-  private readonly walkOf: Int32Array;
-  private walks = 0;
-  /** Rules by their identity (`ruleKey`), numbered; for each, the last walk that took one. */
-  private readonly numbers = new Map<string, number>();
-  private readonly takenIn: number[] = [];
-  private readonly literal = new Map<RoleRecord, Rules>();
-
-  /** `picks`: for each aggregated role, what it selects in order, as the place of an aggregated role or a literal role. */
-  constructor(
-    private readonly picks: readonly (readonly (number | RoleRecord)[])[],
-    private readonly limit: number,
-  ) {
-    const n = picks.length;
-    this.rules = new Array<Rules | undefined>(n).fill(undefined);
-    this.settled = new Array<number>(n).fill(Infinity);
-    this.doneAt = new Int32Array(n);
-    this.walkOf = new Int32Array(n).fill(-1);
-    const successors = picks.map((list) => list.filter((p): p is number => typeof p === 'number'));
-    for (const group of components(successors)) {
-      const single = group[0] as number;
-      if (group.length === 1 && !(successors[single] ?? []).includes(single)) this.resolveOne(single);
-      else this.resolveGroup(group);
+function replayRounds(picks: readonly (readonly number[])[], members: readonly boolean[], compute: (i: number) => boolean, limit: number): number {
+  const dependents: number[][] = picks.map(() => []);
+  picks.forEach((list, i) => {
+    if (members[i] === true) for (const pick of list) dependents[pick]?.push(i);
+  });
+  let last = -1;
+  let next = new Set<number>();
+  const changed = (at: number, round: number, due: (i: number) => void): void => {
+    last = round;
+    for (const dependent of dependents[at] ?? []) {
+      if (dependent > at) due(dependent);
+      else next.add(dependent);
     }
-  }
-
-  final(role: number): GrantedRule[] {
-    return [...(this.rules[role]?.list ?? [])];
-  }
-
-  /** 1 when `pick` comes at or after `role` in the order: `role` sees its rules of the previous round. */
-  private static lag(role: number, pick: number): number {
-    return pick < role ? 0 : 1;
-  }
-
-  /** The rules of a literal role, numbered. */
-  private literalRules(role: RoleRecord): Rules {
-    let rules = this.literal.get(role);
-    if (rules === undefined) {
-      const ids = role.rules.map((granted) => {
-        const key = ruleKey(granted.rule);
-        let id = this.numbers.get(key);
-        if (id === undefined) {
-          id = this.numbers.size;
-          this.numbers.set(key, id);
-          this.takenIn.push(-1);
-        }
-        return id;
+  };
+  for (let at = 0; at < picks.length; at++) if (members[at] === true && compute(at)) changed(at, 0, () => undefined);
+  for (let round = 1; round <= limit && next.size > 0; round++) {
+    const queue = new MinHeap([...next]);
+    const queued = new Set(next);
+    next = new Set();
+    for (let at = queue.pop(); at !== undefined; at = queue.pop()) {
+      if (!compute(at)) continue;
+      changed(at, round, (i) => {
+        if (queued.has(i)) return;
+        queued.add(i);
+        queue.push(i);
       });
-      rules = { list: role.rules, ids };
-      this.literal.set(role, rules);
     }
-    return rules;
   }
-
-  private resolveOne(role: number): void {
-    let settled = 0;
-    for (const pick of this.picks[role] ?? []) if (typeof pick === 'number') settled = Math.max(settled, (this.settled[pick] ?? 0) + Aggregation.lag(role, pick));
-    this.rules[role] = this.rulesAt(role, this.limit, Infinity);
-    this.settled[role] = Math.min(settled, this.limit);
-  }
-
-  private resolveGroup(group: readonly number[]): void {
-    const members = new Set(group);
-    // Every rule reachable from one member is reachable from all.
-    const reachable = new Set<number>();
-    let from = 0;
-    for (const role of group) {
-      for (const pick of this.picks[role] ?? []) {
-        if (typeof pick !== 'number') for (const id of this.literalRules(pick).ids) reachable.add(id);
-        else if (!members.has(pick)) {
-          for (const id of this.rules[pick]?.ids ?? []) reachable.add(id);
-          from = Math.max(from, this.settled[pick] ?? 0);
-        }
-      }
-    }
-    const all = reachable.size;
-    let round = Math.max(from, 1);
-    for (;;) {
-      if (round >= this.limit) {
-        for (const role of group) this.rules[role] = this.rulesAt(role, this.limit, all);
-        round = this.limit;
-        break;
-      }
-      const now = group.map((role) => this.rulesAt(role, round, all));
-      if (group.every((role, k) => sameRules(now[k]?.list ?? [], this.rulesAt(role, round + 1, all).list))) {
-        group.forEach((role, k) => {
-          this.rules[role] = now[k];
-        });
-        break;
-      }
-      round = Math.min(2 * round, this.limit);
-    }
-    for (const role of group) this.settled[role] = round;
-  }
-
-  /**
-   * `V(role, round)`: a depth-first walk of what the role selects, unrolled over the rounds, taking
-   * resolved roles whole once settled; it stops when it holds `all` distinct rules.
-   */
-  private rulesAt(role: number, round: number, all: number): Rules {
-    const walk = this.walks++;
-    const out = { list: [] as GrantedRule[], ids: [] as number[] };
-    const takenIn = this.takenIn;
-    const take = (rules: Rules): void => {
-      for (let k = 0; k < rules.ids.length; k++) {
-        const id = rules.ids[k] as number;
-        if (takenIn[id] === walk) continue;
-        takenIn[id] = walk;
-        out.list.push(rules.list[k] as GrantedRule);
-        out.ids.push(id);
-      }
-    };
-    // Frames: a role, the round it is taken at, and the next of its picks.
-    const stack: [number, number, number][] = [];
-    const enter = (at: number, t: number): void => {
-      if (t < 0) return;
-      const rules = this.rules[at];
-      if (rules !== undefined && t >= (this.settled[at] ?? Infinity)) take(rules);
-      else if (this.walkOf[at] !== walk || (this.doneAt[at] ?? 0) < t) stack.push([at, t, 0]);
-    };
-    enter(role, round);
-    while (stack.length > 0 && out.ids.length < all) {
-      const frame = stack[stack.length - 1] as [number, number, number];
-      const [at, t, next] = frame;
-      const pick = this.picks[at]?.[next];
-      if (pick === undefined) {
-        stack.pop();
-        if (this.walkOf[at] !== walk || (this.doneAt[at] ?? 0) < t) {
-          this.walkOf[at] = walk;
-          this.doneAt[at] = t;
-        }
-        continue;
-      }
-      frame[2]++;
-      if (typeof pick === 'number') enter(pick, t - Aggregation.lag(at, pick));
-      else take(this.literalRules(pick));
-    }
-    return out;
-  }
-}
-
-/** Rules and, for each, its number in an `Aggregation` (equal rules, equal numbers). */
-interface Rules {
-  list: readonly GrantedRule[];
-  ids: readonly number[];
-}
-
-function sameRules(a: readonly GrantedRule[], b: readonly GrantedRule[]): boolean {
-  return a.length === b.length && a.every((g, k) => g === b[k]);
+  return last;
 }
 
 /**
@@ -624,14 +509,15 @@ function walk(successors: readonly (readonly number[])[], root: number, visit: (
   }
 }
 
-/** The strongly connected components of a graph (its successors by index), each after those it reaches (Tarjan's algorithm). */
-function components(successors: readonly (readonly number[])[]): number[][] {
+/** For each node of a graph (its successors by index): whether it is on a cycle or reachable from one. */
+function inCycles(successors: readonly (readonly number[])[]): boolean[] {
   const n = successors.length;
+  // Tarjan's strongly connected components.
   const index = new Int32Array(n).fill(-1);
   const low = new Int32Array(n);
   const onStack = new Uint8Array(n);
   const stack: number[] = [];
-  const out: number[][] = [];
+  const cyclic = new Array<boolean>(n).fill(false);
   let counter = 0;
   const enter = (node: number): void => {
     index[node] = low[node] = counter++;
@@ -655,14 +541,86 @@ function components(successors: readonly (readonly number[])[]): number[][] {
       component.push(member);
       if (member === node) break;
     }
-    out.push(component.sort((a, b) => a - b));
+    if (component.length > 1) for (const member of component) cyclic[member] = true;
   };
   for (let root = 0; root < n; root++) {
     if (index[root] !== -1) continue;
     enter(root);
     walk(successors, root, visit, leave);
   }
-  return out;
+  // What a node on a cycle selects shapes it too.
+  const pending = cyclic.flatMap((c, i) => (c ? [i] : []));
+  for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
+    for (const next of successors[node] ?? []) {
+      if (cyclic[next] === true) continue;
+      cyclic[next] = true;
+      pending.push(next);
+    }
+  }
+  return cyclic;
+}
+
+/**
+ * The nodes of `members` (an acyclic part of a graph; successors outside it are taken as final)
+ * with every node after its successors, and the number of nodes on the longest path through them.
+ */
+function topological(successors: readonly (readonly number[])[], members: readonly boolean[]): { sorted: number[]; height: number } {
+  const sorted: number[] = [];
+  const heights = new Int32Array(successors.length);
+  const seen = new Uint8Array(successors.length);
+  let height = 0;
+  const visit = (next: number): boolean => {
+    if (members[next] !== true || seen[next] === 1) return false;
+    seen[next] = 1;
+    return true;
+  };
+  const leave = (node: number): void => {
+    let h = 1;
+    for (const s of successors[node] ?? []) if (members[s] === true) h = Math.max(h, (heights[s] ?? 0) + 1);
+    heights[node] = h;
+    height = Math.max(height, h);
+    sorted.push(node);
+  };
+  for (let root = 0; root < successors.length; root++) if (visit(root)) walk(successors, root, visit, leave);
+  return { sorted, height };
+}
+
+/** A binary min-heap of numbers. */
+class MinHeap {
+  private readonly items: number[] = [];
+  constructor(values: readonly number[]) {
+    for (const v of values) this.push(v);
+  }
+  push(value: number): void {
+    const items = this.items;
+    items.push(value);
+    let i = items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if ((items[parent] ?? 0) <= value) break;
+      items[i] = items[parent] ?? 0;
+      i = parent;
+    }
+    items[i] = value;
+  }
+  pop(): number | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (top === undefined || last === undefined || items.length === 0) return top;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= items.length) break;
+      const right = left + 1;
+      const child = right < items.length && (items[right] ?? 0) < (items[left] ?? 0) ? right : left;
+      if ((items[child] ?? 0) >= last) break;
+      items[i] = items[child] ?? 0;
+      i = child;
+    }
+    items[i] = last;
+    return top;
+  }
 }
 
 /** Builds the index of the RBAC objects of a source; `defaults: false` leaves out the assumed default roles. */

@@ -7,7 +7,7 @@
 import type { Inventory } from '../../engine/inventory.js';
 import type { InventoryViolation } from '../../engine/rule.js';
 import { asArray, asObject, asString } from '../../k8s/object.js';
-import { labelSetOf, matchesSelector, parseLabelSelector, SelectorIndex, type LabelSelector, type LabelSet, type Requirement } from '../../k8s/selectors.js';
+import { labelSetOf, parseLabelSelector, SelectorIndex, type LabelSelector, type LabelSet } from '../../k8s/selectors.js';
 import type { LoadedObject } from '../../load/types.js';
 import type { JsonObject, JsonValue } from '../../types.js';
 
@@ -34,6 +34,13 @@ export interface CiliumPolicy {
   parts: { selector: LabelSelector; ingress: boolean; egress: boolean }[];
 }
 
+/** A part of a Cilium policy, with the place of its policy in `NamespacePolicies.cilium`. */
+export interface CiliumPart {
+  policy: number;
+  ingress: boolean;
+  egress: boolean;
+}
+
 /** The policies of one namespace. */
 export interface NamespacePolicies {
   namespace: string;
@@ -42,11 +49,10 @@ export interface NamespacePolicies {
   /** NetworkPolicies indexed by pod selector; `index.everything` holds the select-all ones. */
   index: SelectorIndex<Policy>;
   cilium: CiliumPolicy[];
-  /**
-   * Every label key some selector of the namespace tests, with the values its requirements name:
-   * other labels cannot change a verdict, and other values of a key are all treated alike.
-   */
-  values: Map<string, Set<string>>;
+  /** The parts of the Cilium policies indexed by endpoint selector, each with its policy's place in `cilium`. */
+  ciliumIndex: SelectorIndex<CiliumPart>;
+  /** Every label key some selector of the namespace tests: other labels cannot change a verdict. */
+  keys: Set<string>;
   /** Calico (projectcalico.org) policies are here: their selector language is not evaluated, so coverage is unknown. */
   calico: boolean;
 }
@@ -174,15 +180,6 @@ function parseCilium(loaded: LoadedObject): CiliumPolicy {
 
 const MODEL = Symbol('network.policies');
 
-/** Records the keys a selector tests and the values it names. */
-function noteValues(ns: NamespacePolicies, selector: LabelSelector): void {
-  for (const r of selector.requirements) {
-    let values = ns.values.get(r.key);
-    if (values === undefined) ns.values.set(r.key, (values = new Set()));
-    for (const v of r.values) values.add(v);
-  }
-}
-
 /** The policy model of the input, built once per inventory. */
 export function policiesOf(inventory: Inventory): PolicyModel {
   return inventory.memo(MODEL, () => {
@@ -190,7 +187,7 @@ export function policiesOf(inventory: Inventory): PolicyModel {
     const get = (namespace: string): NamespacePolicies => {
       let ns = byNamespace.get(namespace);
       if (ns === undefined) {
-        ns = { namespace, policies: [], index: new SelectorIndex<Policy>(), cilium: [], values: new Map(), calico: false };
+        ns = { namespace, policies: [], index: new SelectorIndex<Policy>(), cilium: [], ciliumIndex: new SelectorIndex<CiliumPart>(), keys: new Set(), calico: false };
         byNamespace.set(namespace, ns);
       }
       return ns;
@@ -202,13 +199,16 @@ export function policiesOf(inventory: Inventory): PolicyModel {
         const ns = get(namespace);
         ns.policies.push(policy);
         ns.index.add(policy.selector, policy);
-        noteValues(ns, policy.selector);
+        for (const r of policy.selector.requirements) ns.keys.add(r.key);
       } else if (isCalico(loaded.object)) get(namespace).calico = true;
     }
     for (const loaded of inventory.byKind('CiliumNetworkPolicy')) {
       const ns = get(inventory.namespaceOf(loaded) ?? 'default');
       const policy = parseCilium(loaded);
-      for (const part of policy.parts) noteValues(ns, part.selector);
+      for (const part of policy.parts) {
+        ns.ciliumIndex.add(part.selector, { policy: ns.cilium.length, ingress: part.ingress, egress: part.egress });
+        for (const r of part.selector.requirements) ns.keys.add(r.key);
+      }
       ns.cilium.push(policy);
     }
     let clusterWide: string | undefined;
@@ -227,406 +227,70 @@ export function policiesOf(inventory: Inventory): PolicyModel {
 export interface Isolation {
   ingress: boolean;
   egress: boolean;
-  /**
-   * Names of the first (at most three) policies that select the pods, Kubernetes ones in input
-   * order (select-all first) then Cilium ones; empty when the pods are isolated both ways.
-   */
+  /** Names of the policies that select the pods (Kubernetes and Cilium). */
   selectedBy: string[];
-  /** How many policies select the pods (0 when they are isolated both ways). */
-  selected: number;
-}
-
-/** How many names of selecting policies a verdict keeps: the message shows three and counts the rest. */
-const SHOWN = 3;
-
-/** A policy as isolation sees it: a NetworkPolicy, or a Cilium policy and its parts (it selects a pod when one part does). */
-interface Unit {
-  /** Place in the list of selecting policies: Kubernetes select-all, other Kubernetes, then Cilium, each in input order. */
-  order: number;
-  parts: { selector: LabelSelector; ingress: boolean; egress: boolean }[];
-}
-
-/** What the units selecting a label set add up to: counts, so that they can also be taken away. */
-interface Tally {
-  count: number;
-  ingress: number;
-  egress: number;
-  /** The smallest orders among them (at most `SHOWN`), ascending. */
-  first: number[];
-}
-
-/** Whether a unit selects a label set, and the directions its selecting parts isolate. */
-interface Verdict {
-  match: boolean;
-  ingress: boolean;
-  egress: boolean;
-}
-
-function verdictOf(unit: Unit, labels: LabelSet): Verdict {
-  let match = false;
-  let ingress = false;
-  let egress = false;
-  for (const part of unit.parts) {
-    if (!matchesSelector(part.selector, labels)) continue;
-    match = true;
-    ingress ||= part.ingress;
-    egress ||= part.egress;
-  }
-  return { match, ingress, egress };
-}
-
-/** The `SHOWN` smallest of some ascending lists. */
-function firstOf(lists: readonly (readonly number[])[]): number[] {
-  const all = lists.flat();
-  if (lists.length > 1) all.sort((a, b) => a - b);
-  return all.length > SHOWN ? all.slice(0, SHOWN) : all;
 }
 
 /**
- * The units whose selectors test one label key only: whether they select a pod depends on that
- * label alone, absent, set to a value one of their requirements names, or set to any other value
- * (all of which they treat alike). Each of these cases is tallied once, so that a pod costs a
- * look-up per label instead of a test per unit, however many units there are.
- */
-class KeyTable {
-  readonly units: Unit[] = [];
-  /** Units naming each value in a requirement on the key. */
-  private readonly naming = new Map<string, Set<Unit>>();
-  private absentTally: Tally | undefined;
-  /** Verdicts for a value no requirement names, and the units selecting it. */
-  private other: Tallied | undefined;
-  private readonly byValue = new Map<string, Tally>();
-
-  constructor(private readonly key: string) {}
-
-  add(unit: Unit): void {
-    this.units.push(unit);
-    for (const part of unit.parts) for (const r of part.selector.requirements) for (const v of r.values) {
-      let units = this.naming.get(v);
-      if (units === undefined) this.naming.set(v, (units = new Set()));
-      units.add(unit);
-    }
-  }
-
-  get absent(): Tally {
-    return (this.absentTally ??= tally(this.units, new Map()).tally);
-  }
-
-  /** The tally of pods whose label is `value`. */
-  tallyOf(value: string): Tally {
-    const naming = this.naming.get(value);
-    const other = (this.other ??= this.otherVerdicts());
-    if (naming === undefined) return other.tally;
-    let hit = this.byValue.get(value);
-    if (hit !== undefined) return hit;
-    const labels = new Map([[this.key, value]]);
-    const out = { ...other.tally, first: [] as number[] };
-    const added: number[] = [];
-    for (const unit of naming) {
-      const before = other.verdicts.get(unit);
-      if (before?.match === true) add(out, before, -1);
-      const after = verdictOf(unit, labels);
-      if (after.match) {
-        add(out, after, 1);
-        added.push(unit.order);
-      }
-    }
-    // The units selecting any other value, less those naming this one, plus those selecting it.
-    const kept: number[] = [];
-    for (const unit of other.selecting) {
-      if (kept.length === SHOWN) break;
-      if (!naming.has(unit)) kept.push(unit.order);
-    }
-    added.sort((a, b) => a - b);
-    out.first = firstOf([kept, added.slice(0, SHOWN)]);
-    hit = out;
-    this.byValue.set(value, hit);
-    return hit;
-  }
-
-  private otherVerdicts(): Tallied {
-    // A value no requirement on the key names: the first of "\u0000", "\u0000\u0000", … that none does.
-    let value = '\u0000';
-    while (this.naming.has(value)) value += '\u0000';
-    return tally(this.units, new Map([[this.key, value]]));
-  }
-}
-
-/** Adds (`sign` 1) or takes away (-1) the verdict of a selecting unit. */
-function add(t: Tally, verdict: Verdict, sign: 1 | -1): void {
-  t.count += sign;
-  if (verdict.ingress) t.ingress += sign;
-  if (verdict.egress) t.egress += sign;
-}
-
-/** A tally with each unit's verdict and the units selecting the labels, in order. */
-interface Tallied {
-  tally: Tally;
-  selecting: Unit[];
-  verdicts: Map<Unit, Verdict>;
-}
-
-/** The tally of units (in ascending order) for one label set. */
-function tally(units: readonly Unit[], labels: LabelSet): Tallied {
-  const out: Tally = { count: 0, ingress: 0, egress: 0, first: [] };
-  const selecting: Unit[] = [];
-  const verdicts = new Map<Unit, Verdict>();
-  for (const unit of units) {
-    const verdict = verdictOf(unit, labels);
-    verdicts.set(unit, verdict);
-    if (!verdict.match) continue;
-    add(out, verdict, 1);
-    selecting.push(unit);
-  }
-  out.first = selecting.slice(0, SHOWN).map((u) => u.order);
-  return { tally: out, selecting, verdicts };
-}
-
-/** What the units selecting a label set add up to, as `isolationOf` gathers it. */
-interface Sum {
-  count: number;
-  ingress: number;
-  egress: number;
-  /** Ascending lists whose union holds the `SHOWN` smallest orders of the selecting units. */
-  firsts: (readonly number[])[];
-}
-
-function addTally(sum: Sum, t: Tally, sign: 1 | -1): void {
-  sum.count += sign * t.count;
-  sum.ingress += sign * t.ingress;
-  sum.egress += sign * t.egress;
-}
-
-/**
- * Units that each test one label key, in tables by key. A label set lacks most keys of a big
- * namespace: what the tables give without their keys is summed once, and a label set pays for the
- * keys it has, plus a walk of the keys by their first unit for the names.
- */
-class KeyedUnits {
-  private readonly tables = new Map<string, KeyTable>();
-  private absent: { tally: Tally; keys: { key: string; first: number[] }[] } | undefined;
-
-  add(key: string, unit: Unit): void {
-    let table = this.tables.get(key);
-    if (table === undefined) this.tables.set(key, (table = new KeyTable(key)));
-    table.add(unit);
-  }
-
-  addTo(sum: Sum, labels: LabelSet): void {
-    const absent = (this.absent ??= this.absentTally());
-    addTally(sum, absent.tally, 1);
-    const present = new Set<string>();
-    for (const [key, value] of labels) {
-      const table = this.tables.get(key);
-      if (table === undefined) continue;
-      present.add(key);
-      addTally(sum, table.absent, -1);
-      const t = table.tallyOf(value);
-      addTally(sum, t, 1);
-      sum.firsts.push(t.first);
-    }
-    // The first units selecting label sets without their key, among the keys these labels lack.
-    let taken = 0;
-    for (const { key, first } of absent.keys) {
-      if (taken === SHOWN) break;
-      if (present.has(key)) continue;
-      sum.firsts.push(first);
-      taken++;
-    }
-  }
-
-  private absentTally(): NonNullable<KeyedUnits['absent']> {
-    const tally: Tally = { count: 0, ingress: 0, egress: 0, first: [] };
-    const keys: { key: string; first: number[] }[] = [];
-    for (const [key, table] of this.tables) {
-      const t = table.absent;
-      tally.count += t.count;
-      tally.ingress += t.ingress;
-      tally.egress += t.egress;
-      if (t.first.length > 0) keys.push({ key, first: t.first });
-    }
-    keys.sort((a, b) => (a.first[0] ?? 0) - (b.first[0] ?? 0));
-    return { tally, keys };
-  }
-}
-
-/** Units of the same selectors and directions, which select the same pods: evaluated once. */
-interface UnitGroup {
-  unit: Unit;
-  size: number;
-  /** The smallest orders of the group (at most `SHOWN`), ascending. */
-  first: number[];
-}
-
-/** The policies of a namespace arranged to tell how they treat a label set (see `isolationOf`). */
-interface IsolationModel {
-  names: string[];
-  /** Units that select every pod, whatever its labels. */
-  always: Tally;
-  /** Units whose selectors test one key. */
-  keyed: KeyedUnits;
-  /**
-   * Units of one selector testing several keys, by the requirements they share on all keys but
-   * one (their gate), each kept with its requirements on that one key.
-   */
-  gates: SelectorIndex<KeyedUnits>;
-  /** Units of several selectors testing several keys, grouped, and indexed by each part's selector. */
-  index: SelectorIndex<UnitGroup>;
-  /** Such groups with a part that selects every pod: tested for each label set. */
-  general: UnitGroup[];
-}
-
-const MODELS = new WeakMap<NamespacePolicies, IsolationModel>();
-
-/** A canonical text of requirements (their order does not matter). */
-function requirementsText(requirements: readonly Requirement[]): string {
-  return JSON.stringify(requirements.map((r) => JSON.stringify([r.key, r.operator, [...r.values].sort()])).sort());
-}
-
-function unitSignature(unit: Unit): string {
-  return JSON.stringify(unit.parts.map((p) => [p.ingress, p.egress, requirementsText(p.selector.requirements)]));
-}
-
-/** A unit of one selector, cut to its requirements on `key` (for a label set its gate admits). */
-function restrict(unit: Unit, key: string): Unit {
-  const part = unit.parts[0] as Unit['parts'][number];
-  const selector: LabelSelector = { everything: false, nothing: false, requirements: part.selector.requirements.filter((r) => r.key === key) };
-  return { order: unit.order, parts: [{ selector, ingress: part.ingress, egress: part.egress }] };
-}
-
-function isolationModel(ns: NamespacePolicies): IsolationModel {
-  let model = MODELS.get(ns);
-  if (model !== undefined) return model;
-  const names: string[] = [];
-  const units: Unit[] = [];
-  const unit = (name: string, parts: Unit['parts']): void => {
-    // Parts that select nothing never count; neither does a policy made only of them.
-    const live = parts.filter((p) => !p.selector.nothing);
-    if (live.length > 0) units.push({ order: names.length, parts: live });
-    names.push(name);
-  };
-  const policies = ns.policies.filter((p) => !p.selector.nothing);
-  for (const p of policies) if (p.selector.everything) unit(p.name, [{ selector: p.selector, ingress: p.ingress, egress: p.egress }]);
-  for (const p of policies) if (!p.selector.everything) unit(p.name, [{ selector: p.selector, ingress: p.ingress, egress: p.egress }]);
-  for (const c of ns.cilium) unit(c.name, c.parts);
-  const always: Tally = { count: 0, ingress: 0, egress: 0, first: [] };
-  const keyed = new KeyedUnits();
-  const groups = new Map<string, UnitGroup>();
-  const index = new SelectorIndex<UnitGroup>();
-  const general: UnitGroup[] = [];
-  // Units of one selector testing several keys, with their possible gates: one per key left out.
-  const gated: { unit: Unit; gates: { key: string; text: string; requirements: Requirement[] }[] }[] = [];
-  const shared = new Map<string, number>();
-  for (const u of units) {
-    const keys = new Set<string>();
-    for (const part of u.parts) for (const r of part.selector.requirements) keys.add(r.key);
-    if (keys.size === 0) {
-      add(always, verdictOf(u, new Map()), 1);
-      if (always.first.length < SHOWN) always.first.push(u.order);
-    } else if (keys.size === 1) {
-      keyed.add(keys.values().next().value as string, u);
-    } else if (u.parts.length === 1) {
-      const requirements = u.parts[0]?.selector.requirements ?? [];
-      const gates = [...keys].map((key) => {
-        const rest = requirements.filter((r) => r.key !== key);
-        return { key, text: requirementsText(rest), requirements: rest };
-      });
-      for (const g of gates) shared.set(g.text, (shared.get(g.text) ?? 0) + 1);
-      gated.push({ unit: u, gates });
-    } else {
-      const signature = unitSignature(u);
-      const group = groups.get(signature);
-      if (group !== undefined) {
-        group.size++;
-        if (group.first.length < SHOWN) group.first.push(u.order);
-        continue;
-      }
-      const created: UnitGroup = { unit: u, size: 1, first: [u.order] };
-      groups.set(signature, created);
-      if (u.parts.some((p) => p.selector.everything)) general.push(created);
-      else for (const part of u.parts) index.add(part.selector, created);
-    }
-  }
-  // Each unit goes behind the gate most units share, so that many units differing in one key
-  // (`tier Exists, app NotIn [a<i>]`) are tallied like units of that key alone.
-  const byGate = new Map<string, KeyedUnits>();
-  const gates = new SelectorIndex<KeyedUnits>();
-  for (const { unit: u, gates: options } of gated) {
-    let best = options[0] as (typeof options)[number];
-    for (const g of options) if ((shared.get(g.text) ?? 0) > (shared.get(best.text) ?? 0)) best = g;
-    let behind = byGate.get(best.text);
-    if (behind === undefined) {
-      byGate.set(best.text, (behind = new KeyedUnits()));
-      gates.add({ everything: false, nothing: false, requirements: best.requirements }, behind);
-    }
-    behind.add(best.key, restrict(u, best.key));
-  }
-  model = { names, always, keyed, gates, index, general };
-  MODELS.set(ns, model);
-  return model;
-}
-
-/**
- * Directions in which pods with these labels are isolated, and the policies that select them.
- * Policies testing one label key are tallied per key (`KeyedUnits`): a pod costs a look-up per
- * label, however many policies test it with `NotIn`, `Exists` or `DoesNotExist`; so are policies
- * that differ in one key only, behind the requirements they share; the others are found through
- * a selector index, identical ones once.
+ * Directions in which pods with these labels are isolated. Stops at the first policies that
+ * isolate both directions; `selectedBy` is filled only when some direction stays open (the names
+ * serve the message), so covered pods cost a few selector tests each.
  */
 export function isolationOf(ns: NamespacePolicies, labels: LabelSet): Isolation {
-  const model = isolationModel(ns);
-  const sum: Sum = { count: 0, ingress: 0, egress: 0, firsts: [model.always.first] };
-  addTally(sum, model.always, 1);
-  model.keyed.addTo(sum, labels);
-  for (const behind of model.gates.matchingSpecific(labels)) behind.addTo(sum, labels);
-  const seen = new Set<UnitGroup>();
-  const visit = (group: UnitGroup): void => {
-    if (seen.has(group)) return;
-    seen.add(group);
-    const verdict = verdictOf(group.unit, labels);
-    if (!verdict.match) return;
-    sum.count += group.size;
-    if (verdict.ingress) sum.ingress += group.size;
-    if (verdict.egress) sum.egress += group.size;
-    sum.firsts.push(group.first);
+  const out: Isolation = { ingress: false, egress: false, selectedBy: [] };
+  const visit = (policy: Policy): boolean => {
+    out.ingress ||= policy.ingress;
+    out.egress ||= policy.egress;
+    return out.ingress && out.egress;
   };
-  for (const group of model.general) visit(group);
-  for (const group of model.index.matchingSpecific(labels)) visit(group);
-  if (sum.ingress > 0 && sum.egress > 0) return { ingress: true, egress: true, selectedBy: [], selected: 0 };
-  return { ingress: sum.ingress > 0, egress: sum.egress > 0, selectedBy: firstOf(sum.firsts).map((order) => model.names[order] ?? ''), selected: sum.count };
+  for (const policy of ns.index.everything) if (visit(policy)) return out;
+  if (ns.index.someSpecific(labels, visit)) return out;
+  // The Cilium parts that select the pods, from the index (testing every part is quadratic in a
+  // namespace of thousands of Cilium policies and pods of different labels).
+  const parts = [...ns.ciliumIndex.everything, ...ns.ciliumIndex.matchingSpecific(labels)];
+  for (const part of parts) {
+    out.ingress ||= part.ingress;
+    out.egress ||= part.egress;
+  }
+  if (out.ingress && out.egress) return out;
+  out.selectedBy = ns.index.matching(labels).map((p) => p.name);
+  for (const i of [...new Set(parts.map((part) => part.policy))].sort((a, b) => a - b)) out.selectedBy.push(ns.cilium[i]?.name ?? '');
+  return out;
 }
 
 /**
  * Isolation of pods by their labels, memoised per namespace and per distinct set of *relevant*
- * labels: only keys that some selector of the namespace tests can change a verdict, and of their
- * values only those some selector names (any other value is treated alike), so pods that differ
- * only in other labels (pod-template-hash, version, chart labels) or in values no policy names
- * share one evaluation, and the key is built from the template's labels without copying them.
+ * labels: only keys that some selector of the namespace tests can change a verdict, so pods that
+ * differ only in other labels (pod-template-hash, version, chart labels) share one evaluation, and
+ * the key is built from the template's labels without copying them.
  */
 export function isolationCache(ns: NamespacePolicies): (kind: string, name: string, metadata: JsonObject) => Isolation {
   const cache = new Map<string, Isolation>();
-  const named = ns.values;
+  const keys = ns.keys;
   return (kind, name, metadata) => {
     const raw = asObject(metadata['labels']);
-    const pairs: [string, string][] = [];
+    const pairs: string[] = [];
     if (raw !== undefined) {
       for (const k of Object.keys(raw)) {
-        if (!named.has(k)) continue;
+        if (!keys.has(k)) continue;
         const v = raw[k];
-        if (typeof v === 'string') pairs.push([k, v]);
+        if (typeof v === 'string') pairs.push(`${k}\u0001${v}`);
       }
     }
     if (kind === 'Job' && name !== '') {
       // The Job controller labels its pods with the Job's name.
-      for (const k of JOB_LABELS) if (named.has(k) && raw?.[k] === undefined) pairs.push([k, name]);
+      for (const k of JOB_LABELS) if (keys.has(k) && raw?.[k] === undefined) pairs.push(`${k}\u0001${name}`);
     }
-    if (pairs.length > 1) pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    // Keys are valid label keys (no control characters); values are quoted, those no selector names left out.
-    let key = '';
-    for (const [k, v] of pairs) key += named.get(k)?.has(v) === true ? `${k}=${JSON.stringify(v)}\u0000` : `${k}\u0000`;
+    if (pairs.length > 1) pairs.sort();
+    const key = pairs.join('\u0000');
     let hit = cache.get(key);
     if (hit === undefined) {
-      hit = isolationOf(ns, new Map(pairs));
+      const labels = new Map<string, string>();
+      for (const pair of pairs) {
+        const at = pair.indexOf('\u0001');
+        labels.set(pair.slice(0, at), pair.slice(at + 1));
+      }
+      hit = isolationOf(ns, labels);
       cache.set(key, hit);
     }
     return hit;

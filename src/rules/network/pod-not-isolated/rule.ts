@@ -51,7 +51,7 @@ function checkOf(inventory: Inventory, settings: Settings, namespace: string): N
   if (check !== undefined) return check;
   const ns = policiesOf(inventory).byNamespace.get(namespace);
   if (ns === undefined || ns.calico || (ns.policies.length === 0 && ns.cilium.length === 0)) {
-    check = ns?.calico !== true && settings.includeEmpty ? { covered: false, isolation: () => ({ ingress: false, egress: false, selectedBy: [], selected: 0 }) } : null;
+    check = ns?.calico !== true && settings.includeEmpty ? { covered: false, isolation: () => ({ ingress: false, egress: false, selectedBy: [] }) } : null;
   } else {
     let ingress = false;
     let egress = false;
@@ -73,10 +73,9 @@ function labelsText(labels: ReadonlyMap<string, string>): string {
   return `labels ${shown.join(',')}${labels.size > 3 ? ',…' : ''}`;
 }
 
-/** The first names of the `count` policies (at most three are given) and how many more there are. */
-function namesText(names: readonly string[], count: number): string {
+function namesText(names: readonly string[]): string {
   const shown = names.slice(0, 3).map((n) => `"${n}"`).join(', ');
-  return count > 3 ? `${shown} and ${count - 3} more` : shown;
+  return names.length > 3 ? `${shown} and ${names.length - 3} more` : shown;
 }
 
 function pathOf(metadata: JsonObject, root: Path): Path {
@@ -172,9 +171,9 @@ export const rule = defineRule({
       const who = `${single ? 'pod' : `the pods of ${kind}`} "${name}" (${labelsText(labels)})`;
       const types = openIngress && openEgress ? 'Ingress or Egress' : openIngress ? 'Ingress' : 'Egress';
       let message =
-        isolation.selected === 0
+        isolation.selectedBy.length === 0
           ? `no NetworkPolicy in namespace "${namespace}" selects ${who}, so ${they} ${are} not isolated for ${open}: ${effect}`
-          : `${who} ${are} selected only by NetworkPolicy ${namesText(isolation.selectedBy, isolation.selected)}, whose policyTypes do not include ${types}: ${effect}`;
+          : `${who} ${are} selected only by NetworkPolicy ${namesText(isolation.selectedBy)}, whose policyTypes do not include ${types}: ${effect}`;
       if (check.invalid !== undefined) message += ` (${check.invalid})`;
       return message;
     };
