@@ -8,7 +8,7 @@
  * they change (cert-manager and kubelet secret volumes swap them in place); a new pair that does not
  * load is logged and the old one kept. Bodies are limited to 3 MiB (413, as PSA's webhook), must be
  * `application/json` (415) and a well-formed AdmissionReview (400 with the reason); the bodies held at
- * once to `maxInFlightBytes` (429 with Retry-After past it, the body never buffered). Each review has
+ * once to `maxInFlightBytes` (429 with Retry-After past it, and the connection closed). Each review has
  * a time budget (the smaller of `timeoutMs` and the API server's `?timeout=`): a review that could
  * not be decided within it (policy evaluation is stopped at its end, so a costly policy does not
  * hold the event loop past it), or whose evaluation failed, is answered per the failure policy
@@ -335,14 +335,11 @@ export class AdmissionServer {
       this.refuse(req, res, 413, `request entity is too large; limit is ${MAX_BODY_BYTES} bytes`);
       return;
     }
-    // The bytes the body may take are reserved before any of it is read: its declared length, else
-    // its buffer, reserved again as it grows. A request that would pass the limit is refused at once.
+    // The body's buffer is reserved as the body arrives (again each time it grows), never by the
+    // declared length: a connection that sends headers and waits holds nothing, so idle connections
+    // cannot lock real reviews out. A request whose body would pass the limit is refused then.
     const limit = length ?? MAX_BODY_BYTES;
-    let reserved = Math.min(limit, length ?? BODY_START_BYTES);
-    if (!this.reserve(reserved)) {
-      this.tooBusy(req, res);
-      return;
-    }
+    let reserved = 0;
     const apiTimeout = parseGoDuration(new URLSearchParams(query).get('timeout'));
     // Answer before the API server gives up, leaving it a tenth of its timeout for the round trip.
     const budget = Math.max(1, Math.min(this.options.timeoutMs, apiTimeout === undefined ? Number.POSITIVE_INFINITY : apiTimeout * 0.9));
@@ -368,7 +365,7 @@ export class AdmissionServer {
     // The body is copied into one buffer as it arrives (doubled when full, never sized by the
     // declared length, which may lie): a Buffer kept per chunk costs some 300 bytes, so a body
     // sent in 1-byte TLS records took a hundred times its size.
-    let body = Buffer.allocUnsafe(Math.min(BODY_START_BYTES, limit));
+    let body = Buffer.alloc(0);
     let size = 0;
     let refused = false;
     req.on('data', (chunk: Buffer) => {
@@ -383,7 +380,7 @@ export class AdmissionServer {
       }
       if (size > body.length) {
         // Never past the declared length, which the HTTP parser holds the body to.
-        const capacity = Math.min(limit, Math.max(size, body.length * 2));
+        const capacity = Math.min(limit, Math.max(size, body.length * 2, BODY_START_BYTES));
         if (capacity > reserved) {
           if (!this.reserve(capacity - reserved)) {
             refused = true;
@@ -427,14 +424,16 @@ export class AdmissionServer {
 
   /**
    * Refuses a request at the limit of bytes in flight: 429 with `Retry-After`, as the API server
-   * answers when overloaded. Its body is read and dropped, never held. Without the body there is no
+   * answers when overloaded, and the connection closed: its body is never held. Without the body there is no
    * uid to answer an AdmissionReview with: the API server's webhook client retries after the time
    * asked while its timeout allows, then applies the webhook's failure policy.
    */
   private tooBusy(req: IncomingMessage, res: ServerResponse): void {
     this.overloaded++;
     if (this.overloaded % 100 === 1) this.logger.warn('request refused: too many bytes of requests in flight', { limit_bytes: this.maxInFlightBytes, held_bytes: this.held, refused: this.overloaded });
-    this.refuse(req, res, 429, `too many requests in flight: their bodies would pass the limit of ${this.maxInFlightBytes} bytes; retry later`, { 'Retry-After': String(RETRY_AFTER_SECONDS) });
+    // The connection is closed once answered, not drained: a client that keeps sending slowly
+    // would otherwise hold its socket until Node's request timeout.
+    this.refuse(req, res, 429, `too many requests in flight: their bodies would pass the limit of ${this.maxInFlightBytes} bytes; retry later`, { 'Retry-After': String(RETRY_AFTER_SECONDS) }, true);
   }
 
   /**

@@ -105,37 +105,7 @@ let deadline = Infinity
 let sinceClock = 0
 let expired = false
 
-/**
- * Thrown to abandon every evaluation in progress up to a frame that runs it again from the start
- * (vap.ts evaluates a deep chain of variables this way, without a stack frame per link). Once it is
- * thrown, no operator or comprehension absorbs it: the next step throws it again, and every
- * `evaluate` in progress rethrows it, until `clearRestart`.
- */
-export class EvaluationRestart extends Error {
-  constructor(readonly reason: unknown) {
-    super('evaluation restarted')
-  }
-}
-let restart: EvaluationRestart | undefined
-
-/** Abandons the evaluations in progress (see EvaluationRestart). */
-export function restartEvaluation(reason: unknown): never {
-  restart = new EvaluationRestart(reason)
-  throw restart
-}
-
-/** Throws the pending restart, if any: a step taken after it must not happen. */
-export function throwIfRestarting(): void {
-  if (restart !== undefined) throw restart
-}
-
-/** Ends a restart: called by the frame that caught it (or that an error of another kind passes through). */
-export function clearRestart(): void {
-  restart = undefined
-}
-
 function tick(n = 1): void {
-  if (restart !== undefined) throw restart
   budget.steps += n
   if (budget.steps > budget.max) {
     budget.exhausted = true
@@ -172,7 +142,7 @@ registerKubernetesLibraries(base, (n) => tick(Math.ceil(n)))
 registerKubernetesValueLibraries(base, (n) => tick(Math.ceil(n)))
 registerAuthorizerLibrary(base, (n) => tick(Math.ceil(n)))
 // Errors raised after the budget is exhausted or the deadline has passed are never absorbed by a comprehension.
-registerExtensionLibraries(base, { charge: (n) => tick(Math.ceil(n)), isFatal: () => budget.exhausted || expired || restart !== undefined })
+registerExtensionLibraries(base, { charge: (n) => tick(Math.ceil(n)), isFatal: () => budget.exhausted || expired })
 const envs = new Map<string, Environment>()
 
 function envFor(variables: readonly string[]): Environment {
@@ -366,15 +336,13 @@ export function evaluate(program: CelProgram, activation: Record<string, unknown
     // Past the deadline nothing is evaluated, even an expression that would not tick.
     if (expired) throw new DeadlineExceeded()
     const value = program.run(activation)
-    // An operator that absorbs errors (`true || e`) may have absorbed the deadline's, or a restart.
+    // An operator that absorbs errors (`true || e`) may have absorbed the deadline's.
     if (expired) throw new DeadlineExceeded()
-    if (restart !== undefined) throw restart
     if (value instanceof Promise) return { ok: false, error: 'asynchronous evaluation is not supported', cost: mine.steps }
     if (mine.exhausted) return { ok: false, error: 'operation cancelled: actual cost limit exceeded', cost: mine.steps }
     return { ok: true, value, cost: mine.steps }
   } catch (e) {
     if (expired) throw new DeadlineExceeded()
-    if (restart !== undefined) throw restart
     if (mine.exhausted) return { ok: false, error: 'operation cancelled: actual cost limit exceeded', cost: mine.steps }
     return { ok: false, error: errorSummary(e), cost: mine.steps }
   } finally {

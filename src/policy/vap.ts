@@ -9,7 +9,7 @@ import { labelSetOf, parseLabelSelector, matchesSelector } from '../k8s/selector
 import type { JsonObject, JsonValue, Severity } from '../types.js';
 import { AuthorizerValue, NO_RBAC_AUTHORIZER } from './cel-authz.js';
 import type { Authorize, AuthzUser, RequestResource } from './cel-authz.js';
-import { clearRestart, compile, evaluate, DEFAULT_MAX_STEPS, EvaluationRestart, restartEvaluation, throwIfRestarting } from './cel.js';
+import { compile, evaluate, DEFAULT_MAX_STEPS } from './cel.js';
 import { forgetCodePoints } from './cel-lib.js';
 import type { CelProgram } from './cel.js';
 import {
@@ -668,29 +668,12 @@ function variablesByName(declared: LoadedPolicy['variables']): ReadonlyMap<strin
 }
 
 /**
- * How deep variables evaluate inside one another (a variable that uses one not evaluated yet) before
- * the chain is cut: each level holds a few dozen stack frames of CEL evaluation, and some 400 of
- * them overflowed the stack.
- */
-const MAX_VARIABLE_DEPTH = 32;
-
-/**
  * `variables` of one pass: each evaluated on first use, then cached (apiserver composition). A
  * Map, which CEL reads with `get`/`has`, so a pass builds no per-variable accessors.
- *
- * A variable may use another, which may use another...: a chain of thousands. Evaluated inside one
- * another, each link would take stack frames; instead, past MAX_VARIABLE_DEPTH the evaluations in
- * progress are abandoned (`restartEvaluation`) back to the outermost variable, which evaluates the
- * variable that was needed first, then runs the abandoned ones again from the start. The variables
- * evaluated, their results, errors and costs are those of evaluating them inside one another: an
- * abandoned evaluation leaves nothing behind (neither its cost nor a cached result), and running
- * it again takes the same path up to the variable now cached.
  */
 class LazyVariables extends Map<string, unknown> {
   private readonly results = new Map<string, Eval>();
   private readonly declared: ReadonlyMap<string, CompiledExpression>;
-  /** Variables being evaluated inside one another. */
-  private depth = 0;
 
   constructor(
     declared: LoadedPolicy['variables'],
@@ -707,46 +690,13 @@ class LazyVariables extends Map<string, unknown> {
   override get(name: string): unknown {
     let r = this.results.get(name);
     if (r === undefined) {
-      if (!this.declared.has(name)) return undefined;
-      if (this.depth === 0) this.evaluateChain(name);
-      else {
-        throwIfRestarting();
-        if (this.depth >= MAX_VARIABLE_DEPTH) restartEvaluation(name);
-        this.evaluateOne(name);
-      }
-      r = this.results.get(name) as Eval;
+      const expression = this.declared.get(name);
+      if (expression === undefined) return undefined;
+      r = this.evaluateVariable(name, expression);
+      this.results.set(name, r);
     }
     if (!r.ok) throw new Error(r.error);
     return r.value;
-  }
-
-  /** Evaluates `name` and the variables it needs, restarting where the chain is cut (see above). */
-  private evaluateChain(name: string): void {
-    const pending = [name];
-    while (pending.length > 0) {
-      const next = pending[pending.length - 1] as string;
-      if (this.results.has(next)) {
-        pending.pop();
-        continue;
-      }
-      try {
-        this.evaluateOne(next);
-        pending.pop();
-      } catch (error) {
-        clearRestart();
-        if (!(error instanceof EvaluationRestart)) throw error;
-        pending.push(error.reason as string);
-      }
-    }
-  }
-
-  private evaluateOne(name: string): void {
-    this.depth++;
-    try {
-      this.results.set(name, this.evaluateVariable(name, this.declared.get(name) as CompiledExpression));
-    } finally {
-      this.depth--;
-    }
   }
 }
 // cel-js types a value by its exact constructor: to CEL this is a map.
