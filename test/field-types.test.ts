@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { fixSources } from '../src/fix/apply.js';
 import { RULES, scanObjects, scanTexts } from '../src/index.js';
 import { MAX_WRONG_TYPES, wrongTypes } from '../src/k8s/field-types.js';
 import type { JsonObject } from '../src/types.js';
@@ -183,6 +184,14 @@ describe('fields of the wrong type', () => {
     const report = scanTexts([{ file: 'pods.yaml', text }], { rules: RULES.filter((r) => r.id === 'pss-privileged' || r.id === 'pss-allow-privilege-escalation') });
     expect(report.errors.map((e) => [e.code, e.line])).toEqual([['wrong-type', 8]]);
     expect(report.findings.map((f) => `${f.object.name} ${f.ruleId}`).sort()).toEqual(['fine pss-allow-privilege-escalation', 'fine pss-privileged']);
+  });
+
+  it('does not keep `mamori fix` from editing the file', () => {
+    const text = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels:\n    version: 1.0\nspec:\n  containers:\n  - name: app\n    image: nginx:1.25\n    securityContext:\n      allowPrivilegeEscalation: true\n';
+    const run = fixSources([{ file: 'pod.yaml', text }], { rules: RULES.filter((r) => r.id === 'pss-allow-privilege-escalation') });
+    expect(run.initial.errors.map((e) => [e.code, e.line])).toEqual([['wrong-type', 6]]);
+    expect(run.failed).toEqual([]);
+    expect(run.files[0]?.after).toBe(text.replace('allowPrivilegeEscalation: true', 'allowPrivilegeEscalation: false'));
   });
 
   it('exits 2 from the CLI and names the file, line and key', () => {

@@ -13,6 +13,8 @@ import { readFast, takeIndex } from '../src/load/fast.js';
 import { DEFAULT_LIMITS } from '../src/load/limits.js';
 import { locatePositions, TextLocator } from '../src/load/locate.js';
 import { parseDocument, splitDocuments } from '../src/load/parse.js';
+import { scanTexts } from '../src/engine/scan.js';
+import { RULES } from '../src/rules/index.js';
 import type { Path } from '../src/types.js';
 
 /** Every path to a node of the value, and for each collection a path to a missing member and one past a scalar. */
@@ -204,4 +206,54 @@ describe('node index of the fast reader and of JSON documents', () => {
     expect(locator.locate(chunk, ['true'])).toEqual({ line: 1, column: 1 });
     expect(locator.locate(chunk, ['spec', 'z'])).toEqual({ line: 3, column: 3 });
   });
+});
+
+describe('the text walker on hostile layouts', () => {
+  it('tells apart block collections whose line and column would make the same number', () => {
+    // The walker cached block collections by line * 4096 + column: the Pod of item 0 (line 4,
+    // column 32,771) and that of item 1 (line 12, column 3) shared one entry, and the finding of
+    // item 1 was reported at a line of item 0. The anchor makes the fast reader decline the
+    // document, so its paths are found by the text walker.
+    const pad = ' '.repeat(8 * 4096);
+    const indent = ' '.repeat(2 + pad.length);
+    const first = ['apiVersion: v1', 'kind: Pod', 'metadata:', '  name: &n a', 'spec:', '  containers:', '  - name: app', '    image: nginx:1'];
+    const text = `apiVersion: v1\nkind: List\nitems:\n- ${pad}${first.join(`\n${indent}`)}\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: b\n  spec:\n    containers:\n    - name: app\n      image: nginx:1\n      securityContext:\n        privileged: true\n`;
+    const chunk = splitDocuments(text)[0]!;
+    const index: { nodes?: Int32Array } = {};
+    parseDocument(text, chunk, 'list.yaml', DEFAULT_LIMITS, index);
+    expect(index.nodes).toBeUndefined();
+    const locator = new TextLocator(text);
+    expect(locator.locate(chunk, ['items', 0, 'spec'])).toEqual({ line: 8, column: 3 + pad.length });
+    expect(locator.locate(chunk, ['items', 1, 'spec', 'containers', 0, 'securityContext', 'privileged'])).toEqual({ line: 21, column: 9 });
+    expect(locator.locate(chunk, ['items', 1, 'kind'])).toEqual({ line: 13, column: 3 });
+    // And through a scan: the finding of item 1 points into item 1.
+    const report = scanTexts([{ file: 'list.yaml', text }], { rules: RULES.filter((r) => r.id === 'pss-privileged' || r.id === 'pss-run-as-non-root') });
+    const privileged = report.findings.filter((f) => f.ruleId === 'pss-privileged');
+    expect(privileged.map((f) => [f.object.name, f.location])).toEqual([['b', { file: 'list.yaml', line: 21, column: 9 }]]);
+    expect(report.findings.filter((f) => f.object.name === 'a').every((f) => (f.location?.line ?? 0) <= 11)).toBe(true);
+  });
+});
+
+describe('the full parser on aliases', () => {
+  it(
+    'finds the anchors of 2,000 aliases in one walk of the document, each the last one before its alias',
+    () => {
+      // Each alias was resolved by the `yaml` package, which walks the whole document for it: 44 s.
+      const count = 2_000;
+      let text = 'apiVersion: v1\nkind: List\nitems:\n';
+      for (let i = 0; i < count; i++) {
+        const securityContext = i === 0 ? '&restricted\n        privileged: true' : i === count / 2 ? '&restricted\n        privileged: false' : '*restricted';
+        text += `- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: web-${i}\n  spec:\n    containers:\n    - name: app\n      image: registry.example.com/web:1.0\n      securityContext: ${securityContext}\n`;
+      }
+      const chunk = splitDocuments(text)[0]!;
+      const locator = new TextLocator(text);
+      const at = (i: number): unknown => locator.locate(chunk, ['items', i, 'spec', 'containers', 0, 'securityContext', 'privileged']);
+      // Item i starts on line 4 + 9 i (one line more after each anchor); an alias is found where its anchor's value is.
+      const first = { line: 13, column: 9 };
+      const second = { line: 4 + 9 * (count / 2) + 1 + 9, column: 9 };
+      for (let i = 0; i < count; i++) expect(at(i)).toEqual(i < count / 2 ? first : second);
+      expect(locator.locate(chunk, ['items', count - 1, 'spec', 'containers', 0, 'image'])).toEqual({ line: 4 + 9 * (count - 1) + 2 + 7, column: 7 });
+    },
+    30_000,
+  );
 });

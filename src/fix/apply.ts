@@ -1,7 +1,7 @@
 /**
  * `mamori fix`: applies the findings' automatic fixes (JSON Patch operations declared by the rules)
  * to the manifests they were found in. Each document that changes is edited in place with minimal
- * text edits (`editDocument`), then parsed again and compared with the patched object; the other
+ * text edits (`fixDocument`), then parsed again and compared with the patched object; the other
  * documents of the file are never touched, byte for byte. Fixes can enable one another (a container
  * can get `allowPrivilegeEscalation: false` only once it is no longer privileged), so fixing runs in
  * rounds, rescanning the edited texts, until no fix changes anything.
@@ -12,21 +12,16 @@ import { basename, dirname, join } from 'node:path';
 import type { PatchOperation } from '../engine/rule.js';
 import { scanTexts, type ScanOptions } from '../engine/scan.js';
 import { fingerprint } from '../engine/fingerprint.js';
-import { MamoriError } from '../errors.js';
 import { DEFAULT_LIMITS, type LoadLimits } from '../load/limits.js';
 import { loadText, type LoadedFile } from '../load/load.js';
 import { parseDocument, splitDocuments } from '../load/parse.js';
 import type { LoadedObject } from '../load/types.js';
 import type { Finding, JsonValue, ObjectRef, Report } from '../types.js';
+import { fixDocument, type DocumentFix, type SkippedFix } from './document.js';
 import { pointer } from './ops.js';
-import { applyPatchInPlace, cloneJson, jsonEqual, PatchError, prefixPatch } from './patch.js';
-import { EditError, editDocument } from './yaml-edit.js';
+import { applyPatchInPlace, cloneJson, PatchError, prefixPatch } from './patch.js';
 
-/** A finding whose fix was not applied, and why. */
-export interface SkippedFix {
-  finding: Finding;
-  reason: string;
-}
+export type { SkippedFix } from './document.js';
 
 /** What fixing one file's text did. */
 export interface FileFixResult {
@@ -170,46 +165,22 @@ export function fixText(file: string, text: string, findings: readonly Finding[]
     const before = parseDocument(text, chunk, file, limits) as JsonValue;
     // One copy of the document takes every fix in turn (a copy per fix is quadratic in a List).
     let after = cloneJson(before);
-    const applied = new Set<Finding>();
+    const applicable: DocumentFix[] = [];
     for (const { finding, prefix } of entries) {
       try {
-        after = applyPatchInPlace(after, prefixPatch(operations(finding), prefix)).root;
-        applied.add(finding);
+        const ops = prefixPatch(operations(finding), prefix);
+        after = applyPatchInPlace(after, ops).root;
+        applicable.push({ finding, ops });
       } catch (error) {
         if (!(error instanceof PatchError)) throw error;
         skip([finding], `its fix does not apply: ${error.message}`);
       }
     }
-    if (applied.size === 0) continue;
-    const source = text.slice(chunk.start, chunk.end);
-    const edited = editPatched(source, before, after, file, limits);
-    if (typeof edited === 'string') {
-      replaced.set(index, edited);
-      for (const finding of applied) result.applied.push(finding);
-      continue;
-    }
-    if (applied.size === 1) {
-      skip([...applied], edited.reason);
-      continue;
-    }
-    // One fix the document cannot take (an aliased container, say) must not hold back the others:
-    // take them one at a time, keeping each that edits cleanly.
-    let kept = cloneJson(before);
-    let best: string | undefined;
-    for (const { finding, prefix } of entries) {
-      if (!applied.has(finding)) continue;
-      const next = applyPatchInPlace(kept, prefixPatch(operations(finding), prefix));
-      const attempt = editPatched(source, before, next.root, file, limits);
-      if (typeof attempt !== 'string') {
-        next.undo();
-        skip([finding], attempt.reason);
-        continue;
-      }
-      kept = next.root;
-      best = attempt;
-      result.applied.push(finding);
-    }
-    if (best !== undefined) replaced.set(index, best);
+    if (applicable.length === 0) continue;
+    const fixed = fixDocument(text.slice(chunk.start, chunk.end), before, after, applicable, file, limits);
+    if (fixed.text !== undefined) replaced.set(index, fixed.text);
+    for (const finding of fixed.applied) result.applied.push(finding);
+    for (const skipped of fixed.skipped) result.skipped.push(skipped);
   }
   if (replaced.size === 0) return result;
   let out = '';
@@ -222,55 +193,6 @@ export function fixText(file: string, text: string, findings: readonly Finding[]
   }
   result.text = out + text.slice(cursor);
   return result;
-}
-
-/** Fields that mean the same absent as empty, so a fix that empties one removes it. */
-const PRUNABLE: ReadonlySet<string> = new Set(['securityContext', 'capabilities', 'seLinuxOptions', 'annotations']);
-
-const isMapping = (value: unknown): value is Record<string, JsonValue> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** Removes from `after` (in place) the PRUNABLE fields that were not empty in `before` and are now. */
-function pruneEmptied(before: JsonValue | undefined, after: JsonValue): void {
-  if (Array.isArray(after)) {
-    if (Array.isArray(before)) after.forEach((item, i) => pruneEmptied(before[i], item));
-    return;
-  }
-  if (!isMapping(after) || !isMapping(before)) return;
-  for (const [key, value] of Object.entries(after)) {
-    const old = before[key];
-    if (old === undefined || old === value) continue;
-    pruneEmptied(old, value);
-    if (PRUNABLE.has(key) && isMapping(value) && Object.keys(value).length === 0 && isMapping(old) && Object.keys(old).length > 0) delete after[key];
-  }
-}
-
-/**
- * The text of a document edited from holding `before` to holding `patched` (with the fields the
- * fixes emptied removed), checked by parsing it again; or why it cannot be.
- */
-function editPatched(source: string, before: JsonValue, patched: JsonValue, file: string, limits: LoadLimits): string | { reason: string } {
-  const after = cloneJson(patched);
-  pruneEmptied(before, after);
-  if (jsonEqual(before, after)) return { reason: 'its fix changes nothing' };
-  let edited: string;
-  try {
-    edited = editDocument(source, before, after);
-  } catch (error) {
-    if (error instanceof EditError) return { reason: `not edited: ${error.message}; fix it by hand` };
-    throw error;
-  }
-  const chunks = splitDocuments(edited);
-  const [chunk] = chunks;
-  let value: unknown;
-  try {
-    value = chunks.length === 1 && chunk !== undefined ? parseDocument(edited, chunk, file, limits) : undefined;
-  } catch (error) {
-    if (!(error instanceof MamoriError)) throw error;
-    value = undefined;
-  }
-  if (value === undefined || !jsonEqual(value as JsonValue, after)) return { reason: 'not edited: the edited text would not hold the fixed object; fix it by hand' };
-  return edited;
 }
 
 /** One input of a fix run. */
@@ -319,14 +241,16 @@ const MAX_ROUNDS = 5;
 
 /**
  * Fixes texts in memory: scans them (with fixes), applies every finding's fix, and rescans until
- * no fix changes anything. Files with errors in the first scan are never edited. Nothing is written.
+ * no fix changes anything. Files with errors in the first scan are never edited, except for fields of
+ * the wrong type (the text reads and edits as usual). Nothing is written.
  */
 export function fixSources(sources: readonly FixSource[], options: ScanOptions): FixRun {
   const scanOptions: ScanOptions = { ...options, fixes: true };
   const limits = options.limits ?? DEFAULT_LIMITS;
   const current = sources.map((s) => ({ file: s.file, text: s.text }));
   const initial = scanTexts(current, scanOptions);
-  const broken = new Set(initial.errors.map((e) => e.file));
+  // A field of the wrong type leaves the text readable and editable: only errors of reading block a file.
+  const broken = new Set(initial.errors.filter((e) => e.code !== 'wrong-type').map((e) => e.file));
   const reasons = new Map<string, string>();
   let report = initial;
   for (let round = 0; round < MAX_ROUNDS; round++) {

@@ -9,13 +9,18 @@
  *
  * The caller checks the result by parsing it again (`fixText`); anything this cannot edit safely
  * (aliases, anchors, merge keys, unusual layouts) throws an EditError and the document is left as it was.
+ * A `DocumentEditor` parses its text once and can then edit it many times, and try the edit of one
+ * region alone (`trial`): fixing a document tries its fixes one at a time when they fail together.
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Pair, type ParsedNode, type Range, type YAMLMap, type YAMLSeq } from 'yaml';
 import type { JsonValue } from '../types.js';
 import { jsonEqual } from './patch.js';
 
 /** A document this module cannot edit without reformatting it. */
-export class EditError extends Error {}
+export class EditError extends Error {
+  /** Where the edit failed: the path (keys, and indexes as strings) of the node being edited. */
+  path: readonly string[] | undefined;
+}
 
 type Node = ParsedNode | null;
 type YMap = YAMLMap<unknown, unknown>;
@@ -25,10 +30,42 @@ type AnyPair = Pair<unknown, unknown>;
 /** Where a node sits: the value of a mapping pair, an item of a sequence, or the document root. */
 type Place = { kind: 'pair'; pair: AnyPair; map: YMap } | { kind: 'item'; seq: YSeq } | { kind: 'root' };
 
+/** A path in the document, as a chain from its last token up to the root; shared, never copied. */
+interface Trail {
+  up: Trail | undefined;
+  token: string;
+}
+
+const tokensOf = (trail: Trail | undefined): string[] => {
+  const out: string[] = [];
+  for (let t = trail; t !== undefined; t = t.up) out.push(t.token);
+  return out.reverse();
+};
+
+const trailOf = (path: readonly string[]): Trail | undefined => path.reduce<Trail | undefined>((up, token) => ({ up, token }), undefined);
+
 interface Edit {
   start: number;
   end: number;
   text: string;
+  /** The path of the node whose edit this is. */
+  at: Trail | undefined;
+}
+
+/** Where a mapping's keys (as the parsed value lists them) are, and the first that its text lacks. */
+interface KeyOrder {
+  index: Map<string, number>;
+  /** Position of the first key without a pair in the text, or -1; and that key. */
+  missing: number;
+  missingKey: string;
+}
+
+/** A collection the diff passes through on its way down to a region (see `trial`). */
+interface Ancestor {
+  node: Node & object;
+  before: JsonValue;
+  token: string;
+  depth: number;
 }
 
 const isMapping = (value: unknown): value is Record<string, JsonValue> =>
@@ -51,27 +88,113 @@ function rangeOf(node: unknown): Range {
   return range;
 }
 
-/** The edits that turn one document's text from holding `before` into holding `after`. */
-class DocumentEditor {
-  private readonly edits: Edit[] = [];
+/**
+ * The edits that turn one document's text from holding `before` into holding `after`. The text is
+ * parsed once; `edit` and `trial` may then be called any number of times with the same `before`.
+ */
+export class DocumentEditor {
+  private edits: Edit[] = [];
+  /** The path of the node the diff is at. */
+  private trail: Trail | undefined;
   private readonly eol: string;
   /** Indentation of a nested block mapping, of a block sequence under a key, and of a nested JSON object. */
   private unit = 2;
   private seqIndent = 2;
   private readonly json: boolean;
+  private readonly root: Node;
+  /** Why the text cannot be edited at all, or undefined. */
+  private readonly problem: string | undefined;
+  private readonly pairIndex = new WeakMap<YMap, Map<string, AnyPair>>();
+  private readonly keyOrders = new WeakMap<YMap, KeyOrder>();
+  private readonly guards = new WeakMap<object, string | null>();
 
   constructor(private readonly src: string) {
     this.eol = src.includes('\r\n') ? '\r\n' : '\n';
     this.json = /^\s*\{/.test(src.replace(/^(?:\s*#[^\n]*\n|\s*---[^\n]*\n|\s*%[^\n]*\n)*/, ''));
+    const doc = parseDocument(src, { uniqueKeys: false, keepSourceTokens: false, prettyErrors: false });
+    this.root = doc.contents as Node;
+    if (doc.errors.length > 0) this.problem = `the document does not parse: ${doc.errors[0]?.message ?? ''}`;
+    else this.measure(this.root);
   }
 
-  run(before: JsonValue, after: JsonValue): string {
-    const doc = parseDocument(this.src, { uniqueKeys: false, keepSourceTokens: false, prettyErrors: false });
-    if (doc.errors.length > 0) throw new EditError(`the document does not parse: ${doc.errors[0]?.message ?? ''}`);
-    const root = doc.contents as Node;
-    this.measure(root);
-    this.diff(root, before, after, { kind: 'root' });
+  private reset(): void {
+    if (this.problem !== undefined) throw Object.assign(new EditError(this.problem), { path: [] });
+    this.edits = [];
+    this.trail = undefined;
+  }
+
+  /** The text changed from holding `before` to holding `after`; throws an EditError when that is not possible. */
+  edit(before: JsonValue, after: JsonValue): string {
+    this.reset();
+    this.diff(this.root, before, after, { kind: 'root' });
     return this.apply();
+  }
+
+  /**
+   * Whether `edit` could make the change that `work` (the patched value, unpruned) holds in the
+   * region at `path` without failing there, found in time proportional to the region rather than
+   * to the document: the diff goes down `path` as `edit`'s would (as far as the two values let
+   * it), passing each collection on the way as `edit` does, then edits the region's node against
+   * `after(before, work)` of its values. Throws the EditError that `edit` would throw in that
+   * region; gives the depth of the region's node, and whether its value changes at all. The
+   * collections on the way are assumed to hold no other change that fails.
+   */
+  trial(path: readonly string[], before: JsonValue, work: JsonValue, after: (before: JsonValue, work: JsonValue) => JsonValue): { depth: number; changed: boolean } {
+    this.reset();
+    const ancestors: Ancestor[] = [];
+    let node = this.root;
+    let b = before;
+    let w = work;
+    let place: Place = { kind: 'root' };
+    let depth = 0;
+    for (; depth < path.length && node !== null; depth++) {
+      const token = path[depth] as string;
+      if (isMap(node) && isMapping(b) && isMapping(w)) {
+        const pair = Object.hasOwn(b, token) && Object.hasOwn(w, token) ? this.pairsOf(node).get(token) : undefined;
+        if (pair === undefined) break;
+        ancestors.push({ node, before: b, token, depth });
+        place = { kind: 'pair', pair, map: node };
+        node = pair.value as Node;
+        b = b[token] as JsonValue;
+        w = w[token] as JsonValue;
+      } else if (isSeq(node) && Array.isArray(b) && Array.isArray(w) && w.length > 0 && node.items.length === b.length && b.length === w.length) {
+        const i = /^(?:0|[1-9][0-9]*)$/.test(token) ? Number(token) : b.length;
+        if (i >= b.length) break;
+        ancestors.push({ node, before: b, token, depth });
+        place = { kind: 'item', seq: node };
+        node = node.items[i] as Node;
+        b = b[i] as JsonValue;
+        w = w[i] as JsonValue;
+      } else break;
+    }
+    const value = after(b, w);
+    if (jsonEqual(b, value)) return { depth, changed: false };
+    let late: EditError | undefined;
+    for (const ancestor of ancestors) {
+      this.trail = trailOf(path.slice(0, ancestor.depth));
+      const problem = this.cachedGuard(ancestor.node);
+      if (problem !== null) this.fail(problem);
+      if (!isMap(ancestor.node)) continue;
+      // `edit` looks up every key of the mapping in order: a key the text lacks fails before or after the region.
+      const order = this.keyOrder(ancestor.node, ancestor.before as Record<string, JsonValue>);
+      if (order.missing === -1) continue;
+      const error = Object.assign(new EditError(`key "${order.missingKey}" not found where expected`), { path: path.slice(0, ancestor.depth) });
+      if (order.missing < (order.index.get(ancestor.token) ?? 0)) throw error;
+      late = error;
+    }
+    this.trail = trailOf(path.slice(0, depth));
+    this.diff(node, b, value, place);
+    this.merged();
+    if (late !== undefined) throw late;
+    return { depth, changed: true };
+  }
+
+  private fail(message: string): never {
+    throw Object.assign(new EditError(message), { path: tokensOf(this.trail) });
+  }
+
+  private push(start: number, end: number, text: string): void {
+    this.edits.push({ start, end, text, at: this.trail });
   }
 
   // -- positions -------------------------------------------------------------------------------
@@ -251,24 +374,84 @@ class DocumentEditor {
 
   // -- the walk --------------------------------------------------------------------------------
 
+  /** Why a node must not be edited (an alias, an anchor, a merge key), or null. */
+  private guardProblem(node: Node & object): string | null {
+    if (isAlias(node)) return 'the field is a YAML alias';
+    if (node.anchor !== undefined && node.anchor !== null && node.anchor !== '') return 'the field carries a YAML anchor that aliases may share';
+    if (isMap(node)) {
+      for (const pair of node.items) if (isScalar(pair.key) && pair.key.value === '<<') return 'the mapping uses a YAML merge key';
+    }
+    return null;
+  }
+
   private guard(node: Node): void {
     if (node === null) return;
-    if (isAlias(node)) throw new EditError('the field is a YAML alias');
-    if (node.anchor !== undefined && node.anchor !== null && node.anchor !== '') throw new EditError('the field carries a YAML anchor that aliases may share');
-    if (isMap(node)) {
-      for (const pair of node.items) if (isScalar(pair.key) && pair.key.value === '<<') throw new EditError('the mapping uses a YAML merge key');
+    const problem = this.guardProblem(node);
+    if (problem !== null) throw new EditError(problem);
+  }
+
+  /** `guardProblem`, remembered: trials pass the same collections again and again. */
+  private cachedGuard(node: Node & object): string | null {
+    let problem = this.guards.get(node);
+    if (problem === undefined) {
+      problem = this.guardProblem(node);
+      this.guards.set(node, problem);
     }
+    return problem;
+  }
+
+  /** A mapping's pairs by key; a key written twice gives its last pair. */
+  private pairsOf(map: YMap): Map<string, AnyPair> {
+    let pairs = this.pairIndex.get(map);
+    if (pairs === undefined) {
+      pairs = new Map();
+      for (const item of map.items) {
+        const pair = item as AnyPair;
+        if (isScalar(pair.key)) pairs.set(String(pair.key.value), pair);
+      }
+      this.pairIndex.set(map, pairs);
+    }
+    return pairs;
   }
 
   private findPair(map: YMap, key: string): AnyPair {
-    for (let i = map.items.length - 1; i >= 0; i--) {
-      const pair = map.items[i] as AnyPair;
-      if (isScalar(pair.key) && String(pair.key.value) === key) return pair;
+    const items = map.items as AnyPair[];
+    if (items.length <= 16) {
+      // Small mappings (nearly all) are searched as they are, from the last pair.
+      for (let i = items.length - 1; i >= 0; i--) {
+        const pair = items[i] as AnyPair;
+        if (isScalar(pair.key) && String(pair.key.value) === key) return pair;
+      }
+    } else {
+      const pair = this.pairsOf(map).get(key);
+      if (pair !== undefined) return pair;
     }
     throw new EditError(`key "${key}" not found where expected`);
   }
 
+  private keyOrder(map: YMap, before: Record<string, JsonValue>): KeyOrder {
+    let order = this.keyOrders.get(map);
+    if (order === undefined) {
+      const pairs = this.pairsOf(map);
+      const keys = Object.keys(before);
+      const missing = keys.findIndex((key) => !pairs.has(key));
+      order = { index: new Map(keys.map((key, i) => [key, i])), missing, missingKey: keys[missing] ?? '' };
+      this.keyOrders.set(map, order);
+    }
+    return order;
+  }
+
   private diff(node: Node, before: JsonValue, after: JsonValue, place: Place): void {
+    try {
+      this.diffNode(node, before, after, place);
+    } catch (error) {
+      // The innermost node the diff was at when the edit failed.
+      if (error instanceof EditError) error.path ??= tokensOf(this.trail);
+      throw error;
+    }
+  }
+
+  private diffNode(node: Node, before: JsonValue, after: JsonValue, place: Place): void {
     if (jsonEqual(before, after)) return;
     this.guard(node);
     if (isMapping(before) && isMapping(after) && isMap(node) && nonEmpty(after)) {
@@ -277,7 +460,12 @@ class DocumentEditor {
       for (const key of Object.keys(before)) {
         const pair = this.findPair(node, key);
         if (!Object.hasOwn(after, key)) removed.push(pair);
-        else this.diff(pair.value as Node, before[key] as JsonValue, after[key] as JsonValue, { kind: 'pair', pair, map: node });
+        else {
+          const at = this.trail;
+          this.trail = { up: at, token: key };
+          this.diff(pair.value as Node, before[key] as JsonValue, after[key] as JsonValue, { kind: 'pair', pair, map: node });
+          this.trail = at;
+        }
       }
       for (const [key, value] of Object.entries(after)) if (!Object.hasOwn(before, key)) added.push([key, value]);
       if (removed.length > 0) this.removeItems(node, removed);
@@ -286,7 +474,12 @@ class DocumentEditor {
     }
     if (Array.isArray(before) && Array.isArray(after) && isSeq(node) && after.length > 0 && node.items.length === before.length) {
       if (before.length === after.length) {
-        before.forEach((item, i) => this.diff(node.items[i] as Node, item, after[i] as JsonValue, { kind: 'item', seq: node }));
+        before.forEach((item, i) => {
+          const at = this.trail;
+          this.trail = { up: at, token: String(i) };
+          this.diff(node.items[i] as Node, item, after[i] as JsonValue, { kind: 'item', seq: node });
+          this.trail = at;
+        });
         return;
       }
       const plan = removalsAndTail(before, after);
@@ -311,7 +504,7 @@ class DocumentEditor {
       if (node.type === 'QUOTE_DOUBLE') text = JSON.stringify(value);
       else if (node.type === 'QUOTE_SINGLE' && !/[\n\r]/.test(value)) text = `'${value.replace(/'/g, "''")}'`;
     }
-    this.edits.push({ start, end, text });
+    this.push(start, end, text);
   }
 
   /** Replaces a whole value (an empty one, or one whose type changes) with a rendering of `value`. */
@@ -322,14 +515,14 @@ class DocumentEditor {
       if (node === null) throw new EditError('an empty value in a flow collection');
       const start = rangeOf(node)[0];
       const end = this.contentEnd(node) ?? start;
-      this.edits.push({ start, end, text: this.inParentStyle(value, place, start) });
+      this.push(start, end, this.inParentStyle(value, place, start));
       return;
     }
     if (place.kind === 'pair') {
       const start = this.colonEnd(place.pair);
       const end = this.contentEnd(node) ?? start;
       const text = nonEmpty(value) ? this.eol + this.blockUnder(value, this.keyColumn(place.pair)).join(this.eol) : ` ${this.flow(value, 0)}`;
-      this.edits.push({ start, end, text });
+      this.push(start, end, text);
       return;
     }
     if (node === null || this.contentEnd(node) === undefined) throw new EditError('an empty sequence item');
@@ -338,8 +531,8 @@ class DocumentEditor {
     const end = this.contentEnd(node) as number;
     if (isMapping(value) && nonEmpty(value)) {
       const [first, ...rest] = this.mapLines(value, this.column(dash) + 2);
-      this.edits.push({ start, end, text: [(first ?? '').trimStart(), ...rest].join(this.eol) });
-    } else this.edits.push({ start, end, text: this.flow(value, 0) });
+      this.push(start, end, [(first ?? '').trimStart(), ...rest].join(this.eol));
+    } else this.push(start, end, this.flow(value, 0));
   }
 
   /** A value in flow style: on one line inside a collection written on one line, else as `flow` does. */
@@ -366,12 +559,12 @@ class DocumentEditor {
       if (last === undefined) {
         const value = Object.fromEntries(entries);
         if (!this.json && place.kind === 'pair' && place.map.flow !== true) {
-          this.edits.push({ start: this.colonEnd(place.pair), end: range[1], text: this.eol + this.mapLines(value, this.keyColumn(place.pair) + this.unit).join(this.eol) });
+          this.push(this.colonEnd(place.pair), range[1], this.eol + this.mapLines(value, this.keyColumn(place.pair) + this.unit).join(this.eol));
         } else if (!this.json && place.kind === 'item' && place.seq.flow !== true) {
           const [first, ...rest] = this.mapLines(value, this.column(this.dashOf(map as unknown as Node)) + 2);
-          this.edits.push({ start: range[0], end: range[1], text: [(first ?? '').trimStart(), ...rest].join(this.eol) });
+          this.push(range[0], range[1], [(first ?? '').trimStart(), ...rest].join(this.eol));
         } else {
-          this.edits.push({ start: range[0], end: range[1], text: this.inParentStyle(value, place, range[0]) });
+          this.push(range[0], range[1], this.inParentStyle(value, place, range[0]));
         }
         return;
       }
@@ -379,9 +572,9 @@ class DocumentEditor {
       if (!this.sameLine(this.keyStart(last), range[0])) {
         const column = this.keyColumn(last);
         const text = entries.map(([k, v]) => `,${this.eol}${' '.repeat(column)}${this.key(k)}: ${this.flow(v, column)}`).join('');
-        this.edits.push({ start: end, end, text });
+        this.push(end, end, text);
       } else {
-        this.edits.push({ start: end, end, text: entries.map(([k, v]) => `, ${this.key(k)}: ${this.inline(v)}`).join('') });
+        this.push(end, end, entries.map(([k, v]) => `, ${this.key(k)}: ${this.inline(v)}`).join(''));
       }
       return;
     }
@@ -397,7 +590,7 @@ class DocumentEditor {
   private insertLines(pos: number, lines: readonly string[]): void {
     const at = this.lineEndIncl(pos);
     const text = this.src.charAt(at - 1) === '\n' ? lines.join(this.eol) + this.eol : this.eol + lines.join(this.eol);
-    this.edits.push({ start: at, end: at, text });
+    this.push(at, at, text);
   }
 
   private appendItems(seq: YSeq, values: readonly JsonValue[], place: Place): void {
@@ -407,18 +600,18 @@ class DocumentEditor {
       if (this.src[range[1] - 1] !== ']') throw new EditError('a flow sequence without its closing bracket');
       if (last === undefined) {
         if (!this.json && place.kind === 'pair' && place.map.flow !== true) {
-          this.edits.push({ start: this.colonEnd(place.pair), end: range[1], text: this.eol + this.seqLines(values, this.keyColumn(place.pair) + this.seqIndent).join(this.eol) });
+          this.push(this.colonEnd(place.pair), range[1], this.eol + this.seqLines(values, this.keyColumn(place.pair) + this.seqIndent).join(this.eol));
         } else {
-          this.edits.push({ start: range[0], end: range[1], text: this.inParentStyle([...values], place, range[0]) });
+          this.push(range[0], range[1], this.inParentStyle([...values], place, range[0]));
         }
         return;
       }
       const end = this.itemEnd(last);
       if (!this.sameLine(this.itemStart(last), range[0])) {
         const column = this.column(this.itemStart(last));
-        this.edits.push({ start: end, end, text: values.map((v) => `,${this.eol}${' '.repeat(column)}${this.flow(v, column)}`).join('') });
+        this.push(end, end, values.map((v) => `,${this.eol}${' '.repeat(column)}${this.flow(v, column)}`).join(''));
       } else {
-        this.edits.push({ start: end, end, text: values.map((v) => `, ${this.inline(v)}`).join('') });
+        this.push(end, end, values.map((v) => `, ${this.inline(v)}`).join(''));
       }
       return;
     }
@@ -438,41 +631,52 @@ class DocumentEditor {
       if (!gone.has(item)) return;
       if (collection.flow === true) {
         const next = survivor(i + 1, 1);
-        if (next !== undefined) this.edits.push({ start: this.itemStart(item), end: this.itemStart(next), text: '' });
+        if (next !== undefined) this.push(this.itemStart(item), this.itemStart(next), '');
         else {
           const previous = survivor(i - 1, -1);
           if (previous === undefined) throw new EditError('a flow collection would become empty');
-          this.edits.push({ start: this.itemEnd(previous), end: this.itemEnd(item), text: '' });
+          this.push(this.itemEnd(previous), this.itemEnd(item), '');
         }
         return;
       }
       const start = isPair(item) ? this.keyStart(item) : this.dashOf(item as Node);
       const end = isPair(item) ? this.pairEnd(item) : (this.contentEnd(item as Node) ?? start + 1);
       if (this.onlySpacesBefore(start)) {
-        this.edits.push({ start: this.lineStart(start), end: this.lineEndIncl(end), text: '' });
+        this.push(this.lineStart(start), this.lineEndIncl(end), '');
         return;
       }
       // The first key of a mapping that is a sequence item (`- name: a`): the next surviving key moves up.
       const next = survivor(i + 1, 1);
       if (!isPair(item) || next === undefined) throw new EditError('an item that shares its line with another node');
-      this.edits.push({ start, end: this.itemStart(next), text: '' });
+      this.push(start, this.itemStart(next), '');
     });
   }
 
-  /** Applies the edits: pure deletions may overlap (they are merged), nothing else may. */
-  private apply(): string {
+  /** The edits in text order, checked: pure deletions may overlap (they are merged), nothing else may. */
+  private merged(): Edit[] {
     const edits = this.edits.map((e, order) => ({ ...e, order })).sort((a, b) => a.start - b.start || a.order - b.order);
+    let cursor = 0;
+    let reaching: Edit | undefined;
+    for (const edit of edits) {
+      if (edit.start < cursor && edit.text !== '') {
+        const one = tokensOf(edit.at);
+        const other = tokensOf(reaching?.at);
+        let n = 0;
+        while (n < other.length && n < one.length && other[n] === one[n]) n++;
+        throw Object.assign(new EditError('two changes overlap'), { path: one.slice(0, n) });
+      }
+      if (edit.end >= cursor) reaching = edit;
+      cursor = Math.max(cursor, edit.end);
+    }
+    return edits;
+  }
+
+  /** Applies the edits. */
+  private apply(): string {
     let out = '';
     let cursor = 0;
-    for (const edit of edits) {
-      if (edit.start < cursor) {
-        if (edit.text === '') {
-          cursor = Math.max(cursor, edit.end);
-          continue;
-        }
-        throw new EditError('two changes overlap');
-      }
-      out += this.src.slice(cursor, edit.start) + edit.text;
+    for (const edit of this.merged()) {
+      if (edit.start >= cursor) out += this.src.slice(cursor, edit.start) + edit.text;
       cursor = Math.max(cursor, edit.end);
     }
     return out + this.src.slice(cursor);
@@ -499,5 +703,5 @@ function removalsAndTail(before: readonly JsonValue[], after: readonly JsonValue
  * that does not need to change left as it was. Throws an EditError when that is not possible.
  */
 export function editDocument(text: string, before: JsonValue, after: JsonValue): string {
-  return new DocumentEditor(text).run(before, after);
+  return new DocumentEditor(text).edit(before, after);
 }

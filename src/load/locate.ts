@@ -375,6 +375,14 @@ export class TextLocator {
     return lo;
   }
 
+  /**
+   * The cache key of the block collection whose first node is at column `k` of line `first`: its
+   * offset in the text, which no other (line, column) shares (a column can pass any width).
+   */
+  private collectionId(first: number, k: number): number {
+    return (this.starts()[first] ?? 0) + k;
+  }
+
   /** The entry of a block mapping at (first, k); entries are indexed as far as lookups have read. */
   private mappingEntry(
     first: number,
@@ -382,7 +390,7 @@ export class TextLocator {
     key: string,
     lastLine: number,
   ): Step | 'unsupported' | undefined {
-    const id = first * 4096 + k;
+    const id = this.collectionId(first, k);
     let index = this.mappings.get(id);
     if (index === undefined) {
       index = { keys: new Map(), partial: false, sequence: false, next: first, done: false };
@@ -420,7 +428,7 @@ export class TextLocator {
   }
 
   private sequenceItem(first: number, k: number, index: number, lastLine: number): Step | undefined {
-    const id = first * 4096 + k;
+    const id = this.collectionId(first, k);
     let items = this.sequences.get(id);
     if (items === undefined) {
       items = { lines: [], steps: [] };
@@ -794,7 +802,9 @@ interface YamlNode {
   range?: [number, number, number] | null;
   items: { key: unknown; value: unknown }[];
   value?: unknown;
-  resolve(doc: unknown): unknown;
+  /** An alias's anchor name; a node's own anchor. */
+  source?: string;
+  anchor?: string | null;
 }
 interface YamlDocument {
   contents: YamlNode | null;
@@ -805,18 +815,35 @@ interface YamlLibrary {
   isMap(node: unknown): boolean;
   isSeq(node: unknown): boolean;
   isScalar(node: unknown): node is { value: unknown };
+  visit(node: unknown, visitor: { Node: (key: unknown, node: unknown) => void }): void;
 }
 
 type YamlPair = { key: unknown; value: unknown };
 
-/** What aliases resolve to: the `yaml` package looks for an alias's anchor through the whole document each time. */
-const aliasTargets = new WeakMap<YamlNode, unknown>();
+/**
+ * What aliases resolve to, found for all the aliases of a document in one walk of it (the `yaml`
+ * package's `resolve` walks the whole document for each alias): as `resolve` does, the last node
+ * before the alias that carries its anchor.
+ */
+const aliasTargets = new WeakMap<YamlNode, YamlNode | undefined>();
+const walkedDocuments = new WeakSet<YamlDocument>();
 
 function resolveAlias(alias: YamlNode, document: YamlDocument): unknown {
-  if (aliasTargets.has(alias)) return aliasTargets.get(alias);
-  const target = alias.resolve(document);
-  aliasTargets.set(alias, target);
-  return target;
+  if (!walkedDocuments.has(document)) {
+    walkedDocuments.add(document);
+    const lib = loadYamlLibrary();
+    const anchored = new Map<string, YamlNode>();
+    lib.visit(document, {
+      Node: (_key, node) => {
+        if (lib.isAlias(node)) aliasTargets.set(node, anchored.get(node.source ?? ''));
+        else {
+          const anchor = (node as YamlNode).anchor;
+          if (typeof anchor === 'string' && anchor !== '') anchored.set(anchor, node as YamlNode);
+        }
+      },
+    });
+  }
+  return aliasTargets.get(alias);
 }
 
 /**
