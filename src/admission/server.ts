@@ -58,8 +58,8 @@ export interface AdmissionServerOptions {
   /** Per-request time budget in milliseconds. */
   timeoutMs: number;
   /**
-   * Most bytes of request bodies held at once (default DEFAULT_MAX_IN_FLIGHT_BYTES): a request that
-   * would pass it is answered 429 at once, without buffering its body.
+   * Most bytes of request bodies held at once (default DEFAULT_MAX_IN_FLIGHT_BYTES): a request whose
+   * body would pass it is answered 429 as it arrives, and its connection closed.
    */
   maxInFlightBytes?: number;
   logger: Logger;
@@ -136,7 +136,7 @@ export class AdmissionServer {
   private closing = false;
   /** Limit of `held`. */
   private readonly maxInFlightBytes: number;
-  /** Bytes of request bodies held: reserved when a request is let in, given back when it is answered. */
+  /** Bytes of request bodies held: reserved as each body arrives, given back when its request is answered. */
   private held = 0;
   /** Requests refused at the limit (the first and every 100th are logged). */
   private overloaded = 0;
