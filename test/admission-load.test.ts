@@ -14,7 +14,7 @@ import { admissionSettings } from '../src/cli/admission.js';
 import { knownRules, parseConfig } from '../src/engine/config.js';
 import { MamoriError } from '../src/errors.js';
 import { RULES } from '../src/rules/index.js';
-import type { JsonObject } from '../src/types.js';
+import { podCreateReview } from './helpers/admission.js';
 
 // The webhook under many large requests at once. Without a limit every request's body was buffered
 // and judged, each 3 MiB review holding some 10 MB: `mamori admission serve` peaked at 285 MB of
@@ -47,23 +47,11 @@ function startServer(maxInFlightBytes: number): Promise<AdmissionServer> {
 
 /** An AdmissionReview of a Pod CREATE, padded by an annotation to exactly `bytes` bytes of JSON. */
 function review(uid: string, bytes: number, privileged = false): Buffer {
-  const make = (padding: string): string => JSON.stringify({
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid,
-      kind: { group: '', version: 'v1', kind: 'Pod' },
-      resource: { group: '', version: 'v1', resource: 'pods' },
-      name: uid,
-      namespace: 'shop',
-      operation: 'CREATE',
-      userInfo: { username: 'alice' },
-      object: {
-        apiVersion: 'v1', kind: 'Pod', metadata: { name: uid, namespace: 'shop', annotations: { padding } },
-        spec: { containers: [{ name: 'app', image: 'registry.example.com/app:1.0', ...(privileged ? { securityContext: { privileged: true } } : {}) }] },
-      } as JsonObject,
-    },
-  });
+  const make = (padding: string): string =>
+    podCreateReview(uid, {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: uid, namespace: 'shop', annotations: { padding } },
+      spec: { containers: [{ name: 'app', image: 'registry.example.com/app:1.0', ...(privileged ? { securityContext: { privileged: true } } : {}) }] },
+    });
   const body = Buffer.from(make(''));
   return Buffer.from(make('x'.repeat(bytes - body.length)));
 }

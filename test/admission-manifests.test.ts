@@ -23,6 +23,7 @@ import { RULES } from '../src/rules/index.js';
 import type { PatchOperation } from '../src/engine/rule.js';
 import type { JsonObject } from '../src/types.js';
 import { VERSION } from '../src/version.js';
+import { podCreateReview } from './helpers/admission.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -697,28 +698,6 @@ function call(port: number, ca: Buffer, serviceName: string, method: string, pat
   });
 }
 
-function review(uid: string, pod: JsonObject): string {
-  return JSON.stringify({
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid,
-      kind: { group: '', version: 'v1', kind: 'Pod' },
-      resource: { group: '', version: 'v1', resource: 'pods' },
-      requestKind: { group: '', version: 'v1', kind: 'Pod' },
-      requestResource: { group: '', version: 'v1', resource: 'pods' },
-      name: get(pod, 'metadata.name'),
-      namespace: 'shop',
-      operation: 'CREATE',
-      userInfo: { username: 'alice', groups: ['system:authenticated'] },
-      object: pod,
-      oldObject: null,
-      dryRun: false,
-      options: { apiVersion: 'meta.k8s.io/v1', kind: 'CreateOptions' },
-    },
-  });
-}
-
 describe('the generated webhook configuration against the real server', () => {
   let child: ChildProcess | undefined;
   let stderr = '';
@@ -792,7 +771,7 @@ describe('the generated webhook configuration against the real server', () => {
       metadata: { name: 'bad', namespace: 'shop' },
       spec: { containers: [{ name: 'app', image: 'registry.example.com/app:1.0', securityContext: { privileged: true } }] },
     };
-    const denied = await call(port, ca, serviceName, 'POST', validatePath, review('uid-deny', privileged));
+    const denied = await call(port, ca, serviceName, 'POST', validatePath, podCreateReview('uid-deny', privileged));
     expect(denied.status).toBe(200);
     const deniedReview = JSON.parse(denied.body) as unknown;
     expect(deniedReview).toMatchObject({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: 'uid-deny', allowed: false, status: { code: 403 } } });
@@ -801,14 +780,14 @@ describe('the generated webhook configuration against the real server', () => {
 
     // A pod that misses restricted's settings: denied, patched by /mutate, and the patched pod allowed.
     const plain: JsonObject = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'plain', namespace: 'shop' }, spec: { containers: [{ name: 'app', image: 'registry.example.com/app:1.0' }] } };
-    const before = JSON.parse((await call(port, ca, serviceName, 'POST', validatePath, review('uid-plain', plain))).body) as unknown;
+    const before = JSON.parse((await call(port, ca, serviceName, 'POST', validatePath, podCreateReview('uid-plain', plain))).body) as unknown;
     expect(get(before, 'response')).toMatchObject({ uid: 'uid-plain', allowed: false, status: { code: 403 } });
-    const mutated = JSON.parse((await call(port, ca, serviceName, 'POST', mutatePath, review('uid-mutate', plain))).body) as unknown;
+    const mutated = JSON.parse((await call(port, ca, serviceName, 'POST', mutatePath, podCreateReview('uid-mutate', plain))).body) as unknown;
     expect(get(mutated, 'response')).toMatchObject({ uid: 'uid-mutate', allowed: true, patchType: 'JSONPatch' });
     const patch = JSON.parse(Buffer.from(str(mutated, 'response.patch'), 'base64').toString('utf8')) as PatchOperation[];
     expect(patch.length).toBeGreaterThan(0);
     const patched = applyPatch(plain, patch) as JsonObject;
-    const after = JSON.parse((await call(port, ca, serviceName, 'POST', validatePath, review('uid-patched', patched))).body) as unknown;
+    const after = JSON.parse((await call(port, ca, serviceName, 'POST', validatePath, podCreateReview('uid-patched', patched))).body) as unknown;
     expect(get(after, 'response'), JSON.stringify(after)).toMatchObject({ uid: 'uid-patched', allowed: true });
 
     // SIGTERM, as the kubelet sends after the preStop sleep: a clean exit.
