@@ -190,6 +190,10 @@ rules:
     const platform = index.clusterRole('platform');
     expect(platform?.rules.map((g) => g.rule.resources[0]).sort()).toEqual(['nodes', 'pods']);
     expect(index.clusterRole('top')?.rules.map((g) => g.rule.resources[0]).sort()).toEqual(['nodes', 'pods']);
+    // Roles on one cycle reach the same roles and share one union: platform's selections (it comes
+    // first in the input: monitoring-extra, then top, on the cycle), then top's (read-pods).
+    expect(index.clusterRole('top')?.rules.map((g) => g.source.name)).toEqual(['monitoring-extra', 'read-pods']);
+    expect(index.clusterRole('platform')?.rules).toEqual(index.clusterRole('top')?.rules);
   });
 
   it('keeps the written rules when a selector is invalid', () => {

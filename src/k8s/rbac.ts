@@ -367,11 +367,12 @@ function candidatesOf(selector: unknown, clusterRoles: readonly RoleRecord[], by
  * Resolves aggregated ClusterRoles as the clusterrole-aggregation controller does: the rules of an
  * aggregated role are the union (without duplicates) of the rules of every other ClusterRole whose
  * labels match any of its selectors; its own `rules` are overwritten. Aggregated roles may select
- * each other, so the union is recomputed until nothing changes (at most one round per aggregated
- * role plus one). Without a cycle the rounds end on the one solution, computed directly: each role
- * once, after the roles it selects. Roles on a cycle, and those they select, end where the rounds
- * take them: their rounds are replayed, recomputing only the roles whose picks changed. A chain of
- * aggregated roles thus costs its unions once each, not once per round (cubic in its length).
+ * each other, and the controller recomputes them until nothing changes: each ends with the rules of
+ * every role it reaches through selections. That is computed directly, each role once, after the
+ * roles it selects (strongly connected components, sinks first). Roles that select each other in a
+ * cycle reach the same roles, so they share one union: their selections in input order, the rules
+ * in the order of their selections, without duplicates. (The order the controller would leave
+ * within a cycle depends on the order of its watch events, which no input determines.)
  */
 export function resolveAggregation(clusterRoles: readonly RoleRecord[]): void {
   const aggregated = clusterRoles.filter((r) => r.selectors !== undefined);
@@ -417,75 +418,33 @@ export function resolveAggregation(clusterRoles: readonly RoleRecord[]): void {
   const rank = new Map(order.map((role, i) => [role, i]));
   // The aggregated roles each one selects, by their index in `order`.
   const picks = order.map((role) => (selected.get(role) ?? []).flatMap((pick) => rank.get(pick) ?? []));
-  const compute = (i: number): boolean => {
-    const role = order[i];
-    if (role === undefined) return false;
+  const union = (members: readonly number[], inside: (pick: RoleRecord) => boolean): GrantedRule[] => {
     const seen = new Set<string>();
-    const union: GrantedRule[] = [];
-    for (const pick of selected.get(role) ?? []) {
-      for (const granted of pick.rules) {
-        const key = ruleKey(granted.rule);
-        if (seen.has(key)) continue;
-        seen.add(key);
-        union.push(granted);
+    const out: GrantedRule[] = [];
+    for (const i of members) {
+      for (const pick of selected.get(order[i] as RoleRecord) ?? []) {
+        if (inside(pick)) continue;
+        for (const granted of pick.rules) {
+          const key = ruleKey(granted.rule);
+          if (seen.has(key)) continue;
+          seen.add(key);
+          out.push(granted);
+        }
       }
     }
-    if (union.length === role.rules.length && union.every((g, k) => g === role.rules[k])) return false;
-    role.rules = union;
-    return true;
+    return out;
   };
-  const limit = aggregated.length;
-  // The roles on cycles and those they select depend on nothing else: replayed first.
-  const cyclic = inCycles(picks);
-  const replayed = cyclic.some((c) => c) ? replayRounds(picks, cyclic, compute, limit) : -1;
-  const rest = cyclic.map((c) => !c);
-  const { sorted, height } = topological(picks, rest);
-  // The rounds settle the rest `height` rounds after the replayed ones, unless they stop first.
-  if (replayed + height <= limit) {
-    for (const i of sorted) compute(i);
-    return;
-  }
-  // The rounds would stop before the rest settles: replay them all.
-  for (const role of order) role.rules = [];
-  replayRounds(picks, picks.map(() => true), compute, limit);
-}
-
-/**
- * The rounds of `resolveAggregation` over the roles in `members` (which hold what they select): the
- * first computes each role in order, each later one (up to `limit`), in the same order, the roles
- * one of whose picks changed after they were computed: those after it in the same round, the
- * others in the next. That is what recomputing every role each round does, as the others would
- * come out the same. Returns the last round that changed a role (-1: none).
- */
-function replayRounds(picks: readonly (readonly number[])[], members: readonly boolean[], compute: (i: number) => boolean, limit: number): number {
-  const dependents: number[][] = picks.map(() => []);
-  picks.forEach((list, i) => {
-    if (members[i] === true) for (const pick of list) dependents[pick]?.push(i);
-  });
-  let last = -1;
-  let next = new Set<number>();
-  const changed = (at: number, round: number, due: (i: number) => void): void => {
-    last = round;
-    for (const dependent of dependents[at] ?? []) {
-      if (dependent > at) due(dependent);
-      else next.add(dependent);
+  for (const component of components(picks)) {
+    if (component.length === 1) {
+      const role = order[component[0] as number] as RoleRecord;
+      role.rules = union(component, () => false);
+      continue;
     }
-  };
-  for (let at = 0; at < picks.length; at++) if (members[at] === true && compute(at)) changed(at, 0, () => undefined);
-  for (let round = 1; round <= limit && next.size > 0; round++) {
-    const queue = new MinHeap([...next]);
-    const queued = new Set(next);
-    next = new Set();
-    for (let at = queue.pop(); at !== undefined; at = queue.pop()) {
-      if (!compute(at)) continue;
-      changed(at, round, (i) => {
-        if (queued.has(i)) return;
-        queued.add(i);
-        queue.push(i);
-      });
-    }
+    component.sort((a, b) => a - b);
+    const members = new Set(component.map((i) => order[i] as RoleRecord));
+    const rules = union(component, (pick) => members.has(pick));
+    for (const role of members) role.rules = rules;
   }
-  return last;
 }
 
 /**
@@ -509,15 +468,17 @@ function walk(successors: readonly (readonly number[])[], root: number, visit: (
   }
 }
 
-/** For each node of a graph (its successors by index): whether it is on a cycle or reachable from one. */
-function inCycles(successors: readonly (readonly number[])[]): boolean[] {
+/**
+ * The strongly connected components of a graph (each node's successors by index), each component
+ * after every component it reaches (Tarjan's algorithm, without recursion).
+ */
+function components(successors: readonly (readonly number[])[]): number[][] {
   const n = successors.length;
-  // Tarjan's strongly connected components.
   const index = new Int32Array(n).fill(-1);
   const low = new Int32Array(n);
   const onStack = new Uint8Array(n);
   const stack: number[] = [];
-  const cyclic = new Array<boolean>(n).fill(false);
+  const out: number[][] = [];
   let counter = 0;
   const enter = (node: number): void => {
     index[node] = low[node] = counter++;
@@ -541,86 +502,14 @@ function inCycles(successors: readonly (readonly number[])[]): boolean[] {
       component.push(member);
       if (member === node) break;
     }
-    if (component.length > 1) for (const member of component) cyclic[member] = true;
+    out.push(component);
   };
   for (let root = 0; root < n; root++) {
     if (index[root] !== -1) continue;
     enter(root);
     walk(successors, root, visit, leave);
   }
-  // What a node on a cycle selects shapes it too.
-  const pending = cyclic.flatMap((c, i) => (c ? [i] : []));
-  for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
-    for (const next of successors[node] ?? []) {
-      if (cyclic[next] === true) continue;
-      cyclic[next] = true;
-      pending.push(next);
-    }
-  }
-  return cyclic;
-}
-
-/**
- * The nodes of `members` (an acyclic part of a graph; successors outside it are taken as final)
- * with every node after its successors, and the number of nodes on the longest path through them.
- */
-function topological(successors: readonly (readonly number[])[], members: readonly boolean[]): { sorted: number[]; height: number } {
-  const sorted: number[] = [];
-  const heights = new Int32Array(successors.length);
-  const seen = new Uint8Array(successors.length);
-  let height = 0;
-  const visit = (next: number): boolean => {
-    if (members[next] !== true || seen[next] === 1) return false;
-    seen[next] = 1;
-    return true;
-  };
-  const leave = (node: number): void => {
-    let h = 1;
-    for (const s of successors[node] ?? []) if (members[s] === true) h = Math.max(h, (heights[s] ?? 0) + 1);
-    heights[node] = h;
-    height = Math.max(height, h);
-    sorted.push(node);
-  };
-  for (let root = 0; root < successors.length; root++) if (visit(root)) walk(successors, root, visit, leave);
-  return { sorted, height };
-}
-
-/** A binary min-heap of numbers. */
-class MinHeap {
-  private readonly items: number[] = [];
-  constructor(values: readonly number[]) {
-    for (const v of values) this.push(v);
-  }
-  push(value: number): void {
-    const items = this.items;
-    items.push(value);
-    let i = items.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if ((items[parent] ?? 0) <= value) break;
-      items[i] = items[parent] ?? 0;
-      i = parent;
-    }
-    items[i] = value;
-  }
-  pop(): number | undefined {
-    const items = this.items;
-    const top = items[0];
-    const last = items.pop();
-    if (top === undefined || last === undefined || items.length === 0) return top;
-    let i = 0;
-    for (;;) {
-      const left = 2 * i + 1;
-      if (left >= items.length) break;
-      const right = left + 1;
-      const child = right < items.length && (items[right] ?? 0) < (items[left] ?? 0) ? right : left;
-      if ((items[child] ?? 0) >= last) break;
-      items[i] = items[child] ?? 0;
-      i = child;
-    }
-    items[i] = last;
-    return top;
-  }
+  return out;
 }
 
 /** Builds the index of the RBAC objects of a source; `defaults: false` leaves out the assumed default roles. */
