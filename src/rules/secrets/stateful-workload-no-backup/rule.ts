@@ -51,8 +51,92 @@ function parseSchedule(o: LoadedObject): Schedule {
   };
 }
 
-function schedules(inventory: Inventory): readonly Schedule[] {
-  return inventory.memo(SCHEDULES, () => inventory.byKind('Schedule').filter((o) => o.ref.apiVersion.startsWith('velero.io/')).map(parseSchedule));
+/**
+ * The input's Velero Schedules, and which of them can cover a namespace: a workload is checked
+ * against those only, not against every schedule (one schedule per namespace is common, and a
+ * cluster has thousands of namespaces).
+ */
+interface Schedules {
+  list: readonly Schedule[];
+  /** Schedules that include every namespace (no `includedNamespaces`, or `*`), in input order. */
+  global: readonly number[];
+  /** By namespace: the other schedules that include it by name, in input order. */
+  named: ReadonlyMap<string, readonly number[]>;
+  /** The schedules that include namespaces by name only. */
+  listed: readonly number[];
+  /** By namespace: the first listed schedule not naming it, paused and not paused (-1: none); filled as asked. */
+  outside: Map<string, readonly [number, number]>;
+}
+
+function schedules(inventory: Inventory): Schedules {
+  return inventory.memo(SCHEDULES, () => {
+    const list = inventory.byKind('Schedule').filter((o) => o.ref.apiVersion.startsWith('velero.io/')).map(parseSchedule);
+    const global: number[] = [];
+    const listed: number[] = [];
+    const named = new Map<string, number[]>();
+    list.forEach((s, i) => {
+      if (s.included === undefined || s.included.has('*')) {
+        global.push(i);
+        return;
+      }
+      listed.push(i);
+      for (const namespace of s.included) {
+        const at = named.get(namespace);
+        if (at === undefined) named.set(namespace, [i]);
+        else at.push(i);
+      }
+    });
+    return { list, global, named, listed, outside: new Map() };
+  });
+}
+
+/**
+ * The first schedule (by input order) that does not name the namespace among those that list
+ * namespaces, paused and not paused. Each schedule passed over names the namespace, so over all
+ * namespaces this reads each `includedNamespaces` entry at most once.
+ */
+function outsideOf(all: Schedules, namespace: string): readonly [number, number] {
+  let found = all.outside.get(namespace);
+  if (found !== undefined) return found;
+  let paused = -1;
+  let running = -1;
+  for (const i of all.listed) {
+    const s = all.list[i] as Schedule;
+    if (s.included?.has(namespace) === true) continue;
+    if (s.paused) paused = paused < 0 ? i : paused;
+    else running = running < 0 ? i : running;
+    if (paused >= 0 && running >= 0) break;
+  }
+  found = [paused, running];
+  all.outside.set(namespace, found);
+  return found;
+}
+
+/**
+ * Whether some schedule covers the workload, else why none does: each reason with the first
+ * schedule (by input order) that gives it. Only the schedules that include the namespace are
+ * evaluated; the others are paused or leave the namespace out.
+ */
+function verdicts(all: Schedules, namespace: string, data: Stateful): Map<Exclude<Verdict, 'covered'>, number> | null {
+  const first = new Map<Exclude<Verdict, 'covered'>, number>();
+  const note = (verdict: Exclude<Verdict, 'covered'>, i: number): void => {
+    const at = first.get(verdict);
+    if (at === undefined || i < at) first.set(verdict, i);
+  };
+  const { global } = all;
+  const named = all.named.get(namespace) ?? [];
+  // The two lists in input order.
+  for (let g = 0, n = 0; g < global.length || n < named.length; ) {
+    const takeGlobal = n >= named.length || (g < global.length && (global[g] as number) < (named[n] as number));
+    const i = (takeGlobal ? global[g++] : named[n++]) as number;
+    const verdict = coverage(all.list[i] as Schedule, namespace, data);
+    if (verdict === 'covered') return null;
+    note(verdict, i);
+  }
+  const [paused, running] = outsideOf(all, namespace);
+  if (paused >= 0) note('paused', paused);
+  if (running >= 0) note('namespace', running);
+  return first;
 }
 
 /** A compiled label selector: whether it matches a label set. */
@@ -205,15 +289,17 @@ export const rule = defineRule({
     const claims = detach(data.claims.map((c) => JSON.stringify(c)).join(', '));
     const required = options['reportWithoutSchedules'] === true;
     const resolve = (inventory: Inventory): string | null => {
-      const list = schedules(inventory);
+      const all = schedules(inventory);
+      const { list } = all;
       if (list.length === 0 && !required) return null;
-      const verdicts = list.map((s) => coverage(s, namespace, data));
-      if (verdicts.includes('covered')) return null;
       let why: string;
       if (list.length === 0) why = 'the input has no Velero Schedule';
       else {
+        const found = verdicts(all, namespace, data);
+        if (found === null) return null;
         const one = list.length === 1;
-        const reasons = [...new Set(verdicts)].map((v) => REASONS[v as Exclude<Verdict, 'covered'>][one ? 0 : 1]);
+        // In the order of the first schedule giving each reason.
+        const reasons = [...found].sort((a, b) => a[1] - b[1]).map(([v]) => REASONS[v][one ? 0 : 1]);
         why = `${one ? `the Velero Schedule ${list[0]?.name ?? ''}` : `the ${list.length} Velero Schedules`} ${reasons.join(' or ')}`;
       }
       return `${kind} "${name}" in namespace "${namespace}" keeps data in PersistentVolumeClaims (${claims}) that no backup schedule covers: ${why}`;
