@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { compile } from '../src/policy/cel.js'
+import { compile, evaluate } from '../src/policy/cel.js'
 import { VARS, evalError, runCel } from './helpers/cel.js'
 
 const run = runCel
@@ -86,6 +86,27 @@ describe('core CEL semantics', () => {
     expect(evalError('object.l.exists(x, object.l.exists(y, x > 1000))', { object: { l } }, 1000)).toMatch(/cost limit/)
     // the budget error is not absorbed by || (CEL's commutative error handling)
     expect(evalError('object.l.all(x, object.l.all(y, y >= 0)) || true', { object: { l } }, 100)).toMatch(/cost limit/)
+  })
+
+  it('charges one step per comprehension iteration, the same on a program\'s first run as on later ones', () => {
+    const cases: [string, number][] = [
+      ['[1, 2, 3].all(x, x > 0)', 3],
+      // map: 3 iterations; exists stops at the third element (6).
+      ['[1, 2, 3].map(x, x * 2).exists(y, y == 6)', 6],
+      // outer 2 iterations; inner 2 + 1.
+      ['[[1, 2], [3]].all(l, l.all(x, x > 0))', 5],
+    ]
+    for (const [expression, steps] of cases) {
+      const c = compile(expression, { variables: [] })
+      if (!c.ok) throw new Error(c.error)
+      const first = evaluate(c.program, {})
+      const second = evaluate(c.program, {})
+      expect([first.ok, first.cost, second.cost]).toEqual([true, steps, steps])
+    }
+    // A budget of exactly the steps needed is enough the first time too.
+    const c = compile('[1, 2, 3].all(x, x > 0)', { variables: [] })
+    if (!c.ok) throw new Error(c.error)
+    expect(evaluate(c.program, {}, { maxSteps: 3 })).toMatchObject({ ok: true, value: true })
   })
 
   it('rejects non-homogeneous literals, as the Kubernetes environment does', () => {

@@ -235,11 +235,17 @@ function fixHas(node: AstNode): void {
   }
 }
 
-/** Wraps a node's evaluation with a budget tick; `override` replaces the evaluation itself. */
+/**
+ * Wraps a node's evaluation with a budget tick; `override` replaces the evaluation itself. A node
+ * first evaluates through its prototype's method, which picks the real evaluation, stores it
+ * (through the setter below) and calls it again: that first pass is not charged, so an evaluation
+ * costs the same whether or not the program ran before.
+ */
 function instrument(node: AstNode, override?: EvalFn): void {
   let inner: EvalFn = override ?? node.evaluate
+  const lazy = (Object.getPrototypeOf(node) as { evaluate?: EvalFn }).evaluate
   const wrapper: EvalFn = function (this: AstNode, ev, ast, ctx) {
-    tick()
+    if (inner !== lazy) tick()
     return inner.call(this, ev, ast, ctx)
   }
   Object.defineProperty(node, 'evaluate', {
