@@ -379,4 +379,24 @@ describe('policies and workloads across the input', () => {
     },
     TIMEOUT,
   );
+
+  it(
+    'checks 15,000 StatefulSets in namespaces that none of 15,000 one-namespace Velero Schedules names',
+    () => {
+      // Old code: 10 s (each workload judged against every schedule; and, with no paused schedule,
+      // a first version of the index still read every schedule for each namespace).
+      const count = 15_000;
+      const docs: string[] = [];
+      for (let i = 0; i < count; i++) docs.push(`apiVersion: velero.io/v1\nkind: Schedule\nmetadata: {name: s${i}, namespace: velero}\nspec:\n  template:\n    includedNamespaces: [ns${i}]\n`);
+      for (let i = 0; i < count; i++) {
+        docs.push(`apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db${i}, namespace: other${i}}\nspec:\n  template: {spec: {containers: [{name: db, image: registry.example.com/db:1.0}]}}\n  volumeClaimTemplates: [{metadata: {name: data}}]\n`);
+      }
+      const findings = scan([{ file: 'backup.yaml', text: documents(docs) }], ['stateful-workload-no-backup']);
+      expect(findings).toHaveLength(count);
+      expect(findings.find((f) => f.object.name === 'db777')?.message).toBe(
+        'StatefulSet "db777" in namespace "other777" keeps data in PersistentVolumeClaims ("data") that no backup schedule covers: the 15000 Velero Schedules do not include its namespace',
+      );
+    },
+    TIMEOUT,
+  );
 });

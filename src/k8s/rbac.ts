@@ -371,8 +371,9 @@ function candidatesOf(selector: unknown, clusterRoles: readonly RoleRecord[], by
  * every role it reaches through selections. That is computed directly, each role once, after the
  * roles it selects (strongly connected components, sinks first). Roles that select each other in a
  * cycle reach the same roles, so they share one union: their selections in input order, the rules
- * in the order of their selections, without duplicates. (The order the controller would leave
- * within a cycle depends on the order of its watch events, which no input determines.)
+ * in the order of their selections, without duplicates. The set of rules is the controller's; the
+ * order, and which role a rule held by several is credited to, may differ from where the
+ * controller settles (which depends on the order of its watch events).
  */
 export function resolveAggregation(clusterRoles: readonly RoleRecord[]): void {
   const aggregated = clusterRoles.filter((r) => r.selectors !== undefined);

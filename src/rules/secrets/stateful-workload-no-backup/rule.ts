@@ -60,10 +60,10 @@ interface Schedules {
   list: readonly Schedule[];
   /** Schedules that include every namespace (no `includedNamespaces`, or `*`), in input order. */
   global: readonly number[];
-  /** By namespace: the other schedules that include it by name, in input order. */
-  named: ReadonlyMap<string, readonly number[]>;
-  /** The schedules that include namespaces by name only. */
-  listed: readonly number[];
+  /** By namespace: the other schedules that include it by name, in input order (one as a number). */
+  named: ReadonlyMap<string, number | number[]>;
+  /** The schedules that include namespaces by name only: paused, and not paused. */
+  listed: readonly [readonly number[], readonly number[]];
   /** By namespace: the first listed schedule not naming it, paused and not paused (-1: none); filled as asked. */
   outside: Map<string, readonly [number, number]>;
 }
@@ -72,21 +72,23 @@ function schedules(inventory: Inventory): Schedules {
   return inventory.memo(SCHEDULES, () => {
     const list = inventory.byKind('Schedule').filter((o) => o.ref.apiVersion.startsWith('velero.io/')).map(parseSchedule);
     const global: number[] = [];
-    const listed: number[] = [];
-    const named = new Map<string, number[]>();
+    const paused: number[] = [];
+    const running: number[] = [];
+    const named = new Map<string, number | number[]>();
     list.forEach((s, i) => {
       if (s.included === undefined || s.included.has('*')) {
         global.push(i);
         return;
       }
-      listed.push(i);
+      (s.paused ? paused : running).push(i);
       for (const namespace of s.included) {
         const at = named.get(namespace);
-        if (at === undefined) named.set(namespace, [i]);
+        if (at === undefined) named.set(namespace, i);
+        else if (typeof at === 'number') named.set(namespace, [at, i]);
         else at.push(i);
       }
     });
-    return { list, global, named, listed, outside: new Map() };
+    return { list, global, named, listed: [paused, running], outside: new Map() };
   });
 }
 
@@ -98,16 +100,11 @@ function schedules(inventory: Inventory): Schedules {
 function outsideOf(all: Schedules, namespace: string): readonly [number, number] {
   let found = all.outside.get(namespace);
   if (found !== undefined) return found;
-  let paused = -1;
-  let running = -1;
-  for (const i of all.listed) {
-    const s = all.list[i] as Schedule;
-    if (s.included?.has(namespace) === true) continue;
-    if (s.paused) paused = paused < 0 ? i : paused;
-    else running = running < 0 ? i : running;
-    if (paused >= 0 && running >= 0) break;
-  }
-  found = [paused, running];
+  const first = (list: readonly number[]): number => {
+    for (const i of list) if ((all.list[i] as Schedule).included?.has(namespace) !== true) return i;
+    return -1;
+  };
+  found = [first(all.listed[0]), first(all.listed[1])];
   all.outside.set(namespace, found);
   return found;
 }
@@ -118,13 +115,16 @@ function outsideOf(all: Schedules, namespace: string): readonly [number, number]
  * evaluated; the others are paused or leave the namespace out.
  */
 function verdicts(all: Schedules, namespace: string, data: Stateful): Map<Exclude<Verdict, 'covered'>, number> | null {
-  const first = new Map<Exclude<Verdict, 'covered'>, number>();
+  // The first schedule giving each reason (-1: none), by the reason's index in REASON_ORDER.
+  const first = [-1, -1, -1, -1];
   const note = (verdict: Exclude<Verdict, 'covered'>, i: number): void => {
-    const at = first.get(verdict);
-    if (at === undefined || i < at) first.set(verdict, i);
+    const k = REASON_ORDER.indexOf(verdict);
+    const at = first[k] as number;
+    if (at < 0 || i < at) first[k] = i;
   };
   const { global } = all;
-  const named = all.named.get(namespace) ?? [];
+  const entry = all.named.get(namespace);
+  const named = entry === undefined ? NO_SCHEDULES : typeof entry === 'number' ? [entry] : entry;
   // The two lists in input order.
   for (let g = 0, n = 0; g < global.length || n < named.length; ) {
     const takeGlobal = n >= named.length || (g < global.length && (global[g] as number) < (named[n] as number));
@@ -136,8 +136,15 @@ function verdicts(all: Schedules, namespace: string, data: Stateful): Map<Exclud
   const [paused, running] = outsideOf(all, namespace);
   if (paused >= 0) note('paused', paused);
   if (running >= 0) note('namespace', running);
-  return first;
+  const out = new Map<Exclude<Verdict, 'covered'>, number>();
+  REASON_ORDER.forEach((verdict, k) => {
+    if ((first[k] as number) >= 0) out.set(verdict, first[k] as number);
+  });
+  return out;
 }
+
+const REASON_ORDER: readonly Exclude<Verdict, 'covered'>[] = ['namespace', 'selector', 'paused', 'volumes'];
+const NO_SCHEDULES: readonly number[] = [];
 
 /** A compiled label selector: whether it matches a label set. */
 type Selector = (labels: Readonly<Record<string, string>>) => boolean;
