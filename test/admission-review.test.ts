@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MODES, namespaceModes, parseAdmissionSection, parseModePolicy } from '../src/admission/modes.js';
-import { AdmissionRequestError, diffPatch, EvaluationError, Evaluator, failureOutcome, isSignificantPodUpdate, mutate, mutateRequest, parseReview, truncate, validate, validateRequest, type ReviewContext } from '../src/admission/review.js';
+import { AdmissionRequestError, diffPatch, EvaluationError, Evaluator, failureOutcome, MAX_FINDINGS_PER_RULE, isSignificantPodUpdate, mutate, mutateRequest, parseReview, truncate, validate, validateRequest, type ReviewContext } from '../src/admission/review.js';
 import type { AdmissionResponse, AdmissionSettings, ReviewOutcome } from '../src/admission/types.js';
 import { knownRules, parseConfig, type Config } from '../src/engine/config.js';
 import { DeadlineExceeded, MamoriError } from '../src/errors.js';
@@ -318,6 +318,31 @@ describe('validate: namespaces, modes and exemptions', () => {
     }
     expect(denied.status?.message.startsWith('configmaps "keys" is forbidden: violates mamori rules: hardcoded-credential (high): ')).toBe(true);
     expect(denied.auditAnnotations?.['audit-rules']).toBe('hardcoded-credential');
+  });
+
+  it('holds at most MAX_FINDINGS_PER_RULE findings of a rule, and counts the rest in its answer', () => {
+    // 1,500 AWS access key ids: 1,500 findings of one rule and severity; 1,000 are held.
+    const letters = 'FGHJKMNPQRSVWZ234567';
+    const data: JsonObject = {};
+    for (let i = 0; i < 1_500; i++) data[`k${i}`] = `AKIA${Array.from({ length: 16 }, (_, j) => letters[(i * 7 + j * j * 3 + j + Math.floor(i / 20) * 11) % letters.length]).join('')}`;
+    const keys: JsonObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'keys', namespace: 'shop' }, data };
+    expect(MAX_FINDINGS_PER_RULE).toBe(1_000);
+    const all = scanObjects([keys], { rules: RULES.filter((r) => r.id === 'hardcoded-credential') }).findings;
+    expect(all).toHaveLength(1_500);
+    const evaluation = new Evaluator({ rules: RULES }).evaluate(keys, { kind: 'catalog' });
+    expect(evaluation.findings.filter((f) => f.ruleId === 'hardcoded-credential')).toHaveLength(1_000);
+    expect(evaluation.unlisted).toEqual({ high: 500 });
+    const labels = { shop: { 'mamori.io/enforce': 'catalog', 'mamori.io/audit': 'catalog' } };
+    const denied = response(validate(reviewOf(keys), context({ labels })));
+    expect(denied.allowed).toBe(false);
+    // 20 listed, then the other 1,480: 980 held and 500 counted.
+    expect(denied.status?.message.endsWith('; …and 1480 more')).toBe(true);
+    expect(denied.auditAnnotations?.['audit-violations']?.endsWith('; …and 1480 more')).toBe(true);
+    // Below failOn the same findings warn: 20 warnings and the count of the rest.
+    const warned = response(validate(reviewOf(keys), context({ labels: { shop: { 'mamori.io/enforce': 'catalog' } }, settings: { failOn: 'critical' } })));
+    expect(warned.allowed).toBe(true);
+    expect(warned.warnings).toHaveLength(21);
+    expect(warned.warnings?.[20]).toBe('…and 1480 more findings');
   });
 
   it('stops mamori\'s own rules once the deadline has passed, in validation and mutation', () => {

@@ -16,6 +16,7 @@ import { atLeast, severityRank } from '../engine/controls.js';
 import type { Config } from '../engine/config.js';
 import type { PatchOperation, Rule } from '../engine/rule.js';
 import { scanObjects, type ScanOptions } from '../engine/scan.js';
+import { unlistedOf } from '../engine/report.js';
 import { applyPatch, jsonEqual, PatchError } from '../fix/patch.js';
 import { pointer } from '../fix/ops.js';
 import { asArray, asObject, asString, isObject } from '../k8s/object.js';
@@ -74,7 +75,19 @@ export interface ModeEvaluation {
   suppressed: SuppressedFinding[];
   /** Rules that could not check the object: it was not fully checked. */
   errors: string[];
+  /** Findings past MAX_FINDINGS_PER_RULE, not listed: their number by severity. */
+  unlisted: Partial<Record<Severity, number>>;
 }
+
+/**
+ * Most findings listed per rule and severity in one evaluation; the rest are counted. A pod of
+ * 100,000 containers (3 MB, which the API server accepts) has 400,000 findings, which would take
+ * 600 MB to hold; the answer needs a few of each, and counts.
+ */
+export const MAX_FINDINGS_PER_RULE = 1_000;
+
+/** An evaluation that checks nothing. */
+const NOTHING_CHECKED: ModeEvaluation = { findings: [], suppressed: [], errors: [], unlisted: {} };
 
 /** Rule ids of the findings the engine adds about the configuration's exceptions themselves. */
 const EXCEPTION_RULES: ReadonlySet<string> = new Set(['exception-expired', 'exception-stale']);
@@ -137,11 +150,13 @@ export class Evaluator {
     if (this.options.maxPssMinor !== undefined) options.maxPssMinor = this.options.maxPssMinor;
     if (fixes) options.fixes = true;
     if (deadline !== Infinity) options.deadline = deadline;
+    options.maxFindingsPerRule = MAX_FINDINGS_PER_RULE;
     const report: Report = scanObjects([object], options, '<admission>');
     return {
       findings: report.findings.filter((f) => !(EXCEPTION_RULES.has(f.ruleId) && f.object.kind === 'Exception')),
       suppressed: report.suppressed,
       errors: report.errors.map((e) => e.message),
+      unlisted: unlistedOf(report)?.bySeverity ?? {},
     };
   }
 }
@@ -417,14 +432,15 @@ function pssLabel(finding: Finding): string {
  * hold a hundred thousand findings (a ConfigMap of keys), and the text goes into the response
  * and the audit log.
  */
-function violationText(findings: readonly Finding[], evaluator: Evaluator, verb: 'violates' | 'would violate' = 'violates'): string {
+function violationText(findings: readonly Finding[], evaluator: Evaluator, verb: 'violates' | 'would violate', unlisted: number): string {
   const { pss, other } = split(findings, evaluator);
   const parts: string[] = [];
   const first = pss[0];
   if (first !== undefined) parts.push(`${verb} PodSecurity "${pssLabel(first)}": ${pss.map((f) => f.message).join(', ')}`);
   if (other.length > 0) {
     const listed = other.slice(0, MAX_LISTED).map((f) => `${f.ruleId} (${f.severity}): ${f.message}`);
-    if (other.length > MAX_LISTED) listed.push(`…and ${other.length - MAX_LISTED} more`);
+    const more = other.length - listed.length + unlisted;
+    if (more > 0) listed.push(`…and ${more} more`);
     parts.push(`${verb} mamori rules: ${listed.join('; ')}`);
   }
   return parts.join('; ');
@@ -453,7 +469,7 @@ function forbidden(request: AdmissionRequest, kind: string, name: string, violat
  * a Pod Security finding's PSA text (`privileged (container "x" must not set ...)`, which names its
  * check), or `<rule>: <message>` for the other rules.
  */
-function warningsOf(findings: readonly Finding[], evaluator: Evaluator): string[] {
+function warningsOf(findings: readonly Finding[], evaluator: Evaluator, unlisted: number): string[] {
   const { pss, other } = split(findings, evaluator);
   const ordered = [...pss, ...other].sort((a, b) => severityRank(a.severity) - severityRank(b.severity));
   const texts: string[] = [];
@@ -464,9 +480,9 @@ function warningsOf(findings: readonly Finding[], evaluator: Evaluator): string[
     seen.add(text);
     texts.push(text);
   }
-  if (texts.length <= MAX_WARNINGS) return texts;
-  const more = texts.length - MAX_WARNINGS;
-  return [...texts.slice(0, MAX_WARNINGS), `…and ${more} more ${more === 1 ? 'finding' : 'findings'}`];
+  const shown = texts.slice(0, MAX_WARNINGS);
+  const more = texts.length - shown.length + unlisted;
+  return more === 0 ? shown : [...shown, `…and ${more} more ${more === 1 ? 'finding' : 'findings'}`];
 }
 
 /** Rule ids, unique, in first-seen order. */
@@ -610,12 +626,20 @@ export class EvaluationError extends Error {
 // Validate
 
 /** The enforce findings that deny: all of a Pod Security mode's; a `catalog` mode's at or above failOn (the rest warn). */
-function denying(findings: readonly Finding[], mode: ModePolicy, failOn: Severity): { deny: Finding[]; rest: Finding[] } {
-  if (mode.kind === 'pss') return { deny: [...findings], rest: [] };
+function denying(evaluation: ModeEvaluation, mode: ModePolicy, failOn: Severity): { deny: Finding[]; rest: Finding[]; denyUnlisted: number; restUnlisted: number } {
+  if (mode.kind === 'pss') return { deny: [...evaluation.findings], rest: [], denyUnlisted: countOf(evaluation.unlisted), restUnlisted: 0 };
   const deny: Finding[] = [];
   const rest: Finding[] = [];
-  for (const f of findings) (atLeast(f.severity, failOn) ? deny : rest).push(f);
-  return { deny, rest };
+  for (const f of evaluation.findings) (atLeast(f.severity, failOn) ? deny : rest).push(f);
+  const denyUnlisted = countOf(evaluation.unlisted, (severity) => atLeast(severity, failOn));
+  return { deny, rest, denyUnlisted, restUnlisted: countOf(evaluation.unlisted) - denyUnlisted };
+}
+
+/** How many findings a count by severity holds, of the severities `which` accepts. */
+function countOf(bySeverity: Partial<Record<Severity, number>>, which: (severity: Severity) => boolean = () => true): number {
+  let n = 0;
+  for (const [severity, count] of Object.entries(bySeverity)) if (which(severity as Severity)) n += count ?? 0;
+  return n;
 }
 
 /**
@@ -730,7 +754,7 @@ function validateModes(request: AdmissionRequest, ctx: ReviewContext, deadline: 
   // One evaluation per distinct policy among the three modes.
   const results = new Map<string, ModeEvaluation>();
   const run = (mode: ModePolicy): ModeEvaluation => {
-    if (checksNothing(mode)) return { findings: [], suppressed: [], errors: [] };
+    if (checksNothing(mode)) return NOTHING_CHECKED;
     const key = modeKey(mode);
     let result = results.get(key);
     if (result === undefined) {
@@ -742,16 +766,16 @@ function validateModes(request: AdmissionRequest, ctx: ReviewContext, deadline: 
   const enforced = run(modes.enforce);
   if (enforced.errors.length > 0) throw new EvaluationError(`the object was not fully checked: ${enforced.errors.join('; ')}`);
   annotations['enforce-policy'] = formatModePolicy(modes.enforce);
-  const { deny, rest } = denying(enforced.findings, modes.enforce, settings.failOn);
+  const { deny, rest, denyUnlisted, restUnlisted } = denying(enforced, modes.enforce, settings.failOn);
   const suppressed = ruleIds(enforced.suppressed);
   if (suppressed.length > 0) annotations['suppressed-rules'] = suppressed.join(',');
   const audited = run(modes.audit);
   if (audited.findings.length > 0) {
-    annotations['audit-violations'] = violationText(audited.findings, evaluator, 'would violate');
+    annotations['audit-violations'] = violationText(audited.findings, evaluator, 'would violate', countOf(audited.unlisted));
     annotations['audit-rules'] = ruleIds(audited.findings).join(',');
   }
   // As PSA: no warnings on a denial, so the warn mode is evaluated only for requests allowed.
-  const warned = deny.length > 0 ? { findings: [], suppressed: [], errors: [] } : run(modes.warn);
+  const warned = deny.length > 0 ? NOTHING_CHECKED : run(modes.warn);
   const errors = [...new Set([...audited.errors, ...warned.errors])];
   if (errors.length > 0) annotations['error'] = [annotations['error'], `not fully checked: ${errors.join('; ')}`].filter((e) => e !== undefined).join('; ');
   const decisionRules = [...deny, ...warned.findings, ...audited.findings, ...rest].map((f) => f.ruleId);
@@ -760,7 +784,7 @@ function validateModes(request: AdmissionRequest, ctx: ReviewContext, deadline: 
     const response: AdmissionResponse = {
       uid: request.uid,
       allowed: false,
-      status: { code: 403, reason: 'Forbidden', message: forbidden(request, kind, name, violationText(deny, evaluator)) },
+      status: { code: 403, reason: 'Forbidden', message: forbidden(request, kind, name, violationText(deny, evaluator, 'violates', denyUnlisted)) },
       auditAnnotations: annotations,
     };
     return { review: reviewOf(response), decision: decisionOf(request, 'deny', decisionRules) };
@@ -770,7 +794,7 @@ function validateModes(request: AdmissionRequest, ctx: ReviewContext, deadline: 
   const seen = new Set(warnFindings.map((f) => `${f.ruleId}\u0000${f.path}\u0000${f.message}`));
   for (const f of rest) if (!seen.has(`${f.ruleId}\u0000${f.path}\u0000${f.message}`)) warnFindings.push(f);
   const response: AdmissionResponse = { uid: request.uid, allowed: true, auditAnnotations: annotations };
-  const warnings = warningsOf(warnFindings, evaluator);
+  const warnings = warningsOf(warnFindings, evaluator, countOf(warned.unlisted) + restUnlisted);
   if (warnings.length > 0) response.warnings = warnings;
   return { review: reviewOf(response), decision: decisionOf(request, warnings.length > 0 ? 'warn' : 'allow', decisionRules) };
 }

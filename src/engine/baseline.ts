@@ -4,7 +4,7 @@ import { isObject } from '../k8s/object.js';
 import type { Finding, Report, SuppressedFinding } from '../types.js';
 import { VERSION } from '../version.js';
 import { fingerprint } from './fingerprint.js';
-import { compareFindings, summarize } from './report.js';
+import { compareFindings, summarize, unlistedOf } from './report.js';
 
 /*
  * Adopting mamori on an old repository: `--write-baseline FILE` records today's findings by their
@@ -94,6 +94,7 @@ export function applyBaseline(report: Report, baseline: Baseline, cwd: string = 
     suppressed: [...report.suppressed, ...moved].sort(compareFindings),
     baseline: { file: baseline.file, matched: moved.length, fixed: baseline.fingerprints.size - seen.size },
     errors,
-    summary: summarize(findings),
+    // Findings past the report's limits are not listed, so not matched: still counted.
+    summary: summarize(findings, unlistedOf(report)),
   };
 }

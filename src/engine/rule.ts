@@ -142,6 +142,12 @@ export interface RuleSpec<T extends Target> {
    * 100k objects does not hold them all. An inventory rule without `context` keeps everything.
    */
   context?: readonly string[];
+  /**
+   * Which objects of the `context` kinds the rule reads, when it needs only a few of a common kind
+   * (the control-plane static pods among every Pod of a cluster export): the others are not kept
+   * for it. Without it every object of those kinds is kept.
+   */
+  keep?: (object: JsonObject) => boolean;
   /** Off unless the configuration turns it on. */
   optional?: boolean;
   /**

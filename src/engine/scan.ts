@@ -8,12 +8,12 @@ import { locatePositions, TextLocator, type ObjectPositions } from '../load/loca
 import { DEFAULT_LIMITS, type LoadLimits } from '../load/limits.js';
 import type { LoadedObject, SourceDocument } from '../load/types.js';
 import { parsePssPolicy, resolvePssMinor } from '../rules/pss/psa.js';
-import type { ExceptionStatus, Finding, JsonObject, JsonValue, Location, Path, SuppressedFinding, PssPolicy, Report, ReportError, Severity } from '../types.js';
+import type { ExceptionStatus, Finding, JsonObject, JsonValue, Location, Path, SuppressedFinding, PssPolicy, Report, ReportError, Severity, Summary } from '../types.js';
 import { ruleSetting, type Config } from './config.js';
 import { phaseOf } from './controls.js';
 import { annotationReason, containerAt, exceptionFindings, Exceptions, IGNORE_PREFIX, type Suppression } from './exceptions.js';
 import { Inventory, namespaceOf, objectKey } from './inventory.js';
-import { buildReport } from './report.js';
+import { buildReport, countFinding } from './report.js';
 import type { InventoryViolation, PssContext, Rule, RuleContext, RuleSpec, Violation } from './rule.js';
 
 /** What a scan evaluates and how. */
@@ -35,7 +35,23 @@ export interface ScanOptions {
    * (the admission webhook's time budget). Checked before each rule on each object.
    */
   deadline?: number;
+  /**
+   * The most findings the report lists, the most suppressed findings, and the most findings that
+   * wait for the whole input to be decided (DEFAULT_MAX_FINDINGS); past it findings are counted in
+   * the summary only, or not decided, and an error says so. This bounds the memory a scan takes.
+   */
+  maxFindings?: number;
+  /**
+   * The most findings listed per rule and severity (and as many suppressed); the rest are counted
+   * in the summary only, with no error (the admission webhook: its answer needs a few of each).
+   */
+  maxFindingsPerRule?: number;
 }
+
+/** The most findings a report lists by default: a million take about 1.5 GB to hold and write. */
+export const DEFAULT_MAX_FINDINGS = 1_000_000;
+/** The most errors a report lists; the rest are counted in one last error. */
+export const MAX_ERRORS = 100_000;
 
 interface ActiveRule {
   rule: Rule;
@@ -51,6 +67,8 @@ interface ActiveRule {
 }
 
 const NONE: readonly ActiveRule[] = [];
+/** A rule's `keep`: which objects of its context kinds it reads. */
+type KeepFilter = (object: JsonObject) => boolean;
 /** How many rendered paths the engine shares at most. */
 const MAX_PATHS = 200_000;
 /** Kinds whose objects run pods (a PodTemplate only describes one). */
@@ -81,7 +99,8 @@ export class Engine {
   /** Findings on kept objects the full parser read (no node positions): located at the end, reading their file again. */
   private readonly later: { finding: Finding; at: Place; scope: SuppressionScope }[] = [];
   /** Kinds kept for the inventory; undefined keeps every object. */
-  private readonly keepKinds: ReadonlySet<string> | undefined;
+  /** By kind: null keeps every object of it, else an object is kept when one of the filters (rules' `keep`) accepts it. */
+  private readonly keepKinds: ReadonlyMap<string, KeepFilter[] | null> | undefined;
   private readonly keepAny: boolean;
   private readonly seen = new Set<string>();
   private readonly workloadNamespaces = new Set<string>();
@@ -102,6 +121,15 @@ export class Engine {
   private readonly deadline: number;
   readonly findings: Finding[] = [];
   readonly errors: ReportError[] = [];
+  /** Findings past `maxFindings` or `maxFindingsPerRule`: counted for the summary, not listed. */
+  readonly unlisted: Summary = { total: 0, bySeverity: {}, byPhase: {}, byControl: {} };
+  /** Findings, suppressed findings, and waiting findings dropped at `maxFindings` (reported as an error). */
+  private overLimit = { findings: 0, suppressed: 0, waiting: 0 };
+  private unlistedErrors = 0;
+  private readonly maxFindings: number;
+  private readonly maxPerRule: number;
+  /** Findings listed so far per list, rule and severity, under `maxFindingsPerRule`. */
+  private readonly perRule = new Map<string, number>();
   private readonly activeIds: string[] = [];
   /** Paths of findings, rendered once each. */
   private readonly paths = new PathTexts(MAX_PATHS);
@@ -112,6 +140,8 @@ export class Engine {
     this.limits = options.limits ?? DEFAULT_LIMITS;
     this.fixes = options.fixes === true;
     this.deadline = options.deadline ?? Infinity;
+    this.maxFindings = options.maxFindings ?? DEFAULT_MAX_FINDINGS;
+    this.maxPerRule = options.maxFindingsPerRule ?? Infinity;
     this.exceptions = new Exceptions(options.config?.exceptions ?? [], options.now ?? new Date());
     for (const rule of options.rules) {
       const setting = ruleSetting(options.config, rule.id, rule.options ?? {});
@@ -137,14 +167,29 @@ export class Engine {
       }
     }
     const all = [...this.byTarget.object, ...this.byTarget.pod, ...this.byTarget.container, ...this.byTarget.inventory];
-    const kinds = new Set<string>();
+    const kinds = new Map<string, KeepFilter[] | null>();
     let everything = false;
     for (const { rule } of all) {
-      if (rule.context !== undefined) for (const kind of rule.context) kinds.add(kind);
-      else if (rule.target === 'inventory') everything = true;
+      if (rule.context !== undefined) {
+        for (const kind of rule.context) {
+          const filters = kinds.get(kind);
+          if (filters === null) continue;
+          if (rule.keep === undefined) kinds.set(kind, null);
+          else if (filters === undefined) kinds.set(kind, [rule.keep]);
+          else filters.push(rule.keep);
+        }
+      } else if (rule.target === 'inventory') everything = true;
     }
     this.keepKinds = everything ? undefined : kinds;
     this.keepAny = everything || kinds.size > 0 || this.byTarget.inventory.length > 0;
+  }
+
+  /** Whether an object is kept for the inventory once its file is scanned. */
+  private keeps(kind: string, object: JsonObject): boolean {
+    if (this.keepKinds === undefined) return true;
+    const filters = this.keepKinds.get(kind);
+    if (filters === undefined) return false;
+    return filters === null || filters.some((keep) => keep(object));
   }
 
   /** The rules of a target for one kind: those declaring it and those declaring no kinds. */
@@ -200,6 +245,10 @@ export class Engine {
    * while its file is at hand, or on a kept object from its node positions (see `placeOf`).
    */
   private wait(active: ActiveRule, file: LoadedFile | undefined, object: LoadedObject, violation: Violation, spot: KeptSpot | undefined): void {
+    if (this.pending.length >= this.maxFindings) {
+      this.overLimit.waiting++;
+      return;
+    }
     const at = placeOf(file, object, violation.path, spot);
     const entry: Pending = {
       active,
@@ -237,12 +286,33 @@ export class Engine {
     const byException = this.exceptions.empty ? undefined : this.exceptions.match(finding.ruleId, finding.object, scope.container);
     const suppression: Suppression | undefined = scope.annotation !== undefined ? { by: 'annotation', reason: scope.annotation } : byException;
     if (suppression === undefined) {
-      this.findings.push(finding);
+      if (this.listed(finding, this.findings.length, 'findings')) this.findings.push(finding);
+      else countFinding(this.unlisted, finding);
       return;
     }
+    if (!this.listed(finding, this.suppressed.length, 'suppressed')) return;
     const out: SuppressedFinding = { ...finding, suppressedBy: suppression.by, reason: suppression.reason };
     if (suppression.expires !== undefined) out.expires = suppression.expires;
     this.suppressed.push(out);
+  }
+
+  /** Whether a finding is listed, under the limits, in a list that holds `held` so far. */
+  private listed(finding: Finding, held: number, list: 'findings' | 'suppressed'): boolean {
+    if (this.maxPerRule !== Infinity) {
+      const key = `${list}\u0000${finding.ruleId}\u0000${finding.severity}`;
+      const n = this.perRule.get(key) ?? 0;
+      if (n >= this.maxPerRule) return false;
+      this.perRule.set(key, n + 1);
+    }
+    if (held < this.maxFindings) return true;
+    this.overLimit[list]++;
+    return false;
+  }
+
+  /** Adds an error to the report: the first MAX_ERRORS are listed, the rest counted. */
+  addError(error: ReportError): void {
+    if (this.errors.length < MAX_ERRORS) this.errors.push(error);
+    else this.unlistedErrors++;
   }
 
   /** How to find a document's text again at the end: its file, read once more, or its text held here. */
@@ -303,7 +373,7 @@ export class Engine {
       code: 'rule-error',
     };
     if (where !== undefined) entry.line = where.line;
-    this.errors.push(entry);
+    this.addError(entry);
   }
 
   /** Reports the fields of a built-in object whose type the API server would refuse (field-types.ts); the object is still checked. */
@@ -323,12 +393,12 @@ export class Engine {
         entry.line = where.line;
         entry.column = where.column;
       }
-      this.errors.push(entry);
+      this.addError(entry);
     }
     if (found.more > 0) {
       const entry: ReportError = { file: loaded.source.file, message: `${name}: ${found.more} more field${found.more === 1 ? '' : 's'} of the wrong type`, code: 'wrong-type' };
       if (loaded.source.line > 0) entry.line = loaded.source.line;
-      this.errors.push(entry);
+      this.addError(entry);
     }
   }
 
@@ -353,7 +423,7 @@ export class Engine {
   /** Evaluates the object, pod and container rules on a file's objects. */
   evaluate(file: LoadedFile): void {
     // A loop, not a spread: a file can hold hundreds of thousands of errors (one per document).
-    for (const error of file.errors) this.errors.push(error);
+    for (const error of file.errors) this.addError(error);
     const containerRules = this.byTarget.container;
     // Kept objects must not hold their file (its text, its other objects, the locator's indexes):
     // each keeps a copy of its fields, and where its document is, to locate findings at the end.
@@ -364,7 +434,7 @@ export class Engine {
         const namespace = namespaceOf(loaded);
         this.seen.add(objectKey(kind, namespace, loaded.ref.name));
         if (loaded.ref.namespace !== undefined) this.namespaces.add(loaded.ref.namespace);
-        if (this.keepKinds === undefined || this.keepKinds.has(kind)) {
+        if (this.keeps(kind, loaded.object)) {
           // Located by the positions of its nodes when its document was indexed, else by reading its file again.
           const positions = file.locator?.positionsOf(loaded.source, loaded.prefix, loaded.object);
           const origin = positions !== undefined || text === undefined ? undefined : this.originOf(file, text, loaded.source);
@@ -399,6 +469,26 @@ export class Engine {
     this.settle();
     this.exceptionStatuses = this.exceptions.statuses((rule) => this.activeIds.some((id) => rule.test(id)));
     for (const finding of exceptionFindings(this.exceptionStatuses)) this.findings.push(finding);
+    const { findings, suppressed, waiting } = this.overLimit;
+    if (waiting > 0) {
+      this.addError({
+        file: '',
+        message: `${plural(waiting, 'finding')} that depend${waiting === 1 ? 's' : ''} on other objects ${waiting === 1 ? 'was' : 'were'} not decided: more than ${this.maxFindings.toLocaleString('en-US')} were waiting for the whole input; scan fewer files at a time`,
+        code: 'too-many-findings',
+      });
+    }
+    if (findings + suppressed > 0) {
+      const what = [findings > 0 ? plural(findings, 'finding') : '', suppressed > 0 ? plural(suppressed, 'suppressed finding') : ''].filter((t) => t !== '').join(' and ');
+      this.addError({
+        file: '',
+        message: `${what} past the limit of ${this.maxFindings.toLocaleString('en-US')} ${findings + suppressed === 1 ? 'is' : 'are'} not listed (the summary counts them); scan fewer files at a time`,
+        code: 'too-many-findings',
+      });
+    }
+    if (this.unlistedErrors > 0) {
+      this.errors.push({ file: '', message: `${plural(this.unlistedErrors, 'more error')} ${this.unlistedErrors === 1 ? 'is' : 'are'} not listed (at most ${MAX_ERRORS.toLocaleString('en-US')} are listed)`, code: 'too-many-errors' });
+      this.unlistedErrors = 0;
+    }
   }
 
   private settle(): void {
@@ -438,7 +528,7 @@ export class Engine {
         kept.push({ finding, at: place, scope });
       } catch (error) {
         broken.add(rule);
-        this.errors.push({ file: '', message: `rule ${rule} failed: ${error instanceof Error ? error.message : String(error)}; its findings were not decided`, code: 'rule-error' });
+        this.addError({ file: '', message: `rule ${rule} failed: ${error instanceof Error ? error.message : String(error)}; its findings were not decided`, code: 'rule-error' });
       }
     }
     this.pending.length = 0;
@@ -450,7 +540,7 @@ export class Engine {
           if (spot !== undefined) this.record(active, undefined, violation.target, violation, spot);
         }
       } catch (error) {
-        this.errors.push({ file: '', message: `rule ${active.rule.id} failed: ${error instanceof Error ? error.message : String(error)}; it was not checked`, code: 'rule-error' });
+        this.addError({ file: '', message: `rule ${active.rule.id} failed: ${error instanceof Error ? error.message : String(error)}; it was not checked`, code: 'rule-error' });
       }
     }
     for (const entry of this.later) kept.push(entry);
@@ -480,6 +570,11 @@ interface Pending {
   places?: (Place | Location | undefined)[];
   /** What exceptions need to judge it, taken from the object before it is gone. */
   scope: SuppressionScope;
+}
+
+/** `1 finding`, `2,000 findings`. */
+function plural(n: number, what: string): string {
+  return `${n.toLocaleString('en-US')} ${what}${n === 1 ? '' : 's'}`;
 }
 
 const detachSegment = (p: string | number): string | number => (typeof p === 'string' ? detach(p) : p);
@@ -577,7 +672,7 @@ function copyJson(value: JsonValue): JsonValue {
 export function scanPaths(paths: readonly string[], options: ScanOptions): Report {
   const engine = new Engine(options);
   const { inputs, errors } = resolveInputs(paths);
-  for (const error of errors) engine.errors.push(error);
+  for (const error of errors) engine.addError(error);
   let objects = 0;
   for (const input of inputs) {
     const file = loadInput(input, options.limits ?? DEFAULT_LIMITS);

@@ -11,6 +11,11 @@ export interface LoadLimits {
   maxDepth: number;
   /** Most nodes a document may expand to once its aliases are followed (alias bombs). */
   maxExpandedNodes: number;
+  /**
+   * Most errors listed for one file; the rest are counted in one last error. A file of millions
+   * of broken one-line documents would otherwise hold an error for each.
+   */
+  maxErrorsPerFile: number;
 }
 
 export const DEFAULT_LIMITS: LoadLimits = {
@@ -18,4 +23,5 @@ export const DEFAULT_LIMITS: LoadLimits = {
   maxDocumentBytes: 3 * 1024 * 1024,
   maxDepth: 128,
   maxExpandedNodes: 1_000_000,
+  maxErrorsPerFile: 1_000,
 };

@@ -35,7 +35,7 @@ function addObject(out: LoadedObject[], object: JsonObject, source: SourceDocume
  */
 export function loadText(file: string, text: string, limits: LoadLimits = DEFAULT_LIMITS): LoadedFile {
   const objects: LoadedObject[] = [];
-  const errors: ReportError[] = [];
+  const errors = new FileErrors(file, limits.maxErrorsPerFile);
   let locator: TextLocator | undefined;
   const index: { nodes?: Int32Array | undefined } = {};
   for (const chunk of splitDocuments(text)) {
@@ -45,7 +45,7 @@ export function loadText(file: string, text: string, limits: LoadLimits = DEFAUL
       value = parseDocument(text, chunk, file, limits, index);
     } catch (error) {
       if (!(error instanceof MamoriError)) throw error;
-      errors.push(toReportError(error, file));
+      errors.add(toReportError(error, file));
       continue;
     }
     if (value === null || value === undefined) continue; // an empty document
@@ -55,7 +55,7 @@ export function loadText(file: string, text: string, limits: LoadLimits = DEFAUL
       // Point at the offending item, or at the document's first line of content.
       locator ??= new TextLocator(text);
       const line = locator.locate(chunk, path).line;
-      errors.push({ file, line, message: `${what} is not a Kubernetes object (it needs apiVersion and kind)`, code: 'not-kubernetes' });
+      errors.add({ file, line, message: `${what} is not a Kubernetes object (it needs apiVersion and kind)`, code: 'not-kubernetes' });
     };
     if (!isObject(value) || typeof value['apiVersion'] !== 'string' || typeof value['kind'] !== 'string' || value['kind'] === '') {
       notObject(`document ${chunk.index + 1}`);
@@ -79,7 +79,35 @@ export function loadText(file: string, text: string, limits: LoadLimits = DEFAUL
     }
     addObject(objects, value, source, []);
   }
-  return { file, objects, errors, locator: objects.length > 0 ? (locator ?? new TextLocator(text)) : undefined };
+  return { file, objects, errors: errors.list(), locator: objects.length > 0 ? (locator ?? new TextLocator(text)) : undefined };
+}
+
+/** The errors of one file: the first `max` listed, the rest counted in one last error. */
+class FileErrors {
+  private readonly listed: ReportError[] = [];
+  private unlisted = 0;
+
+  constructor(
+    private readonly file: string,
+    private readonly max: number,
+  ) {}
+
+  add(error: ReportError): void {
+    if (this.listed.length < this.max) this.listed.push(error);
+    else this.unlisted++;
+  }
+
+  list(): ReportError[] {
+    if (this.unlisted > 0) {
+      const n = this.unlisted.toLocaleString('en-US');
+      this.listed.push({
+        file: this.file,
+        message: `${n} more error${this.unlisted === 1 ? '' : 's'} in this file ${this.unlisted === 1 ? 'is' : 'are'} not listed (at most ${this.max.toLocaleString('en-US')} are listed per file)`,
+        code: 'too-many-errors',
+      });
+    }
+    return this.listed;
+  }
 }
 
 /** Reads one input (file or stdin) and loads its objects; unreadable input becomes an error. */

@@ -88,7 +88,10 @@ export function splitDocuments(text: string): DocumentChunk[] {
  * The text before each `{{` on its line is read once for all the `{{` of the line: a long line of
  * them is otherwise quadratic.
  */
-function templateLine(text: string, chunk: DocumentChunk): number | undefined {
+function templateLine(file: string, chunk: DocumentChunk): number | undefined {
+  // Read within the document only: searching the whole file from each broken document of a file
+  // of many would be quadratic.
+  const text = file.slice(chunk.start, chunk.end);
   // The line being read (from `from`, to `lineEnd`), and what its text up to `raw` holds: a
   // comment, and the quotes (double ones counted up to `escaped`, an escaping `\` skipping the
   // character after it, as long as that is no line terminator).
@@ -99,9 +102,9 @@ function templateLine(text: string, chunk: DocumentChunk): number | undefined {
   let comment = false;
   let doubles = 0;
   let singles = 0;
-  for (let at = text.indexOf('{{', chunk.start); at !== -1 && at < chunk.end; at = text.indexOf('{{', at + 2)) {
+  for (let at = text.indexOf('{{'); at !== -1; at = text.indexOf('{{', at + 2)) {
     if (at > lineEnd) {
-      from = raw = escaped = Math.max(text.lastIndexOf('\n', at - 1) + 1, chunk.start);
+      from = raw = escaped = text.lastIndexOf('\n', at - 1) + 1;
       const nl = text.indexOf('\n', at);
       lineEnd = nl === -1 ? text.length : nl;
       comment = false;
@@ -126,7 +129,7 @@ function templateLine(text: string, chunk: DocumentChunk): number | undefined {
     }
     if (doubles % 2 === 1 || singles % 2 === 1) continue; // inside a quoted string
     let line = chunk.line;
-    for (let i = text.indexOf('\n', chunk.start); i !== -1 && i < at; i = text.indexOf('\n', i + 1)) line++;
+    for (let i = text.indexOf('\n'); i !== -1 && i < at; i = text.indexOf('\n', i + 1)) line++;
     return line;
   }
   return undefined;

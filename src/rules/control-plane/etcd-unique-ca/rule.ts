@@ -21,6 +21,11 @@ export const rule = defineRule({
   severity: 'medium',
   target: 'inventory',
   context: ['Pod'],
+  // Only the static pods of etcd and kube-apiserver, not every Pod of a cluster export.
+  keep: (object) => {
+    const spec = asObject(object['spec']);
+    return spec !== undefined && controlPlaneContainers(object, spec, ['spec']).some((c) => c.component === 'etcd' || c.component === 'kube-apiserver');
+  },
   controls: ['ACC-4', 'STO-2'],
   frameworks: { cis: [CIS], kubescape: ['C-0159'], nsa: ['Etcd'] },
   description:

@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { applyBaseline } from '../src/engine/baseline.js';
+import { defineRule } from '../src/engine/rule.js';
+import { MAX_ERRORS, scanObjects, scanTexts } from '../src/engine/scan.js';
+import { RULES } from '../src/rules/index.js';
+import type { JsonObject } from '../src/types.js';
+
+// The report's limits keep memory bounded on hostile input: a file of hundreds of thousands of
+// tiny pods, or a few pods of 100,000 containers each, made the scan run out of memory and abort.
+
+/** A pod with `n` containers, each with findings of several rules (no tag, no resources, ...). */
+function widePod(name: string, n: number): JsonObject {
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'shop' }, spec: { containers: Array.from({ length: n }, (_, i) => ({ name: `c${i}`, image: 'x' })) } };
+}
+
+/** Rules whose findings are decided on the object alone (none waits for the whole input). */
+const CONTAINER_RULES = RULES.filter((r) => r.target === 'container');
+
+describe('the most findings a report lists', () => {
+  it('lists the first findings, counts the others in the summary, and says so in an error', () => {
+    const pods = [widePod('a', 30), widePod('b', 30)];
+    const full = scanObjects(pods, { rules: CONTAINER_RULES });
+    const capped = scanObjects(pods, { rules: CONTAINER_RULES, maxFindings: 50 });
+    expect(full.findings.length).toBeGreaterThan(100);
+    expect(full.errors).toEqual([]);
+    expect(capped.findings).toHaveLength(50);
+    // The summary counts every finding, listed or not.
+    expect(capped.summary).toEqual(full.summary);
+    // Each listed finding is one of the full report's.
+    const key = (f: (typeof full.findings)[number]): string => JSON.stringify([f.ruleId, f.object, f.path, f.message]);
+    const keys = new Set(full.findings.map(key));
+    expect(capped.findings.every((f) => keys.has(key(f)))).toBe(true);
+    const unlisted = full.findings.length - capped.findings.length;
+    expect(capped.errors).toContainEqual({ file: '', message: `${unlisted.toLocaleString('en-US')} findings past the limit of 50 are not listed (the summary counts them); scan fewer files at a time`, code: 'too-many-findings' });
+  });
+
+  it('does not keep more findings waiting for the whole input than the limit, and says how many were not decided', () => {
+    // memory-limit waits for the whole input once per container (a LimitRange of the namespace
+    // may set a default limit); without one, each becomes a finding.
+    const pods = [widePod('a', 40)];
+    const rules = RULES.filter((r) => r.id === 'memory-limit');
+    expect(scanObjects(pods, { rules }).findings).toHaveLength(40);
+    const capped = scanObjects(pods, { rules, maxFindings: 25 });
+    expect(capped.findings).toHaveLength(25);
+    expect(capped.summary.total).toBe(25);
+    expect(capped.errors).toEqual([
+      { file: '', message: '15 findings that depend on other objects were not decided: more than 25 were waiting for the whole input; scan fewer files at a time', code: 'too-many-findings' },
+    ]);
+  });
+
+  it('limits suppressed findings the same way', () => {
+    const pod = widePod('a', 30);
+    (pod['metadata'] as JsonObject)['annotations'] = { 'mamori.io/ignore.image-latest-tag': 'pinned by the platform' };
+    const rules = RULES.filter((r) => r.id === 'image-latest-tag');
+    const full = scanObjects([pod], { rules });
+    expect(full.suppressed).toHaveLength(30);
+    const capped = scanObjects([pod], { rules, maxFindings: 10 });
+    expect(capped.suppressed).toHaveLength(10);
+    expect(capped.errors).toEqual([{ file: '', message: '20 suppressed findings past the limit of 10 are not listed (the summary counts them); scan fewer files at a time', code: 'too-many-findings' }]);
+  });
+
+  it('keeps counting findings a baseline cannot match because they were not listed', () => {
+    const pods = [widePod('a', 30)];
+    const capped = scanObjects(pods, { rules: RULES, maxFindings: 20 });
+    const baseline = applyBaseline(capped, { file: 'baseline.json', fingerprints: new Set() });
+    expect(baseline.summary).toEqual(capped.summary);
+  });
+
+  it('lists at most a number of findings per rule and severity when asked (the admission webhook)', () => {
+    const pods = [widePod('a', 30)];
+    const full = scanObjects(pods, { rules: RULES });
+    const capped = scanObjects(pods, { rules: RULES, maxFindingsPerRule: 5 });
+    const count = (findings: readonly { ruleId: string; severity: string }[]): Map<string, number> => {
+      const out = new Map<string, number>();
+      for (const f of findings) out.set(`${f.ruleId} ${f.severity}`, (out.get(`${f.ruleId} ${f.severity}`) ?? 0) + 1);
+      return out;
+    };
+    const expected = new Map([...count(full.findings)].map(([k, n]) => [k, Math.min(n, 5)]));
+    expect(count(capped.findings)).toEqual(expected);
+    expect(capped.summary).toEqual(full.summary);
+    // No error: the webhook's answer counts the rest.
+    expect(capped.errors).toEqual([]);
+  });
+});
+
+describe('the most errors a report lists', () => {
+  it('lists 1,000 errors per file and MAX_ERRORS in all, and counts the rest', () => {
+    expect(MAX_ERRORS).toBe(100_000);
+    const text = '---\nfoo: 1\n'.repeat(1_001);
+    const files = Array.from({ length: 101 }, (_, i) => ({ file: `f${String(i).padStart(3, '0')}.yaml`, text }));
+    const report = scanTexts(files, { rules: [] });
+    // Each file: 1,000 errors and the count of its last one; 101 files: 101,101 entries, of which
+    // 100,000 are listed and 1,101 counted.
+    expect(report.errors).toHaveLength(100_001);
+    expect(report.errors.filter((e) => e.code === 'too-many-errors' && e.file === '')).toEqual([
+      { file: '', message: '1,101 more errors are not listed (at most 100,000 are listed)', code: 'too-many-errors' },
+    ]);
+    expect(report.errors.find((e) => e.file === 'f000.yaml' && e.code === 'too-many-errors')).toEqual({
+      file: 'f000.yaml',
+      message: '1 more error in this file is not listed (at most 1,000 are listed per file)',
+      code: 'too-many-errors',
+    });
+  });
+});
+
+describe('objects kept for the inventory', () => {
+  it('keeps only the objects of a context kind that the rule\'s keep accepts', () => {
+    const seen: string[] = [];
+    const rule = defineRule({
+      id: 'test-keep',
+      title: 'test',
+      severity: 'low',
+      target: 'inventory',
+      context: ['ConfigMap'],
+      keep: (object) => (object['metadata'] as JsonObject)['name'] !== 'skip',
+      controls: ['DEV-1'],
+      description: 'test',
+      remediation: 'test',
+      *check({ inventory }) {
+        for (const o of inventory.byKind('ConfigMap')) seen.push(o.ref.name);
+      },
+    });
+    const cm = (name: string): JsonObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'shop' } });
+    scanObjects([cm('a'), cm('skip'), cm('b')], { rules: [rule] });
+    expect(seen).toEqual(['a', 'b']);
+    // Another rule reading every ConfigMap keeps them all.
+    seen.length = 0;
+    const all = { ...rule, id: 'test-all', keep: undefined, check: function* () {} };
+    scanObjects([cm('a'), cm('skip'), cm('b')], { rules: [rule, all] });
+    expect(seen).toEqual(['a', 'skip', 'b']);
+  });
+});
