@@ -6,7 +6,7 @@
  */
 import type { Inventory } from '../../engine/inventory.js';
 import type { InventoryViolation } from '../../engine/rule.js';
-import { asArray, asObject, asString } from '../../k8s/object.js';
+import { asArray, asObject, asString, setOwn } from '../../k8s/object.js';
 import { labelSetOf, parseLabelSelector, SelectorIndex, type LabelSelector, type LabelSet } from '../../k8s/selectors.js';
 import type { LoadedObject } from '../../load/types.js';
 import type { JsonObject, JsonValue } from '../../types.js';
@@ -51,8 +51,11 @@ export interface NamespacePolicies {
   cilium: CiliumPolicy[];
   /** The parts of the Cilium policies indexed by endpoint selector, each with its policy's place in `cilium`. */
   ciliumIndex: SelectorIndex<CiliumPart>;
-  /** Every label key some selector of the namespace tests: other labels cannot change a verdict. */
-  keys: Set<string>;
+  /**
+   * Every label key some selector of the namespace tests (other labels cannot change a verdict),
+   * with the values its requirements name: any other value of the key gives the same verdicts.
+   */
+  keys: Map<string, Set<string>>;
   /** Calico (projectcalico.org) policies are here: their selector language is not evaluated, so coverage is unknown. */
   calico: boolean;
 }
@@ -151,7 +154,7 @@ function ciliumSelector(value: unknown): LabelSelector {
     if (key === undefined) return parseLabelSelector(undefined, 'nothing');
     // Namespaced Cilium policies apply in their own namespace; this label only restates it.
     if (key === 'io.kubernetes.pod.namespace') continue;
-    matchLabels[key] = v;
+    setOwn(matchLabels, key, v);
   }
   const expressions: JsonValue[] = [];
   for (const e of asArray(raw['matchExpressions'])) {
@@ -187,7 +190,7 @@ export function policiesOf(inventory: Inventory): PolicyModel {
     const get = (namespace: string): NamespacePolicies => {
       let ns = byNamespace.get(namespace);
       if (ns === undefined) {
-        ns = { namespace, policies: [], index: new SelectorIndex<Policy>(), cilium: [], ciliumIndex: new SelectorIndex<CiliumPart>(), keys: new Set(), calico: false };
+        ns = { namespace, policies: [], index: new SelectorIndex<Policy>(), cilium: [], ciliumIndex: new SelectorIndex<CiliumPart>(), keys: new Map(), calico: false };
         byNamespace.set(namespace, ns);
       }
       return ns;
@@ -199,7 +202,7 @@ export function policiesOf(inventory: Inventory): PolicyModel {
         const ns = get(namespace);
         ns.policies.push(policy);
         ns.index.add(policy.selector, policy);
-        for (const r of policy.selector.requirements) ns.keys.add(r.key);
+        noteKeys(ns, policy.selector);
       } else if (isCalico(loaded.object)) get(namespace).calico = true;
     }
     for (const loaded of inventory.byKind('CiliumNetworkPolicy')) {
@@ -207,7 +210,7 @@ export function policiesOf(inventory: Inventory): PolicyModel {
       const policy = parseCilium(loaded);
       for (const part of policy.parts) {
         ns.ciliumIndex.add(part.selector, { policy: ns.cilium.length, ingress: part.ingress, egress: part.egress });
-        for (const r of part.selector.requirements) ns.keys.add(r.key);
+        noteKeys(ns, part.selector);
       }
       ns.cilium.push(policy);
     }
@@ -269,27 +272,32 @@ export function isolationCache(ns: NamespacePolicies): (kind: string, name: stri
   const keys = ns.keys;
   return (kind, name, metadata) => {
     const raw = asObject(metadata['labels']);
-    const pairs: string[] = [];
+    // The relevant labels, and for each its part of the key: lengths first, so that no key or
+    // value can make two label sets look alike. A value no requirement of its key names is
+    // matched like any other such value, so its part is `*`: pods that differ only in those (an
+    // `app` per pod against `app NotIn [...]`) share one evaluation, done on the first one's labels.
+    const labels = new Map<string, string>();
+    const parts: string[] = [];
+    const add = (k: string, v: string): void => {
+      const named = keys.get(k);
+      if (named === undefined) return;
+      labels.set(k, v);
+      parts.push(`${k.length}:${k}=${named.has(v) ? `${v.length}:${v}` : '*'}`);
+    };
     if (raw !== undefined) {
       for (const k of Object.keys(raw)) {
-        if (!keys.has(k)) continue;
         const v = raw[k];
-        if (typeof v === 'string') pairs.push(`${k}\u0001${v}`);
+        if (typeof v === 'string') add(k, v);
       }
     }
     if (kind === 'Job' && name !== '') {
       // The Job controller labels its pods with the Job's name.
-      for (const k of JOB_LABELS) if (keys.has(k) && raw?.[k] === undefined) pairs.push(`${k}\u0001${name}`);
+      for (const k of JOB_LABELS) if (raw?.[k] === undefined) add(k, name);
     }
-    if (pairs.length > 1) pairs.sort();
-    const key = pairs.join('\u0000');
+    if (parts.length > 1) parts.sort();
+    const key = parts.join(',');
     let hit = cache.get(key);
     if (hit === undefined) {
-      const labels = new Map<string, string>();
-      for (const pair of pairs) {
-        const at = pair.indexOf('\u0001');
-        labels.set(pair.slice(0, at), pair.slice(at + 1));
-      }
       hit = isolationOf(ns, labels);
       cache.set(key, hit);
     }
@@ -298,6 +306,15 @@ export function isolationCache(ns: NamespacePolicies): (kind: string, name: stri
 }
 
 const JOB_LABELS = ['job-name', 'batch.kubernetes.io/job-name'] as const;
+
+/** Notes the keys a selector tests, and the values it names for each. */
+function noteKeys(ns: NamespacePolicies, selector: LabelSelector): void {
+  for (const r of selector.requirements) {
+    let named = ns.keys.get(r.key);
+    if (named === undefined) ns.keys.set(r.key, (named = new Set()));
+    for (const v of r.values) named.add(v);
+  }
+}
 
 /** The labels of a pod template, plus those the controller adds that policies may select on. */
 export function podLabels(kind: string, name: string, metadata: JsonObject): Map<string, string> {
