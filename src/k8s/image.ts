@@ -70,7 +70,8 @@ function parseDigest(digest: string): string | undefined {
   const colon = digest.indexOf(':');
   const algorithm = digest.slice(0, colon);
   const hex = digest.slice(colon + 1);
-  const length = DIGEST_HEX_LENGTH[algorithm];
+  // Own keys only: `constructor` or `toString` is an unsupported algorithm, not a length.
+  const length = Object.hasOwn(DIGEST_HEX_LENGTH, algorithm) ? DIGEST_HEX_LENGTH[algorithm] : undefined;
   if (length === undefined) return `unsupported digest algorithm "${algorithm}"`;
   if (!/^[a-f0-9]+$/.test(hex)) return 'digest must be lower-case hexadecimal';
   if (hex.length !== length) return `${algorithm} digest must have ${length} hexadecimal digits, not ${hex.length}`;

@@ -21,6 +21,15 @@ export function asString(value: unknown): string | undefined {
 }
 
 /**
+ * Sets a field of an object built from input keys. A `__proto__` key becomes an own field, as the
+ * loaders and JSON.parse make it; an assignment would set the object's prototype and drop the key.
+ */
+export function setOwn(object: JsonObject, key: string, value: JsonValue): void {
+  if (key === '__proto__') Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+  else object[key] = value;
+}
+
+/**
  * A copy of a string that shares no memory with the text it was cut from. Parsers hand out
  * slices of the whole document; a finding that kept one would keep the document alive.
  */

@@ -1,6 +1,6 @@
 import { namespaceOf, type Inventory } from '../../../engine/inventory.js';
 import { defineRule } from '../../../engine/rule.js';
-import { asObject, asString, detach } from '../../../k8s/object.js';
+import { asObject, asString, detach, setOwn } from '../../../k8s/object.js';
 import { POD_BEARING_KINDS } from '../../../k8s/pod.js';
 import type { JsonObject, Path } from '../../../types.js';
 import { directionsText, isolationCache, podLabels, POLICY_KINDS, policiesOf, type Isolation } from '../netpol.js';
@@ -108,7 +108,7 @@ function labelsOf(metadata: JsonObject): JsonObject {
   const raw = asObject(metadata['labels']);
   if (raw !== undefined) for (const k of Object.keys(raw)) {
     const v = raw[k];
-    if (typeof v === 'string') out[detach(k)] = detach(v);
+    if (typeof v === 'string') setOwn(out, detach(k), detach(v));
   }
   return out;
 }
