@@ -182,3 +182,18 @@ describe('shape robustness (seeded property)', () => {
     expect(failures).toEqual([]);
   }, 30_000);
 });
+
+describe('objects too deep to check', () => {
+  it('reports a parsed object nested deeper than 128 levels as an error and scans the others', () => {
+    // A custom resource that keeps unknown fields can nest thousands of levels; the copy kept for
+    // the inventory used to overflow the stack and throw out of scanObjects.
+    let deep: JsonValue = 'x';
+    for (let i = 0; i < 3_000; i++) deep = { a: deep };
+    const policy: JsonObject = { apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: 'deep' }, spec: { rules: [{ name: 'r', x: deep }] } };
+    const pod: JsonObject = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'shop' }, spec: { containers: [{ name: 'c', image: 'x', securityContext: { privileged: true } }] } };
+    const report = scanObjects([policy, pod], { rules: RULES });
+    expect(report.errors).toEqual([{ file: '<objects>', message: 'object 1 is nested deeper than 128 levels', code: 'too-deep' }]);
+    expect(report.findings.some((f) => f.ruleId === 'pss-privileged' && f.object.name === 'p')).toBe(true);
+    expect(report.inputs.objects).toBe(1);
+  });
+});

@@ -19,7 +19,7 @@ import { scanObjects, type ScanOptions } from '../engine/scan.js';
 import { unlistedOf } from '../engine/report.js';
 import { applyPatch, jsonEqual, PatchError } from '../fix/patch.js';
 import { pointer } from '../fix/ops.js';
-import { asArray, asObject, asString, isObject } from '../k8s/object.js';
+import { asArray, asObject, asString, isObject, nestedDeeperThan } from '../k8s/object.js';
 import { POD_BEARING_KINDS, podSpecOf } from '../k8s/pod.js';
 import { DEFAULT_LIMITS } from '../load/limits.js';
 import { IGNORED_POD_SUBRESOURCES, SECCOMP_CONTAINER_PREFIX, SECCOMP_POD_ANNOTATION } from '../rules/pss/constants.js';
@@ -195,18 +195,6 @@ function optionalObject(request: Record<string, unknown>, key: string): JsonObje
   if (value === undefined || value === null) return undefined;
   if (!isObject(value)) throw new AdmissionRequestError(`request.${key} must be an object or null`);
   return value;
-}
-
-/** True when a JSON value nests collections `limit` levels deep or more (recursion stops there). */
-function depthOver(value: JsonValue, limit: number, depth = 0): boolean {
-  if (value === null || typeof value !== 'object') return false;
-  if (depth >= limit) return true;
-  if (Array.isArray(value)) {
-    for (const child of value) if (depthOver(child, limit, depth + 1)) return true;
-    return false;
-  }
-  for (const key in value) if (depthOver(value[key] as JsonValue, limit, depth + 1)) return true;
-  return false;
 }
 
 /** A list of strings, or the error naming the key (`null` reads as empty, as Go decodes it). */
@@ -610,7 +598,7 @@ function prepare(request: AdmissionRequest, ctx: ReviewContext): Prepared {
     const unchanged = kind === 'Pod' ? !isSignificantPodUpdate(object, old) : template !== undefined && !anyCatalog && !templateChanged(object, old);
     if (unchanged) return { done: allowed(request, 'skip', annotations) };
   }
-  if (depthOver(object, DEFAULT_LIMITS.maxDepth)) throw new EvaluationError(`the object is nested deeper than ${DEFAULT_LIMITS.maxDepth} levels`);
+  if (nestedDeeperThan(object, DEFAULT_LIMITS.maxDepth)) throw new EvaluationError(`the object is nested deeper than ${DEFAULT_LIMITS.maxDepth} levels`);
   return { object, kind, modes, annotations };
 }
 

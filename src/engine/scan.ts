@@ -1,6 +1,6 @@
 import { DeadlineExceeded } from '../errors.js';
 import { wrongTypes } from '../k8s/field-types.js';
-import { detach, formatPath, objectRef, PathTexts } from '../k8s/object.js';
+import { detach, formatPath, nestedDeeperThan, objectRef, PathTexts } from '../k8s/object.js';
 import { containersOf, isIncompletePodSpec, POD_BEARING_KINDS, podSpecOf } from '../k8s/pod.js';
 import { readInput } from '../load/files.js';
 import { loadInput, loadText, locateIn, resolveInputs, type LoadedFile } from '../load/load.js';
@@ -700,15 +700,22 @@ export function scanTexts(sources: readonly { file: string; text: string }[], op
 /**
  * Scans Kubernetes objects already parsed (an admission request's object, a cluster's live
  * objects): no text, so findings carry no location. `file` names where they came from in errors.
- * Objects without a string apiVersion and kind are reported as errors, the others still scanned.
+ * Objects without a string apiVersion and kind, or nested deeper than the limit (`limits.maxDepth`, 128
+ * levels, as for text), are reported as errors, the others still scanned.
  */
 export function scanObjects(objects: readonly JsonObject[], options: ScanOptions, file = '<objects>'): Report {
   const engine = new Engine(options);
   const loaded: LoadedObject[] = [];
   const errors: ReportError[] = [];
+  const { maxDepth } = options.limits ?? DEFAULT_LIMITS;
   objects.forEach((object, document) => {
     if (typeof object['apiVersion'] !== 'string' || typeof object['kind'] !== 'string' || object['kind'] === '') {
       errors.push({ file, message: `object ${document + 1} is not a Kubernetes object (it needs apiVersion and kind)`, code: 'not-kubernetes' });
+      return;
+    }
+    // As for text: the checks, and the copies kept for the inventory, walk objects recursively.
+    if (nestedDeeperThan(object, maxDepth)) {
+      errors.push({ file, message: `object ${document + 1} is nested deeper than ${maxDepth} levels`, code: 'too-deep' });
       return;
     }
     loaded.push({ object, ref: objectRef(object), source: { file, document, line: 0, start: 0, end: 0 }, prefix: [] });

@@ -20,6 +20,18 @@ export function asString(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** True when a JSON value nests collections `limit` levels deep or more (the walk stops there). */
+export function nestedDeeperThan(value: JsonValue, limit: number, depth = 0): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (depth >= limit) return true;
+  if (Array.isArray(value)) {
+    for (const child of value) if (nestedDeeperThan(child, limit, depth + 1)) return true;
+    return false;
+  }
+  for (const key in value) if (nestedDeeperThan(value[key] as JsonValue, limit, depth + 1)) return true;
+  return false;
+}
+
 /**
  * Sets a field of an object built from input keys. A `__proto__` key becomes an own field, as the
  * loaders and JSON.parse make it; an assignment would set the object's prototype and drop the key.
