@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { applyBaseline } from '../src/engine/baseline.js';
+import { fixSources } from '../src/fix/apply.js';
 import { defineRule } from '../src/engine/rule.js';
 import { MAX_ERRORS, scanObjects, scanTexts } from '../src/engine/scan.js';
 import { RULES } from '../src/rules/index.js';
+import { writeText } from '../src/report/text.js';
 import type { JsonObject } from '../src/types.js';
 
 // The report's limits keep memory bounded on hostile input: a file of hundreds of thousands of
@@ -32,20 +34,31 @@ describe('the most findings a report lists', () => {
     expect(capped.findings.every((f) => keys.has(key(f)))).toBe(true);
     const unlisted = full.findings.length - capped.findings.length;
     expect(capped.errors).toContainEqual({ file: '', message: `${unlisted.toLocaleString('en-US')} findings past the limit of 50 are not listed (the summary counts them); scan fewer files at a time`, code: 'too-many-findings' });
+    // The text report's last line counts them all and says how many are listed.
+    const text = writeText(capped, { color: false });
+    expect(text).toContain(`${full.findings.length} findings (`);
+    expect(text).toContain('; 50 listed) in 1 object;');
   });
 
-  it('does not keep more findings waiting for the whole input than the limit, and says how many were not decided', () => {
+  it('decides every finding that waits for the whole input, listed or counted', () => {
     // memory-limit waits for the whole input once per container (a LimitRange of the namespace
-    // may set a default limit); without one, each becomes a finding.
+    // may set a default limit); most such findings are dropped at the end, so they are not capped
+    // while they wait, only once decided.
     const pods = [widePod('a', 40)];
     const rules = RULES.filter((r) => r.id === 'memory-limit');
-    expect(scanObjects(pods, { rules }).findings).toHaveLength(40);
+    const full = scanObjects(pods, { rules });
+    expect(full.findings).toHaveLength(40);
     const capped = scanObjects(pods, { rules, maxFindings: 25 });
     expect(capped.findings).toHaveLength(25);
-    expect(capped.summary.total).toBe(25);
-    expect(capped.errors).toEqual([
-      { file: '', message: '15 findings that depend on other objects were not decided: more than 25 were waiting for the whole input; scan fewer files at a time', code: 'too-many-findings' },
-    ]);
+    expect(capped.summary).toEqual(full.summary);
+    expect(capped.errors).toEqual([{ file: '', message: '15 findings past the limit of 25 are not listed (the summary counts them); scan fewer files at a time', code: 'too-many-findings' }]);
+  });
+
+  it('lists the too-many-findings error even when the errors are past their own limit', () => {
+    const broken = { file: 'broken.yaml', text: '---\nfoo: 1\n'.repeat(1_000) };
+    const files = [...Array.from({ length: 101 }, (_, i) => ({ ...broken, file: `b${i}.yaml` })), { file: 'pods.yaml', text: JSON.stringify(widePod('a', 30)) }];
+    const report = scanTexts(files, { rules: CONTAINER_RULES, maxFindings: 10 });
+    expect(report.errors.filter((e) => e.file === '').map((e) => e.code)).toEqual(['too-many-errors', 'too-many-findings']);
   });
 
   it('limits suppressed findings the same way', () => {
@@ -128,5 +141,24 @@ describe('objects kept for the inventory', () => {
     const all = { ...rule, id: 'test-all', keep: undefined, check: function* () {} };
     scanObjects([cm('a'), cm('skip'), cm('b')], { rules: [rule, all] });
     expect(seen).toEqual(['a', 'skip', 'b']);
+  });
+});
+
+describe('mamori fix past the limit', () => {
+  it('says which fixes were not tried because their findings were not listed', () => {
+    // 30 pods, each with one fixable finding of pss-allow-privilege-escalation; 10 listed.
+    const text = Array.from({ length: 30 }, (_, i) => `apiVersion: v1\nkind: Pod\nmetadata: {name: p${String(i).padStart(2, '0')}, namespace: shop}\nspec:\n  containers: [{name: c, image: x}]\n`).join('---\n');
+    const rules = RULES.filter((r) => r.id === 'pss-allow-privilege-escalation');
+    const run = fixSources([{ file: 'pods.yaml', text }], { rules, maxFindings: 10 });
+    // Each round fixes the 10 findings it lists: 5 rounds fix 50, so all 30 are fixed.
+    expect(run.failed).toEqual([]);
+    expect(run.files[0]?.after.match(/allowPrivilegeEscalation: false/g)).toHaveLength(30);
+    // With one round's worth of listed findings per round and more pods than rounds can reach,
+    // those never listed say so.
+    const many = Array.from({ length: 80 }, (_, i) => `apiVersion: v1\nkind: Pod\nmetadata: {name: p${String(i).padStart(2, '0')}, namespace: shop}\nspec:\n  containers: [{name: c, image: x}]\n`).join('---\n');
+    const capped = fixSources([{ file: 'pods.yaml', text: many }], { rules, maxFindings: 10 });
+    expect(capped.files[0]?.after.match(/allowPrivilegeEscalation: false/g)).toHaveLength(50);
+    expect(capped.failed).toHaveLength(10);
+    expect(new Set(capped.failed.map((f) => f.reason))).toEqual(new Set(['not tried: the scan found more findings than it lists (see the errors); fix fewer files at a time']));
   });
 });

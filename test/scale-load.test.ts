@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runFix } from '../src/cli/fix.js';
 import { parseConfig, knownRules } from '../src/engine/config.js';
 import { scanPaths, scanTexts } from '../src/engine/scan.js';
+import { summarize } from '../src/engine/report.js';
 import { fixSources, fixText } from '../src/fix/apply.js';
 import { loadText, resolveInputs } from '../src/load/load.js';
 import { STREAMING_WRITERS, WRITERS, type Format, type WriterOptions } from '../src/report/index.js';
@@ -239,7 +240,8 @@ describe('reports', () => {
     () => {
       // `Math.max(...widths)` of 300,000 findings threw a RangeError (too many arguments).
       const one = scanTexts([{ file: 'pods.yaml', text: pods(1) }], { rules: RULES });
-      const many = { ...one, findings: Array.from({ length: 300_000 }, (_, i) => one.findings[i % one.findings.length]!) };
+      const findings = Array.from({ length: 300_000 }, (_, i) => one.findings[i % one.findings.length]!);
+      const many = { ...one, findings, summary: summarize(findings) };
       const options: WriterOptions = { color: false, rules: RULES, cwd: process.cwd(), now: new Date('2026-01-01T00:00:00Z') };
       const pieces = [...STREAMING_WRITERS.text(many, options)];
       expect(pieces.length).toBeGreaterThan(1);

@@ -782,7 +782,9 @@ function validateModes(request: AdmissionRequest, ctx: ReviewContext, deadline: 
   const seen = new Set(warnFindings.map((f) => `${f.ruleId}\u0000${f.path}\u0000${f.message}`));
   for (const f of rest) if (!seen.has(`${f.ruleId}\u0000${f.path}\u0000${f.message}`)) warnFindings.push(f);
   const response: AdmissionResponse = { uid: request.uid, allowed: true, auditAnnotations: annotations };
-  const warnings = warningsOf(warnFindings, evaluator, countOf(warned.unlisted) + restUnlisted);
+  // When the warn and enforce modes are one evaluation, its findings not listed are counted once.
+  const unlisted = warned === enforced ? countOf(warned.unlisted) : countOf(warned.unlisted) + restUnlisted;
+  const warnings = warningsOf(warnFindings, evaluator, unlisted);
   if (warnings.length > 0) response.warnings = warnings;
   return { review: reviewOf(response), decision: decisionOf(request, warnings.length > 0 ? 'warn' : 'allow', decisionRules) };
 }

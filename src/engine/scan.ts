@@ -36,14 +36,15 @@ export interface ScanOptions {
    */
   deadline?: number;
   /**
-   * The most findings the report lists, the most suppressed findings, and the most findings that
-   * wait for the whole input to be decided (DEFAULT_MAX_FINDINGS); past it findings are counted in
-   * the summary only, or not decided, and an error says so. This bounds the memory a scan takes.
+   * The most findings the report lists, and the most suppressed findings (DEFAULT_MAX_FINDINGS);
+   * past it findings are counted in the summary only, and an error says so. This bounds the memory
+   * findings take: an object can have hundreds of thousands of them.
    */
   maxFindings?: number;
   /**
    * The most findings listed per rule and severity (and as many suppressed); the rest are counted
    * in the summary only, with no error (the admission webhook: its answer needs a few of each).
+   * Findings waiting for the whole input past MAX_WAITING_PER_OBJECT are then dropped without one.
    */
   maxFindingsPerRule?: number;
 }
@@ -52,6 +53,12 @@ export interface ScanOptions {
 export const DEFAULT_MAX_FINDINGS = 1_000_000;
 /** The most errors a report lists; the rest are counted in one last error. */
 export const MAX_ERRORS = 100_000;
+/**
+ * The most findings of one rule on one object that wait for the whole input (a memory limit a
+ * LimitRange may supply, per container); the rest are not decided, and an error says so. A pod
+ * of 100,000 containers (3 MB) would otherwise hold 400,000 of them until the end.
+ */
+export const MAX_WAITING_PER_OBJECT = 1_000;
 
 interface ActiveRule {
   rule: Rule;
@@ -123,8 +130,12 @@ export class Engine {
   readonly errors: ReportError[] = [];
   /** Findings past `maxFindings` or `maxFindingsPerRule`: counted for the summary, not listed. */
   readonly unlisted: Summary = { total: 0, bySeverity: {}, byPhase: {}, byControl: {} };
-  /** Findings, suppressed findings, and waiting findings dropped at `maxFindings` (reported as an error). */
-  private overLimit = { findings: 0, suppressed: 0, waiting: 0 };
+  /** Findings and suppressed findings not listed past `maxFindings` (reported as an error). */
+  private overLimit = { findings: 0, suppressed: 0 };
+  /** The object whose waiting findings `waitingCounts` counts, per rule; and those not decided past MAX_WAITING_PER_OBJECT. */
+  private waitingObject: LoadedObject | undefined;
+  private readonly waitingCounts = new Map<ActiveRule, number>();
+  private undecided = 0;
   private unlistedErrors = 0;
   private readonly maxFindings: number;
   private readonly maxPerRule: number;
@@ -245,10 +256,16 @@ export class Engine {
    * while its file is at hand, or on a kept object from its node positions (see `placeOf`).
    */
   private wait(active: ActiveRule, file: LoadedFile | undefined, object: LoadedObject, violation: Violation, spot: KeptSpot | undefined): void {
-    if (this.pending.length >= this.maxFindings) {
-      this.overLimit.waiting++;
+    if (object !== this.waitingObject) {
+      this.waitingObject = object;
+      this.waitingCounts.clear();
+    }
+    const waiting = this.waitingCounts.get(active) ?? 0;
+    if (waiting >= MAX_WAITING_PER_OBJECT) {
+      this.undecided++;
       return;
     }
+    this.waitingCounts.set(active, waiting + 1);
     const at = placeOf(file, object, violation.path, spot);
     const entry: Pending = {
       active,
@@ -469,17 +486,20 @@ export class Engine {
     this.settle();
     this.exceptionStatuses = this.exceptions.statuses((rule) => this.activeIds.some((id) => rule.test(id)));
     for (const finding of exceptionFindings(this.exceptionStatuses)) this.findings.push(finding);
-    const { findings, suppressed, waiting } = this.overLimit;
-    if (waiting > 0) {
-      this.addError({
+    // With `maxFindingsPerRule` (the admission webhook), the first of each rule are decided and
+    // carry its answer; an error there would hand the object to the failure policy.
+    if (this.undecided > 0 && this.maxPerRule === Infinity) {
+      this.errors.push({
         file: '',
-        message: `${plural(waiting, 'finding')} that depend${waiting === 1 ? 's' : ''} on other objects ${waiting === 1 ? 'was' : 'were'} not decided: more than ${this.maxFindings.toLocaleString('en-US')} were waiting for the whole input; scan fewer files at a time`,
+        message: `${plural(this.undecided, 'finding')} that depend${this.undecided === 1 ? 's' : ''} on other objects ${this.undecided === 1 ? 'was' : 'were'} not decided: an object had more than ${MAX_WAITING_PER_OBJECT.toLocaleString('en-US')} of one rule`,
         code: 'too-many-findings',
       });
     }
+    const { findings, suppressed } = this.overLimit;
     if (findings + suppressed > 0) {
       const what = [findings > 0 ? plural(findings, 'finding') : '', suppressed > 0 ? plural(suppressed, 'suppressed finding') : ''].filter((t) => t !== '').join(' and ');
-      this.addError({
+      // Listed even past MAX_ERRORS: it says the report is incomplete.
+      this.errors.push({
         file: '',
         message: `${what} past the limit of ${this.maxFindings.toLocaleString('en-US')} ${findings + suppressed === 1 ? 'is' : 'are'} not listed (the summary counts them); scan fewer files at a time`,
         code: 'too-many-findings',

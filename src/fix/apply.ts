@@ -252,6 +252,8 @@ export function fixSources(sources: readonly FixSource[], options: ScanOptions):
   // A field of the wrong type leaves the text readable and editable: only errors of reading block a file.
   const broken = new Set(initial.errors.filter((e) => e.code !== 'wrong-type').map((e) => e.file));
   const reasons = new Map<string, string>();
+  // Findings whose fix was tried: past the report's limit some are not listed, so never tried.
+  const tried = new Set<string>();
   let report = initial;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const byFile = new Map<string, Finding[]>();
@@ -265,6 +267,7 @@ export function fixSources(sources: readonly FixSource[], options: ScanOptions):
       const list = byFile.get(file) ?? [];
       list.push(finding);
       byFile.set(file, list);
+      tried.add(fingerprint(finding));
     }
     let changed = false;
     for (const source of current) {
@@ -281,7 +284,13 @@ export function fixSources(sources: readonly FixSource[], options: ScanOptions):
     report = scanTexts(current, scanOptions);
   }
   const fixed = gone(initial.findings, report.findings);
-  const failed = report.findings.filter(hasFix).map((finding) => ({ finding, reason: reasons.get(fingerprint(finding)) ?? 'its fix did not remove it' }));
+  const capped = report.summary.total > report.findings.length;
+  const failed = report.findings.filter(hasFix).map((finding) => {
+    const print = fingerprint(finding);
+    const untried = capped && !tried.has(print);
+    const reason = reasons.get(print) ?? (untried ? 'not tried: the scan found more findings than it lists (see the errors); fix fewer files at a time' : 'its fix did not remove it');
+    return { finding, reason };
+  });
   return {
     files: sources.map((s, i) => ({ file: s.file, before: s.text, after: current[i]?.text ?? s.text })),
     initial,

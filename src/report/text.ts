@@ -94,7 +94,10 @@ export function writeTextChunks(report: Report, options: TextOptions, limit = CH
   }
   if (lines > 0) line('');
   const counts = SEVERITIES.filter((s) => (report.summary.bySeverity[s] ?? 0) > 0).map((s) => paint(s, `${report.summary.bySeverity[s]} ${s}`));
-  const found = report.findings.length === 0 ? 'No findings' : `${plural(report.findings.length, 'finding')} (${counts.join(', ')}) in ${plural(objects.size, 'object')}`;
+  // The summary counts findings past the report's limit too; say how many are listed then.
+  const { total } = report.summary;
+  const listed = total > report.findings.length ? `; ${report.findings.length} listed` : '';
+  const found = total === 0 ? 'No findings' : `${plural(total, 'finding')} (${counts.join(', ')}${listed}) in ${plural(objects.size, 'object')}`;
   const errors = report.errors.length === 0 ? '' : `; ${plural(report.errors.length, 'error')}`;
   const suppressed = report.suppressed.length === 0 ? '' : `; ${report.suppressed.length} suppressed`;
   line(
