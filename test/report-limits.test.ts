@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { applyBaseline } from '../src/engine/baseline.js';
 import { fixSources } from '../src/fix/apply.js';
 import { defineRule } from '../src/engine/rule.js';
-import { MAX_ERRORS, scanObjects, scanTexts } from '../src/engine/scan.js';
+import { MAX_ERRORS, MAX_WAITING_PER_OBJECT, scanObjects, scanTexts } from '../src/engine/scan.js';
 import { RULES } from '../src/rules/index.js';
 import { writeText } from '../src/report/text.js';
 import type { JsonObject } from '../src/types.js';
@@ -52,6 +52,14 @@ describe('the most findings a report lists', () => {
     expect(capped.findings).toHaveLength(25);
     expect(capped.summary).toEqual(full.summary);
     expect(capped.errors).toEqual([{ file: '', message: '15 findings past the limit of 25 are not listed (the summary counts them); scan fewer files at a time', code: 'too-many-findings' }]);
+  });
+
+  it('decides at most MAX_WAITING_PER_OBJECT waiting findings of one rule on one object, and says how many were not', () => {
+    expect(MAX_WAITING_PER_OBJECT).toBe(10_000);
+    const rules = RULES.filter((r) => r.id === 'memory-limit');
+    const report = scanObjects([widePod('a', 10_003)], { rules });
+    expect(report.findings).toHaveLength(10_000);
+    expect(report.errors).toEqual([{ file: '', message: '3 findings that depend on other objects were not decided: an object had more than 10,000 of one rule', code: 'too-many-findings' }]);
   });
 
   it('lists the too-many-findings error even when the errors are past their own limit', () => {

@@ -44,7 +44,6 @@ export interface ScanOptions {
   /**
    * The most findings listed per rule and severity (and as many suppressed); the rest are counted
    * in the summary only, with no error (the admission webhook: its answer needs a few of each).
-   * Findings waiting for the whole input past MAX_WAITING_PER_OBJECT are then dropped without one.
    */
   maxFindingsPerRule?: number;
 }
@@ -58,7 +57,13 @@ export const MAX_ERRORS = 100_000;
  * LimitRange may supply, per container); the rest are not decided, and an error says so. A pod
  * of 100,000 containers (3 MB) would otherwise hold 400,000 of them until the end.
  */
-export const MAX_WAITING_PER_OBJECT = 1_000;
+export const MAX_WAITING_PER_OBJECT = 10_000;
+/**
+ * The most findings that wait for the whole input in all (about 700 bytes each). Most are dropped
+ * at the end (a hardened pod leaves 3, a bare one 11), so this is well above a million pods'
+ * worth of hardened workloads; past it they are not decided, and an error says so.
+ */
+export const MAX_WAITING = 3_000_000;
 
 interface ActiveRule {
   rule: Rule;
@@ -135,7 +140,7 @@ export class Engine {
   /** The object whose waiting findings `waitingCounts` counts, per rule; and those not decided past MAX_WAITING_PER_OBJECT. */
   private waitingObject: LoadedObject | undefined;
   private readonly waitingCounts = new Map<ActiveRule, number>();
-  private undecided = 0;
+  private readonly undecided = { perObject: 0, inAll: 0 };
   private unlistedErrors = 0;
   private readonly maxFindings: number;
   private readonly maxPerRule: number;
@@ -262,7 +267,11 @@ export class Engine {
     }
     const waiting = this.waitingCounts.get(active) ?? 0;
     if (waiting >= MAX_WAITING_PER_OBJECT) {
-      this.undecided++;
+      this.undecided.perObject++;
+      return;
+    }
+    if (this.pending.length >= MAX_WAITING) {
+      this.undecided.inAll++;
       return;
     }
     this.waitingCounts.set(active, waiting + 1);
@@ -486,15 +495,15 @@ export class Engine {
     this.settle();
     this.exceptionStatuses = this.exceptions.statuses((rule) => this.activeIds.some((id) => rule.test(id)));
     for (const finding of exceptionFindings(this.exceptionStatuses)) this.findings.push(finding);
-    // With `maxFindingsPerRule` (the admission webhook), the first of each rule are decided and
-    // carry its answer; an error there would hand the object to the failure policy.
-    if (this.undecided > 0 && this.maxPerRule === Infinity) {
-      this.errors.push({
-        file: '',
-        message: `${plural(this.undecided, 'finding')} that depend${this.undecided === 1 ? 's' : ''} on other objects ${this.undecided === 1 ? 'was' : 'were'} not decided: an object had more than ${MAX_WAITING_PER_OBJECT.toLocaleString('en-US')} of one rule`,
-        code: 'too-many-findings',
-      });
-    }
+    this.waitingObject = undefined;
+    const { perObject, inAll } = this.undecided;
+    const undecided = (n: number, why: string): void => {
+      if (n === 0) return;
+      // Listed even past MAX_ERRORS: it says the report is incomplete.
+      this.errors.push({ file: '', message: `${plural(n, 'finding')} that depend${n === 1 ? 's' : ''} on other objects ${n === 1 ? 'was' : 'were'} not decided: ${why}`, code: 'too-many-findings' });
+    };
+    undecided(perObject, `an object had more than ${MAX_WAITING_PER_OBJECT.toLocaleString('en-US')} of one rule`);
+    undecided(inAll, `more than ${MAX_WAITING.toLocaleString('en-US')} were waiting for the whole input; scan fewer files at a time`);
     const { findings, suppressed } = this.overLimit;
     if (findings + suppressed > 0) {
       const what = [findings > 0 ? plural(findings, 'finding') : '', suppressed > 0 ? plural(suppressed, 'suppressed finding') : ''].filter((t) => t !== '').join(' and ');
