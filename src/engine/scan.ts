@@ -60,10 +60,10 @@ export const MAX_ERRORS = 100_000;
 export const MAX_WAITING_PER_OBJECT = 10_000;
 /**
  * The most findings that wait for the whole input in all (about 700 bytes each). Most are dropped
- * at the end (a hardened pod leaves 3, a bare one 11), so this is well above a million pods'
+ * at the end (a hardened pod leaves 3, a bare one 11), so this is some 600,000 pods'
  * worth of hardened workloads; past it they are not decided, and an error says so.
  */
-export const MAX_WAITING = 3_000_000;
+export const MAX_WAITING = 2_000_000;
 
 interface ActiveRule {
   rule: Rule;
