@@ -110,8 +110,10 @@ export class Engine {
   private readonly kept: { object: LoadedObject; spot: KeptSpot }[] = [];
   /** Findings on kept objects the full parser read (no node positions): located at the end, reading their file again. */
   private readonly later: { finding: Finding; at: Place; scope: SuppressionScope }[] = [];
-  /** Kinds kept for the inventory; undefined keeps every object. */
-  /** By kind: null keeps every object of it, else an object is kept when one of the filters (rules' `keep`) accepts it. */
+  /**
+   * Kinds kept for the inventory (undefined keeps every object): null keeps every object of the
+   * kind, else an object is kept when one of the filters (rules' `keep`) accepts it.
+   */
   private readonly keepKinds: ReadonlyMap<string, KeepFilter[] | null> | undefined;
   private readonly keepAny: boolean;
   private readonly seen = new Set<string>();
@@ -136,10 +138,11 @@ export class Engine {
   /** Findings past `maxFindings` or `maxFindingsPerRule`: counted for the summary, not listed. */
   readonly unlisted: Summary = { total: 0, bySeverity: {}, byPhase: {}, byControl: {} };
   /** Findings and suppressed findings not listed past `maxFindings` (reported as an error). */
-  private overLimit = { findings: 0, suppressed: 0 };
-  /** The object whose waiting findings `waitingCounts` counts, per rule; and those not decided past MAX_WAITING_PER_OBJECT. */
+  private readonly overLimit = { findings: 0, suppressed: 0 };
+  /** The object whose waiting findings `waitingCounts` counts, per rule (MAX_WAITING_PER_OBJECT). */
   private waitingObject: LoadedObject | undefined;
   private readonly waitingCounts = new Map<ActiveRule, number>();
+  /** Waiting findings not decided: past MAX_WAITING_PER_OBJECT, and past MAX_WAITING. */
   private readonly undecided = { perObject: 0, inAll: 0 };
   private unlistedErrors = 0;
   private readonly maxFindings: number;
