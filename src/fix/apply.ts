@@ -255,8 +255,8 @@ export function fixSources(sources: readonly FixSource[], options: ScanOptions):
   // Findings whose fix was tried: past the report's limit some are not listed, so never tried.
   const tried = new Set<string>();
   let report = initial;
-  // Whether each scan listed fewer findings than it found.
-  const capped = [initial.summary.total > initial.findings.length];
+  // Whether some scan listed fewer findings than it found.
+  let capped = initial.summary.total > initial.findings.length;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const byFile = new Map<string, Finding[]>();
     for (const finding of report.findings) {
@@ -284,12 +284,12 @@ export function fixSources(sources: readonly FixSource[], options: ScanOptions):
     }
     if (!changed) break;
     report = scanTexts(current, scanOptions);
-    capped.push(report.summary.total > report.findings.length);
+    capped ||= report.summary.total > report.findings.length;
   }
   const fixed = gone(initial.findings, report.findings);
   const failed = report.findings.filter(hasFix).map((finding) => {
     const print = fingerprint(finding);
-    const untried = capped.some((r) => r) && !tried.has(print);
+    const untried = capped && !tried.has(print);
     const reason = reasons.get(print) ?? (untried ? 'not tried: the scan found more findings than it lists (see the errors); fix fewer files at a time' : 'its fix did not remove it');
     return { finding, reason };
   });

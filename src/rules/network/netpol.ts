@@ -276,12 +276,12 @@ export function isolationCache(ns: NamespacePolicies): (kind: string, name: stri
     // value can make two label sets look alike. A value no requirement of its key names is
     // matched like any other such value, so its part is `*`: pods that differ only in those (an
     // `app` per pod against `app NotIn [...]`) share one evaluation, done on the first one's labels.
-    const labels = new Map<string, string>();
+    const relevant: string[] = [];
     const parts: string[] = [];
     const add = (k: string, v: string): void => {
       const named = keys.get(k);
       if (named === undefined) return;
-      labels.set(k, v);
+      relevant.push(k, v);
       parts.push(`${k.length}:${k}=${named.has(v) ? `${v.length}:${v}` : '*'}`);
     };
     if (raw !== undefined) {
@@ -298,6 +298,8 @@ export function isolationCache(ns: NamespacePolicies): (kind: string, name: stri
     const key = parts.join(',');
     let hit = cache.get(key);
     if (hit === undefined) {
+      const labels = new Map<string, string>();
+      for (let i = 0; i < relevant.length; i += 2) labels.set(relevant[i] as string, relevant[i + 1] as string);
       hit = isolationOf(ns, labels);
       cache.set(key, hit);
     }

@@ -110,11 +110,11 @@ function outsideOf(all: Schedules, namespace: string): readonly [number, number]
 }
 
 /**
- * Whether some schedule covers the workload, else why none does: each reason with the first
- * schedule (by input order) that gives it. Only the schedules that include the namespace are
- * evaluated; the others are paused or leave the namespace out.
+ * Whether some schedule covers the workload (null), else why none does: the reasons in the order
+ * of the first schedule (by input order) giving each. Only the schedules that include the
+ * namespace are evaluated; the others are paused or leave the namespace out.
  */
-function verdicts(all: Schedules, namespace: string, data: Stateful): Map<Exclude<Verdict, 'covered'>, number> | null {
+function verdicts(all: Schedules, namespace: string, data: Stateful): Exclude<Verdict, 'covered'>[] | null {
   // The first schedule giving each reason (-1: none), by the reason's index in REASON_ORDER.
   const first = [-1, -1, -1, -1];
   const note = (verdict: Exclude<Verdict, 'covered'>, i: number): void => {
@@ -136,11 +136,8 @@ function verdicts(all: Schedules, namespace: string, data: Stateful): Map<Exclud
   const [paused, running] = outsideOf(all, namespace);
   if (paused >= 0) note('paused', paused);
   if (running >= 0) note('namespace', running);
-  const out = new Map<Exclude<Verdict, 'covered'>, number>();
-  REASON_ORDER.forEach((verdict, k) => {
-    if ((first[k] as number) >= 0) out.set(verdict, first[k] as number);
-  });
-  return out;
+  const given = REASON_ORDER.map((verdict, k) => [verdict, first[k] as number] as const).filter(([, at]) => at >= 0);
+  return given.sort((x, y) => x[1] - y[1]).map(([verdict]) => verdict);
 }
 
 const REASON_ORDER: readonly Exclude<Verdict, 'covered'>[] = ['namespace', 'selector', 'paused', 'volumes'];
@@ -305,8 +302,7 @@ export const rule = defineRule({
         const found = verdicts(all, namespace, data);
         if (found === null) return null;
         const one = list.length === 1;
-        // In the order of the first schedule giving each reason.
-        const reasons = [...found].sort((a, b) => a[1] - b[1]).map(([v]) => REASONS[v][one ? 0 : 1]);
+        const reasons = found.map((v) => REASONS[v][one ? 0 : 1]);
         why = `${one ? `the Velero Schedule ${list[0]?.name ?? ''}` : `the ${list.length} Velero Schedules`} ${reasons.join(' or ')}`;
       }
       return `${kind} "${name}" in namespace "${namespace}" keeps data in PersistentVolumeClaims (${claims}) that no backup schedule covers: ${why}`;
