@@ -6,7 +6,8 @@
  *   outputs, directly and, where the output is a command line, through a static pod built from it
  *   (mamori's flag map must agree);
  * - the audit/config/env precedence checks of check/data groups 2.1 and 3.1;
- * - mamori's CIS 1.12 catalogue equals cfg/cis-1.12/*.yaml.
+ * - mamori's CIS 1.12 catalogue equals cfg/cis-1.12/*.yaml;
+ * - every CIS id a rule's `frameworks` names is a check of cfg/cis-1.12.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import { CIS_1_12 } from '../src/k8s/control-plane/cis.js';
 import { compareOp, executeTests, type AuditOutputs, type CisTestItem, type CisTests } from '../src/k8s/control-plane/compare.js';
 import { controlPlaneContainers, flagList, flagValue, isListFlag, type ComponentFlags } from '../src/k8s/control-plane/flags.js';
 import { isObject } from '../src/k8s/object.js';
+import { RULES } from '../src/rules/index.js';
 import type { JsonObject } from '../src/types.js';
 
 const root = process.env['MAMORI_FIXTURES'];
@@ -263,5 +265,17 @@ suite(title('CIS 1.12 catalogue equals cfg/cis-1.12'), () => {
     expect(check.scored).toBe(upstream.scored === true);
     expect(check.config).toBe(upstream.audit_config !== undefined);
     expect(check.tests).toEqual(toTests(upstream.tests));
+  });
+});
+
+suite(title('rules name CIS 1.12 checks that exist'), () => {
+  if (root === undefined) return;
+  const ids = new Set<string>();
+  for (const file of ['master.yaml', 'etcd.yaml', 'controlplane.yaml', 'node.yaml', 'policies.yaml']) {
+    const controls = yaml.load(readFileSync(join(base, 'cfg', 'cis-1.12', file), 'utf8')) as RawControls;
+    for (const g of controls.groups) for (const c of g.checks) ids.add(String(c.id));
+  }
+  it.each(RULES.filter((r) => (r.frameworks?.cis ?? []).length > 0).map((r) => [r.id, r.frameworks?.cis ?? []] as const))('%s', (_id, cis) => {
+    expect(cis.filter((id) => !ids.has(id))).toEqual([]);
   });
 });

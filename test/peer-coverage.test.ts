@@ -94,3 +94,37 @@ describe('docs/peer-coverage.md', () => {
     });
   });
 });
+
+/**
+ * The Kubescape table and the rules' `frameworks.kubescape` say the same thing: a rule the table
+ * names for a control lists that control, and a control a rule lists is either a row naming the
+ * rule or one of the control-plane controls, which Kubescape checks only on a live cluster and
+ * the page sums up in prose.
+ */
+describe('Kubescape controls in docs/peer-coverage.md and in the rules', () => {
+  const table = all.find((t) => t.section.startsWith('Kubescape')) as Table;
+  const ruleColumn = table.header.findIndex((h) => h.startsWith('mamori rule'));
+  const rows = new Map(table.rows.map((row) => [row.cells[0]?.replace(/`/g, '') ?? '', [...(row.cells[ruleColumn] ?? '').matchAll(/`([^`]+)`/g)].map((m) => m[1] ?? '')]));
+  const byId = new Map(RULES.map((r) => [r.id, r]));
+  // The rule families the page's control-plane paragraph names.
+  const CONTROL_PLANE_RULE = /^(?:apiserver|controller-manager|scheduler|etcd|kubelet|encryption|audit-policy)-/;
+
+  it('maps every rule the table names to the control in the rule', () => {
+    const missing: string[] = [];
+    for (const [control, ids] of rows) {
+      for (const id of ids) if (!(byId.get(id)?.frameworks?.kubescape ?? []).includes(control)) missing.push(`${control} ${id}`);
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('has a row naming the rule for every workload control a rule lists', () => {
+    const stray: string[] = [];
+    for (const rule of RULES) {
+      for (const control of rule.frameworks?.kubescape ?? []) {
+        const ids = rows.get(control);
+        if (ids === undefined ? !CONTROL_PLANE_RULE.test(rule.id) : !ids.includes(rule.id)) stray.push(`${control} ${rule.id}`);
+      }
+    }
+    expect(stray).toEqual([]);
+  });
+});

@@ -265,7 +265,25 @@ describe('SARIF rules', () => {
     expect(r.help?.markdown).toContain('[Rule documentation](https://github.com/mamori-dev/mamori/blob/main/docs/rules/pss-host-namespaces.md)');
     expect(r.defaultConfiguration).toEqual({ level: 'error' });
     expect(r.properties).toEqual({
-      tags: ['security', 'runtime-compute', 'CMP-1', 'DEP-1', 'NET-1', 'pss:baseline:hostNamespaces'],
+      tags: [
+        'security',
+        'runtime-compute',
+        'CMP-1',
+        'DEP-1',
+        'NET-1',
+        'pss:baseline:hostNamespaces',
+        'cis:5.2.3',
+        'cis:5.2.4',
+        'cis:5.2.5',
+        'nsa:kubernetes-pod-security',
+        'kubescape:C-0038',
+        'kubescape:C-0041',
+        'kubescape:C-0194',
+        'kubescape:C-0195',
+        'kubescape:C-0196',
+        'kubescape:C-0275',
+        'kubescape:C-0276',
+      ],
       precision: 'very-high',
       'security-severity': '9.5',
     });

@@ -1,5 +1,5 @@
 import { defineRule } from '../../engine/rule.js';
-import type { RuleSpec, Violation } from '../../engine/rule.js';
+import type { Frameworks, RuleSpec, Violation } from '../../engine/rule.js';
 import type { Path, Severity } from '../../types.js';
 import { activePssChecks, pssCheckLevel, runPssCheck } from './psa.js';
 import type { PssCheckId } from './psa.js';
@@ -14,6 +14,8 @@ export interface PssRuleMeta {
   controls: string[];
   description: string;
   remediation: string;
+  /** CIS, NSA-CISA and Kubescape references; the PSS check is added from `checkId`. */
+  frameworks?: Omit<Frameworks, 'pss'>;
   /** The rule's safe automatic fix for a failing pod, if it has one (see fixes.ts). */
   fix?: PssFix;
 }
@@ -24,12 +26,12 @@ export interface PssRuleMeta {
  * exact `reason (detail)` and every offending field.
  */
 export function definePssRule(meta: PssRuleMeta): RuleSpec<'pod'> {
-  const { checkId, fix, ...rest } = meta;
+  const { checkId, fix, frameworks, ...rest } = meta;
   const level = pssCheckLevel(checkId);
   return defineRule({
     ...rest,
     target: 'pod',
-    frameworks: { pss: [`${level}:${checkId}`] },
+    frameworks: { pss: [`${level}:${checkId}`], ...frameworks },
     // An array, not a generator: this runs for every pod template and rule of the level.
     check(input, ctx) {
       if (!activePssChecks(ctx.pss.level, ctx.pss.minor).includes(checkId)) return NONE;

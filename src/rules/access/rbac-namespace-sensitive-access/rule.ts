@@ -5,7 +5,7 @@ export const rule = defineClassRule({
   title: 'Binding grants sensitive access within a namespace',
   severity: 'medium',
   controls: ['ACC-2', 'ACC-3', 'DEP-1'],
-  frameworks: { cis: ['5.1.2', '5.1.4', '5.1.13'], nsa: ['Authentication and authorization'], kubescape: ['C-0186', 'C-0188', 'C-0002', 'C-0063', 'C-0282'] },
+  frameworks: { cis: ['5.1.2', '5.1.4', '5.1.13'], nsa: ['Authentication and authorization'], kubescape: ['C-0186', 'C-0188', 'C-0002', 'C-0063', 'C-0282', 'C-0015', 'C-0065'] },
   classes: ['secrets-read', 'workload-write', 'pod-exec', 'port-forward', 'impersonate', 'token-create', 'rbac-write', 'namespace-write'],
   subsumedBy: ['admin', 'escalate-bind'],
   tier: 'namespace',

@@ -5,7 +5,7 @@ export const rule = defineClassRule({
   title: 'Binding grants changing Services, endpoints, Ingresses or NetworkPolicies cluster-wide',
   severity: 'high',
   controls: ['ACC-2', 'NET-1'],
-  frameworks: { nsa: ['Authentication and authorization', 'Network separation and hardening'] },
+  frameworks: { nsa: ['Authentication and authorization', 'Network separation and hardening'], kubescape: ['C-0007'] },
   classes: ['network-write'],
   subsumedBy: ['admin', 'workload-write'],
   tier: 'cluster',

@@ -5,7 +5,7 @@ export const rule = defineClassRule({
   title: 'Binding grants writing Secrets cluster-wide',
   severity: 'high',
   controls: ['ACC-2', 'ACC-3'],
-  frameworks: { nsa: ['Authentication and authorization'] },
+  frameworks: { nsa: ['Authentication and authorization'], kubescape: ['C-0007'] },
   classes: ['secrets-write'],
   subsumedBy: ['admin', 'workload-write'],
   tier: 'cluster',

@@ -16,7 +16,7 @@ export const rule = defineRule({
   target: 'inventory',
   context: RBAC_KINDS,
   controls: ['ACC-2', 'ACC-1'],
-  frameworks: { cis: ['5.1.7'], nsa: ['Authentication and authorization'] },
+  frameworks: { cis: ['5.1.7'], nsa: ['Authentication and authorization'], kubescape: ['C-0246'] },
   description:
     'The API server allows every request of a member of `system:masters` before any authorizer runs: RBAC cannot grant it more, restrict it or take it away. Membership comes from the credential itself, usually a client certificate with `O=system:masters`, which stays valid until it expires (certificates cannot be revoked) and survives the removal of every binding. A binding that names the group therefore grants it nothing: it misleads reviewers into thinking that deleting the binding removes the access, and it shows that someone uses, or plans to use, the break-glass group for everyday access. Kubernetes\' own `cluster-admin` binding to the group, left unchanged, is not reported.',
   remediation:

@@ -7,6 +7,7 @@ export const rule = defineKubeletRule({
   title: 'Pods have no process ID limit',
   severity: 'low',
   controls: ['ACC-1', 'CMP-3'],
+  nsa: ['Resource policies'],
   kubescape: ['C-0284'],
   description:
     'Without `podPidsLimit` (default -1) a pod can fork until the node runs out of process IDs, starving every other pod and the kubelet itself: a fork bomb in one container takes down the node. kube-bench only checks that the field is present, so it passes `-1`.',

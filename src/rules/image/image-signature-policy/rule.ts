@@ -137,6 +137,7 @@ export const rule = defineRule({
   kinds: POD_BEARING_KINDS,
   context: ['ClusterPolicy', 'Policy', 'ImageValidatingPolicy', 'ClusterImagePolicy'],
   controls: ['DIST-4', 'DEP-2'],
+  frameworks: { cis: ['5.5.1'], kubescape: ['C-0236', 'C-0237', 'C-0289'] },
   description:
     'Signing images only protects the supply chain where something verifies the signature before the image runs: an admission policy (Kyverno `verifyImages` or `ImageValidatingPolicy`, Sigstore policy-controller `ClusterImagePolicy`) that checks each image against a key or a keyless identity. An image that no policy matches is admitted without any check, so a tampered or look-alike image from that repository runs. When the input holds such policies, the rule reports workload images that none of their image patterns match (patterns are compared liberally: `*` crosses `/`, Docker Hub spellings with and without `docker.io/` and `library/` are tried, and match/exclude scoping is not evaluated, so only clear gaps are reported; a namespaced Kyverno `Policy` covers its own namespace only). With the `signedRegistries` option (same syntax as `image-registry`) only images from those registries must be covered, and they are reported even when the input holds no policy. Without policies in the input and without the option the rule reports nothing, since the cluster may have policies the input does not show.',
   remediation:

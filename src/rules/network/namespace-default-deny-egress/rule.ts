@@ -11,6 +11,7 @@ export const rule = defineRule({
   frameworks: {
     cis: ['5.3.2'],
     nsa: ['Network separation and hardening: Network policies'],
+    kubescape: ['C-0030'],
   },
   description:
     'Pods may open connections anywhere until a NetworkPolicy isolates them for egress. Without a namespace-wide default deny egress (a policy with `podSelector: {}` and `Egress` in its policyTypes), a compromised container can reach the cloud metadata endpoint (instance credentials), the API server, databases of other teams and the internet (exfiltration, command and control). A select-all policy whose egress rule has neither `to` nor `ports` allows everything and cancels the default deny. Lower severity than ingress: egress control is a second line of defence and often needs per-workload allow rules before it can be turned on. Reported on Namespace objects in the input, except kube-system, kube-public and kube-node-lease; not when the input holds cluster-wide policies (Cilium clusterwide, Calico global, AdminNetworkPolicy) or Calico policies in the namespace.',

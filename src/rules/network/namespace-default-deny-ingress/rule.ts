@@ -11,7 +11,7 @@ export const rule = defineRule({
   frameworks: {
     cis: ['5.3.2'],
     nsa: ['Network separation and hardening: Network policies'],
-    kubescape: ['C-0054', 'C-0206'],
+    kubescape: ['C-0054', 'C-0206', 'C-0049'],
   },
   description:
     'Kubernetes allows all traffic to a pod until a NetworkPolicy selects it. Without a namespace-wide default deny (a policy with `podSelector: {}` and `Ingress` in its policyTypes), every workload that lacks its own policy (a new Deployment, a debug pod, a chart added later) is reachable from every pod of the cluster, so a single compromised container can probe and attack it. A select-all policy whose ingress rule has neither `from` nor `ports` allows everything and cancels the default deny. Reported on Namespace objects in the input (the team owns them), except kube-system, kube-public and kube-node-lease; not when the input holds cluster-wide policies (Cilium clusterwide, Calico global, AdminNetworkPolicy) or Calico policies in the namespace.',

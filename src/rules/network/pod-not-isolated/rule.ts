@@ -124,7 +124,7 @@ export const rule = defineRule({
   frameworks: {
     cis: ['5.3.2'],
     nsa: ['Network separation and hardening: Network policies'],
-    kubescape: ['C-0260', 'C-0030'],
+    kubescape: ['C-0260', 'C-0030', 'C-0049'],
   },
   options: {
     /** Directions a pod must be isolated in: `Ingress`, `Egress`, or both. */

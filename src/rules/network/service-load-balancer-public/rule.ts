@@ -53,7 +53,7 @@ export const rule = defineRule({
   controls: ['NET-1', 'DEV-1'],
   frameworks: {
     nsa: ['Network separation and hardening'],
-    kubescape: ['C-0256'],
+    kubescape: ['C-0256', 'C-0021'],
   },
   description:
     'A LoadBalancer Service makes the cloud provision a load balancer with a public address; without `spec.loadBalancerSourceRanges` (or with `0.0.0.0/0`) anyone on the internet can connect to the workload\'s ports, and scanners find new load balancers within minutes. Admin consoles, databases and metrics endpoints published this way are a classic initial-access path. Internal load balancers (the cloud\'s internal annotations, e.g. `service.beta.kubernetes.io/aws-load-balancer-internal`, `networking.gke.io/load-balancer-type: Internal`, `service.beta.kubernetes.io/azure-load-balancer-internal`) are reachable from the private network only and are not reported, nor are load balancers limited by source ranges.',

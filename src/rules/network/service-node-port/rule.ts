@@ -10,7 +10,7 @@ export const rule = defineRule({
   controls: ['NET-1', 'DEV-1'],
   frameworks: {
     nsa: ['Network separation and hardening'],
-    kubescape: ['C-0256'],
+    kubescape: ['C-0256', 'C-0021'],
   },
   description:
     'A NodePort Service opens its port on every node\'s IP addresses, so the workload is reachable by anyone who can reach any node: other VPC tenants, the office network, or the internet where nodes have public IPs. With the default `externalTrafficPolicy: Cluster` the client address is replaced by a node\'s, which defeats NetworkPolicy rules based on `ipBlock`. NodePorts are often left behind from debugging. (LoadBalancer Services, which also allocate node ports, are checked by service-load-balancer-public.)',

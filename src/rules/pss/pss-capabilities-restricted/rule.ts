@@ -7,6 +7,7 @@ export const rule = definePssRule({
   title: 'Capabilities not dropped',
   severity: 'medium',
   controls: ['CMP-1', 'DEP-1'],
+  frameworks: { cis: ['5.2.8', '5.2.9', '5.6.3'], nsa: ['Kubernetes Pod security'], kubescape: ['C-0046', 'C-0055', 'C-0199', 'C-0200', 'C-0201', 'C-0211'] },
   description:
     'Containers start with the runtime\'s default capabilities, such as NET_RAW (forged packets, ARP and DNS spoofing inside the cluster network), DAC_OVERRIDE, CHOWN and SETUID, which help an attacker escalate after a compromise. The restricted level requires dropping all of them and adding back at most NET_BIND_SERVICE.',
   remediation:

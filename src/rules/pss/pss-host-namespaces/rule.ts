@@ -7,6 +7,7 @@ export const rule = definePssRule({
   title: 'Pod shares host namespaces',
   severity: 'critical',
   controls: ['CMP-1', 'DEP-1', 'NET-1'],
+  frameworks: { cis: ['5.2.3', '5.2.4', '5.2.5'], nsa: ['Kubernetes Pod security'], kubescape: ['C-0038', 'C-0041', 'C-0194', 'C-0195', 'C-0196', 'C-0275', 'C-0276'] },
   description:
     'hostNetwork puts the pod on the node\'s network stack: it can sniff node traffic, bind node ports and reach node-local services such as the kubelet and the cloud metadata endpoint, and NetworkPolicies no longer apply. hostPID exposes every process of the node (their environment and, with ptrace, their memory); hostIPC shares the node\'s shared memory. Each one breaks the isolation between the pod and the node.',
   remediation:

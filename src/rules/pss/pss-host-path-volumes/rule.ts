@@ -6,6 +6,7 @@ export const rule = definePssRule({
   title: 'Pod mounts a hostPath volume',
   severity: 'high',
   controls: ['CMP-1', 'DEP-1'],
+  frameworks: { cis: ['5.2.11'], nsa: ['Kubernetes Pod security'], kubescape: ['C-0020', 'C-0045', 'C-0048', 'C-0203'] },
   description:
     'A hostPath volume mounts a path of the node into the container. Mounting /, /etc, /var/lib/kubelet or the container runtime socket lets an attacker read every pod\'s secrets and service-account tokens on the node, change the node\'s configuration or start privileged containers: node takeover.',
   remediation:

@@ -6,6 +6,7 @@ export const rule = definePssRule({
   title: 'Container binds a host port',
   severity: 'medium',
   controls: ['CMP-1', 'DEP-1', 'NET-1'],
+  frameworks: { cis: ['5.2.12'], nsa: ['Kubernetes Pod security'], kubescape: ['C-0044', 'C-0204'] },
   description:
     'A hostPort publishes the container on every address of its node, past Services and the NetworkPolicies that select pod traffic, and lets a pod claim a port of the node that other software expects to own. For hostNetwork Pods the API server sets hostPort to containerPort, so every port of such a pod counts.',
   remediation:

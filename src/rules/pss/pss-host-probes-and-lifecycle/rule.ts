@@ -6,6 +6,7 @@ export const rule = definePssRule({
   title: 'Probe or lifecycle hook targets a host',
   severity: 'medium',
   controls: ['CMP-1', 'DEP-1'],
+  frameworks: { nsa: ['Kubernetes Pod security'] },
   description:
     'The kubelet runs httpGet and tcpSocket probes and lifecycle hooks from the node. A `host` field makes it connect wherever the pod author says: localhost services of the node, the cloud metadata endpoint or other internal hosts. That is server-side request forgery from the node\'s network position, and probe results leak whether those targets answer.',
   remediation:

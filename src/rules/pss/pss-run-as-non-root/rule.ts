@@ -7,6 +7,7 @@ export const rule = definePssRule({
   title: 'Container may run as root',
   severity: 'medium',
   controls: ['CMP-1', 'DEP-1'],
+  frameworks: { cis: ['5.2.7', '5.6.3'], nsa: ['Kubernetes Pod security'], kubescape: ['C-0013', 'C-0198', 'C-0211'] },
   description:
     'Without `runAsNonRoot: true` the kubelet starts images whose user is root. Root in the container owns every file of the image and is one kernel bug or one misconfigured mount away from root on the node.',
   remediation:

@@ -7,6 +7,7 @@ export const rule = definePssRule({
   title: 'Seccomp profile not set',
   severity: 'medium',
   controls: ['CMP-1', 'DEP-1', 'CMP-6'],
+  frameworks: { cis: ['5.6.2', '5.6.3'], nsa: ['Kubernetes Pod security'], kubescape: ['C-0055', 'C-0210', 'C-0211'] },
   description:
     'Without a seccomp profile the container can make every system call the kernel offers, including those used by most kernel privilege-escalation exploits. The restricted level requires the runtime\'s default filter or a node-local profile on every container.',
   remediation:

@@ -6,6 +6,7 @@ export const rule = definePssRule({
   title: 'Unsafe sysctl',
   severity: 'medium',
   controls: ['CMP-1', 'DEP-1'],
+  frameworks: { nsa: ['Kubernetes Pod security'] },
   description:
     'Only a few namespaced sysctls are isolated from the node. Others change kernel behaviour for every pod on the node (memory, IPC and network limits), which allows denial of service against neighbours or weakens the kernel\'s own protections.',
   remediation:

@@ -9,6 +9,7 @@ export const rule = defineRule({
   target: 'object',
   kinds: ['StorageClass'],
   controls: ['STO-1'],
+  frameworks: { kubescape: ['C-0264'] },
   description:
     'Volumes of this StorageClass are not encrypted at rest. The provisioners checked here do not encrypt unless asked: AWS EBS (`ebs.csi.aws.com`, `kubernetes.io/aws-ebs`) unless the account has EBS encryption by default turned on, Ceph RBD (`rbd.csi.ceph.com`), Longhorn and Portworx. Unencrypted volumes, and every snapshot and backup taken from them, can be read by whoever gets the disk, the snapshot or the storage node, bypassing Kubernetes entirely: a shared or leaked snapshot, a decommissioned disk, a compromised storage host. GCE persistent disks and Azure managed disks are always encrypted and are not reported (see storage-class-provider-managed-key); vSphere and other drivers set encryption outside the StorageClass and are not checked.',
   remediation:

@@ -28,7 +28,7 @@ export const rule = defineRule({
   kinds: POD_BEARING_KINDS,
   context: ['ServiceAccount', 'RoleBinding', 'ClusterRoleBinding'],
   controls: ['ACC-3'],
-  frameworks: { cis: ['5.1.6'], nsa: ['Protecting Pod service account tokens'], kubescape: ['C-0034', 'C-0190'] },
+  frameworks: { cis: ['5.1.6'], nsa: ['Protecting Pod service account tokens'], kubescape: ['C-0034', 'C-0190', 'C-0053', 'C-0261'] },
   description:
     'Unless told otherwise Kubernetes mounts an API token of the pod\'s ServiceAccount into every container. Most applications never call the Kubernetes API, yet anyone who gets code execution or a file-read bug in them can take the token and act as the ServiceAccount, with whatever RBAC grants it now or later. Effective value: the pod\'s `automountServiceAccountToken`, else the ServiceAccount\'s when the input has it, else true. Not reported when the pod or its ServiceAccount sets the field to true (a deliberate choice), or when a RoleBinding or ClusterRoleBinding of the input grants the pod\'s own (non-default) ServiceAccount something, since the workload then evidently uses the API; whether that grant is too broad is for the RBAC rules to judge. Incomplete objects that only patch a base elsewhere (a pod template without containers or with a container without an image, as in Kustomize strategic-merge patches) are not checked, since a field they leave out may be set in the base.',
   remediation:

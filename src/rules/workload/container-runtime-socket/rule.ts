@@ -64,7 +64,7 @@ export const rule = defineRule({
   target: 'pod',
   kinds: POD_BEARING_KINDS,
   controls: ['CMP-1', 'CMP-4'],
-  frameworks: { cis: ['5.2.12'], kubescape: ['C-0074'] },
+  frameworks: { cis: ['5.2.11'], nsa: ['Kubernetes Pod security'], kubescape: ['C-0074'] },
   description:
     'The socket of the container runtime (Docker, containerd, CRI-O, Podman, dockershim, cri-dockerd) is an unauthenticated root API on the node: whoever can connect starts a privileged container with the host\'s root filesystem mounted, reads every container\'s environment and files, and bypasses Pod Security Admission, admission webhooks and audit logs entirely. Mounting the socket (on Windows nodes the named pipe `\\\\.\\pipe\\docker_engine` or `containerd-containerd`), or a directory that holds it (/run, /var/run, /run/containerd, ...), hands that to every process of the container; `readOnly: true` does not help, since connecting to a socket is not a write. Only volumes that some container mounts are reported (a `subPath` that leads elsewhere is not).',
   remediation:

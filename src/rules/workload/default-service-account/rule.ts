@@ -24,7 +24,7 @@ export const rule = defineRule({
   kinds: POD_BEARING_KINDS,
   context: ['ServiceAccount'],
   controls: ['ACC-3'],
-  frameworks: { cis: ['5.1.5'], kubescape: ['C-0189'] },
+  frameworks: { cis: ['5.1.5'], nsa: ['Authentication and authorization'], kubescape: ['C-0189'] },
   description:
     'Every namespace has a `default` ServiceAccount, and every pod that names none runs as it. Its identity is shared by unrelated workloads, so a permission granted to it for one of them (a common shortcut) goes to all of them, and API audit logs cannot tell them apart. Reported only when the pod actually holds the identity, i.e. its token is mounted: automatically (`automountServiceAccountToken` not false on the pod, nor on the `default` ServiceAccount when the input has it) or through a projected serviceAccountToken volume. A pod that runs as `default` without any token has no Kubernetes identity to abuse and is not reported. Incomplete objects that only patch a base elsewhere (a pod template without containers or with a container without an image, as in Kustomize strategic-merge patches) are not checked, since a field they leave out may be set in the base.',
   remediation:

@@ -8,6 +8,7 @@ export const rule = defineRule({
   target: 'object',
   kinds: ['Secret'],
   controls: ['ACC-3'],
+  frameworks: { nsa: ['Protecting Pod service account tokens'] },
   description:
     'A Secret of type `kubernetes.io/service-account-token` makes the token controller write a ServiceAccount token into it that never expires and is not bound to any pod. Anyone who can read Secrets in the namespace (or an etcd backup) gets a credential that keeps working until the Secret is deleted, unlike the short-lived, pod-bound tokens that the TokenRequest API has issued to pods since Kubernetes 1.22. Such Secrets are no longer created automatically (since 1.24) and unused ones are cleaned up, so one in a manifest is an explicit request for a permanent credential.',
   remediation:

@@ -8,7 +8,7 @@ export const rule = defineRule({
   target: 'object',
   kinds: ['Namespace'],
   controls: ['CMP-1'],
-  frameworks: { cis: ['5.2.1'], nsa: ['Pod security enforcement'] },
+  frameworks: { cis: ['5.2.1'], nsa: ['Pod security enforcement'], kubescape: ['C-0192'] },
   options: { minimumVersion: 'v1.34', exemptNamespaces: SYSTEM_NAMESPACES },
   description:
     'Pod Security labels that enforce something, but less than the project means to. (1) An `enforce` level below the level this scan targets (`--pss`, restricted by default): mamori reports the violations, but the cluster admits them. (2) A `*-version` label pinned below the option `minimumVersion` (v1.34 by default, the policy version that added the hostProbesAndHostLifecycle check): the namespace is judged by an old rule set that misses checks every supported Kubernetes release runs. Pinning is useful during upgrades, but should not outlive them; set the option to `latest` to report every pinned version. (3) An `audit` or `warn` label set explicitly to a level weaker than `enforce`: Deployments and other templates are never enforced, only audited and warned about, so their violations go unreported until their pods fail to start (when `warn` is absent PSA already copies `enforce` into it, which is fine). The missing or privileged `enforce` label is reported by namespace-pod-security.',

@@ -49,7 +49,7 @@ export const rule = defineRule({
   kinds: POD_BEARING_KINDS,
   context: ['LimitRange'],
   controls: ['CMP-3'],
-  frameworks: { nsa: ['Resource policies'], kubescape: ['C-0268', 'C-0269'] },
+  frameworks: { nsa: ['Resource policies'], kubescape: ['C-0268', 'C-0269', 'C-0004', 'C-0050'] },
   description:
     'The scheduler places pods by their requests. A container that requests nothing is packed onto nodes as if it were free, so nodes are overcommitted; when memory runs short the kubelet evicts pods without requests first, and a ResourceQuota on requests.cpu or requests.memory rejects such pods outright. A limit without a request is fine: the API server copies the limit into the request. Init containers count, since the pod is scheduled on the largest of them. Requests filled in by a LimitRange (defaultRequest, default, max or min of type Container) in the same namespace of the input count as set. Incomplete objects that only patch a base elsewhere (a pod template without containers or with a container without an image, as in Kustomize strategic-merge patches) are not checked, since a field they leave out may be set in the base.',
   remediation:

@@ -8,6 +8,7 @@ export const rule = defineRule({
   target: 'pod',
   kinds: POD_BEARING_KINDS,
   controls: ['CMP-1'],
+  frameworks: { nsa: ['Kubernetes Pod security'] },
   description:
     'With `shareProcessNamespace: true` every container of the pod sees every other container\'s processes. Through /proc/<pid>/environ and /proc/<pid>/root a compromised sidecar reads the application\'s environment (credentials included) and its filesystem, and with the same user id it can signal or ptrace them; the pause process also stops being PID 1 of each container. The isolation between containers of the pod, which sidecars from third parties rely on, is gone.',
   remediation:
