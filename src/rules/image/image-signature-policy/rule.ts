@@ -3,7 +3,7 @@ import { namespaceOf, type Inventory } from '../../../engine/inventory.js';
 import { defineRule, type Resolution, type Violation } from '../../../engine/rule.js';
 import { parseImageReference, registryMatcher, stringList, type ImageReference } from '../../../k8s/image.js';
 import { asArray, asObject, asString, detach } from '../../../k8s/object.js';
-import { containersOf, POD_BEARING_KINDS } from '../../../k8s/pod.js';
+import { containersOf, POD_BEARING_KINDS, type ContainerField } from '../../../k8s/pod.js';
 import type { Path } from '../../../types.js';
 import { containerLabel } from '../common.js';
 
@@ -147,17 +147,22 @@ export const rule = defineRule({
     const signed = stringList(ctx.options['signedRegistries']);
     const scope = signed.length === 0 ? undefined : registryMatcher(signed);
     // The images a policy must cover; which are, and so the finding's wording, is decided once the
-    // policies of the whole input are known.
-    const images: { label: string; image: string; path: Path }[] = [];
+    // policies of the whole input are known. Kept until then for every pod: only what the wording
+    // needs, its label and path written when a finding is.
+    const images: { image: string; field: ContainerField; name: string; index: number }[] = [];
     for (const c of containersOf(spec, specPath)) {
       const image = asString(c.container['image']);
       if (image === undefined) continue;
       const parsed = parseImageReference(image);
       if (!parsed.ok) continue;
       if (scope !== undefined && scope.match(parsed.ref) === undefined) continue;
-      images.push({ label: detach(`${containerLabel(c.field, c.name, c.index)} image ${JSON.stringify(image)}`), image: detach(image), path: [...c.path, 'image'] });
+      images.push({ image: detach(image), field: c.field, name: detach(c.name), index: c.index });
     }
     if (images.length === 0) return;
+    const pathOf = (i: number): Path => {
+      const { field, index } = images[i] as (typeof images)[number];
+      return [...specPath, field, index, 'image'];
+    };
     const namespace = detach(namespaceOf(loaded) ?? 'default');
     // One waiting violation per pod, on the first image; the resolution moves it to the first uncovered one.
     const resolve = (inventory: Inventory): Resolution | null => {
@@ -175,17 +180,18 @@ export const rule = defineRule({
       });
       const first = found[0];
       if (first === undefined) return null;
+      const { image, field, name, index } = images[first] as (typeof images)[number];
       const more = found.length > 1 ? ` (and ${found.length - 1} more container${found.length > 2 ? 's' : ''})` : '';
       const why =
         covers.length === 0
           ? 'must be signed (signedRegistries) but the input holds no image verification policy'
           : 'is not matched by any image verification policy of the input, so its signature is never checked';
-      const resolution: Resolution = { message: `${images[first]?.label ?? ''}${more} ${why}`, paths: found.slice(1).map((j) => images[j]?.path ?? specPath) };
+      const resolution: Resolution = { message: `${containerLabel(field, name, index)} image ${JSON.stringify(image)}${more} ${why}`, paths: found.slice(1).map(pathOf) };
       if (first > 0) resolution.at = first - 1;
       return resolution;
     };
-    const violation: Violation = { path: images[0]?.path ?? specPath, message: '', resolve };
-    if (images.length > 1) violation.paths = images.slice(1).map((i) => i.path);
+    const violation: Violation = { path: pathOf(0), message: '', resolve };
+    if (images.length > 1) violation.paths = images.slice(1).map((_, i) => pathOf(i + 1));
     yield violation;
   },
 });
