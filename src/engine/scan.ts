@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import { DeadlineExceeded } from '../errors.js';
 import { wrongTypes } from '../k8s/field-types.js';
 import { detach, formatPath, nestedDeeperThan, objectRef, PathTexts } from '../k8s/object.js';
@@ -46,6 +47,8 @@ export interface ScanOptions {
    * in the summary only, with no error (the admission webhook: its answer needs a few of each).
    */
   maxFindingsPerRule?: number;
+  /** The most findings that wait for the whole input (MAX_WAITING, which follows the heap). */
+  maxWaiting?: number;
 }
 
 /** The most findings a report lists by default: a million take about 1.5 GB to hold and write. */
@@ -55,15 +58,30 @@ export const MAX_ERRORS = 100_000;
 /**
  * The most findings of one rule on one object that wait for the whole input (a memory limit a
  * LimitRange may supply, per container); the rest are not decided, and an error says so. A pod
- * of 100,000 containers (3 MB) would otherwise hold 400,000 of them until the end.
+ * of 100,000 containers (3 MB) would otherwise hold 200,000 of them until the end.
  */
 export const MAX_WAITING_PER_OBJECT = 10_000;
+/** The most findings that wait for the whole input, whatever the heap. */
+const MAX_WAITING_CEILING = 2_000_000;
+/** What a waiting finding takes on the heap: about 650 bytes on real manifests (the bench corpus), less on bare pods, which share messages and predicates. */
+const WAITING_BYTES = 650;
+/** The share of the heap waiting findings may take: the objects of the file at hand and the findings listed need the rest. */
+const WAITING_SHARE = 0.25;
+
 /**
- * The most findings that wait for the whole input in all (about 700 bytes each). Most are dropped
- * at the end (a hardened pod leaves 3, a bare one 11), so this is some 600,000 pods'
- * worth of hardened workloads; past it they are not decided, and an error says so.
+ * The most findings that wait for the whole input with a JavaScript heap of `heapLimit` bytes
+ * (`v8.getHeapStatistics().heap_size_limit`): a quarter of it, and at most 2,000,000. Most are
+ * dropped at the end (a hardened pod leaves 3, a bare one 8); past the limit they are not decided,
+ * and an error says so.
  */
-export const MAX_WAITING = 2_000_000;
+export function maxWaitingFor(heapLimit: number): number {
+  return Math.min(MAX_WAITING_CEILING, Math.floor((heapLimit * WAITING_SHARE) / WAITING_BYTES));
+}
+
+/** The most findings that wait for the whole input in this process (`maxWaitingFor` its heap). */
+export const MAX_WAITING = maxWaitingFor(getHeapStatistics().heap_size_limit);
+/** How many distinct messages of waiting findings the engine shares. */
+const MAX_MESSAGES = 100_000;
 
 interface ActiveRule {
   rule: Rule;
@@ -121,6 +139,9 @@ export class Engine {
   private readonly namespaces = new Set<string>();
   /** Findings that wait for the whole input (an entry is cleared once decided). */
   private readonly pending: (Pending | undefined)[] = [];
+  /** The messages of waiting findings, one copy of each: the pods of a namespace repeat a few. */
+  private readonly messages = new SharedTexts(MAX_MESSAGES);
+  private readonly maxWaiting: number;
   private readonly exceptions: Exceptions;
   /** Findings suppressed by an exception or an annotation. */
   readonly suppressed: SuppressedFinding[] = [];
@@ -161,6 +182,7 @@ export class Engine {
     this.deadline = options.deadline ?? Infinity;
     this.maxFindings = options.maxFindings ?? DEFAULT_MAX_FINDINGS;
     this.maxPerRule = options.maxFindingsPerRule ?? Infinity;
+    this.maxWaiting = options.maxWaiting ?? MAX_WAITING;
     this.exceptions = new Exceptions(options.config?.exceptions ?? [], options.now ?? new Date());
     for (const rule of options.rules) {
       const setting = ruleSetting(options.config, rule.id, rule.options ?? {});
@@ -273,31 +295,29 @@ export class Engine {
       this.undecided.perObject++;
       return;
     }
-    if (this.pending.length >= MAX_WAITING) {
+    if (this.pending.length >= this.maxWaiting) {
       this.undecided.inAll++;
       return;
     }
     this.waitingCounts.set(active, waiting + 1);
-    const at = placeOf(file, object, violation.path, spot);
-    const entry: Pending = {
-      active,
-      object: object.ref,
-      path: this.paths.text(violation.path),
-      // A resolution writes its own message.
-      message: violation.resolve === undefined ? detach(violation.message) : '',
-      severity: violation.severity,
-      unless: violation.unless,
-      resolve: violation.resolve,
-      at,
-      scope: this.scopeOf(active, object, violation.path),
-    };
+    const { resolve } = violation;
+    let rare: RareFields | undefined;
+    if (violation.severity !== undefined) (rare ??= {}).severity = violation.severity;
     if (violation.paths !== undefined && violation.paths.length > 0) {
-      entry.paths = violation.paths.map((p) => this.paths.text(p));
+      (rare ??= {}).paths = violation.paths.map((p) => this.paths.text(p));
       // A resolution may move the finding to one of these fields (`Resolution.at`).
-      if (violation.resolve !== undefined) entry.places = violation.paths.map((p) => placeOf(file, object, p, spot));
+      if (resolve !== undefined) rare.places = violation.paths.map((p) => placeOf(file, object, p, spot));
     }
-    if (this.fixes && violation.fix !== undefined) entry.fix = violation.fix();
-    this.pending.push(entry);
+    if (this.fixes && violation.fix !== undefined) (rare ??= {}).fix = violation.fix();
+    // A resolution writes its own message.
+    const message = resolve === undefined ? this.messages.text(violation.message) : undefined;
+    const at = placeOf(file, object, violation.path, spot);
+    // Located now, or, on a kept object, where to locate it at the end.
+    const located = at !== undefined && !('source' in at) ? at : undefined;
+    if (at !== undefined && located === undefined) (rare ??= {}).place = at as Place;
+    const scope = this.scopeOf(active, object, violation.path);
+    const path = this.paths.text(violation.path);
+    this.pending.push(new Pending(active, object.ref, path, message, violation.unless, resolve, scope, located?.file ?? '', located?.line ?? -1, located?.column ?? -1, rare));
   }
 
   /** What the exceptions and the object's annotations need to judge a finding. */
@@ -493,7 +513,7 @@ export class Engine {
     }
   }
 
-  /** Runs the inventory rules, and decides the pending findings, over everything evaluated so far. */
+  /** Runs the inventory rules, and decides the waiting findings, over everything evaluated so far. */
   finish(): void {
     this.settle();
     this.exceptionStatuses = this.exceptions.statuses((rule) => this.activeIds.some((id) => rule.test(id)));
@@ -506,7 +526,8 @@ export class Engine {
       this.errors.push({ file: '', message: `${plural(n, 'finding')} that depend${n === 1 ? 's' : ''} on other objects ${n === 1 ? 'was' : 'were'} not decided: ${why}`, code: 'too-many-findings' });
     };
     undecided(perObject, `an object had more than ${MAX_WAITING_PER_OBJECT.toLocaleString('en-US')} of one rule`);
-    undecided(inAll, `more than ${MAX_WAITING.toLocaleString('en-US')} were waiting for the whole input; scan fewer files at a time`);
+    const heap = this.maxWaiting === MAX_WAITING && MAX_WAITING < MAX_WAITING_CEILING ? `, as many as a JavaScript heap of ${heapMegabytes()} MB holds (node --max-old-space-size sets it)` : '';
+    undecided(inAll, `more than ${this.maxWaiting.toLocaleString('en-US')} were waiting for the whole input${heap}; scan fewer files at a time`);
     const { findings, suppressed } = this.overLimit;
     if (findings + suppressed > 0) {
       const what = [findings > 0 ? plural(findings, 'finding') : '', suppressed > 0 ? plural(suppressed, 'suppressed finding') : ''].filter((t) => t !== '').join(' and ');
@@ -540,30 +561,31 @@ export class Engine {
       if (entry === undefined) continue;
       // Released as decided: most are dropped, and the whole list is the scan's largest structure.
       pending[i] = undefined;
-      const { active, unless, resolve, at, scope } = entry;
+      const { active, unless, resolve, rare } = entry;
       const rule = active.rule.id;
       if (broken.has(rule)) continue;
       try {
-        const resolved = resolve !== undefined ? resolve(inventory) : unless?.(inventory) === true ? null : entry.message;
+        const resolved = resolve !== undefined ? resolve(inventory) : unless?.(inventory) === true ? null : (entry.message as string);
         if (resolved === null) continue;
         const moved = typeof resolved === 'string' || resolved.at === undefined ? undefined : resolved.at;
-        const alternative = moved === undefined ? undefined : entry.paths?.[moved];
-        const path = alternative ?? entry.path;
-        const where = alternative === undefined ? at : entry.places?.[moved as number];
-        const finding = this.finding(active, entry.object, path, typeof resolved === 'string' ? resolved : resolved.message, entry.severity);
+        const alternative = moved === undefined ? undefined : rare?.paths?.[moved];
+        const at = entry.line >= 0 ? { file: entry.file, line: entry.line, column: entry.column } : rare?.place;
+        const where = alternative === undefined ? at : rare?.places?.[moved as number];
+        const finding = this.finding(active, entry.object, alternative ?? entry.path, typeof resolved === 'string' ? resolved : resolved.message, rare?.severity);
         const place = where !== undefined && 'source' in where ? where : undefined;
         if (where !== undefined && place === undefined) finding.location = where as Location;
-        const paths = typeof resolved === 'string' ? entry.paths : resolved.paths.map((p) => this.paths.text(p));
+        const paths = typeof resolved === 'string' ? rare?.paths : resolved.paths.map((p) => this.paths.text(p));
         if (paths !== undefined && paths.length > 0) finding.paths = paths;
         if (active.pss !== undefined) finding.pss = active.pss;
-        if (entry.fix !== undefined) finding.fix = entry.fix;
-        kept.push({ finding, at: place, scope });
+        if (rare?.fix !== undefined) finding.fix = rare.fix;
+        kept.push({ finding, at: place, scope: entry.scope });
       } catch (error) {
         broken.add(rule);
         this.addError({ file: '', message: `rule ${rule} failed: ${error instanceof Error ? error.message : String(error)}; its findings were not decided`, code: 'rule-error' });
       }
     }
     this.pending.length = 0;
+    this.messages.clear();
     for (const active of this.byTarget.inventory) {
       try {
         const check = active.rule.check as (input: { inventory: Inventory }, ctx: RuleContext) => Iterable<InventoryViolation>;
@@ -583,25 +605,70 @@ export class Engine {
   }
 }
 
-/** A finding that waits for the whole input: what it will say, the predicate that may drop it, and where it points. */
-interface Pending {
-  active: ActiveRule;
-  object: Finding['object'];
-  /** The path inside the object as the report writes it (a shared copy). */
-  path: string;
-  message: string;
-  severity: Severity | undefined;
+/** What few waiting findings have, kept aside. */
+interface RareFields {
+  severity?: Severity;
+  /** Further paths, as the report writes them. */
   paths?: string[];
-  fix?: Finding['fix'];
-  /** The violation's own predicates: drop it when `unless` holds; or `resolve` decides it. */
-  unless: Violation['unless'];
-  resolve: Violation['resolve'];
-  /** Where it is: located already, or, on a kept object, where to locate it at the end. */
-  at: Place | Location | undefined;
   /** Where each of `paths` is, for a resolution that moves the finding there. */
   places?: (Place | Location | undefined)[];
-  /** What exceptions need to judge it, taken from the object before it is gone. */
-  scope: SuppressionScope;
+  fix?: Finding['fix'];
+  /** Where it points on a kept object, to locate it at the end. */
+  place?: Place;
+}
+
+/**
+ * A finding that waits for the whole input: what it will say (or the resolution that writes it),
+ * the predicate that may drop it, and where it points. On a large input these are the scan's
+ * largest structure (a bare pod leaves several), so the location is kept as plain fields and what
+ * few findings have is kept apart.
+ */
+class Pending {
+  constructor(
+    readonly active: ActiveRule,
+    readonly object: Finding['object'],
+    /** The path inside the object as the report writes it (a shared copy). */
+    readonly path: string,
+    /** The message, unless `resolve` writes its own (a shared copy). */
+    readonly message: string | undefined,
+    /** The violation's predicates: drop it when `unless` holds; or `resolve` decides it. */
+    readonly unless: Violation['unless'],
+    readonly resolve: Violation['resolve'],
+    /** What exceptions need to judge it, taken from the object before it is gone. */
+    readonly scope: SuppressionScope,
+    /** Where it is, once located (line -1: not located, or located at the end from `rare.place`). */
+    readonly file: string,
+    readonly line: number,
+    readonly column: number,
+    readonly rare: RareFields | undefined,
+  ) {}
+}
+
+/**
+ * Texts, one shared copy of each, holding no slice of a file's text; it stops growing at `max`
+ * texts, and then copies what it lacks.
+ */
+class SharedTexts {
+  private readonly known = new Map<string, string>();
+
+  constructor(private readonly max: number) {}
+
+  text(text: string): string {
+    const known = this.known.get(text);
+    if (known !== undefined) return known;
+    const copy = detach(text);
+    if (this.known.size < this.max) this.known.set(copy, copy);
+    return copy;
+  }
+
+  clear(): void {
+    this.known.clear();
+  }
+}
+
+/** The heap's size limit in MB, as `node --max-old-space-size` sets it. */
+function heapMegabytes(): string {
+  return Math.round(getHeapStatistics().heap_size_limit / 2 ** 20).toLocaleString('en-US');
 }
 
 /** `1 finding`, `2,000 findings`. */

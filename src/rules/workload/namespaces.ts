@@ -33,4 +33,3 @@ export function labelsOf(loaded: LoadedObject): Record<string, string> {
   }
   return out;
 }
-

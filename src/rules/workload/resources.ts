@@ -1,7 +1,8 @@
 import { namespaceOf, type Inventory } from '../../engine/inventory.js';
-import type { Violation } from '../../engine/rule.js';
+import type { RuleContext, Violation } from '../../engine/rule.js';
 import type { LoadedObject } from '../../load/types.js';
 import { isFragment } from './fragments.js';
+import { sharedFunction, type SharedFunctions } from './shared.js';
 import { asArray, asObject, asString } from '../../k8s/object.js';
 import type { ContainerField, ContainerRef } from '../../k8s/pod.js';
 import type { JsonObject, Path } from '../../types.js';
@@ -119,12 +120,19 @@ export function describeResources(resources: readonly Resource[]): string {
   return resources.map((r) => (r === 'cpu' ? 'CPU' : 'memory')).join(' and ');
 }
 
+const LIMIT_DEFAULTED: SharedFunctions<(inventory: Inventory) => boolean> = new WeakMap();
+
+/** Drops the finding when a LimitRange of the namespace, anywhere in the input, fills the limit in. */
+function limitDefaulted(namespace: string, resource: Resource): (inventory: Inventory) => boolean {
+  return (inventory) => defaultsOf(inventory, namespace).limits.has(resource);
+}
+
 /**
  * The violations of a limit rule: every init and regular container of a complete pod spec that
  * sets no `resources.limits.<resource>` (and no pod-level limit), decided at the end against the
  * LimitRange defaults of its namespace.
  */
-export function* missingLimits(loaded: LoadedObject, spec: JsonObject, specPath: Path, resource: Resource): Generator<Violation> {
+export function* missingLimits(loaded: LoadedObject, spec: JsonObject, specPath: Path, resource: Resource, ctx: RuleContext): Generator<Violation> {
   if (isFragment(spec) || sets(limitsOf(spec), resource)) return;
   const label = resource === 'cpu' ? 'CPU' : 'memory';
   let namespace: string | undefined;
@@ -135,8 +143,8 @@ export function* missingLimits(loaded: LoadedObject, spec: JsonObject, specPath:
       const container = asObject(list[index]);
       if (container === undefined || sets(limitsOf(container), resource)) continue;
       const ns = (namespace ??= namespaceOf(loaded) ?? 'default');
-      // Drops the finding when a LimitRange of the namespace, anywhere in the input, fills the limit in.
-      unless ??= (inventory) => defaultsOf(inventory, ns).limits.has(resource);
+      // One predicate for the pods of a namespace.
+      unless ??= sharedFunction(LIMIT_DEFAULTED, ctx, [ns, resource], () => limitDefaulted(ns, resource));
       const ref = containerRef(container, field, index, specPath);
       const kind = field === 'initContainers' ? 'init container' : 'container';
       yield {

@@ -1,22 +1,30 @@
 import { namespaceOf, type Inventory } from '../../../engine/inventory.js';
 import { defineRule, type PatchOperation } from '../../../engine/rule.js';
 import { setField } from '../../../fix/ops.js';
+import { detach } from '../../../k8s/object.js';
 import { POD_BEARING_KINDS } from '../../../k8s/pod.js';
 import { isFragment } from '../fragments.js';
+import { sharedFunction, type SharedFunctions } from '../shared.js';
 import { accountKey, serviceAccountIndex, serviceAccountOf } from '../service-accounts.js';
 
+const MOUNTED: SharedFunctions<(inventory: Inventory) => string | null> = new WeakMap();
+
 /**
- * Drops the finding when a binding of the input grants the pod's own ServiceAccount something,
- * when the ServiceAccount sets automountServiceAccountToken itself, or when its presence in the
- * input is not what the finding's message says (`inInput`).
+ * The finding's message once the input is read, or null: when a binding of the input grants the
+ * pod's own ServiceAccount something, or when the ServiceAccount sets automountServiceAccountToken
+ * itself. The message says whether the ServiceAccount is in the input.
  */
-function decided(key: string, own: boolean, inInput: boolean): (inventory: Inventory) => boolean {
+function tokenMounted(namespace: string, account: string): (inventory: Inventory) => string | null {
   return (inventory) => {
     const index = serviceAccountIndex(inventory);
-    if (own && index.bound.has(key)) return true;
-    const account = index.accounts.get(key);
-    if (account === undefined) return inInput;
-    return !inInput || typeof account['automountServiceAccountToken'] === 'boolean';
+    const key = accountKey(namespace, account);
+    const own = account !== 'default';
+    if (own && index.bound.has(key)) return null;
+    const found = index.accounts.get(key);
+    if (found !== undefined && typeof found['automountServiceAccountToken'] === 'boolean') return null;
+    const head = `pod gets an API token of ServiceAccount "${account}" mounted automatically: automountServiceAccountToken is not set on the pod`;
+    const tail = own ? ', and no RoleBinding or ClusterRoleBinding in the input grants that ServiceAccount anything' : '';
+    return found === undefined ? `${head}${tail}` : `${head} nor on the ServiceAccount${tail}`;
   };
 }
 
@@ -33,19 +41,14 @@ export const rule = defineRule({
     'Unless told otherwise Kubernetes mounts an API token of the pod\'s ServiceAccount into every container. Most applications never call the Kubernetes API, yet anyone who gets code execution or a file-read bug in them can take the token and act as the ServiceAccount, with whatever RBAC grants it now or later. Effective value: the pod\'s `automountServiceAccountToken`, else the ServiceAccount\'s when the input has it, else true. Not reported when the pod or its ServiceAccount sets the field to true (a deliberate choice), or when a RoleBinding or ClusterRoleBinding of the input grants the pod\'s own (non-default) ServiceAccount something, since the workload then evidently uses the API; whether that grant is too broad is for the RBAC rules to judge. Incomplete objects that only patch a base elsewhere (a pod template without containers or with a container without an image, as in Kustomize strategic-merge patches) are not checked, since a field they leave out may be set in the base.',
   remediation:
     'Set `automountServiceAccountToken: false` on the pod spec, or on its ServiceAccount so that every pod using it inherits it. A workload that needs the API only sometimes can mount a projected serviceAccountToken volume with a short `expirationSeconds` instead.',
-  *check({ object, loaded, spec, specPath }) {
+  *check({ object, loaded, spec, specPath }, ctx) {
     // A pod that sets the field decides for itself: false mounts nothing, true is deliberate.
     if (typeof spec['automountServiceAccountToken'] === 'boolean' || isFragment(spec)) return;
-    const account = serviceAccountOf(spec, specPath);
-    const key = accountKey(namespaceOf(loaded) ?? 'default', account.name);
-    const own = account.name !== 'default';
-    const head = `pod gets an API token of ServiceAccount "${account.name}" mounted automatically: automountServiceAccountToken is not set on the pod`;
-    const tail = own ? ', and no RoleBinding or ClusterRoleBinding in the input grants that ServiceAccount anything' : '';
-    // Whether the ServiceAccount is in the input, and what it sets, is known once the input is read:
-    // one finding for each case, each kept only in its own.
+    const account = serviceAccountOf(spec, specPath).name;
+    const namespace = namespaceOf(loaded) ?? 'default';
+    // Whether the ServiceAccount is in the input, and what it sets, is known once the input is read.
+    const resolve = sharedFunction(MOUNTED, ctx, [namespace, account], () => tokenMounted(namespace, detach(account)));
     // The fix turns the mount off on the pod; a workload that calls the API with it breaks loudly.
-    const fix = (): PatchOperation[] => setField(object, [...specPath, 'automountServiceAccountToken'], false);
-    yield { path: specPath, message: `${head}${tail}`, unless: decided(key, own, false), fix };
-    yield { path: specPath, message: `${head} nor on the ServiceAccount${tail}`, unless: decided(key, own, true), fix };
+    yield { path: specPath, message: '', resolve, fix: (): PatchOperation[] => setField(object, [...specPath, 'automountServiceAccountToken'], false) };
   },
 });

@@ -4,6 +4,7 @@ import { asArray, asObject, asString } from '../../../k8s/object.js';
 import { CONTAINER_FIELDS, POD_BEARING_KINDS } from '../../../k8s/pod.js';
 import type { JsonObject } from '../../../types.js';
 import { mountsByVolume, type VolumeMount } from '../host-paths.js';
+import { sharedFunction, type SharedFunctions } from '../shared.js';
 import { defaultsOf, limitsOf, sets } from '../resources.js';
 
 /** True when some container of the pod limits ephemeral storage: the kubelet then evicts the pod once all its disk use (emptyDirs included) passes the sum of those limits. */
@@ -46,6 +47,9 @@ function storageDefaulted(namespace: string): (inventory: Inventory) => boolean 
   return (inventory) => defaultsOf(inventory, namespace).ephemeralStorage;
 }
 
+const MEMORY_DEFAULTED: SharedFunctions<(inventory: Inventory) => boolean> = new WeakMap();
+const STORAGE_DEFAULTED: SharedFunctions<(inventory: Inventory) => boolean> = new WeakMap();
+
 export const rule = defineRule({
   id: 'emptydir-size-limit',
   title: 'emptyDir volume without a size limit',
@@ -59,7 +63,7 @@ export const rule = defineRule({
     'An emptyDir lives on the node\'s disk (or, with `medium: Memory`, in its RAM). Without a `sizeLimit`, a runaway log, a cache that never evicts or an attacker writing junk fills the node\'s filesystem: the kubelet then reports DiskPressure, stops admitting pods and evicts others, and the node\'s own components can fail. Not reported for a volume no container mounts, nor when a bound already applies: a disk-backed emptyDir is covered when a container of the pod (or the pod itself) has an `ephemeral-storage` limit, or a LimitRange of the namespace in the input gives one, since the kubelet evicts the pod once its total disk use passes it; a memory-backed one is covered when every container mounting it has a memory limit (tmpfs pages are charged to the writer), or a pod-level or LimitRange memory limit applies.',
   remediation:
     'Set `emptyDir.sizeLimit` on every emptyDir volume to what the workload needs (for example `sizeLimit: 256Mi` for /tmp), or give the containers `resources.limits.ephemeral-storage`.',
-  *check({ loaded, spec, specPath }) {
+  *check({ loaded, spec, specPath }, ctx) {
     const volumes = asArray(spec['volumes']);
     if (volumes.length === 0) return;
     let disk: boolean | undefined;
@@ -85,7 +89,7 @@ export const rule = defineRule({
         yield {
           path,
           message: `memory-backed emptyDir volume "${name}" has no sizeLimit and container "${unbounded}" that mounts it has no memory limit: it can fill the node's memory`,
-          unless: memoryDefaulted(ns),
+          unless: sharedFunction(MEMORY_DEFAULTED, ctx, [ns], () => memoryDefaulted(ns)),
         };
         continue;
       }
@@ -94,7 +98,7 @@ export const rule = defineRule({
       yield {
         path,
         message: `emptyDir volume "${name}" has no sizeLimit and no container of the pod has an ephemeral-storage limit: it can fill the node's disk`,
-        unless: storageDefaulted(ns),
+        unless: sharedFunction(STORAGE_DEFAULTED, ctx, [ns], () => storageDefaulted(ns)),
       };
     }
   },

@@ -1,9 +1,10 @@
 import { namespaceOf, type Inventory } from '../../../engine/inventory.js';
 import { defineRule } from '../../../engine/rule.js';
-import { asArray, asObject } from '../../../k8s/object.js';
+import { asArray, asObject, detach } from '../../../k8s/object.js';
 import { POD_BEARING_KINDS } from '../../../k8s/pod.js';
 import type { JsonObject } from '../../../types.js';
 import { isFragment } from '../fragments.js';
+import { sharedFunction, type SharedFunctions } from '../shared.js';
 import {
   containerRef,
   defaultsOf,
@@ -19,25 +20,26 @@ import {
 
 type List = JsonObject | undefined;
 
+const CPU: readonly Resource[] = ['cpu'];
+const MEMORY: readonly Resource[] = ['memory'];
+
 /** The API server copies a limit into a missing request; pod-level resources cover every container. */
 function requested(resource: Resource, requests: List, limits: List, podRequests: List, podLimits: List): boolean {
   return sets(requests, resource) || sets(limits, resource) || sets(podRequests, resource) || sets(podLimits, resource);
 }
 
-/** The non-empty subsets of the unrequested resources, in message order: what may remain once LimitRange defaults apply. */
-function remainders(unrequested: readonly Resource[]): Resource[][] {
-  if (unrequested.length === 1) return [[...unrequested]];
-  return [[...unrequested], ...unrequested.map((r) => [r])];
-}
+const MISSING: SharedFunctions<(inventory: Inventory) => string | null> = new WeakMap();
 
 /**
- * Drops the finding unless, once the LimitRange defaults of the namespace anywhere in the input
- * are applied, exactly `missing` of the unrequested resources stays without a request.
+ * The finding's message once the LimitRange defaults of the namespace anywhere in the input are
+ * applied, naming the unrequested resources they leave without a request; null when none is left.
  */
-function otherRemainder(namespace: string, unrequested: readonly Resource[], missing: readonly Resource[]): (inventory: Inventory) => boolean {
+function missingRequests(kind: string, name: string, namespace: string, unrequested: readonly Resource[]): (inventory: Inventory) => string | null {
   return (inventory) => {
     const defaults = defaultsOf(inventory, namespace).requests;
-    return unrequested.some((r) => missing.includes(r) === defaults.has(r));
+    const missing = unrequested.filter((r) => !defaults.has(r));
+    if (missing.length === 0) return null;
+    return `${kind} "${name}" requests ${missing.length === 1 ? 'no' : 'neither'} ${describeResources(missing).replace(' and ', ' nor ')} (resources.requests${missing.length === 1 ? `.${missing[0] ?? ''}` : ''} is not set and no LimitRange of namespace "${namespace}" in the input gives a default)`;
   };
 }
 
@@ -54,7 +56,7 @@ export const rule = defineRule({
     'The scheduler places pods by their requests. A container that requests nothing is packed onto nodes as if it were free, so nodes are overcommitted; when memory runs short the kubelet evicts pods without requests first, and a ResourceQuota on requests.cpu or requests.memory rejects such pods outright. A limit without a request is fine: the API server copies the limit into the request. Init containers count, since the pod is scheduled on the largest of them. Requests filled in by a LimitRange (defaultRequest, default, max or min of type Container) in the same namespace of the input count as set. Incomplete objects that only patch a base elsewhere (a pod template without containers or with a container without an image, as in Kustomize strategic-merge patches) are not checked, since a field they leave out may be set in the base.',
   remediation:
     'Set `resources.requests.cpu` and `resources.requests.memory` on every container and init container to what it uses under normal load (for example from its metrics), or give the namespace a LimitRange with `defaultRequest` values.',
-  *check({ loaded, spec, specPath }) {
+  *check({ loaded, spec, specPath }, ctx) {
     if (isFragment(spec)) return;
     const podRequests = requestsOf(spec);
     const podLimits = limitsOf(spec);
@@ -71,18 +73,11 @@ export const rule = defineRule({
         if (!cpu && !memory) continue;
         const ns = (namespace ??= namespaceOf(loaded) ?? 'default');
         const ref = containerRef(container, field, index, specPath);
-        const path = resourcesPath(ref, 'requests');
         const kind = field === 'initContainers' ? 'init container' : 'container';
-        const unrequested = RESOURCES.filter((r) => (r === 'cpu' ? cpu : memory));
-        // A LimitRange anywhere in the input may fill some of them in, which changes the message:
-        // one finding per possible remainder, each kept only when it is the one that remains.
-        for (const missing of remainders(unrequested)) {
-          yield {
-            path,
-            message: `${kind} "${ref.name}" requests ${missing.length === 1 ? 'no' : 'neither'} ${describeResources(missing).replace(' and ', ' nor ')} (resources.requests${missing.length === 1 ? `.${missing[0] ?? ''}` : ''} is not set and no LimitRange of namespace "${ns}" in the input gives a default)`,
-            unless: otherRemainder(ns, unrequested, missing),
-          };
-        }
+        const unrequested = cpu && memory ? RESOURCES : cpu ? CPU : MEMORY;
+        // A LimitRange anywhere in the input may fill some of them in, which changes the message.
+        const resolve = sharedFunction(MISSING, ctx, [kind, ns, ...unrequested, ref.name], () => missingRequests(kind, detach(ref.name), ns, unrequested));
+        yield { path: resourcesPath(ref, 'requests'), message: '', resolve };
       }
     }
   },
