@@ -2,7 +2,7 @@ import { namespaceOf, type Inventory } from '../../engine/inventory.js';
 import type { RuleContext, Violation } from '../../engine/rule.js';
 import type { LoadedObject } from '../../load/types.js';
 import { isFragment } from './fragments.js';
-import { sharedFunction, type SharedFunctions } from './shared.js';
+import { sharedFunction, type SharedFunctions } from '../shared.js';
 import { asArray, asObject, asString } from '../../k8s/object.js';
 import type { ContainerField, ContainerRef } from '../../k8s/pod.js';
 import type { JsonObject, Path } from '../../types.js';

@@ -6,6 +6,7 @@ import { POD_BEARING_KINDS } from '../../../k8s/pod.js';
 import { isFragment } from '../../workload/fragments.js';
 import { accountKey, projectsToken, serviceAccountIndex, serviceAccountOf } from '../../workload/service-accounts.js';
 import { DEFAULT_PRIVILEGED_NAMESPACES, privilegedNamespaces } from '../define.js';
+import { sharedFunction, type SharedFunctions } from '../../shared.js';
 import { bindingLabel } from '../subjects.js';
 import { analysedBindings, CLASS_WORDS, describeScope, isClusterTier, type AnalysedBinding, type PermissionClass } from '../permissions.js';
 
@@ -90,6 +91,24 @@ function describeBinding(a: AnalysedBinding, privileged: readonly string[]): str
   return `${bindingLabel(a.binding)} (${a.role.kind} "${a.role.name}", ${describeScope(a, privileged)})`;
 }
 
+const DECISIONS: SharedFunctions<Resolve> = new WeakMap();
+
+type Resolve = (inventory: Inventory) => string | null;
+
+/** Whether a pod running as ServiceAccount `name` of `namespace` holds cluster-takeover permissions, and which. */
+function takeover(namespace: string, name: string, tokenByPod: boolean, privileged: readonly string[]): Resolve {
+  const key = accountKey(namespace, name);
+  return (inventory) => {
+    const { byAccount, byNamespace } = accountGrants(inventory, privileged);
+    const grants = [...(byAccount.get(key) ?? []), ...(byNamespace.get(namespace) ?? [])];
+    if (grants.length === 0) return null;
+    if (!tokenByPod && serviceAccountIndex(inventory).accounts.get(key)?.['automountServiceAccountToken'] === false) return null;
+    // The same binding in several files of the input (one manifest per provider) is named once.
+    const what = [...new Set(grants.map((g) => `${g.binding}: ${g.classes.join(', ')}`))].join('; ');
+    return `pod runs as ServiceAccount "${name}" with its API token mounted, and ${what}; code execution in any container of this pod can take over the cluster`;
+  };
+}
+
 export const rule = defineRule({
   id: 'workload-powerful-service-account',
   title: 'Workload runs with cluster-takeover permissions',
@@ -112,22 +131,9 @@ export const rule = defineRule({
     const tokenByPod = own === true || projectsToken(spec);
     if (own === false && !tokenByPod) return;
     const account = serviceAccountOf(spec, specPath);
-    const name = detach(account.name);
     const namespace = namespaceOf(loaded) ?? 'default';
-    const key = detach(accountKey(namespace, name));
-    const privileged = privilegedNamespaces(ctx.options);
-    yield {
-      path: account.path ?? specPath,
-      message: '',
-      resolve: (inventory) => {
-        const { byAccount, byNamespace } = accountGrants(inventory, privileged);
-        const grants = [...(byAccount.get(key) ?? []), ...(byNamespace.get(namespace) ?? [])];
-        if (grants.length === 0) return null;
-        if (!tokenByPod && serviceAccountIndex(inventory).accounts.get(key)?.['automountServiceAccountToken'] === false) return null;
-        // The same binding in several files of the input (one manifest per provider) is named once.
-        const what = [...new Set(grants.map((g) => `${g.binding}: ${g.classes.join(', ')}`))].join('; ');
-        return `pod runs as ServiceAccount "${name}" with its API token mounted, and ${what}; code execution in any container of this pod can take over the cluster`;
-      },
-    };
+    // One decision for the pods that run as the same ServiceAccount the same way.
+    const resolve = sharedFunction(DECISIONS, ctx, [namespace, account.name, tokenByPod], () => takeover(namespace, detach(account.name), tokenByPod, privilegedNamespaces(ctx.options)));
+    yield { path: account.path ?? specPath, message: '', resolve };
   },
 });

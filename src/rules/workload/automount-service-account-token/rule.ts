@@ -4,7 +4,7 @@ import { setField } from '../../../fix/ops.js';
 import { detach } from '../../../k8s/object.js';
 import { POD_BEARING_KINDS } from '../../../k8s/pod.js';
 import { isFragment } from '../fragments.js';
-import { sharedFunction, type SharedFunctions } from '../shared.js';
+import { sharedFunction, type SharedFunctions } from '../../shared.js';
 import { accountKey, serviceAccountIndex, serviceAccountOf } from '../service-accounts.js';
 
 const MOUNTED: SharedFunctions<(inventory: Inventory) => string | null> = new WeakMap();

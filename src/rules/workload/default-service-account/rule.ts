@@ -3,7 +3,7 @@ import { defineRule, type PatchOperation, type Violation } from '../../../engine
 import { setField } from '../../../fix/ops.js';
 import { POD_BEARING_KINDS } from '../../../k8s/pod.js';
 import { isFragment } from '../fragments.js';
-import { sharedFunction, type SharedFunctions } from '../shared.js';
+import { sharedFunction, type SharedFunctions } from '../../shared.js';
 import { accountKey, projectsToken, serviceAccountIndex, serviceAccountOf } from '../service-accounts.js';
 
 const PROJECTED = 'a projected serviceAccountToken volume gives it the token';

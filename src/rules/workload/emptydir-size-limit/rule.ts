@@ -4,7 +4,7 @@ import { asArray, asObject, asString } from '../../../k8s/object.js';
 import { CONTAINER_FIELDS, POD_BEARING_KINDS } from '../../../k8s/pod.js';
 import type { JsonObject } from '../../../types.js';
 import { mountsByVolume, type VolumeMount } from '../host-paths.js';
-import { sharedFunction, type SharedFunctions } from '../shared.js';
+import { sharedFunction, type SharedFunctions } from '../../shared.js';
 import { defaultsOf, limitsOf, sets } from '../resources.js';
 
 /** True when some container of the pod limits ephemeral storage: the kubelet then evicts the pod once all its disk use (emptyDirs included) passes the sum of those limits. */

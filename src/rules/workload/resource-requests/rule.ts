@@ -4,7 +4,7 @@ import { asArray, asObject, detach } from '../../../k8s/object.js';
 import { POD_BEARING_KINDS } from '../../../k8s/pod.js';
 import type { JsonObject } from '../../../types.js';
 import { isFragment } from '../fragments.js';
-import { sharedFunction, type SharedFunctions } from '../shared.js';
+import { sharedFunction, type SharedFunctions } from '../../shared.js';
 import {
   containerRef,
   defaultsOf,

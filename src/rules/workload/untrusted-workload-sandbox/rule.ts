@@ -5,7 +5,7 @@ import { POD_BEARING_KINDS } from '../../../k8s/pod.js';
 import type { JsonObject } from '../../../types.js';
 import { isFragment } from '../fragments.js';
 import { namespaceIndex } from '../namespaces.js';
-import { sharedFunction, type SharedFunctions } from '../shared.js';
+import { sharedFunction, type SharedFunctions } from '../../shared.js';
 
 /** The label that marks a Namespace (or a workload) as running untrusted code. */
 const UNTRUSTED_LABEL = 'mamori.io/untrusted';

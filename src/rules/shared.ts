@@ -1,4 +1,4 @@
-import type { RuleContext } from '../../engine/rule.js';
+import type { RuleContext } from '../engine/rule.js';
 
 /** Functions a rule shares between the violations of one scan, by key; keyed by the rule's context, one object per scan. */
 export type SharedFunctions<F> = WeakMap<RuleContext, Map<string, F>>;
