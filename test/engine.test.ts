@@ -332,6 +332,34 @@ describe('decisions that wait for the whole input', () => {
     expect(Object.keys(report.findings[0] ?? {})).toEqual(['ruleId', 'title', 'severity', 'controls', 'phase', 'object', 'path', 'message', 'location', 'paths']);
   });
 
+  it('decides the waiting violations of inventory rules too', () => {
+    const both = defineRule({
+      id: 'test-inventory-waits',
+      title: 'An inventory finding decided against the whole input',
+      severity: 'low',
+      target: 'inventory',
+      controls: ['DEV-2'],
+      context: ['ConfigMap'],
+      description: 'A test rule whose findings on ConfigMaps wait: one is dropped when a ConfigMap named "allow" exists, the other names the ConfigMaps.',
+      remediation: 'Nothing to do.',
+      *check({ inventory }) {
+        for (const target of inventory.byKind('ConfigMap')) {
+          if (target.ref.name === 'allow') continue;
+          yield { target, path: ['data'], message: 'no allow', unless: (all) => all.byKind('ConfigMap').some((c) => c.ref.name === 'allow') };
+          yield { target, path: ['metadata'], message: '', resolve: (all) => `one of ${all.byKind('ConfigMap').length}` };
+        }
+      },
+    });
+    const cm = (name: string): string => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${name}, namespace: ops}\n`;
+    const alone = scanTexts([{ file: 'a.yaml', text: cm('a') }], { rules: [both] });
+    expect(alone.findings.map((f) => [f.message, f.path, f.location?.line])).toEqual([
+      ['no allow', 'data', 1],
+      ['one of 1', 'metadata', 3],
+    ]);
+    const allowed = scanTexts([{ file: 'a.yaml', text: cm('a') }, { file: 'b.yaml', text: cm('allow') }], { rules: [both] });
+    expect(allowed.findings.map((f) => f.message)).toEqual(['one of 2']);
+  });
+
   it('knows the namespaces of objects it did not keep', () => {
     const where = defineRule({
       id: 'test-namespaces',

@@ -544,17 +544,8 @@ export class Engine {
     }
   }
 
-  private settle(): void {
-    if (this.byTarget.inventory.length === 0 && this.pending.length === 0) return;
-    const spots = new Map<LoadedObject, KeptSpot>(this.kept.map((k) => [k.object, k.spot]));
-    const inventory = new Inventory(
-      this.kept.map((k) => k.object),
-      this.seen,
-      this.workloadNamespaces,
-      this.namespaces,
-    );
-    const broken = new Set<string>();
-    const kept: { finding: Finding; at: Place | undefined; scope: SuppressionScope }[] = [];
+  /** Decides the waiting findings over the whole input, adding those kept to `kept`. */
+  private decide(inventory: Inventory, broken: Set<string>, kept: Kept[]): void {
     const { pending } = this;
     for (let i = 0; i < pending.length; i++) {
       const entry = pending[i];
@@ -585,7 +576,20 @@ export class Engine {
       }
     }
     this.pending.length = 0;
-    this.messages.clear();
+  }
+
+  private settle(): void {
+    if (this.byTarget.inventory.length === 0 && this.pending.length === 0) return;
+    const spots = new Map<LoadedObject, KeptSpot>(this.kept.map((k) => [k.object, k.spot]));
+    const inventory = new Inventory(
+      this.kept.map((k) => k.object),
+      this.seen,
+      this.workloadNamespaces,
+      this.namespaces,
+    );
+    const broken = new Set<string>();
+    const kept: Kept[] = [];
+    this.decide(inventory, broken, kept);
     for (const active of this.byTarget.inventory) {
       try {
         const check = active.rule.check as (input: { inventory: Inventory }, ctx: RuleContext) => Iterable<InventoryViolation>;
@@ -597,6 +601,9 @@ export class Engine {
         this.addError({ file: '', message: `rule ${active.rule.id} failed: ${error instanceof Error ? error.message : String(error)}; it was not checked`, code: 'rule-error' });
       }
     }
+    // An inventory rule's violation may also wait (`unless`, `resolve`): the inventory is complete now.
+    this.decide(inventory, broken, kept);
+    this.messages.clear();
     for (const entry of this.later) kept.push(entry);
     this.later.length = 0;
     const placed = this.placeAll(kept);
@@ -604,6 +611,9 @@ export class Engine {
     this.texts.clear();
   }
 }
+
+/** A finding decided at the end, with where to locate it and what suppression needs. */
+type Kept = { finding: Finding; at: Place | undefined; scope: SuppressionScope };
 
 /** What few waiting findings have, kept aside. */
 interface RareFields {
