@@ -15,3 +15,8 @@ export function trimRuns(text: string, trimmed: string | ((c: string) => boolean
 
 /** Line terminators: the characters a regular expression's `.` does not match. */
 export const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
+
+/** `1 file`, `2 files`: a count and its noun, in the plural unless it is 1. */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}

@@ -5,6 +5,7 @@ import type { ExceptionStatus, Finding, Phase, Report, ReportError, Severity, Su
 import { CONTROL_TITLES, PHASE_LABELS, PHASES } from './html/controls.js';
 import { SCRIPT } from './html/script.js';
 import { STYLE } from './html/style.js';
+import { plural } from '../text.js';
 import type { WriterOptions } from './index.js';
 
 /** Where the generated rule pages live; the report links each finding's rule there. */
@@ -123,9 +124,6 @@ function sha256(text: string): string {
   return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 }
 
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
 
 function isSuppressed(f: Finding | SuppressedFinding): f is SuppressedFinding {
   return 'suppressedBy' in f;

@@ -1,6 +1,7 @@
 import { SEVERITIES } from '../engine/controls.js';
 import type { Finding, Location, Report, Severity } from '../types.js';
 import { CHUNK_PIECES } from './json.js';
+import { plural } from '../text.js';
 
 /** Options of the text writer. */
 export interface TextOptions {
@@ -33,9 +34,6 @@ function objectName(f: Finding): string {
   return safe(`${kind} ${namespace !== undefined ? `${namespace}/` : ''}${name === '' ? '(unnamed)' : name}`);
 }
 
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
 
 /** The human report: findings grouped by object, each line starting with `file:line:col`. */
 export function writeText(report: Report, options: TextOptions): string {
