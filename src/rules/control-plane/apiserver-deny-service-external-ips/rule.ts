@@ -7,7 +7,7 @@ export const rule = defineFlagRule({
   title: 'Service externalIPs are not denied',
   severity: 'medium',
   controls: ['ACC-1', 'NET-1'],
-  kubescape: ['C-0115', 'C-0283'],
+  kubescape: ['C-0283'],
   nsa: ['Control plane hardening'],
   description:
     'Any user who may create or update a Service can set `spec.externalIPs` to an arbitrary address; kube-proxy then captures traffic for that address on every node, so a tenant can intercept connections meant for other services or external hosts (CVE-2020-8554). The DenyServiceExternalIPs admission plugin rejects new external IPs.',

@@ -8,6 +8,7 @@ export const rule = defineFlagRule({
   severity: 'low',
   controls: ['ACC-2', 'ACC-3'],
   nsa: ['Authentication and authorization'],
+  kubescape: ['C-0290'],
   description:
     'With `--service-account-extend-token-expiration` (on by default) the tokens that admission injects into pods are issued valid for up to a year instead of their nominal lifetime, to ease the migration from legacy tokens. A token stolen from a pod therefore stays usable for months.',
   remediation:

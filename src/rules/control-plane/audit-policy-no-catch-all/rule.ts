@@ -6,6 +6,7 @@ export const rule = defineAuditPolicyRule({
   severity: 'low',
   controls: ['OBS-1'],
   cis: ['3.2.2'],
+  kubescape: ['C-0161'],
   description:
     'A request that matches no rule is logged at level None. A policy that only lists known resources therefore records nothing about custom resources, new APIs and everything else it does not name, which is where attackers go once the obvious resources are watched.',
   remediation:

@@ -7,7 +7,7 @@ export const rule = definePssRule({
   title: 'AppArmor profile disabled',
   severity: 'medium',
   controls: ['CMP-1', 'DEP-1', 'CMP-6'],
-  frameworks: { nsa: ['Kubernetes Pod security'], kubescape: ['C-0055'] },
+  frameworks: { nsa: ['Kubernetes Pod security'] },
   description:
     'AppArmor confines what a container\'s processes may do with files, mounts, signals and network. An Unconfined (or unknown) profile removes that confinement, so a compromised process can write to /proc and /sys paths, mount filesystems or use raw sockets that the runtime\'s default profile denies: the usual first steps of a container escape.',
   remediation:

@@ -7,7 +7,7 @@ export const rule = definePssRule({
   title: 'Container adds non-default capabilities',
   severity: 'high',
   controls: ['CMP-1', 'DEP-1'],
-  frameworks: { cis: ['5.2.9'], nsa: ['Kubernetes Pod security'], kubescape: ['C-0046', 'C-0200'] },
+  frameworks: { cis: ['5.2.9'], nsa: ['Kubernetes Pod security'], kubescape: ['C-0046', 'C-0200', 'C-0201'] },
   description:
     'Capabilities outside the container runtime\'s default set hand kernel privileges to the container: SYS_ADMIN allows mounting filesystems and is the classic container-escape primitive, SYS_PTRACE lets it inject code into other processes, NET_ADMIN lets it rewrite the node\'s routing and firewall rules, SYS_MODULE loads kernel modules.',
   remediation:

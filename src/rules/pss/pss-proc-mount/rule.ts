@@ -7,7 +7,7 @@ export const rule = definePssRule({
   title: 'Container unmasks /proc',
   severity: 'high',
   controls: ['CMP-1', 'DEP-1'],
-  frameworks: { nsa: ['Kubernetes Pod security'] },
+  frameworks: { cis: ['5.6.3'], nsa: ['Kubernetes Pod security'], kubescape: ['C-0211'] },
   description:
     'The container runtime masks and makes read-only the sensitive parts of /proc (such as /proc/kcore, /proc/sys and /proc/sysrq-trigger). `procMount: Unmasked` removes that protection and exposes kernel memory, kernel settings and node-wide controls to the container. From policy v1.35 the baseline level allows it for pods in a user namespace (`hostUsers: false`).',
   remediation:

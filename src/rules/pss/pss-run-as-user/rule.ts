@@ -6,7 +6,7 @@ export const rule = definePssRule({
   title: 'Container runs as UID 0',
   severity: 'high',
   controls: ['CMP-1', 'DEP-1'],
-  frameworks: { cis: ['5.2.7'], nsa: ['Kubernetes Pod security'], kubescape: ['C-0013'] },
+  frameworks: { cis: ['5.2.7'], nsa: ['Kubernetes Pod security'], kubescape: ['C-0013', 'C-0198'] },
   description:
     '`runAsUser: 0` forces the container\'s processes to run as root whatever the image says, overriding `runAsNonRoot` defences and giving the process root\'s power over the container and its mounts.',
   remediation:

@@ -7,7 +7,7 @@ export const rule = definePssRule({
   title: 'Seccomp explicitly disabled',
   severity: 'medium',
   controls: ['CMP-1', 'DEP-1', 'CMP-6'],
-  frameworks: { cis: ['5.6.2'], nsa: ['Kubernetes Pod security'] },
+  frameworks: { cis: ['5.6.2'], nsa: ['Kubernetes Pod security'], kubescape: ['C-0210'] },
   description:
     'seccomp filters the system calls a container may make; the runtime default profile blocks calls used by many kernel exploits and escapes (such as unshare, keyctl and add_key). An Unconfined profile hands the whole kernel attack surface to a compromised process.',
   remediation:

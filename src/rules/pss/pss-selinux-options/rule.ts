@@ -7,7 +7,7 @@ export const rule = definePssRule({
   title: 'Custom SELinux type, user or role',
   severity: 'high',
   controls: ['CMP-1', 'DEP-1', 'CMP-6'],
-  frameworks: { nsa: ['Kubernetes Pod security'], kubescape: ['C-0055'] },
+  frameworks: { nsa: ['Kubernetes Pod security'] },
   description:
     'On SELinux-enforcing nodes the container\'s label is what keeps it away from the node\'s files and from other containers. A type such as spc_t (super-privileged container) or unconfined_t, or a custom SELinux user or role, lifts that confinement.',
   remediation:

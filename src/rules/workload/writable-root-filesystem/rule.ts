@@ -8,7 +8,7 @@ export const rule = defineRule({
   severity: 'low',
   target: 'container',
   controls: ['CMP-1'],
-  frameworks: { cis: ['5.6.3'], nsa: ['Immutable container file systems'], kubescape: ['C-0017'] },
+  frameworks: { cis: ['5.6.3'], nsa: ['Immutable container file systems'], kubescape: ['C-0017', 'C-0211'] },
   description:
     'An attacker who gets code execution in a container with a writable root filesystem can drop tools and payloads, replace the application\'s binaries or scripts and persist until the pod is replaced; with a read-only root filesystem the image stays exactly what was scanned and signed, and only the volumes the workload declares can be written. Init containers count. Ephemeral debug containers and Windows pods (which cannot use the field) are not checked. Incomplete objects that only patch a base elsewhere (a pod template without containers or with a container without an image, as in Kustomize strategic-merge patches) are not checked, since a field they leave out may be set in the base.',
   remediation:
