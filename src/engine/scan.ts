@@ -127,7 +127,7 @@ export class Engine {
   /** Objects kept for the inventory: a copy of their fields, and how to locate findings on them (no text). */
   private readonly kept: { object: LoadedObject; spot: KeptSpot }[] = [];
   /** Findings on kept objects the full parser read (no node positions): located at the end, reading their file again. */
-  private readonly later: { finding: Finding; at: Place; scope: SuppressionScope }[] = [];
+  private readonly later: Kept[] = [];
   /**
    * Kinds kept for the inventory (undefined keeps every object): null keeps every object of the
    * kind, else an object is kept when one of the filters (rules' `keep`) accepts it.

@@ -124,7 +124,6 @@ function sha256(text: string): string {
   return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 }
 
-
 function isSuppressed(f: Finding | SuppressedFinding): f is SuppressedFinding {
   return 'suppressedBy' in f;
 }

@@ -34,7 +34,6 @@ function objectName(f: Finding): string {
   return safe(`${kind} ${namespace !== undefined ? `${namespace}/` : ''}${name === '' ? '(unnamed)' : name}`);
 }
 
-
 /** The human report: findings grouped by object, each line starting with `file:line:col`. */
 export function writeText(report: Report, options: TextOptions): string {
   return writeTextChunks(report, options, Infinity).join('');

@@ -12,13 +12,13 @@ const MAX_SHARED = 10_000;
  * (a namespace, a ServiceAccount, a container's name), so the pods that agree on them share one.
  * What `make` returns must capture those values only, copied off the file's text.
  */
-export function sharedFunction<F>(memo: SharedFunctions<F>, ctx: RuleContext, key: readonly (string | boolean)[], make: () => F): F {
+export function sharedFunction<F>(memo: SharedFunctions<F>, ctx: RuleContext, key: readonly (string | boolean | undefined)[], make: () => F): F {
   let byKey = memo.get(ctx);
   if (byKey === undefined) {
     byKey = new Map();
     memo.set(ctx, byKey);
   }
-  // JSON: values holding any character cannot make two keys alike, and the text is a copy.
+  // JSON: values holding any character cannot make two keys alike (undefined is null), and the text is a copy.
   const text = JSON.stringify(key);
   let made = byKey.get(text);
   if (made === undefined) {

@@ -133,7 +133,6 @@ export const rule = defineRule({
     }
     // Whether the Namespace object carries the label is known once the input is read.
     const byWorkload = labelled(asObject(object['metadata'])) || labelled(metadata);
-    const key = lookup === undefined ? [namespace, byWorkload] : [namespace, byWorkload, lookup];
-    yield { path, message: '', resolve: sharedFunction(LABELLED, ctx, key, () => untrustedByLabel(namespace, lookup, sandboxed, byWorkload)) };
+    yield { path, message: '', resolve: sharedFunction(LABELLED, ctx, [namespace, byWorkload, lookup], () => untrustedByLabel(namespace, lookup, sandboxed, byWorkload)) };
   },
 });
