@@ -23,7 +23,7 @@ export { CONTAINER_FIELDS, POD_BEARING_KINDS, containersOf, podSpecOf, type Cont
 export { loadInput, loadText, resolveInputs, type LoadedFile } from './load/load.js';
 export { DEFAULT_LIMITS, type LoadLimits } from './load/limits.js';
 export type { LoadedObject, SourceDocument } from './load/types.js';
-export { defineRule, type OptionValue, type Rule, type RuleContext, type RuleSpec, type Target, type Violation } from './engine/rule.js';
+export { defineRule, type Frameworks, type NsaSection, type OptionValue, type Rule, type RuleContext, type RuleSpec, type Target, type Violation } from './engine/rule.js';
 export { Engine, scanObjects, scanPaths, scanTexts, type ScanOptions } from './engine/scan.js';
 export { knownRules, loadConfig, parseConfig, type Config, type KnownRules } from './engine/config.js';
 export { applyBaseline, readBaseline, writeBaseline, type Baseline } from './engine/baseline.js';

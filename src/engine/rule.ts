@@ -104,6 +104,36 @@ export interface TargetInputs {
 }
 type TargetViolation<T extends Target> = T extends 'inventory' ? InventoryViolation : Violation;
 
+/**
+ * Sections of the NSA/CISA Kubernetes Hardening Guide (v1.2), by their titles in the guide: a
+ * rule names the most specific section that asks for its control, so no section has two names.
+ */
+export type NsaSection =
+  | 'Kubernetes Pod security'
+  | 'Non-root containers and rootless container engines'
+  | 'Immutable container file systems'
+  | 'Building secure container images'
+  | 'Pod security enforcement'
+  | 'Protecting Pod service account tokens'
+  | 'Hardening container environments'
+  | 'Network separation and hardening'
+  | 'Namespaces'
+  | 'Network policies'
+  | 'Resource policies'
+  | 'Control plane hardening'
+  | 'Etcd'
+  | 'Kubeconfig files'
+  | 'Worker node segmentation'
+  | 'Encryption'
+  | 'Secrets'
+  | 'Authentication and authorization'
+  | 'Authentication'
+  | 'Role-based access control'
+  | 'Audit logging and threat detection'
+  | 'Kubernetes native audit logging configuration'
+  | 'Seccomp: audit mode'
+  | 'Upgrading and application security practices';
+
 /** Frameworks a rule maps to, for reports and docs. */
 export interface Frameworks {
   /** Pod Security Standards checks, as `<level>:<checkId>`. */
@@ -111,7 +141,7 @@ export interface Frameworks {
   /** CIS Kubernetes Benchmark ids, e.g. `1.2.1`. */
   cis?: string[];
   /** Sections of the NSA/CISA Kubernetes Hardening Guide. */
-  nsa?: string[];
+  nsa?: NsaSection[];
   /** Kubescape control ids, e.g. `C-0017`. */
   kubescape?: string[];
 }

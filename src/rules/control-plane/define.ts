@@ -6,7 +6,7 @@
  * `cisLiteral: true` a rule also reports what only the literal check fails (for audits that must
  * match kube-bench), saying that the effective value is secure.
  */
-import { defineRule, type RuleSpec, type Violation } from '../../engine/rule.js';
+import { defineRule, type NsaSection, type RuleSpec, type Violation } from '../../engine/rule.js';
 import { CIS_1_12 } from '../../k8s/control-plane/cis.js';
 import { cisState, executeTests, type AuditOutputs, type CisState } from '../../k8s/control-plane/compare.js';
 import {
@@ -41,7 +41,7 @@ interface Common {
   /** The CIS 1.12 id; the kube-bench definition of that id gives the literal verdict. */
   cis: string;
   kubescape?: string[];
-  nsa?: string[];
+  nsa?: NsaSection[];
   description: string;
   remediation: string;
 }

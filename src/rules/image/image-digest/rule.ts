@@ -9,7 +9,7 @@ export const rule = defineRule({
   severity: 'low',
   target: 'container',
   controls: ['DIST-6', 'DEP-2'],
-  frameworks: { nsa: ['Kubernetes Pod security: building secure container images'] },
+  frameworks: { nsa: ['Building secure container images'] },
   // Off by default: almost every public manifest references images by tag, and a release tag is
   // a deliberate choice that `image-latest-tag` and `image-pull-policy` already judge.
   optional: true,

@@ -9,7 +9,7 @@ export const rule = defineRule({
   severity: 'medium',
   target: 'container',
   controls: ['DIST-6', 'DIST-3'],
-  frameworks: { nsa: ['Kubernetes Pod security: building secure container images'] },
+  frameworks: { nsa: ['Building secure container images'] },
   description:
     'An image without a tag or digest is pulled as `latest`, a tag that the publisher moves with every push. What runs then depends on when each pod started: a rollback redeploys the same reference and gets the new code, a restart after a bad (or malicious) push runs it without any change to the manifest, and no one can say which build a finding, a vulnerability report or an incident refers to. Images referenced by digest are not reported, whatever their tag.',
   remediation:

@@ -9,7 +9,7 @@ export const rule = defineRule({
   severity: 'high',
   target: 'container',
   controls: ['DIST-6', 'DEP-1'],
-  frameworks: { nsa: ['Kubernetes Pod security: building secure container images'], kubescape: ['C-0078', 'C-0001'] },
+  frameworks: { nsa: ['Building secure container images'], kubescape: ['C-0078', 'C-0001'] },
   description:
     'Images from registries the organisation does not control skip its scanning, signing and retention, and run whatever their publisher (or whoever took over the publisher\'s account, or typo-squatted its name) pushed. An allow list of registries, or of repositories within one, keeps every workload on artifacts that went through the organisation\'s pipeline. The rule does nothing until `allowed` lists at least one entry. Entries are `host[:port][/path]`: the host must match whole (`registry.example.com` does not allow `registry.example.com.evil.io`, nor another port), `*` stands for part of one host label (`*.dkr.ecr.eu-west-1.amazonaws.com`), a path matches whole components (`registry.example.com/shop` allows `registry.example.com/shop/api`, not `registry.example.com/shop-x/api`), and Docker Hub is `docker.io` (`docker.io/library` for official images), the registry of every reference that names none.',
   remediation:

@@ -66,7 +66,7 @@ export const rule = defineRule({
   context: ['PeerAuthentication', 'Namespace'],
   controls: ['NET-2', 'DEV-1'],
   frameworks: {
-    nsa: ['Network separation and hardening: Encryption'],
+    nsa: ['Encryption'],
   },
   options: {
     /** Istio's root namespace: its PeerAuthentication without selector applies to the whole mesh. */

@@ -15,7 +15,7 @@ export const rule = defineRule({
   kinds: ['NetworkPolicy'],
   controls: ['NET-1', 'DEV-1'],
   frameworks: {
-    nsa: ['Network separation and hardening: Network policies'],
+    nsa: ['Network policies'],
   },
   description:
     'NetworkPolicy allows are unions: one ingress rule with neither `from` nor `ports` (`ingress: [{}]`) allows every source on every port to the pods the policy selects, whatever other policies say, and silently cancels a namespace\'s default deny when the policy selects every pod. An `ipBlock` of `0.0.0.0/0` or `::/0` without `except` and without `ports` does the same for every address outside the cluster (and, depending on the network plugin, inside it). Such rules are often left from debugging ("make it work") and turn isolation off while the policy still looks like a control; where a pod is public on purpose, they still open every port (metrics, admin) rather than the one it serves. Low severity on its own: the pods are chosen explicitly, and a select-all allow rule that cancels a default deny is also reported as medium by namespace-default-deny-ingress.',

@@ -123,7 +123,7 @@ export const rule = defineRule({
   controls: ['NET-1', 'DEV-1'],
   frameworks: {
     cis: ['5.3.2'],
-    nsa: ['Network separation and hardening: Network policies'],
+    nsa: ['Network policies'],
     kubescape: ['C-0260', 'C-0030', 'C-0049'],
   },
   options: {

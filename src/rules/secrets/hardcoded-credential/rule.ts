@@ -7,7 +7,7 @@ export const rule = defineRule({
   severity: 'high',
   target: 'object',
   controls: ['STO-5', 'ACC-2'],
-  frameworks: { kubescape: ['C-0012', 'C-0259'], nsa: ['Network separation and hardening: Secrets'] },
+  frameworks: { kubescape: ['C-0012', 'C-0259'], nsa: ['Secrets'] },
   description:
     'A private key, cloud access key (AWS, Google Cloud service-account key, Azure storage or shared access key) or API token (GitHub, GitLab, Slack, Stripe, JWT) is written in a container\'s env or command line, in a ConfigMap or in an annotation. These are recognised by their format, so they are live credentials, not guesses. Anyone who can read the manifest in Git, or `get` the object in the cluster (far more people than can read Secrets), can use them; they end up in CI logs, backups and `kubectl describe` output, and stay in Git history after they are removed.',
   remediation:

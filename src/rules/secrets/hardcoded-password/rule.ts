@@ -7,7 +7,7 @@ export const rule = defineRule({
   severity: 'medium',
   target: 'object',
   controls: ['STO-5', 'ACC-2'],
-  frameworks: { kubescape: ['C-0012'], nsa: ['Network separation and hardening: Secrets'] },
+  frameworks: { kubescape: ['C-0012'], nsa: ['Secrets'] },
   description:
     'A password, token or key is written as a literal: an env var or a ConfigMap key named like a credential (`DB_PASSWORD`, `API_KEY`, `clientSecret`), a `password=` line inside a configuration file held in a ConfigMap (application.properties, .env, JSON, YAML, XML), a `--password=` flag, a URL with `user:password@`, or an HTTP Basic/Bearer header. ConfigMaps, pod specs and annotations are not protected like Secrets: they are readable by everyone with `get` on the object, shown by `kubectl describe`, committed to Git and copied into CI logs. Placeholders (`changeme`, `${VAR}`, `$(VAR)`, `<password>`), file paths (`*_FILE`) and references are not reported.',
   remediation:

@@ -8,7 +8,7 @@ export const rule = defineRule({
   severity: 'low',
   target: 'container',
   controls: ['STO-5'],
-  frameworks: { cis: ['5.4.1'], nsa: ['Network separation and hardening: Secrets'], kubescape: ['C-0207'] },
+  frameworks: { cis: ['5.4.1'], nsa: ['Secrets'], kubescape: ['C-0207'] },
   description:
     'Secret values given as environment variables (`env[].valueFrom.secretKeyRef`, `envFrom[].secretRef`) leak more easily than mounted files: every child process inherits them, they are readable in `/proc/<pid>/environ` by anything running as the same user, applications and crash reporters commonly dump the environment into logs and error reports, and `docker inspect` / `crictl inspect` on the node show them. They are also fixed at container start, so a rotated Secret needs a restart. A mounted Secret file is read only by the code that opens it, can be given mode 0400, and is updated in place.',
   remediation:

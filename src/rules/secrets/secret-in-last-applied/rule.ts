@@ -19,7 +19,7 @@ export const rule = defineRule({
   target: 'object',
   kinds: ['Secret'],
   controls: ['STO-5', 'ACC-2'],
-  frameworks: { nsa: ['Network separation and hardening: Secrets'] },
+  frameworks: { nsa: ['Secrets'] },
   description:
     '`kubectl apply` (client-side) stores the whole manifest it applied in the `kubectl.kubernetes.io/last-applied-configuration` annotation. For a Secret that copies every key and value (base64 is an encoding, not encryption) into metadata, where tools treat it as harmless: `kubectl describe secret` hides `data` but prints annotations in full, and dashboards, GitOps diff views, event and inventory exporters and log shippers that redact `data` copy annotations as they are. The copy also keeps the old value after the Secret is rotated by anything other than `kubectl apply`.',
   remediation:

@@ -24,7 +24,7 @@ export const rule = defineRule({
   target: 'object',
   kinds: ['Secret'],
   controls: ['STO-5', 'ACC-2'],
-  frameworks: { nsa: ['Network separation and hardening: Secrets'] },
+  frameworks: { nsa: ['Secrets'] },
   description:
     'A password, token or key in a Secret is a well-known default or placeholder (`changeme`, `admin`, `password`, `123456`, `<password>`, one repeated character), or equals the user name next to it. Charts and examples ship such values to be replaced; when nobody does, the first guess of any attacker who reaches the service (or of a credential-stuffing scanner) logs in. The Secret may be encrypted at rest and tightly controlled, and the password still provides no protection.',
   remediation:
