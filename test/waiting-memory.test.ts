@@ -101,4 +101,15 @@ describe('waiting findings decided by what the rest of the input holds', () => {
       `${head} "b/default" ${tail}, and no RoleBinding or ClusterRoleBinding in the input grants that ServiceAccount anything`,
     ]);
   });
+
+  it('finds a ServiceAccount by its namespace and name, never by the two joined', () => {
+    // The default ServiceAccount of namespace "a/b" turns automount off and is bound; the pod in
+    // namespace "a" runs as ServiceAccount "b/default", which the input does not have.
+    const account = 'apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: default, namespace: a/b}\nautomountServiceAccountToken: false\n';
+    const binding = '---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: b, namespace: a/b}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: r}\nsubjects: [{kind: ServiceAccount, name: default, namespace: a/b}]\n';
+    const pod = '---\napiVersion: v1\nkind: Pod\nmetadata: {name: p2, namespace: a}\nspec:\n  serviceAccountName: b/default\n  containers: [{name: app, image: "nginx:1"}]\n';
+    expect(messages(account + binding + pod, 'automount-service-account-token')).toEqual([
+      'automount-service-account-token: pod gets an API token of ServiceAccount "b/default" mounted automatically: automountServiceAccountToken is not set on the pod, and no RoleBinding or ClusterRoleBinding in the input grants that ServiceAccount anything',
+    ]);
+  });
 });

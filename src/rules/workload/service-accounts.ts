@@ -4,17 +4,20 @@ import type { JsonObject, Path } from '../../types.js';
 
 /** The ServiceAccounts and service-account bindings of the input, indexed once per scan. */
 export interface ServiceAccountIndex {
-  /** ServiceAccount objects by `namespace/name`. */
+  /** ServiceAccount objects by `accountKey(namespace, name)`. */
   accounts: ReadonlyMap<string, JsonObject>;
-  /** `namespace/name` of every ServiceAccount that a RoleBinding or ClusterRoleBinding of the input names. */
+  /** `accountKey(namespace, name)` of every ServiceAccount that a RoleBinding or ClusterRoleBinding of the input names. */
   bound: ReadonlySet<string>;
 }
 
 const INDEX = Symbol('workload.service-accounts');
 
-/** The index key of a ServiceAccount. */
+/**
+ * The index key of a ServiceAccount. The namespace's length comes first, so that names holding a
+ * `/` (invalid in a cluster, possible in files) cannot make two accounts one key.
+ */
 export function accountKey(namespace: string, name: string): string {
-  return `${namespace}/${name}`;
+  return `${namespace.length}:${namespace}/${name}`;
 }
 
 /** The ServiceAccounts and bound ServiceAccounts of the input, built once per scan. */
