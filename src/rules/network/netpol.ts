@@ -9,7 +9,7 @@ import type { InventoryViolation } from '../../engine/rule.js';
 import { asArray, asObject, asString, setOwn } from '../../k8s/object.js';
 import { labelSetOf, parseLabelSelector, SelectorIndex, type LabelSelector, type LabelSet } from '../../k8s/selectors.js';
 import type { LoadedObject } from '../../load/types.js';
-import type { JsonObject, JsonValue } from '../../types.js';
+import type { JsonObject, JsonValue, Path } from '../../types.js';
 
 /** A traffic direction of NetworkPolicy. */
 export type Direction = 'Ingress' | 'Egress';
@@ -23,9 +23,9 @@ export interface Policy {
   /** Directions in the effective `policyTypes` (Ingress unless listed otherwise; Egress when listed or when egress rules exist). */
   ingress: boolean;
   egress: boolean;
-  /** Index of the first ingress / egress rule that allows every peer on every port, if any. */
-  allowAllIngress: number | undefined;
-  allowAllEgress: number | undefined;
+  /** The ingress / egress rule or peer that opens the selected pods widest on every port (see `openingsOf`), if any. */
+  openIngress: Opening | undefined;
+  openEgress: Opening | undefined;
 }
 
 /** A CiliumNetworkPolicy, reduced to what decides isolation: its endpoint selectors and directions. */
@@ -102,11 +102,132 @@ function isCalico(object: JsonObject): boolean {
   return group === 'projectcalico.org' || group === 'crd.projectcalico.org';
 }
 
-/** True when a rule has no peers (all sources / destinations) and no ports (all ports). */
-function allowsAll(rule: JsonValue | undefined, peers: 'from' | 'to'): boolean {
-  const r = asObject(rule);
-  if (r === undefined) return false;
-  return asArray(r[peers]).length === 0 && asArray(r['ports']).length === 0;
+/** The cloud metadata endpoint (AWS, Azure, GCP and most others): instance credentials. */
+const METADATA_ADDRESS = [169, 254, 169, 254] as const;
+
+/**
+ * What a rule or one of its peers opens on every port:
+ * - `all`: a rule without peers, every source or destination;
+ * - `cluster`: a `namespaceSelector: {}` peer without podSelector (or with `podSelector: {}`),
+ *   every pod of every namespace and nothing outside the cluster;
+ * - `addresses`: an ipBlock of every IPv4 (`0.0.0.0/0`) or IPv6 (`::/0`) address, less its `except`
+ *   ranges, each of which must be no wider than /8 (anything wider leaves too little to call open).
+ */
+export type Opening =
+  | { kind: 'all'; rule: number; path: Path }
+  | { kind: 'cluster'; rule: number; peer: number; path: Path }
+  | { kind: 'addresses'; rule: number; peer: number; path: Path; cidr: string; except: string[]; ipv6: boolean; metadata: boolean };
+
+/** An IPv4 CIDR as its four octets and prefix length, or undefined when it is not one. */
+function parseIPv4Cidr(cidr: string): { octets: number[]; prefix: number } | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  if (m === null) return undefined;
+  const octets = m.slice(1, 5).map(Number);
+  const prefix = Number(m[5]);
+  return octets.every((o) => o <= 255) && prefix <= 32 ? { octets, prefix } : undefined;
+}
+
+function containsIPv4(range: { octets: number[]; prefix: number }, address: readonly number[]): boolean {
+  for (let bit = 0; bit < range.prefix; bit++) {
+    const octet = bit >> 3;
+    const mask = 0x80 >> (bit & 7);
+    if (((range.octets[octet] ?? 0) & mask) !== ((address[octet] ?? 0) & mask)) return false;
+  }
+  return true;
+}
+
+/** The prefix length of a CIDR (IPv4 or IPv6), or undefined when it has none. */
+function prefixOf(cidr: string): number | undefined {
+  const m = /\/(\d{1,3})$/.exec(cidr);
+  return m === null ? undefined : Number(m[1]);
+}
+
+/** The `addresses` opening of an ipBlock peer, if its cidr is every address and its except ranges are narrow. */
+function openAddresses(block: JsonObject, rule: number, peer: number, path: Path): Opening | undefined {
+  const cidr = asString(block['cidr'])?.trim();
+  if (cidr === undefined || prefixOf(cidr) !== 0) return undefined;
+  const except: string[] = [];
+  for (const raw of asArray(block['except'])) {
+    const range = asString(raw)?.trim();
+    const prefix = range === undefined ? undefined : prefixOf(range);
+    if (range === undefined || prefix === undefined || prefix < 8) return undefined;
+    except.push(range);
+  }
+  const ipv6 = cidr.includes(':');
+  const metadata = !ipv6 && !except.some((range) => {
+    const parsed = parseIPv4Cidr(range);
+    return parsed !== undefined && containsIPv4(parsed, METADATA_ADDRESS);
+  });
+  return { kind: 'addresses', rule, peer, path: [...path, 'ipBlock', 'cidr'], cidr, except, ipv6, metadata };
+}
+
+/**
+ * The rules and peers of a NetworkPolicy spec that open the selected pods to a whole class of
+ * peers on every port, in order: rules that list `ports` are skipped (they open those ports only).
+ * For egress, a `namespaceSelector: {}` peer (every pod of the cluster) is not counted: the
+ * egress concern is addresses outside the cluster (metadata endpoint, internet).
+ */
+export function openingsOf(spec: JsonObject, direction: Direction): Opening[] {
+  const field = direction === 'Ingress' ? 'ingress' : 'egress';
+  const peersField = direction === 'Ingress' ? 'from' : 'to';
+  const out: Opening[] = [];
+  for (const [i, raw] of asArray(spec[field]).entries()) {
+    const rule = asObject(raw);
+    if (rule === undefined || asArray(rule['ports']).length > 0) continue;
+    const peers = asArray(rule[peersField]);
+    if (peers.length === 0) {
+      out.push({ kind: 'all', rule: i, path: ['spec', field, i] });
+      continue;
+    }
+    for (const [j, rawPeer] of peers.entries()) {
+      const peer = asObject(rawPeer);
+      if (peer === undefined) continue;
+      const path: Path = ['spec', field, i, peersField, j];
+      const block = asObject(peer['ipBlock']);
+      if (block !== undefined) {
+        const opening = openAddresses(block, i, j, path);
+        if (opening !== undefined) out.push(opening);
+      } else if (direction === 'Ingress' && peer['namespaceSelector'] !== undefined && peer['namespaceSelector'] !== null) {
+        // namespaceSelector {} alone (or with podSelector {}) selects every pod of every namespace.
+        if (parseLabelSelector(peer['namespaceSelector']).everything && parseLabelSelector(peer['podSelector'], 'everything').everything) {
+          out.push({ kind: 'cluster', rule: i, peer: j, path: [...path, 'namespaceSelector'] });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** How much an opening lets through: a rule without peers, then addresses with the metadata endpoint, then the others. */
+function breadth(opening: Opening): number {
+  if (opening.kind === 'all') return 2;
+  return opening.kind === 'addresses' && opening.metadata ? 1 : 0;
+}
+
+/** The first of the openings that let through the most, the one a message about a policy names. */
+function widest(openings: readonly Opening[]): Opening | undefined {
+  let out: Opening | undefined;
+  for (const opening of openings) if (out === undefined || breadth(opening) > breadth(out)) out = opening;
+  return out;
+}
+
+/** `0.0.0.0/0` or `0.0.0.0/0 except 10.0.0.0/8, 169.254.169.254/32`. */
+export function blockText(opening: Extract<Opening, { kind: 'addresses' }>): string {
+  return opening.except.length === 0 ? opening.cidr : `${opening.cidr} except ${opening.except.join(', ')}`;
+}
+
+/** Who an ingress `addresses` opening lets connect: "any address", or "any address outside the excepted ranges". */
+export function addressesReach(opening: Extract<Opening, { kind: 'addresses' }>): string {
+  return opening.except.length === 0 ? 'any address' : 'any address outside the excepted ranges';
+}
+
+/** What an egress opening lets the pods reach, e.g. "any IPv4 address, including the cloud metadata endpoint 169.254.169.254 and the internet". */
+export function egressReach(opening: Opening): string {
+  if (opening.kind !== 'addresses') return 'every destination, including the cloud metadata endpoint and the internet';
+  const family = opening.ipv6 ? 'IPv6' : 'IPv4';
+  const which = opening.except.length === 0 ? `any ${family} address` : `any ${family} address outside the excepted ranges`;
+  if (opening.ipv6) return `${which}, the internet included`;
+  return opening.metadata ? `${which}, including the cloud metadata endpoint 169.254.169.254 and the internet` : `${which}, the internet included, but not the cloud metadata endpoint`;
 }
 
 /** The effective policyTypes of a NetworkPolicy spec, as the API server defaults them. */
@@ -114,12 +235,6 @@ export function effectiveTypes(spec: JsonObject): { ingress: boolean; egress: bo
   const listed = asArray(spec['policyTypes']);
   if (listed.length > 0) return { ingress: listed.includes('Ingress'), egress: listed.includes('Egress') };
   return { ingress: true, egress: asArray(spec['egress']).length > 0 };
-}
-
-function firstAllowAll(rules: JsonValue | undefined, peers: 'from' | 'to'): number | undefined {
-  const list = asArray(rules);
-  for (let i = 0; i < list.length; i++) if (allowsAll(list[i], peers)) return i;
-  return undefined;
 }
 
 /** Parses a Kubernetes NetworkPolicy. */
@@ -134,8 +249,8 @@ export function parsePolicy(loaded: LoadedObject, namespace: string): Policy {
     selector: parseLabelSelector(spec['podSelector'], 'everything'),
     ingress: types.ingress,
     egress: types.egress,
-    allowAllIngress: types.ingress ? firstAllowAll(spec['ingress'], 'from') : undefined,
-    allowAllEgress: types.egress ? firstAllowAll(spec['egress'], 'to') : undefined,
+    openIngress: types.ingress ? widest(openingsOf(spec, 'Ingress')) : undefined,
+    openEgress: types.egress ? widest(openingsOf(spec, 'Egress')) : undefined,
   };
 }
 
@@ -337,8 +452,9 @@ export function directionsText(ingress: boolean, egress: boolean): string {
 /**
  * Why a namespace has no default deny for a direction, or undefined when it has one: a policy
  * selecting every pod (`podSelector: {}`) with that direction in its effective policyTypes, and no
- * select-all policy whose rule allows every peer on every port (which would cancel it). Cilium
- * policies with an empty endpointSelector and that direction count too.
+ * select-all policy whose rule opens every pod on every port to a whole class of peers (`openingsOf`:
+ * every peer, every pod of the cluster, every address), which would cancel it. Cilium policies with
+ * an empty endpointSelector and that direction count too.
  */
 export function defaultDenyGap(ns: NamespacePolicies | undefined, namespace: string, direction: Direction): string | undefined {
   const ingress = direction === 'Ingress';
@@ -350,13 +466,28 @@ export function defaultDenyGap(ns: NamespacePolicies | undefined, namespace: str
     return `namespace "${namespace}" has no default-deny ${direction.toLowerCase()} NetworkPolicy (podSelector: {} with ${direction} in policyTypes): pods that no other policy selects for ${direction.toLowerCase()} are open${ingress ? ' to any pod in the cluster' : ' to any destination'}`;
   }
   for (const p of selectAll) {
-    const rule = ingress ? p.allowAllIngress : p.allowAllEgress;
-    if (rule !== undefined) {
-      const field = ingress ? 'ingress' : 'egress';
-      return `NetworkPolicy "${p.name}" selects every pod of namespace "${namespace}" and its ${field}[${rule}] rule allows every ${ingress ? 'source' : 'destination'} on every port, which cancels any default deny ${field}`;
-    }
+    const opening = ingress ? p.openIngress : p.openEgress;
+    if (opening !== undefined) return `NetworkPolicy "${p.name}" selects every pod of namespace "${namespace}" and ${cancellation(opening, direction)}`;
   }
   return undefined;
+}
+
+/** How a select-all policy's opening cancels the default deny: the rest of the sentence after "selects every pod of namespace X and". */
+function cancellation(opening: Opening, direction: Direction): string {
+  const field = direction === 'Ingress' ? 'ingress' : 'egress';
+  const where = opening.kind === 'all' ? `its ${field}[${opening.rule}] rule` : `its ${field}[${opening.rule}].${direction === 'Ingress' ? 'from' : 'to'}[${opening.peer}] peer`;
+  if (direction === 'Egress') {
+    const allows = opening.kind === 'addresses' ? `allows ${blockText(opening)} on every port (${egressReach(opening)})` : 'allows every destination on every port';
+    return `${where} ${allows}, which cancels any default deny egress`;
+  }
+  switch (opening.kind) {
+    case 'all':
+      return `${where} allows every source on every port, which cancels any default deny ingress`;
+    case 'cluster':
+      return `${where} (namespaceSelector: {}) allows every pod of every namespace on every port, which cancels any default deny ingress for traffic from inside the cluster (the peer admits no source outside it)`;
+    case 'addresses':
+      return `${where} allows ${blockText(opening)} on every port (${addressesReach(opening)} may connect), which cancels any default deny ingress`;
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import { defineRule } from '../../../engine/rule.js';
 import { asArray, asObject, asString } from '../../../k8s/object.js';
-import type { JsonObject } from '../../../types.js';
+import type { JsonObject, JsonValue } from '../../../types.js';
 
 /** Annotations with which cloud ingress controllers terminate TLS without `spec.tls`. */
 function tlsByAnnotation(annotations: JsonObject): boolean {
@@ -28,6 +28,15 @@ function tlsCover(tlsHosts: readonly string[]): (host: string) => boolean {
   };
 }
 
+/** The host of an Ingress rule, lower-cased: '' for a rule without one (a catch-all), undefined for a rule or host of the wrong type. */
+function hostOf(raw: JsonValue | undefined): string | undefined {
+  const rule = asObject(raw);
+  if (rule === undefined) return undefined;
+  const host = rule['host'];
+  if (host === undefined || host === null) return '';
+  return typeof host === 'string' ? host.toLowerCase() : undefined;
+}
+
 export const rule = defineRule({
   id: 'ingress-without-tls',
   title: 'Ingress serves hosts without TLS',
@@ -40,9 +49,9 @@ export const rule = defineRule({
     kubescape: ['C-0263'],
   },
   description:
-    'An Ingress publishes Services outside the cluster. Hosts that no `spec.tls` entry covers are served over plain HTTP, so passwords, session cookies and API tokens cross the network in clear text and can be read or altered by anyone on the path (public Wi-Fi, a compromised router, the cloud network). An Ingress without `spec.tls` serves all its hosts this way; one whose `tls[].hosts` miss a host in `rules[].host` serves that host without TLS (or with a certificate that does not match it). TLS terminated by cloud load balancers through annotations (AWS ALB certificate-arn, GKE managed or pre-shared certificates, Azure Application Gateway certificates, GCE `kubernetes.io/ingress.allow-http: "false"`) counts as TLS.',
+    'An Ingress publishes Services outside the cluster. Hosts that no `spec.tls` entry covers are served over plain HTTP, so passwords, session cookies and API tokens cross the network in clear text and can be read or altered by anyone on the path (public Wi-Fi, a compromised router, the cloud network). An Ingress without `spec.tls` serves all its hosts this way; one whose `tls[].hosts` miss a host in `rules[].host` serves that host without TLS (or with a certificate that does not match it), and a rule without `host` (a catch-all, matching every Host header and the bare address) is served over plain HTTP unless a `tls` entry without `hosts` applies to every host. TLS terminated by cloud load balancers through annotations (AWS ALB certificate-arn, GKE managed or pre-shared certificates, Azure Application Gateway certificates, GCE `kubernetes.io/ingress.allow-http: "false"`) counts as TLS.',
   remediation:
-    'Add a `spec.tls` entry whose `hosts` list every `spec.rules[].host` (a `*.example.com` entry covers one label below example.com) with a `secretName` holding the certificate, e.g. issued by cert-manager (`cert-manager.io/cluster-issuer` annotation); let the controller redirect HTTP to HTTPS (ingress-nginx does so by default once TLS is set).',
+    'Add a `spec.tls` entry whose `hosts` list every `spec.rules[].host` (a `*.example.com` entry covers one label below example.com) with a `secretName` holding the certificate, e.g. issued by cert-manager (`cert-manager.io/cluster-issuer` annotation), and give catch-all rules (without `host`) a host that a `tls` entry covers; let the controller redirect HTTP to HTTPS (ingress-nginx does so by default once TLS is set).',
   *check({ object }) {
     const spec = asObject(object['spec']);
     if (spec === undefined) return;
@@ -54,8 +63,11 @@ export const rule = defineRule({
     if (rules.length === 0 && !hasBackend) return;
     const tls = asArray(spec['tls']).map(asObject).filter((t) => t !== undefined);
     if (tls.length === 0) {
-      const hosts = [...new Set(rules.map((r) => asString(asObject(r)?.['host'])).filter((h): h is string => h !== undefined && h !== ''))];
-      const served = hosts.length === 0 ? 'every host' : hosts.length <= 3 ? hosts.join(', ') : `${hosts.slice(0, 3).join(', ')} and ${hosts.length - 3} more`;
+      const named = rules.map(hostOf);
+      const hosts = [...new Set(named.filter((h): h is string => h !== undefined && h !== ''))];
+      const listed = hosts.length <= 3 ? hosts.join(', ') : `${hosts.slice(0, 3).join(', ')} and ${hosts.length - 3} more`;
+      const catchAll = hasBackend || named.includes('');
+      const served = hosts.length === 0 ? 'every host' : catchAll ? `${listed} and every other host` : listed;
       yield { path: ['spec'], message: `Ingress "${name}" serves ${served} over plain HTTP: it has no spec.tls` };
       return;
     }
@@ -64,8 +76,15 @@ export const rule = defineRule({
     const covered = tlsCover(tls.flatMap((t) => asArray(t['hosts'])).filter((h): h is string => typeof h === 'string').map((h) => h.toLowerCase()));
     const reported = new Set<string>();
     for (const [i, raw] of rules.entries()) {
-      const host = asString(asObject(raw)?.['host'])?.toLowerCase();
-      if (host === undefined || host === '' || reported.has(host)) continue;
+      const host = hostOf(raw);
+      if (host === undefined || reported.has(host)) continue;
+      if (host === '') {
+        // A rule without host matches every request whatever its Host header; the TLS entries
+        // name hosts, so requests for any other name, or for the bare address, come over plain HTTP.
+        reported.add(host);
+        yield { path: ['spec', 'rules', i], message: `Ingress "${name}" serves rules[${i}] without TLS: the rule has no host, so it answers over plain HTTP for every host name no other rule names (and for the bare address); the spec.tls entries cover only the hosts they list` };
+        continue;
+      }
       if (covered(host)) continue;
       reported.add(host);
       yield { path: ['spec', 'rules', i, 'host'], message: `Ingress "${name}" serves host ${host} without TLS: no spec.tls[].hosts entry covers it` };
