@@ -1,8 +1,9 @@
 import { defineRule } from '../../../engine/rule.js';
 import { asArray, asObject, asString } from '../../../k8s/object.js';
 import { POD_BEARING_KINDS } from '../../../k8s/pod.js';
-import type { Path } from '../../../types.js';
-import { canonicalHostPath, describeContainers, mountsByVolume } from '../host-paths.js';
+import type { JsonObject, Path } from '../../../types.js';
+import { canonicalHostPath, describeContainers, mountsByVolume, type VolumeMount } from '../host-paths.js';
+import { expandSubPath } from './sub-path-expr.js';
 
 /** Container runtime API sockets, in canonical form (`/var/run` folded into `/run`). */
 const SOCKETS: ReadonlyMap<string, string> = new Map([
@@ -57,6 +58,64 @@ function exposure(path: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The socket paths and directories a subPath could reach, directories first, each also under
+ * `/var/run` (a prefix such as `r` under `/var` reaches `/var/run` but not its canonical `/run`).
+ */
+const REACHABLE: readonly (readonly [string, string])[] = [...SOCKET_DIRECTORIES, ...SOCKETS.keys()].flatMap((path) => {
+  const what = exposure(path) ?? '';
+  return path === '/run' || path.startsWith('/run/') ? [[path, what], [`/var${path}`, what]] as const : [[path, what]] as const;
+});
+
+/**
+ * What a subPath that starts with `prefix` and continues with any relative path may expose under
+ * the canonical host path `hostPath`: the first socket or socket directory it can reach.
+ */
+function reachable(hostPath: string, prefix: string): string | undefined {
+  const cut = prefix.lastIndexOf('/') + 1;
+  let dir = prefix.slice(0, cut);
+  let partial = prefix.slice(cut);
+  if (partial === '.' || partial === '..') {
+    dir += partial;
+    partial = '';
+  }
+  const base = canonicalHostPath(`${hostPath}/${dir}`);
+  if (base === undefined) return undefined;
+  const start = `${base === '/' ? '' : base}/${partial}`;
+  // An empty value mounts the directory itself.
+  return REACHABLE.find(([path]) => (partial === '' && path === base) || path.startsWith(start))?.[1];
+}
+
+/** The container and the `volumeMounts[]` entry that `mount.path` points at. */
+function mountEntry(spec: JsonObject, specPath: Path, mount: VolumeMount): { container: JsonObject; entry: JsonObject } | undefined {
+  const [field, index, , at] = mount.path.slice(specPath.length);
+  if (typeof field !== 'string' || typeof index !== 'number' || typeof at !== 'number') return undefined;
+  const container = asObject(asArray(spec[field])[index]);
+  const entry = asObject(asArray(container?.['volumeMounts'])[at]);
+  return container === undefined || entry === undefined ? undefined : { container, entry };
+}
+
+/** What the canonical host path `hostPath` exposes under the relative path `sub` that `field` sets. */
+function under(hostPath: string, sub: string, field: 'subPath' | 'subPathExpr'): string | undefined {
+  const effective = canonicalHostPath(`${hostPath}/${sub}`);
+  const exposed = effective === undefined ? undefined : exposure(effective);
+  return exposed === undefined || effective === hostPath ? exposed : `${exposed} (through ${field})`;
+}
+
+/** What one mount of the canonical host path `hostPath` exposes, for the message; undefined when no runtime socket. */
+function mountExposure(hostPath: string, mount: VolumeMount, spec: JsonObject, specPath: Path): string | undefined {
+  if (mount.subPath !== undefined) return under(hostPath, mount.subPath, 'subPath');
+  const found = mountEntry(spec, specPath, mount);
+  const expression = asString(found?.entry['subPathExpr']);
+  if (found === undefined || expression === undefined || expression === '') return exposure(hostPath);
+  const expanded = expandSubPath(expression, found.container);
+  if (expanded.unknown === undefined) return under(hostPath, expanded.known, 'subPathExpr');
+  // The variable's value may be any relative path: reported when some value reaches a socket.
+  const runtime = SOCKET_NAMES.get(expanded.tail.slice(expanded.tail.lastIndexOf('/') + 1));
+  const exposed = reachable(hostPath, expanded.known) ?? (runtime === undefined ? undefined : `the ${runtime} socket`);
+  return exposed === undefined ? undefined : `${exposed} (through subPathExpr "${expression}" for some values of ${expanded.unknown}, which the pod spec does not fix)`;
+}
+
 export const rule = defineRule({
   id: 'container-runtime-socket',
   title: 'Container runtime socket mounted',
@@ -66,7 +125,7 @@ export const rule = defineRule({
   controls: ['CMP-1', 'CMP-4'],
   frameworks: { cis: ['5.2.11'], nsa: ['Kubernetes Pod security'], kubescape: ['C-0074'] },
   description:
-    'The socket of the container runtime (Docker, containerd, CRI-O, Podman, dockershim, cri-dockerd) is an unauthenticated root API on the node: whoever can connect starts a privileged container with the host\'s root filesystem mounted, reads every container\'s environment and files, and bypasses Pod Security Admission, admission webhooks and audit logs entirely. Mounting the socket (on Windows nodes the named pipe `\\\\.\\pipe\\docker_engine` or `containerd-containerd`), or a directory that holds it (/run, /var/run, /run/containerd, ...), hands that to every process of the container; `readOnly: true` does not help, since connecting to a socket is not a write. Only volumes that some container mounts are reported (a `subPath` that leads elsewhere is not).',
+    'The socket of the container runtime (Docker, containerd, CRI-O, Podman, dockershim, cri-dockerd) is an unauthenticated root API on the node: whoever can connect starts a privileged container with the host\'s root filesystem mounted, reads every container\'s environment and files, and bypasses Pod Security Admission, admission webhooks and audit logs entirely. Mounting the socket (on Windows nodes the named pipe `\\\\.\\pipe\\docker_engine` or `containerd-containerd`), or a directory that holds it (/run, /var/run, /run/containerd, ...), hands that to every process of the container; `readOnly: true` does not help, since connecting to a socket is not a write. Only volumes that some container mounts are reported (a `subPath` that leads elsewhere is not). A `subPathExpr` is expanded with what the pod spec fixes of its variables: the pod\'s name, namespace, UID, node or IP from the downward API give a folder of the pod\'s own, a literal `value` is used as written, and a variable from a Secret, a ConfigMap, `envFrom` or a label may hold any path, so the mount is reported when some value of it would reach a socket or a directory holding one.',
   remediation:
     'Remove the hostPath volume and its volumeMounts. To build images use a daemonless builder (BuildKit rootless, kaniko, buildah) in an unprivileged pod; to inspect containers use the Kubernetes API or a node agent that exposes only what it needs. If a node agent truly needs the CRI socket, run it as a dedicated DaemonSet on a separate namespace with an exception that names it.',
   *check({ spec, specPath }) {
@@ -86,10 +145,9 @@ export const rule = defineRule({
       const paths: Path[] = [];
       let what: string | undefined;
       for (const mount of mounts.get(name) ?? []) {
-        const effective = pipe !== undefined || mount.subPath === undefined ? hostPath : canonicalHostPath(`${hostPath}/${mount.subPath}`);
-        const exposed = pipe !== undefined ? `the ${pipe === 'docker_engine' ? 'Docker' : 'containerd'} named pipe` : effective === undefined ? undefined : exposure(effective);
+        const exposed = pipe !== undefined ? `the ${pipe === 'docker_engine' ? 'Docker' : 'containerd'} named pipe` : mountExposure(hostPath, mount, spec, specPath);
         if (exposed === undefined) continue;
-        what ??= effective === hostPath ? exposed : `${exposed} (through subPath)`;
+        what ??= exposed;
         names.push(mount.container);
         paths.push(mount.path);
       }

@@ -36,7 +36,10 @@ function confiningTerm(term: JsonObject): boolean {
   return false;
 }
 
-/** True when the pod can only land on chosen nodes. */
+/**
+ * True when the pod can only land on chosen nodes. A toleration does not count: it lets the pod
+ * onto tainted nodes, and nodes without the taint still take it.
+ */
 function confined(spec: JsonObject): boolean {
   const nodeName = asString(spec['nodeName']);
   if (nodeName !== undefined && nodeName !== '') return true;
@@ -45,15 +48,28 @@ function confined(spec: JsonObject): boolean {
   const required = asObject(asObject(asObject(spec['affinity'])?.['nodeAffinity'])?.['requiredDuringSchedulingIgnoredDuringExecution']);
   const terms = asArray(required?.['nodeSelectorTerms']);
   // Terms are ORed: one term that confines nothing lets the pod go anywhere.
-  if (terms.length > 0 && terms.every((t) => confiningTerm(asObject(t) ?? {}))) return true;
+  return terms.length > 0 && terms.every((t) => confiningTerm(asObject(t) ?? {}));
+}
+
+/** The keys of the dedicated taints (NoSchedule or NoExecute, not Kubernetes' own) the pod tolerates. */
+function dedicatedTaints(spec: JsonObject): string[] {
+  const keys: string[] = [];
   for (const entry of asArray(spec['tolerations'])) {
     const toleration = asObject(entry);
     const key = asString(toleration?.['key']);
     const effect = asString(toleration?.['effect']) ?? '';
-    if (key === undefined || key === '' || builtInTaint(key)) continue;
-    if (effect === '' || effect === 'NoSchedule' || effect === 'NoExecute') return true;
+    if (key === undefined || key === '' || builtInTaint(key) || keys.includes(key)) continue;
+    if (effect === '' || effect === 'NoSchedule' || effect === 'NoExecute') keys.push(key);
   }
-  return false;
+  return keys;
+}
+
+/** Why nothing confines the pod: a toleration alone is named, since it looks like confinement. */
+function unconfinedBecause(spec: JsonObject): string {
+  const tolerated = dedicatedTaints(spec);
+  if (tolerated.length === 0) return 'no nodeSelector or required node affinity confines it';
+  const taints = tolerated.map((key) => `"${key}"`).join(', ');
+  return `a toleration of taint${tolerated.length === 1 ? '' : 's'} ${taints} lets it onto the tainted nodes but does not keep it off the others; add a nodeSelector or required node affinity on the pool's label`;
 }
 
 export const rule = defineRule({
@@ -64,9 +80,9 @@ export const rule = defineRule({
   kinds: POD_BEARING_KINDS,
   controls: ['CMP-4', 'CMP-1'],
   description:
-    'A privileged container, a Windows HostProcess container or a pod in the node\'s network, PID or IPC namespace is one step from the node, and from the node an attacker reads the tokens, secrets and memory of every other pod scheduled there. Where such workloads are needed they belong on a separate node pool, so that their compromise does not reach ordinary tenants and a compromised ordinary pod does not share a node with them. Counted as confined: `nodeName`, a `nodeSelector` or required node affinity on labels other than os/arch (every affinity term must select; NotIn and DoesNotExist only exclude), or a toleration of a dedicated NoSchedule/NoExecute taint (not of Kubernetes\' own node-condition or control-plane taints). DaemonSets are not reported: node agents run on every node by design.',
+    'A privileged container, a Windows HostProcess container or a pod in the node\'s network, PID or IPC namespace is one step from the node, and from the node an attacker reads the tokens, secrets and memory of every other pod scheduled there. Where such workloads are needed they belong on a separate node pool, so that their compromise does not reach ordinary tenants and a compromised ordinary pod does not share a node with them. Counted as confined: `nodeName`, a `nodeSelector` or required node affinity on labels other than os/arch (every affinity term must select; NotIn and DoesNotExist only exclude). A toleration of the pool\'s taint is not enough on its own: it lets the pod onto the tainted nodes but does not keep it off the others, so only the nodeSelector or affinity beside it confines. DaemonSets are not reported: node agents run on every node by design.',
   remediation:
-    'Create a dedicated node pool: label its nodes (e.g. `workload-class=privileged`) and taint them (`workload-class=privileged:NoSchedule`). Give the workload `spec.nodeSelector` on that label (or a required node affinity) and a toleration of that taint, so it runs there and nothing else does. Better still, drop the privilege (`privileged`, `hostNetwork`, `hostPID`, `hostIPC`) if the workload can do without.',
+    'Create a dedicated node pool: label its nodes (e.g. `workload-class=privileged`) and taint them (`workload-class=privileged:NoSchedule`). Give the workload `spec.nodeSelector` on that label (or a required node affinity) and a toleration of that taint: the selector keeps the workload on the pool, the taint and toleration keep everything else off it. A toleration alone lets the workload onto the pool without keeping it there. Better still, drop the privilege (`privileged`, `hostNetwork`, `hostPID`, `hostIPC`) if the workload can do without.',
   *check({ kind, spec, specPath }) {
     if (kind === 'DaemonSet') return;
     const reasons: string[] = [];
@@ -102,7 +118,7 @@ export const rule = defineRule({
     if (first === undefined || confined(spec)) return;
     const violation = {
       path: first,
-      message: `pod with ${reasons.join(', ')} can be scheduled on any node: no nodeSelector, required node affinity or toleration of a dedicated taint confines it`,
+      message: `pod with ${reasons.join(', ')} can be scheduled on any node: ${unconfinedBecause(spec)}`,
     };
     yield others.length > 0 ? { ...violation, paths: others } : violation;
   },

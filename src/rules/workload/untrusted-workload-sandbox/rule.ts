@@ -1,5 +1,5 @@
 import { namespaceOf, type Inventory } from '../../../engine/inventory.js';
-import { defineRule, type Violation } from '../../../engine/rule.js';
+import { defineRule } from '../../../engine/rule.js';
 import { asObject, asString, detach } from '../../../k8s/object.js';
 import { POD_BEARING_KINDS } from '../../../k8s/pod.js';
 import type { JsonObject } from '../../../types.js';
@@ -48,40 +48,49 @@ function runtimeHandlers(inventory: Inventory): ReadonlyMap<string, string> {
   });
 }
 
-/** Whether the pod's runtime class names a RuntimeClass of the input with a sandboxed handler. */
-function sandboxedByInput(inventory: Inventory, runtimeClass: string | undefined, sandboxed: ReadonlySet<string>): boolean {
-  if (runtimeClass === undefined) return false;
+const DEFAULT_RUNTIME = "the pod sets no runtimeClassName and runs on the node's default runtime, sharing its kernel";
+
+/**
+ * Why the pod's runtime shares the node's kernel, once the input is read; null when it is a sandbox.
+ * A RuntimeClass of the input with the pod's runtime class name decides by its handler (the name is
+ * what the pod asks for, the handler what the node runs); without one, the name decides.
+ */
+function unsandboxed(inventory: Inventory, runtimeClass: string | undefined, sandboxed: ReadonlySet<string>): string | null {
+  if (runtimeClass === undefined) return DEFAULT_RUNTIME;
   const handler = runtimeHandlers(inventory).get(runtimeClass);
-  return handler !== undefined && sandboxed.has(handler);
+  if (handler === undefined) return sandboxed.has(runtimeClass) ? null : `the pod's runtimeClassName "${runtimeClass}" is not a sandboxed runtime`;
+  return sandboxed.has(handler) ? null : `the pod's RuntimeClass "${runtimeClass}" in the input has handler "${handler}", which is not a sandboxed runtime`;
 }
 
-const DECIDED: SharedFunctions<(inventory: Inventory) => boolean> = new WeakMap();
-
-/** Drops the finding when the input maps the pod's runtime class to a sandboxed handler. */
-function sandboxedIn(runtimeClass: string, sandboxed: ReadonlySet<string>): (inventory: Inventory) => boolean {
-  return (inventory) => sandboxedByInput(inventory, runtimeClass, sandboxed);
+/** The message of a pod of a namespace listed as untrusted whose runtime is `runtime`. */
+function listedMessage(namespace: string, runtime: string): string {
+  return `namespace "${namespace}" is listed as untrusted, but ${runtime}`;
 }
 
+/** The finding of a pod of a namespace listed as untrusted, once the input is read: null when it is sandboxed. */
+function untrustedByList(namespace: string, runtimeClass: string | undefined, sandboxed: ReadonlySet<string>): (inventory: Inventory) => string | null {
+  return (inventory) => {
+    const runtime = unsandboxed(inventory, runtimeClass, sandboxed);
+    return runtime === null ? null : listedMessage(namespace, runtime);
+  };
+}
+
+const LISTED: SharedFunctions<(inventory: Inventory) => string | null> = new WeakMap();
 const LABELLED: SharedFunctions<(inventory: Inventory) => string | null> = new WeakMap();
-
-/** The pod's message: why it counts as untrusted, and which runtime it gets. */
-function message(why: string, runtimeClass: string | undefined): string {
-  return runtimeClass !== undefined
-    ? `${why}, but the pod's runtimeClassName "${runtimeClass}" is not a sandboxed runtime`
-    : `${why}, but the pod sets no runtimeClassName and runs on the node's default runtime, sharing its kernel`;
-}
 
 /**
  * The message once the input is read, for a pod of a namespace the input may label untrusted: null
- * when a RuntimeClass of the input maps the pod's runtime class (`runtimeClass`, when it names one)
- * to a sandboxed handler. Otherwise the namespace's label is blamed when the Namespace object
- * carries it; else, with `byWorkload`, the workload's own label; else the pod is not reported.
+ * when its runtime class (`runtimeClass`, when it names one) is a sandbox. Otherwise the namespace's
+ * label is blamed when the Namespace object carries it; else, with `byWorkload`, the workload's own
+ * label; else the pod is not reported.
  */
 function untrustedByLabel(namespace: string, runtimeClass: string | undefined, sandboxed: ReadonlySet<string>, byWorkload: boolean): (inventory: Inventory) => string | null {
   return (inventory) => {
-    if (sandboxedByInput(inventory, runtimeClass, sandboxed)) return null;
-    if (namespaceIndex(inventory).get(namespace)?.labels[UNTRUSTED_LABEL] === 'true') return message(`namespace "${namespace}" is labelled ${UNTRUSTED_LABEL}`, runtimeClass);
-    return byWorkload ? message(`the workload is labelled ${UNTRUSTED_LABEL}`, runtimeClass) : null;
+    const labelledNamespace = namespaceIndex(inventory).get(namespace)?.labels[UNTRUSTED_LABEL] === 'true';
+    if (!labelledNamespace && !byWorkload) return null;
+    const runtime = unsandboxed(inventory, runtimeClass, sandboxed);
+    if (runtime === null) return null;
+    return labelledNamespace ? `namespace "${namespace}" is labelled ${UNTRUSTED_LABEL}, but ${runtime}` : `the workload is labelled ${UNTRUSTED_LABEL}, but ${runtime}`;
   };
 }
 
@@ -112,23 +121,22 @@ export const rule = defineRule({
     ],
   },
   description:
-    'Containers share the node\'s kernel, so one kernel bug (Dirty Pipe, the cgroups release_agent escape, a new one next month) turns code execution in a container into root on the node. Code you did not write and do not vet (customer jobs, CI builds of pull requests, plugins, notebooks) should run under a runtime that adds its own boundary: gVisor intercepts system calls in a user-space kernel, Kata Containers runs each pod in a lightweight VM. A workload counts as untrusted when its namespace is listed in the option `untrustedNamespaces`, when the input\'s Namespace object carries the label `mamori.io/untrusted: "true"`, or when the workload or its pod template carries that label. Its `spec.runtimeClassName` must name one of the option `sandboxedRuntimeClasses`, or a RuntimeClass of the input whose handler is one of them. Incomplete objects that only patch a base elsewhere (a pod template without containers or with a container without an image, as in Kustomize strategic-merge patches) are not checked, since a field they leave out may be set in the base.',
+    'Containers share the node\'s kernel, so one kernel bug (Dirty Pipe, the cgroups release_agent escape, a new one next month) turns code execution in a container into root on the node. Code you did not write and do not vet (customer jobs, CI builds of pull requests, plugins, notebooks) should run under a runtime that adds its own boundary: gVisor intercepts system calls in a user-space kernel, Kata Containers runs each pod in a lightweight VM. A workload counts as untrusted when its namespace is listed in the option `untrustedNamespaces`, when the input\'s Namespace object carries the label `mamori.io/untrusted: "true"`, or when the workload or its pod template carries that label. Its `spec.runtimeClassName` must name a sandboxed runtime: when the input holds a RuntimeClass of that name, the RuntimeClass\'s handler (what the node actually runs) must be one of the option `sandboxedRuntimeClasses`, so a RuntimeClass called `gvisor` with handler `runc` is no sandbox; otherwise the name itself must be one of them. Incomplete objects that only patch a base elsewhere (a pod template without containers or with a container without an image, as in Kustomize strategic-merge patches) are not checked, since a field they leave out may be set in the base.',
   remediation:
-    'Install a sandboxed runtime on a node pool (gVisor `runsc` or Kata Containers; GKE Sandbox, AKS Pod Sandboxing and others provide one), create its RuntimeClass, and set `spec.runtimeClassName` in the pod template to it. If your sandbox RuntimeClass has another name, add it to the option `sandboxedRuntimeClasses`.',
+    'Install a sandboxed runtime on a node pool (gVisor `runsc` or Kata Containers; GKE Sandbox, AKS Pod Sandboxing and others provide one), create its RuntimeClass, and set `spec.runtimeClassName` in the pod template to it. If your sandbox RuntimeClass has another name or handler, add it to the option `sandboxedRuntimeClasses` (when the input holds the RuntimeClass, its handler is what counts).',
   *check({ object, loaded, metadata, spec, specPath }, ctx) {
     if (isFragment(spec)) return;
     const { listed, sandboxed } = settings(ctx.options);
     const runtimeClass = asString(spec['runtimeClassName']);
     const named = runtimeClass !== undefined && runtimeClass !== '';
-    if (named && sandboxed.has(runtimeClass)) return;
     const namespace = namespaceOf(loaded) ?? 'default';
     const path = named ? [...specPath, 'runtimeClassName'] : specPath;
-    // A RuntimeClass of the input may map the name to a sandboxed handler.
+    // Decided once the input is read: a RuntimeClass of the input may map the name to any handler.
     const lookup = named ? detach(runtimeClass) : undefined;
     if (listed.has(namespace)) {
-      const violation: Violation = { path, message: message(`namespace "${namespace}" is listed as untrusted`, lookup) };
-      if (lookup !== undefined) violation.unless = sharedFunction(DECIDED, ctx, [lookup], () => sandboxedIn(lookup, sandboxed));
-      yield violation;
+      // Without a runtime class nothing in the input can change the verdict.
+      if (lookup === undefined) yield { path, message: listedMessage(namespace, DEFAULT_RUNTIME) };
+      else yield { path, message: '', resolve: sharedFunction(LISTED, ctx, [namespace, lookup], () => untrustedByList(namespace, lookup, sandboxed)) };
       return;
     }
     // Whether the Namespace object carries the label is known once the input is read.
