@@ -363,3 +363,160 @@ describe('severity from what a binding grants', () => {
     expect(severity('"get"')).toEqual([]);
   });
 });
+
+describe('permission classes of bindings', () => {
+  const role = (kind: string, name: string, rules: string, namespace?: string): string =>
+    `apiVersion: rbac.authorization.k8s.io/v1\nkind: ${kind}\nmetadata: { name: "${name}"${namespace === undefined ? '' : `, namespace: ${namespace}`} }\nrules:\n${rules}`;
+  const binding = (name: string, roleName: string, subject = '{ kind: ServiceAccount, name: agent, namespace: ops }', roleKind = 'ClusterRole'): string =>
+    `apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: { name: ${name} }\nroleRef: { apiGroup: rbac.authorization.k8s.io, kind: ${roleKind}, name: "${roleName}" }\nsubjects: [${subject}]`;
+  async function scan(ids: readonly string[], ...docs: string[]): Promise<{ rule: string; severity: string; message: string }[]> {
+    const { scanTexts } = await import('../src/engine/scan.js');
+    const { RULES } = await import('../src/rules/index.js');
+    const rules = RULES.filter((r) => ids.includes(r.id));
+    return scanTexts([{ file: 'rbac.yaml', text: docs.join('\n---\n') }], { rules }).findings.map((f) => ({ rule: f.ruleId, severity: f.severity, message: f.message }));
+  }
+  const WEBSOCKET = 'a WebSocket connection, which "get" alone opens before Kubernetes 1.35 or with the AuthorizePodWebsocketUpgradeCreatePermission feature gate off';
+
+  it('reports get alone on pods/exec, pods/attach and pods/portforward as exec and port-forward over a WebSocket', async () => {
+    const getOnly = role('ClusterRole', 'inspect', '  - { apiGroups: [""], resources: ["pods/exec", "pods/attach", "pods/portforward"], verbs: ["get"] }');
+    expect(await scan(['rbac-cluster-pod-exec', 'rbac-cluster-port-forward'], getOnly, binding('inspect', 'inspect'))).toEqual([
+      {
+        rule: 'rbac-cluster-pod-exec',
+        severity: 'high',
+        message: `ClusterRoleBinding "inspect" grants ClusterRole "inspect" to ServiceAccount ops/agent cluster-wide: executes commands in pods (get on pods/exec, pods/attach: ${WEBSOCKET})`,
+      },
+      {
+        rule: 'rbac-cluster-port-forward',
+        severity: 'medium',
+        message: `ClusterRoleBinding "inspect" grants ClusterRole "inspect" to ServiceAccount ops/agent cluster-wide: forwards ports of pods (get on pods/portforward: ${WEBSOCKET})`,
+      },
+    ]);
+    // With create as well, nothing depends on the version.
+    const both = role('ClusterRole', 'debug', '  - { apiGroups: [""], resources: ["pods/exec"], verbs: ["get", "create"] }');
+    expect((await scan(['rbac-cluster-pod-exec'], both, binding('debug', 'debug'))).map((f) => f.message)).toEqual([
+      'ClusterRoleBinding "debug" grants ClusterRole "debug" to ServiceAccount ops/agent cluster-wide: executes commands in pods (get, create on pods/exec)',
+    ]);
+  });
+
+  it('names the WebSocket exec in the takeover a pod inherits', async () => {
+    const getOnly = role('ClusterRole', 'inspect', '  - { apiGroups: [""], resources: ["pods/exec"], verbs: ["get"] }');
+    const pod = 'apiVersion: v1\nkind: Pod\nmetadata: { name: agent, namespace: ops }\nspec:\n  serviceAccountName: agent\n  containers: [{ name: a, image: "registry.example.com/a:1" }]';
+    const [finding] = await scan(['workload-powerful-service-account'], getOnly, binding('inspect', 'inspect'), pod);
+    expect(finding?.message).toContain(`(ClusterRole "inspect", cluster-wide): executes commands in pods through ${WEBSOCKET}; code execution`);
+  });
+
+  it('reports token creation and service-account impersonation limited by resourceNames, naming the service accounts', async () => {
+    const named = role(
+      'ClusterRole',
+      'minter',
+      [
+        '  - { apiGroups: [""], resources: ["serviceaccounts/token"], verbs: ["create"], resourceNames: ["replicaset-controller"] }',
+        '  - { apiGroups: [""], resources: ["serviceaccounts"], verbs: ["impersonate"], resourceNames: ["deployer"] }',
+      ].join('\n'),
+    );
+    expect(await scan(['rbac-cluster-token-create', 'rbac-cluster-impersonate'], named, binding('minter', 'minter'))).toEqual([
+      {
+        rule: 'rbac-cluster-impersonate',
+        severity: 'critical',
+        message: 'ClusterRoleBinding "minter" grants ClusterRole "minter" to ServiceAccount ops/agent cluster-wide: impersonates identities (impersonate on serviceaccounts (only "deployer"))',
+      },
+      {
+        rule: 'rbac-cluster-token-create',
+        severity: 'critical',
+        message: 'ClusterRoleBinding "minter" grants ClusterRole "minter" to ServiceAccount ops/agent cluster-wide: mints service account tokens (create on serviceaccounts/token (only "replicaset-controller"))',
+      },
+    ]);
+  });
+
+  it('places uids and userextras in authentication.k8s.io, listed with user impersonation and never alone', async () => {
+    const qualifiers = '  - { apiGroups: ["authentication.k8s.io"], resources: ["uids", "userextras/scopes"], verbs: ["impersonate"] }';
+    expect(await scan(['rbac-cluster-impersonate'], role('ClusterRole', 'extras', qualifiers), binding('extras', 'extras'))).toEqual([]);
+    // The core group has no uids: the rule grants nothing.
+    const core = '  - { apiGroups: [""], resources: ["uids"], verbs: ["impersonate"] }';
+    expect(await scan(['rbac-cluster-impersonate'], role('ClusterRole', 'core-uids', core), binding('core-uids', 'core-uids'))).toEqual([]);
+    const users = `${qualifiers}\n  - { apiGroups: [""], resources: ["users"], verbs: ["impersonate"] }`;
+    expect((await scan(['rbac-cluster-impersonate'], role('ClusterRole', 'proxy', users), binding('proxy', 'proxy'))).map((f) => f.message)).toEqual([
+      'ClusterRoleBinding "proxy" grants ClusterRole "proxy" to ServiceAccount ops/agent cluster-wide: impersonates identities (impersonate on uids.authentication.k8s.io, userextras/scopes.authentication.k8s.io, users)',
+    ]);
+  });
+
+  describe('bind', () => {
+    const binder = (names: string, writes = true): string =>
+      role(
+        'ClusterRole',
+        'binder',
+        `  - { apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: ["bind"]${names === '' ? '' : `, resourceNames: [${names}]`} }` +
+          (writes ? '\n  - { apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterrolebindings"], verbs: ["create"] }' : ''),
+      );
+    const IDLE = '"bind" is used by creating or updating a RoleBinding or ClusterRoleBinding, which no binding of the input lets its subjects do';
+    const rule = ['rbac-cluster-escalate-bind'];
+
+    it('is high, saying what it lacks, when no subject can write bindings; critical once one can, through any binding', async () => {
+      expect(await scan(rule, binder('', false), binding('binder', 'binder'))).toEqual([
+        {
+          rule: 'rbac-cluster-escalate-bind',
+          severity: 'high',
+          message: `ClusterRoleBinding "binder" grants ClusterRole "binder" to ServiceAccount ops/agent cluster-wide: escalates or binds roles (bind on clusterroles.rbac.authorization.k8s.io); ${IDLE}`,
+        },
+      ]);
+      const writer = role('ClusterRole', 'writer', '  - { apiGroups: ["rbac.authorization.k8s.io"], resources: ["rolebindings"], verbs: ["create"] }');
+      const severity = async (...docs: string[]): Promise<string[]> => (await scan(rule, ...docs)).map((f) => f.severity);
+      // The same service account, through another binding.
+      expect(await severity(binder('', false), binding('binder', 'binder'), writer, binding('writer', 'writer'))).toEqual(['critical']);
+      // A group it is in by construction.
+      const group = '{ kind: Group, name: "system:serviceaccounts:ops", apiGroup: rbac.authorization.k8s.io }';
+      expect(await severity(binder('', false), binding('binder', 'binder'), writer, binding('writer', 'writer', group))).toEqual(['critical']);
+      // Another service account's writes do not count.
+      const other = '{ kind: ServiceAccount, name: other, namespace: ops }';
+      expect(await severity(binder('', false), binding('binder', 'binder'), writer, binding('writer', 'writer', other))).toEqual(['high']);
+      // escalate needs no binding.
+      const escalate = role('ClusterRole', 'escalator', '  - { apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: ["escalate", "bind"] }');
+      expect(await severity(escalate, binding('escalator', 'escalator'))).toEqual(['critical']);
+    });
+
+    it('judges a named role by what it grants, and an unknown system: role as powerful', async () => {
+      const names = async (list: string, ...docs: string[]): Promise<string[]> => (await scan(rule, binder(list), binding('binder', 'binder'), ...docs)).map((f) => f.message);
+      const delegator = role(
+        'ClusterRole',
+        'system:auth-delegator',
+        '  - { apiGroups: ["authentication.k8s.io"], resources: ["tokenreviews"], verbs: ["create"] }\n  - { apiGroups: ["authorization.k8s.io"], resources: ["subjectaccessreviews"], verbs: ["create"] }',
+      );
+      expect(await names('"system:auth-delegator"', delegator)).toEqual([]);
+      // Kubernetes' view (known offline) grants nothing dangerous; edit does.
+      expect(await names('"view"')).toEqual([]);
+      expect(await names('"view", "edit"')).toEqual([expect.stringContaining('bind on clusterroles.rbac.authorization.k8s.io (only "edit")')]);
+      // A role of the input that reads Secrets; a team's name found nowhere; a system: name found nowhere.
+      const reader = role('ClusterRole', 'secret-reader', '  - { apiGroups: [""], resources: ["secrets"], verbs: ["get"] }');
+      expect(await names('"secret-reader"', reader)).toEqual([expect.stringContaining('(only "secret-reader")')]);
+      expect(await names('"app-reader"')).toEqual([]);
+      expect(await names('"system:controller:namespace-controller"')).toEqual([expect.stringContaining('(only "system:controller:namespace-controller")')]);
+      // A role whose own bind names a powerful role is powerful; a cycle of binds adds nothing.
+      const relay = role('ClusterRole', 'relay', '  - { apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: ["bind"], resourceNames: ["cluster-admin"] }');
+      expect(await names('"relay"', relay)).toEqual([expect.stringContaining('(only "relay")')]);
+      const loop = role('ClusterRole', 'loop', '  - { apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: ["bind"], resourceNames: ["loop"] }');
+      expect(await names('"loop"', loop)).toEqual([]);
+    });
+
+    it('takes nothing over for a workload whose service account cannot write bindings', async () => {
+      const pod = 'apiVersion: v1\nkind: Pod\nmetadata: { name: agent, namespace: ops }\nspec:\n  serviceAccountName: agent\n  containers: [{ name: a, image: "registry.example.com/a:1" }]';
+      expect(await scan(['workload-powerful-service-account'], binder('', false), binding('binder', 'binder'), pod)).toEqual([]);
+      const [finding] = await scan(['workload-powerful-service-account'], binder(''), binding('binder', 'binder'), pod);
+      expect(finding?.message).toContain(': escalates or binds roles, writes Roles and bindings; code execution');
+    });
+  });
+
+  it('matches cluster-scoped resources of a Role by API group and resource together', async () => {
+    const rules = (groups: string, resources: string): string =>
+      role('Role', 'r', `  - { apiGroups: [${groups}], resources: [${resources}], verbs: ["get"] }`, 'storage');
+    const messages = async (groups: string, resources: string): Promise<string[]> => (await scan(['rbac-ineffective-rule'], rules(groups, resources))).map((f) => f.message);
+    expect(await messages('"longhorn.io"', '"nodes", "volumes"')).toEqual([]);
+    expect(await messages('"example.com"', '"storageclasses"')).toEqual([]);
+    expect(await messages('""', '"storageclasses"')).toEqual([]);
+    expect(await messages('""', '"nodes"')).toEqual(['Role "r": rule 0 names the cluster-scoped resource "nodes", which a Role cannot grant; use a ClusterRole with a ClusterRoleBinding']);
+    expect(await messages('"storage.k8s.io"', '"storageclasses"')).toEqual([
+      'Role "r": rule 0 names the cluster-scoped resource "storageclasses" of apiGroup "storage.k8s.io", which a Role cannot grant; use a ClusterRole with a ClusterRoleBinding',
+    ]);
+    // `*` covers the core group, whose nodes a Role cannot grant.
+    expect(await messages('"*"', '"nodes"')).toHaveLength(1);
+  });
+});

@@ -6,6 +6,7 @@
 import { trimRuns } from '../text.js';
 import type { LoadedObject } from '../load/types.js';
 import { asArray, asObject, asString, isObject } from './object.js';
+import { ASSUMED_ROLES, defaultKey, defaultPolicy, type DefaultRole } from './rbac-defaults.js';
 
 /** The API group of Roles, ClusterRoles and their bindings. */
 export const RBAC_GROUP = 'rbac.authorization.k8s.io';
@@ -226,10 +227,28 @@ export interface RoleRecord {
   invalidSelector: boolean;
   /** The ClusterRoles an aggregated role selects, in the controller's order; undefined for other roles and invalid selectors. */
   aggregates?: readonly RoleRecord[] | undefined;
-  /** Carries `kubernetes.io/bootstrapping: rbac-defaults` (created by the API server). */
-  readonly bootstrap: boolean;
+  /**
+   * Kubernetes' own role as the API server creates it: an assumed default role, or a role of the
+   * input labelled `kubernetes.io/bootstrapping: rbac-defaults` that grants nothing beyond
+   * upstream's role of its kind, namespace and name (`changes`).
+   */
+  bootstrap: boolean;
   /** A Kubernetes default role that is not in the input; its rules are assumed from upstream defaults. */
   readonly assumed: boolean;
+  /** For a role of the input with the bootstrapping label: how it differs from upstream's role (absent for other roles). */
+  changes?: DefaultRoleChanges;
+}
+
+/** What a role labelled as Kubernetes' own grants beyond upstream's role of its kind, namespace and name. */
+export interface DefaultRoleChanges {
+  /** False when upstream defines no such role: every rule is then an addition. */
+  readonly known: boolean;
+  /**
+   * The rules that grant more than upstream's role, each cut down to what upstream's role does not
+   * allow (an API group, resource, verb, name or non-resource URL, `*` included); empty when
+   * nothing was added. Their `source` and `index` are the rules of the input they come from.
+   */
+  readonly added: readonly GrantedRule[];
 }
 
 /** A subject of a binding. */
@@ -254,7 +273,13 @@ export interface BindingRecord {
   /** The role the binding grants, when the input (or the assumed defaults) has it. */
   readonly role: RoleRecord | undefined;
   readonly subjects: readonly Subject[];
+  /** Carries `kubernetes.io/bootstrapping: rbac-defaults`. */
   readonly bootstrap: boolean;
+  /**
+   * One of Kubernetes' own bindings, as upstream defines it: the bootstrapping label, and the kind,
+   * namespace, name and roleRef of a default binding, with no subject that binding lacks.
+   */
+  readonly upstream: boolean;
 }
 
 /** The RBAC objects of an input. */
@@ -331,7 +356,8 @@ function roleRecord(object: LoadedObject, kind: 'Role' | 'ClusterRole', namespac
     rules: [],
     selectors: aggregation === undefined ? undefined : asArray(aggregation['clusterRoleSelectors']),
     invalidSelector: false,
-    bootstrap: labels[BOOTSTRAP_LABEL] === BOOTSTRAP_VALUE,
+    // Set once the rules are known (`compareWithDefault`).
+    bootstrap: false,
     assumed: false,
   };
   record.rules = literalGranted(record);
@@ -526,6 +552,7 @@ export function buildRbacIndex(source: RbacSource, options: { defaults?: boolean
   const defaults = defaultClusterRoles();
   if (options.defaults !== false) for (const role of defaultClusterRoles().values()) if (!present.has(role.name)) clusterRoles.push(role);
   resolveAggregation(clusterRoles);
+  for (const role of [...roles, ...clusterRoles]) if (role.object !== undefined && role.labels[BOOTSTRAP_LABEL] === BOOTSTRAP_VALUE) compareWithDefault(role);
 
   const clusterByName = new Map<string, RoleRecord[]>();
   for (const r of clusterRoles) push(clusterByName, r.name, r);
@@ -583,6 +610,7 @@ export function buildRbacIndex(source: RbacSource, options: { defaults?: boolean
           index: i,
         });
       });
+      const bootstrap = labelsOf(object)[BOOTSTRAP_LABEL] === BOOTSTRAP_VALUE;
       bindings.push({
         kind,
         name: object.ref.name,
@@ -591,7 +619,8 @@ export function buildRbacIndex(source: RbacSource, options: { defaults?: boolean
         roleRef,
         role,
         subjects,
-        bootstrap: labelsOf(object)[BOOTSTRAP_LABEL] === BOOTSTRAP_VALUE,
+        bootstrap,
+        upstream: bootstrap && isUpstreamBinding(kind, namespace, object.ref.name, roleRef, subjects),
       });
     }
   }
@@ -622,24 +651,42 @@ export function implicitGroups(subject: Subject): string[] {
   return [];
 }
 
-/** True for an identity Kubernetes itself defines: `system:` users and groups, and service accounts of `kube-system` / `kube-public`. */
-export function isSystemSubject(subject: Subject): boolean {
-  if (subject.kind === 'ServiceAccount') return subject.namespace === 'kube-system' || subject.namespace === 'kube-public';
-  return subject.name.startsWith('system:');
+/**
+ * True for a binding the API server creates at start-up, left as created (`upstream`: the label,
+ * a default binding's kind, namespace, name and roleRef, no subject of its own), granting a role
+ * that is absent from the input or Kubernetes' own unchanged (`bootstrap`). Any other binding is
+ * the user's: a subject added, a roleRef changed, a role redefined or given more rules.
+ */
+export function isUnchangedDefaultBinding(binding: BindingRecord): boolean {
+  if (!binding.upstream) return false;
+  const role = binding.role;
+  return role === undefined || role.bootstrap;
 }
 
 /**
- * True for a binding the API server creates at start-up, left as created: a `system:` (or
- * `cluster-admin`) name, the `rbac-defaults` bootstrapping label, only Kubernetes' own subjects,
- * and a role that is absent from the input or also carries the label. A binding that fails any
- * of these (a user subject added, a role redefined) is treated as the user's.
+ * The rules the access rules judge on a binding: none for Kubernetes' own binding left unchanged;
+ * for Kubernetes' own binding of a default role the input changed, only what the change added
+ * (what upstream's role grants is Kubernetes' own); every rule of its role otherwise.
  */
-export function isUnchangedDefaultBinding(binding: BindingRecord): boolean {
-  if (!binding.bootstrap) return false;
-  if (!(binding.name.startsWith('system:') || binding.name === 'cluster-admin')) return false;
-  if (!binding.subjects.every(isSystemSubject)) return false;
+export function judgedRules(binding: BindingRecord): readonly GrantedRule[] {
   const role = binding.role;
-  return role === undefined || role.assumed || role.bootstrap;
+  if (role === undefined || isUnchangedDefaultBinding(binding)) return [];
+  return binding.upstream && role.changes !== undefined ? role.changes.added : role.rules;
+}
+
+/**
+ * What a message says of a binding's role after its name: that it is a Kubernetes default role
+ * assumed absent, or one the input changed (judged on its additions alone when `binding` is
+ * Kubernetes' own or absent, as for an unbound role); nothing for other roles.
+ */
+export function roleNote(role: RoleRecord, binding?: BindingRecord): string {
+  if (role.assumed) return ' (Kubernetes default role, not in the input: upstream rules assumed)';
+  const changes = role.changes;
+  if (changes === undefined || changes.added.length === 0) return '';
+  if (!changes.known) return ' (labelled as a Kubernetes default role, but not one Kubernetes defines)';
+  return binding === undefined || binding.upstream
+    ? ' (Kubernetes default role, changed: judged on what it grants beyond its upstream rules)'
+    : ' (Kubernetes default role, changed: it grants more than its upstream rules)';
 }
 
 interface Directory {
@@ -703,85 +750,139 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Kubernetes default ClusterRoles (bootstrap policy), for manifests that bind them without
-// containing them. Only the user-facing roles and the roles they aggregate.
+// Kubernetes' default policy (`rbac-defaults.ts`): the ClusterRoles assumed for manifests that
+// bind them without containing them, and what a default role or binding of the input changed.
 
-type CompactRule = readonly [apiGroups: readonly string[], resources: readonly string[], verbs: readonly string[]];
+/** A default role as a record of the index (not in the input). */
+function upstreamRecord(d: DefaultRole): RoleRecord {
+  const record: RoleRecord = {
+    kind: d.kind,
+    name: d.name,
+    namespace: d.namespace,
+    object: undefined,
+    labels: { [BOOTSTRAP_LABEL]: BOOTSTRAP_VALUE, ...d.labels },
+    literal: d.rules,
+    rules: [],
+    selectors: d.aggregateTo === undefined ? undefined : [{ matchLabels: { [`rbac.authorization.k8s.io/aggregate-to-${d.aggregateTo}`]: 'true' } }],
+    invalidSelector: false,
+    bootstrap: true,
+    assumed: true,
+  };
+  record.rules = literalGranted(record);
+  return record;
+}
 
-const RW = ['create', 'delete', 'deletecollection', 'patch', 'update'] as const;
-const RO = ['get', 'list', 'watch'] as const;
-
-const DEFAULT_ROLES: readonly { name: string; labels: Record<string, string>; aggregateTo?: string; rules: readonly CompactRule[]; nonResource?: true }[] = [
-  { name: 'cluster-admin', labels: {}, rules: [[['*'], ['*'], ['*']]], nonResource: true },
-  { name: 'admin', labels: {}, aggregateTo: 'admin', rules: [] },
-  { name: 'edit', labels: { 'rbac.authorization.k8s.io/aggregate-to-admin': 'true' }, aggregateTo: 'edit', rules: [] },
-  { name: 'view', labels: { 'rbac.authorization.k8s.io/aggregate-to-edit': 'true' }, aggregateTo: 'view', rules: [] },
-  {
-    name: 'system:aggregate-to-admin',
-    labels: { 'rbac.authorization.k8s.io/aggregate-to-admin': 'true' },
-    rules: [
-      [['authorization.k8s.io'], ['localsubjectaccessreviews'], ['create']],
-      [[RBAC_GROUP], ['rolebindings', 'roles'], [...RW, ...RO]],
-    ],
-  },
-  {
-    name: 'system:aggregate-to-edit',
-    labels: { 'rbac.authorization.k8s.io/aggregate-to-edit': 'true' },
-    rules: [
-      [[''], ['pods/attach', 'pods/exec', 'pods/portforward', 'pods/proxy', 'secrets', 'services/proxy'], RO],
-      [[''], ['serviceaccounts'], ['impersonate']],
-      [[''], ['pods', 'pods/attach', 'pods/exec', 'pods/portforward', 'pods/proxy'], RW],
-      [[''], ['pods/eviction'], ['create']],
-      [[''], ['configmaps', 'events', 'persistentvolumeclaims', 'replicationcontrollers', 'replicationcontrollers/scale', 'secrets', 'serviceaccounts', 'services', 'services/proxy'], RW],
-      [[''], ['serviceaccounts/token'], ['create']],
-      [['apps'], ['daemonsets', 'deployments', 'deployments/rollback', 'deployments/scale', 'replicasets', 'replicasets/scale', 'statefulsets', 'statefulsets/scale'], RW],
-      [['autoscaling'], ['horizontalpodautoscalers'], RW],
-      [['batch'], ['cronjobs', 'jobs'], RW],
-      [['extensions'], ['daemonsets', 'deployments', 'deployments/rollback', 'deployments/scale', 'ingresses', 'networkpolicies', 'replicasets', 'replicasets/scale', 'replicationcontrollers/scale'], RW],
-      [['policy'], ['poddisruptionbudgets'], RW],
-      [['networking.k8s.io'], ['ingresses', 'networkpolicies'], RW],
-      [['coordination.k8s.io'], ['leases'], [...RW, ...RO]],
-    ],
-  },
-  {
-    name: 'system:aggregate-to-view',
-    labels: { 'rbac.authorization.k8s.io/aggregate-to-view': 'true' },
-    rules: [
-      [[''], ['configmaps', 'endpoints', 'persistentvolumeclaims', 'persistentvolumeclaims/status', 'pods', 'replicationcontrollers', 'replicationcontrollers/scale', 'serviceaccounts', 'services', 'services/status'], RO],
-      [[''], ['bindings', 'events', 'limitranges', 'namespaces/status', 'pods/log', 'pods/status', 'replicationcontrollers/status', 'resourcequotas', 'resourcequotas/status'], RO],
-      [[''], ['namespaces'], RO],
-      [['discovery.k8s.io'], ['endpointslices'], RO],
-      [['apps'], ['controllerrevisions', 'daemonsets', 'daemonsets/status', 'deployments', 'deployments/scale', 'deployments/status', 'replicasets', 'replicasets/scale', 'replicasets/status', 'statefulsets', 'statefulsets/scale', 'statefulsets/status'], RO],
-      [['autoscaling'], ['horizontalpodautoscalers', 'horizontalpodautoscalers/status'], RO],
-      [['batch'], ['cronjobs', 'cronjobs/status', 'jobs', 'jobs/status'], RO],
-      [['extensions'], ['daemonsets', 'daemonsets/status', 'deployments', 'deployments/scale', 'deployments/status', 'ingresses', 'ingresses/status', 'networkpolicies', 'replicasets', 'replicasets/scale', 'replicasets/status', 'replicationcontrollers/scale'], RO],
-      [['policy'], ['poddisruptionbudgets', 'poddisruptionbudgets/status'], RO],
-      [['networking.k8s.io'], ['ingresses', 'ingresses/status', 'networkpolicies'], RO],
-    ],
-  },
-];
-
-/** The default ClusterRoles by name, aggregation resolved among themselves; a fresh set per call. */
+/** The assumed default ClusterRoles by name, aggregation resolved among themselves; a fresh set per call. */
 function defaultClusterRoles(): Map<string, RoleRecord> {
-  const records: RoleRecord[] = DEFAULT_ROLES.map((d) => {
-    const literal: PolicyRule[] = d.rules.map(([apiGroups, resources, verbs]) => ({ apiGroups, resources, verbs, resourceNames: [], nonResourceURLs: [] }));
-    if (d.nonResource) literal.push({ apiGroups: [], resources: [], verbs: ['*'], resourceNames: [], nonResourceURLs: ['*'] });
-    const record: RoleRecord = {
-      kind: 'ClusterRole',
-      name: d.name,
-      namespace: undefined,
-      object: undefined,
-      labels: { [BOOTSTRAP_LABEL]: BOOTSTRAP_VALUE, ...d.labels },
-      literal,
-      rules: [],
-      selectors: d.aggregateTo === undefined ? undefined : [{ matchLabels: { [`rbac.authorization.k8s.io/aggregate-to-${d.aggregateTo}`]: 'true' } }],
-      invalidSelector: false,
-      bootstrap: true,
-      assumed: true,
-    };
-    record.rules = literalGranted(record);
-    return record;
+  const { roles } = defaultPolicy();
+  const records = ASSUMED_ROLES.flatMap((name) => {
+    const d = roles.get(defaultKey('ClusterRole', undefined, name));
+    return d === undefined ? [] : [upstreamRecord(d)];
   });
   resolveAggregation(records);
   return new Map(records.map((r) => [r.name, r]));
+}
+
+let upstreamRules: ReadonlyMap<string, readonly PolicyRule[]> | undefined;
+
+/** The rules each default role grants (for an aggregated ClusterRole, those of the default roles it selects), by `defaultKey`. */
+function upstreamRulesOf(key: string): readonly PolicyRule[] | undefined {
+  if (upstreamRules === undefined) {
+    const records = new Map<string, RoleRecord>();
+    for (const [k, d] of defaultPolicy().roles) records.set(k, upstreamRecord(d));
+    resolveAggregation([...records.values()].filter((r) => r.kind === 'ClusterRole'));
+    upstreamRules = new Map([...records].map(([k, r]) => [k, r.rules.map((g) => g.rule)]));
+  }
+  return upstreamRules.get(key);
+}
+
+/**
+ * Sets `changes` and `bootstrap` of a role of the input labelled as Kubernetes' own: what it grants
+ * beyond upstream's role of its kind, namespace and name. An aggregated role that upstream
+ * aggregates too adds nothing of its own: the roles it selects are judged themselves.
+ */
+function compareWithDefault(role: RoleRecord): void {
+  const key = defaultKey(role.kind, role.namespace, role.name);
+  const reference = upstreamRulesOf(key);
+  let added: GrantedRule[];
+  if (reference === undefined) added = [...role.rules];
+  else if (role.selectors !== undefined && !role.invalidSelector && defaultPolicy().roles.get(key)?.aggregateTo !== undefined) added = [];
+  else added = role.rules.flatMap((granted) => beyond(granted.rule, reference).map((rule) => ({ ...granted, rule })));
+  role.changes = { known: reference !== undefined, added };
+  role.bootstrap = added.length === 0;
+}
+
+/** Above this many API group, resource and name combinations, a rule is not taken apart (`beyond`). */
+const MAX_PIECES = 10_000;
+
+/**
+ * The part of `rule` that no rule of `reference` allows, as rules (the rule itself when no part
+ * of it is allowed; none when all is): each API group, resource, verb and name (or every name,
+ * for a rule without `resourceNames`) of the rule, and each verb and non-resource URL, is allowed
+ * when one reference rule matches them all as the authorizer matches a request, taking a `*` or a
+ * `<prefix>*` of the rule literally: only a reference `*` (or a wider prefix) covers it.
+ */
+function beyond(rule: PolicyRule, reference: readonly PolicyRule[]): PolicyRule[] {
+  // A rule too large to take apart is kept whole: an addition is never missed.
+  if (rule.apiGroups.length * rule.resources.length * Math.max(1, rule.resourceNames.length) + rule.nonResourceURLs.length > MAX_PIECES) return [rule];
+  let covered = false;
+  // Uncovered [group, resource, verbs, names] pieces, names undefined for every name.
+  const pieces: [string, string, string[], (string | undefined)[]][] = [];
+  if (rule.apiGroups.length > 0 && rule.resources.length > 0) {
+    const names: (string | undefined)[] = rule.resourceNames.length === 0 ? [undefined] : [...new Set(rule.resourceNames)];
+    for (const group of new Set(rule.apiGroups)) {
+      for (const resource of new Set(rule.resources)) {
+        const slash = resource.indexOf('/');
+        const candidates = reference.filter((r) => apiGroupMatches(r, group) && resourceMatches(r, resource, slash < 0 ? '' : resource.slice(slash + 1)));
+        const byVerbs = new Map<string, [string[], (string | undefined)[]]>();
+        for (const name of names) {
+          const verbs = [...new Set(rule.verbs)].filter(
+            (verb) => !candidates.some((r) => verbMatches(r, verb) && (name === undefined ? r.resourceNames.length === 0 : resourceNameMatches(r, name))),
+          );
+          if (verbs.length < new Set(rule.verbs).size) covered = true;
+          if (verbs.length === 0) continue;
+          const entry = byVerbs.get(verbs.join('\u0000'));
+          if (entry === undefined) byVerbs.set(verbs.join('\u0000'), [verbs, [name]]);
+          else entry[1].push(name);
+        }
+        for (const [verbs, forNames] of byVerbs.values()) pieces.push([group, resource, verbs, forNames]);
+      }
+    }
+  }
+  const urlPieces = new Map<string, [string[], string[]]>();
+  for (const url of new Set(rule.nonResourceURLs)) {
+    const verbs = [...new Set(rule.verbs)].filter((verb) => !reference.some((r) => verbMatches(r, verb) && nonResourceURLMatches(r, url)));
+    if (verbs.length < new Set(rule.verbs).size) covered = true;
+    if (verbs.length === 0) continue;
+    const entry = urlPieces.get(verbs.join('\u0000'));
+    if (entry === undefined) urlPieces.set(verbs.join('\u0000'), [verbs, [url]]);
+    else entry[1].push(url);
+  }
+  if (!covered) return pieces.length > 0 || urlPieces.size > 0 ? [rule] : [];
+  // Pieces that differ only by resource, then only by group, become one rule.
+  const byResources = new Map<string, { groups: string[]; resources: string[]; verbs: string[]; names: string[] }>();
+  const byGroup = new Map<string, { group: string; resources: string[]; verbs: string[]; names: string[] }>();
+  for (const [group, resource, verbs, names] of pieces) {
+    const named = names.filter((n): n is string => n !== undefined);
+    const key = JSON.stringify([group, verbs, named]);
+    const entry = byGroup.get(key);
+    if (entry === undefined) byGroup.set(key, { group, resources: [resource], verbs, names: named });
+    else entry.resources.push(resource);
+  }
+  for (const { group, resources, verbs, names } of byGroup.values()) {
+    const key = JSON.stringify([resources, verbs, names]);
+    const entry = byResources.get(key);
+    if (entry === undefined) byResources.set(key, { groups: [group], resources, verbs, names });
+    else entry.groups.push(group);
+  }
+  const out: PolicyRule[] = [...byResources.values()].map(({ groups, resources, verbs, names }) => ({ apiGroups: groups, resources, verbs, resourceNames: names, nonResourceURLs: [] }));
+  for (const [verbs, urls] of urlPieces.values()) out.push({ apiGroups: [], resources: [], verbs, resourceNames: [], nonResourceURLs: urls });
+  return out;
+}
+
+/** True when a labelled binding is one of upstream's default bindings, with none but its subjects. */
+function isUpstreamBinding(kind: string, namespace: string | undefined, name: string, roleRef: BindingRecord['roleRef'], subjects: readonly Subject[]): boolean {
+  const d = defaultPolicy().bindings.get(defaultKey(kind, namespace, name));
+  if (d === undefined || roleRef === undefined || roleRef.kind !== d.roleRef.kind || roleRef.name !== d.roleRef.name) return false;
+  return subjects.every((s) => d.subjects.has(formatSubject(s)));
 }

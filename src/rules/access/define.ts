@@ -1,8 +1,15 @@
+import type { Inventory } from '../../engine/inventory.js';
 import { defineRule } from '../../engine/rule.js';
 import type { Frameworks, RuleSpec } from '../../engine/rule.js';
 import { RBAC_KINDS } from '../../k8s/rbac.js';
 import type { Severity } from '../../types.js';
-import { analysedBindings, classMessage, isClusterTier, rolePath, type ClassMatch, type PermissionClass } from './permissions.js';
+import { analysedBindings, classMessage, idleBind, isClusterTier, rolePath, type AnalysedBinding, type ClassMatch, type PermissionClass } from './permissions.js';
+
+/** A finding's own severity, and a sentence appended to its message. */
+export interface Adjustment {
+  severity?: Severity;
+  note?: string;
+}
 
 /** What a permission-class rule declares; its check comes from the shared binding analysis. */
 export interface ClassRuleMeta {
@@ -24,8 +31,20 @@ export interface ClassRuleMeta {
   subsumedBy?: readonly PermissionClass[];
   /** Classes listed alongside when a reported class is found (the other half of an attack). */
   also?: readonly PermissionClass[];
-  /** A finding's severity when it is not the rule's, from what the binding grants. */
-  severityOf?: (found: readonly ClassMatch[]) => Severity | undefined;
+  /** A finding's severity when it is not the rule's, and what the message adds, from what the binding (or the input) grants. */
+  adjust?: (found: readonly ClassMatch[], analysed: AnalysedBinding, inventory: Inventory) => Adjustment | undefined;
+}
+
+/**
+ * An `adjust` for the rules of `escalate-bind`: a binding whose only escalation is a `bind` that no
+ * subject can use (`idleBind`) is reported at `severity`, saying why. Full control stays as is.
+ */
+export function idleBindAt(severity: Severity): NonNullable<ClassRuleMeta['adjust']> {
+  return (found, analysed, inventory) => {
+    if (found.some((m) => m.cls === 'admin')) return undefined;
+    const note = idleBind(analysed, inventory);
+    return note === undefined ? undefined : { severity, note };
+  };
 }
 
 /** The namespaces whose RoleBindings count as cluster-wide grants by default (rbac-police's choice). */
@@ -43,7 +62,7 @@ export function privilegedNamespaces(options: Readonly<Record<string, unknown>>)
 
 /** An inventory rule reporting, on each binding, the permission classes it grants in its tier. */
 export function defineClassRule(meta: ClassRuleMeta): RuleSpec<'inventory'> {
-  const { classes, tier, subsumedBy = [], also = [], severityOf, ...rest } = meta;
+  const { classes, tier, subsumedBy = [], also = [], adjust, ...rest } = meta;
   const spec: RuleSpec<'inventory'> = defineRule({
     ...rest,
     description: tier === 'any' ? rest.description : `${rest.description} ${PRIVILEGED_NOTE}`,
@@ -65,8 +84,9 @@ export function defineClassRule(meta: ClassRuleMeta): RuleSpec<'inventory'> {
           const match = analysed.matches.get(cls);
           if (match !== undefined) found.push(match);
         }
-        const severity = severityOf?.(found);
-        yield { target: analysed.binding.object, path: rolePath(analysed.binding), message: classMessage(analysed, found, privileged), ...(severity === undefined ? {} : { severity }) };
+        const { severity, note } = adjust?.(found, analysed, inventory) ?? {};
+        const message = classMessage(analysed, found, privileged) + (note === undefined ? '' : `; ${note}`);
+        yield { target: analysed.binding.object, path: rolePath(analysed.binding), message, ...(severity === undefined ? {} : { severity }) };
       }
     },
   });

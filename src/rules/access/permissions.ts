@@ -7,15 +7,19 @@ import type { Inventory } from '../../engine/inventory.js';
 import {
   apiGroupMatches,
   formatSubject,
+  implicitGroups,
   isFullWildcard,
   isUnchangedDefaultBinding,
+  judgedRules,
   rbacIndexOf,
   resourceMatches,
+  roleNote,
   verbMatches,
   type BindingRecord,
   type GrantedRule,
   type PolicyRule,
   type RoleRecord,
+  type Subject,
 } from '../../k8s/rbac.js';
 import type { Path } from '../../types.js';
 
@@ -52,15 +56,23 @@ type ResourceScope = 'namespaced' | 'cluster' | 'own-namespace';
 /**
  * How `resourceNames` count: `unnamed` needs an empty list (a list of names limits the grant to
  * objects the team chose: not reported); `any` reports the grant either way (a named object is
- * enough for the attack); a function keeps only the names that matter.
+ * enough for the attack); `role` keeps the roles whose binding grants a dangerous permission (a
+ * `RoleJudge` decides); a function keeps only the names that matter.
  */
-type NamePolicy = 'unnamed' | 'any' | ((name: string) => boolean);
+type NamePolicy = 'unnamed' | 'any' | 'role' | ((name: string) => boolean);
+
+/**
+ * Whether binding the Role or ClusterRole of that name grants a dangerous permission: what `bind`
+ * limited to that name amounts to (`roleJudge`).
+ */
+export type RoleJudge = (kind: 'Role' | 'ClusterRole', name: string) => boolean;
 
 interface Probe {
   cls: PermissionClass;
   /** For classes that need several grants together (CSR approval): which one this is. */
   part?: string;
   group: string;
+  /** `<parent>/*` stands for every subresource of `<parent>` (`userextras/<key>`). */
   resources: readonly { name: string; scope: ResourceScope }[];
   verbs: readonly string[];
   names: NamePolicy;
@@ -105,8 +117,6 @@ export const BUILT_IN_GROUPS: ReadonlySet<string> = new Set([
   'storagemigration.k8s.io',
 ]);
 
-/** Roles whose `bind` (or impersonation of names) amounts to full control. */
-const POWERFUL_ROLE = (name: string): boolean => name === 'cluster-admin' || name === 'admin' || name === 'edit' || name.startsWith('system:');
 const SYSTEM_IDENTITY = (name: string): boolean => name.startsWith('system:');
 /** Signers whose certificates authenticate to the API server as any user or node. */
 const CLIENT_SIGNERS = new Set(['kubernetes.io/kube-apiserver-client', 'kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/legacy-unknown', 'kubernetes.io/*']);
@@ -171,20 +181,28 @@ const PROBES: readonly Probe[] = [
   { cls: 'workload-write', group: 'batch', resources: [ns('jobs'), ns('cronjobs')], verbs: ['create'], names: 'unnamed' },
   // A Job's pod template is immutable; a CronJob's is not.
   { cls: 'workload-write', group: 'batch', resources: [ns('cronjobs')], verbs: ['update', 'patch'], names: 'any' },
-  // A named pod is still a pod to run commands in (StatefulSet pods have stable names).
-  { cls: 'pod-exec', group: CORE, resources: [ns('pods/exec'), ns('pods/attach')], verbs: ['create'], names: 'any' },
-  { cls: 'port-forward', group: CORE, resources: [ns('pods/portforward')], verbs: ['create'], names: 'any' },
+  // A named pod is still a pod to run commands in (StatefulSet pods have stable names). A WebSocket
+  // connection is an HTTP GET, authorized as `get` on the subresource: `create` is needed too only
+  // from Kubernetes 1.35, with the AuthorizePodWebsocketUpgradeCreatePermission feature gate on.
+  { cls: 'pod-exec', group: CORE, resources: [ns('pods/exec'), ns('pods/attach')], verbs: ['get', 'create'], names: 'any' },
+  { cls: 'port-forward', group: CORE, resources: [ns('pods/portforward')], verbs: ['get', 'create'], names: 'any' },
   { cls: 'escalate-bind', group: RBAC, resources: [ns('roles'), cl('clusterroles')], verbs: ['escalate'], names: 'any' },
   // `bind` is checked in the namespace of the RoleBinding being created, for Roles and ClusterRoles alike.
-  { cls: 'escalate-bind', group: RBAC, resources: [ns('roles'), ns('clusterroles')], verbs: ['bind'], names: POWERFUL_ROLE },
+  { cls: 'escalate-bind', group: RBAC, resources: [ns('roles'), ns('clusterroles')], verbs: ['bind'], names: 'role' },
   { cls: 'rbac-write', group: RBAC, resources: [ns('roles'), ns('rolebindings'), cl('clusterroles'), cl('clusterrolebindings')], verbs: WRITE, names: 'unnamed' },
-  { cls: 'impersonate', group: CORE, resources: [cl('users'), cl('groups'), cl('uids')], verbs: ['impersonate'], names: SYSTEM_IDENTITY },
-  { cls: 'impersonate', group: CORE, resources: [ns('serviceaccounts')], verbs: ['impersonate'], names: 'unnamed' },
+  { cls: 'impersonate', group: CORE, resources: [cl('users'), cl('groups')], verbs: ['impersonate'], names: SYSTEM_IDENTITY },
+  // A named service account is an identity with its own permissions (service-account names cannot start with `system:`).
+  { cls: 'impersonate', group: CORE, resources: [ns('serviceaccounts')], verbs: ['impersonate'], names: 'any' },
+  // A UID or extra only qualifies an impersonated user (the API server refuses them without one):
+  // listed with the grants above, never reported alone.
+  { cls: 'impersonate', part: 'qualifier', group: 'authentication.k8s.io', resources: [cl('uids'), cl('userextras/*')], verbs: ['impersonate'], names: 'any' },
   { cls: 'nodes-proxy', group: CORE, resources: [cl('nodes/proxy')], verbs: ['get', 'create'], names: 'any' },
   { cls: 'nodes-proxy', group: CORE, resources: [cl('nodes')], verbs: ['proxy'], names: 'any' },
   { cls: 'csr-approval', part: 'approval', group: 'certificates.k8s.io', resources: [cl('certificatesigningrequests/approval')], verbs: ['update', 'patch'], names: 'any' },
   { cls: 'csr-approval', part: 'signer', group: 'certificates.k8s.io', resources: [cl('signers')], verbs: ['approve'], names: (n) => CLIENT_SIGNERS.has(n) },
-  { cls: 'token-create', group: CORE, resources: [ns('serviceaccounts/token')], verbs: ['create'], names: 'unnamed' },
+  // TokenRequest names its service account (`POST …/serviceaccounts/<name>/token`): a named grant
+  // still mints tokens for those service accounts, as strong as their own permissions.
+  { cls: 'token-create', group: CORE, resources: [ns('serviceaccounts/token')], verbs: ['create'], names: 'any' },
   {
     cls: 'webhook-write',
     group: 'admissionregistration.k8s.io',
@@ -291,8 +309,36 @@ export function describePolicyRule(rule: PolicyRule): string {
   return `verbs ${quoteList(rule.verbs)} on resources ${quoteList(rule.resources)} of apiGroups ${quoteList(rule.apiGroups)}`;
 }
 
-/** The classes a role's rules grant when bound by a ClusterRoleBinding (`cluster`) or a RoleBinding. */
-export function evaluateRules(rules: readonly GrantedRule[], cluster: boolean): Matches {
+/** The names of a rule's `resourceNames` that count for a probe's resource (all for none); undefined when none does. */
+function countedNames(policy: NamePolicy, names: readonly string[], resource: string, judge: RoleJudge): readonly string[] | undefined {
+  if (names.length === 0 || policy === 'any') return names;
+  if (policy === 'unnamed') return undefined;
+  const kept = policy === 'role' ? names.filter((n) => judge(resource === 'roles' ? 'Role' : 'ClusterRole', n)) : names.filter(policy);
+  return kept.length === 0 ? undefined : kept;
+}
+
+/**
+ * The resources of a probe's resource that a rule names, each with whether only through `*` (`*`,
+ * or `*\/<sub>` for a subresource); a probe's `<parent>/*` gives the subresources the rule lists,
+ * else itself when a `*` names it.
+ */
+function probeMatches(rule: PolicyRule, name: string): [resource: string, viaWildcard: boolean][] {
+  if (name.endsWith('/*')) {
+    const prefix = name.slice(0, -1);
+    const listed = rule.resources.filter((r) => r.startsWith(prefix));
+    if (listed.length > 0) return listed.map((r) => [r, false]);
+    return rule.resources.some((r) => r === '*' || r.startsWith('*/')) ? [[name, true]] : [];
+  }
+  const slash = name.indexOf('/');
+  const sub = slash < 0 ? '' : name.slice(slash + 1);
+  return resourceMatches(rule, name, sub) ? [[name, !rule.resources.includes(name)]] : [];
+}
+
+/**
+ * The classes a role's rules grant when bound by a ClusterRoleBinding (`cluster`) or a RoleBinding;
+ * `judge` tells which named roles `bind` counts for (`roleJudge` of the input).
+ */
+export function evaluateRules(rules: readonly GrantedRule[], cluster: boolean, judge: RoleJudge): Matches {
   const out = new Map<PermissionClass, ClassMatch>();
   for (const granted of rules) {
     const { rule } = granted;
@@ -310,26 +356,20 @@ export function evaluateRules(rules: readonly GrantedRule[], cluster: boolean): 
       if (!apiGroupMatches(rule, probe.group)) continue;
       const verbs = probe.verbs.filter((v) => verbMatches(rule, v));
       if (verbs.length === 0) continue;
-      let names: readonly string[] = rule.resourceNames;
-      if (names.length > 0) {
-        if (probe.names === 'unnamed') continue;
-        if (typeof probe.names === 'function') {
-          names = names.filter(probe.names);
-          if (names.length === 0) continue;
-        }
-      }
       for (const resource of probe.resources) {
         if (resource.scope === 'cluster' && !cluster) continue;
-        const slash = resource.name.indexOf('/');
-        const sub = slash < 0 ? '' : resource.name.slice(slash + 1);
-        if (!resourceMatches(rule, resource.name, sub)) continue;
-        addGrant(matchFor(out, probe.cls), granted, probe.group, resource.name, verbs, names, probe.part, !rule.resources.includes(resource.name));
+        const matched = probeMatches(rule, resource.name);
+        if (matched.length === 0) continue;
+        const names = countedNames(probe.names, rule.resourceNames, resource.name, judge);
+        if (names === undefined) continue;
+        for (const [name, viaWildcard] of matched) addGrant(matchFor(out, probe.cls), granted, probe.group, name, verbs, names, probe.part, viaWildcard);
       }
     }
   }
   // Approving a CSR issues a certificate only with both the approval subresource and the signer.
   const csr = out.get('csr-approval');
   if (csr !== undefined && !(csr.grants.some((g) => g.part === 'approval') && csr.grants.some((g) => g.part === 'signer'))) out.delete('csr-approval');
+  if (out.get('impersonate')?.grants.every((g) => g.part === 'qualifier') === true) out.delete('impersonate');
   // Deleting a controller destroys no more than changing it (zero replicas, a broken image, a PVC
   // retention policy of Delete): reported as workload writes, not again as deletion.
   const deletes = out.get('destructive-delete');
@@ -353,10 +393,95 @@ export function evaluateRules(rules: readonly GrantedRule[], cluster: boolean): 
 export interface AnalysedBinding {
   readonly binding: BindingRecord;
   readonly role: RoleRecord;
+  /** The rules judged (`judgedRules`): the role's, or only what a changed default role adds, for Kubernetes' own binding of it. */
+  readonly rules: readonly GrantedRule[];
   readonly matches: Matches;
 }
 
 const ANALYSIS = Symbol('access-binding-analysis');
+const JUDGE = Symbol('access-role-judge');
+
+/** Appends a value to the list of a key. */
+export function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
+}
+
+const systemName: RoleJudge = (_kind, name) => name.startsWith('system:');
+
+function roleKey(kind: string, name: string): string {
+  return `${kind}\u0000${name}`;
+}
+
+/** The roles (`roleKey`) a role's rules allow `bind` on by name. */
+function namedBinds(role: RoleRecord): string[] {
+  const out: string[] = [];
+  for (const { rule } of role.rules) {
+    if (rule.resourceNames.length === 0 || !verbMatches(rule, 'bind') || !apiGroupMatches(rule, RBAC)) continue;
+    for (const [resource, kind] of [['roles', 'Role'], ['clusterroles', 'ClusterRole']] as const) {
+      if (probeMatches(rule, resource).length > 0) for (const name of rule.resourceNames) out.push(roleKey(kind, name));
+    }
+  }
+  return out;
+}
+
+/**
+ * What `bind` on a named role amounts to, from the input: a role of that name in the input (a Role
+ * of any namespace, the assumed default roles included) counts when it grants a permission class
+ * (a ClusterRole as a ClusterRoleBinding would grant it), or `bind` on a role that counts; another
+ * Kubernetes default ClusterRole the index knows (`defaultRole`) counts when it grants a class; a
+ * name found nowhere counts when it is a `system:` name (a Kubernetes role whose rules are unknown
+ * here), not otherwise (a role the team defines elsewhere). Computed for every role of the input
+ * at the first name the input defines.
+ */
+export function roleJudge(inventory: Inventory): RoleJudge {
+  return inventory.memo(JUDGE, () => {
+    const index = rbacIndexOf(inventory);
+    const roles = index.roles;
+    const known = new Set(roles.map((r) => roleKey(r.kind, r.name)));
+    const defaults = new Map<string, boolean>();
+    const unknown: RoleJudge = (kind, name) => {
+      if (known.has(roleKey(kind, name))) return false;
+      const reference = kind === 'ClusterRole' ? index.defaultRole(name) : undefined;
+      if (reference === undefined) return systemName(kind, name);
+      let verdict = defaults.get(name);
+      if (verdict === undefined) {
+        // Kubernetes' default roles limit no `bind` by name: their rules alone decide.
+        verdict = evaluateRules(reference.rules, true, systemName).size > 0;
+        defaults.set(name, verdict);
+      }
+      return verdict;
+    };
+    let powerful: Set<string> | undefined;
+    const compute = (): Set<string> => {
+      // What each role grants by itself (its `bind` on roles of the input left out), then the
+      // roles that can bind one of those, to a fixed point.
+      const out = new Set<string>();
+      const boundBy = new Map<string, string[]>();
+      for (const role of roles) {
+        const key = roleKey(role.kind, role.name);
+        if (evaluateRules(role.rules, role.kind === 'ClusterRole', unknown).size > 0) out.add(key);
+        for (const target of namedBinds(role)) push(boundBy, target, key);
+      }
+      const queue = [...out];
+      for (let key = queue.pop(); key !== undefined; key = queue.pop()) {
+        for (const binder of boundBy.get(key) ?? []) {
+          if (out.has(binder)) continue;
+          out.add(binder);
+          queue.push(binder);
+        }
+      }
+      return out;
+    };
+    return (kind, name) => {
+      const key = roleKey(kind, name);
+      if (!known.has(key)) return unknown(kind, name);
+      powerful ??= compute();
+      return powerful.has(key);
+    };
+  });
+}
 
 /**
  * Every binding that grants something, with its permission classes: built once per inventory.
@@ -366,27 +491,69 @@ const ANALYSIS = Symbol('access-binding-analysis');
 export function analysedBindings(inventory: Inventory): readonly AnalysedBinding[] {
   return inventory.memo(ANALYSIS, () => {
     const index = rbacIndexOf(inventory);
-    const cache = new Map<RoleRecord, { cluster?: Matches; namespaced?: Matches }>();
+    const judge = roleJudge(inventory);
+    const cache = new Map<readonly GrantedRule[], { cluster?: Matches; namespaced?: Matches }>();
     const out: AnalysedBinding[] = [];
     for (const binding of index.bindings) {
       const role = binding.role;
       if (role === undefined || binding.subjects.length === 0 || isUnchangedDefaultBinding(binding)) continue;
-      let entry = cache.get(role);
+      const rules = judgedRules(binding);
+      let entry = cache.get(rules);
       if (entry === undefined) {
         entry = {};
-        cache.set(role, entry);
+        cache.set(rules, entry);
       }
       const cluster = binding.kind === 'ClusterRoleBinding';
       let matches = cluster ? entry.cluster : entry.namespaced;
       if (matches === undefined) {
-        matches = evaluateRules(role.rules, cluster);
+        matches = evaluateRules(rules, cluster, judge);
         if (cluster) entry.cluster = matches;
         else entry.namespaced = matches;
       }
-      out.push({ binding, role, matches });
+      out.push({ binding, role, rules, matches });
     }
     return out;
   });
+}
+
+const WRITERS = Symbol('access-binding-writers');
+
+function subjectKey(kind: string, name: string, namespace: string | undefined): string {
+  return `${kind}\u0000${namespace ?? ''}\u0000${name}`;
+}
+
+/** The subjects (`subjectKey`) that a binding of the input lets create or update RoleBindings or ClusterRoleBindings. */
+function bindingWriters(inventory: Inventory): ReadonlySet<string> {
+  return inventory.memo(WRITERS, () => {
+    const out = new Set<string>();
+    for (const { binding, matches } of analysedBindings(inventory)) {
+      const writes = matches.has('admin') || matches.get('rbac-write')?.grants.some((g) => g.resource === 'rolebindings' || g.resource === 'clusterrolebindings') === true;
+      if (writes) for (const s of binding.subjects) out.add(subjectKey(s.kind, s.name, s.namespace));
+    }
+    return out;
+  });
+}
+
+/** True when some binding of the input lets the subject, or a group it is in by construction, create or update bindings. */
+export function canWriteBindings(inventory: Inventory, subject: Subject): boolean {
+  const writers = bindingWriters(inventory);
+  return writers.has(subjectKey(subject.kind, subject.name, subject.namespace)) || implicitGroups(subject).some((g) => writers.has(subjectKey('Group', g, undefined)));
+}
+
+/** True when a binding's `escalate-bind` grants are `bind` only (no `escalate`). */
+export function bindOnly(match: ClassMatch): boolean {
+  return match.grants.every((g) => !g.verbs.has('escalate'));
+}
+
+/**
+ * Why a binding's escalation is idle: its only `escalate-bind` grant is `bind`, which binds nothing
+ * without create or update on bindings, and no subject of the binding holds those through the
+ * bindings of the input. Undefined when it is not idle.
+ */
+export function idleBind(analysed: AnalysedBinding, inventory: Inventory): string | undefined {
+  const match = analysed.matches.get('escalate-bind');
+  if (match === undefined || !bindOnly(match) || analysed.binding.subjects.some((s) => canWriteBindings(inventory, s))) return undefined;
+  return '"bind" is used by creating or updating a RoleBinding or ClusterRoleBinding, which no binding of the input lets its subjects do';
 }
 
 /** The scope tier of a binding: cluster-wide (or a privileged namespace) vs one ordinary namespace. */
@@ -408,6 +575,15 @@ function sortedVerbs(verbs: Set<string>): string[] {
   return [...verbs].sort((a, b) => VERB_ORDER.indexOf(a) - VERB_ORDER.indexOf(b));
 }
 
+const WEBSOCKET_RESOURCES: ReadonlySet<string> = new Set(['pods/exec', 'pods/attach', 'pods/portforward']);
+
+/** A grant of `get` without `create` on exec, attach or port-forward: enough for a WebSocket connection on older clusters. */
+function websocketOnly(g: Grant): boolean {
+  return g.group === CORE && WEBSOCKET_RESOURCES.has(g.resource) && g.verbs.has('get') && !g.verbs.has('create');
+}
+
+const WEBSOCKET_NOTE = 'a WebSocket connection, which "get" alone opens before Kubernetes 1.35 or with the AuthorizePodWebsocketUpgradeCreatePermission feature gate off';
+
 /** `get, list, watch on secrets; create on pods/exec (only "web-0")`. */
 export function describeGrants(match: ClassMatch): string {
   if (match.cls === 'admin') return 'every verb on every resource';
@@ -415,7 +591,9 @@ export function describeGrants(match: ClassMatch): string {
   const groups = new Map<string, string[]>();
   for (const g of match.grants) {
     const names =
-      (g.names.size > 0 ? ` (only ${[...g.names].map((n) => `"${n}"`).join(', ')})` : '') + (g.viaWildcard ? ' through a "*" resource' : '');
+      (g.names.size > 0 ? ` (only ${[...g.names].map((n) => `"${n}"`).join(', ')})` : '') +
+      (g.viaWildcard ? ' through a "*" resource' : '') +
+      (websocketOnly(g) ? `: ${WEBSOCKET_NOTE}` : '');
     const key = `${sortedVerbs(g.verbs).join(', ')}\u0000${names}`;
     const list = groups.get(key) ?? [];
     list.push(resourceName(g.group, g.resource));
@@ -429,8 +607,7 @@ export function describeGrants(match: ClassMatch): string {
 
 function roleLabel(a: AnalysedBinding): string {
   const { role } = a;
-  const note = role.assumed ? ' (Kubernetes default role, not in the input: upstream rules assumed)' : '';
-  return `${role.kind} "${role.name}"${note}`;
+  return `${role.kind} "${role.name}"${roleNote(role, a.binding)}`;
 }
 
 /** `ServiceAccount shop/api, User alice and 3 more`. */
@@ -455,6 +632,12 @@ function provenance(a: AnalysedBinding, matches: readonly ClassMatch[]): string 
   if (others.size === 0) return '';
   const names = [...others].map((s) => `"${s.name}"${s.assumed ? ' (default rules assumed)' : ''}`);
   return `; aggregated from ClusterRole ${names.join(', ')}`;
+}
+
+/** A class in words; exec and port-forward granted by `get` alone say so. */
+export function classWords(match: ClassMatch): string {
+  const words = CLASS_WORDS[match.cls];
+  return match.grants.length > 0 && match.grants.every(websocketOnly) ? `${words} through ${WEBSOCKET_NOTE}` : words;
 }
 
 /** `reads Secrets (get, list on secrets)`: a class in words, with its grants. */

@@ -1,10 +1,13 @@
 /** Shared pieces of the rules about who a binding names (anonymous, every authenticated identity, default service accounts). */
 import type { Inventory } from '../../engine/inventory.js';
-import { isUnchangedDefaultBinding, rbacIndexOf, type BindingRecord, type Subject } from '../../k8s/rbac.js';
+import { isUnchangedDefaultBinding, rbacIndexOf, roleNote, type BindingRecord, type Subject } from '../../k8s/rbac.js';
 import type { Path } from '../../types.js';
 import { analysedBindings, describeClass, type AnalysedBinding } from './permissions.js';
 
-/** Every binding of the input except Kubernetes' own unchanged ones, with its analysis when its role is known. */
+/**
+ * Every binding of the input except Kubernetes' own unchanged ones (`isUnchangedDefaultBinding`),
+ * with its analysis when its role is known.
+ */
 export function* reviewedBindings(inventory: Inventory): Generator<{ binding: BindingRecord; analysed: AnalysedBinding | undefined }> {
   const byBinding = new Map<BindingRecord, AnalysedBinding>();
   for (const a of analysedBindings(inventory)) byBinding.set(a.binding, a);
@@ -24,11 +27,11 @@ export function bindingLabel(binding: BindingRecord): string {
   return binding.kind === 'RoleBinding' ? `RoleBinding "${binding.name}" in namespace "${binding.namespace ?? 'default'}"` : `ClusterRoleBinding "${binding.name}"`;
 }
 
-/** `ClusterRole "view"` (or the roleRef as written when the role is not in the input). */
+/** `ClusterRole "view"` (or the roleRef as written when the role is not in the input), with `roleNote`. */
 export function roleRefLabel(binding: BindingRecord): string {
   const ref = binding.roleRef;
   if (ref === undefined) return 'no valid roleRef';
-  const note = binding.role === undefined ? ' (not in the input)' : binding.role.assumed ? ' (Kubernetes default role, not in the input: upstream rules assumed)' : '';
+  const note = binding.role === undefined ? ' (not in the input)' : roleNote(binding.role, binding);
   return `${ref.kind} "${ref.name}"${note}`;
 }
 

@@ -1,6 +1,6 @@
 import { defineRule } from '../../../engine/rule.js';
 import { RBAC_KINDS, rbacIndexOf, rulesAllow, type PolicyRule } from '../../../k8s/rbac.js';
-import { describeClass, evaluateRules, type ClassMatch, type Grant } from '../permissions.js';
+import { describeClass, evaluateRules, roleJudge, type ClassMatch, type Grant } from '../permissions.js';
 
 /** The default user-facing roles and the label that aggregates a ClusterRole into each. */
 const TARGETS = ['view', 'edit', 'admin'] as const;
@@ -35,6 +35,7 @@ export const rule = defineRule({
     'Remove the `aggregate-to-*` label from the ClusterRole, or take the sensitive rules out of it into a separate ClusterRole bound only to the subjects that need them.',
   *check({ inventory }) {
     const index = rbacIndexOf(inventory);
+    const judge = roleJudge(inventory);
     for (const role of index.roles) {
       if (role.kind !== 'ClusterRole' || role.object === undefined || role.bootstrap) continue;
       for (const target of TARGETS) {
@@ -43,7 +44,7 @@ export const rule = defineRule({
         if (reference === undefined) continue;
         const referenceRules = reference.rules.map((g) => g.rule);
         const added: ClassMatch[] = [];
-        for (const match of evaluateRules(role.rules, true).values()) {
+        for (const match of evaluateRules(role.rules, true, judge).values()) {
           if (match.cls === 'wildcard') continue;
           if (match.cls === 'admin') {
             added.push(match);

@@ -1,4 +1,4 @@
-import { defineClassRule } from '../define.js';
+import { defineClassRule, idleBindAt } from '../define.js';
 
 export const rule = defineClassRule({
   id: 'rbac-cluster-escalate-bind',
@@ -10,8 +10,9 @@ export const rule = defineClassRule({
   also: ['rbac-write'],
   subsumedBy: ['admin'],
   tier: 'cluster',
+  adjust: idleBindAt('high'),
   description:
-    'RBAC stops a subject from granting permissions it does not hold, except through two verbs: `escalate` on roles lets it write a Role or ClusterRole with any rule, and `bind` lets it bind any role (cluster-admin included) once it can create bindings. Either makes the subject a cluster administrator in one request. `bind` limited by `resourceNames` to roles that are not `cluster-admin`, `admin`, `edit` or `system:` roles is not reported.',
+    'RBAC stops a subject from granting permissions it does not hold, except through two verbs: `escalate` on roles lets it write a Role or ClusterRole with any rule, and `bind` lets it bind any role (cluster-admin included) once it can create bindings. Either makes the subject a cluster administrator in one request. `bind` limited by `resourceNames` counts for the roles it names that grant a dangerous permission: a role of the input, or a Kubernetes default role whose rules mamori knows (`cluster-admin`, `admin`, `edit`, `view`, …), is judged by its rules; a `system:` role found in neither counts, a role of another name does not. When no binding of the input lets a subject of the binding create or update RoleBindings or ClusterRoleBindings (itself, or a group it belongs to by construction such as `system:serviceaccounts:<namespace>`), a `bind` without `escalate` is reported as high, saying so: it binds nothing until that permission is added.',
   remediation:
     'Remove `escalate` and `bind` from the role. Where a controller must create bindings, give `bind` with `resourceNames` listing exactly the roles it hands out, and `create` on RoleBindings in the namespaces it manages only.',
 });

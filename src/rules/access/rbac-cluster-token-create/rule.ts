@@ -10,7 +10,7 @@ export const rule = defineClassRule({
   subsumedBy: ['admin'],
   tier: 'cluster',
   description:
-    '`create` on `serviceaccounts/token` (the TokenRequest API) mints a valid token for any service account in scope, so the subject gets the permissions of every one of them; cluster-wide, that includes the controllers of kube-system and every operator.',
+    '`create` on `serviceaccounts/token` (the TokenRequest API) mints a valid token for any service account in scope, so the subject gets the permissions of every one of them; cluster-wide, that includes the controllers of kube-system and every operator. `resourceNames` limits the grant to the service accounts it names (in every namespace, for a ClusterRoleBinding), but a token for a named one is as strong as that service account, a kube-system controller\'s included: named grants are reported too, with their names.',
   remediation:
-    'Remove `serviceaccounts/token` from cluster-wide roles. A component that needs tokens for specific service accounts should get `create` on `serviceaccounts/token` through RoleBindings in their namespaces, with `resourceNames` naming them.',
+    'Remove `serviceaccounts/token` from cluster-wide roles and from roles bound in privileged namespaces. A component that needs tokens for specific service accounts should get `create` on `serviceaccounts/token` through RoleBindings in their own namespaces, with `resourceNames` naming them, and those service accounts should hold no more than the component may; accept such a grant with a documented exception when it must stay.',
 });

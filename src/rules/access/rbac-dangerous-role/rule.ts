@@ -1,10 +1,10 @@
 import type { Inventory } from '../../../engine/inventory.js';
 import { defineRule } from '../../../engine/rule.js';
-import { RBAC_GROUP, RBAC_KINDS, rbacIndexOf, type RoleRecord } from '../../../k8s/rbac.js';
+import { RBAC_GROUP, RBAC_KINDS, rbacIndexOf, roleNote, type RoleRecord } from '../../../k8s/rbac.js';
 import { asArray, asObject, asString } from '../../../k8s/object.js';
 import type { Path } from '../../../types.js';
 import { DEFAULT_PRIVILEGED_NAMESPACES, PRIVILEGED_NOTE, privilegedNamespaces } from '../define.js';
-import { describeClass, evaluateRules, type ClassMatch, type PermissionClass } from '../permissions.js';
+import { describeClass, evaluateRules, push, roleJudge, type ClassMatch, type PermissionClass } from '../permissions.js';
 
 /**
  * What the binding rules report on a RoleBinding in an ordinary namespace
@@ -56,12 +56,6 @@ interface Reach {
   selectedBy: Map<RoleRecord, RoleRecord[]>;
   /** Bindings without subjects (they grant nothing), by the keys they reference. */
   empty: Map<string, string[]>;
-}
-
-function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
-  const list = map.get(key);
-  if (list === undefined) map.set(key, [value]);
-  else list.push(value);
 }
 
 const hasSubjects = (body: Readonly<Record<string, unknown>>): boolean => ['subjects', 'userNames', 'groupNames'].some((key) => asArray(body[key]).length > 0);
@@ -148,7 +142,7 @@ export const rule = defineRule({
   controls: ['ACC-2'],
   frameworks: { nsa: ['Authentication and authorization'] },
   description:
-    'The access rules report a dangerous permission on the binding that grants it, with its subjects and scope. A Role or ClusterRole that no RoleBinding or ClusterRoleBinding of the input references is not reported there: a chart that ships a ClusterRole and leaves the binding to the operator, or to a controller that binds it per tenant, hands out whatever that role allows the day someone binds it, and the review of the binding rarely re-reads the role. This rule reports such roles, with the permission classes the binding rules would report: for a ClusterRole, what a ClusterRoleBinding would grant; for a Role, what a RoleBinding in its namespace would (every class in a privileged namespace, as the `rbac-cluster-*` rules count them). A binding grants a role by name (a second manifest of the same role, such as a Kustomize patch, counts as granted; OpenShift\'s legacy `authorization.openshift.io` bindings count too), and a binding without subjects grants nothing. A ClusterRole also counts as granted when an aggregated ClusterRole that selects it is granted, or is one of Kubernetes\' own roles (`admin`, `edit`, `view`: `rbac-aggregate-to-default-role` reports what it adds to them). An aggregated ClusterRole is judged through the roles it selects, and Kubernetes\' own roles (labelled `kubernetes.io/bootstrapping: rbac-defaults`) are left out. Low severity: nothing holds the permissions yet. Scan a chart or an application as a whole: a role scanned without the file that binds it is reported. ' +
+    'The access rules report a dangerous permission on the binding that grants it, with its subjects and scope. A Role or ClusterRole that no RoleBinding or ClusterRoleBinding of the input references is not reported there: a chart that ships a ClusterRole and leaves the binding to the operator, or to a controller that binds it per tenant, hands out whatever that role allows the day someone binds it, and the review of the binding rarely re-reads the role. This rule reports such roles, with the permission classes the binding rules would report: for a ClusterRole, what a ClusterRoleBinding would grant; for a Role, what a RoleBinding in its namespace would (every class in a privileged namespace, as the `rbac-cluster-*` rules count them). A binding grants a role by name (a second manifest of the same role, such as a Kustomize patch, counts as granted; OpenShift\'s legacy `authorization.openshift.io` bindings count too), and a binding without subjects grants nothing. A ClusterRole also counts as granted when an aggregated ClusterRole that selects it is granted, or is one of Kubernetes\' own roles (`admin`, `edit`, `view`: `rbac-aggregate-to-default-role` reports what it adds to them). An aggregated ClusterRole is judged through the roles it selects, and Kubernetes\' own roles (labelled `kubernetes.io/bootstrapping: rbac-defaults` and granting no more than upstream\'s bootstrap policy gives them) are left out; a default role given more rules is reported on what it adds. Low severity: nothing holds the permissions yet. Scan a chart or an application as a whole: a role scanned without the file that binds it is reported. ' +
     PRIVILEGED_NOTE,
   remediation:
     'Narrow the role to what its future subjects need (name Secrets and ConfigMaps with `resourceNames`, leave out `pods/exec`, `escalate`, `bind`, `impersonate` and `*`), or delete it if nothing uses it. When the role must stay broad, ship it with the binding it is meant for, so the binding rules report its subjects and scope, or accept it with a documented exception.',
@@ -156,13 +150,15 @@ export const rule = defineRule({
   *check({ inventory }, ctx) {
     const privileged = privilegedNamespaces(ctx.options);
     const reached = reach(inventory);
+    const judge = roleJudge(inventory);
     for (const role of rbacIndexOf(inventory).roles) {
       const object = role.object;
       if (object === undefined || role.bootstrap || roleKeys(role).some((key) => reached.granted.has(key))) continue;
       // An aggregated role's own rules are overwritten; what it grants is judged on the selected roles.
       if (role.selectors !== undefined && !role.invalidSelector) continue;
       const cluster = role.kind === 'ClusterRole' || privileged.includes(role.namespace ?? '');
-      const found = [...evaluateRules(role.rules, role.kind === 'ClusterRole').values()].filter((m) => cluster || NAMESPACE_CLASSES.has(m.cls));
+      // A changed default role is judged on what it adds to upstream's role.
+      const found = [...evaluateRules(role.changes?.added ?? role.rules, role.kind === 'ClusterRole', judge).values()].filter((m) => cluster || NAMESPACE_CLASSES.has(m.cls));
       const indexes = offendingRules(role, found);
       const [first, ...others] = indexes;
       if (first === undefined) continue;
@@ -178,7 +174,7 @@ export const rule = defineRule({
         target: object,
         path: path(first),
         ...(others.length > 0 ? { paths: others.map(path) } : {}),
-        message: `${role.kind} "${role.name}"${where} is granted by no binding of the input${reachNote(role, reached)}; once bound, ${scope} through ${ruleList}: ${what}`,
+        message: `${role.kind} "${role.name}"${where}${roleNote(role)} is granted by no binding of the input${reachNote(role, reached)}; once bound, ${scope} through ${ruleList}: ${what}`,
       };
     }
   },

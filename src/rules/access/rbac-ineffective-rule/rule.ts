@@ -1,40 +1,59 @@
 import { defineRule } from '../../../engine/rule.js';
 import type { InventoryViolation } from '../../../engine/rule.js';
 import { asArray } from '../../../k8s/object.js';
-import { policyRule, RBAC_KINDS, rbacIndexOf, type PolicyRule, type RoleRecord } from '../../../k8s/rbac.js';
+import { apiGroupMatches, policyRule, RBAC_GROUP, RBAC_KINDS, rbacIndexOf, type PolicyRule, type RoleRecord } from '../../../k8s/rbac.js';
 import type { Path } from '../../../types.js';
+import { push } from '../permissions.js';
 
-/** Resources outside namespaces: a Role's rules on them grant nothing. (`namespaces` is not listed: a RoleBinding reaches its own.) */
-const CLUSTER_SCOPED_RESOURCES: ReadonlySet<string> = new Set([
-  'apiservices',
-  'certificatesigningrequests',
-  'clusterrolebindings',
-  'clusterroles',
-  'componentstatuses',
-  'csidrivers',
-  'csinodes',
-  'customresourcedefinitions',
-  'flowschemas',
-  'ingressclasses',
-  'mutatingadmissionpolicies',
-  'mutatingadmissionpolicybindings',
-  'mutatingwebhookconfigurations',
-  'nodes',
-  'persistentvolumes',
-  'priorityclasses',
-  'prioritylevelconfigurations',
-  'runtimeclasses',
-  'selfsubjectaccessreviews',
-  'selfsubjectreviews',
-  'selfsubjectrulesreviews',
-  'storageclasses',
-  'subjectaccessreviews',
-  'tokenreviews',
-  'validatingadmissionpolicies',
-  'validatingadmissionpolicybindings',
-  'validatingwebhookconfigurations',
-  'volumeattachments',
+/**
+ * Resources of Kubernetes' API groups that live outside namespaces, with their group: a Role's
+ * rules on them grant nothing. A resource of the same name in another group may be namespaced
+ * (Longhorn's `nodes.longhorn.io`), so a rule matches only through the group or `*`. (`namespaces`
+ * is not listed: a RoleBinding reaches its own.)
+ */
+const CLUSTER_SCOPED_RESOURCES: ReadonlyMap<string, string> = new Map([
+  ['apiservices', 'apiregistration.k8s.io'],
+  ['certificatesigningrequests', 'certificates.k8s.io'],
+  ['clustertrustbundles', 'certificates.k8s.io'],
+  ['clusterrolebindings', RBAC_GROUP],
+  ['clusterroles', RBAC_GROUP],
+  ['componentstatuses', ''],
+  ['csidrivers', 'storage.k8s.io'],
+  ['csinodes', 'storage.k8s.io'],
+  ['customresourcedefinitions', 'apiextensions.k8s.io'],
+  ['deviceclasses', 'resource.k8s.io'],
+  ['flowschemas', 'flowcontrol.apiserver.k8s.io'],
+  ['ingressclasses', 'networking.k8s.io'],
+  ['ipaddresses', 'networking.k8s.io'],
+  ['mutatingadmissionpolicies', 'admissionregistration.k8s.io'],
+  ['mutatingadmissionpolicybindings', 'admissionregistration.k8s.io'],
+  ['mutatingwebhookconfigurations', 'admissionregistration.k8s.io'],
+  ['nodes', ''],
+  ['persistentvolumes', ''],
+  ['priorityclasses', 'scheduling.k8s.io'],
+  ['prioritylevelconfigurations', 'flowcontrol.apiserver.k8s.io'],
+  ['resourceslices', 'resource.k8s.io'],
+  ['runtimeclasses', 'node.k8s.io'],
+  ['selfsubjectaccessreviews', 'authorization.k8s.io'],
+  ['selfsubjectreviews', 'authentication.k8s.io'],
+  ['selfsubjectrulesreviews', 'authorization.k8s.io'],
+  ['servicecidrs', 'networking.k8s.io'],
+  ['storageclasses', 'storage.k8s.io'],
+  ['storageversionmigrations', 'storagemigration.k8s.io'],
+  ['subjectaccessreviews', 'authorization.k8s.io'],
+  ['tokenreviews', 'authentication.k8s.io'],
+  ['validatingadmissionpolicies', 'admissionregistration.k8s.io'],
+  ['validatingadmissionpolicybindings', 'admissionregistration.k8s.io'],
+  ['validatingwebhookconfigurations', 'admissionregistration.k8s.io'],
+  ['volumeattachments', 'storage.k8s.io'],
+  ['volumeattributesclasses', 'storage.k8s.io'],
 ]);
+
+/** The group of a cluster-scoped Kubernetes resource the rule names through its apiGroups; undefined when it names none. */
+function clusterScopedGroup(rule: PolicyRule, resource: string): string | undefined {
+  const group = CLUSTER_SCOPED_RESOURCES.get(resource);
+  return group !== undefined && apiGroupMatches(rule, group) ? group : undefined;
+}
 
 /** The rules of a role that allow one verb (or `*`), indexed for `UnnamedGrants`. */
 interface VerbIndex {
@@ -124,12 +143,6 @@ class UnnamedGrants {
   }
 }
 
-function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
-}
-
 function problems(role: RoleRecord): InventoryViolation[] {
   const target = role.object;
   const out: InventoryViolation[] = [];
@@ -156,6 +169,7 @@ function problems(role: RoleRecord): InventoryViolation[] {
     rule.resources.forEach((resource, j) => {
       const slash = resource.indexOf('/');
       const parent = slash < 0 ? resource : resource.slice(0, slash);
+      const group = role.kind === 'Role' ? clusterScopedGroup(rule, parent) : undefined;
       if (slash > 0 && resource.slice(slash + 1) === '*') {
         report(
           ['rules', i, 'resources', j],
@@ -163,9 +177,10 @@ function problems(role: RoleRecord): InventoryViolation[] {
             ? `"*/*" in rule ${i} is not a wildcard: it matches only a subresource literally named "*"; use "*" for everything or list the subresources`
             : `"${resource}" in rule ${i} is not a wildcard: it matches only a subresource literally named "*", not ${parent}/exec, ${parent}/log or the others; list the subresources`,
         );
-      } else if (role.kind === 'Role' && CLUSTER_SCOPED_RESOURCES.has(parent) && !(parent === 'clusterroles' && rule.verbs.some((v) => v === 'bind' || v === '*'))) {
+      } else if (group !== undefined && !(parent === 'clusterroles' && rule.verbs.some((v) => v === 'bind' || v === '*'))) {
         // (`bind` on ClusterRoles is checked in the RoleBinding's namespace, so a Role can grant it.)
-        report(['rules', i, 'resources', j], `rule ${i} names the cluster-scoped resource "${resource}", which a Role cannot grant; use a ClusterRole with a ClusterRoleBinding`);
+        const of = group === '' ? '' : ` of apiGroup "${group}"`;
+        report(['rules', i, 'resources', j], `rule ${i} names the cluster-scoped resource "${resource}"${of}, which a Role cannot grant; use a ClusterRole with a ClusterRoleBinding`);
       }
     });
     // A create (or deletecollection) request on a resource carries no object name when it is authorized.
@@ -196,7 +211,7 @@ export const rule = defineRule({
   controls: ['ACC-2'],
   frameworks: { nsa: ['Authentication and authorization'] },
   description:
-    'Some rules look like grants but the RBAC authorizer never matches them: `pods/*` and `*/*` are not wildcards (they name a subresource called `*`); a rule without `apiGroups` grants nothing; `create` and `deletecollection` limited by `resourceNames` are never allowed, because the request has no name when it is authorized; a Role cannot grant cluster-scoped resources such as nodes or PersistentVolumes; the `rules` of a ClusterRole with an `aggregationRule` are overwritten by the control plane. The rule fails open or shut in a way its author did not intend, and peer tools that read `pods/*` as a wildcard report findings that the cluster does not have.',
+    'Some rules look like grants but the RBAC authorizer never matches them: `pods/*` and `*/*` are not wildcards (they name a subresource called `*`); a rule without `apiGroups` grants nothing; `create` and `deletecollection` limited by `resourceNames` are never allowed, because the request has no name when it is authorized; a Role cannot grant cluster-scoped resources such as nodes or PersistentVolumes (matched with their API group: a CRD of the same name in another group, such as `nodes.longhorn.io`, may be namespaced); the `rules` of a ClusterRole with an `aggregationRule` are overwritten by the control plane. The rule fails open or shut in a way its author did not intend, and peer tools that read `pods/*` as a wildcard report findings that the cluster does not have.',
   remediation:
     'List the subresources explicitly (`pods/exec`, `pods/log`), write `apiGroups: [""]` for the core group, drop `resourceNames` from `create` rules (or move them to the verbs that carry a name), move cluster-scoped resources to a ClusterRole bound with a ClusterRoleBinding, and put the rules of an aggregated ClusterRole into a ClusterRole its selector matches.',
   *check({ inventory }) {

@@ -1,4 +1,4 @@
-import { defineClassRule } from '../define.js';
+import { defineClassRule, idleBindAt } from '../define.js';
 
 export const rule = defineClassRule({
   id: 'rbac-namespace-admin-binding',
@@ -9,8 +9,9 @@ export const rule = defineClassRule({
   classes: ['admin', 'escalate-bind'],
   also: ['rbac-write'],
   tier: 'namespace',
+  adjust: idleBindAt('medium'),
   description:
-    'A RoleBinding of `cluster-admin` or of a role with every verb on every resource gives full control of its namespace: all its Secrets, any pod run as any of its service accounts, its RBAC, and the Namespace object itself (so its Pod Security labels). `escalate` on Roles, or `bind` on powerful roles, reaches the same point: the subject can write a Role beyond its rights or bind `cluster-admin` with a RoleBinding. The damage stays in the namespace only as long as the namespace\'s service accounts hold nothing outside it.',
+    'A RoleBinding of `cluster-admin` or of a role with every verb on every resource gives full control of its namespace: all its Secrets, any pod run as any of its service accounts, its RBAC, and the Namespace object itself (so its Pod Security labels). `escalate` on Roles, or `bind` on powerful roles, reaches the same point: the subject can write a Role beyond its rights or bind `cluster-admin` with a RoleBinding. A `bind` without `escalate` whose subjects no binding of the input lets create or update bindings is reported as medium, saying so (the roles `bind` names are judged as `rbac-cluster-escalate-bind` does). The damage stays in the namespace only as long as the namespace\'s service accounts hold nothing outside it.',
   remediation:
     'Bind the default `admin` or `edit` ClusterRole (or a narrower Role) instead of `cluster-admin` or wildcard roles. Remove `escalate` from Roles, and give `bind` only with `resourceNames` listing the harmless roles the subject may hand out.',
 });

@@ -37,7 +37,7 @@ export const rule = defineRule({
     for (const analysed of analysedBindings(inventory)) {
       if (analysed.matches.has('admin')) continue;
       const wildcard = analysed.matches.get('wildcard');
-      const verbsOnly = verbWildcards(analysed.role.rules);
+      const verbsOnly = verbWildcards(analysed.rules);
       if (wildcard === undefined && verbsOnly.length === 0) continue;
       const match: ClassMatch = {
         cls: 'wildcard',

@@ -8,7 +8,7 @@ import { accountKey, projectsToken, serviceAccountIndex, serviceAccountOf } from
 import { DEFAULT_PRIVILEGED_NAMESPACES, privilegedNamespaces } from '../define.js';
 import { sharedFunction, type SharedFunctions } from '../../shared.js';
 import { bindingLabel } from '../subjects.js';
-import { analysedBindings, CLASS_WORDS, describeScope, isClusterTier, type AnalysedBinding, type PermissionClass } from '../permissions.js';
+import { analysedBindings, bindOnly, canWriteBindings, classWords, describeScope, isClusterTier, push, type AnalysedBinding, type PermissionClass } from '../permissions.js';
 
 /** Permissions that, held cluster-wide, make the holder an administrator of the cluster (or one step from it). */
 const TAKEOVER: readonly PermissionClass[] = [
@@ -43,6 +43,11 @@ interface AccountGrants {
 interface AccountGrant {
   binding: string;
   classes: string[];
+  /**
+   * The classes left when the ServiceAccount cannot write bindings, when that changes them: a
+   * `bind` without `escalate` takes nothing over on its own.
+   */
+  withoutBindingWrites?: string[];
 }
 
 /**
@@ -55,19 +60,20 @@ function accountGrants(inventory: Inventory, privileged: readonly string[]): Acc
   let out = cache.get(key);
   if (out === undefined) {
     out = { byAccount: new Map(), byNamespace: new Map() };
-    const add = (map: Map<string, AccountGrant[]>, k: string, grant: AccountGrant): void => {
-      const list = map.get(k);
-      if (list === undefined) map.set(k, [grant]);
-      else list.push(grant);
-    };
     for (const analysed of analysedBindings(inventory)) {
       if (!isClusterTier(analysed.binding, privileged)) continue;
-      const classes = TAKEOVER.filter((cls) => takesOver(cls, analysed)).map((cls) => CLASS_WORDS[cls]);
-      if (classes.length === 0) continue;
-      const grant: AccountGrant = { binding: describeBinding(analysed, privileged), classes };
+      const found = TAKEOVER.filter((cls) => takesOver(cls, analysed));
+      if (found.length === 0) continue;
+      const words = (classes: readonly PermissionClass[]): string[] => classes.flatMap((cls) => {
+        const match = analysed.matches.get(cls);
+        return match === undefined ? [] : [classWords(match)];
+      });
+      const grant: AccountGrant = { binding: describeBinding(analysed, privileged), classes: words(found) };
+      const bind = analysed.matches.get('escalate-bind');
+      if (bind !== undefined && bindOnly(bind)) grant.withoutBindingWrites = words(found.filter((cls) => cls !== 'escalate-bind'));
       for (const subject of analysed.binding.subjects) {
-        if (subject.kind === 'ServiceAccount' && subject.namespace !== undefined) add(out.byAccount, accountKey(subject.namespace, subject.name), grant);
-        else if (subject.kind === 'Group' && subject.name.startsWith(NAMESPACE_GROUP)) add(out.byNamespace, subject.name.slice(NAMESPACE_GROUP.length), grant);
+        if (subject.kind === 'ServiceAccount' && subject.namespace !== undefined) push(out.byAccount, accountKey(subject.namespace, subject.name), grant);
+        else if (subject.kind === 'Group' && subject.name.startsWith(NAMESPACE_GROUP)) push(out.byNamespace, subject.name.slice(NAMESPACE_GROUP.length), grant);
       }
     }
     cache.set(key, out);
@@ -100,11 +106,17 @@ function takeover(namespace: string, name: string, tokenByPod: boolean, privileg
   const key = accountKey(namespace, name);
   return (inventory) => {
     const { byAccount, byNamespace } = accountGrants(inventory, privileged);
-    const grants = [...(byAccount.get(key) ?? []), ...(byNamespace.get(namespace) ?? [])];
+    let writes: boolean | undefined;
+    const classesOf = (g: AccountGrant): string[] => {
+      if (g.withoutBindingWrites === undefined) return g.classes;
+      writes ??= canWriteBindings(inventory, { kind: 'ServiceAccount', name, namespace, index: 0 });
+      return writes ? g.classes : g.withoutBindingWrites;
+    };
+    const grants = [...(byAccount.get(key) ?? []), ...(byNamespace.get(namespace) ?? [])].filter((g) => classesOf(g).length > 0);
     if (grants.length === 0) return null;
     if (!tokenByPod && serviceAccountIndex(inventory).accounts.get(key)?.['automountServiceAccountToken'] === false) return null;
     // The same binding in several files of the input (one manifest per provider) is named once.
-    const what = [...new Set(grants.map((g) => `${g.binding}: ${g.classes.join(', ')}`))].join('; ');
+    const what = [...new Set(grants.map((g) => `${g.binding}: ${classesOf(g).join(', ')}`))].join('; ');
     return `pod runs as ServiceAccount "${name}" with its API token mounted, and ${what}; code execution in any container of this pod can take over the cluster`;
   };
 }
@@ -120,7 +132,7 @@ export const rule = defineRule({
   frameworks: { nsa: ['Authentication and authorization'], kubescape: ['C-0267', 'C-0272', 'C-0053'] },
   options: { privilegedNamespaces: DEFAULT_PRIVILEGED_NAMESPACES },
   description:
-    'A pod holds the API token of its ServiceAccount. When a ClusterRoleBinding (or a RoleBinding in a privileged namespace) gives that ServiceAccount full control, wildcard permissions, Secret reads or writes (a written `service-account-token` Secret mints a token), writes to cluster ConfigMaps (CoreDNS, `aws-auth`), workload creation, exec into pods, role escalation or binding, RBAC writes, impersonation, nodes/proxy, certificate approval, token minting or admission-webhook writes across the cluster, then remote code execution, a file-read bug or a malicious dependency in any container of the pod is a takeover of the whole cluster: the token is in the container\'s filesystem. The RBAC rules report the binding; this rule reports every workload that would hand those permissions to an attacker, so the blast radius is seen where the code runs. Bindings through the group `system:serviceaccounts:<namespace>` count; bindings to every ServiceAccount (`system:serviceaccounts`) are left to `rbac-authenticated-binding`-style review of the binding itself. Not reported when the token is not mounted (the pod, or its ServiceAccount in the input, sets `automountServiceAccountToken: false` and no projected volume requests a token). Which RoleBindings count as cluster-wide is the `privilegedNamespaces` option (default `["kube-system"]`), as for the `rbac-cluster-*` rules.',
+    'A pod holds the API token of its ServiceAccount. When a ClusterRoleBinding (or a RoleBinding in a privileged namespace) gives that ServiceAccount full control, wildcard permissions, Secret reads or writes (a written `service-account-token` Secret mints a token), writes to cluster ConfigMaps (CoreDNS, `aws-auth`), workload creation, exec into pods (through `get` alone before Kubernetes 1.35, over a WebSocket), role escalation or binding (`bind` counts when the ServiceAccount can also create or update bindings), RBAC writes, impersonation, nodes/proxy, certificate approval, token minting or admission-webhook writes across the cluster, then remote code execution, a file-read bug or a malicious dependency in any container of the pod is a takeover of the whole cluster: the token is in the container\'s filesystem. The RBAC rules report the binding; this rule reports every workload that would hand those permissions to an attacker, so the blast radius is seen where the code runs. Bindings through the group `system:serviceaccounts:<namespace>` count; bindings to every ServiceAccount (`system:serviceaccounts`) are left to `rbac-authenticated-binding`-style review of the binding itself. Not reported when the token is not mounted (the pod, or its ServiceAccount in the input, sets `automountServiceAccountToken: false` and no projected volume requests a token). Which RoleBindings count as cluster-wide is the `privilegedNamespaces` option (default `["kube-system"]`), as for the `rbac-cluster-*` rules.',
   remediation:
     'Give the workload a ServiceAccount of its own that holds only what it calls (namespaced Roles, `resourceNames`, no wildcards), and move cluster-wide powers to a separate component with a small attack surface. Where the workload needs no API access at all, set `automountServiceAccountToken: false` on the pod. Keep controllers that need such permissions (GitOps, operators) in namespaces of their own, hardened with the restricted Pod Security level and network policies.',
   *check({ loaded, kind, spec, specPath }, ctx) {
