@@ -3,12 +3,15 @@
  * place they hide (env values, command lines, ConfigMap data and binaryData, Secret data and
  * stringData, annotations, last-applied-configuration copies, a document that fails to parse)
  * are scanned with every rule of the catalog, optional ones included, and rendered by every
- * writer; no value, base64 form of a value, or 10-character piece of a long value may appear.
+ * writer; no value, base64 form of a value, or 10-character piece of a long value may appear,
+ * nor the fingerprint of a value that could be guessed from it.
  */
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { knownRules, parseConfig } from '../src/engine/config.js';
 import { scanTexts } from '../src/engine/scan.js';
 import { WRITERS } from '../src/report/index.js';
+import { guessBits } from '../src/k8s/secrets.js';
 import { RULES } from '../src/rules/index.js';
 import type { Report } from '../src/types.js';
 
@@ -31,6 +34,13 @@ const SECRETS = {
   weakSecret: 'changeme',
   brokenDocPassword: 'Br0ken-D0c-P4ss',
   pemLine: 'MIICdwIBADANBgkqhkiG9w0BAQEFAASCAmEwggJdAgEAAoGBALPB6/HQAZOi81UV',
+  initPassword: 'M1gr4te-Pw-2291',
+  dsnPassword: 'Dsn-P4ss-8812',
+  redisPassword: 'R3d1s-C0nf-55',
+  registryLogin: 'ci:Reg1stry-Pw-31',
+  npmToken: 'Ab12Cd34Ef56Gh78Ij90Kl12Mn34Op56',
+  filePassword: 'F1le-P4ss-7730',
+  shortPassword: 'hunter22',
 } as const;
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
@@ -88,6 +98,8 @@ spec:
         - name: migrate
           image: registry.example.com/api:1.0
           command: ["/bin/sh", "-c", "MYSQL_PWD=${SECRETS.scriptPassword} mysql -h db < /sql/init.sql"]
+          env:
+            - { name: DB_PASSWORD_2, value: "${SECRETS.initPassword}" }
       containers:
         - name: api
           image: registry.example.com/api:1.0
@@ -109,8 +121,16 @@ metadata:
   namespace: leaky
 data:
   DB_PASSWORD: "${SECRETS.envPassword}"
+  ADMIN_PASSWORD: ${SECRETS.shortPassword}
   application.properties: |
+    sentry.dsn=https://4f2a9c:${SECRETS.dsnPassword}@sentry.leaky.internal/12
     spring.datasource.password=${SECRETS.propertiesPassword}
+  redis.conf: |
+    requirepass ${SECRETS.redisPassword}
+  config.json: '{"auths": {"registry.leaky.io": {"auth": "${b64(SECRETS.registryLogin)}"}}}'
+  .npmrc: |
+    //registry.npmjs.org/:_authToken=${SECRETS.npmToken}
+  password.txt: ${SECRETS.filePassword}
   settings.json: '{"db": {"password": "${SECRETS.jsonPassword}"}}'
   tls.key: |
 ${PEM.split('\n').map((l) => `    ${l}`).join('\n')}
@@ -205,6 +225,38 @@ describe('redaction: no output contains a secret value', () => {
     const ids = new Set(report.findings.map((f) => f.ruleId));
     for (const id of ['hardcoded-credential', 'hardcoded-password', 'secret-in-last-applied', 'secret-in-env', 'weak-secret-value']) {
       if (RULES.some((r) => r.id === id)) expect(ids).toContain(id);
+    }
+  });
+
+  /** The fingerprint mamori would compute for a value (first 8 hex digits). */
+  const digest = (value: string): string => createHash('sha256').update(`mamori credential fingerprint v1\u0000${value}`).digest('hex').slice(0, 8);
+  const reported = report.findings.filter((f) => f.ruleId === 'hardcoded-password' || f.ruleId === 'hardcoded-credential');
+
+  it('every credential placed in the fixtures is reported', () => {
+    const at = (path: string): boolean => reported.some((f) => f.path.includes(path));
+    for (const path of ['initContainers[0].env[0]', 'ADMIN_PASSWORD', 'application.properties', 'redis.conf', 'config.json', '.npmrc', 'password.txt']) expect(at(path), path).toBe(true);
+    // The DSN's password and the property after it, in the same file.
+    expect(reported.filter((f) => f.path.includes('application.properties')).map((f) => /\(line \d\)/.exec(f.message)?.[0])).toEqual(['(line 1)', '(line 2)']);
+  });
+
+  it('a message ends with a fingerprint and a length, or says the value is withheld', () => {
+    for (const f of reported) expect(f.message).toMatch(/ in plain text(?:: (?:\S+… )?sha256:[0-9a-f]{8}… \(\d+ chars\)| \(value withheld: short or guessable\))$/);
+    expect(reported.some((f) => f.message.endsWith('(value withheld: short or guessable)'))).toBe(true);
+  });
+
+  it('no output holds the fingerprint of a value that could be guessed from it', () => {
+    // Credentials recognised by their format are generated material: their fingerprints are shown.
+    const formats = new Set(['awsId', 'awsSecret', 'githubToken', 'annotationToken', 'pemLine']);
+    const leaks: string[] = [];
+    for (const [name, value] of Object.entries(SECRETS)) {
+      if (guessBits(value) >= 80 || formats.has(name)) continue;
+      for (const [format, text] of outputs) if (text.includes(digest(value))) leaks.push(`${format}: ${name}`);
+    }
+    expect(leaks).toEqual([]);
+    // The check can see a fingerprint: those of strong values are shown.
+    for (const value of [SECRETS.awsSecret, SECRETS.npmToken]) {
+      expect(guessBits(value)).toBeGreaterThanOrEqual(80);
+      for (const [format, text] of outputs) expect(text.includes(digest(value)), format).toBe(true);
     }
   });
 

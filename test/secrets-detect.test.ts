@@ -1,13 +1,22 @@
 /**
  * Credential detection (src/k8s/secrets.ts): each pattern's true and false positives, the
- * placeholder and reference filters, the entropy threshold, and the redacted fingerprint. The
- * expected values were worked out by hand; the fake credentials were generated for these tests.
+ * placeholder and reference filters, the entropy threshold, the redacted fingerprint and when it
+ * is withheld, and the messages of the rules that report credentials. The expected values were
+ * worked out by hand; the fake credentials were generated for these tests.
  */
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { knownRules, parseConfig } from '../src/engine/config.js';
+import { scanTexts } from '../src/engine/scan.js';
+import { RULES } from '../src/rules/index.js';
 import {
+  credentialKeyName,
   credentialName,
+  describeCredential,
   fingerprint,
+  guessBits,
   isPlaceholder,
+  isUserName,
   isWeakValue,
   looksRandom,
   scanArgs,
@@ -84,9 +93,23 @@ describe('looksRandom (entropy threshold 3.5 bits, 16+ characters, letters and d
   });
 });
 
-describe('credentialName (only the last word of a name counts)', () => {
+describe('credentialName (only the last word of a name counts, a number after it aside)', () => {
   it.each([
     ['DB_PASSWORD', 'password'],
+    ['DB_PASSWORD_2', 'password'],
+    ['DB_PASSWORD4', 'password'],
+    ['ADMIN_PASSWORD_1', 'password'],
+    ['API_KEY2', 'secret'],
+    ['requirepass', 'password'], // Redis
+    ['masterauth', 'password'],
+    ['SECRET_KEY_BASE', 'secret'], // Rails, Phoenix
+    ['_authToken', 'secret'], // .npmrc
+    ['KEY_BASE', undefined],
+    ['PASSWORD_2_FILE', undefined],
+    ['TOKEN_2', 'secret'],
+    ['V2', undefined],
+    ['vault.hashicorp.com/agent-inject-secret-db-creds', undefined], // a Vault path
+    ['vault.hashicorp.com/agent-inject-token', undefined],
     ['spring.datasource.password', 'password'],
     ['PGPASSWORD', 'password'],
     ['redisPass', 'password'],
@@ -121,6 +144,35 @@ describe('credentialName (only the last word of a name counts)', () => {
   });
 });
 
+describe('credentialKeyName (ConfigMap and Secret keys may be file names)', () => {
+  it.each([
+    ['password.txt', 'password'],
+    ['db-password.conf', 'password'],
+    ['api-token.cfg', 'secret'],
+    ['DB_PASSWORD', 'password'],
+    ['tls.key', 'secret'],
+    ['password.json', undefined],
+    ['password.txt.bak', undefined],
+    ['notes.txt', undefined],
+  ])('%s → %s', (name, expected) => {
+    expect(credentialKeyName(name)).toBe(expected);
+  });
+});
+
+describe('isUserName', () => {
+  it.each([
+    ['username', true],
+    ['DB_USER', true],
+    ['apiUsername', true],
+    ['node.session.auth.username', true],
+    ['login', true],
+    ['user-name', false],
+    ['apiPassword', false],
+  ])('%s → %s', (name, expected) => {
+    expect(isUserName(name)).toBe(expected);
+  });
+});
+
 describe('isPlaceholder', () => {
   it.each([
     '', '   ', 'changeme', 'change-me', 'CHANGE_ME', 'changeit', '<password>', '<your-api-key>', '${DB_PASSWORD}', '$(DB_PASSWORD)',
@@ -137,23 +189,69 @@ describe('isPlaceholder', () => {
   });
 });
 
-describe('fingerprint', () => {
-  it('has the redacted form sha256:<8 hex>… (<n> chars)', () => {
-    expect(fingerprint('Sup3rS3cret!')).toMatch(/^sha256:[0-9a-f]{8}… \(12 chars\)$/);
+/** A 24-character random value: 24 distinct characters of 62, no word in it (110 bits). */
+const STRONG = 'Zq3vT9xLm2Pr8sKd4Wn7Yb1H';
+const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
+
+describe('guessBits (length x bits per character: the lower of the class alphabet and the entropy)', () => {
+  it.each([
+    // 26 letters (4.70 bits) against an entropy of 2 bits; the word counts half its 4 letters: 2 x 2
+    ['abcd', 4],
+    // 5 distinct letters: log2(5) = 2.3219 bits, the word counts 2.5 characters
+    ['admin', 2.5 * Math.log2(5)],
+    // 24 distinct characters of 62: log2(24) = 4.585 bits x 24
+    [STRONG, 24 * Math.log2(24)],
+    // 16 hex digits twice: 4 bits, the two runs "abcdef" count 3 characters each: 4 x (32 - 6)
+    ['0123456789abcdef0123456789abcdef', 104],
+    // a phrase is guessed word by word
+    ['correct horse battery staple', 0],
+    ['', 0],
+  ])('%j is worth %d bits', (value, bits) => {
+    expect(guessBits(value)).toBeCloseTo(bits, 4);
+  });
+  it('counts words, not letters: a long passphrase without blanks stays under 80 bits', () => {
+    expect(guessBits('CorrectHorseBatteryStaple')).toBeLessThan(80);
+    // By the alphabet alone: 25 x log2(52) = 142 bits.
+    expect(25 * Math.log2(52)).toBeGreaterThan(80);
+  });
+  it('judges base64 of text by the text', () => {
+    const encoded = b64('CorrectHorseBatteryStaple1');
+    expect(guessBits(encoded)).toBe(guessBits('CorrectHorseBatteryStaple1'));
+    expect(guessBits(encoded)).toBeLessThan(80);
+  });
+});
+
+describe('fingerprint (shown only for values of 80 bits or more)', () => {
+  it('is the SHA-256 over a mamori prefix and the value, 8 hex digits, with the length', () => {
+    const hex = createHash('sha256').update(`mamori credential fingerprint v1\u0000${STRONG}`).digest('hex').slice(0, 8);
+    expect(fingerprint(STRONG)).toBe(`sha256:${hex}… (24 chars)`);
   });
   it('is stable and tells values apart', () => {
-    expect(fingerprint('Sup3rS3cret!')).toBe(fingerprint('Sup3rS3cret!'));
-    expect(fingerprint('Sup3rS3cret!')).not.toBe(fingerprint('Sup3rS3cret?'));
+    expect(fingerprint(STRONG)).toBe(fingerprint(STRONG));
+    expect(fingerprint(STRONG)).not.toBe(fingerprint(`${STRONG.slice(0, -1)}J`));
   });
   it('counts characters, not bytes', () => {
-    expect(fingerprint('pässwörd')).toMatch(/\(8 chars\)$/);
+    expect(fingerprint(`${STRONG}ä`)).toMatch(/\(25 chars\)$/);
   });
-  it('is not the plain SHA-256 that public tables list (sha256("password") starts 5e884898)', () => {
-    expect(fingerprint('password')).not.toContain('5e884898');
-    expect(fingerprint('admin')).not.toContain('8c6976e5');
+  it('is not the plain SHA-256 that public tables list', () => {
+    expect(fingerprint(STRONG)).not.toContain(createHash('sha256').update(STRONG).digest('hex').slice(0, 8));
   });
   it('never contains the value', () => {
-    for (const v of ['abc', 'a1', AWS_ID, GITHUB]) expect(fingerprint(v)).not.toContain(v);
+    for (const v of [STRONG, AWS_SECRET, GITHUB]) expect(fingerprint(v)).not.toContain(v.slice(0, 8));
+  });
+  it.each([
+    'admin', 'password', 'hunter22', 'Sup3rS3cret!', 'Tr0ub4dor&3', 'Tr0ub4dor&3-props', 'k#9vT!2mQ@8xZ&4pL', 'CorrectHorseBatteryStaple',
+    'correct horse battery staple', '0123456789abcdef', b64('CorrectHorseBatteryStaple1'), b64('admin:admin'),
+  ])('is withheld for the short or guessable %j', (value) => {
+    expect(fingerprint(value)).toBeUndefined();
+  });
+  it('is shown for keys recognised by their format, and withheld for guessable passwords, whatever their form', () => {
+    expect(scanNamedValue('X', GITHUB)[0]?.fingerprint).toMatch(/^ghp_… sha256:[0-9a-f]{8}… \(40 chars\)$/);
+    expect(scanNamedValue('DB_PASSWORD', 'hunter22')[0]?.fingerprint).toBeUndefined();
+    expect(scanNamedValue('DB_PASSWORD', STRONG)[0]?.fingerprint).toBe(fingerprint(STRONG));
+    // "ops:Pa55word!": the base64 form looks random, the password in it does not.
+    expect(scanText('Authorization: Basic b3BzOlBhNTV3b3JkIQ==')[0]?.fingerprint).toBeUndefined();
+    expect(describeCredential(scanNamedValue('DB_PASSWORD', 'hunter22')[0]!)).toBe('a password (value withheld: short or guessable)');
   });
 });
 
@@ -171,7 +269,7 @@ describe('format patterns (class key)', () => {
     const found = scanNamedValue('VALUE', value);
     expect(kinds(found)).toEqual([kind]);
     expect(found[0]?.class).toBe('key');
-    expect(found[0]?.fingerprint.startsWith(`${marker} sha256:`)).toBe(true);
+    expect(found[0]?.fingerprint?.startsWith(`${marker} sha256:`)).toBe(true);
     expect(found[0]?.fingerprint).not.toContain(value.slice(0, marker.length));
   });
 
@@ -298,12 +396,12 @@ describe('whole files in ConfigMaps', () => {
   });
   it('a file with CRLF line ends reads as the same file with LF', () => {
     const text = 'server.port=8080\nspring.datasource.password=Tr0ub4dor&3\nDB_PASSWORD: "h4rd-c0ded"\n';
-    const lf = scanText(text).map((c) => [c.kind, c.name, c.line, c.fingerprint]);
+    const lf = scanText(text).map((c) => [c.kind, c.name, c.line, c.identity]);
     expect(lf.map(([kind, name, line]) => [kind, name, line])).toEqual([
       ['password', 'spring.datasource.password', 2],
       ['password', 'DB_PASSWORD', 3],
     ]);
-    expect(scanText(text.replace(/\n/g, '\r\n')).map((c) => [c.kind, c.name, c.line, c.fingerprint])).toEqual(lf);
+    expect(scanText(text.replace(/\n/g, '\r\n')).map((c) => [c.kind, c.name, c.line, c.identity])).toEqual(lf);
   });
   it('.env with export and quotes; comments are not values', () => {
     const found = scanText('# DB_PASSWORD=commented-out\nexport DB_PASSWORD="h4rd-c0ded"\nLOG_LEVEL=debug\n');
@@ -321,7 +419,7 @@ describe('whole files in ConfigMaps', () => {
     expect(kinds(scanText('<datasource>\n  <password>xml-P4ss!</password>\n</datasource>'))).toEqual(['password']);
     const conn = scanText('Server=db;Database=app;User Id=sa;Password=Pa55w0rd!;Encrypt=true');
     expect(conn.map((c) => c.name)).toEqual(['Password']);
-    expect(conn[0]?.fingerprint).toBe(fingerprint('Pa55w0rd!'));
+    expect(conn[0]?.fingerprint).toBeUndefined(); // 9 characters: withheld
   });
   it('a value found twice on a line is reported once', () => {
     expect(scanText('PASSWORD=Pa55w0rd! # and again: --password=Pa55w0rd!')).toHaveLength(1);
@@ -347,6 +445,266 @@ describe('binaryData and command lines', () => {
   it('a shell script in args', () => {
     const found = scanArgs(['/bin/sh', '-c', 'export PGPASSWORD="$(cat /run/secrets/pw)" && MYSQL_PWD=sh3ll-P4ss mysql -h db']);
     expect(found.map((f) => [f.index, f.credential.name])).toEqual([[2, 'MYSQL_PWD']]);
+  });
+});
+
+describe('every credential of a multi-line value', () => {
+  it('a URL password does not hide the passwords on the next lines', () => {
+    const found = scanNamedValue('application.properties', 'sentry.dsn=https://4f2a9c:Sn7tRy-Pw41@sentry.shop.internal/12\nspring.datasource.password=Pr0dP4ssw0rd\nspring.rabbitmq.password=R4bb1tPw9\n');
+    expect(found.map((c) => [c.kind, c.name, c.line])).toEqual([
+      ['url-password', undefined, 1],
+      ['password', 'spring.datasource.password', 2],
+      ['password', 'spring.rabbitmq.password', 3],
+    ]);
+  });
+  it('a token does not hide a password on another line, nor on its own line', () => {
+    const yaml = scanNamedValue('app.yaml', `github:\n  token: ${GITHUB}\ndatabase:\n  password: Sup3rS3cretDb\n`);
+    expect(yaml.map((c) => [c.kind, c.line])).toEqual([
+      ['github-token', 2],
+      ['password', 4],
+    ]);
+    const json = scanNamedValue('settings.json', `{"apiKey": "${STRIPE}", "db": {"password": "Jq8Ve3Wz"}}`);
+    expect(json.map((c) => c.kind)).toEqual(['stripe-key', 'password']);
+  });
+  it('a one-line value: a URL password and a property', () => {
+    expect(scanNamedValue('JAVA_OPTS', '-Ddb.url=postgres://app:Pw12345x@db/app -Ddb.password=Xyz12345').map((c) => [c.kind, c.name])).toEqual([
+      ['url-password', undefined],
+      ['password', 'db.password'],
+    ]);
+  });
+  it('a credential is reported once: the same value twice, a URL under a password name', () => {
+    expect(scanNamedValue('app.env', 'DB_PASSWORD=Pa55w0rd!\nexport DB_PASSWORD=Pa55w0rd!\n')).toHaveLength(1);
+    expect(scanText('password: postgres://app:Pw12345x@db/app').map((c) => c.kind)).toEqual(['url-password']);
+    expect(scanText('{"password": "postgres://app:Pw12345x@db/app"}').map((c) => c.kind)).toEqual(['url-password']);
+    expect(scanNamedValue('DB_PASSWORD', 'postgres://app:Pw12345x@db/app').map((c) => c.kind)).toEqual(['url-password']);
+  });
+});
+
+describe('spellings of configuration files and command lines', () => {
+  it('Redis: --requirepass and --masterauth as arguments and inside a script', () => {
+    const found = scanArgs(['redis-server', '--requirepass', 'Hq3Lm8Xz2', '--masterauth', 'Hq3Lm8Xz3']);
+    expect(found.map((f) => [f.index, f.credential.kind, f.credential.name])).toEqual([
+      [2, 'password', 'requirepass'],
+      [4, 'password', 'masterauth'],
+    ]);
+    expect(scanArgs(['sh', '-c', 'redis-server /etc/redis.conf --requirepass Hq3Lm8Xz4 --port 6380']).map((f) => [f.index, f.credential.name])).toEqual([[2, 'requirepass']]);
+    expect(scanNamedValue('REDIS_ARGS', '--requirepass "Hq3 Lm8Xz2"').map((c) => c.name)).toEqual(['requirepass']);
+    expect(scanNamedValue('REDIS_ARGS', '--requirepass $(REDIS_PASSWORD)')).toEqual([]);
+  });
+  it('Redis: requirepass and masterauth lines of redis.conf, not comments or sentences', () => {
+    const found = scanNamedValue('redis.conf', 'bind 0.0.0.0\nrequirepass Hq3Lm8Xz5\nmasterauth "Hq3Lm8Xz6"\n# requirepass foobared\nrequirepass must be set by the operator\n');
+    expect(found.map((c) => [c.name, c.line])).toEqual([
+      ['requirepass', 2],
+      ['masterauth', 3],
+    ]);
+  });
+  it('--name value inside a text needs a value that looks like a credential (not a metavariable or a word)', () => {
+    expect(scanText('psql --password Pq8Wz3Lm9Kx -h db').map((c) => c.name)).toEqual(['password']);
+    expect(scanText('usage: app --token TOKEN --password PASS --password-file /run/pw --api-key flag')).toEqual([]);
+  });
+  it('a Docker config.json: the base64 user:password of each registry', () => {
+    // "ci:S3cr3tPass99", and "user:${PASSWORD}" (a template)
+    const found = scanNamedValue('config.json', '{"auths": {"registry.corp.io": {"auth": "Y2k6UzNjcjN0UGFzczk5"}, "ghcr.io": {"auth": "dXNlcjoke1BBU1NXT1JEfQ=="}}}\n');
+    expect(found.map((c) => [c.kind, c.label, c.line])).toEqual([['registry-auth', 'a registry login (user and password)', 1]]);
+    expect(found[0]?.fingerprint).toBeUndefined();
+  });
+  it('.npmrc: tokens, passwords and logins of registries, not templates', () => {
+    const npmrc = [
+      '//registry.npmjs.org/:_authToken=Ab12Cd34Ef56Gh78Ij90Kl12Mn34Op56',
+      `//npm.corp.io/:_password=${b64('hunter22')}`,
+      `//npm2.corp.io/:_auth=${b64('ci:Npm-Pw-4471')}`,
+      '//npm3.corp.io/:_authToken=${NPM_TOKEN}',
+      '// a comment: _authToken=Ab12Cd34Ef56Gh78Ij90Kl12Mn34Op56xx',
+    ].join('\n');
+    expect(scanNamedValue('.npmrc', npmrc).map((c) => [c.kind, c.name, c.line])).toEqual([
+      ['secret', '_authToken', 1],
+      ['password', '_password', 2],
+      ['registry-auth', undefined, 3],
+    ]);
+  });
+  it('.netrc and .pgpass', () => {
+    expect(scanNamedValue('.netrc', 'machine github.com login bot password Zq9Xw8Cv7Bn6\n').map((c) => [c.kind, c.line])).toEqual([['password', 1]]);
+    const pgpass = scanNamedValue('.pgpass', '# host:port:db:user:password\ndb.internal:5432:app:appuser:Pq8Wz3Lm9Kx\n*:*:*:replicator:R3pl\\:1ca\n');
+    expect(pgpass.map((c) => [c.kind, c.line])).toEqual([
+      ['password', 2],
+      ['password', 3],
+    ]);
+    // The password alone is judged, not the line around it: neither is strong enough for a fingerprint.
+    expect(pgpass.map((c) => c.fingerprint)).toEqual([undefined, undefined]);
+  });
+  it('a ConfigMap key named like a password file holds the password when its value is one literal line', () => {
+    expect(scanNamedValue('password.txt', 'Hq3Lm8Xz4').map((c) => c.kind)).toEqual(['password']);
+    expect(scanNamedValue('db-password.conf', 'Hq3Lm8Xz5\n').map((c) => c.kind)).toEqual(['password']);
+    expect(scanNamedValue('password.txt', 'two words')).toEqual([]);
+    expect(scanNamedValue('password.txt', 'changeme')).toEqual([]);
+    expect(scanNamedValue('password.json', '{"note": "kept elsewhere"}')).toEqual([]);
+  });
+  it('numbered names and SECRET_KEY_BASE', () => {
+    expect(scanNamedValue('DB_PASSWORD_2', 'hunter22b').map((c) => c.kind)).toEqual(['password']);
+    expect(scanNamedValue('DB_PASSWORD4', 'hunter22c').map((c) => c.kind)).toEqual(['password']);
+    expect(scanNamedValue('SECRET_KEY_BASE', 'a8f5f167f44f4964e6c998dee827110c3b1b2c4d5e6f7a8b9c0d1e2f3a4b5c6d').map((c) => c.kind)).toEqual(['secret']);
+    expect(scanText('SECRET_KEY_BASE=a8f5f167f44f4964e6c998dee827110c3b1b2c4d5e6f7a8b9c0d1e2f3a4b5c6d\nDB_PASSWORD_2=hunter22b\n').map((c) => c.name)).toEqual(['SECRET_KEY_BASE', 'DB_PASSWORD_2']);
+  });
+});
+
+describe('references that look like credentials', () => {
+  it('Vault Agent annotations name Vault paths', () => {
+    expect(scanNamedValue('vault.hashicorp.com/agent-inject-secret-db-creds', 'kv/data/prod/db2')).toEqual([]);
+    expect(scanNamedValue('vault.hashicorp.com/agent-inject-secret-config.txt', 'secret/data/app1/config')).toEqual([]);
+  });
+  it('GPG_KEY holds the fingerprint or id of a public key', () => {
+    expect(scanNamedValue('GPG_KEY', 'A035C8C19219BA821ECEA86B64E628F8D684696D')).toEqual([]);
+    expect(scanNamedValue('GPG_KEY', '0x64E628F8D684696D')).toEqual([]);
+    expect(scanNamedValue('PGP_SIGNING_KEY', 'a035c8c19219ba821ecea86b64e628f8d684696da035c8c19219ba821ecea86b')).toEqual([]);
+    // Not a fingerprint: a passphrase, or a value that is not 16, 40 or 64 hex digits.
+    expect(scanNamedValue('GPG_PASSPHRASE', 'A035C8C19219BA821ECEA86B64E628F8D684696D').map((c) => c.kind)).toEqual(['password']);
+    expect(scanNamedValue('GPG_KEY', 'Zq3vT9xLm2Pr8sKd4Wn7Yb1H').map((c) => c.kind)).toEqual(['secret']);
+  });
+});
+
+describe('hostile input takes linear time (the patterns of the spellings above)', () => {
+  const TIMEOUT = { timeout: 10_000 };
+  const N = 300_000;
+  it('--name value: unclosed quotes, runs of blanks, long names', TIMEOUT, () => {
+    expect(scanText(' --token "'.repeat(N / 10))).toEqual([]);
+    expect(scanText(`--password${' '.repeat(N)}-x`)).toEqual([]);
+    expect(scanText(` --${'a-'.repeat(N / 2)}password Hq3Lm8Xz4`)).toHaveLength(1);
+  });
+  it('.npmrc: a run of `:_auth` before the `=`', TIMEOUT, () => {
+    expect(scanText(`//h${':_auth'.repeat(N / 6)}x=1`)).toEqual([]);
+  });
+  it('Docker config: many `"auth": "` without a closing quote', TIMEOUT, () => {
+    expect(scanText(`"auths" ${'"auth": "AAAAAAAAAAAA'.repeat(N / 20)}`)).toEqual([]);
+  });
+  it('redis.conf and .pgpass of many lines, a .pgpass line of many escapes', TIMEOUT, () => {
+    expect(scanText('requirepass Hq3Lm8Xz5\n'.repeat(N / 22))).toHaveLength(1);
+    expect(scanNamedValue('.pgpass', `a:1:b:c:${'\\:'.repeat(N / 2)}`)).toEqual([]);
+  });
+  it('guessBits of a run of capitals, of many short words, of base64', TIMEOUT, () => {
+    expect(guessBits('AB'.repeat(N / 2))).toBe(N / 2);
+    expect(guessBits('Aab'.repeat(N / 3))).toBeGreaterThan(80);
+    expect(guessBits('QUFB'.repeat(N / 4))).toBe(0); // "AAA…": one character
+  });
+});
+
+/** The findings of the given rules on a manifest, as `ruleId: message`. */
+function messages(yaml: string, ids: readonly string[]): string[] {
+  const rules = RULES.filter((r) => ids.includes(r.id));
+  const config = parseConfig({ rules: Object.fromEntries(ids.map((id) => [id, 'on'])) }, 'test', knownRules(RULES));
+  return scanTexts([{ file: 'test.yaml', text: yaml }], { rules, config }).findings.map((f) => `${f.ruleId}: ${f.message}`);
+}
+
+describe('messages', () => {
+  const CREDENTIAL_RULES = ['hardcoded-password', 'hardcoded-credential'];
+
+  it('name init and ephemeral containers as other rules do, and withhold guessable values', () => {
+    const pod = `apiVersion: v1
+kind: Pod
+metadata: { name: api, namespace: shop }
+spec:
+  initContainers:
+    - name: migrate
+      image: registry.example.com/migrate:1
+      env: [{ name: DB_PASSWORD, value: "M1gr4te-Pw" }]
+  containers:
+    - name: api
+      image: registry.example.com/api:1
+      env: [{ name: API_TOKEN, value: "${STRONG}" }, { name: GITHUB_TOKEN, value: "${GITHUB}" }]
+    - image: registry.example.com/sidecar:1
+      args: ["--db-password", "S1dec4r-Pw"]
+  ephemeralContainers:
+    - name: debug
+      image: registry.example.com/psql:16
+      args: ["sh", "-c", "PGPASSWORD=D3bug-Pw-77 psql -h db"]
+`;
+    expect(messages(pod, CREDENTIAL_RULES).sort()).toEqual([
+      `hardcoded-credential: env var "GITHUB_TOKEN" of container "api" holds a GitHub token in plain text: ${scanNamedValue('X', GITHUB)[0]?.fingerprint}`,
+      'hardcoded-password: args[1] of container #1 under "db-password" holds a password in plain text (value withheld: short or guessable)',
+      'hardcoded-password: args[2] of ephemeral container "debug" under "PGPASSWORD" holds a password in plain text (value withheld: short or guessable)',
+      'hardcoded-password: env var "DB_PASSWORD" of init container "migrate" holds a password in plain text (value withheld: short or guessable)',
+      `hardcoded-password: env var "API_TOKEN" of container "api" holds a secret token or key in plain text: ${fingerprint(STRONG)}`,
+    ].sort());
+  });
+
+  it('report every password of a ConfigMap file, Redis configuration and registry logins', () => {
+    const configMap = `apiVersion: v1
+kind: ConfigMap
+metadata: { name: app, namespace: shop }
+data:
+  application.properties: |
+    sentry.dsn=https://4f2a9c:Sn7tRy-Pw41@sentry.shop.internal/12
+    spring.datasource.password=Pr0dP4ssw0rd
+  redis.conf: |
+    requirepass Hq3Lm8Xz5
+  config.json: '{"auths": {"registry.corp.io": {"auth": "Y2k6UzNjcjN0UGFzczk5"}}}'
+  password.txt: Hq3Lm8Xz4
+`;
+    expect(messages(configMap, CREDENTIAL_RULES)).toEqual([
+      'hardcoded-password: ConfigMap key "application.properties" (line 1) holds a password in a URL in plain text (value withheld: short or guessable)',
+      'hardcoded-password: ConfigMap key "application.properties" (line 2) under "spring.datasource.password" holds a password in plain text (value withheld: short or guessable)',
+      'hardcoded-password: ConfigMap key "redis.conf" (line 1) under "requirepass" holds a password in plain text (value withheld: short or guessable)',
+      'hardcoded-password: ConfigMap key "config.json" holds a registry login (user and password) in plain text (value withheld: short or guessable)',
+      'hardcoded-password: ConfigMap key "password.txt" holds a password in plain text (value withheld: short or guessable)',
+    ]);
+  });
+
+  it('a rotated guessable password in last-applied-configuration is still told apart from the live one', () => {
+    const applied = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'x', env: [{ name: 'DB_PASSWORD', value: 'Old-Pw-1234' }] }] } });
+    const pod = (value: string): string => `apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+  namespace: shop
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: '${applied}'
+spec:
+  containers: [{ name: c, image: x, env: [{ name: DB_PASSWORD, value: "${value}" }] }]
+`;
+    expect(messages(pod('New-Pw-5678'), ['hardcoded-password'])).toEqual([
+      'hardcoded-password: the last-applied-configuration annotation (its copy of env var "DB_PASSWORD" of container "c") holds a password in plain text (value withheld: short or guessable)',
+      'hardcoded-password: env var "DB_PASSWORD" of container "c" holds a password in plain text (value withheld: short or guessable)',
+    ]);
+    expect(messages(pod('Old-Pw-1234'), ['hardcoded-password'])).toEqual([
+      'hardcoded-password: env var "DB_PASSWORD" of container "c" holds a password in plain text (value withheld: short or guessable)',
+    ]);
+  });
+
+  it('weak-secret-value: typed Secrets of chosen passwords, not of generated material', () => {
+    const secrets = `apiVersion: v1
+kind: Secret
+metadata: { name: chap-secret, namespace: storage }
+type: kubernetes.io/iscsi-chap
+stringData:
+  node.session.auth.username: username
+  node.session.auth.password: password
+---
+apiVersion: v1
+kind: Secret
+metadata: { name: storageos-secret, namespace: storage }
+type: kubernetes.io/storageos
+stringData:
+  apiUsername: storageos
+  apiPassword: storageos
+---
+apiVersion: v1
+kind: Secret
+metadata: { name: files, namespace: storage }
+type: Opaque
+stringData:
+  password.txt: changeme
+---
+apiVersion: v1
+kind: Secret
+metadata: { name: deploy-key, namespace: ci }
+type: kubernetes.io/ssh-auth
+stringData:
+  ssh-privatekey: changeme
+`;
+    expect(messages(secrets, ['weak-secret-value'])).toEqual([
+      'weak-secret-value: Secret "chap-secret": key "node.session.auth.password" holds a well-known default or placeholder value; anyone can guess it',
+      'weak-secret-value: Secret "storageos-secret": key "apiPassword" holds the same value as the user name; anyone can guess it',
+      'weak-secret-value: Secret "files": key "password.txt" holds a well-known default or placeholder value; anyone can guess it',
+    ]);
   });
 });
 

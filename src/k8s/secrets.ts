@@ -1,20 +1,21 @@
 /**
  * Credential detection for the secrets rules: recognises credentials by their format (private
  * keys, cloud and SaaS tokens) and by the name they are stored under (`password=...`), and
- * describes them only by a redacted fingerprint. Nothing here ever returns a value or a piece of
- * one longer than a public kind marker such as `AKIA`.
+ * describes them only by a redacted fingerprint, and only when the value cannot be guessed from
+ * it. Nothing here ever returns a value or a piece of one longer than a public kind marker such
+ * as `AKIA`.
  *
  * Precision comes first: placeholders (`changeme`, `<password>`, `${VAR}`, `$(VAR)`, `{{ }}`,
- * `example`, `xxx`...), references (file paths, secret-manager URIs, Kubernetes object names)
- * and documentation keys are not credentials.
+ * `example`, `xxx`...), references (file paths, secret-manager URIs, Vault paths, Kubernetes
+ * object names, key fingerprints) and documentation keys are not credentials.
  */
 import { LINE_TERMINATOR } from '../text.js';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 /**
  * `key`: recognised by its format, so almost certainly a live credential (private keys, cloud
  * and API tokens). `password`: recognised by the name it is stored under, or by its place in a
- * URL or an HTTP header.
+ * URL, an HTTP header or a registry login.
  */
 export type CredentialClass = 'key' | 'password';
 
@@ -35,6 +36,7 @@ export type CredentialKind =
   | 'jwt'
   | 'url-password'
   | 'basic-auth'
+  | 'registry-auth'
   | 'bearer-token'
   | 'keystore'
   | 'password'
@@ -56,6 +58,7 @@ const KINDS: Readonly<Record<CredentialKind, { label: string; class: CredentialC
   jwt: { label: 'a JSON Web Token', class: 'key' },
   'url-password': { label: 'a password in a URL', class: 'password' },
   'basic-auth': { label: 'HTTP Basic credentials', class: 'password' },
+  'registry-auth': { label: 'a registry login (user and password)', class: 'password' },
   'bearer-token': { label: 'an HTTP bearer token', class: 'password' },
   keystore: { label: 'a binary keystore', class: 'password' },
   password: { label: 'a password', class: 'password' },
@@ -64,36 +67,107 @@ const KINDS: Readonly<Record<CredentialKind, { label: string; class: CredentialC
 
 const NONE: readonly Credential[] = Object.freeze([]);
 
-/** One credential found in a value; it carries a fingerprint, never the value. */
+/** One credential found in a value; it carries at most a fingerprint, never the value. */
 export interface Credential {
   kind: CredentialKind;
   /** What it is, for messages: "an AWS access key id". */
   label: string;
   class: CredentialClass;
-  /** Redacted identity of the value, e.g. `AKIA… sha256:1a2b3c4d… (20 chars)`. */
-  fingerprint: string;
+  /**
+   * Redacted identity of the value, e.g. `AKIA… sha256:1a2b3c4d… (20 chars)`; undefined when the
+   * value is short or guessable, for then even a fingerprint and a length give it away (`fingerprint`).
+   */
+  fingerprint: string | undefined;
+  /**
+   * Tells values apart within one run (an HMAC under a key drawn when the process starts): for
+   * comparing two credentials, never shown, and meaningless in another run.
+   */
+  identity: string;
   /** The property or variable name it was found under, when the text names it. */
   name?: string;
   /** 1-based line inside a multi-line value. */
   line?: number;
 }
 
+/** What messages say instead of the fingerprint of a value that could be guessed from it. */
+export const VALUE_WITHHELD = 'value withheld: short or guessable';
+
 /**
  * Hashed ahead of the value, so a fingerprint cannot be looked up in public tables of SHA-256
- * digests (those of `password` or `admin` are famous). A dictionary attack on a weak value stays
- * possible for whoever reads the report, which is why weak-secret-value shows no fingerprint.
+ * digests. The prefix is public, so it does not stop a dictionary or brute-force search: that is
+ * why only values beyond such a search (`FINGERPRINT_MIN_BITS`) get a fingerprint.
  */
 const FINGERPRINT_DOMAIN = 'mamori credential fingerprint v1\u0000';
+
+/** The least estimated strength, in bits (`guessBits`), of a value whose fingerprint is shown. */
+const FINGERPRINT_MIN_BITS = 80;
+
+/** Characters outside printable ASCII, counted as one class of this many symbols. */
+const OTHER_ALPHABET = 100;
+
+/** Base64 that decodes to printable ASCII text: the text is what was chosen, and what is guessed. */
+function base64Text(value: string): string | undefined {
+  if (value.length < 8 || value.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return undefined;
+  const text = Buffer.from(value, 'base64').toString('latin1');
+  return /^[\x20-\x7e]+$/.test(text) ? text : undefined;
+}
+
+/** Runs of letters that read as words: `Horse`, `battery`, `ADMIN`. */
+const WORD_RUN = /[A-Z]?[a-z]{3,}|[A-Z]{4,}/g;
+
+/**
+ * An estimate, in bits, of how hard a value is to guess: its length in characters times its bits
+ * per character, the lower of log2 of the alphabet its character classes span (26 lower-case
+ * letters, 26 capitals, 10 digits, 33 other printable ASCII characters, 100 for anything else)
+ * and its Shannon entropy per character, so that a repeated or patterned value counts for less
+ * than its alphabet; the letters of a word inside it count half. A value with blanks counts 0 (a
+ * phrase is guessed word by word), and base64 of printable text counts no more than the text.
+ */
+export function guessBits(value: string): number {
+  if (value === '' || /\s/.test(value)) return 0;
+  let alphabet = 0;
+  if (/[a-z]/.test(value)) alphabet += 26;
+  if (/[A-Z]/.test(value)) alphabet += 26;
+  if (/[0-9]/.test(value)) alphabet += 10;
+  if (/[\x21-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]/.test(value)) alphabet += 33;
+  if (/[^\x20-\x7e]/.test(value)) alphabet += OTHER_ALPHABET;
+  // The letters of a word (a run of 4+ letters, lower case after at most one capital, or all
+  // capitals) are guessed as part of the word, from a dictionary: they count half.
+  let length = [...value].length;
+  for (const m of value.matchAll(WORD_RUN)) length -= m[0].length / 2;
+  const bits = length * Math.min(Math.log2(alphabet), shannonEntropy(value));
+  const text = base64Text(value);
+  return text === undefined ? bits : Math.min(bits, guessBits(text));
+}
+
+/** True when a value is strong enough (`FINGERPRINT_MIN_BITS`) for its fingerprint to be shown. */
+function guessResistant(value: string): boolean {
+  return guessBits(value) >= FINGERPRINT_MIN_BITS;
+}
+
+/** `sha256:1a2b3c4d… (32 chars)` for any value: callers decide whether it may be shown. */
+function digest(value: string): string {
+  const hex = createHash('sha256').update(FINGERPRINT_DOMAIN + value, 'utf8').digest('hex').slice(0, 8);
+  return `sha256:${hex}… (${[...value].length} chars)`;
+}
 
 /**
  * A redacted, stable identity for a secret value: the first 8 hex digits of a SHA-256 over the
  * value (behind a mamori-specific prefix) and its length, e.g. `sha256:1a2b3c4d… (32 chars)`.
  * Enough to tell two findings apart, or see that two places hold the same value, across runs;
- * never the value or any part of it.
+ * never the value or any part of it. Undefined for a value under `FINGERPRINT_MIN_BITS`: 32 bits
+ * of digest and the exact length single out a short or guessable value among the candidates of a
+ * dictionary or a brute-force search within seconds, so nothing about such a value is shown.
  */
-export function fingerprint(value: string): string {
-  const digest = createHash('sha256').update(FINGERPRINT_DOMAIN + value, 'utf8').digest('hex').slice(0, 8);
-  return `sha256:${digest}… (${[...value].length} chars)`;
+export function fingerprint(value: string): string | undefined {
+  return guessResistant(value) ? digest(value) : undefined;
+}
+
+/** The key of `identity`: drawn anew by every process, so identities are not comparable across runs. */
+const IDENTITY_KEY = randomBytes(32);
+
+function identity(value: string): string {
+  return createHmac('sha256', IDENTITY_KEY).update(value, 'utf8').digest('base64');
 }
 
 /** Shannon entropy of a string in bits per character (0 for a repeated character, 4 for 16 equally used ones). */
@@ -157,7 +231,8 @@ export function isPlaceholder(value: string): boolean {
 
 /** Credential words a name may end with, and the kind of credential they announce. */
 const PASSWORD_WORDS = /(?:password|passwd|passphrase|passcode)$/;
-const PASSWORD_TOKENS: ReadonlySet<string> = new Set(['pass', 'pwd', 'pw', 'dbpass', 'pgpass', 'rootpass', 'adminpass', 'userpass']);
+/** Password words of their own: short forms, and Redis' `requirepass` and `masterauth` directives. */
+const PASSWORD_TOKENS: ReadonlySet<string> = new Set(['pass', 'pwd', 'pw', 'dbpass', 'pgpass', 'rootpass', 'adminpass', 'userpass', 'requirepass', 'masterauth']);
 const SECRET_WORDS = /(?:secret|token|apikey|accesskey|secretkey|privatekey|masterkey|signingkey|encryptionkey|accountkey|credentials?|creds)$/;
 /** Qualifiers that make a trailing `key` a credential (`API_KEY`, `SIGNING_KEY`), unlike `CACHE_KEY`. */
 const KEY_QUALIFIERS: ReadonlySet<string> = new Set([
@@ -189,24 +264,65 @@ const NOT_SECRET_WORDS: ReadonlySet<string> = new Set(['checksum', 'hash', 'hash
 const NAME_HINT = /pass|pw|secret|token|key|cred|auth/i;
 
 /**
- * What a name announces: `password` for password-like names (`DB_PASSWORD`, `db.pass`),
- * `secret` for tokens and keys (`API_KEY`, `clientSecret`, `GITHUB_TOKEN`), undefined otherwise.
- * Only the last word counts, so `PASSWORD_FILE`, `TOKEN_TTL`, `SECRET_NAME` and `api-key-header`
- * name something else.
+ * Vault Agent Injector annotations: `agent-inject-secret-<file>` names a Vault path to render,
+ * the others templates and settings; none holds a secret.
+ */
+const REFERENCE_NAME = /^vault\.hashicorp\.com\//;
+
+/** A word without the digits it ends with (a loop: `/[0-9]+$/` retries from every digit of a run). */
+function withoutCounter(word: string): string {
+  let end = word.length;
+  while (end > 0 && word.charCodeAt(end - 1) >= 48 && word.charCodeAt(end - 1) <= 57) end--;
+  return word.slice(0, end);
+}
+
+/**
+ * What a name announces: `password` for password-like names (`DB_PASSWORD`, `db.pass`,
+ * `requirepass`), `secret` for tokens and keys (`API_KEY`, `clientSecret`, `GITHUB_TOKEN`,
+ * `SECRET_KEY_BASE`), undefined otherwise. Only the last word counts, so `PASSWORD_FILE`,
+ * `TOKEN_TTL`, `SECRET_NAME` and `api-key-header` name something else; a number after it is a
+ * counter, not a word (`DB_PASSWORD_2`, `DB_PASSWORD4`).
  */
 export function credentialName(name: string): 'password' | 'secret' | undefined {
-  if (!NAME_HINT.test(name)) return undefined;
+  if (!NAME_HINT.test(name) || REFERENCE_NAME.test(name)) return undefined;
   const list = words(name);
-  const last = list[list.length - 1];
-  if (last === undefined) return undefined;
   // `checksum/secret` (Helm), `token-sha256`, `secret-version`: a digest or a version of a secret, not one.
   if (list.some((w) => NOT_SECRET_WORDS.has(w))) return undefined;
+  let last: string | undefined;
+  while (last === '' || last === undefined) {
+    const word = list.pop();
+    if (word === undefined) return undefined;
+    last = withoutCounter(word);
+  }
+  const before = list[list.length - 1];
   if (PASSWORD_WORDS.test(last) || PASSWORD_TOKENS.has(last)) return 'password';
   if (SECRET_WORDS.test(last)) return 'secret';
-  if (last === 'key' && list.length > 1 && KEY_QUALIFIERS.has(list[list.length - 2] ?? '')) return 'secret';
-  if (last === 'auth' && list.length > 1) return 'secret';
+  if (last === 'key' && before !== undefined && KEY_QUALIFIERS.has(before)) return 'secret';
+  if (last === 'auth' && before !== undefined) return 'secret';
+  // Rails' and Phoenix's `SECRET_KEY_BASE`, the key every session cookie is signed with.
+  if (last === 'base' && before === 'key' && list[list.length - 2] === 'secret') return 'secret';
   return undefined;
 }
+
+/** Extensions of plain-text files: a ConfigMap or Secret key `password.txt` is the password file. */
+const TEXT_FILE = /\.(?:txt|conf|cfg)$/i;
+
+/**
+ * `credentialName` for the key of a ConfigMap or a Secret, which may be the name of the file it is
+ * mounted as: `db-password.conf`, `password.txt`.
+ */
+export function credentialKeyName(key: string): 'password' | 'secret' | undefined {
+  return credentialName(key) ?? (TEXT_FILE.test(key) ? credentialName(key.replace(TEXT_FILE, '')) : undefined);
+}
+
+/** Names of user names: `username`, `DB_USER`, `apiUsername`, `login`. */
+export function isUserName(name: string): boolean {
+  const last = words(name).pop();
+  return last === 'user' || last === 'username' || last === 'login';
+}
+
+/** An OpenPGP key id or fingerprint (16, 40 or 64 hex digits): public. */
+const PGP_FINGERPRINT = /^(?:0x)?(?:[0-9A-Fa-f]{16}|[0-9A-Fa-f]{40}|[0-9A-Fa-f]{64})$/;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A Kubernetes object name (`db-credentials`, `tls.crt`): a reference, not a secret. */
@@ -250,16 +366,33 @@ function isLiteralCredential(kind: 'password' | 'secret', value: string): boolea
   return (/[0-9]/.test(value) && /[A-Za-z]/.test(value)) || charClasses(value) >= 3;
 }
 
-function make(kind: CredentialKind, secret: string, marker?: string, name?: string, line?: number): Credential {
+/** Where a hit is and what it is called, and how to show it. */
+interface HitOptions {
+  /** A public kind marker shown before the fingerprint (`AKIA`). */
+  marker?: string;
+  name?: string;
+  line?: number;
+  /** The part of the value a person chose, when it is encoded in it (the password of `user:password` in base64). */
+  chosen?: string;
+}
+
+/**
+ * A credential. Its fingerprint is shown for a credential recognised by a format of generated
+ * material (class `key`) and for a value strong enough (`guessResistant`, judged on the part a
+ * person chose); for any other value nothing about it is shown, not even its length.
+ */
+function make(kind: CredentialKind, secret: string, options: HitOptions): Credential {
   const info = KINDS[kind];
+  const shown = info.class === 'key' || guessResistant(options.chosen ?? secret);
   const out: Credential = {
     kind,
     label: info.label,
     class: info.class,
-    fingerprint: marker === undefined ? fingerprint(secret) : `${marker}… ${fingerprint(secret)}`,
+    fingerprint: !shown ? undefined : options.marker === undefined ? digest(secret) : `${options.marker}… ${digest(secret)}`,
+    identity: identity(secret),
   };
-  if (name !== undefined) out.name = name;
-  if (line !== undefined) out.line = line;
+  if (options.name !== undefined) out.name = options.name;
+  if (options.line !== undefined) out.line = options.line;
   return out;
 }
 
@@ -411,7 +544,6 @@ function awsSecretShape(value: string): boolean {
 /** Collects hits, keeping one per value (the first, most specific kind wins). */
 class Hits {
   readonly list: Credential[] = [];
-  private readonly seen = new Set<string>();
   /** Raw values already reported, so a PEM inside a service-account key is not reported twice. */
   private readonly values = new Set<string>();
   private readonly named = new Set<string>();
@@ -425,15 +557,11 @@ class Hits {
     return this.named.has(`${name}\u0000${line ?? 0}`);
   }
 
-  add(kind: CredentialKind, value: string, options: { marker?: string; name?: string; line?: number } = {}): void {
+  add(kind: CredentialKind, value: string, options: HitOptions = {}): void {
     if (this.values.has(value)) return;
     this.values.add(value);
     if (options.name !== undefined) this.named.add(`${options.name}\u0000${options.line ?? 0}`);
-    const hit = make(kind, value, options.marker, options.name, options.line);
-    const key = `${hit.kind}\u0000${hit.fingerprint}\u0000${hit.line ?? 0}`;
-    if (this.seen.has(key)) return;
-    this.seen.add(key);
-    this.list.push(hit);
+    this.list.push(make(kind, value, options));
   }
 }
 
@@ -524,9 +652,8 @@ function isUserPass(text: string): boolean {
   return colon !== -1 && colon < text.length - 1 && /^[\x20-\x7e]+$/.test(text);
 }
 
-/** Passwords in URLs, HTTP authorization headers. */
-function scanUrlsAndHeaders(text: string, hits: Hits, lines: LineIndex | undefined): void {
-  const at = (offset: number): { line?: number } => (lines === undefined ? {} : lines.at(offset));
+/** The `user:password@` part of each URL of a text, with where its scheme starts. */
+function* urlUserinfo(text: string): Generator<{ user: string; password: string; host: string; index: number }> {
   for (let i = text.indexOf('://'); i !== -1; i = text.indexOf('://', i + 3)) {
     // The authority runs from after `://` to the first character that ends it; a password
     // needs an `@` inside it.
@@ -539,28 +666,41 @@ function scanUrlsAndHeaders(text: string, hits: Hits, lines: LineIndex | undefin
     const userinfo = authority.slice(0, atSign);
     const colon = userinfo.indexOf(':');
     if (colon === -1) continue;
-    const user = userinfo.slice(0, colon);
     const password = userinfo.slice(colon + 1);
     const host = authority.slice(atSign + 1).replace(/:\d*$/, '').toLowerCase();
     if (password === '' || host === '' || !/^[a-z][a-z0-9+.-]{0,20}$/i.test(text.slice(Math.max(0, i - 21), i).replace(/^.*[^a-zA-Z0-9+.-]/, ''))) continue;
+    yield { user: userinfo.slice(0, colon), password, host, index: i };
+  }
+}
+
+/** Registry logins of a Docker config file (`config.json`, `.dockerconfigjson`): base64 of `user:password`. */
+const DOCKER_AUTH = /"auth"\s*:\s*"([A-Za-z0-9+/]{8,}={0,2})"/g;
+
+/** `user:password` in base64 (an HTTP Basic header, a registry or npm `auth`) that is not a placeholder. */
+function addUserPass(hits: Hits, kind: 'basic-auth' | 'registry-auth', raw: string, where: { line?: number }): void {
+  const decoded = decodeBase64Url(raw);
+  if (decoded === undefined || !isUserPass(decoded)) return;
+  const password = decoded.slice(decoded.indexOf(':') + 1);
+  if (!isPlaceholder(password)) hits.add(kind, raw, { ...where, chosen: password });
+}
+
+/** Passwords in URLs, HTTP authorization headers and registry logins. */
+function scanUrlsAndHeaders(text: string, hits: Hits, lines: LineIndex | undefined): void {
+  const at = (offset: number): { line?: number } => (lines === undefined ? {} : lines.at(offset));
+  for (const { user, password, host, index } of urlUserinfo(text)) {
     // `scheme://user:password@host` is how documentation writes a URL template.
     if (isPlaceholder(password) || password === user || /^(?:password|passwd|pass|pwd|secret)$/i.test(password) || /(^|\.)example\.(com|org|net)$|\.example$|\.invalid$/.test(host)) continue;
     if (hits.has(password)) continue;
-    hits.add('url-password', password, at(i));
+    hits.add('url-password', password, at(index));
   }
   if (/basic|bearer/i.test(text)) {
-    for (const m of text.matchAll(BASIC)) {
-      const raw = m[1] ?? '';
-      const decoded = decodeBase64Url(raw);
-      if (decoded === undefined || !isUserPass(decoded)) continue;
-      const password = decoded.slice(decoded.indexOf(':') + 1);
-      if (!isPlaceholder(password)) hits.add('basic-auth', raw, at(m.index));
-    }
+    for (const m of text.matchAll(BASIC)) addUserPass(hits, 'basic-auth', m[1] ?? '', at(m.index));
     for (const m of text.matchAll(BEARER)) {
       const token = m[1] ?? '';
       if (!hits.has(token) && (looksRandom(token) || isJwt(token)) && !isPlaceholder(token)) hits.add(isJwt(token) ? 'jwt' : 'bearer-token', token, at(m.index));
     }
   }
+  if (text.includes('"auths"')) for (const m of text.matchAll(DOCKER_AUTH)) addUserPass(hits, 'registry-auth', m[1] ?? '', at(m.index));
 }
 
 /** Line terminators, searched for one after the other. */
@@ -605,11 +745,23 @@ function cleanValue(raw: string, shell: boolean): string {
 const KV_LINE = /^[ \t]*(?:-[ \t]+)?(?:export[ \t]+|set[ \t]+)?["']?([A-Za-z_][A-Za-z0-9_.\-/]*)["']?([ \t]*[=:][ \t]*)(.*)$/;
 const JSON_PAIR = /"([^"\\]{1,100})"\s*:\s*"((?:[^"\\]|\\.){1,500})"/g;
 const FLAG = /(?:^|[\s"'[,])--?(?:D)?([A-Za-z][A-Za-z0-9_.-]*)=("[^"]*"|'[^']*'|[^\s"',\]]+)/g;
+/** `--name value` in a command line written as one string: `redis-server --requirepass …`. */
+const FLAG_SPACED = /(?:^|[\s"'[,])--([A-Za-z][A-Za-z0-9_.-]*)[ \t]+("[^"]*"|'[^']*'|[^\s"'-][^\s"']*)/g;
 const XML = /<([A-Za-z][A-Za-z0-9_.:-]*)>([^<]{1,500})<\/\1>/g;
 /** Shell assignments anywhere on a line: `... && MYSQL_PWD=secret mysql`. */
 const SHELL_ASSIGN = /(?:^|[\s;&|(])([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|[^\s;&|"')]+)/g;
 /** Parameters of connection strings and query strings: `;Password=...;`, `?password=...&`. */
 const PARAM = /[;?&]([A-Za-z][A-Za-z0-9_.-]*)=([^;&\s"'#]+)/g;
+/** Redis configuration (redis.conf): `requirepass <password>`, `masterauth <password>`. */
+const REDIS_DIRECTIVE = /^[ \t]*(requirepass|masterauth)[ \t]+(.*)/i;
+/** Redis' password options, which always take a value (`--requirepass <password>`). */
+const REDIS_DIRECTIVE_NAME = /^(?:requirepass|masterauth)$/i;
+/**
+ * npm configuration (.npmrc): `//registry.npmjs.org/:_authToken=…`, `//host/:_password=<base64>`,
+ * `//host/:_auth=<base64 of user:password>`. The run before the last `:` holds no `=`, so at most
+ * one `:` of it is followed by a name and a `=`.
+ */
+const NPMRC = /^[ \t]*\/\/[^\s=]*:(_authToken|_auth|_password)[ \t]*=(.*)/;
 /** A credential word somewhere in a line: only such lines are read for named values. */
 const WORD = /pass|pw|secret|token|key|auth|cred/gi;
 
@@ -621,26 +773,105 @@ function decodeParam(value: string): string {
   }
 }
 
-function addNamed(hits: Hits, name: string, value: string, line: number | undefined): void {
-  const kind = credentialName(name);
-  if (kind === undefined) return;
-  if (hits.has(value) || hits.hasNamed(name, line)) return;
-  if (/aws.?secret|secret.?access.?key/i.test(name) && awsSecretShape(value)) {
-    hits.add('aws-secret-access-key', value, { name, ...(line === undefined ? {} : { line }) });
-    return;
-  }
-  if (!isLiteralCredential(kind, value)) return;
-  // `PASSWORD=password`, `DB_PASSWORD: db-password`: the name repeated, a reference to a variable or key.
-  if (words(value).join('') === words(name).join('')) return;
-  hits.add(kind, value, { name, ...(line === undefined ? {} : { line }) });
+interface NamedOptions {
+  /** What the name announces, when the caller has decided it (`credentialKeyName`). */
+  kind?: 'password' | 'secret';
+  /**
+   * Hold a password to the bar of a token (8+ characters mixing letters with digits or symbols):
+   * for `--name value` in a text, where the word after a flag is as often a metavariable
+   * (`--password PASS`) or prose as a value. Redis' `--requirepass` is always followed by its value.
+   */
+  strict?: boolean;
 }
 
-/** Named values on one line of configuration (YAML, properties, .env, INI, JSON, XML, shell, flags). */
+function addNamed(hits: Hits, name: string, value: string, line: number | undefined, options: NamedOptions = {}): void {
+  const kind = options.kind ?? credentialName(name);
+  if (kind === undefined) return;
+  if (hits.has(value) || hits.hasNamed(name, line)) return;
+  const where = { name, ...onLine(line) };
+  if (/aws.?secret|secret.?access.?key/i.test(name) && awsSecretShape(value)) {
+    hits.add('aws-secret-access-key', value, where);
+    return;
+  }
+  if (!isLiteralCredential(kind, value) || (options.strict === true && !isLiteralCredential('secret', value))) return;
+  // `PASSWORD=password`, `DB_PASSWORD: db-password`: the name repeated, a reference to a variable or key.
+  if (words(value).join('') === words(name).join('')) return;
+  // A URL with `user:password@` is judged by the URL scan, which reported its password or found it a template.
+  if (value.includes('://') && urlUserinfo(value).next().done !== true) return;
+  // `GPG_KEY=<40 hex digits>`: the fingerprint of a public key, which official images set to verify their downloads.
+  if (kind === 'secret' && PGP_FINGERPRINT.test(value) && words(name).some((w) => w === 'gpg' || w === 'pgp')) return;
+  hits.add(kind, value, where);
+}
+
+/** `{ line }`, or nothing for a one-line value. */
+function onLine(line: number | undefined): { line?: number } {
+  return line === undefined ? {} : { line };
+}
+
+/** A password that a file's format places (`.pgpass`, `.netrc`), when it is a literal. */
+function addPassword(hits: Hits, value: string, line: number | undefined): void {
+  if (isLiteralCredential('password', value)) hits.add('password', value, onLine(line));
+}
+
+/** PostgreSQL password files: `hostname:port:database:username:password` lines. */
+const PGPASS_FILE = /(?:^|[./])pgpass$/i;
+
+/** The fields of a `.pgpass` line: split at `:`, with `\\:` and `\\\\` escaped. */
+function pgpassFields(line: string): string[] {
+  const fields: string[] = [];
+  let field = '';
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i] ?? '';
+    if (c === '\\' && i + 1 < line.length) field += line[++i] ?? '';
+    else if (c === ':') {
+      fields.push(field);
+      field = '';
+    } else field += c;
+  }
+  fields.push(field);
+  return fields;
+}
+
+/** The passwords of a `.pgpass` file, each with its line when the text has several. */
+function scanPgpass(text: string, hits: Hits, lines: boolean): void {
+  let number = 0;
+  for (const raw of text.split('\n')) {
+    number++;
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const fields = pgpassFields(line);
+    if (fields.length === 5) addPassword(hits, fields[4] ?? '', lines ? number : undefined);
+  }
+}
+
+/** A `.netrc` entry: `machine <host> login <user> password <password>`, in one line. */
+function scanNetrc(head: string, hits: Hits, number: number | undefined): void {
+  const tokens = head.split(/\s+/);
+  const at = tokens.indexOf('password');
+  const password = at === -1 ? undefined : tokens[at + 1];
+  if (password !== undefined) addPassword(hits, password, number);
+}
+
+/** An `.npmrc` line: a token, a password or a login in base64. */
+function scanNpmrc(line: string, hits: Hits, number: number | undefined): void {
+  const m = NPMRC.exec(line);
+  if (m === null) return;
+  const name = m[1] ?? '';
+  const value = cleanValue(m[2] ?? '', false);
+  if (name !== '_auth') addNamed(hits, name, value, number);
+  else if (/^[A-Za-z0-9+/]+={0,2}$/.test(value)) addUserPass(hits, 'registry-auth', value, onLine(number));
+}
+
+/** Named values on one line of configuration (YAML, properties, .env, INI, JSON, XML, shell, flags, redis.conf, .npmrc). */
 function scanLine(line: string, hits: Hits, number: number | undefined): void {
   const head = line.trimStart();
+  if (head.startsWith('//')) {
+    if (line.includes(':_')) scanNpmrc(line, hits, number);
+    return;
+  }
   // Comment lines are documentation (`# password=...`); credentials recognised by format are
   // reported even there, by the format scan, but named values are not.
-  if (head.startsWith('#') || head.startsWith('//') || head.startsWith(';') || head.startsWith('<!--')) return;
+  if (head.startsWith('#') || head.startsWith(';') || head.startsWith('<!--')) return;
   // KV_LINE is anchored at both ends and no part of it matches a line terminator (`.` included),
   // so a line holding one (`\r`) cannot match; the regex would find that out in quadratic time.
   const kv = LINE_TERMINATOR.test(line) ? null : KV_LINE.exec(line);
@@ -653,11 +884,24 @@ function scanLine(line: string, hits: Hits, number: number | undefined): void {
       const sep = kv[2] ?? '';
       addNamed(hits, name, cleanValue(rest, sep.trim() === '=' && !sep.includes(' ')), number);
     }
+  } else if (/^(?:machine|default)\s/.test(head)) {
+    scanNetrc(head, hits, number);
+  } else {
+    const redis = REDIS_DIRECTIVE.exec(head);
+    // One value and nothing after it: a sentence that starts with the word is not a directive.
+    const rest = redis?.[2]?.trim() ?? '';
+    if (redis !== null && (rest.startsWith('"') || rest.startsWith("'") || !/\s/.test(rest))) addNamed(hits, redis[1] ?? '', cleanValue(rest, true), number);
   }
   if (line.includes('"')) {
     for (const m of line.matchAll(JSON_PAIR)) {
       const name = m[1] ?? '';
       if (NAME_HINT.test(name)) addNamed(hits, name, (m[2] ?? '').replace(/\\(.)/g, '$1'), number);
+    }
+  }
+  if (line.includes('--')) {
+    for (const m of line.matchAll(FLAG_SPACED)) {
+      const name = m[1] ?? '';
+      if (NAME_HINT.test(name)) addNamed(hits, name, cleanValue(m[2] ?? '', false), number, { strict: !REDIS_DIRECTIVE_NAME.test(name) });
     }
   }
   if (!line.includes('=')) {
@@ -713,18 +957,27 @@ export function scanText(text: string): readonly Credential[] {
 }
 
 /**
- * Credentials in a value stored under a name: an env var, a ConfigMap key, an annotation. The
- * name counts (`DB_PASSWORD: hunter2`); so does the value's format, and a multi-line value is
- * scanned as a file.
+ * Credentials in a value stored under a name: an env var, a ConfigMap key (which may be the name
+ * of the file it is mounted as: `password.txt`), an annotation. The value's format counts; a
+ * one-line value (a final line break aside) under a credential name is that credential, unless
+ * its format said what it is; and the value is scanned as a file, every line of it.
  */
 export function scanNamedValue(name: string, value: string): readonly Credential[] {
-  if (!HINT.test(value) && credentialName(name) === undefined) return NONE;
+  const trimmed = value.trim();
+  const oneLine = !trimmed.includes('\n');
+  const pgpass = PGPASS_FILE.test(name);
+  const kind = !oneLine || pgpass ? undefined : (credentialName(name) ?? (/\s/.test(trimmed) ? undefined : credentialKeyName(name)));
+  if (!HINT.test(value) && kind === undefined && !pgpass) return NONE;
   const hits = new Hits();
   const lines = lineIndex(value);
   scanFormats(value, hits, lines);
   scanUrlsAndHeaders(value, hits, lines);
-  if (hits.list.length === 0 && lines === undefined) addNamed(hits, name, value.trim(), undefined);
-  if (hits.list.length === 0) scanAssignments(value, hits, lines !== undefined);
+  if (pgpass) scanPgpass(value, hits, lines !== undefined);
+  if (kind !== undefined && hits.list.length === 0) {
+    addNamed(hits, name, trimmed, undefined, { kind });
+    if (hits.list.length > 0) return hits.list;
+  }
+  scanAssignments(value, hits, lines !== undefined);
   return hits.list;
 }
 
@@ -765,9 +1018,12 @@ export function scanArgs(args: readonly string[]): { index: number; credential: 
   return out;
 }
 
-/** A short description of a credential for a message: `an AWS access key id (AKIA… sha256:1a2b3c4d… (20 chars))`. */
+/**
+ * A short description of a credential for a message: `an AWS access key id (AKIA… sha256:1a2b3c4d… (20 chars))`,
+ * `a password (value withheld: short or guessable)`.
+ */
 export function describeCredential(c: Credential): string {
-  return `${c.label} (${c.fingerprint})`;
+  return `${c.label} (${c.fingerprint ?? VALUE_WITHHELD})`;
 }
 
 /** Well-known default and placeholder passwords, compared case-insensitively. */

@@ -5,8 +5,9 @@
  * is scanned once and the result shared by the rules (one per credential class).
  */
 import { asObject, asString, isObject } from '../../k8s/object.js';
-import { CONTAINER_FIELDS, podSpecOf } from '../../k8s/pod.js';
-import { scanArgs, scanBinaryValue, scanNamedValue, scanText, type Credential, type CredentialClass } from '../../k8s/secrets.js';
+import { CONTAINER_FIELDS, podSpecOf, type ContainerField } from '../../k8s/pod.js';
+import { scanArgs, scanBinaryValue, scanNamedValue, scanText, VALUE_WITHHELD, type Credential, type CredentialClass } from '../../k8s/secrets.js';
+import { containerLabel } from '../image/common.js';
 import type { JsonObject, Path } from '../../types.js';
 
 /** The annotation in which `kubectl apply` keeps the whole manifest it last applied. */
@@ -16,7 +17,7 @@ export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 export interface LocatedCredential {
   credential: Credential;
   path: Path;
-  /** Where, in words: `env var "DB_PASSWORD" of container "api"`. */
+  /** Where, in words: `env var "DB_PASSWORD" of container "api"`, `args[2] of init container "migrate"`. */
   where: string;
 }
 
@@ -39,12 +40,16 @@ export function credentialsOf(object: JsonObject): readonly LocatedCredential[] 
   return lastFound;
 }
 
-/** The credentials of one class, for the rule reporting that class. */
+/**
+ * The credentials of one class, for the rule reporting that class. A message ends with the
+ * credential's fingerprint, or says that the value is withheld when it is short or guessable.
+ */
 export function* credentialViolations(object: JsonObject, wanted: CredentialClass): Generator<{ path: Path; message: string }> {
   for (const { credential, path, where } of credentialsOf(object)) {
     if (credential.class !== wanted) continue;
     const named = credential.name === undefined || where.includes(quote(credential.name)) ? '' : ` under ${quote(credential.name)}`;
-    yield { path, message: `${where}${named} holds ${credential.label} in plain text: ${credential.fingerprint}` };
+    const value = credential.fingerprint === undefined ? ` (${VALUE_WITHHELD})` : `: ${credential.fingerprint}`;
+    yield { path, message: `${where}${named} holds ${credential.label} in plain text${value}` };
   }
 }
 
@@ -93,7 +98,7 @@ function scanObject(object: JsonObject, live: boolean): readonly LocatedCredenti
       if (!Array.isArray(list)) continue;
       for (let c = 0; c < list.length; c++) {
         const container = list[c];
-        if (isObject(container)) scanContainer(container, [...pod.specPath, field, c], push);
+        if (isObject(container)) scanContainer(container, field, c, [...pod.specPath, field, c], push);
       }
     }
   }
@@ -103,8 +108,8 @@ function scanObject(object: JsonObject, live: boolean): readonly LocatedCredenti
 type Push = (credential: Credential, path: Path, where: string) => void;
 
 /** Env values, command and args of one container; `path` is the container's. */
-function scanContainer(container: JsonObject, path: Path, push: Push): void {
-  const who = (): string => `container ${quote(asString(container['name']) ?? '')}`;
+function scanContainer(container: JsonObject, field: ContainerField, index: number, path: Path, push: Push): void {
+  const who = (): string => containerLabel(field, asString(container['name']) ?? '', index);
   const env = container['env'];
   if (Array.isArray(env)) {
     for (let i = 0; i < env.length; i++) {
@@ -116,11 +121,11 @@ function scanContainer(container: JsonObject, path: Path, push: Push): void {
       for (const c of scanNamedValue(name, value)) push(c, [...path, 'env', i, 'value'], `env var ${quote(name)} of ${who()}`);
     }
   }
-  for (const field of ['command', 'args'] as const) {
-    const list = container[field];
+  for (const key of ['command', 'args'] as const) {
+    const list = container[key];
     if (!Array.isArray(list) || list.length === 0) continue;
     const args = list.map((a) => (typeof a === 'string' ? a : ''));
-    for (const { index, credential } of scanArgs(args)) push(credential, [...path, field, index], `${field}[${index}] of ${who()}`);
+    for (const { index: arg, credential } of scanArgs(args)) push(credential, [...path, key, arg], `${key}[${arg}] of ${who()}`);
   }
 }
 
@@ -210,9 +215,9 @@ function scanLastApplied(text: string, path: Path, push: Push, liveObject: JsonO
   if (!isObject(applied)) return;
   const embedded = scanObject(applied, false);
   if (embedded.length === 0) return;
-  const live = new Set(scanObject(liveObject, false).map((l) => `${l.credential.kind}\u0000${l.credential.fingerprint}`));
+  const live = new Set(scanObject(liveObject, false).map((l) => `${l.credential.kind}\u0000${l.credential.identity}`));
   for (const { credential, where } of embedded) {
-    if (live.has(`${credential.kind}\u0000${credential.fingerprint}`)) continue;
+    if (live.has(`${credential.kind}\u0000${credential.identity}`)) continue;
     push(credential, path, `the last-applied-configuration annotation (its copy of ${where})`);
   }
 }

@@ -1,6 +1,7 @@
 import { defineRule } from '../../../engine/rule.js';
 import { asObject, asString, isObject } from '../../../k8s/object.js';
 import type { Path } from '../../../types.js';
+import { containerLabel } from '../../image/common.js';
 
 export const rule = defineRule({
   id: 'secret-in-env',
@@ -13,7 +14,7 @@ export const rule = defineRule({
     'Secret values given as environment variables (`env[].valueFrom.secretKeyRef`, `envFrom[].secretRef`) leak more easily than mounted files: every child process inherits them, they are readable in `/proc/<pid>/environ` by anything running as the same user, applications and crash reporters commonly dump the environment into logs and error reports, and `docker inspect` / `crictl inspect` on the node show them. They are also fixed at container start, so a rotated Secret needs a restart. A mounted Secret file is read only by the code that opens it, can be given mode 0400, and is updated in place.',
   remediation:
     'Mount the Secret as a volume (`volumes[].secret.secretName` with `defaultMode: 0400` or `0440`, plus a `volumeMounts[]` entry with `readOnly: true`) and have the application read the file (many images accept `*_FILE` variables, e.g. `POSTGRES_PASSWORD_FILE`). Where the application can only read env vars, keep `secretKeyRef` for the few keys it needs rather than `envFrom` of a whole Secret.',
-  *check({ container, name, path }) {
+  *check({ container, field, index, name, path }) {
     const env = container['env'];
     const envFrom = container['envFrom'];
     let first: Path | undefined;
@@ -45,7 +46,7 @@ export const rule = defineRule({
     }
     if (first === undefined || items === undefined) return;
     const shown = items.length > 6 ? `${items.slice(0, 6).join(', ')}, and ${items.length - 6} more` : items.join(', ');
-    const violation = { path: first, message: `container "${name}" receives Secret values as environment variables: ${shown}` };
+    const violation = { path: first, message: `${containerLabel(field, name, index)} receives Secret values as environment variables: ${shown}` };
     yield others === undefined ? violation : { ...violation, paths: others };
   },
 });

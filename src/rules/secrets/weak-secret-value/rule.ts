@@ -1,10 +1,21 @@
 import { defineRule } from '../../../engine/rule.js';
 import { asObject, asString } from '../../../k8s/object.js';
-import { credentialName, isWeakValue } from '../../../k8s/secrets.js';
+import { credentialKeyName, isUserName, isWeakValue } from '../../../k8s/secrets.js';
 import type { Path } from '../../../types.js';
 
-/** Secret types whose keys are free-form; typed Secrets (TLS, SSH, docker config, tokens) hold generated material. */
-const FREE_FORM: ReadonlySet<string> = new Set(['', 'Opaque', 'kubernetes.io/basic-auth']);
+/**
+ * Secret types that hold generated material (certificates and keys, registry configurations,
+ * tokens): the others (Opaque, basic-auth, iSCSI CHAP, storage providers' and custom types) hold
+ * passwords that people choose.
+ */
+const GENERATED: ReadonlySet<string> = new Set([
+  'kubernetes.io/tls',
+  'kubernetes.io/ssh-auth',
+  'kubernetes.io/dockercfg',
+  'kubernetes.io/dockerconfigjson',
+  'kubernetes.io/service-account-token',
+  'bootstrap.kubernetes.io/token',
+]);
 
 /** The text of a `data` value, or undefined when it is not base64 of printable text. */
 function decode(value: string): string | undefined {
@@ -15,8 +26,6 @@ function decode(value: string): string | undefined {
   return /^[^\u0000-\u0008\u000b-\u001f\u007f\ufffd]*$/.test(text) ? text : undefined;
 }
 
-const USER_KEY = /(?:^|[-_.])(?:user|username|login)$|^(?:user|username|login)$/i;
-
 export const rule = defineRule({
   id: 'weak-secret-value',
   title: 'Secret holds a default or placeholder password',
@@ -26,12 +35,12 @@ export const rule = defineRule({
   controls: ['STO-5', 'ACC-2'],
   frameworks: { nsa: ['Secrets'] },
   description:
-    'A password, token or key in a Secret is a well-known default or placeholder (`changeme`, `admin`, `password`, `123456`, `<password>`, one repeated character), or equals the user name next to it. Charts and examples ship such values to be replaced; when nobody does, the first guess of any attacker who reaches the service (or of a credential-stuffing scanner) logs in. The Secret may be encrypted at rest and tightly controlled, and the password still provides no protection.',
+    'A password, token or key in a Secret is a well-known default or placeholder (`changeme`, `admin`, `password`, `123456`, `<password>`, one repeated character), or equals the user name next to it. Every Secret type is checked (Opaque, basic-auth, iSCSI CHAP, storage providers\' and custom types) except those of generated material: TLS, SSH auth, registry configurations, service-account and bootstrap tokens. Charts and examples ship such values to be replaced; when nobody does, the first guess of any attacker who reaches the service (or of a credential-stuffing scanner) logs in. The Secret may be encrypted at rest and tightly controlled, and the password still provides no protection.',
   remediation:
     'Generate a random value (e.g. `openssl rand -base64 32`), store it through the secret manager, and rotate it in the application that uses it. Have charts generate passwords (or require them) instead of defaulting them.',
   *check({ object }) {
     const type = asString(object['type']) ?? '';
-    if (!FREE_FORM.has(type)) return;
+    if (GENERATED.has(type)) return;
     const name = asString(asObject(object['metadata'])?.['name']) ?? '';
     const entries: { key: string; value: string; path: Path }[] = [];
     for (const field of ['data', 'stringData'] as const) {
@@ -44,10 +53,10 @@ export const rule = defineRule({
       }
     }
     if (entries.length === 0) return;
-    const users = new Set(entries.filter((e) => USER_KEY.test(e.key)).map((e) => e.value.trim()));
+    const users = new Set(entries.filter((e) => isUserName(e.key)).map((e) => e.value.trim()));
     const seen = new Set<string>();
     for (const { key, value, path } of entries) {
-      const secretKey = credentialName(key) !== undefined || (type === 'kubernetes.io/basic-auth' && key === 'password');
+      const secretKey = credentialKeyName(key) !== undefined;
       if (!secretKey || seen.has(key)) continue;
       let why: string | undefined;
       if (isWeakValue(value)) why = 'a well-known default or placeholder value';
