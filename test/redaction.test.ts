@@ -278,3 +278,22 @@ describe('redaction: no output contains a secret value', () => {
     });
   }
 });
+
+describe('redaction: encryption keys', () => {
+  const config = (keys: string[]): string =>
+    `apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n  - resources: [secrets]\n    providers:\n      - secretbox:\n          keys:\n${keys.map((k, i) => `            - {name: key${i + 1}, secret: "${k}"}`).join('\n')}\n`;
+  const messages = (text: string): string[] =>
+    scanTexts([{ file: 'enc.yaml', text }], { rules: RULES.filter((r) => r.id === 'encryption-invalid-key') }).findings.map((f) => f.message);
+
+  it('names a random key by its SHA-256 and withholds a typed one, which its digest would give away', () => {
+    // 16 random bytes (too short for secretbox): named by the digest of the decoded bytes.
+    const random = 'yc3AvZLR+adKwSF8NYRztA==';
+    const hex = createHash('sha256').update(Buffer.from(random, 'base64')).digest('hex').slice(0, 12);
+    expect(messages(config([random]))).toEqual([`resources[0] (secrets) secretbox: key "key1" (sha256:${hex}) is 16 bytes; secretbox needs 32 bytes: the API server rejects the file`]);
+    // "password12345678" typed and base64-encoded: 16 bytes of a guessable text.
+    const typed = Buffer.from('password12345678').toString('base64');
+    const out = messages(config([typed]));
+    expect(out).toEqual(['resources[0] (secrets) secretbox: key "key1" (value withheld: short or guessable) is 16 bytes; secretbox needs 32 bytes: the API server rejects the file']);
+    expect(out.join('')).not.toContain(createHash('sha256').update('password12345678').digest('hex').slice(0, 12));
+  });
+});

@@ -141,7 +141,7 @@ export function guessBits(value: string): number {
 }
 
 /** True when a value is strong enough (`FINGERPRINT_MIN_BITS`) for its fingerprint to be shown. */
-function guessResistant(value: string): boolean {
+export function guessResistant(value: string): boolean {
   return guessBits(value) >= FINGERPRINT_MIN_BITS;
 }
 

@@ -5,6 +5,7 @@
  * beyond this module's callers' checks; messages use `fingerprint`.
  */
 import { createHash } from 'node:crypto';
+import { guessResistant, VALUE_WITHHELD } from '../secrets.js';
 import type { JsonObject, Path } from '../../types.js';
 import { asArray, asObject, asString, isObject } from '../object.js';
 
@@ -111,8 +112,13 @@ export function decodeBase64(text: string): Buffer | undefined {
   return Buffer.from(clean, 'base64');
 }
 
-/** A short, non-reversible name for a key in messages: the first 12 hex digits of its SHA-256. */
+/**
+ * A short, non-reversible name for a key in messages: the first 12 hex digits of its SHA-256; for
+ * a key short or guessable enough to be found from its digest (typed text rather than random
+ * bytes, `guessResistant`), `VALUE_WITHHELD` instead.
+ */
 export function fingerprint(secret: string): string {
+  if (!guessResistant(secret.trim())) return VALUE_WITHHELD;
   const bytes = decodeBase64(secret) ?? Buffer.from(secret, 'utf8');
   return `sha256:${createHash('sha256').update(bytes).digest('hex').slice(0, 12)}`;
 }
