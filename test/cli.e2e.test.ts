@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -207,6 +207,56 @@ describe('inputs', () => {
     expect(named.errors).toEqual([]);
     expect(named.findings.map((f) => f.location.file).sort()).toEqual(['.hidden/h.yaml', 'a/node_modules/inner.yaml', 'a/readme.txt', 'node_modules/pkg/nm.yaml']);
   });
+  it('reads a pipe given as a path: /dev/stdin and <(...)', () => {
+    const pod = readFileSync(join(ROOT, PRIVILEGED), 'utf8');
+    const { run, report } = scanJson(['/dev/stdin'], { input: pod });
+    expect(run.status).toBe(1);
+    expect(report.inputs).toEqual({ files: 1, objects: 1 });
+    expect(report.findings.find((f) => f.ruleId === 'pss-privileged')?.location).toEqual({ file: '/dev/stdin', line: 12, column: 9 });
+    if (spawnSync('bash', ['-c', 'true']).status !== 0) return;
+    const substituted = spawnSync('bash', ['-c', `"$0" "$1" scan --format json <(cat "$2")`, process.execPath, BIN, PRIVILEGED], { cwd: ROOT, encoding: 'utf8', env: BASE_ENV });
+    expect(substituted.status).toBe(1);
+    const fromPipe = JSON.parse(substituted.stdout) as Report;
+    expect(fromPipe.inputs).toEqual({ files: 1, objects: 1 });
+    expect(ids(fromPipe)).toContain('pss-privileged');
+  });
+
+  it('a scan of the working directory reads its manifests, not its configuration, baselines, kustomizations or charts', () => {
+    const dir = tempDir();
+    put(dir, 'deploy/pod.yaml', privilegedPod('pod'));
+    put(dir, '.mamori.yaml', 'failOn: critical\n');
+    put(dir, '.pre-commit-config.yaml', 'repos: []\n');
+    put(dir, 'deploy/kustomization.yaml', 'resources: [pod.yaml]\n');
+    put(dir, 'chart/Chart.yaml', 'apiVersion: v2\nname: chart\nversion: 1.0.0\n');
+    put(dir, 'chart/values.yaml', 'tag: "1.0"\n');
+    put(dir, 'chart/templates/pod.yaml', privilegedPod('"{{ .Release.Name }}"'));
+    put(dir, 'ci/mamori.yaml', 'failOn: high\n');
+    const first = scanJson([], { cwd: dir });
+    expect(first.report.errors).toEqual([]);
+    expect(first.run.status).toBe(1);
+    expect(first.report.inputs).toEqual({ files: 2, objects: 1 });
+    expect([...new Set(first.report.findings.map((f) => f.location.file))]).toEqual(['deploy/pod.yaml']);
+    // The baseline written into the directory is no manifest when the directory is scanned again.
+    expect(mamori(['scan', '--write-baseline', 'mamori-baseline.json'], { cwd: dir }).status).toBe(0);
+    const again = scanJson(['--baseline', 'mamori-baseline.json'], { cwd: dir });
+    expect(again.report.errors).toEqual([]);
+    expect(again.report.findings).toEqual([]);
+    expect(again.run.status).toBe(0);
+  });
+
+  it('a Helm template that parses is an error at its first action (exit 2); a chart named on the command line too', () => {
+    const dir = tempDir();
+    put(dir, 'chart/Chart.yaml', 'apiVersion: v2\nname: chart\nversion: 1.0.0\n');
+    put(dir, 'chart/templates/pod.yaml', privilegedPod('"{{ .Release.Name }}"'));
+    const file = scanJson(['chart/templates/pod.yaml'], { cwd: dir });
+    expect(file.run.status).toBe(2);
+    expect(file.report.findings).toEqual([]);
+    expect(file.report.errors).toEqual([expect.objectContaining({ file: 'chart/templates/pod.yaml', line: 5, code: 'template' })]);
+    const chart = scanJson(['chart'], { cwd: dir });
+    expect(chart.run.status).toBe(2);
+    expect(chart.report.errors).toEqual([expect.objectContaining({ file: 'chart', code: 'template' })]);
+    expect(chart.report.errors[0]?.message).toContain('helm template chart | mamori scan -');
+  });
 });
 
 describe('output', () => {
@@ -226,6 +276,53 @@ describe('output', () => {
     const written = readFileSync(textOut, 'utf8');
     expect(written).toContain('pss-privileged');
     expect(written).not.toContain(ESC); // a file is never coloured
+  });
+
+  /** A file of `count` privileged pods: a JSON report of it is larger than a pipe holds. */
+  const manyPods = (count: number): string => {
+    const dir = tempDir();
+    put(dir, 'many.yaml', Array.from({ length: count }, (_, i) => privilegedPod(`p${i}`)).join('---\n'));
+    return join(dir, 'many.yaml');
+  };
+
+  it('a reader that goes away ends the scan with exit code 2 and no message; a slow one gets the whole report', async () => {
+    const many = manyPods(300);
+    const whole = join(dirname(many), 'report.json');
+    expect(mamori(['scan', many, '--format', 'json', '--output', whole]).status).toBe(1);
+    /** Runs a scan to stdout; `read` takes its stdout stream. */
+    const scanTo = (read: (stdout: NodeJS.ReadableStream, child: ReturnType<typeof spawn>) => void): Promise<{ status: number | null; stderr: string }> =>
+      new Promise((resolve) => {
+        const child = spawn(process.execPath, [BIN, 'scan', many, '--format', 'json'], { cwd: ROOT, env: BASE_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        read(child.stdout, child);
+        child.on('close', (status) => resolve({ status, stderr }));
+      });
+    // `| head -c 10`: the pipe is closed after the first bytes.
+    const gone = await scanTo((stdout) => stdout.once('data', () => (stdout as unknown as { destroy(): void }).destroy()));
+    expect(gone).toEqual({ status: 2, stderr: '' });
+    // A reader that waits before it reads still gets every byte.
+    let received = '';
+    const slow = await scanTo((stdout) => {
+      stdout.pause();
+      setTimeout(() => {
+        stdout.on('data', (chunk: Buffer) => (received += chunk.toString()));
+        stdout.resume();
+      }, 1_000);
+    });
+    expect(slow).toEqual({ status: 1, stderr: '' });
+    expect(received).toBe(readFileSync(whole, 'utf8'));
+  });
+
+  it.skipIf(!existsSync('/dev/full'))('a report that cannot be written to stdout is one line and exit code 2', () => {
+    const full = openSync('/dev/full', 'w');
+    try {
+      const run = spawnSync(process.execPath, [BIN, 'scan', PRIVILEGED], { cwd: ROOT, env: BASE_ENV, stdio: ['ignore', full, 'pipe'], encoding: 'utf8' });
+      expect(run.status).toBe(2);
+      expect(run.stderr).toBe('mamori: cannot write the report to stdout: ENOSPC: no space left on device, write\n');
+    } finally {
+      closeSync(full);
+    }
   });
 
   it('--format json follows the contract of DESIGN.md', () => {
@@ -512,6 +609,77 @@ describe('exceptions and baselines', () => {
     const broken = mamori(['scan', 'k8s', '--baseline', 'nope.json'], { cwd: dir });
     expect(broken.status).toBe(2);
     expect(broken.stderr).toContain('nope.json: cannot read the baseline');
+  });
+});
+
+describe('refreshing baselines, selecting rules, checking the configuration', () => {
+  it('--baseline and --write-baseline of one file keep its entries still present and drop the fixed ones', () => {
+    const dir = tempDir();
+    put(dir, 'k8s/a.yaml', privilegedPod('alpha'));
+    put(dir, 'k8s/b.yaml', privilegedPod('beta'));
+    const entries = (): number => (JSON.parse(readFileSync(join(dir, 'baseline.json'), 'utf8')) as { findings: unknown[] }).findings.length;
+    const refresh = (): Run => mamori(['scan', 'k8s', '--rules', 'pss-*', '--baseline', 'baseline.json', '--write-baseline', 'baseline.json'], { cwd: dir });
+    expect(mamori(['scan', 'k8s', '--rules', 'pss-*', '--write-baseline', 'baseline.json'], { cwd: dir }).status).toBe(0);
+    expect(entries()).toBe(10);
+    const same = refresh();
+    expect(same.status).toBe(0);
+    expect(same.stderr).toContain('wrote 10 finding(s) to the baseline baseline.json');
+    expect(entries()).toBe(10);
+    // beta fixed: its entries drop out, alpha's stay.
+    put(dir, 'k8s/b.yaml', readFileSync(join(ROOT, HARDENED), 'utf8'));
+    expect(refresh().status).toBe(0);
+    expect(entries()).toBe(5);
+    const next = scanJson(['k8s', '--rules', 'pss-*', '--baseline', 'baseline.json'], { cwd: dir });
+    expect(next.run.status).toBe(0);
+    expect((next.report as Report & { baseline: unknown }).baseline).toEqual({ file: 'baseline.json', matched: 5, fixed: 0 });
+  });
+
+  it('a --rules without a pattern (an unset variable) is a usage error; an empty --skip-rules skips nothing', () => {
+    for (const empty of ['', ',']) {
+      const run = mamori(['scan', PRIVILEGED, '--rules', empty]);
+      expect(run.status).toBe(2);
+      expect(run.stderr).toContain('--rules: names no rule');
+      expect(mamori(['fix', PRIVILEGED, '--rules', empty]).status).toBe(2);
+    }
+    expect(mamori(['scan', PRIVILEGED, '--rules', 'pss-privileged', '--skip-rules', '']).status).toBe(1);
+    const none = mamori(['scan', PRIVILEGED, '--rules', 'pss-privileged', '--skip-rules', 'pss-*']);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain('--rules and --skip-rules leave no rule to run');
+  });
+
+  it('findings about exceptions only for the rules that ran; skipped and configured like rules', () => {
+    const dir = tempDir();
+    copyFileSync(join(ROOT, PRIVILEGED), join(dir, 'pod.yaml'));
+    const exceptions = 'exceptions:\n  - rule: pss-host-namespaces\n    reason: hosts\n    expires: 2020-01-31\n  - rule: pss-privileged\n    reason: until the migration\n    expires: 2020-01-31\n';
+    put(dir, '.mamori.yaml', exceptions);
+    const selected = scanJson(['pod.yaml', '--rules', 'pss-privileged'], { cwd: dir });
+    expect(selected.run.status).toBe(1);
+    expect(selected.report.findings.map((f) => `${f.ruleId} ${f.object.name}`)).toEqual(['exception-expired exceptions[1]', 'pss-privileged privileged']);
+    expect(selected.report.findings[0]?.message).toContain('it no longer suppresses its finding, which is reported again');
+    expect(ids(scanJson(['pod.yaml', '--rules', 'pss-privileged', '--skip-rules', 'exception-*'], { cwd: dir }).report)).toEqual(['pss-privileged']);
+    put(dir, '.mamori.yaml', `rules:\n  exception-expired: { severity: low }\n  exception-stale: off\n${exceptions}`);
+    const configured = scanJson(['pod.yaml', '--rules', 'pss-*'], { cwd: dir });
+    expect(configured.run.status).toBe(1);
+    expect(configured.report.findings.filter((f) => f.ruleId === 'exception-expired').map((f) => `${f.object.name} ${f.severity}`)).toEqual(['exceptions[0] low', 'exceptions[1] low']);
+  });
+
+  it('checks pss in the configuration even when --pss overrides it, and policy names against the policies loaded', () => {
+    const dir = tempDir();
+    copyFileSync(join(ROOT, PRIVILEGED), join(dir, 'pod.yaml'));
+    put(dir, '.mamori.yaml', 'pss: bogus\n');
+    for (const command of ['scan', 'fix']) {
+      const run = mamori([command, 'pod.yaml', '--pss', 'baseline'], { cwd: dir });
+      expect(run.status).toBe(2);
+      expect(run.stderr).toContain('.mamori.yaml: pss: invalid Pod Security policy "bogus"');
+    }
+    put(dir, '.mamori.yaml', 'exceptions:\n  - rule: "policy:no-loadbalancr"\n    reason: typo\n');
+    const typo = mamori(['scan', 'pod.yaml', '--policy', join(ROOT, 'examples/policies/no-loadbalancer')], { cwd: dir });
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toContain('.mamori.yaml: exceptions[0].rule: "policy:no-loadbalancr" matches none of the policies loaded');
+    // Without policies, the name cannot be checked, and the exception's rule did not run: not stale.
+    const without = scanJson(['pod.yaml', '--rules', 'pss-*'], { cwd: dir });
+    expect(without.run.status).toBe(1);
+    expect(ids(without.report)).not.toContain('exception-stale');
   });
 });
 

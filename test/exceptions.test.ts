@@ -1,15 +1,16 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { applyBaseline, readBaseline, writeBaseline } from '../src/engine/baseline.js';
-import { knownRules, loadConfig, parseConfig } from '../src/engine/config.js';
+import { applyBaseline, baselineFindings, readBaseline, writeBaseline } from '../src/engine/baseline.js';
+import { checkPolicyNames, knownRules, loadConfig, parseConfig } from '../src/engine/config.js';
 import { containerAt } from '../src/engine/exceptions.js';
 import { compileGlob } from '../src/engine/glob.js';
 import { fingerprint } from '../src/engine/fingerprint.js';
 import { scanTexts } from '../src/engine/scan.js';
 import { MamoriError } from '../src/errors.js';
 import { RULES } from '../src/rules/index.js';
+import { selectRules } from '../src/cli/scan.js';
 import type { Report } from '../src/types.js';
 
 const known = knownRules(RULES);
@@ -50,6 +51,9 @@ spec:
       securityContext: { privileged: true }
 `;
 
+/** MANIFESTS with the DaemonSet's sidecar no longer privileged. */
+const ONLY_EXPORTER_PRIVILEGED = MANIFESTS.replace(/(- name: sidecar\n.*\n\s+securityContext: \{ )privileged: true/, '$1allowPrivilegeEscalation: false');
+
 function scan(exceptions: unknown, manifests = MANIFESTS): Report {
   const config = parseConfig({ exceptions }, '.mamori.yaml', known);
   return scanTexts([{ file: 'app.yaml', text: manifests }], { rules: RULES.filter((r) => r.id.startsWith('pss-')), config, now: NOW });
@@ -59,9 +63,7 @@ const ids = (list: readonly { ruleId: string; object: { name: string } }[]): str
 
 describe('exceptions in the configuration', () => {
   it('suppresses by rule, namespace, kind, name glob and container, and lists what it suppressed', () => {
-    const report = scan([{ rule: 'pss-privileged', namespace: 'monitoring', kind: 'DaemonSet', name: 'node-*', container: 'exporter', reason: 'reads /proc of the node' }]);
-    // The DaemonSet's privileged finding names both containers; the exception scopes one: the
-    // finding's path points at the first offending container (exporter), which it covers.
+    const report = scan([{ rule: 'pss-privileged', namespace: 'monitoring', kind: 'DaemonSet', name: 'node-*', container: 'exporter', reason: 'reads /proc of the node' }], ONLY_EXPORTER_PRIVILEGED);
     const suppressed = report.suppressed.filter((s) => s.suppressedBy === 'exception');
     expect(ids(suppressed)).toEqual(['pss-privileged node-exporter']);
     expect(suppressed[0]?.reason).toBe('reads /proc of the node');
@@ -71,6 +73,29 @@ describe('exceptions in the configuration', () => {
       { rule: 'pss-privileged', reason: 'reads /proc of the node', status: 'active', matched: 1, namespace: 'monitoring', kind: 'DaemonSet', name: 'node-*', container: 'exporter' },
     ]);
     expect(report.summary.total).toBe(report.findings.length);
+  });
+
+  it('an exception naming a container suppresses a finding only when it names every container the finding points into', () => {
+    // One privileged finding names both containers of the DaemonSet (its path points into
+    // exporter, its further path into sidecar): an exception for exporter must not hide sidecar.
+    const partial = scan([{ rule: 'pss-privileged', name: 'node-exporter', container: 'exporter', reason: 'x' }]);
+    const finding = partial.findings.find((f) => f.ruleId === 'pss-privileged' && f.object.name === 'node-exporter');
+    expect(finding?.message).toBe('privileged (containers "exporter", "sidecar" must not set securityContext.privileged=true)');
+    expect(partial.suppressed.filter((s) => s.suppressedBy === 'exception')).toEqual([]);
+    expect(partial.exceptions[0]).toMatchObject({ status: 'stale', matched: 0 });
+    const stale = partial.findings.find((f) => f.ruleId === 'exception-stale');
+    expect(stale?.message).toBe(
+      'the exception for rule "pss-privileged" (name "node-exporter", container "exporter") suppressed no finding in this scan: a finding of its rule points into container "exporter" and also into "sidecar", and an exception that names a container suppresses a finding only when it names every container the finding points into. Name those containers too (a glob such as "*" names all), or fix them',
+    );
+    for (const container of ['*', '*e*', 'sidecar']) {
+      const report = scan([{ rule: 'pss-privileged', name: 'node-exporter', container, reason: 'x' }]);
+      const suppressed = ids(report.suppressed.filter((s) => s.suppressedBy === 'exception'));
+      expect(suppressed, container).toEqual(container === 'sidecar' ? [] : ['pss-privileged node-exporter']);
+    }
+    // A finding on a field of the pod (hostPID) has no container: an exception naming one never matches it.
+    const pod = scan([{ rule: 'pss-host-namespaces', name: 'node-exporter', container: '*', reason: 'x' }]);
+    expect(pod.exceptions[0]).toMatchObject({ status: 'stale', matched: 0 });
+    expect(pod.findings.find((f) => f.ruleId === 'exception-stale')?.message).toContain('the risk it accepted may be gone');
   });
 
   it('does not suppress when one scope differs', () => {
@@ -124,6 +149,46 @@ describe('exceptions in the configuration', () => {
     expect(notRun.exceptions[0]?.status).toBe('active');
   });
 
+  it('says nothing about exceptions of rules that did not run, expired or not, and words the count', () => {
+    const exceptions = [
+      { rule: 'pss-host-namespaces', reason: 'hosts', expires: '2026-01-31' },
+      { rule: 'pss-privileged', name: 'node-exporter', reason: 'legacy', expires: '2026-01-31' },
+      { rule: 'pss-proc-mount', reason: 'proc', expires: '2026-01-31' },
+      { rule: 'pss-proc-mount', reason: 'proc' },
+    ];
+    const config = parseConfig({ exceptions }, '.mamori.yaml', known);
+    const report = scanTexts([{ file: 'app.yaml', text: MANIFESTS }], { rules: RULES.filter((r) => r.id === 'pss-privileged'), config, now: NOW });
+    expect(report.exceptions.map((e) => `${e.status} ${e.matched}`)).toEqual(['expired 0', 'expired 1', 'expired 0', 'active 0']);
+    const about = report.findings.filter((f) => f.object.kind === 'Exception');
+    expect(about.map((f) => `${f.ruleId} ${f.object.name}`)).toEqual(['exception-expired exceptions[1]']);
+    expect(about[0]?.message).toBe(
+      'the exception for rule "pss-privileged" (name "node-exporter") expired on 2026-01-31; it no longer suppresses its finding, which is reported again. Fix it, or renew the exception with a new reason and date',
+    );
+    // With its rule running, an expired exception that matched nothing says so (no "its 0 findings").
+    const ran = scanTexts([{ file: 'app.yaml', text: MANIFESTS }], { rules: RULES.filter((r) => r.id.startsWith('pss-')), config, now: NOW });
+    const messages = ran.findings.filter((f) => f.ruleId === 'exception-expired').map((f) => f.message);
+    expect(messages).toContain('the exception for rule "pss-proc-mount" expired on 2026-01-31 and matched no finding in this scan: remove it');
+    expect(messages.some((m) => m.includes(' 0 findings'))).toBe(false);
+  });
+
+  it('exception-expired and exception-stale are configured like rules: turned off, given a severity, by id or glob', () => {
+    const exceptions = [
+      { rule: 'pss-privileged', reason: 'legacy', expires: '2026-01-31' },
+      { rule: 'pss-proc-mount', reason: 'proc' },
+    ];
+    const run = (rules: unknown): Report =>
+      scanTexts([{ file: 'app.yaml', text: MANIFESTS }], { rules: RULES.filter((r) => r.id.startsWith('pss-')), config: parseConfig({ rules, exceptions }, '.mamori.yaml', known), now: NOW });
+    const about = (report: Report): string[] => report.findings.filter((f) => f.object.kind === 'Exception').map((f) => `${f.ruleId} ${f.severity}`);
+    expect(about(run({}))).toEqual(['exception-expired medium', 'exception-stale info']);
+    expect(about(run({ 'exception-expired': 'off', 'exception-stale': { severity: 'high' } }))).toEqual(['exception-stale high']);
+    expect(about(run({ 'exception-*': 'off' }))).toEqual([]);
+    // Turned off, they are still in the report's list of exceptions.
+    expect(run({ 'exception-*': 'off' }).exceptions.map((e) => e.status)).toEqual(['expired', 'stale']);
+    expect(() => parseConfig({ rules: { 'exception-stale': { options: { days: 3 } } } }, '.mamori.yaml', known)).toThrow('rules.exception-stale.options.days: this rule takes no options');
+    // They check the configuration: an exception cannot name them.
+    expect(() => parseConfig({ exceptions: [{ rule: 'exception-stale', reason: 'x' }] }, '.mamori.yaml', known)).toThrow('matches no rule');
+  });
+
   it('rejects bad exceptions with the key named', () => {
     const bad: [unknown, string][] = [
       ['nope', 'exceptions: must be a list'],
@@ -149,6 +214,137 @@ describe('exceptions in the configuration', () => {
       expect((error as MamoriError).file).toBe('.mamori.yaml');
     }
   });
+});
+
+/** The MamoriError `run` throws. */
+function thrown(run: () => unknown): MamoriError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof MamoriError) return error;
+    throw error;
+  }
+  throw new Error('nothing thrown');
+}
+
+describe('checks of the configuration', () => {
+  it('checks pss in the file, whatever --pss says, naming the key', () => {
+    const error = thrown(() => parseConfig({ pss: 'bogus' }, 'ci.yaml', known));
+    expect(error.code).toBe('config');
+    expect(error.file).toBe('ci.yaml');
+    expect(error.message).toBe('pss: invalid Pod Security policy "bogus": level "bogus" must be one of privileged, baseline, restricted; expected LEVEL[:VERSION], e.g. restricted:latest or baseline:v1.30');
+    expect(thrown(() => parseConfig({ pss: 'baseline:1.30' }, 'ci.yaml', known)).message).toContain('pss: invalid Pod Security policy "baseline:1.30": version');
+    expect(parseConfig({ pss: 'baseline:v1.30' }, 'ci.yaml', known).pss).toBe('baseline:v1.30');
+  });
+
+  it('names of custom policies must match a policy loaded, when policies are loaded', () => {
+    const loaded = ['policy:no-loadbalancer', 'policy:no-loadbalancer-expr'];
+    const config = (value: unknown) => parseConfig(value, 'ci.yaml', known);
+    const typo: [unknown, string][] = [
+      [{ rules: { 'policy:no-loadbalancr': 'off' } }, 'rules.policy:no-loadbalancr: "policy:no-loadbalancr" matches none of the policies loaded (policy:no-loadbalancer, policy:no-loadbalancer-expr)'],
+      [{ rules: { 'policy:lb-*': 'off' } }, 'rules.policy:lb-*: "policy:lb-*" matches none of the policies loaded'],
+      [{ exceptions: [{ rule: 'pss-privileged', reason: 'x' }, { rule: 'policy:no-loadbalancr', reason: 'typo' }] }, 'exceptions[1].rule: "policy:no-loadbalancr" matches none of the policies loaded'],
+    ];
+    for (const [value, message] of typo) {
+      const error = thrown(() => checkPolicyNames(config(value), loaded));
+      expect(error.code).toBe('config');
+      expect(error.file).toBe('ci.yaml');
+      expect(error.message).toContain(message);
+      // Without policies loaded, the same configuration is accepted (shared with scans that load none).
+      expect(() => checkPolicyNames(config(value), [])).not.toThrow();
+    }
+    expect(() => checkPolicyNames(config({ rules: { 'policy:no-*': 'off', 'policy:no-loadbalancer': 'on' }, exceptions: [{ rule: 'policy:*', reason: 'x' }] }), loaded)).not.toThrow();
+  });
+
+  it('an exception for a policy that is not loaded is not stale: its rule did not run', () => {
+    const config = parseConfig({ exceptions: [{ rule: 'policy:no-loadbalancer', reason: 'x', expires: '2026-01-01' }] }, 'ci.yaml', known);
+    const report = scanTexts([{ file: 'app.yaml', text: MANIFESTS }], { rules: RULES, config, now: NOW });
+    expect(report.exceptions.map((e) => e.status)).toEqual(['expired']);
+    expect(report.findings.filter((f) => f.object.kind === 'Exception')).toEqual([]);
+  });
+});
+
+describe('rule selection', () => {
+  const select = (include: string | undefined, exclude?: string): string[] => selectRules(RULES, include, exclude).map((r) => r.id);
+
+  it('a --rules that names no pattern (an unset variable) is a usage error, an empty --skip-rules skips nothing', () => {
+    for (const empty of ['', ',', ' , ']) {
+      const error = thrown(() => select(empty));
+      expect(error.code).toBe('usage');
+      expect(error.message).toBe(`--rules: names no rule (got ${JSON.stringify(empty)}); give rule ids or globs, or leave the flag out to run every rule`);
+      expect(select(undefined, empty)).toHaveLength(RULES.length);
+    }
+    expect(select('pss-privileged,')).toEqual(['pss-privileged']);
+  });
+
+  it('a selection that leaves no rule to run is a usage error', () => {
+    expect(thrown(() => select('pss-privileged', 'pss-*')).message).toBe('--rules and --skip-rules leave no rule to run');
+    expect(thrown(() => select(undefined, '*')).message).toBe('--skip-rules leaves no rule to run');
+    expect(thrown(() => select('nosuch')).message).toContain('--rules: no rule matches "nosuch"');
+  });
+
+  it('patterns may name the findings about exceptions, which follow the rules that run', () => {
+    expect(select(undefined, 'exception-*')).toHaveLength(RULES.length);
+    expect(select('pss-privileged,exception-stale')).toEqual(['pss-privileged']);
+    expect(thrown(() => select('exception-*')).message).toBe('--rules leaves no rule to run (exception-expired and exception-stale report on the exceptions of the rules that run)');
+  });
+});
+
+/** node-exporter as its chart deploys it: host namespaces, a host port, the node's /proc and /sys. */
+const NODE_EXPORTER = `apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: node-exporter
+  namespace: monitoring
+spec:
+  selector: { matchLabels: { app: node-exporter } }
+  template:
+    metadata: { labels: { app: node-exporter } }
+    spec:
+      hostNetwork: true
+      hostPID: true
+      containers:
+        - name: exporter
+          image: quay.io/prometheus/node-exporter:v1.8.2
+          args: [--path.procfs=/host/proc, --path.sysfs=/host/sys]
+          ports: [{ name: metrics, containerPort: 9100, hostPort: 9100 }]
+          volumeMounts:
+            - { name: proc, mountPath: /host/proc, readOnly: true }
+            - { name: sys, mountPath: /host/sys, readOnly: true }
+      volumes:
+        - { name: proc, hostPath: { path: /proc } }
+        - { name: sys, hostPath: { path: /sys } }
+`;
+
+/** The first YAML block after `heading` in a Markdown file of the repository. */
+function yamlBlockAfter(doc: string, heading: string): string {
+  const text = readFileSync(new URL(`../${doc}`, import.meta.url), 'utf8');
+  const block = /```yaml\n([\s\S]*?)```/.exec(text.slice(text.indexOf(heading)));
+  if (!text.includes(heading) || block?.[1] === undefined) throw new Error(`${doc}: no YAML block after ${heading}`);
+  return block[1];
+}
+
+describe('the documented examples', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mamori-doc-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  // Each exception of the examples suppresses node-exporter's finding at the default level
+  // (restricted, where a hostPath volume is pss-restricted-volumes, not pss-host-path-volumes).
+  for (const [doc, heading] of [
+    ['docs/exceptions.md', '## Exceptions in the configuration'],
+    ['README.md', '### Configuration'],
+  ] as const) {
+    it(`${doc}: every exception of the example applies`, () => {
+      const file = join(dir, `${doc.replace('/', '-')}.yaml`);
+      writeFileSync(file, yamlBlockAfter(doc, heading));
+      const config = loadConfig(file, known);
+      expect(config.exceptions.length).toBeGreaterThan(0);
+      const report = scanTexts([{ file: 'node-exporter.yaml', text: NODE_EXPORTER }], { rules: RULES, config, now: NOW });
+      expect(report.pss).toEqual({ level: 'restricted', version: 'latest' });
+      expect(report.exceptions.map((e) => `${e.rule} ${e.status} ${e.matched > 0}`)).toEqual(config.exceptions.map((e) => `${e.rule} active true`));
+      expect(report.findings.filter((f) => f.object.kind === 'Exception')).toEqual([]);
+    });
+  }
 });
 
 describe('the ignore annotation', () => {
@@ -213,6 +409,44 @@ describe('baselines', () => {
     expect(fromBaseline.length).toBe(before.findings.length - 1);
     expect(report.suppressed.filter((s) => s.suppressedBy === 'annotation').length).toBe(1);
     expect(report.baseline).toEqual({ file, matched: fromBaseline.length, fixed: 1 });
+  });
+
+  it('a baseline rewritten through itself keeps the entries still present and drops the fixed ones', () => {
+    const config = parseConfig({ exceptions: [{ rule: 'pss-privileged', name: 'debug', reason: 'break-glass' }, { rule: 'pss-proc-mount', reason: 'stale' }] }, '.mamori.yaml', known);
+    const scanned = (text: string): Report => scanTexts([{ file: 'k8s/app.yaml', text }], { rules, config, now: NOW });
+    const file = join(dir, 'refresh.json');
+    const first = scanned(MANIFESTS);
+    writeFileSync(file, writeBaseline(baselineFindings(first)));
+    const entries = (): { ruleId: string; object: string; path: string }[] => (JSON.parse(readFileSync(file, 'utf8')) as { findings: { ruleId: string; object: string; path: string }[] }).findings;
+    const written = entries();
+    // Neither what exceptions and annotations accept, nor the findings about exceptions.
+    expect(written.some((e) => e.ruleId.startsWith('exception-') || (e.object === 'Pod/shop/debug' && ['pss-privileged', 'pss-host-namespaces'].includes(e.ruleId)))).toBe(false);
+    expect(written).toHaveLength(first.findings.length - 1);
+
+    // Rewritten from a scan with the baseline: the same entries, not only the new findings (none).
+    const same = applyBaseline(scanned(MANIFESTS), readBaseline(file));
+    expect(same.findings.map((f) => f.ruleId)).toEqual(['exception-stale']);
+    writeFileSync(file, writeBaseline(baselineFindings(same)));
+    expect(entries()).toEqual(written);
+
+    // hostPID fixed, hostIPC new: the fixed entry drops out, the new finding is added, the rest stay.
+    const next = applyBaseline(scanned(MANIFESTS.replace('hostPID: true', 'hostIPC: true')), readBaseline(file));
+    expect(next.baseline?.fixed).toBe(1);
+    writeFileSync(file, writeBaseline(baselineFindings(next)));
+    const paths = entries().map((e) => `${e.ruleId} ${e.path}`);
+    expect(paths).toContain('pss-host-namespaces spec.template.spec.hostIPC');
+    expect(paths).not.toContain('pss-host-namespaces spec.template.spec.hostPID');
+    expect(paths).toHaveLength(written.length);
+  });
+
+  it('findings about exceptions are not suppressed by a baseline that holds them', () => {
+    const config = parseConfig({ exceptions: [{ rule: 'pss-privileged', reason: 'legacy', expires: '2026-01-31' }] }, '.mamori.yaml', known);
+    const report = scanTexts([{ file: 'k8s/app.yaml', text: MANIFESTS }], { rules, config, now: NOW });
+    const file = join(dir, 'with-exception.json');
+    // As an older mamori wrote them: every reported finding, the expired exception's too.
+    writeFileSync(file, writeBaseline(report.findings));
+    const applied = applyBaseline(report, readBaseline(file));
+    expect(applied.findings.map((f) => f.ruleId)).toEqual(['exception-expired']);
   });
 
   it('refuses a broken baseline, naming the file and key', () => {

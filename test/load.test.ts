@@ -272,7 +272,7 @@ describe('List kinds', () => {
     // An item of an untyped List that has no apiVersion is not an object; the others still load.
     expect(file.errors).toHaveLength(1);
     expect(file.errors[0]).toMatchObject({ file: 'list.yaml', code: 'not-kubernetes', line: 10 });
-    expect(file.errors[0]?.message).toContain('item 2');
+    expect(file.errors[0]?.message).toContain('items[2]');
   });
 
   it('gives items of a typed list (PodList) the list kind without "List" when they have none', () => {
@@ -299,6 +299,97 @@ describe('List kinds', () => {
     expect(file.objects[0]?.object).toEqual({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p0' }, spec: { containers: [{ name: 'c', image: 'x' }] } });
     // Locations of an item's fields point into the item.
     expect(locateIn(file, file.objects[1]!, ['metadata', 'name'])).toEqual({ file: 'pods.yaml', line: 6, column: 14 });
+  });
+});
+
+describe('lists inside lists', () => {
+  const text = lines(
+    'apiVersion: v1', //                         1
+    'kind: List',
+    'items:',
+    '- apiVersion: v1', //                       4
+    '  kind: List',
+    '  items:',
+    '  - apiVersion: v1', //                     7
+    '    kind: Pod',
+    '    metadata: {name: inner}',
+    '    spec: {hostPID: true}', //              10
+    '  - apiVersion: v1',
+    '    kind: PodList',
+    '    items:',
+    '    - metadata: {name: typed}', //          14
+    '- apiVersion: v1',
+    '  kind: ConfigMap',
+    '  metadata: {name: outer}', //              17
+    '- apiVersion: v1',
+    '  kind: List',
+    '  items: "x"', //                           20
+    '- apiVersion: v1',
+    '  kind: List',
+    '  items: null',
+    '- apiVersion: v1',
+    '  kind: ConfigMapList',
+    '  items: {a: 1}', //                        26
+    '- apiVersion: v1',
+    '  kind: List',
+    '  items: [42]', //                          29
+  );
+  const file = loadText('nested.yaml', text);
+
+  it('flattens them as kubectl does, in the order of the file, with the path of each item', () => {
+    expect(file.objects.map((o) => [o.ref.kind, o.ref.name, o.prefix])).toEqual([
+      ['Pod', 'inner', ['items', 0, 'items', 0]],
+      ['Pod', 'typed', ['items', 0, 'items', 1, 'items', 0]],
+      ['ConfigMap', 'outer', ['items', 1]],
+    ]);
+    expect(locateIn(file, file.objects[0]!, ['spec', 'hostPID'])).toEqual({ file: 'nested.yaml', line: 10, column: 12 });
+    expect(locateIn(file, file.objects[1]!, ['metadata', 'name'])).toEqual({ file: 'nested.yaml', line: 14, column: 18 });
+    expect(locateIn(file, file.objects[2]!, ['metadata', 'name'])).toEqual({ file: 'nested.yaml', line: 17, column: 14 });
+  });
+
+  it('reports `items` that is not a list with its line and key, and an item that is no object', () => {
+    expect(file.errors.map((e) => [e.line, e.code, e.message])).toEqual([
+      [20, 'wrong-type', 'document 1, items[2].items, must be a list, not a string; kubectl refuses the List'],
+      [26, 'wrong-type', 'document 1, items[4].items, must be a list, not a mapping; kubectl refuses the ConfigMapList'],
+      [29, 'not-kubernetes', 'document 1, items[5].items[0], is not a Kubernetes object (it needs apiVersion and kind)'],
+    ]);
+  });
+
+  it('reads lists nested as deep as a document may nest', () => {
+    let list: unknown = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'deep' } };
+    for (let i = 0; i < 60; i++) list = { apiVersion: 'v1', kind: 'List', items: [list] };
+    const deep = loadText('deep.json', JSON.stringify(list));
+    expect(deep.errors).toEqual([]);
+    expect(deep.objects.map((o) => [o.ref.name, o.prefix.length])).toEqual([['deep', 120]]);
+    expect(locateIn(deep, deep.objects[0]!, ['metadata', 'name'])).toMatchObject({ file: 'deep.json', line: 1 });
+  });
+});
+
+describe('files found by walking a directory', () => {
+  const walked = (text: string): LoadedFile => loadText('found.yaml', text, undefined, { walked: true });
+
+  it('are no manifest, and no error, when no document has an apiVersion, a kind or metadata', () => {
+    const values = lines('image: {repository: nginx, tag: "{{ .Chart.AppVersion }}"}', 'replicas: 2', '---', '- a list', '---', 'a string');
+    expect(walked(values)).toMatchObject({ objects: [], errors: [] });
+    const baseline = JSON.stringify({ schemaVersion: 1, tool: { name: 'mamori' }, findings: [] });
+    expect(walked(baseline)).toMatchObject({ objects: [], errors: [] });
+    // Named by the user, the same texts keep their errors.
+    expect(loadText('values.yaml', values).errors.map((e) => e.code)).toEqual(['template']);
+    expect(loadText('b.json', baseline).errors.map((e) => e.code)).toEqual(['not-kubernetes']);
+  });
+
+  it('keep their errors when a document means to be an object, or does not parse', () => {
+    const kindOnly = walked(lines('kind: Pod', 'metadata: {name: p}', '---', 'foo: bar'));
+    expect(kindOnly.errors.map((e) => [e.line, e.code])).toEqual([
+      [1, 'not-kubernetes'],
+      [4, 'not-kubernetes'],
+    ]);
+    expect(walked(lines('metadata: {name: p}', 'spec: {}')).errors.map((e) => e.code)).toEqual(['not-kubernetes']);
+    // A document that does not parse may be an object: the file is then read as a manifest.
+    expect(walked(lines('foo: bar', '---', 'a: [')).errors.map((e) => e.code)).toEqual(['not-kubernetes', 'parse']);
+    const template = walked(lines('apiVersion: v1', 'kind: Pod', 'metadata:', '  name: "{{ .Release.Name }}"'));
+    expect(template.errors).toEqual([expect.objectContaining({ line: 4, code: 'template' })]);
+    expect(walked(lines('apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: c}', '---', 'x: 1')).errors.map((e) => e.line)).toEqual([5]);
   });
 });
 
@@ -348,7 +439,7 @@ describe('documents that are not Kubernetes objects', () => {
 });
 
 describe('Helm templates', () => {
-  it('reports an unquoted `{{ .Values.x }}` as a template, naming its line', () => {
+  it('reports an unquoted `{{ .Values.x }}` as a template, naming its line, and reads none of the file', () => {
     const file = loadText(
       'chart.yaml',
       lines('apiVersion: v1', 'kind: ConfigMap', 'metadata:', '  name: {{ .Values.name }}', 'data:', '  a: b', '---', 'apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: plain}'),
@@ -356,7 +447,69 @@ describe('Helm templates', () => {
     expect(file.errors).toHaveLength(1);
     expect(file.errors[0]).toMatchObject({ file: 'chart.yaml', line: 4, code: 'template' });
     expect(file.errors[0]?.message).toContain('helm template');
-    expect(names(file)).toEqual(['plain']);
+    // The plain document parses, but it is part of a chart's template: not what a cluster receives.
+    expect(names(file)).toEqual([]);
+  });
+
+  it('reports Helm actions that YAML parses as strings, at the first of them', () => {
+    const pod = (name: string, image: string): string =>
+      lines('# {{ .Values.commented }} is a comment', 'apiVersion: v1', 'kind: Pod', 'metadata:', `  name: ${name}`, 'spec:', '  hostPID: true', '  containers:', '  - name: c', `    image: ${image}`);
+    const release = loadText('pod.yaml', pod('"{{ .Release.Name }}"', '"nginx:{{ .Values.tag }}"'));
+    expect(release.objects).toEqual([]);
+    expect(release.errors).toEqual([expect.objectContaining({ file: 'pod.yaml', line: 5, code: 'template' })]);
+    const tag = loadText('pod.yaml', pod('web', '"nginx:{{ .Values.tag }}"'));
+    expect(tag.errors).toEqual([expect.objectContaining({ line: 10, code: 'template' })]);
+    const include = loadText('pod.yaml', pod(`'{{ include "chart.fullname" . }}'`, 'nginx:1'));
+    expect(include.errors).toEqual([expect.objectContaining({ line: 5, code: 'template' })]);
+    const root = loadText('pod.yaml', pod('web', '"{{ $.Values.image }}"'));
+    expect(root.errors).toEqual([expect.objectContaining({ line: 10, code: 'template' })]);
+    const arg = loadText('pod.yaml', `${pod('web', 'nginx:1')}    args: ["--name={{ .Release.Name }}-{{ $x }}"]\n`);
+    expect(arg.errors).toEqual([expect.objectContaining({ line: 11, code: 'template' })]);
+    const key = loadText('pod.yaml', `${pod('web', 'nginx:1')}    env: [{name: x, value: y}]\n    resources: {"{{ .Values.kind }}": {}}\n`);
+    expect(key.errors).toEqual([expect.objectContaining({ line: 12, code: 'template' })]);
+  });
+
+  it('reads `{{ }}` of other template engines, and Helm actions in comments and prose, as data', () => {
+    const text = lines(
+      'apiVersion: monitoring.coreos.com/v1',
+      'kind: PrometheusRule',
+      'metadata:',
+      '  name: rules # rendered from {{ .Values.rules }}',
+      '  annotations:',
+      '    doc: "use {{ .Values.x }} in your chart"',
+      '    chart: |',
+      '      image: {{ .Values.image }}',
+      'spec:',
+      '  groups:',
+      '  - name: g',
+      '    rules:',
+      '    - alert: Down',
+      '      annotations:',
+      '        summary: "{{ $labels.instance }} of {{ .Labels.job }} is down ({{ $value }})"',
+      '---',
+      'apiVersion: argoproj.io/v1alpha1',
+      'kind: ApplicationSet',
+      'metadata: {name: apps}',
+      'spec:',
+      '  template:',
+      "    metadata: {name: '{{.path.basename}}'}",
+      '    spec: {source: {helm: {valueFiles: ["{{ .values.file }}"]}}}',
+    );
+    const file = loadText('rendered.yaml', text);
+    expect(file.errors).toEqual([]);
+    expect(names(file)).toEqual(['rules', 'apps']);
+  });
+
+  it('reads strings full of braces in linear time', () => {
+    const text = lines(
+      'apiVersion: v1',
+      'kind: ConfigMap',
+      'metadata:',
+      `  annotations: {a: "${'{{'.repeat(200_000)}", b: "${'{{ x }}'.repeat(100_000)}", c: "${'{{ .Values.x }}'.repeat(100_000)} "}`,
+      "  name: '{{ .Release.Name }}'",
+    );
+    const file = loadText('braces.yaml', text);
+    expect(file.errors).toEqual([expect.objectContaining({ line: 5, code: 'template' })]);
   });
 
   it('reports a value `{{ ... }}` that YAML happens to parse as a flow mapping', () => {
@@ -374,10 +527,10 @@ describe('Helm templates', () => {
     expect(file.errors).toEqual([expect.objectContaining({ file: 'chart.yaml', line: 5, code: 'template' })]);
   });
 
-  it('accepts a quoted template string as ordinary data', () => {
-    const file = loadText('cm.yaml', lines('apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: tpl}', 'data:', '  tpl: "{{ .Values.x }}"'));
+  it('accepts a quoted template string of another engine as ordinary data', () => {
+    const file = loadText('cm.yaml', lines('apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: tpl}', 'data:', '  tpl: "{{ .CommonLabels.alertname }}"'));
     expect(file.errors).toEqual([]);
-    expect(file.objects[0]?.object['data']).toEqual({ tpl: '{{ .Values.x }}' });
+    expect(file.objects[0]?.object['data']).toEqual({ tpl: '{{ .CommonLabels.alertname }}' });
   });
 
   it('blames a real syntax error, not a `{{` in a comment or a quoted string', () => {

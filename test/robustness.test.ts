@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -297,6 +298,154 @@ describe('fuzz: mutations of a realistic Deployment', () => {
     },
     30_000,
   );
+});
+
+describe('what a directory walk reads', () => {
+  /** Writes files (path → text) under a new temp dir; returns the dir. */
+  const tree = (files: Record<string, string>): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'mamori-walk-'));
+    dirs.push(dir);
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(join(dir, path, '..'), { recursive: true });
+      writeFileSync(join(dir, path), text);
+    }
+    return dir;
+  };
+  const load = (paths: string[]): { files: string[]; objects: string[]; errors: ReportError[] } => {
+    const { inputs, errors } = resolveInputs(paths);
+    const loaded = inputs.map((input) => loadInput(input));
+    return { files: inputs.map((i) => i.file), objects: loaded.flatMap((f) => f.objects.map((o) => o.ref.name)), errors: [...errors, ...loaded.flatMap((f) => f.errors)] };
+  };
+  const TEMPLATE = GOOD.replace('name: good', 'name: "{{ .Release.Name }}"');
+
+  it('passes over what is not a manifest, and reads every file named on the command line', () => {
+    const dir = tree({
+      'good.yaml': GOOD,
+      '.mamori.yaml': 'failOn: high\n',
+      '.pre-commit-config.yaml': 'repos: []\n',
+      '.hidden/deploy.yaml': GOOD,
+      'node_modules/x/deploy.yaml': GOOD,
+      'kustomization.yaml': 'resources: [good.yaml]\n',
+      'overlay/kustomization.yml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n',
+      'helmfile.yaml': 'releases:\n- name: {{ .Values.name }}\n',
+      'chart/Chart.yaml': 'apiVersion: v2\nname: chart\nversion: 1.0.0\n',
+      'chart/values.yaml': 'image: "{{ .Release.Name }}"\n',
+      'chart/values-prod.yml': 'replicas: 3\n',
+      'chart/values.schema.json': '{"type": "object"}\n',
+      'chart/templates/deploy.yaml': TEMPLATE,
+      'chart/templates/plain.yaml': GOOD,
+      'chart/crds/crd.yaml': 'apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: crd}\n',
+      'chart/charts/sub/Chart.yaml': 'apiVersion: v2\nname: sub\nversion: 1.0.0\n',
+      'chart/charts/sub/templates/deploy.yaml': TEMPLATE,
+      // Outside a chart, values files are read: this one holds no object, so it is no manifest either.
+      'values.yaml': 'replicas: 3\n',
+      // A mamori configuration and a baseline under other names.
+      'ci/mamori.yaml': 'failOn: high\nrules:\n  image-latest-tag: off\n',
+      'ci/baseline.json': '{"schemaVersion": 1, "tool": {"name": "mamori"}, "findings": []}\n',
+    });
+    const walked = load([dir]);
+    expect(walked.files.map((f) => f.slice(dir.length + 1)).sort()).toEqual(['chart/crds/crd.yaml', 'ci/baseline.json', 'ci/mamori.yaml', 'good.yaml', 'values.yaml']);
+    expect(walked.errors).toEqual([]);
+    expect(walked.objects).toEqual(['crd', 'good']);
+    // Named, each is read: and what is not a Kubernetes object is an error.
+    const named = load([join(dir, '.mamori.yaml'), join(dir, 'kustomization.yaml'), join(dir, 'chart/values.yaml'), join(dir, 'chart/templates/deploy.yaml'), join(dir, 'chart/templates/plain.yaml')]);
+    expect(named.objects).toEqual(['good']);
+    expect(named.errors.map((e) => [e.file.slice(dir.length + 1), e.code])).toEqual([
+      ['.mamori.yaml', 'not-kubernetes'],
+      ['kustomization.yaml', 'not-kubernetes'],
+      ['chart/values.yaml', 'template'],
+      ['chart/templates/deploy.yaml', 'template'],
+    ]);
+  });
+
+  it('reports a directory named on the command line that is a Helm chart, and still reads its crds', () => {
+    const dir = tree({
+      'Chart.yaml': 'apiVersion: v2\nname: chart\nversion: 1.0.0\n',
+      'templates/deploy.yaml': TEMPLATE,
+      'crds/crd.yaml': 'apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: crd}\n',
+    });
+    const result = load([dir]);
+    expect(result.objects).toEqual(['crd']);
+    expect(result.errors).toEqual([expect.objectContaining({ file: dir, code: 'template' })]);
+    expect(result.errors[0]?.message).toContain(`helm template ${dir} | mamori scan -`);
+  });
+
+  const fifo = (dir: string, name: string): string | undefined => {
+    const path = join(dir, name);
+    // Through sh, which the test that reads the pipe needs as well: without it, it would wait forever.
+    return spawnSync('sh', ['-c', 'mkfifo "$0"', path]).status === 0 ? path : undefined;
+  };
+
+  it.skipIf(process.platform === 'win32')(
+    'does not open a pipe it meets in a directory',
+    () => {
+      const dir = tree({ 'good.yaml': GOOD });
+      if (fifo(dir, 'pipe.yaml') === undefined) return;
+      const result = load([dir]);
+      expect(result.files).toEqual([join(dir, 'good.yaml')]);
+      expect(result.objects).toEqual(['good']);
+    },
+    TIMEOUT,
+  );
+
+  it.skipIf(process.platform === 'win32')(
+    'reads a pipe named on the command line to its end, once, within the size limit',
+    async () => {
+      const dir = tree({});
+      const pipe = fifo(dir, 'pipe.yaml');
+      if (pipe === undefined) return;
+      /** Loads the pipe while another process writes `text` into it. */
+      const loadPipe = async (text: string, limits = DEFAULT_LIMITS): Promise<ReturnType<typeof loadInput>> => {
+        const source = join(dir, 'source');
+        writeFileSync(source, text);
+        const writer = spawn('sh', ['-c', 'cat "$0" > "$1"', source, pipe], { stdio: 'ignore' });
+        const closed = new Promise((resolve) => writer.on('close', resolve));
+        const { inputs } = resolveInputs([pipe]);
+        expect(inputs).toEqual([{ file: pipe, stdin: false, stream: true }]);
+        const loaded = loadInput(inputs[0]!, limits);
+        await closed;
+        return loaded;
+      };
+      // More than a pipe holds at once, so that it is read in several reads.
+      const loaded = await loadPipe(`${GOOD}${'# padding\n'.repeat(20_000)}`);
+      expect(loaded.errors).toEqual([]);
+      expect(loaded.objects.map((o) => o.ref.name)).toEqual(['good']);
+      // Read once: the engine must not open it again to locate findings.
+      expect(loaded.rereadable).toBeUndefined();
+      const large = await loadPipe(GOOD, { ...DEFAULT_LIMITS, maxFileBytes: 100 });
+      expect(large.errors).toEqual([{ file: pipe, code: 'too-large', message: 'file is larger than the limit of 100 bytes' }]);
+    },
+    TIMEOUT,
+  );
+});
+
+describe('lists inside lists reach the rules', () => {
+  it(
+    'are flattened past the call stack when the depth limit is lifted, and searched for Helm values',
+    () => {
+      const lifted = { ...DEFAULT_LIMITS, maxDepth: Number.MAX_SAFE_INTEGER, maxDocumentBytes: 64 * 1024 * 1024 };
+      const depth = 100_000;
+      const nested = (name: string): string =>
+        `${'{"apiVersion": "v1", "kind": "List", "items": ['.repeat(depth)}{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "${name}"}}${']}'.repeat(depth)}`;
+      const plain = loadText('deep.json', nested('deep'), lifted);
+      expect(plain.errors).toEqual([]);
+      expect(plain.objects.map((o) => [o.ref.name, o.prefix.length])).toEqual([['deep', 2 * depth]]);
+      const template = loadText('deep.json', nested('{{ .Release.Name }}'), lifted);
+      expect(template.objects).toEqual([]);
+      expect(template.errors).toEqual([expect.objectContaining({ code: 'template', line: 1 })]);
+    },
+    TIMEOUT,
+  );
+
+
+  it('with findings located in the nested item', async () => {
+    const { scanTexts } = await import('../src/engine/scan.js');
+    const { RULES } = await import('../src/rules/index.js');
+    const text = 'apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: List\n  items:\n  - apiVersion: v1\n    kind: Pod\n    metadata:\n      name: nested\n    spec:\n      hostPID: true\n      containers: [{name: c, image: "nginx:1"}]\n';
+    const report = scanTexts([{ file: 'nested.yaml', text }], { rules: RULES.filter((r) => r.id === 'pss-host-namespaces') });
+    expect(report.errors).toEqual([]);
+    expect(report.findings.map((f) => [f.object.name, f.path, f.location])).toEqual([['nested', 'spec.hostPID', { file: 'nested.yaml', line: 12, column: 7 }]]);
+  });
 });
 
 describe('hostile values reach the rules', () => {

@@ -14,6 +14,7 @@
  */
 import { atLeast, severityRank } from '../engine/controls.js';
 import type { Config } from '../engine/config.js';
+import { isExceptionFinding } from '../engine/exceptions.js';
 import type { PatchOperation, Rule } from '../engine/rule.js';
 import { scanObjects, type ScanOptions } from '../engine/scan.js';
 import { unlistedOf } from '../engine/report.js';
@@ -90,7 +91,6 @@ export const MAX_FINDINGS_PER_RULE = 1_000;
 const NOTHING_CHECKED: ModeEvaluation = { findings: [], suppressed: [], errors: [], unlisted: {} };
 
 /** Rule ids of the findings the engine adds about the configuration's exceptions themselves. */
-const EXCEPTION_RULES: ReadonlySet<string> = new Set(['exception-expired', 'exception-stale']);
 
 /** The Pod Security check of a rule (`pss-privileged` → `privileged`), from its framework mapping. */
 function pssCheckOf(rule: Rule): PssCheckId | undefined {
@@ -153,7 +153,7 @@ export class Evaluator {
     options.maxFindingsPerRule = MAX_FINDINGS_PER_RULE;
     const report: Report = scanObjects([object], options, '<admission>');
     return {
-      findings: report.findings.filter((f) => !(EXCEPTION_RULES.has(f.ruleId) && f.object.kind === 'Exception')),
+      findings: report.findings.filter((f) => !isExceptionFinding(f)),
       suppressed: report.suppressed,
       errors: report.errors.map((e) => e.message),
       unlisted: unlistedOf(report)?.bySeverity ?? {},

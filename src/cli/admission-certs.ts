@@ -10,6 +10,7 @@ import {
 } from '../admission/certs.js';
 import { MamoriError } from '../errors.js';
 import { EXIT } from './exit.js';
+import { writeStdout } from './output.js';
 
 /** The flags of `mamori admission certs` (numbers as commander passes them: strings). */
 export interface AdmissionCertsFlags {
@@ -87,6 +88,6 @@ export function runAdmissionCerts(flags: AdmissionCertsFlags): number {
     `  ${caBundle}`,
     '',
   ];
-  process.stdout.write(lines.join('\n'));
+  writeStdout(lines.join('\n'));
   return EXIT.clean;
 }

@@ -7,6 +7,7 @@ import { knownRules, loadConfig } from '../engine/config.js';
 import { MamoriError } from '../errors.js';
 import { RULES } from '../rules/index.js';
 import { EXIT } from './exit.js';
+import { writeStdout } from './output.js';
 
 /** The options of `mamori admission manifests`, as commander gives them. */
 export interface AdmissionManifestsFlags {
@@ -167,7 +168,7 @@ export function manifestOptions(flags: AdmissionManifestsFlags, now = new Date()
 /** `mamori admission manifests`: prints the YAML that runs the webhook; returns the exit code. */
 export function runAdmissionManifests(flags: AdmissionManifestsFlags): number {
   const { objects, notes } = admissionManifests(manifestOptions(flags));
-  process.stdout.write(renderManifests(objects));
+  writeStdout(renderManifests(objects));
   for (const note of notes) process.stderr.write(`mamori: note: ${note}\n`);
   return EXIT.clean;
 }

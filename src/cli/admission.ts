@@ -5,7 +5,7 @@
  * SIGINT, then shuts down gracefully and resolves with the exit code.
  */
 import { readFileSync } from 'node:fs';
-import { knownRules, loadConfig } from '../engine/config.js';
+import { checkPolicyNames, knownRules, loadConfig } from '../engine/config.js';
 import { isSeverity } from '../engine/controls.js';
 import { MamoriError } from '../errors.js';
 import { loadText } from '../load/load.js';
@@ -16,6 +16,7 @@ import type { NamespaceCacheLog } from '../admission/namespaces.js';
 import { policiesUseAuthorizer, SubjectAccessReviewAuthorizer } from '../admission/authz.js';
 import { Logger } from '../admission/log.js';
 import { readPolicies } from '../policy/rules.js';
+import { policyRuleId } from '../policy/vap-findings.js';
 import type { LoadResult } from '../policy/vap.js';
 import { DEFAULT_MODES, isFailurePolicy, MAX_IN_FLIGHT_BYTES_RANGE, parseByteSize, parseList, parseModePolicy, type AdmissionSection } from '../admission/modes.js';
 import { Evaluator, type EvaluatorOptions } from '../admission/review.js';
@@ -155,6 +156,7 @@ export async function runAdmissionServe(flags: AdmissionServeFlags): Promise<num
       throw new MamoriError('config', `${read.errors.length} problem(s) with the policies, first: ${first.message}`, first.line === undefined ? { file: first.file } : { file: first.file, line: first.line });
     }
     policies = read.loaded;
+    checkPolicyNames(config, policies.policies.map((p) => policyRuleId(p.name)));
   }
 
   // The cluster connection (--kubeconfig, --in-cluster, or by default inside a pod), loaded once if needed.

@@ -13,6 +13,7 @@ import { RULES } from '../rules/index.js';
 import type { Finding, ReportError } from '../types.js';
 import { EXIT } from './exit.js';
 import { parseKubeMinor, selectRules } from './scan.js';
+import { writeStdout } from './output.js';
 
 /** The flags of `mamori fix`. */
 export interface FixFlags {
@@ -138,7 +139,7 @@ export async function runFix(paths: string[], flags: FixFlags): Promise<number> 
       // Names with control characters, quotes or backslashes are quoted, as git quotes them.
       // eslint-disable-next-line no-control-regex
       const header = (prefix: string): string => (/[\u0000-\u001f\u007f"\\]/.test(name) ? JSON.stringify(prefix + name) : prefix + name);
-      process.stdout.write(unifiedDiff(file.before, file.after, { oldName: header('a/'), newName: header('b/'), hidden: secretLines(file.file, file.before) }));
+      writeStdout(unifiedDiff(file.before, file.after, { oldName: header('a/'), newName: header('b/'), hidden: secretLines(file.file, file.before) }));
     }
     process.stderr.write(summary({ fixed: run.fixed.length, files: changed.length, failed: run.failed, manual: withoutFix(run.final.findings) }, false, cwd));
     if (errors.length > 0) return EXIT.error;
@@ -171,6 +172,6 @@ export async function runFix(paths: string[], flags: FixFlags): Promise<number> 
     failed: rescan.findings.filter(hasFix).map((finding) => ({ finding, reason: reasons.get(fingerprint(finding)) ?? 'its file was not written' })),
     manual: withoutFix(rescan.findings),
   };
-  process.stdout.write(summary(outcome, true, cwd));
+  writeStdout(summary(outcome, true, cwd));
   return errors.length > 0 || failed ? EXIT.error : EXIT.clean;
 }

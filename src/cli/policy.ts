@@ -6,7 +6,7 @@ import type { PolicyTestRun, SuiteError } from '../policy/test-suite.js';
 import type { ValidationAction } from '../policy/vap.js';
 import { parsePssPolicy } from '../rules/pss/psa.js';
 import { EXIT } from './exit.js';
-import { emit } from './output.js';
+import { emit, writeStdout } from './output.js';
 import { parseKubeMinor } from './scan.js';
 
 /** Flags of `mamori policy test DIR`. */
@@ -53,7 +53,7 @@ export function policyTestExitCode(run: PolicyTestRun): number {
 /** `mamori policy test DIR`: runs the suites, writes the report; returns the exit code. */
 export function runPolicyTest(dir: string, flags: PolicyTestFlags = {}): number {
   const run = runPolicyTests(dir);
-  process.stdout.write(flags.format === 'json' ? `${JSON.stringify(run, null, 2)}\n` : formatPolicyTestText(run));
+  writeStdout(flags.format === 'json' ? `${JSON.stringify(run, null, 2)}\n` : formatPolicyTestText(run));
   return policyTestExitCode(run);
 }
 

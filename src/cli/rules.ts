@@ -2,6 +2,7 @@ import { ruleInfo, ruleMarkdown, ruleText } from '../engine/catalog.js';
 import { MamoriError } from '../errors.js';
 import { RULES } from '../rules/index.js';
 import { EXIT } from './exit.js';
+import { writeStdout } from './output.js';
 
 /** `mamori rules [ID]`: returns the exit code. */
 export function runRules(id: string | undefined, format: 'text' | 'json' | 'md'): number {
@@ -9,20 +10,20 @@ export function runRules(id: string | undefined, format: 'text' | 'json' | 'md')
     const rule = RULES.find((r) => r.id === id);
     if (rule === undefined) throw new MamoriError('unknown-rule', `no rule ${JSON.stringify(id)}; \`mamori rules\` lists them`);
     const text = format === 'json' ? `${JSON.stringify(ruleInfo(rule), null, 2)}\n` : format === 'md' ? ruleMarkdown(rule) : ruleText(rule);
-    process.stdout.write(text);
+    writeStdout(text);
     return EXIT.clean;
   }
   if (format === 'json') {
-    process.stdout.write(`${JSON.stringify(RULES.map(ruleInfo), null, 2)}\n`);
+    writeStdout(`${JSON.stringify(RULES.map(ruleInfo), null, 2)}\n`);
     return EXIT.clean;
   }
   if (format === 'md') {
     const rows = RULES.map((r) => `| [${r.id}](docs/rules/${r.id}.md) | ${r.severity} | ${r.controls.join(', ')} | ${r.title} |`);
-    process.stdout.write(['| id | severity | controls | title |', '|---|---|---|---|', ...rows, ''].join('\n'));
+    writeStdout(['| id | severity | controls | title |', '|---|---|---|---|', ...rows, ''].join('\n'));
     return EXIT.clean;
   }
   const width = Math.max(...RULES.map((r) => r.id.length), 2);
   const lines = RULES.map((r) => `${r.id.padEnd(width)}  ${r.severity.padEnd(8)}  ${r.controls.join(',').padEnd(18)}  ${r.title}`);
-  process.stdout.write([`${'ID'.padEnd(width)}  ${'SEVERITY'}  ${'CONTROLS'.padEnd(18)}  TITLE`, ...lines, '', `${RULES.length} rules`, ''].join('\n'));
+  writeStdout([`${'ID'.padEnd(width)}  ${'SEVERITY'}  ${'CONTROLS'.padEnd(18)}  TITLE`, ...lines, '', `${RULES.length} rules`, ''].join('\n'));
   return EXIT.clean;
 }

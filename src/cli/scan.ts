@@ -1,6 +1,7 @@
 import { atLeast, isSeverity } from '../engine/controls.js';
-import { knownRules, loadConfig } from '../engine/config.js';
-import { applyBaseline, readBaseline, writeBaseline } from '../engine/baseline.js';
+import { checkPolicyNames, knownRules, loadConfig, type Config } from '../engine/config.js';
+import { applyBaseline, baselineFindings, readBaseline, writeBaseline } from '../engine/baseline.js';
+import { EXCEPTION_RULE_IDS } from '../engine/exceptions.js';
 import { compileGlob } from '../engine/glob.js';
 import { scanPaths, type ScanOptions } from '../engine/scan.js';
 import { MamoriError } from '../errors.js';
@@ -32,8 +33,22 @@ function globMatcher(pattern: string): (id: string) => boolean {
   return (id) => glob.test(id);
 }
 
-/** The catalog narrowed by `--rules` and `--skip-rules`; a pattern that matches no rule is a usage error. */
-export function selectRules(rules: readonly Rule[], include: string | undefined, exclude: string | undefined): readonly Rule[] {
+/** The rules `--rules` and `--skip-rules` select, and the findings about exceptions `--skip-rules` skips. */
+interface Selection {
+  rules: readonly Rule[];
+  /** Ids of EXCEPTION_RULES that `--skip-rules` names. */
+  skipped: readonly string[];
+}
+
+/**
+ * The catalog narrowed by `--rules` and `--skip-rules`. A pattern that matches no rule is a usage
+ * error, and so is a `--rules` that names no pattern (`--rules ''`, as an unset variable gives) or
+ * a selection that leaves no rule to run; an empty `--skip-rules` skips nothing. The findings
+ * about exceptions (EXCEPTION_RULE_IDS) report on the exceptions of the rules that run: patterns
+ * may name them, and `--skip-rules` turns them off.
+ */
+function select(rules: readonly Rule[], include: string | undefined, exclude: string | undefined): Selection {
+  const ids = [...rules.map((r) => r.id), ...EXCEPTION_RULE_IDS];
   const parse = (flag: string, list: string): ((id: string) => boolean)[] =>
     list
       .split(',')
@@ -41,12 +56,32 @@ export function selectRules(rules: readonly Rule[], include: string | undefined,
       .filter((p) => p !== '')
       .map((p) => {
         const match = globMatcher(p);
-        if (!rules.some((r) => match(r.id))) throw new MamoriError('usage', `${flag}: no rule matches ${JSON.stringify(p)} (see \`mamori rules\`)`);
+        if (!ids.some(match)) throw new MamoriError('usage', `${flag}: no rule matches ${JSON.stringify(p)} (see \`mamori rules\`)`);
         return match;
       });
   const keep = include === undefined ? undefined : parse('--rules', include);
+  if (keep?.length === 0) throw new MamoriError('usage', `--rules: names no rule (got ${JSON.stringify(include)}); give rule ids or globs, or leave the flag out to run every rule`);
   const drop = exclude === undefined ? [] : parse('--skip-rules', exclude);
-  return rules.filter((r) => (keep === undefined || keep.some((m) => m(r.id))) && !drop.some((m) => m(r.id)));
+  const selected = rules.filter((r) => (keep === undefined || keep.some((m) => m(r.id))) && !drop.some((m) => m(r.id)));
+  if (selected.length === 0) {
+    const flags = [include !== undefined ? '--rules' : '', exclude !== undefined ? '--skip-rules' : ''].filter((f) => f !== '');
+    const why = keep !== undefined && keep.every((m) => !rules.some((r) => m(r.id))) ? ` (${EXCEPTION_RULE_IDS.join(' and ')} report on the exceptions of the rules that run)` : '';
+    throw new MamoriError('usage', `${flags.join(' and ')} ${flags.length === 1 ? 'leaves' : 'leave'} no rule to run${why}`);
+  }
+  return { rules: selected, skipped: EXCEPTION_RULE_IDS.filter((id) => drop.some((m) => m(id))) };
+}
+
+/** The catalog narrowed by `--rules` and `--skip-rules` (see `select`). */
+export function selectRules(rules: readonly Rule[], include: string | undefined, exclude: string | undefined): readonly Rule[] {
+  return select(rules, include, exclude).rules;
+}
+
+/** The configuration with the findings about exceptions that `--skip-rules` names turned off. */
+function withSkipped(config: Config, skipped: readonly string[]): Config {
+  if (skipped.length === 0) return config;
+  const rules = { ...config.rules };
+  for (const id of skipped) rules[id] = { ...rules[id], enabled: false };
+  return { ...config, rules };
 }
 
 /** The minor of a Kubernetes version given as `1.36`, `v1.36` or `1.36.2`. */
@@ -71,8 +106,11 @@ export async function runScan(paths: string[], flags: ScanFlags): Promise<number
   const policyPaths = [...config.policies, ...(flags.policy ?? [])];
   // The CEL engine is loaded only when there are policies: a plain scan starts without it.
   const policies = policyPaths.length === 0 ? undefined : (await import('../policy/rules.js')).loadPolicyRules(policyPaths, kubeMinor);
+  // A policy that could not be read is an error of its own; names are checked against a complete set.
+  if (policies !== undefined && policies.errors.length === 0) checkPolicyNames(config, policies.rules.map((r) => r.id));
   // --rules and --skip-rules select among the catalog and the policies alike (`--rules 'policy:*'`).
-  const options: ScanOptions = { rules: selectRules([...RULES, ...(policies?.rules ?? [])], flags.rules, flags.skipRules), config, now };
+  const selection = select([...RULES, ...(policies?.rules ?? [])], flags.rules, flags.skipRules);
+  const options: ScanOptions = { rules: selection.rules, config: withSkipped(config, selection.skipped), now };
   if (flags.pss !== undefined) options.pss = flags.pss;
   if (kubeMinor !== undefined) options.maxPssMinor = kubeMinor;
   const scanned = scanPaths(paths, options);
@@ -82,9 +120,10 @@ export async function runScan(paths: string[], flags: ScanFlags): Promise<number
   // In pieces: the report of a million findings is larger than a string can be.
   emit(STREAMING_WRITERS[flags.format](report, writerOptions), flags.output);
   if (flags.writeBaseline !== undefined) {
-    // The findings of this scan become the baseline (those an exception suppresses need none).
-    emit(writeBaseline(report.findings), flags.writeBaseline);
-    process.stderr.write(`mamori: wrote ${report.findings.length} finding(s) to the baseline ${flags.writeBaseline}\n`);
+    // The findings of this scan become the baseline: those reported and those already in the baseline read (see `baselineFindings`).
+    const accepted = baselineFindings(report);
+    emit(writeBaseline(accepted), flags.writeBaseline);
+    process.stderr.write(`mamori: wrote ${accepted.length} finding(s) to the baseline ${flags.writeBaseline}\n`);
     return report.errors.length > 0 ? EXIT.error : EXIT.clean;
   }
   if (report.errors.length > 0) return EXIT.error;

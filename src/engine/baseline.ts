@@ -3,6 +3,7 @@ import { MamoriError } from '../errors.js';
 import { isObject } from '../k8s/object.js';
 import type { Finding, Report, SuppressedFinding } from '../types.js';
 import { VERSION } from '../version.js';
+import { isExceptionFinding } from './exceptions.js';
 import { fingerprint } from './fingerprint.js';
 import { compareFindings, summarize, unlistedOf } from './report.js';
 
@@ -10,7 +11,8 @@ import { compareFindings, summarize, unlistedOf } from './report.js';
  * Adopting mamori on an old repository: `--write-baseline FILE` records today's findings by their
  * fingerprint (rule, file, object, field path; never the line), and `--baseline FILE` reports only
  * the findings that are not in it, listing the others as suppressed and counting the baseline
- * entries that are fixed since.
+ * entries that are fixed since. Findings about the configuration's exceptions (an expired one) are
+ * neither recorded nor suppressed: a baseline must not outlive an exception's date.
  */
 
 /** A baseline file's entry: the fingerprint, and enough to read the file by eye. */
@@ -42,6 +44,19 @@ export function writeBaseline(findings: readonly Finding[], cwd: string = proces
   }
   const sorted = [...entries.values()].sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0));
   return `${JSON.stringify({ schemaVersion: 1, tool: { name: 'mamori', version: VERSION }, findings: sorted }, null, 2)}\n`;
+}
+
+/**
+ * The findings a baseline written from `report` records: every finding still present that nothing
+ * else accepts, that is those reported and those the report's own baseline suppressed (so that
+ * rewriting a baseline keeps its entries still present and drops the fixed ones). Findings that
+ * exceptions and annotations suppress are left out (they are accepted already), and so are those
+ * about exceptions.
+ */
+export function baselineFindings(report: Report): Finding[] {
+  const out = report.findings.filter((f) => !isExceptionFinding(f));
+  for (const f of report.suppressed) if (f.suppressedBy === 'baseline') out.push(f);
+  return out;
 }
 
 /** Reads and checks a baseline file; any problem is an error naming the file and the key. */
@@ -81,8 +96,8 @@ export function applyBaseline(report: Report, baseline: Baseline, cwd: string = 
   const moved: SuppressedFinding[] = [];
   const seen = new Set<string>();
   for (const f of report.findings) {
-    const print = fingerprint(f, cwd);
-    if (baseline.fingerprints.has(print)) {
+    const print = isExceptionFinding(f) ? undefined : fingerprint(f, cwd);
+    if (print !== undefined && baseline.fingerprints.has(print)) {
       seen.add(print);
       moved.push({ ...f, suppressedBy: 'baseline', reason: `in the baseline ${baseline.file}` });
     } else findings.push(f);

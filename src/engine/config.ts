@@ -7,7 +7,8 @@ import { KUBE_SCHEMA } from '../load/schema.js';
 import { TextLocator } from '../load/locate.js';
 import type { Location, Path, Severity } from '../types.js';
 import { parseAdmissionSection, type AdmissionSection } from '../admission/modes.js';
-import { parseExceptions, type ExceptionSpec } from './exceptions.js';
+import { parsePssPolicy } from '../rules/pss/psa.js';
+import { EXCEPTION_RULE_IDS, parseExceptions, type ExceptionSpec } from './exceptions.js';
 import { compileGlob, type Glob } from './glob.js';
 import { isSeverity } from './controls.js';
 import type { OptionValue } from './rule.js';
@@ -159,6 +160,12 @@ export function parseConfig(value: unknown, file: string, known: KnownRules, loc
     if (!TOP_KEYS.has(key)) fail(file, key, `unknown key (known: ${[...TOP_KEYS].join(', ')})`);
     if (key === 'pss') {
       if (typeof v !== 'string') fail(file, key, 'must be a string such as restricted:latest');
+      // Checked here even when --pss overrides it: the file is wrong either way.
+      try {
+        parsePssPolicy(v);
+      } catch (error) {
+        fail(file, key, (error as Error).message);
+      }
       config.pss = v;
     } else if (key === 'failOn') {
       if (v !== 'none' && !isSeverity(v)) fail(file, key, 'must be one of critical, high, medium, low, info, none');
@@ -173,24 +180,48 @@ export function parseConfig(value: unknown, file: string, known: KnownRules, loc
       config.exceptions = parseExceptions(v, file, [...known.keys()], locate);
     } else if (key === 'rules') {
       if (!isObject(v)) fail(file, key, 'must be a mapping of rule id (or glob) to off, on or settings');
+      // The findings about exceptions (`exception-stale`) can be turned off or given a severity; they take no options.
+      const settable = new Map([...known, ...EXCEPTION_RULE_IDS.map((id): [string, Record<string, OptionValue>] => [id, {}])]);
       for (const [id, setting] of Object.entries(v)) {
         const at = `rules.${id}`;
         if (isGlob(id)) {
           const test = compileGlob(id);
-          // A glob over policies' rules (`policy:*`) is checked once the policies are read; they take no options.
-          const targets = id.startsWith('policy:') ? [{}] : [...known].filter(([rule]) => test.test(rule)).map(([, defaults]) => defaults);
+          // A glob over policies' rules (`policy:*`) is checked once the policies are read (`checkPolicyNames`); they take no options.
+          const targets = id.startsWith('policy:') ? [{}] : [...settable].filter(([rule]) => test.test(rule)).map(([, defaults]) => defaults);
           if (targets.length === 0) fail(file, at, 'matches no rule (see `mamori rules`)');
           (config.ruleGlobs ??= []).push({ pattern: id, test, setting: parseRuleSetting(file, at, setting, targets, true) });
           continue;
         }
-        // A custom policy's rule (`policy:<name>`) is known only once the policies are read; it takes no options.
-        const defaults = known.get(id) ?? (/^policy:./.test(id) ? {} : undefined);
+        // A custom policy's rule (`policy:<name>`) is known only once the policies are read (`checkPolicyNames`); it takes no options.
+        const defaults = settable.get(id) ?? (/^policy:./.test(id) ? {} : undefined);
         if (defaults === undefined) fail(file, at, 'unknown rule id (see `mamori rules`)');
         config.rules[id] = parseRuleSetting(file, at, setting, [defaults], false);
       }
     }
   }
   return config;
+}
+
+/**
+ * Checks the configuration's names of custom policies' rules (`policy:<name>`, or a glob such as
+ * `policy:no-*`, in `rules` and in exceptions) against the policies loaded, `policyRuleIds`: a
+ * name that matches none is an error naming the key, as a typo in a rule id is. With no policies
+ * loaded nothing is checked: a configuration can be shared by scans that load no policies (its
+ * exceptions for them are then of rules that did not run, so not stale).
+ */
+export function checkPolicyNames(config: Config, policyRuleIds: readonly string[]): void {
+  if (policyRuleIds.length === 0 || config.file === undefined) return;
+  const file = config.file;
+  const check = (key: string, pattern: string): void => {
+    if (!pattern.startsWith('policy:')) return;
+    const glob = compileGlob(pattern);
+    if (policyRuleIds.some((id) => glob.test(id))) return;
+    const loaded = policyRuleIds.slice(0, 10).join(', ') + (policyRuleIds.length > 10 ? ', …' : '');
+    fail(file, key, `${JSON.stringify(pattern)} matches none of the policies loaded (${loaded})`);
+  };
+  for (const id of Object.keys(config.rules)) check(`rules.${id}`, id);
+  for (const glob of config.ruleGlobs ?? []) check(`rules.${glob.pattern}`, glob.pattern);
+  config.exceptions.forEach((e, i) => check(`exceptions[${i}].rule`, e.rule));
 }
 
 /** A list option's default with an edit applied: removed entries dropped, added ones appended once. */

@@ -1,7 +1,7 @@
 import { MamoriError } from '../errors.js';
 import { compileGlob, type Glob } from './glob.js';
 import { asArray, asObject, asString, isObject } from '../k8s/object.js';
-import type { ExceptionStatus, Finding, JsonObject, Location, ObjectRef, Path, SuppressionKind } from '../types.js';
+import type { ExceptionStatus, Finding, JsonObject, Location, ObjectRef, Path, Severity, SuppressionKind } from '../types.js';
 
 /*
  * Accepting a risk on purpose. An exception of the configuration names a rule and narrows it to
@@ -10,6 +10,37 @@ import type { ExceptionStatus, Finding, JsonObject, Location, ObjectRef, Path, S
  * Suppressed findings stay in every report, marked as such. An exception past its date
  * suppresses nothing and is itself a finding; one that matched nothing is reported as stale.
  */
+
+/**
+ * The rules of the findings about exceptions. The engine writes them (they check the
+ * configuration, not manifests), so they are not in the catalog; the configuration can turn
+ * them off or change their severity, and `--skip-rules` skips them, as for any rule.
+ */
+export const EXCEPTION_RULES = {
+  expired: { id: 'exception-expired', title: 'Exception past its expiry date', severity: 'medium' },
+  stale: { id: 'exception-stale', title: 'Exception that matches nothing', severity: 'info' },
+} as const satisfies Record<string, { id: string; title: string; severity: Severity }>;
+
+/** The ids of the findings about exceptions. */
+export const EXCEPTION_RULE_IDS: readonly string[] = Object.values(EXCEPTION_RULES).map((r) => r.id);
+
+/** How the configuration sets one of `EXCEPTION_RULES` (`rules: { exception-stale: off }`). */
+export interface ExceptionRuleSetting {
+  enabled: boolean | undefined;
+  severity: Severity | undefined;
+}
+
+const EXCEPTION_API_VERSION = 'mamori.io/v1';
+
+/** The pseudo-object findings about exceptions are reported on. */
+export function exceptionRef(index: number): ObjectRef {
+  return { apiVersion: EXCEPTION_API_VERSION, kind: 'Exception', name: `exceptions[${index}]` };
+}
+
+/** True for a finding about an exception of the configuration (not about a manifest). */
+export function isExceptionFinding(finding: Finding): boolean {
+  return finding.object.kind === 'Exception' && finding.object.apiVersion === EXCEPTION_API_VERSION;
+}
 
 /** One exception of the configuration, validated. */
 export interface ExceptionSpec {
@@ -122,6 +153,22 @@ export function containerAt(object: JsonObject, path: Path): string | undefined 
   return undefined;
 }
 
+/**
+ * The containers a finding points into, by its path and further paths (each name once), or
+ * undefined when one of them points into none (a field of the pod, a volume).
+ */
+export function containersAt(object: JsonObject, path: Path, more: readonly Path[] = []): string[] | undefined {
+  const first = containerAt(object, path);
+  if (first === undefined) return undefined;
+  const names = new Set([first]);
+  for (const p of more) {
+    const name = containerAt(object, p);
+    if (name === undefined) return undefined;
+    names.add(name);
+  }
+  return [...names];
+}
+
 interface Compiled {
   spec: ExceptionSpec;
   /** Its place in the configuration: the first exception in force that matches suppresses. */
@@ -135,7 +182,14 @@ interface Compiled {
   container?: Glob;
   expired: boolean;
   matched: number;
+  /** Findings it matched but for their containers: they point into one it names and into others, so it did not suppress them. */
+  partly: number;
+  /** A few names of those other containers, for the finding about the exception. */
+  others: Set<string>;
 }
+
+/** The most names of containers left out that the finding about an exception quotes. */
+const MAX_OTHERS = 5;
 
 /**
  * The exceptions of one rule, by the text their name starts with: a finding is tried only against
@@ -160,7 +214,7 @@ export class Exceptions {
   constructor(specs: readonly ExceptionSpec[], now: Date) {
     this.list = specs.map((spec, index) => {
       const expired = spec.expires !== undefined && now.getTime() >= Date.parse(`${spec.expires}T00:00:00Z`) + 86_400_000;
-      const compiled: Compiled = { spec, index, rule: compileGlob(spec.rule), prefix: '', expired, matched: 0 };
+      const compiled: Compiled = { spec, index, rule: compileGlob(spec.rule), prefix: '', expired, matched: 0, partly: 0, others: new Set() };
       if (spec.namespace !== undefined) compiled.namespace = compileGlob(spec.namespace);
       if (spec.kind !== undefined) compiled.kind = spec.kind;
       if (spec.name !== undefined) {
@@ -207,10 +261,13 @@ export class Exceptions {
   readonly needsContainer: boolean;
 
   /**
-   * The exception in force that suppresses a finding of `ruleId` on `ref` in `container` (the
-   * container its path points into, if any), counting every match, expired or not.
+   * The exception in force that suppresses a finding of `ruleId` on `ref`, counting every match,
+   * expired or not. `containers` are the containers the finding's paths point into (undefined
+   * when one of them points into none, like a field of the pod): an exception that names a
+   * container matches only when it names every one of them, since the finding stays one (the
+   * Pod Security Standards word one message for all the containers of a pod).
    */
-  match(ruleId: string, ref: ObjectRef, container: string | undefined): Suppression | undefined {
+  match(ruleId: string, ref: ObjectRef, containers: readonly string[] | undefined): Suppression | undefined {
     const { byPrefix, lengths, anyName } = this.ofRule(ruleId);
     let first: Compiled | undefined;
     const consider = (list: readonly Compiled[]): void => {
@@ -218,7 +275,7 @@ export class Exceptions {
         if (e.kind !== undefined && e.kind !== ref.kind) continue;
         if (e.namespace !== undefined && !e.namespace.test(ref.namespace ?? '')) continue;
         if (e.name !== undefined && !e.name.test(ref.name)) continue;
-        if (e.container !== undefined && (container === undefined || !e.container.test(container))) continue;
+        if (e.container !== undefined && !coversContainers(e, containers)) continue;
         e.matched++;
         if (!e.expired && (first === undefined || e.index < first.index)) first = e;
       }
@@ -235,20 +292,51 @@ export class Exceptions {
     return found;
   }
 
-  /** Each exception with its status; `active` tells which rules ran (an exception of a rule that did not run is not stale). */
-  statuses(active: (rule: Glob) => boolean): ExceptionStatus[] {
-    return this.list.map((e) => {
+  /**
+   * Each exception with its status, and the findings about them, once the scan is done. `ran`
+   * tells whether some rule an exception names ran: an exception of rules that did not run is
+   * not stale, and neither its expiry nor its staleness is a finding (the scan did not look at
+   * what it accepts). `settings` are the configuration's for `EXCEPTION_RULES`.
+   */
+  outcome(ran: (rule: Glob) => boolean, settings: (id: string) => ExceptionRuleSetting): { statuses: ExceptionStatus[]; findings: Finding[] } {
+    const statuses: ExceptionStatus[] = [];
+    const findings: Finding[] = [];
+    const expiredRule = settings(EXCEPTION_RULES.expired.id);
+    const staleRule = settings(EXCEPTION_RULES.stale.id);
+    for (const e of this.list) {
       const { spec } = e;
-      const status: ExceptionStatus['status'] = e.expired ? 'expired' : e.matched === 0 && active(e.rule) ? 'stale' : 'active';
+      const running = ran(e.rule);
+      const status: ExceptionStatus['status'] = e.expired ? 'expired' : e.matched === 0 && running ? 'stale' : 'active';
       const out: ExceptionStatus = { rule: spec.rule, reason: spec.reason, status, matched: e.matched };
       for (const key of ['namespace', 'kind', 'name', 'container', 'expires'] as const) {
         const v = spec[key];
         if (v !== undefined) out[key] = v;
       }
       if (spec.location !== undefined) out.location = spec.location;
-      return out;
-    });
+      statuses.push(out);
+      const setting = e.expired ? expiredRule : staleRule;
+      if (status === 'active' || !running || setting.enabled === false) continue;
+      findings.push(exceptionFinding(e, out, setting.severity));
+    }
+    return { statuses, findings };
   }
+}
+
+/**
+ * Whether an exception's `container` covers a finding pointing into `containers`; counts, on the
+ * exception, a finding it covers in part (see `Compiled.partly`).
+ */
+function coversContainers(e: Compiled, containers: readonly string[] | undefined): boolean {
+  const glob = e.container;
+  if (glob === undefined) return true;
+  if (containers === undefined || containers.length === 0) return false;
+  const others = containers.filter((c) => !glob.test(c));
+  if (others.length === 0) return true;
+  if (others.length < containers.length) {
+    e.partly++;
+    for (const name of others) if (e.others.size < MAX_OTHERS) e.others.add(name);
+  }
+  return false;
 }
 
 /** What an exception covers, in words: `rule X in namespace Y, kind Z, name W, container V`. */
@@ -257,31 +345,32 @@ export function describeException(e: ExceptionStatus): string {
   return `rule ${JSON.stringify(e.rule)}${scope.length > 0 ? ` (${scope.join(', ')})` : ''}`;
 }
 
-/** The pseudo-object findings about exceptions are reported on. */
-export function exceptionRef(index: number): ObjectRef {
-  return { apiVersion: 'mamori.io/v1', kind: 'Exception', name: `exceptions[${index}]` };
-}
-
-/** Findings about the configuration's exceptions: expired ones, and stale ones. */
-export function exceptionFindings(statuses: readonly ExceptionStatus[]): Finding[] {
-  const out: Finding[] = [];
-  statuses.forEach((e, i) => {
-    if (e.status === 'active') return;
-    const expired = e.status === 'expired';
-    const finding: Finding = {
-      ruleId: expired ? 'exception-expired' : 'exception-stale',
-      title: expired ? 'Exception past its expiry date' : 'Exception that matches nothing',
-      severity: expired ? 'medium' : 'info',
-      controls: ['DEV-1'],
-      phase: 'develop',
-      object: exceptionRef(i),
-      path: `exceptions[${i}]`,
-      message: expired
-        ? `the exception for ${describeException(e)} expired on ${e.expires ?? ''}; it no longer suppresses its ${e.matched === 1 ? 'finding' : `${e.matched} findings`}, which are reported again. Fix them, or renew the exception with a new reason and date`
-        : `the exception for ${describeException(e)} suppressed no finding in this scan: the risk it accepted may be gone (remove it), or it is written too narrowly`,
-    };
-    if (e.location !== undefined) finding.location = e.location;
-    out.push(finding);
-  });
-  return out;
+/** The finding about an expired or stale exception, pointing at the exception in the configuration. */
+function exceptionFinding(e: Compiled, status: ExceptionStatus, severity: Severity | undefined): Finding {
+  const expired = status.status === 'expired';
+  const rule = expired ? EXCEPTION_RULES.expired : EXCEPTION_RULES.stale;
+  const what = `the exception for ${describeException(status)}`;
+  const n = e.matched;
+  let message: string;
+  if (expired && n > 0) {
+    const them = n === 1 ? 'its finding, which is' : `its ${n} findings, which are`;
+    message = `${what} expired on ${status.expires ?? ''}; it no longer suppresses ${them} reported again. Fix ${n === 1 ? 'it' : 'them'}, or renew the exception with a new reason and date`;
+  } else if (expired) message = `${what} expired on ${status.expires ?? ''} and matched no finding in this scan: remove it`;
+  else if (e.partly > 0) {
+    const some = e.partly === 1 ? 'a finding of its rule points' : `${e.partly} findings of its rule point`;
+    const others = [...e.others].map((c) => JSON.stringify(c)).join(', ') + (e.others.size === MAX_OTHERS ? ' and more' : '');
+    message = `${what} suppressed no finding in this scan: ${some} into container ${JSON.stringify(status.container)} and also into ${others}, and an exception that names a container suppresses a finding only when it names every container the finding points into. Name those containers too (a glob such as "*" names all), or fix them`;
+  } else message = `${what} suppressed no finding in this scan: the risk it accepted may be gone (remove it), or it is written too narrowly`;
+  const finding: Finding = {
+    ruleId: rule.id,
+    title: rule.title,
+    severity: severity ?? rule.severity,
+    controls: ['DEV-1'],
+    phase: 'develop',
+    object: exceptionRef(e.index),
+    path: `exceptions[${e.index}]`,
+    message,
+  };
+  if (status.location !== undefined) finding.location = status.location;
+  return finding;
 }

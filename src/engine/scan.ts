@@ -12,7 +12,7 @@ import { parsePssPolicy, resolvePssMinor } from '../rules/pss/psa.js';
 import type { ExceptionStatus, Finding, JsonObject, JsonValue, Location, Path, SuppressedFinding, PssPolicy, Report, ReportError, Severity, Summary } from '../types.js';
 import { ruleSetting, type Config } from './config.js';
 import { phaseOf } from './controls.js';
-import { annotationReason, containerAt, exceptionFindings, Exceptions, IGNORE_PREFIX, type Suppression } from './exceptions.js';
+import { annotationReason, containersAt, Exceptions, IGNORE_PREFIX, type Suppression } from './exceptions.js';
 import { Inventory, namespaceOf, objectKey } from './inventory.js';
 import { buildReport, countFinding } from './report.js';
 import type { InventoryViolation, PssContext, Rule, RuleContext, RuleSpec, Violation } from './rule.js';
@@ -143,6 +143,8 @@ export class Engine {
   private readonly messages = new SharedTexts(MAX_MESSAGES);
   private readonly maxWaiting: number;
   private readonly exceptions: Exceptions;
+  /** For the settings of the findings about exceptions (`rules: { exception-stale: off }`). */
+  private readonly config: Config | undefined;
   /** Findings suppressed by an exception or an annotation. */
   readonly suppressed: SuppressedFinding[] = [];
   /** The configuration's exceptions and what they did, once the scan is finished. */
@@ -184,6 +186,7 @@ export class Engine {
     this.maxPerRule = options.maxFindingsPerRule ?? Infinity;
     this.maxWaiting = options.maxWaiting ?? MAX_WAITING;
     this.exceptions = new Exceptions(options.config?.exceptions ?? [], options.now ?? new Date());
+    this.config = options.config;
     for (const rule of options.rules) {
       const setting = ruleSetting(options.config, rule.id, rule.options ?? {});
       const enabled = setting.enabled ?? !rule.optional;
@@ -259,7 +262,7 @@ export class Engine {
     if (violation.paths !== undefined && violation.paths.length > 0) finding.paths = violation.paths.map((p) => this.paths.text(p));
     if (active.pss !== undefined) finding.pss = active.pss;
     if (this.fixes && violation.fix !== undefined) finding.fix = violation.fix();
-    const scope = this.scopeOf(active, object, violation.path);
+    const scope = this.scopeOf(active, object, violation);
     if (at !== undefined) this.later.push({ finding, at, scope });
     else this.keep(finding, scope);
   }
@@ -315,24 +318,23 @@ export class Engine {
     // Located now, or, on a kept object, where to locate it at the end.
     const located = at !== undefined && !('source' in at) ? at : undefined;
     if (at !== undefined && located === undefined) (rare ??= {}).place = at as Place;
-    const scope = this.scopeOf(active, object, violation.path);
+    const scope = this.scopeOf(active, object, violation);
     const path = this.paths.text(violation.path);
     this.pending.push(new Pending(active, object.ref, path, message, violation.unless, resolve, scope, located?.file ?? '', located?.line ?? -1, located?.column ?? -1, rare));
   }
 
   /** What the exceptions and the object's annotations need to judge a finding. */
-  private scopeOf(active: ActiveRule, object: LoadedObject, path: Path): SuppressionScope {
+  private scopeOf(active: ActiveRule, object: LoadedObject, violation: Violation): SuppressionScope {
     // Held until the end (waiting findings) and by suppressed findings: copies, not slices of the file.
     const reason = annotationReason(object.object, active.rule.id, active.ignoreKey);
     const annotation = reason === undefined ? undefined : detach(reason);
-    const inside = this.exceptions.needsContainer ? containerAt(object.object, path) : undefined;
-    const container = inside === undefined ? undefined : detach(inside);
-    return annotation === undefined && container === undefined ? NO_SCOPE : { annotation, container };
+    const containers = this.exceptions.needsContainer ? containersAt(object.object, violation.path, violation.paths)?.map((name) => detach(name)) : undefined;
+    return annotation === undefined && containers === undefined ? NO_SCOPE : { annotation, containers };
   }
 
   /** Adds a finding to the report, or to the suppressed ones when an annotation or an exception covers it. */
   private keep(finding: Finding, scope: SuppressionScope): void {
-    const byException = this.exceptions.empty ? undefined : this.exceptions.match(finding.ruleId, finding.object, scope.container);
+    const byException = this.exceptions.empty ? undefined : this.exceptions.match(finding.ruleId, finding.object, scope.containers);
     const suppression: Suppression | undefined = scope.annotation !== undefined ? { by: 'annotation', reason: scope.annotation } : byException;
     if (suppression === undefined) {
       if (this.listed(finding, this.findings.length, 'findings')) this.findings.push(finding);
@@ -516,8 +518,12 @@ export class Engine {
   /** Runs the inventory rules, and decides the waiting findings, over everything evaluated so far. */
   finish(): void {
     this.settle();
-    this.exceptionStatuses = this.exceptions.statuses((rule) => this.activeIds.some((id) => rule.test(id)));
-    for (const finding of exceptionFindings(this.exceptionStatuses)) this.findings.push(finding);
+    const exceptions = this.exceptions.outcome(
+      (rule) => this.activeIds.some((id) => rule.test(id)),
+      (id) => ruleSetting(this.config, id, {}),
+    );
+    this.exceptionStatuses = exceptions.statuses;
+    for (const finding of exceptions.findings) this.findings.push(finding);
     this.waitingObject = undefined;
     const { perObject, inAll } = this.undecided;
     const undecided = (n: number, why: string): void => {
@@ -721,12 +727,15 @@ interface Origin {
 interface SuppressionScope {
   /** The reason of the object's `mamori.io/ignore.<rule>` annotation. */
   annotation: string | undefined;
-  /** The container the finding's path points into, when exceptions name containers. */
-  container: string | undefined;
+  /**
+   * The containers the finding's paths point into, when exceptions name containers (undefined
+   * when one of its paths points into none).
+   */
+  containers: readonly string[] | undefined;
 }
 
 /** The scope of most findings: no annotation, no container asked for. */
-const NO_SCOPE: SuppressionScope = { annotation: undefined, container: undefined };
+const NO_SCOPE: SuppressionScope = { annotation: undefined, containers: undefined };
 
 /** Where a waiting finding points: its document, the path inside it, and a hash of the document's text. */
 interface Place {

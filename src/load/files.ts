@@ -9,41 +9,64 @@ export const STDIN_NAME = '<stdin>';
 
 const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
 
+/**
+ * Names of standard input, read from the descriptor mamori already holds: opening them again
+ * fails where standard input is a socket (as a parent process in Node gives it).
+ */
+const STDIN_PATHS = new Set(['/dev/stdin', '/dev/fd/0', '/proc/self/fd/0']);
+
+/** Files a directory walk passes over by name: configuration of tools that read manifests, not manifests. */
+const NOT_MANIFESTS = new Set(['kustomization.yaml', 'kustomization.yml', 'helmfile.yaml', 'helmfile.yml']);
+
+/**
+ * The files of a Helm chart (a directory holding a `Chart.yaml`) that are not manifests: its
+ * metadata, its values and their schema. Its `templates/` become manifests only once rendered.
+ */
+const CHART_FILES = /^(?:Chart\.yaml|requirements\.yaml|values.*\.ya?ml|values\.schema\.json)$/;
+
 /** One input to read: a file path as the user gave it (or joined below a directory they gave), or stdin. */
 export interface InputRef {
   /** The path as shown to the user. */
   file: string;
   stdin: boolean;
+  /** Found by walking a directory, not named by the user: a file that holds no Kubernetes object is then no error. */
+  walked?: boolean;
+  /** Not a regular file (a pipe, `<(...)`, `/dev/stdin`): read once, to its end, and never again. */
+  stream?: boolean;
 }
 
 /**
- * Expands the user's paths into the files to read: files as given, directories recursively
- * (`.yaml`, `.yml`, `.json`; skipping `node_modules` and hidden folders below the named one), `-`
- * for stdin. Paths that do not exist are returned as errors, the rest is still read.
+ * Expands the user's paths into the files to read: files as given (pipes and devices too), `-` and
+ * `/dev/stdin` for stdin, and directories recursively: their regular `.yaml`, `.yml` and `.json` files, skipping
+ * below the named directory hidden files and folders, `node_modules`, files of tools that are not
+ * manifests (`kustomization.yaml`, `helmfile.yaml`) and, in a Helm chart, `Chart.yaml`, the values
+ * files and `templates/`. Paths that do not exist, and a named directory that is a Helm chart, are
+ * returned as errors; the rest is still read.
  */
 export function expandPaths(paths: readonly string[]): { inputs: InputRef[]; errors: MamoriError[] } {
   const inputs: InputRef[] = [];
   const errors: MamoriError[] = [];
   const seen = new Set<string>();
   /** Adds a file once, by its real path (`real`, when its directory's is known and it is no link). */
-  const add = (file: string, real?: string): void => {
+  const add = (input: InputRef, real?: string): void => {
     if (real === undefined) {
       try {
-        real = realpathSync.native(file);
+        real = realpathSync.native(input.file);
       } catch {
-        real = file;
+        real = input.file;
       }
     }
     if (seen.has(real)) return;
     seen.add(real);
-    inputs.push({ file, stdin: false });
+    inputs.push(input);
   };
   /**
    * Reads a directory and those below it. `real` is its real path when its parent's is known and
    * it is no link: asking the system for the real path of every entry costs a look-up of each
    * directory above it, cubic in the depth of a tree (a thousand nested directories took minutes).
+   * `named`: the user named this directory.
    */
-  const walk = (dir: string, visited: Set<string>, real?: string): void => {
+  const walk = (dir: string, visited: Set<string>, real?: string, named = false): void => {
     const known = real !== undefined;
     if (real === undefined) {
       try {
@@ -71,7 +94,13 @@ export function expandPaths(paths: readonly string[]): { inputs: InputRef[]; err
       return;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const chart = entries.some((entry) => entry.name === 'Chart.yaml');
+    if (chart && named) {
+      // Nothing of it can be checked before it is rendered: passing it in silence would report it clean.
+      errors.push(new MamoriError('template', `a Helm chart: render it and scan the output (helm template ${dir} | mamori scan -)`, { file: dir }));
+    }
     for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
       const full = join(dir, entry.name);
       let isDir = entry.isDirectory();
       let isFile = entry.isFile();
@@ -87,16 +116,22 @@ export function expandPaths(paths: readonly string[]): { inputs: InputRef[]; err
       }
       const inside = link ? undefined : join(real, entry.name);
       if (isDir) {
-        if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+        if (entry.name === 'node_modules' || (chart && entry.name === 'templates')) continue;
         walk(full, visited, inside);
-      } else if (isFile && MANIFEST_EXTENSIONS.some((ext) => entry.name.toLowerCase().endsWith(ext))) {
-        add(full, inside);
+      } else if (
+        // Only regular files: a pipe or a device met in a tree would block the walk or never end.
+        isFile &&
+        MANIFEST_EXTENSIONS.some((ext) => entry.name.toLowerCase().endsWith(ext)) &&
+        !NOT_MANIFESTS.has(entry.name) &&
+        !(chart && CHART_FILES.test(entry.name))
+      ) {
+        add({ file: full, stdin: false, walked: true }, inside);
       }
     }
   };
   for (const path of paths) {
-    if (path === '-') {
-      inputs.push({ file: STDIN_NAME, stdin: true });
+    if (path === '-' || STDIN_PATHS.has(path)) {
+      inputs.push({ file: path === '-' ? STDIN_NAME : path, stdin: true });
       continue;
     }
     let st;
@@ -106,21 +141,25 @@ export function expandPaths(paths: readonly string[]): { inputs: InputRef[]; err
       errors.push(new MamoriError('io', 'no such file or directory', { file: path }));
       continue;
     }
-    if (st.isDirectory()) walk(path, new Set());
-    else add(path);
+    if (st.isDirectory()) walk(path, new Set(), undefined, true);
+    else if (st.isFile()) add({ file: path, stdin: false });
+    else add({ file: path, stdin: false, stream: true });
   }
   return { inputs, errors };
 }
 
-/** Reads all of standard input, refusing more than `limit` bytes. */
-function readStdin(limit: number): Buffer {
+/**
+ * Reads a stream to its end (standard input, a pipe, a device), refusing more than `limit` bytes:
+ * its size is known only once it is read. `tooLarge` words the error.
+ */
+function readToEnd(fd: number, limit: number, tooLarge: () => MamoriError): Buffer {
   const chunks: Buffer[] = [];
   let total = 0;
   const buffer = Buffer.alloc(1 << 16);
   for (;;) {
     let n: number;
     try {
-      n = readSync(0, buffer, 0, buffer.length, null);
+      n = readSync(fd, buffer, 0, buffer.length, null);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EAGAIN') {
@@ -132,14 +171,18 @@ function readStdin(limit: number): Buffer {
     }
     if (n === 0) break;
     total += n;
-    if (total > limit) throw new MamoriError('too-large', `standard input is larger than ${limit.toLocaleString('en-US')} bytes`, { file: STDIN_NAME });
+    if (total > limit) throw tooLarge();
     chunks.push(Buffer.from(buffer.subarray(0, n)));
   }
   return Buffer.concat(chunks);
 }
 
+const byteCount = (n: number): string => n.toLocaleString('en-US');
 
-/** Reads a whole file with one open, refusing files over `limit` bytes before reading them. */
+/**
+ * Reads a whole file with one open. A regular file over `limit` bytes is refused before it is
+ * read; anything else (a pipe, `<(...)`, a device) reports a size of 0 and is read to its end.
+ */
 function readFileLimited(file: string, limit: number): Buffer {
   let fd: number;
   try {
@@ -148,18 +191,20 @@ function readFileLimited(file: string, limit: number): Buffer {
     throw new MamoriError('io', `cannot read file: ${(cause as Error).message}`, { file, cause });
   }
   try {
-    const size = fstatSync(fd).size;
+    const st = fstatSync(fd);
+    if (!st.isFile()) return readToEnd(fd, limit, () => new MamoriError('too-large', `file is larger than the limit of ${byteCount(limit)} bytes`, { file }));
+    const size = st.size;
     if (size > limit) {
-      throw new MamoriError('too-large', `file is ${size.toLocaleString('en-US')} bytes; the limit is ${limit.toLocaleString('en-US')}`, { file });
+      throw new MamoriError('too-large', `file is ${byteCount(size)} bytes; the limit is ${byteCount(limit)}`, { file });
     }
-    const bytes = Buffer.allocUnsafe(size);
+    const buffer = Buffer.allocUnsafe(size);
     let read = 0;
     while (read < size) {
-      const n = readSync(fd, bytes, read, size - read, read);
+      const n = readSync(fd, buffer, read, size - read, read);
       if (n === 0) break;
       read += n;
     }
-    return read === size ? bytes : bytes.subarray(0, read);
+    return read === size ? buffer : buffer.subarray(0, read);
   } catch (cause) {
     if (cause instanceof MamoriError) throw cause;
     throw new MamoriError('io', `cannot read file: ${(cause as Error).message}`, { file, cause });
@@ -182,7 +227,8 @@ function lineOf(text: string, offset: number): number {
 export function readInput(input: InputRef, limits: LoadLimits): string {
   let bytes: Buffer;
   if (input.stdin) {
-    bytes = readStdin(limits.maxFileBytes);
+    const limit = limits.maxFileBytes;
+    bytes = readToEnd(0, limit, () => new MamoriError('too-large', `standard input is larger than ${byteCount(limit)} bytes`, { file: input.file }));
   } else {
     bytes = readFileLimited(input.file, limits.maxFileBytes);
   }

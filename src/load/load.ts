@@ -1,5 +1,5 @@
 import { MamoriError } from '../errors.js';
-import { asString, isObject, objectRef } from '../k8s/object.js';
+import { asString, formatPath, isObject, objectRef } from '../k8s/object.js';
 import type { JsonObject, Location, Path, ReportError } from '../types.js';
 import { expandPaths, readInput, type InputRef } from './files.js';
 import { DEFAULT_LIMITS, type LoadLimits } from './limits.js';
@@ -29,56 +29,166 @@ function addObject(out: LoadedObject[], object: JsonObject, source: SourceDocume
   out.push({ object, ref: objectRef(object), source, prefix });
 }
 
+/** Built-in objects of Helm (`.Values`, `.Release`...) and its own functions: a rendered manifest names none of them. */
+const HELM_ACTION = /\.(?:Values|Release|Chart|Capabilities|Files|Template)\b|\b(?:include|tpl)\s/;
+
 /**
- * Reads the Kubernetes objects of a text: every document, with `List` kinds expanded. A document
- * that fails to parse or is not a Kubernetes object is an error; the others are still returned.
+ * True for a string that a Helm template fills in: a template action that names a Helm built-in
+ * object or function, with no white space outside the actions (`{{ .Release.Name }}`,
+ * `nginx:{{ .Values.tag }}`). Other `{{ }}` are data that rendered manifests carry for other
+ * template engines (Prometheus and Alertmanager rules, Grafana dashboards, Argo CD
+ * ApplicationSets), and prose that mentions a Helm action (`use {{ .Values.x }} here`) is text.
  */
-export function loadText(file: string, text: string, limits: LoadLimits = DEFAULT_LIMITS): LoadedFile {
+function isHelmFill(value: string): boolean {
+  let helm = false;
+  let from = 0;
+  for (let open = value.indexOf('{{'); open !== -1; open = value.indexOf('{{', from)) {
+    const close = value.indexOf('}}', open + 2);
+    if (close === -1) break;
+    if (/\s/.test(value.slice(from, open))) return false;
+    helm ||= HELM_ACTION.test(value.slice(open + 2, close));
+    from = close + 2;
+  }
+  return helm && !/\s/.test(value.slice(from));
+}
+
+/** A place in a parsed document: its last path segment, and the place that holds it. */
+interface Place {
+  segment: string | number;
+  parent: Place | undefined;
+}
+
+function pathOf(place: Place | undefined): Path {
+  const path: (string | number)[] = [];
+  for (let at = place; at !== undefined; at = at.parent) path.push(at.segment);
+  return path.reverse();
+}
+
+/**
+ * The path of the first string of a parsed document, key or value, that Helm fills in (see
+ * `isHelmFill`). Walked with a stack of its own, each place linked to its parent: a document nested
+ * past the call stack, or a deep one, costs no more than its size.
+ */
+function helmFillPath(document: unknown): Path | undefined {
+  const stack: { value: unknown; place: Place | undefined }[] = [{ value: document, place: undefined }];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const { value, place } = top;
+    if (typeof value === 'string') {
+      if (value.includes('{{') && isHelmFill(value)) return pathOf(place);
+    } else if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], place: { segment: i, parent: place } });
+    } else if (isObject(value)) {
+      const keys = Object.keys(value);
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const key = keys[i]!;
+        const at: Place = { segment: key, parent: place };
+        stack.push({ value: value[key], place: at });
+        if (key.includes('{{')) stack.push({ value: key, place: at }); // a key, read before its value
+      }
+    }
+  }
+  return undefined;
+}
+
+/** True for a document that means to be a Kubernetes object: a mapping with an apiVersion, a kind or metadata. */
+const meansObject = (value: unknown): boolean =>
+  isObject(value) && (Object.hasOwn(value, 'apiVersion') || Object.hasOwn(value, 'kind') || Object.hasOwn(value, 'metadata'));
+
+/** True for a mapping with a string apiVersion and a kind. */
+const isKubernetesObject = (value: unknown): value is JsonObject & { apiVersion: string; kind: string } =>
+  isObject(value) && typeof value['apiVersion'] === 'string' && typeof value['kind'] === 'string' && value['kind'] !== '';
+
+/** The error of a template, as for a document that fails to parse on one (`parseDocument`). */
+const TEMPLATE_MESSAGE = 'this looks like a Helm or Go template ({{ }}); render the chart first (helm template) and scan the output';
+
+/** How a text was found; see `loadText`. */
+export interface LoadTextOptions {
+  /** Found by walking a directory, not named by the user. */
+  walked?: boolean;
+}
+
+/**
+ * Reads the Kubernetes objects of a text: every document, with `List` kinds expanded (lists in
+ * lists too, as kubectl does). A document that fails to parse or is not a Kubernetes object is an
+ * error; the others are still returned. A text with template syntax (a document that fails to
+ * parse on a `{{`, or a string that Helm fills in: see `isHelmFill`) is a template: one error at the
+ * first, and none of its documents is read, as they are not what a cluster would receive. A text
+ * found by walking a directory (`walked`) that parses and holds no document meaning to be a
+ * Kubernetes object (the values of a chart, a tool's configuration, a mamori baseline) is not a
+ * manifest: it gives no object and no error.
+ */
+export function loadText(file: string, text: string, limits: LoadLimits = DEFAULT_LIMITS, options: LoadTextOptions = {}): LoadedFile {
+  const walked = options.walked === true;
   const objects: LoadedObject[] = [];
   const errors = new FileErrors(file, limits.maxErrorsPerFile);
   let locator: TextLocator | undefined;
+  // A document that fails to parse may be meant as an object: only a text that parses can be no manifest.
+  let meant = false;
+  let template: ReportError | undefined;
+  // The first `{{` at or after the document being read: documents without one need no look for templates.
+  let braces = text.indexOf('{{');
   const index: { nodes?: Int32Array | undefined } = {};
   for (const chunk of splitDocuments(text)) {
+    // Named by the user, a template is an error whatever else the file holds; found by a walk, it
+    // is one unless no document of the file means to be an object.
+    if (template !== undefined && (!walked || meant)) break;
     let value: unknown;
     index.nodes = undefined;
     try {
       value = parseDocument(text, chunk, file, limits, index);
     } catch (error) {
       if (!(error instanceof MamoriError)) throw error;
-      errors.add(toReportError(error, file));
+      const entry = toReportError(error, file);
+      if (error.code === 'template') template ??= entry;
+      errors.add(entry);
+      meant = true;
       continue;
     }
     if (value === null || value === undefined) continue; // an empty document
+    if (meansObject(value)) meant = true;
     if (index.nodes !== undefined) (locator ??= new TextLocator(text)).addIndex(chunk, value, index.nodes);
+    if (braces !== -1 && braces < chunk.start) braces = text.indexOf('{{', chunk.start);
+    if (braces !== -1 && braces < chunk.end && template === undefined) {
+      const path = helmFillPath(value);
+      if (path !== undefined) {
+        locator ??= new TextLocator(text);
+        template = { file, line: locator.locate(chunk, path).line, message: TEMPLATE_MESSAGE, code: 'template' };
+        continue;
+      }
+    }
     const source: SourceDocument = { file, document: chunk.index, line: chunk.line, start: chunk.start, end: chunk.end };
-    const notObject = (what: string, path: Path = []): void => {
+    const fail = (path: Path, message: string, code: 'not-kubernetes' | 'wrong-type'): void => {
       // Point at the offending item, or at the document's first line of content.
       locator ??= new TextLocator(text);
       const line = locator.locate(chunk, path).line;
-      errors.add({ file, line, message: `${what} is not a Kubernetes object (it needs apiVersion and kind)`, code: 'not-kubernetes' });
+      errors.add({ file, line, message: `document ${chunk.index + 1}${path.length === 0 ? '' : `, ${formatPath(path)},`} ${message}`, code });
     };
-    if (!isObject(value) || typeof value['apiVersion'] !== 'string' || typeof value['kind'] !== 'string' || value['kind'] === '') {
-      notObject(`document ${chunk.index + 1}`);
-      continue;
-    }
-    const kind = value['kind'];
-    const items = value['items'];
-    if (kind.endsWith('List') && Array.isArray(items)) {
+    // Lists in lists are flattened as kubectl does, depth first in the order of the file, with a
+    // stack of their own: lists nested past the call stack cost no more than their size.
+    const pending: { item: unknown; place: Place | undefined; list?: { kind: string; apiVersion: string } }[] = [{ item: value, place: undefined }];
+    for (let top = pending.pop(); top !== undefined; top = pending.pop()) {
+      const { item, place, list } = top;
       // Typed lists (PodList) may omit the items' kind; `kind: List` items carry their own.
-      const itemKind = kind === 'List' ? undefined : kind.slice(0, -'List'.length);
-      items.forEach((item, i) => {
-        if (!isObject(item)) return notObject(`document ${chunk.index + 1}, item ${i},`, ['items', i]);
-        const withKind: JsonObject =
-          itemKind !== undefined && asString(item['kind']) === undefined
-            ? { apiVersion: value['apiVersion'] as string, kind: itemKind, ...item }
-            : item;
-        if (typeof withKind['apiVersion'] !== 'string' || typeof withKind['kind'] !== 'string') return notObject(`document ${chunk.index + 1}, item ${i},`, ['items', i]);
-        addObject(objects, withKind, source, ['items', i]);
-      });
-      continue;
+      const object =
+        list !== undefined && list.kind !== 'List' && isObject(item) && asString(item['kind']) === undefined
+          ? { apiVersion: list.apiVersion, kind: list.kind.slice(0, -'List'.length), ...item }
+          : item;
+      if (!isKubernetesObject(object)) {
+        fail(pathOf(place), 'is not a Kubernetes object (it needs apiVersion and kind)', 'not-kubernetes');
+        continue;
+      }
+      const { kind, items } = object;
+      if (!kind.endsWith('List') || items === undefined) addObject(objects, object, source, pathOf(place));
+      else if (items === null) continue; // an empty list, as kubectl reads it
+      else if (!Array.isArray(items)) fail([...pathOf(place), 'items'], `must be a list, not ${isObject(items) ? 'a mapping' : `a ${typeof items}`}; kubectl refuses the ${kind}`, 'wrong-type');
+      else {
+        const at: Place = { segment: 'items', parent: place };
+        for (let i = items.length - 1; i >= 0; i--) pending.push({ item: items[i], place: { segment: i, parent: at }, list: { kind, apiVersion: object.apiVersion } });
+      }
     }
-    addObject(objects, value, source, []);
   }
+  if (walked && !meant) return { file, objects: [], errors: [], locator: undefined };
+  if (template !== undefined) return { file, objects: [], errors: [template], locator: undefined };
   return { file, objects, errors: errors.list(), locator: objects.length > 0 ? (locator ?? new TextLocator(text)) : undefined };
 }
 
@@ -119,12 +229,12 @@ export function loadInput(input: InputRef, limits: LoadLimits = DEFAULT_LIMITS):
     if (!(error instanceof MamoriError)) throw error;
     return { file: input.file, objects: [], errors: [toReportError(error, input.file)], locator: undefined };
   }
-  const loaded = loadText(input.file, text, limits);
-  if (!input.stdin) loaded.rereadable = true;
+  const loaded = loadText(input.file, text, limits, { walked: input.walked === true });
+  if (!input.stdin && input.stream !== true) loaded.rereadable = true;
   return loaded;
 }
 
-/** The inputs named by the user's paths (see `expandPaths`), with errors for paths that do not exist. */
+/** The inputs named by the user's paths (see `expandPaths`), with errors for paths that do not exist and for named Helm charts. */
 export function resolveInputs(paths: readonly string[]): { inputs: InputRef[]; errors: ReportError[] } {
   const { inputs, errors } = expandPaths(paths.length === 0 ? ['.'] : paths);
   return { inputs, errors: errors.map((e) => toReportError(e)) };
