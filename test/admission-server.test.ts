@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
-import { createServer as createNetServer } from 'node:net';
+import { connect as netConnect, createServer as createNetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
@@ -12,7 +12,7 @@ import { Logger } from '../src/admission/log.js';
 import { DEFAULT_MODES } from '../src/admission/modes.js';
 import { StaticNamespaceLabels } from '../src/admission/namespaces.js';
 import { Evaluator } from '../src/admission/review.js';
-import { AdmissionServer, MAX_BODY_BYTES, parseGoDuration } from '../src/admission/server.js';
+import { AdmissionServer, MAX_BODY_BYTES, parseGoDuration, type AdmissionServerOptions } from '../src/admission/server.js';
 import type { AdmissionResponse, AdmissionReviewResponse, Decision, FailurePolicy } from '../src/admission/types.js';
 import { knownRules, parseConfig } from '../src/engine/config.js';
 import { loadPolicies, type LoadResult } from '../src/policy/vap.js';
@@ -136,7 +136,7 @@ function applyStrict(doc: JsonValue, ops: readonly { op: string; path: string; v
 const logLines: string[] = [];
 const recorded: Decision[] = [];
 
-function startServer(failurePolicy: FailurePolicy, timeoutMs: number, policies?: LoadResult): Promise<AdmissionServer> {
+function startServer(failurePolicy: FailurePolicy, timeoutMs: number, policies?: LoadResult, more: Partial<AdmissionServerOptions> = {}): Promise<AdmissionServer> {
   const config = parseConfig({ exceptions: [{ rule: 'pss-privileged', namespace: 'legacy', name: 'cart', reason: 'migrating off the device plugin' }] }, 'test.yaml', knownRules(RULES));
   const namespaces = StaticNamespaceLabels.fromNamespaces([
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'secure', labels: { 'mamori.io/enforce': 'restricted' } } },
@@ -154,6 +154,7 @@ function startServer(failurePolicy: FailurePolicy, timeoutMs: number, policies?:
     certPollMs: 50,
     shutdownGraceMs: 5000,
     onDecision: (_endpoint, decision) => recorded.push(decision),
+    ...more,
   });
   return server.start().then(() => server);
 }
@@ -453,6 +454,19 @@ describe('admission server: failure policy and time budget', () => {
     }
   });
 
+  it('answers /mutate as Ignore whatever the failure policy: allowed, without a patch', async () => {
+    const counted = (): number => Number(/mamori_admission_errors_total\{reason="evaluation"\} (\d+)/.exec(server.metrics.render())?.[1] ?? 0);
+    const before = counted();
+    const open = await review(port, 'mutate', admission(pod('cart', 'shop', { ...privileged(), extra: deep })));
+    expect(open).toEqual({
+      uid: open.uid,
+      allowed: true,
+      warnings: ['allowed without a check by mamori (failurePolicy Ignore): evaluation failed: the object is nested deeper than 128 levels'],
+      auditAnnotations: { 'failed-open': 'evaluation failed: the object is nested deeper than 128 levels' },
+    });
+    expect(counted()).toBe(before + 1);
+  });
+
   it('gives up on a body that does not arrive within the budget (408)', async () => {
     const slow = await startServer('Fail', 150);
     try {
@@ -543,6 +557,62 @@ describe('admission server: certificate rotation and shutdown', () => {
     expect((JSON.parse(reply.body) as AdmissionReviewResponse).response.allowed).toBe(false);
     await closing;
     expect(stopped).toBe(true);
+  });
+});
+
+describe('admission server: connections', () => {
+  /** A TCP connection that never starts TLS; resolves once connected. */
+  function raw(at: number): Promise<{ socket: Socket; closed: Promise<number> }> {
+    return new Promise((resolve, reject) => {
+      const socket = netConnect(at, '127.0.0.1');
+      const opened = performance.now();
+      const closed = new Promise<number>((r) => socket.once('close', () => r(performance.now() - opened)));
+      socket.once('error', () => undefined);
+      socket.once('connect', () => resolve({ socket, closed }));
+      socket.once('close', () => reject(new Error('closed before connecting')));
+    });
+  }
+
+  it('closes a connection whose TLS handshake does not end in time', async () => {
+    const own = await startServer('Fail', 2000, undefined, { handshakeTimeoutMs: 300 });
+    try {
+      const { closed } = await raw(own.port);
+      const after = await closed;
+      expect(after).toBeGreaterThan(250);
+      expect(after).toBeLessThan(2000);
+      expect(own.metrics.render()).toContain('mamori_admission_errors_total{reason="tls_handshake"} 1');
+      expect((await call(own.port, 'GET', '/healthz', undefined, {}, { agent: false })).status).toBe(200);
+    } finally {
+      await own.shutdown();
+    }
+  });
+
+  it('shuts down within the grace period with a connection still in its TLS handshake', async () => {
+    const own = await startServer('Fail', 2000, undefined, { handshakeTimeoutMs: 60_000, shutdownGraceMs: 300 });
+    const { closed } = await raw(own.port);
+    const before = performance.now();
+    await own.shutdown();
+    expect(performance.now() - before).toBeLessThan(3000);
+    await closed;
+  });
+
+  it('closes connections past maxConnections as they are accepted', async () => {
+    const own = await startServer('Fail', 2000, undefined, { maxConnections: 2 });
+    try {
+      const held = [await raw(own.port), await raw(own.port)];
+      const extra = await raw(own.port).then(
+        (third) => third.closed,
+        () => 0,
+      );
+      expect(extra).toBeLessThan(1000);
+      expect(own.metrics.render()).toContain('mamori_admission_errors_total{reason="too_many_connections"} 1');
+      held[0]?.socket.destroy();
+      await held[0]?.closed;
+      expect((await call(own.port, 'GET', '/healthz', undefined, {}, { agent: false })).status).toBe(200);
+      held[1]?.socket.destroy();
+    } finally {
+      await own.shutdown();
+    }
   });
 });
 

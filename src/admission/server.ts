@@ -14,14 +14,21 @@
  * hold the event loop past it), or whose evaluation failed, is answered per the failure policy
  * (`Ignore`: allowed with a warning; `Fail`: refused with status 500). A validation whose policies
  * ask the API server (`authorizer` checks, authz.ts) is answered asynchronously within the same
- * budget, its SubjectAccessReviews cancelled when it runs out. Shutdown stops accepting
- * connections, lets the requests in flight finish, then closes every connection.
+ * budget, its SubjectAccessReviews cancelled when it runs out. The mutating webhook is always
+ * `Ignore`: a mutation that fails or runs out of time is allowed without a patch, whatever the
+ * failure policy.
+ *
+ * Connections are bounded in number (`maxConnections`, by default one per 64 KiB of
+ * `maxInFlightBytes`: past it new ones are closed at once) and in time: the TLS handshake must end
+ * within `handshakeTimeoutMs`, and a connection idle before its first request or between requests is
+ * closed after IDLE_TIMEOUT_MS. Shutdown stops accepting connections, lets the requests in flight
+ * finish, then closes every connection, those still in their handshake included.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { DeadlineExceeded, MamoriError } from '../errors.js';
 import type { Logger } from './log.js';
@@ -43,6 +50,26 @@ export const DEFAULT_PORT = 8443;
  * of bodies stay within the Deployment's 384 MiB of memory.
  */
 export const DEFAULT_MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
+/**
+ * Bytes of `maxInFlightBytes` that allow one connection, for the default `maxConnections`: a connection
+ * costs some 40 KiB of memory before it sends anything (its TLS state), so the default of 1,024
+ * connections takes some 40 MiB next to the 64 MiB of bodies.
+ */
+const BYTES_PER_CONNECTION = 64 * 1024;
+/** The fewest connections the default `maxConnections` allows, however small the byte budget. */
+const MIN_CONNECTIONS = 64;
+/** Default limit of the TLS handshake: an API server's takes milliseconds. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5000;
+/**
+ * How long a connection may stay idle, before its first request or between requests (Go's idle
+ * timeout, on the API server's side, is 90 s): then it is closed.
+ */
+const IDLE_TIMEOUT_MS = 65_000;
+
+/** The default limit of connections for a limit of bytes in flight: one per 64 KiB, at least 64. */
+export function defaultMaxConnections(maxInFlightBytes: number): number {
+  return Math.max(MIN_CONNECTIONS, Math.floor(maxInFlightBytes / BYTES_PER_CONNECTION));
+}
 /** What a request refused at the limit asks the client to wait, in seconds (the API server's own answer when overloaded). */
 const RETRY_AFTER_SECONDS = 1;
 
@@ -62,6 +89,13 @@ export interface AdmissionServerOptions {
    * body would pass it is answered 429 as it arrives, and its connection closed.
    */
   maxInFlightBytes?: number;
+  /**
+   * Most connections open at once, in their TLS handshake or not (default: one per 64 KiB of
+   * `maxInFlightBytes`, at least 64): a connection past it is closed as it is accepted.
+   */
+  maxConnections?: number;
+  /** How long a TLS handshake may take before its connection is closed (default DEFAULT_HANDSHAKE_TIMEOUT_MS). */
+  handshakeTimeoutMs?: number;
   logger: Logger;
   metrics?: AdmissionMetrics;
   /** How often the certificate files are checked for changes (default 2000 ms). */
@@ -140,6 +174,13 @@ export class AdmissionServer {
   private held = 0;
   /** Requests refused at the limit (the first and every 100th are logged). */
   private overloaded = 0;
+  /** Connections closed as they were accepted, past `maxConnections` (the first and every 100th are logged). */
+  private dropped = 0;
+  /**
+   * Every TCP connection open, from its acceptance on: the HTTP server knows only those past their
+   * TLS handshake, and shutdown must close the others too.
+   */
+  private readonly sockets = new Set<Socket>();
   private closed: Promise<void> | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
   private readonly onFileChange = (): void => this.scheduleReload();
@@ -153,12 +194,28 @@ export class AdmissionServer {
     this.current = this.readPair();
     const problem = pairProblem(this.current.cert, this.current.key);
     if (problem !== undefined) throw new MamoriError('config', `the TLS certificate ${options.certFile} and key ${options.keyFile} cannot be used: ${problem}`);
-    this.server = createServer({ ...this.tlsOptions(this.current) }, (req, res) => this.handle(req, res));
-    // The API server keeps connections open (Go's idle timeout is 90 s); slow clients are cut off.
-    this.server.keepAliveTimeout = 65_000;
+    const handshakeTimeout = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    this.server = createServer({ ...this.tlsOptions(this.current), handshakeTimeout }, (req, res) => this.handle(req, res));
+    // The API server keeps connections open (Go's idle timeout is 90 s); idle and slow clients are cut off.
+    this.server.keepAliveTimeout = IDLE_TIMEOUT_MS;
+    this.server.timeout = IDLE_TIMEOUT_MS;
     this.server.headersTimeout = 15_000;
     this.server.requestTimeout = 30_000;
-    this.server.on('tlsClientError', () => this.metrics.errors.inc({ reason: 'tls_handshake' }));
+    this.server.maxConnections = options.maxConnections ?? defaultMaxConnections(this.maxInFlightBytes);
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+    this.server.on('drop', () => {
+      this.dropped++;
+      this.metrics.errors.inc({ reason: 'too_many_connections' });
+      if (this.dropped % 100 === 1) this.logger.warn('connection closed: too many connections open', { limit: this.server.maxConnections, dropped: this.dropped });
+    });
+    // A handshake that fails or does not end in time: its socket is destroyed.
+    this.server.on('tlsClientError', (_error, socket) => {
+      this.metrics.errors.inc({ reason: 'tls_handshake' });
+      socket.destroy();
+    });
     this.server.on('clientError', (_error, socket) => {
       this.metrics.errors.inc({ reason: 'bad_http' });
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -195,7 +252,7 @@ export class AdmissionServer {
     watchFile(this.options.certFile, { interval, persistent: false }, this.onFileChange);
     watchFile(this.options.keyFile, { interval, persistent: false }, this.onFileChange);
     const port = (this.server.address() as AddressInfo).port;
-    this.logger.info('listening', { port, tls_min_version: 'TLSv1.2', failure_policy: this.options.failurePolicy, timeout_ms: this.options.timeoutMs, max_in_flight_bytes: this.maxInFlightBytes, ...certificateFields(this.current.cert) });
+    this.logger.info('listening', { port, tls_min_version: 'TLSv1.2', failure_policy: this.options.failurePolicy, timeout_ms: this.options.timeoutMs, max_in_flight_bytes: this.maxInFlightBytes, max_connections: this.server.maxConnections, ...certificateFields(this.current.cert) });
     return port;
   }
 
@@ -255,7 +312,11 @@ export class AdmissionServer {
     if (this.reloadTimer !== undefined) clearTimeout(this.reloadTimer);
     this.logger.info('shutting down: no new connections, finishing requests in flight');
     this.closed = new Promise<void>((resolve) => {
-      const grace = setTimeout(() => this.server.closeAllConnections(), this.options.shutdownGraceMs ?? 25_000);
+      const grace = setTimeout(() => {
+        this.server.closeAllConnections();
+        // Those the HTTP server does not know: still in their TLS handshake.
+        for (const socket of this.sockets) socket.destroy();
+      }, this.options.shutdownGraceMs ?? 25_000);
       grace.unref();
       this.server.close(() => {
         clearTimeout(grace);
@@ -458,14 +519,14 @@ export class AdmissionServer {
     let outcome: ReviewOutcome;
     if (performance.now() - started > budget) {
       // It waited too long already (a busy server): answer per the failure policy at once.
-      outcome = this.timedOut(request, budget);
+      outcome = this.timedOut(endpoint, request, budget);
     } else if (endpoint === 'validate' && needsAuthorizer(this.options.context)) {
       return this.answerLater(res, request, started, budget);
     } else {
       try {
         outcome = endpoint === 'validate' ? validateRequest(request, this.options.context, started + budget) : mutateRequest(request, this.options.context, started + budget);
       } catch (error) {
-        outcome = error instanceof DeadlineExceeded ? this.timedOut(request, budget) : this.failed(request, error);
+        outcome = error instanceof DeadlineExceeded ? this.timedOut(endpoint, request, budget) : this.failed(endpoint, request, error);
       }
     }
     this.reply(res, endpoint, outcome, started);
@@ -498,7 +559,7 @@ export class AdmissionServer {
         this.logger.warn('the client closed the connection before the answer', { uid: request.uid });
         return;
       }
-      outcome = expired || error instanceof DeadlineExceeded ? this.timedOut(request, budget) : this.failed(request, error);
+      outcome = expired || error instanceof DeadlineExceeded ? this.timedOut('validate', request, budget) : this.failed('validate', request, error);
     } finally {
       clearTimeout(timer);
       res.off('close', onClose);
@@ -506,14 +567,22 @@ export class AdmissionServer {
     this.reply(res, 'validate', outcome, started);
   }
 
-  private timedOut(request: AdmissionRequest, budget: number): ReviewOutcome {
+  private timedOut(endpoint: Endpoint, request: AdmissionRequest, budget: number): ReviewOutcome {
     this.metrics.errors.inc({ reason: 'timeout' });
-    return failureOutcome(request, `not evaluated within the time budget of ${Math.round(budget)} ms`, this.options.failurePolicy);
+    return failureOutcome(request, `not evaluated within the time budget of ${Math.round(budget)} ms`, this.failurePolicy(endpoint));
   }
 
-  private failed(request: AdmissionRequest, error: unknown): ReviewOutcome {
+  private failed(endpoint: Endpoint, request: AdmissionRequest, error: unknown): ReviewOutcome {
     this.metrics.errors.inc({ reason: 'evaluation' });
-    return failureOutcome(request, `evaluation failed: ${(error as Error).message}`, this.options.failurePolicy);
+    return failureOutcome(request, `evaluation failed: ${(error as Error).message}`, this.failurePolicy(endpoint));
+  }
+
+  /**
+   * The failure policy an endpoint answers by: the configured one for validation; always `Ignore`
+   * for mutation (as its webhook registration), whose patches only help and never guard.
+   */
+  private failurePolicy(endpoint: Endpoint): FailurePolicy {
+    return endpoint === 'mutate' ? 'Ignore' : this.options.failurePolicy;
   }
 
   /** Sends the review's answer, then records it (metrics, log, `onDecision`). */
