@@ -319,6 +319,46 @@ rules:
     ]);
   });
 
+  it('keeps the rules earlier releases gave a default role: upgrades never remove them', () => {
+    // A cluster created before the in-tree glusterfs plugin went away still has its rules on the
+    // volume controllers (upstream's reconciler adds missing rules and keeps extra ones).
+    const text = `
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: system:controller:persistent-volume-binder, labels: ${LABEL}}
+rules:
+- {apiGroups: [""], resources: [endpoints], verbs: [get, create, update, delete]}
+- {apiGroups: [""], resources: [services], verbs: [get, create, delete]}
+- {apiGroups: [""], resources: [secrets], verbs: [get]}
+- {apiGroups: [""], resources: [nodes], verbs: [get, list]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: system:controller:expand-controller, labels: ${LABEL}}
+rules:
+- {apiGroups: [""], resources: [secrets], verbs: [get]}
+- {apiGroups: [""], resources: [services, endpoints], verbs: [get]}
+- {apiGroups: [storage.k8s.io], resources: [storageclasses], verbs: [get, list, watch]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: system:controller:persistent-volume-binder, labels: ${LABEL}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: system:controller:persistent-volume-binder}
+subjects: [{kind: ServiceAccount, name: persistent-volume-binder, namespace: kube-system}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: system:controller:expand-controller, labels: ${LABEL}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: system:controller:expand-controller}
+subjects: [{kind: ServiceAccount, name: expand-controller, namespace: kube-system}]
+`;
+    expect(index(text).roles.filter((r) => r.object !== undefined).map((r) => [r.name, r.bootstrap])).toEqual([
+      ['system:controller:persistent-volume-binder', true],
+      ['system:controller:expand-controller', true],
+    ]);
+    expect(scan(text)).toEqual([]);
+  });
+
   it('judges a role labelled as Kubernetes\' own that Kubernetes does not define, and a default name in another namespace, whole', () => {
     const rbac = index(`
 apiVersion: rbac.authorization.k8s.io/v1

@@ -496,6 +496,10 @@ function data(): {
         [[''], ['persistentvolumeclaims/status'], PU],
         [[''], ['persistentvolumeclaims'], RO],
         EVENTS,
+        // Earlier releases: the in-tree glusterfs and portworx volume plugins.
+        [[''], ['secrets'], ['get']],
+        [[''], ['endpoints', 'services'], ['get']],
+        [['storage.k8s.io'], ['storageclasses'], RO],
       ],
     },
     { name: 'generic-garbage-collector', rules: [[['*'], ['*'], ['delete', ...PU, ...RO]], EVENTS] },
@@ -568,6 +572,11 @@ function data(): {
         [[''], ['nodes'], LW],
         EVENTS,
         [[''], ['events'], ['watch']],
+        // Earlier releases: the in-tree glusterfs and portworx volume plugins.
+        [[''], ['endpoints'], ['create', 'delete', 'get', 'update']],
+        [[''], ['services'], ['create', 'delete', 'get']],
+        [[''], ['secrets'], ['get']],
+        [[''], ['nodes'], ['get', 'list']],
       ],
     },
     {
@@ -768,7 +777,7 @@ function data(): {
   const namespaceBindings: (readonly [string, string, string, readonly string[]])[] = [
     ['kube-public', `${CONTROLLER}bootstrap-signer`, `${CONTROLLER}bootstrap-signer`, [sa('bootstrap-signer')]],
     [SYSTEM, 'system::extension-apiserver-authentication-reader', 'extension-apiserver-authentication-reader', [user('system:kube-controller-manager'), user('system:kube-scheduler')]],
-    [SYSTEM, 'system::leader-locking-kube-controller-manager', 'system::leader-locking-kube-controller-manager', [user('system:kube-controller-manager'), sa('kube-controller-manager')]],
+    [SYSTEM, 'system::leader-locking-kube-controller-manager', 'system::leader-locking-kube-controller-manager', [user('system:kube-controller-manager'), sa('kube-controller-manager'), sa('leader-election-controller')]],
     [SYSTEM, 'system::leader-locking-kube-scheduler', 'system::leader-locking-kube-scheduler', [user('system:kube-scheduler'), sa('kube-scheduler')]],
     [SYSTEM, `${CONTROLLER}bootstrap-signer`, `${CONTROLLER}bootstrap-signer`, [sa('bootstrap-signer')]],
     [SYSTEM, `${CONTROLLER}cloud-provider`, `${CONTROLLER}cloud-provider`, [sa('cloud-provider')]],
