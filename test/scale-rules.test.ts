@@ -220,14 +220,14 @@ describe('single objects of many entries', () => {
         yaml += `  - resources: [${resources.join(', ')}]\n    providers: [{identity: {}}]\n`;
       }
       const findings = scan([{ file: 'encryption.yaml', text: yaml }], ['encryption-config-invalid']);
-      const covered = findings.filter((f) => f.message.includes('already covered'));
+      const covered = findings.filter((f) => f.message.includes('masked by'));
       const overlaps = findings.filter((f) => f.message.includes('overlaps'));
       expect(covered).toHaveLength(entries - 1 + (entries - 101));
       expect(covered.find((f) => f.path === 'resources[1234].resources[0]')?.message).toBe(
-        '"r1234.g0" in resources[1234] is already covered by "*.g0" in resources[0], which applies first: this entry is ignored for it',
+        '"r1234.g0" in resources[1234] is masked by "*.g0" in resources[0]: the API server refuses the file (a wildcard entry must come after every entry it covers)',
       );
       expect(covered.find((f) => f.path === 'resources[1234].resources[9]')?.message).toBe(
-        '"r1234.g9" in resources[1234] is already covered by "*.g9" in resources[100], which applies first: this entry is ignored for it',
+        '"r1234.g9" in resources[1234] is masked by "*.g9" in resources[100]: the API server refuses the file (a wildcard entry must come after every entry it covers)',
       );
       expect(overlaps).toHaveLength(entries / 100 - 1);
       expect(overlaps.find((f) => f.path === 'resources[300].resources[10]')?.message).toBe('"*.g9" overlaps "r300.g9" in resources[300]: the API server rejects the file');

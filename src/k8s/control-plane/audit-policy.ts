@@ -15,7 +15,7 @@ const LEVELS: readonly Level[] = ['None', 'Metadata', 'Request', 'RequestRespons
 export interface PolicyRule {
   index: number;
   path: Path;
-  /** undefined when missing or unknown (the API server rejects such a policy). */
+  /** undefined when missing or unknown (the API server refuses such a policy: see `Policy.invalidLevels`). */
   level: Level | undefined;
   users: readonly string[];
   userGroups: readonly string[];
@@ -29,6 +29,8 @@ export interface PolicyRule {
 export interface Policy {
   rules: PolicyRule[];
   omitStages: readonly string[];
+  /** Rules whose `level` is missing or not a level: the API server refuses the whole policy. */
+  invalidLevels: { index: number; path: Path; value: unknown }[];
 }
 
 /** A request as the audit policy sees it. */
@@ -60,10 +62,12 @@ function strings(value: unknown): string[] {
 /** The policy's rules, in order. */
 export function parsePolicy(object: JsonObject): Policy {
   const rules: PolicyRule[] = [];
+  const invalidLevels: Policy['invalidLevels'] = [];
   asArray(object['rules']).forEach((r, index) => {
     const rule = asObject(r);
     if (rule === undefined) return;
     const level = asString(rule['level']);
+    if (!LEVELS.some((l) => l === level)) invalidLevels.push({ index, path: rule['level'] === undefined ? ['rules', index] : ['rules', index, 'level'], value: rule['level'] });
     rules.push({
       index,
       path: ['rules', index],
@@ -80,7 +84,7 @@ export function parsePolicy(object: JsonObject): Policy {
       omitStages: strings(rule['omitStages']),
     });
   });
-  return { rules, omitStages: strings(object['omitStages']) };
+  return { rules, omitStages: strings(object['omitStages']), invalidLevels };
 }
 
 function pathMatches(path: string, spec: string): boolean {

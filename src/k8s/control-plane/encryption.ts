@@ -84,6 +84,51 @@ export function covers(pattern: string, target: string): boolean {
   return p.group === t.group && (p.resource === '*' || p.resource === t.resource);
 }
 
+/**
+ * True when the API server refuses the file because a resource is masked by a wildcard of an
+ * earlier entry (`secrets` after `*.*` or `*.`, `*.apps` after `*.apps`): apiserver's
+ * `getTransformerOverridesAndKMSPluginProbes` fails with `resource "secrets" is masked by earlier
+ * rule "*.*"`. An exact duplicate without a wildcard is accepted (the first entry wins).
+ */
+export function hasMaskedResource(entries: readonly Entry[]): boolean {
+  let everything = false;
+  const groups = new Set<string>();
+  for (const entry of entries) {
+    const { wildcards, all } = wildcardsOf(entry);
+    for (const r of entry.resources) {
+      const gr = parseGroupResource(r.name);
+      if (everything || groups.has(gr.group)) return true;
+    }
+    everything ||= all;
+    for (const group of wildcards) groups.add(group);
+  }
+  return false;
+}
+
+/** The groups an entry covers with `*.<group>`, and whether it holds `*.*`. */
+function wildcardsOf(entry: Entry): { wildcards: string[]; all: boolean } {
+  const wildcards: string[] = [];
+  let all = false;
+  for (const r of entry.resources) {
+    const gr = parseGroupResource(r.name);
+    if (gr.resource !== '*') continue;
+    if (gr.group === '*') all = true;
+    else wildcards.push(gr.group);
+  }
+  return { wildcards, all };
+}
+
+/**
+ * The entries of an EncryptionConfiguration the API server can load as far as resource masking
+ * goes; undefined for another object or a file with a masked resource (encryption-config-invalid
+ * reports that, and the other rules do not judge a file that never takes effect).
+ */
+export function loadableEntries(object: JsonObject): Entry[] | undefined {
+  if (!isEncryptionConfiguration(object)) return undefined;
+  const entries = entriesOf(object);
+  return hasMaskedResource(entries) ? undefined : entries;
+}
+
 /** The entry that applies to a resource: the first whose resources cover it. */
 export function entryFor(entries: readonly Entry[], target: string): { entry: Entry; resource: { name: string; path: Path } } | undefined {
   for (const entry of entries) {

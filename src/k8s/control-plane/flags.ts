@@ -23,7 +23,7 @@ const LIST_FLAGS: ReadonlySet<string> = new Set([
 
 /** One occurrence of a flag on the command line. */
 export interface FlagOccurrence {
-  /** The flag with its dashes, e.g. `--anonymous-auth`. */
+  /** The canonical flag with two dashes, e.g. `--anonymous-auth` (for `-anonymous_auth` too). */
   name: string;
   /** Its value; `true` for a bare boolean flag. */
   value: string;
@@ -31,6 +31,13 @@ export interface FlagOccurrence {
   path: Path;
   /** True when the flag came from an `ETCD_*` environment variable rather than the command line. */
   fromEnv?: boolean;
+  /** The flag as written when that differs from `name` (`-cert-file`, `--anonymous_auth`). */
+  written?: string;
+  /**
+   * True when the value is the next token (`--flag value`). Neither pflag nor Go's flag package
+   * reads a boolean flag that way: the flag is true and the token is a stray argument.
+   */
+  separate?: boolean;
 }
 
 /** A recognised control-plane container with its parsed flags. */
@@ -105,32 +112,56 @@ export function etcdEnvName(flag: string): string {
   return `ETCD_${flag.replace(/^-+/, '').toUpperCase().replace(/-/g, '_')}`;
 }
 
-/** Parses flag tokens (specs/control-plane.md §1.2 steps 2–4). */
-export function parseFlags(tokens: readonly { text: string; path: Path }[]): Map<string, FlagOccurrence[]> {
+/**
+ * How a component reads its command line: etcd uses Go's `flag` package, where `-name` and
+ * `--name` are the same flag; the Kubernetes components use pflag with `WordSepNormalizeFunc`,
+ * where `--anonymous_auth` is `--anonymous-auth` and a single dash starts shorthand flags.
+ */
+export type FlagSyntax = 'go-flag' | 'pflag';
+
+/** The syntax of a component's flags. */
+export function syntaxOf(component: Component): FlagSyntax {
+  return component === 'etcd' ? 'go-flag' : 'pflag';
+}
+
+/** The canonical `--name` of a flag token's name part, or undefined when the token is not a long flag. */
+function flagName(raw: string, syntax: FlagSyntax): string | undefined {
+  if (syntax === 'go-flag') {
+    // Go's flag package: one or two dashes, then a name that does not start with '-' or '='.
+    const m = /^--?([^-=].*)$/.exec(raw);
+    return m === null ? undefined : `--${m[1] ?? ''}`;
+  }
+  if (!raw.startsWith('--') || raw.length === 2 || raw[2] === '-' || raw[2] === '=') return undefined;
+  return `--${raw.slice(2).replace(/_/g, '-')}`;
+}
+
+/**
+ * Parses flag tokens (specs/control-plane.md §1.2 steps 2–4) with the component's flag syntax
+ * (pflag when not given). Occurrences are filed under the canonical `--name`; `written` keeps the
+ * token's spelling when it differs.
+ */
+export function parseFlags(tokens: readonly { text: string; path: Path }[], syntax: FlagSyntax = 'pflag'): Map<string, FlagOccurrence[]> {
   const out = new Map<string, FlagOccurrence[]>();
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i];
     if (token === undefined) continue;
     const text = token.text.trim();
-    if (!text.startsWith('--') || text === '--') continue;
     const eq = text.indexOf('=');
-    let name: string;
-    let value: string;
-    if (eq >= 0) {
-      name = text.slice(0, eq);
-      value = text.slice(eq + 1);
-    } else {
-      name = text;
+    const raw = eq >= 0 ? text.slice(0, eq) : text;
+    const name = flagName(raw, syntax);
+    if (name === undefined) continue;
+    const occurrence: FlagOccurrence = { name, value: 'true', path: token.path };
+    if (raw !== name) occurrence.written = raw;
+    if (eq >= 0) occurrence.value = text.slice(eq + 1);
+    else {
       const next = tokens[i + 1]?.text.trim();
       if (next !== undefined && next !== '' && !next.startsWith('-')) {
-        value = next;
+        occurrence.value = next;
+        occurrence.separate = true;
         i++;
-      } else {
-        value = 'true';
       }
     }
     const list = out.get(name);
-    const occurrence: FlagOccurrence = { name, value, path: token.path };
     if (list) list.push(occurrence);
     else out.set(name, [occurrence]);
   }
@@ -186,10 +217,10 @@ function parseContainer(component: Component, container: JsonObject, containerPa
       const text = typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
       if (text === undefined) continue;
       tokens.push({ text, path: [...containerPath, field, i] });
-      if (field === 'args' && text.startsWith('--')) flagsInArgs = true;
+      if (field === 'args' && text.startsWith(component === 'etcd' ? '-' : '--')) flagsInArgs = true;
     }
   }
-  const occurrences = parseFlags(tokens);
+  const occurrences = parseFlags(tokens, syntaxOf(component));
   const env = envOf(container, containerPath);
   if (component === 'etcd') {
     // etcd reads ETCD_<FLAG> variables; a flag on the command line shadows its variable.

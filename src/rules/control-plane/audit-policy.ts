@@ -27,6 +27,11 @@ export interface AuditPolicyRuleSpec {
   description: string;
   remediation: string;
   optional?: boolean;
+  /**
+   * True for the one rule that reports a policy the API server refuses (a rule without a valid
+   * level); the others judge nothing in such a policy.
+   */
+  reportsRefused?: boolean;
   probes: readonly Probe[];
   bad(decision: Decision, req: AuditRequest): boolean;
   message(offence: Offence): string;
@@ -36,6 +41,12 @@ export interface AuditPolicyRuleSpec {
 export function where(offence: Offence, omitted: boolean): string {
   if (offence.rule === undefined) return 'no rule';
   return `rules[${offence.rule.index}] (level ${offence.level}${omitted && offence.level !== 'None' ? ', every stage omitted' : ''})`;
+}
+
+/** Why the API server refuses a policy rule's level. */
+export function refusedLevel(index: number, value: unknown): string {
+  const what = value === undefined ? 'has no level' : `has level ${JSON.stringify(value)}`;
+  return `rules[${index}] ${what}: a level must be one of None, Metadata, Request, RequestResponse (case-sensitive), so the API server refuses the policy and does not start`;
 }
 
 /** An audit Policy rule. */
@@ -56,6 +67,10 @@ export function defineAuditPolicyRule(spec: AuditPolicyRuleSpec): RuleSpec<'obje
     *check({ object }) {
       if (!isAuditPolicy(object)) return;
       const policy = parsePolicy(object);
+      if (policy.invalidLevels.length > 0) {
+        if (spec.reportsRefused === true) for (const bad of policy.invalidLevels) yield { path: bad.path, message: refusedLevel(bad.index, bad.value) };
+        return;
+      }
       for (const [, entry] of offending(policy, spec.probes, (d, req) => spec.bad(d, req))) {
         const path: Path = entry.rule === undefined ? ['rules'] : entry.rule.level !== undefined ? [...entry.rule.path, 'level'] : entry.rule.path;
         yield { path, message: spec.message({ rule: entry.rule, level: entry.level, examples: entry.examples, resources: [...entry.resources] }) };

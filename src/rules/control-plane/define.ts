@@ -20,7 +20,9 @@ import {
   type FlagOccurrence,
 } from '../../k8s/control-plane/flags.js';
 import { isKubeletConfiguration, type KubeletSetting } from '../../k8s/control-plane/kubelet.js';
+import { AUTHORIZATION_CONFIGURATION, authorizerTypes } from '../../k8s/control-plane/apiserver-config.js';
 import { isObject } from '../../k8s/object.js';
+import type { Inventory } from '../../engine/inventory.js';
 import type { JsonObject, Path, Severity } from '../../types.js';
 
 /** The effective verdict of a check. */
@@ -31,6 +33,26 @@ export interface Outcome {
   message: string;
   /** The offending field, or where the missing one must be added; defaults to the flag list. */
   path?: Path;
+  /** A verdict that a configuration file decides (the other fields then describe the flag naming it). */
+  deferred?: Deferred;
+  /**
+   * True when a file mamori cannot read decides (etcd's `--config-file`): reported at severity
+   * info as not checked (specs/control-plane.md §4.7), not passed; `message` says why.
+   */
+  notChecked?: boolean;
+}
+
+/**
+ * A verdict that depends on a configuration file a flag names (`--authorization-config`): decided
+ * from the objects of `kind` in the input once it is read. Without one the check is reported at
+ * severity info as not checked (specs/control-plane.md §4.7), not passed.
+ */
+export interface Deferred {
+  kind: string;
+  /** The flag naming the file, as shown in messages. */
+  reference: string;
+  /** The verdict from the files of that kind in the input (at least one). */
+  decide(configs: readonly JsonObject[]): Outcome;
 }
 
 interface Common {
@@ -48,6 +70,8 @@ interface Common {
 
 export interface FlagRuleSpec extends Common {
   component: Component;
+  /** The kinds of the configuration files the rule's deferred verdicts read (`Outcome.deferred`). */
+  configKinds?: readonly string[];
   evaluate(flags: ComponentFlags): Outcome;
 }
 
@@ -74,6 +98,9 @@ function frameworks(spec: Common): NonNullable<RuleSpec<'object'>['frameworks']>
 }
 
 function verdict(spec: Common, outcome: Outcome, lit: { state: CisState; expected: string }, subject: string, path: Path, cisLiteral: boolean): Violation | undefined {
+  if (outcome.notChecked === true) {
+    return { path: outcome.path ?? path, severity: 'info', message: `${subject}: ${outcome.message} [CIS ${spec.cis} literal: ${lit.state}, effective: NOT CHECKED]` };
+  }
   if (outcome.fail) {
     return { path: outcome.path ?? path, message: `${subject}: ${outcome.message} [CIS ${spec.cis} literal: ${lit.state}, effective: FAIL]` };
   }
@@ -84,6 +111,35 @@ function verdict(spec: Common, outcome: Outcome, lit: { state: CisState; expecte
     };
   }
   return undefined;
+}
+
+/**
+ * The two violations of a deferred verdict: at severity info when no file of its kind is in the
+ * input, else the verdict of the files (dropped when it passes).
+ */
+function deferredViolations(spec: Common, deferred: Deferred, lit: { state: CisState; expected: string }, subject: string, path: Path, cisLiteral: boolean): Violation[] {
+  const configs = (inventory: Inventory): JsonObject[] => inventory.byKind(deferred.kind).map((loaded) => loaded.object);
+  return [
+    {
+      path,
+      severity: 'info',
+      message: '',
+      resolve: (inventory) =>
+        configs(inventory).length > 0
+          ? null
+          : (verdict(spec, { fail: false, notChecked: true, message: `${deferred.reference} names a file (kind ${deferred.kind}) that is not in the input, so this is not checked; scan the file together with this manifest` }, lit, subject, path, cisLiteral)?.message ?? null),
+    },
+    {
+      path,
+      message: '',
+      resolve: (inventory) => {
+        const found = configs(inventory);
+        if (found.length === 0) return null;
+        const outcome = deferred.decide(found);
+        return verdict(spec, { fail: outcome.fail, message: outcome.message }, lit, subject, path, cisLiteral)?.message ?? null;
+      },
+    },
+  ];
 }
 
 /** How a message names a component container. */
@@ -99,6 +155,7 @@ export function defineFlagRule(spec: FlagRuleSpec): RuleSpec<'object'> {
     severity: spec.severity,
     target: 'object',
     kinds: ['Pod'],
+    ...(spec.configKinds === undefined ? {} : { context: spec.configKinds }),
     controls: spec.controls,
     frameworks: frameworks(spec),
     description: spec.description,
@@ -115,8 +172,12 @@ export function defineFlagRule(spec: FlagRuleSpec): RuleSpec<'object'> {
       for (const flags of containers) {
         if (flags.component !== spec.component) continue;
         const outcome = spec.evaluate(flags);
-        if (!outcome.fail && !cisLiteral) continue;
+        if (!outcome.fail && !cisLiteral && outcome.deferred === undefined && outcome.notChecked !== true) continue;
         const lit = literal(spec.cis, { audit: flags.commandLine, env: flags.envOutput });
+        if (outcome.deferred !== undefined) {
+          out.push(...deferredViolations(spec, outcome.deferred, lit, subjectOf(flags), outcome.path ?? flags.addPath, cisLiteral));
+          continue;
+        }
         const found = verdict(spec, outcome, lit, subjectOf(flags), flags.addPath, cisLiteral);
         if (found !== undefined) out.push(found);
       }
@@ -155,7 +216,7 @@ export function defineKubeletRule(spec: KubeletRuleSpec): RuleSpec<'object'> {
 
 /** `--flag=value` as the user wrote it (values of secrets never reach these flags). */
 export function shown(occurrence: FlagOccurrence): string {
-  if (occurrence.fromEnv !== true) return `${occurrence.name}=${occurrence.value}`;
+  if (occurrence.fromEnv !== true) return occurrence.separate === true ? `${occurrence.written ?? occurrence.name} ${occurrence.value}` : `${occurrence.written ?? occurrence.name}=${occurrence.value}`;
   // Values of environment variables are not repeated unless they are plain booleans or numbers.
   const plain = parseBool(occurrence.value) !== undefined || /^\d+$/.test(occurrence.value);
   return `${occurrence.name} (set by ${etcdEnvName(occurrence.name)}${plain ? `=${occurrence.value}` : ''})`;
@@ -173,6 +234,14 @@ export function requirePresent(flags: ComponentFlags, name: string, consequence:
 export function boolFlag(flags: ComponentFlags, name: string, fallback: boolean): { value: boolean | undefined; occurrence?: FlagOccurrence; text: string } {
   const occurrence = flagValue(flags, name);
   if (occurrence === undefined) return { value: fallback, text: `${name} is not set (default ${String(fallback)})` };
+  if (occurrence.separate === true) {
+    // pflag and Go's flag package take a boolean's value only after '='; the next token is an argument.
+    return {
+      value: true,
+      occurrence,
+      text: `${shown(occurrence)} sets ${name} to true: a boolean flag takes its value only as ${name}=${occurrence.value}, and the stray argument "${occurrence.value}" keeps the component from starting`,
+    };
+  }
   const value = parseBool(occurrence.value);
   return { value, occurrence, text: shown(occurrence) };
 }
@@ -262,17 +331,51 @@ export function requireAll(flags: ComponentFlags, names: readonly string[], cons
   return out;
 }
 
-/** When `--authorization-config` replaces `--authorization-mode`, the modes are in that file. */
-export function authorizationDelegated(flags: ComponentFlags): Outcome | undefined {
+/**
+ * When `--authorization-config` replaces `--authorization-mode`, the authorizers are in that
+ * file: the verdict is deferred to the AuthorizationConfiguration of the input, judged by `judge`
+ * on the `type` of its authorizers.
+ */
+export function authorizationDelegated(flags: ComponentFlags, judge: (types: readonly string[]) => Outcome): Outcome | undefined {
   if (flagValue(flags, '--authorization-mode') !== undefined) return undefined;
   const config = flagValue(flags, '--authorization-config');
   if (config === undefined) return undefined;
-  return { fail: false, message: `authorizers come from ${shown(config)} (an AuthorizationConfiguration file, checked where it is given as input)` };
+  return deferTo(config, AUTHORIZATION_CONFIGURATION, (object) => judge(authorizerTypes(object) ?? []), `the ${AUTHORIZATION_CONFIGURATION} of the input`);
+}
+
+/**
+ * A verdict deferred to the files of `kind` in the input, which the flag `config` names: the first
+ * failing verdict of `judge` over those files (undefined for another object), else `passed`.
+ */
+export function deferTo(config: FlagOccurrence, kind: string, judge: (object: JsonObject) => Outcome | undefined, passed: string): Outcome {
+  return {
+    fail: false,
+    message: `${shown(config)} decides`,
+    path: config.path,
+    deferred: {
+      kind,
+      reference: shown(config),
+      decide: (configs) => {
+        for (const object of configs) {
+          const outcome = judge(object);
+          if (outcome?.fail === true) return outcome;
+        }
+        return { fail: false, message: passed };
+      },
+    },
+  };
+}
+
+/** What an AuthorizationConfiguration's authorizers say, as `authorizers[].type=Node,RBAC`. */
+export function authorizersShown(types: readonly string[]): string {
+  return `the ${AUTHORIZATION_CONFIGURATION} of the input has authorizers of type ${types.length === 0 ? '(none)' : types.join(',')}`;
 }
 
 /** The API server's authorization modes must include `mode`. */
 export function requireMode(flags: ComponentFlags, mode: string, consequence: string): Outcome {
-  const delegated = authorizationDelegated(flags);
+  const delegated = authorizationDelegated(flags, (types) =>
+    types.includes(mode) ? { fail: false, message: authorizersShown(types) } : { fail: true, message: `${authorizersShown(types)}, without ${mode}: ${consequence}` },
+  );
   if (delegated !== undefined) return delegated;
   const modes = flagList(flags, '--authorization-mode');
   const first = modes[0];
@@ -293,7 +396,7 @@ export function requireLoopback(flags: ComponentFlags, consequence: string): Out
 export function etcdConfigFile(flags: ComponentFlags): Outcome | undefined {
   const file = flagValue(flags, '--config-file');
   if (file === undefined) return undefined;
-  return { fail: false, message: `etcd reads ${shown(file)} and ignores its other flags and ETCD_* variables; that file is not checked here` };
+  return { fail: false, notChecked: true, path: file.path, message: `etcd reads ${shown(file)} and ignores its other flags and ETCD_* variables; that file is not checked` };
 }
 
 /**

@@ -16,7 +16,8 @@ export const rule = defineRule({
   *check({ object }) {
     if (!isAuditPolicy(object)) return;
     const policy = parsePolicy(object);
-    if (policy.omitStages.includes('RequestReceived')) return;
+    // A policy the API server refuses is reported by audit-policy-no-catch-all.
+    if (policy.invalidLevels.length > 0 || policy.omitStages.includes('RequestReceived')) return;
     const first = policy.rules.find((r) => r.level !== undefined && r.level !== 'None' && !r.omitStages.includes('RequestReceived'));
     if (first === undefined) return;
     yield {

@@ -28,7 +28,7 @@ export const rule = defineRule({
   controls: ['STO-2'],
   frameworks: { nsa: ['Encryption'] },
   description:
-    'The API server refuses an EncryptionConfiguration with overlapping or duplicate resources in one entry, resource names it cannot encrypt, or provider elements that set no or several providers; at start-up that keeps it from running, and on reload the old configuration silently stays. Across entries the first one that covers a resource wins, so a later, more specific entry (for example `secrets` after `*.*`) is ignored for that resource and does not do what it says.',
+    'The API server refuses an EncryptionConfiguration with overlapping or duplicate resources in one entry, resource names it cannot encrypt, or provider elements that set no or several providers; at start-up that keeps it from running, and on reload the old configuration silently stays. Across entries, a resource after a wildcard entry that covers it (for example `secrets` after `*.*` or `*.`) is masked, and the API server refuses the whole file; the other encryption rules then do not judge the file, since it never takes effect. A resource listed again in a later entry without a wildcard is accepted but ignored there: the first entry wins.',
   remediation:
     'Keep each resource in exactly one entry, put specific entries before wildcard ones (`secrets` before `*.`/`*.*`), write core resources as `secrets` or `*.` (not `*`), and give every provider element exactly one of `kms`, `aescbc`, `aesgcm`, `secretbox`, `identity`.',
   *check({ object }) {
@@ -69,11 +69,17 @@ export const rule = defineRule({
         const covering = ['all', `s\u0000${gr.group}`, `e\u0000${gr.group}\u0000${gr.resource}`];
         const covered = [...(gr.group === '*' && gr.resource === '*' ? ['any'] : []), ...(gr.resource === '*' ? [`g\u0000${gr.group}`] : [])];
         const overlap = dup ? -1 : least([...covering, ...covered].map((key) => earlier.get(key) ?? -1));
-        let cover: { entry: number; resource: number } | undefined;
+        // A wildcard of an earlier entry (`*.*`, `*.<group>`) masks this resource and the API
+        // server refuses the file; an earlier entry that lists the same name wins over this one.
+        let cover: { entry: number; resource: number; masked: boolean } | undefined;
         if (!dup && overlap === -1) {
-          const first = least(covering.map((key) => firstEntry.get(key) ?? -1));
-          const classes = byEntry[first];
-          if (classes !== undefined) cover = { entry: first, resource: least(covering.map((key) => classes.get(key) ?? -1)) };
+          for (const keys of [covering.slice(0, 2), covering.slice(2)]) {
+            const first = least(keys.map((key) => firstEntry.get(key) ?? -1));
+            const classes = byEntry[first];
+            if (classes === undefined) continue;
+            cover = { entry: first, resource: least(keys.map((key) => classes.get(key) ?? -1)), masked: keys.length === 2 };
+            break;
+          }
         }
         names.add(r.name);
         for (const key of classesOf(gr.group, gr.resource)) if (!earlier.has(key)) earlier.set(key, i);
@@ -87,9 +93,12 @@ export const rule = defineRule({
         }
         const earlierEntry = cover === undefined ? undefined : entries[cover.entry];
         if (cover !== undefined && earlierEntry !== undefined) {
+          const by = `"${earlierEntry.resources[cover.resource]?.name ?? ''}" in resources[${earlierEntry.index}]`;
           yield {
             path: r.path,
-            message: `"${r.name}" in resources[${entry.index}] is already covered by "${earlierEntry.resources[cover.resource]?.name ?? ''}" in resources[${earlierEntry.index}], which applies first: this entry is ignored for it`,
+            message: cover.masked
+              ? `"${r.name}" in resources[${entry.index}] is masked by ${by}: the API server refuses the file (a wildcard entry must come after every entry it covers)`
+              : `"${r.name}" in resources[${entry.index}] is already listed in ${by}, which applies first: this entry is ignored for it`,
           };
         }
       }

@@ -1,5 +1,5 @@
 import { defineRule } from '../../../engine/rule.js';
-import { EXAMPLE_KEYS, entriesOf, entryLabel, fingerprint, isEncryptionConfiguration, keysOf } from '../../../k8s/control-plane/encryption.js';
+import { entryLabel, EXAMPLE_KEYS, fingerprint, keysOf, loadableEntries } from '../../../k8s/control-plane/encryption.js';
 
 export const rule = defineRule({
   id: 'encryption-example-key',
@@ -14,8 +14,9 @@ export const rule = defineRule({
   remediation:
     'Generate a random key (`head -c 32 /dev/urandom | base64`), add it as the first key of the provider, restart the API servers, rewrite all encrypted resources (`kubectl get secrets -A -o json | kubectl replace -f -`), then remove the example key; treat data in older backups as exposed.',
   *check({ object }) {
-    if (!isEncryptionConfiguration(object)) return;
-    for (const entry of entriesOf(object)) {
+    const entries = loadableEntries(object);
+    if (entries === undefined) return;
+    for (const entry of entries) {
       for (const provider of entry.providers) {
         for (const key of keysOf(entry, provider)) {
           if (key.secret === undefined || !EXAMPLE_KEYS.has(key.secret.trim())) continue;

@@ -1,5 +1,5 @@
 import { defineRule } from '../../../engine/rule.js';
-import { entriesOf, entryLabel, isEncryptionConfiguration } from '../../../k8s/control-plane/encryption.js';
+import { entryLabel, loadableEntries } from '../../../k8s/control-plane/encryption.js';
 
 export const rule = defineRule({
   id: 'encryption-fallback-provider',
@@ -15,8 +15,9 @@ export const rule = defineRule({
   remediation:
     'After changing the first provider, rewrite every covered resource (`kubectl get secrets -A -o json | kubectl replace -f -`, and likewise for other resources), check etcd for the `k8s:enc:<provider>:v1:<key>:` prefix, then remove the fallback providers and old keys.',
   *check({ object }) {
-    if (!isEncryptionConfiguration(object)) return;
-    for (const entry of entriesOf(object)) {
+    const entries = loadableEntries(object);
+    if (entries === undefined) return;
+    for (const entry of entries) {
       const fallback = entry.providers.slice(1);
       const second = fallback[0];
       if (second === undefined) continue;

@@ -1,5 +1,5 @@
 import { defineRule } from '../../../engine/rule.js';
-import { cis1228Literal, entriesOf, entryFor, entryLabel, isEncryptionConfiguration } from '../../../k8s/control-plane/encryption.js';
+import { cis1228Literal, entryFor, entryLabel, loadableEntries } from '../../../k8s/control-plane/encryption.js';
 
 export const rule = defineRule({
   id: 'encryption-identity-first',
@@ -14,8 +14,8 @@ export const rule = defineRule({
   remediation:
     'Move a real provider first in the entry that covers `secrets`: `kms` with `apiVersion: v2` (or `secretbox`), keeping `identity: {}` last only while existing data is rewritten; then rewrite all secrets (`kubectl get secrets -A -o json | kubectl replace -f -`).',
   *check({ object }) {
-    if (!isEncryptionConfiguration(object)) return;
-    const entries = entriesOf(object);
+    const entries = loadableEntries(object);
+    if (entries === undefined) return;
     const applies = entryFor(entries, 'secrets');
     const first = applies?.entry.providers[0];
     if (applies === undefined || first?.kind !== 'identity') return;

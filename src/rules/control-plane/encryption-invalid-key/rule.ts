@@ -1,5 +1,5 @@
 import { defineRule, type Violation } from '../../../engine/rule.js';
-import { decodeBase64, entriesOf, entryLabel, fingerprint, isEncryptionConfiguration, KEY_SIZES, keysOf } from '../../../k8s/control-plane/encryption.js';
+import { decodeBase64, entryLabel, fingerprint, KEY_SIZES, keysOf, loadableEntries } from '../../../k8s/control-plane/encryption.js';
 
 export const rule = defineRule({
   id: 'encryption-invalid-key',
@@ -14,9 +14,10 @@ export const rule = defineRule({
   remediation:
     'Generate a fresh random key per provider (`head -c 32 /dev/urandom | base64`), give each key of a provider a unique name, and rotate by adding the new key first, restarting the API servers, rewriting the data and removing the old key.',
   *check({ object }) {
-    if (!isEncryptionConfiguration(object)) return;
+    const entries = loadableEntries(object);
+    if (entries === undefined) return;
     const seen = new Map<string, { label: string; provider: string }>();
-    for (const entry of entriesOf(object)) {
+    for (const entry of entries) {
       for (const provider of entry.providers) {
         const kind = provider.kind;
         if (kind !== 'aescbc' && kind !== 'aesgcm' && kind !== 'secretbox') continue;

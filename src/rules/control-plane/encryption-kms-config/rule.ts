@@ -1,5 +1,5 @@
 import { defineRule } from '../../../engine/rule.js';
-import { entriesOf, entryLabel, isEncryptionConfiguration } from '../../../k8s/control-plane/encryption.js';
+import { entryLabel, loadableEntries } from '../../../k8s/control-plane/encryption.js';
 import { asObject, asString } from '../../../k8s/object.js';
 
 export const rule = defineRule({
@@ -15,9 +15,10 @@ export const rule = defineRule({
   remediation:
     'Give each kms provider a unique `name`, an `endpoint` of the form `unix:///var/run/kms-provider.sock`, `apiVersion: v2`, and no `cachesize` with v2.',
   *check({ object }) {
-    if (!isEncryptionConfiguration(object)) return;
+    const entries = loadableEntries(object);
+    if (entries === undefined) return;
     const names = new Set<string>();
-    for (const entry of entriesOf(object)) {
+    for (const entry of entries) {
       for (const provider of entry.providers) {
         if (provider.kind !== 'kms') continue;
         const kms = asObject(provider.config['kms']) ?? {};

@@ -1,5 +1,5 @@
 import { defineRule } from '../../../engine/rule.js';
-import { entriesOf, entryLabel, isEncryptionConfiguration } from '../../../k8s/control-plane/encryption.js';
+import { entryLabel, loadableEntries } from '../../../k8s/control-plane/encryption.js';
 import { asObject, asString } from '../../../k8s/object.js';
 
 export const rule = defineRule({
@@ -15,8 +15,9 @@ export const rule = defineRule({
   remediation:
     'Set `apiVersion: v2` on the kms provider (with a KMS v2 plugin), keep the v1 provider after it until all data is rewritten, then remove it.',
   *check({ object }) {
-    if (!isEncryptionConfiguration(object)) return;
-    for (const entry of entriesOf(object)) {
+    const entries = loadableEntries(object);
+    if (entries === undefined) return;
+    for (const entry of entries) {
       for (const [i, provider] of entry.providers.entries()) {
         if (provider.kind !== 'kms') continue;
         const kms = asObject(provider.config['kms']) ?? {};

@@ -1,5 +1,5 @@
 import { defineRule } from '../../../engine/rule.js';
-import { entriesOf, entryLabel, isEncryptionConfiguration } from '../../../k8s/control-plane/encryption.js';
+import { entryLabel, loadableEntries } from '../../../k8s/control-plane/encryption.js';
 
 export const rule = defineRule({
   id: 'encryption-local-key',
@@ -14,8 +14,9 @@ export const rule = defineRule({
   remediation:
     'Use a `kms` provider with `apiVersion: v2` backed by an HSM or cloud KMS as the first provider; until then keep this file mode 600, owned by root, mounted read-only into the API server, and out of node backups.',
   *check({ object }) {
-    if (!isEncryptionConfiguration(object)) return;
-    for (const entry of entriesOf(object)) {
+    const entries = loadableEntries(object);
+    if (entries === undefined) return;
+    for (const entry of entries) {
       const first = entry.providers[0];
       if (first?.kind !== 'aescbc' && first?.kind !== 'aesgcm' && first?.kind !== 'secretbox') continue;
       yield {

@@ -1,5 +1,5 @@
 import { defineRule } from '../../../engine/rule.js';
-import { cis1228Literal, entriesOf, entryFor, isEncryptionConfiguration } from '../../../k8s/control-plane/encryption.js';
+import { cis1228Literal, entryFor, loadableEntries } from '../../../k8s/control-plane/encryption.js';
 
 export const rule = defineRule({
   id: 'encryption-secrets-not-covered',
@@ -14,8 +14,8 @@ export const rule = defineRule({
   remediation:
     'Add `secrets` to the `resources` of an entry whose first provider is `kms` (apiVersion v2) or `secretbox`, or add such an entry first, then rewrite all secrets so they are stored encrypted.',
   *check({ object }) {
-    if (!isEncryptionConfiguration(object)) return;
-    const entries = entriesOf(object);
+    const entries = loadableEntries(object);
+    if (entries === undefined) return;
     if (entryFor(entries, 'secrets') !== undefined) return;
     const listed = entries.flatMap((e) => e.resources.map((r) => r.name));
     yield {

@@ -1,5 +1,5 @@
 import { defineRule } from '../../../engine/rule.js';
-import { cis1228Literal, entriesOf, entryLabel, isEncryptionConfiguration } from '../../../k8s/control-plane/encryption.js';
+import { cis1228Literal, entryLabel, loadableEntries } from '../../../k8s/control-plane/encryption.js';
 
 export const rule = defineRule({
   id: 'encryption-weak-provider',
@@ -14,8 +14,8 @@ export const rule = defineRule({
   remediation:
     'Make `kms` with `apiVersion: v2` (or `secretbox`) the first provider of the entry, keep the old provider after it until all data is rewritten, then remove it.',
   *check({ object }) {
-    if (!isEncryptionConfiguration(object)) return;
-    const entries = entriesOf(object);
+    const entries = loadableEntries(object);
+    if (entries === undefined) return;
     for (const entry of entries) {
       const first = entry.providers[0];
       if (first?.kind === 'aescbc') {
