@@ -519,4 +519,16 @@ describe('permission classes of bindings', () => {
     // `*` covers the core group, whose nodes a Role cannot grant.
     expect(await messages('"*"', '"nodes"')).toHaveLength(1);
   });
+  it('judges a workload that sets no namespace where the bindings grant its ServiceAccount, when that is one namespace', async () => {
+    const crb = (name: string, ns: string): string =>
+      `apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: { name: ${name} }\nroleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin }\nsubjects: [{ kind: ServiceAccount, name: sync, namespace: ${ns} }]`;
+    const workload = 'apiVersion: v1\nkind: Pod\nmetadata: { name: sync }\nspec:\n  serviceAccountName: sync\n  containers: [{ name: s, image: "registry.example.com/s:1" }]';
+    const messages = async (...docs: string[]): Promise<string[]> => (await scan(['workload-powerful-service-account'], ...docs)).map((f) => f.message);
+    expect(await messages(crb('sync', 'gitops'), workload)).toEqual([
+      'pod runs as ServiceAccount "sync" (the workload sets no namespace; the input grants a ServiceAccount of that name only in namespace "gitops", where it is taken to be applied) with its API token mounted, and ClusterRoleBinding "sync" (ClusterRole "cluster-admin", cluster-wide): full control; code execution in any container of this pod can take over the cluster',
+    ]);
+    // Two candidate namespaces: nothing is assumed. A workload that names its namespace is judged there only.
+    expect(await messages(crb('sync', 'gitops'), crb('sync-b', 'other'), workload)).toEqual([]);
+    expect(await messages(crb('sync', 'gitops'), workload.replace('name: sync }', 'name: sync, namespace: apps }'))).toEqual([]);
+  });
 });

@@ -37,6 +37,8 @@ const NAMESPACE_GROUP = 'system:serviceaccounts:';
 interface AccountGrants {
   byAccount: Map<string, AccountGrant[]>;
   byNamespace: Map<string, AccountGrant[]>;
+  /** The namespaces in which a ServiceAccount of each name is granted something (for workloads that set no namespace). */
+  namespacesByName: Map<string, Set<string>>;
 }
 
 /** What one binding grants one ServiceAccount, in words. */
@@ -59,7 +61,7 @@ function accountGrants(inventory: Inventory, privileged: readonly string[]): Acc
   const key = privileged.join('\u0000');
   let out = cache.get(key);
   if (out === undefined) {
-    out = { byAccount: new Map(), byNamespace: new Map() };
+    out = { byAccount: new Map(), byNamespace: new Map(), namespacesByName: new Map() };
     for (const analysed of analysedBindings(inventory)) {
       if (!isClusterTier(analysed.binding, privileged)) continue;
       const found = TAKEOVER.filter((cls) => takesOver(cls, analysed));
@@ -72,7 +74,12 @@ function accountGrants(inventory: Inventory, privileged: readonly string[]): Acc
       const bind = analysed.matches.get('escalate-bind');
       if (bind !== undefined && bindOnly(bind)) grant.withoutBindingWrites = words(found.filter((cls) => cls !== 'escalate-bind'));
       for (const subject of analysed.binding.subjects) {
-        if (subject.kind === 'ServiceAccount' && subject.namespace !== undefined) push(out.byAccount, accountKey(subject.namespace, subject.name), grant);
+        if (subject.kind === 'ServiceAccount' && subject.namespace !== undefined) {
+          push(out.byAccount, accountKey(subject.namespace, subject.name), grant);
+          let namespaces = out.namespacesByName.get(subject.name);
+          if (namespaces === undefined) out.namespacesByName.set(subject.name, (namespaces = new Set()));
+          namespaces.add(subject.namespace);
+        }
         else if (subject.kind === 'Group' && subject.name.startsWith(NAMESPACE_GROUP)) push(out.byNamespace, subject.name.slice(NAMESPACE_GROUP.length), grant);
       }
     }
@@ -101,11 +108,23 @@ const DECISIONS: SharedFunctions<Resolve> = new WeakMap();
 
 type Resolve = (inventory: Inventory) => string | null;
 
-/** Whether a pod running as ServiceAccount `name` of `namespace` holds cluster-takeover permissions, and which. */
-function takeover(namespace: string, name: string, tokenByPod: boolean, privileged: readonly string[]): Resolve {
-  const key = accountKey(namespace, name);
+/**
+ * Whether a pod running as ServiceAccount `name` of `namespace` holds cluster-takeover permissions,
+ * and which. A workload that sets no namespace (`implicit`: manifests applied with `kubectl -n`,
+ * as many install files are) runs in the namespace it is applied to: when it has no grant in
+ * `default` and the bindings of the input grant a ServiceAccount of its name in exactly one
+ * namespace, it is judged there, and the message says so.
+ */
+function takeover(given: string, name: string, tokenByPod: boolean, privileged: readonly string[], implicit: boolean): Resolve {
   return (inventory) => {
-    const { byAccount, byNamespace } = accountGrants(inventory, privileged);
+    const { byAccount, byNamespace, namespacesByName } = accountGrants(inventory, privileged);
+    let assumed: string | undefined;
+    if (implicit && !byAccount.has(accountKey(given, name)) && !byNamespace.has(given)) {
+      const namespaces = namespacesByName.get(name);
+      if (namespaces?.size === 1) [assumed] = namespaces;
+    }
+    const namespace = assumed ?? given;
+    const key = accountKey(namespace, name);
     let writes: boolean | undefined;
     const classesOf = (g: AccountGrant): string[] => {
       if (g.withoutBindingWrites === undefined) return g.classes;
@@ -114,10 +133,14 @@ function takeover(namespace: string, name: string, tokenByPod: boolean, privileg
     };
     const grants = [...(byAccount.get(key) ?? []), ...(byNamespace.get(namespace) ?? [])].filter((g) => classesOf(g).length > 0);
     if (grants.length === 0) return null;
-    if (!tokenByPod && serviceAccountIndex(inventory).accounts.get(key)?.['automountServiceAccountToken'] === false) return null;
+    // A ServiceAccount object that sets no namespace either is indexed where the workload is: `given`.
+    const accounts = serviceAccountIndex(inventory).accounts;
+    const account = accounts.get(key) ?? (assumed === undefined ? undefined : accounts.get(accountKey(given, name)));
+    if (!tokenByPod && account?.['automountServiceAccountToken'] === false) return null;
     // The same binding in several files of the input (one manifest per provider) is named once.
     const what = [...new Set(grants.map((g) => `${g.binding}: ${classesOf(g).join(', ')}`))].join('; ');
-    return `pod runs as ServiceAccount "${name}" with its API token mounted, and ${what}; code execution in any container of this pod can take over the cluster`;
+    const where = assumed === undefined ? '' : ` (the workload sets no namespace; the input grants a ServiceAccount of that name only in namespace "${assumed}", where it is taken to be applied)`;
+    return `pod runs as ServiceAccount "${name}"${where} with its API token mounted, and ${what}; code execution in any container of this pod can take over the cluster`;
   };
 }
 
@@ -132,7 +155,7 @@ export const rule = defineRule({
   frameworks: { nsa: ['Authentication and authorization'], kubescape: ['C-0267', 'C-0272', 'C-0053'] },
   options: { privilegedNamespaces: DEFAULT_PRIVILEGED_NAMESPACES },
   description:
-    'A pod holds the API token of its ServiceAccount. When a ClusterRoleBinding (or a RoleBinding in a privileged namespace) gives that ServiceAccount full control, wildcard permissions, Secret reads or writes (a written `service-account-token` Secret mints a token), writes to cluster ConfigMaps (CoreDNS, `aws-auth`), workload creation, exec into pods (through `get` alone before Kubernetes 1.35, over a WebSocket), role escalation or binding (`bind` counts when the ServiceAccount can also create or update bindings), RBAC writes, impersonation, nodes/proxy, certificate approval, token minting or admission-webhook writes across the cluster, then remote code execution, a file-read bug or a malicious dependency in any container of the pod is a takeover of the whole cluster: the token is in the container\'s filesystem. The RBAC rules report the binding; this rule reports every workload that would hand those permissions to an attacker, so the blast radius is seen where the code runs. Bindings through the group `system:serviceaccounts:<namespace>` count; bindings to every ServiceAccount (`system:serviceaccounts`) are left to `rbac-authenticated-binding`-style review of the binding itself. Not reported when the token is not mounted (the pod, or its ServiceAccount in the input, sets `automountServiceAccountToken: false` and no projected volume requests a token). Which RoleBindings count as cluster-wide is the `privilegedNamespaces` option (default `["kube-system"]`), as for the `rbac-cluster-*` rules.',
+    'A pod holds the API token of its ServiceAccount. When a ClusterRoleBinding (or a RoleBinding in a privileged namespace) gives that ServiceAccount full control, wildcard permissions, Secret reads or writes (a written `service-account-token` Secret mints a token), writes to cluster ConfigMaps (CoreDNS, `aws-auth`), workload creation, exec into pods (through `get` alone before Kubernetes 1.35, over a WebSocket), role escalation or binding (`bind` counts when the ServiceAccount can also create or update bindings), RBAC writes, impersonation, nodes/proxy, certificate approval, token minting or admission-webhook writes across the cluster, then remote code execution, a file-read bug or a malicious dependency in any container of the pod is a takeover of the whole cluster: the token is in the container\'s filesystem. The RBAC rules report the binding; this rule reports every workload that would hand those permissions to an attacker, so the blast radius is seen where the code runs. Bindings through the group `system:serviceaccounts:<namespace>` count; bindings to every ServiceAccount (`system:serviceaccounts`) are left to `rbac-authenticated-binding`-style review of the binding itself. A workload that sets no namespace (an install file applied with `kubectl apply -n`) is judged in the one namespace where the input grants a ServiceAccount of its name, when there is exactly one, and the message says so. Not reported when the token is not mounted (the pod, or its ServiceAccount in the input, sets `automountServiceAccountToken: false` and no projected volume requests a token). Which RoleBindings count as cluster-wide is the `privilegedNamespaces` option (default `["kube-system"]`), as for the `rbac-cluster-*` rules.',
   remediation:
     'Give the workload a ServiceAccount of its own that holds only what it calls (namespaced Roles, `resourceNames`, no wildcards), and move cluster-wide powers to a separate component with a small attack surface. Where the workload needs no API access at all, set `automountServiceAccountToken: false` on the pod. Keep controllers that need such permissions (GitOps, operators) in namespaces of their own, hardened with the restricted Pod Security level and network policies.',
   *check({ loaded, kind, spec, specPath }, ctx) {
@@ -144,8 +167,9 @@ export const rule = defineRule({
     if (own === false && !tokenByPod) return;
     const account = serviceAccountOf(spec, specPath);
     const namespace = namespaceOf(loaded) ?? 'default';
+    const implicit = loaded.ref.namespace === undefined;
     // One decision for the pods that run as the same ServiceAccount the same way.
-    const resolve = sharedFunction(DECISIONS, ctx, [namespace, account.name, tokenByPod], () => takeover(namespace, detach(account.name), tokenByPod, privilegedNamespaces(ctx.options)));
+    const resolve = sharedFunction(DECISIONS, ctx, [namespace, account.name, tokenByPod, implicit], () => takeover(namespace, detach(account.name), tokenByPod, privilegedNamespaces(ctx.options), implicit));
     yield { path: account.path ?? specPath, message: '', resolve };
   },
 });
