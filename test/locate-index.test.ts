@@ -123,14 +123,14 @@ describe('node index of the fast reader and of JSON documents', () => {
     expect(paths).toBeGreaterThan(50_000);
   });
 
-  it('gives a JSON document no index when a key repeats or is an array index, and reads escapes in keys and strings', () => {
+  it('refuses a JSON document whose key repeats, gives one with an array-index key no index, and reads escapes in keys and strings', () => {
     const indexOfJson = (text: string): Int32Array | undefined => {
       const index: { nodes?: Int32Array } = {};
       parseDocument(text, splitDocuments(text)[0]!, 'f.json', DEFAULT_LIMITS, index);
       return index.nodes;
     };
-    expect(indexOfJson('{"a": 1, "b": {"c": 2}, "a": 3}')).toBeUndefined();
-    expect(indexOfJson('{"b": [{"x": 1, "x": {"y": [1]}}], "c": {"d": 1}}')).toBeUndefined();
+    expect(() => indexOfJson('{"a": 1, "b": {"c": 2}, "a": 3}')).toThrow('invalid YAML: duplicated mapping key');
+    expect(() => indexOfJson('{"b": [{"x": 1, "x": {"y": [1]}}], "c": {"d": 1}}')).toThrow('invalid YAML: duplicated mapping key');
     expect(indexOfJson('{"data": {"b": 1, "10": 2}}')).toBeUndefined();
     expect(indexOfJson('{"data": {"b": 1, "01": 2, "1x": 3}}')).toBeDefined();
     const text = '{"k\\"": "a\\"\\\\", "list": [ [], {}, "]", 1e3, null ],\n "last": {"z": true}}';

@@ -21,12 +21,16 @@ const index = new NodeIndexWriter();
 /** Thrown to give up: an object whose keys JavaScript does not keep in document order. */
 const UNORDERED = { unordered: true };
 
+/** What `indexJson` gives for an object whose keys JSON.parse did not keep in document order. */
+export const UNORDERED_KEYS: unique symbol = Symbol('unordered keys');
+
 /**
  * The index of the JSON value that starts at offset `from` of `source` (after any leading lines
- * readJson skipped), or undefined when the value has duplicate keys or keys that are array
- * indexes (JavaScript lists those first). `value` is what JSON.parse gave for it.
+ * readJson skipped); `UNORDERED_KEYS` when an object repeats a key (JSON.parse keeps the last
+ * value silently, where YAML refuses it) or has keys that are array indexes (JavaScript lists
+ * those first); undefined when it nests deeper than the stack. `value` is what JSON.parse gave.
  */
-export function indexJson(source: string, from: number, value: unknown): Int32Array | undefined {
+export function indexJson(source: string, from: number, value: unknown): Int32Array | typeof UNORDERED_KEYS | undefined {
   s = source;
   i = 0;
   line = 0;
@@ -38,7 +42,8 @@ export function indexJson(source: string, from: number, value: unknown): Int32Ar
     return index.take();
   } catch (error) {
     // Nesting deeper than the stack (only with the depth limit lifted) is left to the text walker.
-    if (error === UNORDERED || error instanceof RangeError) return undefined;
+    if (error === UNORDERED) return UNORDERED_KEYS;
+    if (error instanceof RangeError) return undefined;
     throw error;
   } finally {
     s = '';

@@ -3,7 +3,7 @@ import { MamoriError } from '../errors.js';
 import { isObject } from '../k8s/object.js';
 import type { LoadLimits } from './limits.js';
 import { DECLINED, readFast, takeIndex } from './fast.js';
-import { indexJson } from './json-index.js';
+import { indexJson, UNORDERED_KEYS } from './json-index.js';
 import { KUBE_SCHEMA } from './schema.js';
 import { LINE_TERMINATOR } from '../text.js';
 
@@ -241,8 +241,11 @@ export function parseDocument(text: string, chunk: DocumentChunk, file: string, 
   }
   const source = text.slice(chunk.start, chunk.end);
   const json = readJson(source, limits.maxDepth);
-  if (json !== NOT_JSON) {
-    if (index !== undefined) index.nodes = indexJson(source, json.start, json.value);
+  const nodes = json === NOT_JSON ? undefined : indexJson(source, json.start, json.value);
+  // A repeated key (or an array-index key) goes to the YAML parser, which refuses the first and
+  // names its line, and reads the second as JSON.parse does.
+  if (json !== NOT_JSON && nodes !== UNORDERED_KEYS) {
+    if (index !== undefined) index.nodes = nodes;
     return json.value;
   }
   let value = readFast(source, limits.maxDepth);
