@@ -72,6 +72,13 @@ describe('fields of the wrong type', () => {
     ]);
   });
 
+  it('refuses an integer the API server cannot decode (past int64), and accepts the largest it can', () => {
+    const pod = (uid: string): string => `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext: {runAsUser: ${uid}}\n  containers: [{name: c, image: "nginx:1"}]\n`;
+    expect(errorsOf(pod('99999999999999999999'))).toEqual([`5:21 Pod p: spec.securityContext.runAsUser must be an integer, not a number past the int64 range${TAIL}`]);
+    expect(errorsOf(pod('-99999999999999999999'))).toHaveLength(1);
+    expect(errorsOf(pod('9007199254740993'))).toEqual([]);
+  });
+
   it('accepts every valid spelling: nulls, quantities as numbers, ports by name, YAML 1.1 booleans where booleans go', () => {
     const text = [
       'apiVersion: v1',

@@ -261,9 +261,18 @@ const SCALAR_NAMES = {
 
 type Scalar = keyof typeof SCALAR_NAMES;
 
+/** The largest magnitude of an integer field: Kubernetes decodes them as int64 (int32 fields are smaller still). */
+const INT64_LIMIT = 2 ** 63;
+
+/** True for an integer the API server can decode: a whole number within int64. */
+function isInt64(value: JsonValue): boolean {
+  return Number.isInteger(value) && Math.abs(value as number) < INT64_LIMIT;
+}
+
 /** The JSON type of a value as messages name it (never the value: it may be a secret). */
 function typeName(value: JsonValue): string {
   if (Array.isArray(value)) return 'a list';
+  if (Number.isInteger(value) && !isInt64(value)) return 'a number past the int64 range';
   if (typeof value === 'object') return 'a mapping';
   return `a ${typeof value}`;
 }
@@ -316,9 +325,9 @@ function valid(node: Node, value: JsonValue): boolean {
     case 1:
       return typeof value === 'boolean';
     case 2:
-      return Number.isInteger(value);
+      return isInt64(value);
     case 3:
-      return typeof value === 'string' || Number.isInteger(value);
+      return typeof value === 'string' || isInt64(value);
     case 4:
       return typeof value === 'string' || typeof value === 'number';
     case LIST: {
