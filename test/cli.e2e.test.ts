@@ -474,6 +474,14 @@ describe('mamori rules', () => {
     expect(run.stdout).toContain(info.remediation);
   });
 
+  it('describes the findings about exceptions, which the catalog does not list', () => {
+    const run = mamori(['rules', 'exception-stale']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^exception-stale: Exception that matches nothing\n\n {2}severity {2}info\n/);
+    const json = JSON.parse(mamori(['rules', 'exception-expired', '--format', 'json']).stdout) as { id: string; severity: string };
+    expect([json.id, json.severity]).toEqual(['exception-expired', 'medium']);
+  });
+
   it('exits 2 on an unknown rule id', () => {
     const run = mamori(['rules', 'nope']);
     expect(run.status).toBe(2);

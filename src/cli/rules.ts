@@ -1,4 +1,5 @@
 import { ruleInfo, ruleMarkdown, ruleText } from '../engine/catalog.js';
+import { EXCEPTION_RULES } from '../engine/exceptions.js';
 import { MamoriError } from '../errors.js';
 import { RULES } from '../rules/index.js';
 import { EXIT } from './exit.js';
@@ -8,6 +9,14 @@ import { writeStdout } from './output.js';
 export function runRules(id: string | undefined, format: 'text' | 'json' | 'md'): number {
   if (id !== undefined) {
     const rule = RULES.find((r) => r.id === id);
+    const about = Object.values(EXCEPTION_RULES).find((r) => r.id === id);
+    if (rule === undefined && about !== undefined) {
+      // Findings about the configuration's exceptions: written by the engine, not in the catalog.
+      const description = 'A finding about an exception of the configuration (docs/exceptions.md): written by the engine for the rules that ran, configurable and selectable like any rule.';
+      const info = { id: about.id, title: about.title, severity: about.severity, description };
+      writeStdout(format === 'json' ? `${JSON.stringify(info, null, 2)}\n` : `${about.id}: ${about.title}\n\n  severity  ${about.severity}\n\n${description}\n`);
+      return EXIT.clean;
+    }
     if (rule === undefined) throw new MamoriError('unknown-rule', `no rule ${JSON.stringify(id)}; \`mamori rules\` lists them`);
     const text = format === 'json' ? `${JSON.stringify(ruleInfo(rule), null, 2)}\n` : format === 'md' ? ruleMarkdown(rule) : ruleText(rule);
     writeStdout(text);
