@@ -1,7 +1,7 @@
 /**
  * Credential detection (src/k8s/secrets.ts): each pattern's true and false positives, the
- * placeholder and reference filters, the entropy threshold, the redacted fingerprint and when it
- * is withheld, and the messages of the rules that report credentials. The expected values were
+ * placeholder and reference filters, the redacted fingerprint and when it is withheld (for every
+ * value not recognised by the format of generated material), and the messages of the rules that report credentials. The expected values were
  * worked out by hand; the fake credentials were generated for these tests.
  */
 import { createHash } from 'node:crypto';
@@ -14,7 +14,6 @@ import {
   credentialName,
   describeCredential,
   fingerprint,
-  guessBits,
   isPlaceholder,
   isUserName,
   isWeakValue,
@@ -189,69 +188,58 @@ describe('isPlaceholder', () => {
   });
 });
 
-/** A 24-character random value: 24 distinct characters of 62, no word in it (110 bits). */
+/** A 24-character random value: still withheld, since nothing tells it from a value a person chose. */
 const STRONG = 'Zq3vT9xLm2Pr8sKd4Wn7Yb1H';
 const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
 
-describe('guessBits (length x bits per character: the lower of the class alphabet and the entropy)', () => {
-  it.each([
-    // 26 letters (4.70 bits) against an entropy of 2 bits; the word counts half its 4 letters: 2 x 2
-    ['abcd', 4],
-    // 5 distinct letters: log2(5) = 2.3219 bits, the word counts 2.5 characters
-    ['admin', 2.5 * Math.log2(5)],
-    // 24 distinct characters of 62: log2(24) = 4.585 bits x 24
-    [STRONG, 24 * Math.log2(24)],
-    // 16 hex digits twice: 4 bits, the two runs "abcdef" count 3 characters each: 4 x (32 - 6)
-    ['0123456789abcdef0123456789abcdef', 104],
-    // a phrase is guessed word by word
-    ['correct horse battery staple', 0],
-    ['', 0],
-  ])('%j is worth %d bits', (value, bits) => {
-    expect(guessBits(value)).toBeCloseTo(bits, 4);
-  });
-  it('counts words, not letters: a long passphrase without blanks stays under 80 bits', () => {
-    expect(guessBits('CorrectHorseBatteryStaple')).toBeLessThan(80);
-    // By the alphabet alone: 25 x log2(52) = 142 bits.
-    expect(25 * Math.log2(52)).toBeGreaterThan(80);
-  });
-  it('judges base64 of text by the text', () => {
-    const encoded = b64('CorrectHorseBatteryStaple1');
-    expect(guessBits(encoded)).toBe(guessBits('CorrectHorseBatteryStaple1'));
-    expect(guessBits(encoded)).toBeLessThan(80);
-  });
-});
-
-describe('fingerprint (shown only for values of 80 bits or more)', () => {
+describe('fingerprint (shown only for credentials recognised by the format of generated material)', () => {
   it('is the SHA-256 over a mamori prefix and the value, 8 hex digits, with the length', () => {
-    const hex = createHash('sha256').update(`mamori credential fingerprint v1\u0000${STRONG}`).digest('hex').slice(0, 8);
-    expect(fingerprint(STRONG)).toBe(`sha256:${hex}… (24 chars)`);
+    const hex = createHash('sha256').update(`mamori credential fingerprint v1\u0000${GITHUB}`).digest('hex').slice(0, 8);
+    expect(fingerprint(GITHUB)).toBe(`sha256:${hex}… (40 chars)`);
+    expect(scanNamedValue('X', GITHUB)[0]?.fingerprint).toBe(`ghp_… sha256:${hex}… (40 chars)`);
   });
   it('is stable and tells values apart', () => {
-    expect(fingerprint(STRONG)).toBe(fingerprint(STRONG));
-    expect(fingerprint(STRONG)).not.toBe(fingerprint(`${STRONG.slice(0, -1)}J`));
+    expect(fingerprint(GITHUB)).toBe(fingerprint(GITHUB));
+    expect(fingerprint(GITHUB)).not.toBe(fingerprint(`${GITHUB.slice(0, -1)}J`));
   });
   it('counts characters, not bytes', () => {
     expect(fingerprint(`${STRONG}ä`)).toMatch(/\(25 chars\)$/);
   });
   it('is not the plain SHA-256 that public tables list', () => {
-    expect(fingerprint(STRONG)).not.toContain(createHash('sha256').update(STRONG).digest('hex').slice(0, 8));
+    expect(fingerprint(GITHUB)).not.toContain(createHash('sha256').update(GITHUB).digest('hex').slice(0, 8));
   });
   it('never contains the value', () => {
     for (const v of [STRONG, AWS_SECRET, GITHUB]) expect(fingerprint(v)).not.toContain(v.slice(0, 8));
   });
   it.each([
-    'admin', 'password', 'hunter22', 'Sup3rS3cret!', 'Tr0ub4dor&3', 'Tr0ub4dor&3-props', 'k#9vT!2mQ@8xZ&4pL', 'CorrectHorseBatteryStaple',
-    'correct horse battery staple', '0123456789abcdef', b64('CorrectHorseBatteryStaple1'), b64('admin:admin'),
-  ])('is withheld for the short or guessable %j', (value) => {
-    expect(fingerprint(value)).toBeUndefined();
+    ['an AWS access key id', AWS_ID, 'AKIA… '],
+    ['an AWS secret access key under its name', AWS_SECRET, ''],
+    ['a GitLab token', GITLAB, 'glpat-… '],
+    ['a JSON Web Token', JWT, ''],
+  ])('is shown for %s', (_what, value, marker) => {
+    const name = value === AWS_SECRET ? 'AWS_SECRET_ACCESS_KEY' : 'X';
+    expect(scanNamedValue(name, value).map((c) => c.fingerprint)).toEqual([`${marker}${fingerprint(value)}`]);
   });
-  it('is shown for keys recognised by their format, and withheld for guessable passwords, whatever their form', () => {
-    expect(scanNamedValue('X', GITHUB)[0]?.fingerprint).toMatch(/^ghp_… sha256:[0-9a-f]{8}… \(40 chars\)$/);
-    expect(scanNamedValue('DB_PASSWORD', 'hunter22')[0]?.fingerprint).toBeUndefined();
-    expect(scanNamedValue('DB_PASSWORD', STRONG)[0]?.fingerprint).toBe(fingerprint(STRONG));
-    // "ops:Pa55word!": the base64 form looks random, the password in it does not.
-    expect(scanText('Authorization: Basic b3BzOlBhNTV3b3JkIQ==')[0]?.fingerprint).toBeUndefined();
-    expect(describeCredential(scanNamedValue('DB_PASSWORD', 'hunter22')[0]!)).toBe('a password (value withheld: short or guessable)');
+  it('is shown for a private key, over its body', () => {
+    expect(scanNamedValue('tls.key', PEM).map((c) => c.fingerprint)).toEqual([fingerprint(PEM_BODY.join(''))]);
+  });
+  it.each([
+    // Values a person chose, however long or random they look: a keyboard walk, a sequence, a
+    // repeat, words of another script, base64 of text (padded or not, with a line break, URL-safe).
+    'hunter22', 'Sup3rS3cret!', STRONG, '1q2w3e4r5t6y7u8i9o0p', '123456789012345678901234567890', 'Password123!Password123!Password123!',
+    'мойсекретныйпароль2024', 'CorrectHorseBatteryStaple', b64('Summer2024!Summer2024!\n'), b64('hunter2hunter2hunter2hunter2').replace(/=+$/, ''),
+    b64('пароль-пароль').replace(/\+/g, '-').replace(/\//g, '_'), '0123456789abcdef0123456789abcdef',
+  ])('is withheld for the password %j', (value) => {
+    const found = scanNamedValue('DB_PASSWORD', value);
+    expect(found.map((c) => [c.kind, c.fingerprint])).toEqual([['password', undefined]]);
+    expect(describeCredential(found[0]!)).toBe('a password (value withheld)');
+  });
+  it('is withheld for tokens named but not recognised by format, HTTP Basic and Bearer credentials and registry logins', () => {
+    expect(scanNamedValue('API_TOKEN', STRONG).map((c) => [c.kind, c.fingerprint])).toEqual([['secret', undefined]]);
+    expect(scanText('Authorization: Basic b3BzOlBhNTV3b3JkIQ==').map((c) => [c.kind, c.fingerprint])).toEqual([['basic-auth', undefined]]);
+    expect(scanText(`Authorization: Bearer ${STRONG}`).map((c) => [c.kind, c.fingerprint])).toEqual([['bearer-token', undefined]]);
+    expect(scanText(`{"auths": {"r.io": {"auth": "${b64('ci:Zq3vT9xLm2Pr8sKd4Wn7')}"}}}`).map((c) => [c.kind, c.fingerprint])).toEqual([['registry-auth', undefined]]);
+    expect(scanText('DATABASE_URL=postgres://app:Zq3vT9xLm2Pr8sKd4Wn7@db/app').map((c) => [c.kind, c.fingerprint])).toEqual([['url-password', undefined]]);
   });
 });
 
@@ -580,10 +568,16 @@ describe('hostile input takes linear time (the patterns of the spellings above)'
     expect(scanText('requirepass Hq3Lm8Xz5\n'.repeat(N / 22))).toHaveLength(1);
     expect(scanNamedValue('.pgpass', `a:1:b:c:${'\\:'.repeat(N / 2)}`)).toEqual([]);
   });
-  it('guessBits of a run of capitals, of many short words, of base64', TIMEOUT, () => {
-    expect(guessBits('AB'.repeat(N / 2))).toBe(N / 2);
-    expect(guessBits('Aab'.repeat(N / 3))).toBeGreaterThan(80);
-    expect(guessBits('QUFB'.repeat(N / 4))).toBe(0); // "AAA…": one character
+  it('a value that is an assignment: a long name without `=`, many `=`, blanks before a `:`', TIMEOUT, () => {
+    expect(scanNamedValue('DB_PASSWORD', 'Ab1'.repeat(N / 3))).toHaveLength(1);
+    expect(scanNamedValue('DB_PASSWORD', `a${'='.repeat(N)}`)).toHaveLength(1);
+    expect(scanNamedValue('db-password.conf', `a${' '.repeat(N)}:x`)).toEqual([]);
+  });
+  it('.netrc: a line of many blanks after `machine`, a file of many tokens', TIMEOUT, () => {
+    expect(scanText(`machine a${' '.repeat(N)}x`)).toEqual([]);
+    expect(scanText(`machine${' \t'.repeat(N / 2)}password`)).toEqual([]);
+    expect(scanNamedValue('.netrc', 'machine h.io login u password Hq3Lm8Xz4\n'.repeat(N / 40))).toHaveLength(1);
+    expect(scanNamedValue('.netrc', `machine h.io ${'login '.repeat(N / 6)}`)).toEqual([]);
   });
 });
 
@@ -619,10 +613,10 @@ spec:
 `;
     expect(messages(pod, CREDENTIAL_RULES).sort()).toEqual([
       `hardcoded-credential: env var "GITHUB_TOKEN" of container "api" holds a GitHub token in plain text: ${scanNamedValue('X', GITHUB)[0]?.fingerprint}`,
-      'hardcoded-password: args[1] of container #1 under "db-password" holds a password in plain text (value withheld: short or guessable)',
-      'hardcoded-password: args[2] of ephemeral container "debug" under "PGPASSWORD" holds a password in plain text (value withheld: short or guessable)',
-      'hardcoded-password: env var "DB_PASSWORD" of init container "migrate" holds a password in plain text (value withheld: short or guessable)',
-      `hardcoded-password: env var "API_TOKEN" of container "api" holds a secret token or key in plain text: ${fingerprint(STRONG)}`,
+      'hardcoded-password: args[1] of container #1 under "db-password" holds a password in plain text (value withheld)',
+      'hardcoded-password: args[2] of ephemeral container "debug" under "PGPASSWORD" holds a password in plain text (value withheld)',
+      'hardcoded-password: env var "DB_PASSWORD" of init container "migrate" holds a password in plain text (value withheld)',
+      'hardcoded-password: env var "API_TOKEN" of container "api" holds a secret token or key in plain text (value withheld)',
     ].sort());
   });
 
@@ -640,11 +634,11 @@ data:
   password.txt: Hq3Lm8Xz4
 `;
     expect(messages(configMap, CREDENTIAL_RULES)).toEqual([
-      'hardcoded-password: ConfigMap key "application.properties" (line 1) holds a password in a URL in plain text (value withheld: short or guessable)',
-      'hardcoded-password: ConfigMap key "application.properties" (line 2) under "spring.datasource.password" holds a password in plain text (value withheld: short or guessable)',
-      'hardcoded-password: ConfigMap key "redis.conf" (line 1) under "requirepass" holds a password in plain text (value withheld: short or guessable)',
-      'hardcoded-password: ConfigMap key "config.json" holds a registry login (user and password) in plain text (value withheld: short or guessable)',
-      'hardcoded-password: ConfigMap key "password.txt" holds a password in plain text (value withheld: short or guessable)',
+      'hardcoded-password: ConfigMap key "application.properties" (line 1) holds a password in a URL in plain text (value withheld)',
+      'hardcoded-password: ConfigMap key "application.properties" (line 2) under "spring.datasource.password" holds a password in plain text (value withheld)',
+      'hardcoded-password: ConfigMap key "redis.conf" (line 1) under "requirepass" holds a password in plain text (value withheld)',
+      'hardcoded-password: ConfigMap key "config.json" holds a registry login (user and password) in plain text (value withheld)',
+      'hardcoded-password: ConfigMap key "password.txt" holds a password in plain text (value withheld)',
     ]);
   });
 
@@ -661,11 +655,103 @@ spec:
   containers: [{ name: c, image: x, env: [{ name: DB_PASSWORD, value: "${value}" }] }]
 `;
     expect(messages(pod('New-Pw-5678'), ['hardcoded-password'])).toEqual([
-      'hardcoded-password: the last-applied-configuration annotation (its copy of env var "DB_PASSWORD" of container "c") holds a password in plain text (value withheld: short or guessable)',
-      'hardcoded-password: env var "DB_PASSWORD" of container "c" holds a password in plain text (value withheld: short or guessable)',
+      'hardcoded-password: the last-applied-configuration annotation (its copy of env var "DB_PASSWORD" of container "c") holds a password in plain text (value withheld)',
+      'hardcoded-password: env var "DB_PASSWORD" of container "c" holds a password in plain text (value withheld)',
     ]);
     expect(messages(pod('Old-Pw-1234'), ['hardcoded-password'])).toEqual([
-      'hardcoded-password: env var "DB_PASSWORD" of container "c" holds a password in plain text (value withheld: short or guessable)',
+      'hardcoded-password: env var "DB_PASSWORD" of container "c" holds a password in plain text (value withheld)',
+    ]);
+  });
+
+  it('password files by their format: .pgpass lines, .netrc entries across lines; a PGPASS literal is a password', () => {
+    const manifests = `apiVersion: v1
+kind: ConfigMap
+metadata: { name: files, namespace: shop }
+data:
+  .pgpass: "db:5432:app:app:Pg-Pass-4471\\n"
+  PGPASS: "Pg-Env-Pass-1"
+  .netrc: |
+    machine api.heroku.com
+      login me@corp.internal
+      password Zq7vR2pL9xW4mK3s
+    macdef init
+      password not-a-token
+    
+    default login anonymous password Anon-Pw-88
+  notes.txt: |
+    machine git.corp.io login ci password Git-Ci-Pw-22
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: psql, namespace: shop }
+spec:
+  containers:
+    - name: psql
+      image: postgres:16
+      env: [{ name: PGPASS, value: "S3cretPassw0rd!" }]
+`;
+    expect(messages(manifests, CREDENTIAL_RULES)).toEqual([
+      'hardcoded-password: ConfigMap key ".pgpass" (line 1) holds a password in plain text (value withheld)',
+      'hardcoded-password: ConfigMap key "PGPASS" holds a password in plain text (value withheld)',
+      'hardcoded-password: ConfigMap key ".netrc" (line 3) holds a password in plain text (value withheld)',
+      'hardcoded-password: ConfigMap key ".netrc" (line 7) holds a password in plain text (value withheld)',
+      'hardcoded-password: ConfigMap key "notes.txt" (line 1) holds a password in plain text (value withheld)',
+      'hardcoded-password: env var "PGPASS" of container "psql" holds a password in plain text (value withheld)',
+    ]);
+  });
+
+  it('not credentials: one-line assignments in credential-named files, prose, command substitution, README lines', () => {
+    const manifests = `apiVersion: v1
+kind: ConfigMap
+metadata: { name: quiet, namespace: shop }
+data:
+  db-password.conf: "password_file=/run/secrets/db"
+  api-token.cfg: "token_path=/var/run/secrets/token"
+  jwt-secret.conf: "algorithm=RS256"
+  signing-key.txt: "algorithm: ES256"
+  motd.txt: |
+    Welcome to the bastion.
+    default password policy applies to all accounts
+    machine owners must rotate password quarterly
+    machine learning password reset flows are documented
+  README.txt: |
+    requirepass is configured from the REDIS_PASSWORD variable
+    masterauth follows
+  entry.sh: |
+    #!/bin/sh
+    DB_PASSWORD=\`cat /run/secrets/db\`
+    exec redis-server --requirepass \`cat /run/secrets/pw\`
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: redis, namespace: shop }
+spec:
+  containers:
+    - name: redis
+      image: redis:7
+      args: ["--requirepass", "\`cat /run/secrets/pw\`"]
+      env: [{ name: DB_PASSWORD, value: "\`cat /run/secrets/db\`" }]
+`;
+    expect(messages(manifests, CREDENTIAL_RULES)).toEqual([]);
+  });
+
+  it('an assignment in a one-line credential-named file is read as one; redis.conf directives whatever their value', () => {
+    const configMap = `apiVersion: v1
+kind: ConfigMap
+metadata: { name: loud, namespace: shop }
+data:
+  db-password.conf: "password=Pr0d-Db-Pw-9"
+  redis.conf: "masterauth foobared"
+  sentinel.conf: |
+    requirepass foobared2
+  README.txt: |
+    masterauth Hq3Lm8Xz-5
+`;
+    expect(messages(configMap, CREDENTIAL_RULES)).toEqual([
+      'hardcoded-password: ConfigMap key "db-password.conf" under "password" holds a password in plain text (value withheld)',
+      'hardcoded-password: ConfigMap key "redis.conf" under "masterauth" holds a password in plain text (value withheld)',
+      'hardcoded-password: ConfigMap key "sentinel.conf" (line 1) under "requirepass" holds a password in plain text (value withheld)',
+      'hardcoded-password: ConfigMap key "README.txt" (line 1) under "masterauth" holds a password in plain text (value withheld)',
     ]);
   });
 

@@ -1,8 +1,8 @@
 /**
  * Credential detection for the secrets rules: recognises credentials by their format (private
  * keys, cloud and SaaS tokens) and by the name they are stored under (`password=...`), and
- * describes them only by a redacted fingerprint, and only when the value cannot be guessed from
- * it. Nothing here ever returns a value or a piece of one longer than a public kind marker such
+ * describes them only by a redacted fingerprint, and only when they are generated material that
+ * cannot be guessed from it (recognised by their format). Nothing here ever returns a value or a piece of one longer than a public kind marker such
  * as `AKIA`.
  *
  * Precision comes first: placeholders (`changeme`, `<password>`, `${VAR}`, `$(VAR)`, `{{ }}`,
@@ -74,8 +74,9 @@ export interface Credential {
   label: string;
   class: CredentialClass;
   /**
-   * Redacted identity of the value, e.g. `AKIA… sha256:1a2b3c4d… (20 chars)`; undefined when the
-   * value is short or guessable, for then even a fingerprint and a length give it away (`fingerprint`).
+   * Redacted identity of the value, e.g. `AKIA… sha256:1a2b3c4d… (20 chars)`, for a credential
+   * recognised by the format of generated material (class `key`); undefined for any other value,
+   * which a person may have chosen, for then even a fingerprint and a length give it away.
    */
   fingerprint: string | undefined;
   /**
@@ -89,78 +90,31 @@ export interface Credential {
   line?: number;
 }
 
-/** What messages say instead of the fingerprint of a value that could be guessed from it. */
-export const VALUE_WITHHELD = 'value withheld: short or guessable';
+/**
+ * What messages say instead of a fingerprint. Only a credential recognised by the format of
+ * generated material gets one (`make`); any value a person may have chosen is withheld whatever
+ * its form, since a fingerprint and a length let a reader test guesses against it.
+ */
+export const VALUE_WITHHELD = 'value withheld';
 
 /**
  * Hashed ahead of the value, so a fingerprint cannot be looked up in public tables of SHA-256
- * digests. The prefix is public, so it does not stop a dictionary or brute-force search: that is
- * why only values beyond such a search (`FINGERPRINT_MIN_BITS`) get a fingerprint.
+ * digests. The prefix is public, so it does not stop a dictionary search: that is why only
+ * generated material, beyond such a search, gets a fingerprint.
  */
 const FINGERPRINT_DOMAIN = 'mamori credential fingerprint v1\u0000';
 
-/** The least estimated strength, in bits (`guessBits`), of a value whose fingerprint is shown. */
-const FINGERPRINT_MIN_BITS = 80;
-
-/** Characters outside printable ASCII, counted as one class of this many symbols. */
-const OTHER_ALPHABET = 100;
-
-/** Base64 that decodes to printable ASCII text: the text is what was chosen, and what is guessed. */
-function base64Text(value: string): string | undefined {
-  if (value.length < 8 || value.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return undefined;
-  const text = Buffer.from(value, 'base64').toString('latin1');
-  return /^[\x20-\x7e]+$/.test(text) ? text : undefined;
-}
-
-/** Runs of letters that read as words: `Horse`, `battery`, `ADMIN`. */
-const WORD_RUN = /[A-Z]?[a-z]{3,}|[A-Z]{4,}/g;
-
 /**
- * An estimate, in bits, of how hard a value is to guess: its length in characters times its bits
- * per character, the lower of log2 of the alphabet its character classes span (26 lower-case
- * letters, 26 capitals, 10 digits, 33 other printable ASCII characters, 100 for anything else)
- * and its Shannon entropy per character, so that a repeated or patterned value counts for less
- * than its alphabet; the letters of a word inside it count half. A value with blanks counts 0 (a
- * phrase is guessed word by word), and base64 of printable text counts no more than the text.
+ * A redacted, stable identity for a generated credential: the first 8 hex digits of a SHA-256
+ * over the value (behind a mamori-specific prefix) and its length, e.g. `sha256:1a2b3c4d… (32 chars)`.
+ * Enough to tell two findings apart, or see that two places hold the same value, across runs;
+ * never the value or any part of it. Shown only for credentials recognised by the format of
+ * generated material (class `key`): 32 bits of digest and the exact length single out a value a
+ * person chose among the candidates of a dictionary within seconds.
  */
-export function guessBits(value: string): number {
-  if (value === '' || /\s/.test(value)) return 0;
-  let alphabet = 0;
-  if (/[a-z]/.test(value)) alphabet += 26;
-  if (/[A-Z]/.test(value)) alphabet += 26;
-  if (/[0-9]/.test(value)) alphabet += 10;
-  if (/[\x21-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]/.test(value)) alphabet += 33;
-  if (/[^\x20-\x7e]/.test(value)) alphabet += OTHER_ALPHABET;
-  // The letters of a word (a run of 4+ letters, lower case after at most one capital, or all
-  // capitals) are guessed as part of the word, from a dictionary: they count half.
-  let length = [...value].length;
-  for (const m of value.matchAll(WORD_RUN)) length -= m[0].length / 2;
-  const bits = length * Math.min(Math.log2(alphabet), shannonEntropy(value));
-  const text = base64Text(value);
-  return text === undefined ? bits : Math.min(bits, guessBits(text));
-}
-
-/** True when a value is strong enough (`FINGERPRINT_MIN_BITS`) for its fingerprint to be shown. */
-export function guessResistant(value: string): boolean {
-  return guessBits(value) >= FINGERPRINT_MIN_BITS;
-}
-
-/** `sha256:1a2b3c4d… (32 chars)` for any value: callers decide whether it may be shown. */
-function digest(value: string): string {
+export function fingerprint(value: string): string {
   const hex = createHash('sha256').update(FINGERPRINT_DOMAIN + value, 'utf8').digest('hex').slice(0, 8);
   return `sha256:${hex}… (${[...value].length} chars)`;
-}
-
-/**
- * A redacted, stable identity for a secret value: the first 8 hex digits of a SHA-256 over the
- * value (behind a mamori-specific prefix) and its length, e.g. `sha256:1a2b3c4d… (32 chars)`.
- * Enough to tell two findings apart, or see that two places hold the same value, across runs;
- * never the value or any part of it. Undefined for a value under `FINGERPRINT_MIN_BITS`: 32 bits
- * of digest and the exact length single out a short or guessable value among the candidates of a
- * dictionary or a brute-force search within seconds, so nothing about such a value is shown.
- */
-export function fingerprint(value: string): string | undefined {
-  return guessResistant(value) ? digest(value) : undefined;
 }
 
 /** The key of `identity`: drawn anew by every process, so identities are not comparable across runs. */
@@ -209,8 +163,8 @@ const PLACEHOLDER_VALUES: ReadonlySet<string> = new Set([
   'secretkey', 'secret-key', 'accesskey', 'access-key', 'mypassword', 'my-password', 'mysecret', 'my-secret',
   'bearer', 'basic', 'token-here', 'n/a', 'na', '-',
 ]);
-/** Template and shell expansions: the value is filled in elsewhere. */
-const TEMPLATE = /\$\{|\$\(|\{\{|\}\}|#\{|%\(|%[sdv]\b|^\$[A-Za-z_][A-Za-z0-9_]*$|^\$\d$|^\$[A-Za-z_]/;
+/** Template and shell expansions (`${VAR}`, `$(cmd)`, `` `cmd` ``): the value is filled in elsewhere. */
+const TEMPLATE = /\$\{|\$\(|\{\{|\}\}|#\{|%\(|%[sdv]\b|^\$[A-Za-z_][A-Za-z0-9_]*$|^\$\d$|^\$[A-Za-z_]|^`/;
 /** References to where a secret lives, rather than the secret. */
 const REFERENCE =
   /^(?:\/|\.\.?\/|~\/|[A-Za-z]:\\|file:|vault:|ref\+|arn:aws[a-z-]*:(?:secretsmanager|ssm|kms)|projects\/[^/]+\/secrets\/|sm:\/\/|secret:\/\/|awssm:|awsssm:|gcpsm:|azurekeyvault:|akv:|op:\/\/|k8s:\/\/|kubernetes:\/\/|env:|ENC\[)/;
@@ -372,23 +326,20 @@ interface HitOptions {
   marker?: string;
   name?: string;
   line?: number;
-  /** The part of the value a person chose, when it is encoded in it (the password of `user:password` in base64). */
-  chosen?: string;
 }
 
 /**
- * A credential. Its fingerprint is shown for a credential recognised by a format of generated
- * material (class `key`) and for a value strong enough (`guessResistant`, judged on the part a
- * person chose); for any other value nothing about it is shown, not even its length.
+ * A credential. Its fingerprint is shown only for a credential recognised by a format of
+ * generated material (class `key`: private keys, cloud keys, API tokens, JWTs); for any other
+ * value, which a person may have chosen, nothing about it is shown, not even its length.
  */
 function make(kind: CredentialKind, secret: string, options: HitOptions): Credential {
   const info = KINDS[kind];
-  const shown = info.class === 'key' || guessResistant(options.chosen ?? secret);
   const out: Credential = {
     kind,
     label: info.label,
     class: info.class,
-    fingerprint: !shown ? undefined : options.marker === undefined ? digest(secret) : `${options.marker}… ${digest(secret)}`,
+    fingerprint: info.class !== 'key' ? undefined : options.marker === undefined ? fingerprint(secret) : `${options.marker}… ${fingerprint(secret)}`,
     identity: identity(secret),
   };
   if (options.name !== undefined) out.name = options.name;
@@ -681,7 +632,7 @@ function addUserPass(hits: Hits, kind: 'basic-auth' | 'registry-auth', raw: stri
   const decoded = decodeBase64Url(raw);
   if (decoded === undefined || !isUserPass(decoded)) return;
   const password = decoded.slice(decoded.indexOf(':') + 1);
-  if (!isPlaceholder(password)) hits.add(kind, raw, { ...where, chosen: password });
+  if (!isPlaceholder(password)) hits.add(kind, raw, where);
 }
 
 /** Passwords in URLs, HTTP authorization headers and registry logins. */
@@ -813,7 +764,10 @@ function addPassword(hits: Hits, value: string, line: number | undefined): void 
   if (isLiteralCredential('password', value)) hits.add('password', value, onLine(line));
 }
 
-/** PostgreSQL password files: `hostname:port:database:username:password` lines. */
+/**
+ * Names of PostgreSQL password files (`hostname:port:database:username:password` lines): `.pgpass`,
+ * `app.pgpass`, a `pgpass` key mounted as one; read as such only when their lines have its fields.
+ */
 const PGPASS_FILE = /(?:^|[./])pgpass$/i;
 
 /** The fields of a `.pgpass` line: split at `:`, with `\\:` and `\\\\` escaped. */
@@ -832,24 +786,72 @@ function pgpassFields(line: string): string[] {
   return fields;
 }
 
-/** The passwords of a `.pgpass` file, each with its line when the text has several. */
-function scanPgpass(text: string, hits: Hits, lines: boolean): void {
+/** The `hostname:port:database:username:password` lines of a text, with their 1-based numbers. */
+function* pgpassLines(text: string): Generator<{ fields: string[]; number: number }> {
   let number = 0;
   for (const raw of text.split('\n')) {
     number++;
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
     const fields = pgpassFields(line);
-    if (fields.length === 5) addPassword(hits, fields[4] ?? '', lines ? number : undefined);
+    if (fields.length === 5) yield { fields, number };
   }
 }
 
-/** A `.netrc` entry: `machine <host> login <user> password <password>`, in one line. */
-function scanNetrc(head: string, hits: Hits, number: number | undefined): void {
-  const tokens = head.split(/\s+/);
-  const at = tokens.indexOf('password');
-  const password = at === -1 ? undefined : tokens[at + 1];
-  if (password !== undefined) addPassword(hits, password, number);
+/** The passwords of a `.pgpass` file, each with its line when the text has several. */
+function scanPgpass(text: string, hits: Hits, lines: boolean): void {
+  for (const { fields, number } of pgpassLines(text)) addPassword(hits, fields[4] ?? '', lines ? number : undefined);
+}
+
+/** Names of `.netrc` files: `.netrc`, `netrc`, `_netrc` (Windows), `ci.netrc`. */
+const NETRC_FILE = /(?:^|[./_])netrc$/i;
+
+/**
+ * `machine <host>` followed by a `login`, `password` or `account` token: a `.netrc` entry written
+ * on one line, not prose that starts with the word.
+ */
+const NETRC_ENTRY = /^machine[ \t]+(\S+)[ \t]+(?:login|password|account)[ \t]/;
+const NETRC_KEYWORDS: ReadonlySet<string> = new Set(['login', 'password', 'account']);
+
+/**
+ * The passwords of `.netrc` entries (netrc(5)): a file is a sequence of tokens, whatever its line
+ * breaks, in which `machine <host>` or `default` opens an entry and `password` is followed by the
+ * password; a `macdef` macro runs to the next empty line. `line` maps a 0-based line of the text
+ * to what a hit carries.
+ */
+function scanNetrc(text: string, hits: Hits, line: (index: number) => number | undefined): void {
+  let entry = false;
+  let macro = false;
+  let pending: string | undefined;
+  text.split('\n').forEach((raw, index) => {
+    const tokens = raw.trim().split(/\s+/).filter((t) => t !== '');
+    if (macro) {
+      macro = tokens.length > 0;
+      return;
+    }
+    if (tokens[0]?.startsWith('#') === true) return;
+    for (const token of tokens) {
+      if (pending !== undefined) {
+        if (pending === 'password' && entry) addPassword(hits, token, line(index));
+        if (pending === 'machine') entry = true;
+        pending = undefined;
+      } else if (token === 'machine' || NETRC_KEYWORDS.has(token)) pending = token;
+      else if (token === 'default') entry = true;
+      else if (token === 'macdef') {
+        // The macro's name ends the line; its body is the lines after it.
+        macro = true;
+        return;
+      }
+    }
+  });
+}
+
+/** A one-line `.netrc` entry in any text: for a host (`api.example.io`, `localhost`) or with a login. */
+function isNetrcEntry(head: string): boolean {
+  const m = NETRC_ENTRY.exec(head);
+  if (m === null) return false;
+  const host = m[1] ?? '';
+  return /[.:]/.test(host) || host === 'localhost' || /\slogin\s/.test(head);
 }
 
 /** An `.npmrc` line: a token, a password or a login in base64. */
@@ -862,8 +864,24 @@ function scanNpmrc(line: string, hits: Hits, number: number | undefined): void {
   else if (/^[A-Za-z0-9+/]+={0,2}$/.test(value)) addUserPass(hits, 'registry-auth', value, onLine(number));
 }
 
-/** Named values on one line of configuration (YAML, properties, .env, INI, JSON, XML, shell, flags, redis.conf, .npmrc). */
-function scanLine(line: string, hits: Hits, number: number | undefined): void {
+/** What the name of a text says of its lines. */
+interface TextContext {
+  /**
+   * A Redis configuration (`redis.conf`, any `*.conf`, a name with `redis`): a `requirepass` or
+   * `masterauth` line is a directive whatever its value. In other texts it must hold a value
+   * shaped like a token (8+ characters mixing letters with digits or symbols), for a README line
+   * (`masterauth follows`) is not one.
+   */
+  redis: boolean;
+}
+
+const ANY_TEXT: TextContext = { redis: false };
+
+/** Names of Redis configurations. */
+const REDIS_CONF = /\.conf$|redis/i;
+
+/** Named values on one line of configuration (YAML, properties, .env, INI, JSON, XML, shell, flags, redis.conf, .npmrc, .netrc). */
+function scanLine(line: string, hits: Hits, number: number | undefined, context: TextContext): void {
   const head = line.trimStart();
   if (head.startsWith('//')) {
     if (line.includes(':_')) scanNpmrc(line, hits, number);
@@ -884,13 +902,15 @@ function scanLine(line: string, hits: Hits, number: number | undefined): void {
       const sep = kv[2] ?? '';
       addNamed(hits, name, cleanValue(rest, sep.trim() === '=' && !sep.includes(' ')), number);
     }
-  } else if (/^(?:machine|default)\s/.test(head)) {
-    scanNetrc(head, hits, number);
+  } else if (head.startsWith('machine') && isNetrcEntry(head)) {
+    scanNetrc(head, hits, () => number);
   } else {
     const redis = REDIS_DIRECTIVE.exec(head);
     // One value and nothing after it: a sentence that starts with the word is not a directive.
     const rest = redis?.[2]?.trim() ?? '';
-    if (redis !== null && (rest.startsWith('"') || rest.startsWith("'") || !/\s/.test(rest))) addNamed(hits, redis[1] ?? '', cleanValue(rest, true), number);
+    if (redis !== null && (rest.startsWith('"') || rest.startsWith("'") || !/\s/.test(rest))) {
+      addNamed(hits, redis[1] ?? '', cleanValue(rest, true), number, { strict: !context.redis });
+    }
   }
   if (line.includes('"')) {
     for (const m of line.matchAll(JSON_PAIR)) {
@@ -922,7 +942,7 @@ function scanLine(line: string, hits: Hits, number: number | undefined): void {
  * Named values inside a configuration text. Only the lines that hold a credential word are read,
  * so a large file without one (a Grafana dashboard, an nginx configuration) costs one regex scan.
  */
-function scanAssignments(text: string, hits: Hits, lines: boolean): void {
+function scanAssignments(text: string, hits: Hits, lines: boolean, context: TextContext = ANY_TEXT): void {
   const word = WORD;
   word.lastIndex = 0;
   let lineNumber = 1;
@@ -937,7 +957,7 @@ function scanAssignments(text: string, hits: Hits, lines: boolean): void {
     }
     // A CRLF text's line ends before its `\r`.
     const lineEnd = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
-    scanLine(text.slice(start, lineEnd), hits, lines ? lineNumber : undefined);
+    scanLine(text.slice(start, lineEnd), hits, lines ? lineNumber : undefined, context);
     word.lastIndex = end + 1;
   }
 }
@@ -957,27 +977,39 @@ export function scanText(text: string): readonly Credential[] {
 }
 
 /**
+ * A value that is itself an assignment (`password_file=/run/secrets/db`, `algorithm: RS256`): a
+ * name of letters (no digits, so not a password such as `Pa55=word`) and a value after it (not
+ * the padding of base64, `YWJjZA==`). The classes of each part are disjoint, so it is linear.
+ */
+const ASSIGNMENT_VALUE = /^[A-Za-z][A-Za-z_.-]*[ \t]*(?:=[ \t]*[^=\s]|:[ \t]+\S)/;
+
+/**
  * Credentials in a value stored under a name: an env var, a ConfigMap key (which may be the name
- * of the file it is mounted as: `password.txt`), an annotation. The value's format counts; a
- * one-line value (a final line break aside) under a credential name is that credential, unless
- * its format said what it is; and the value is scanned as a file, every line of it.
+ * of the file it is mounted as: `password.txt`, `.pgpass`, `.netrc`), an annotation. The value's
+ * format counts; a one-line value (a final line break aside) under a credential name is that
+ * credential, unless its format said what it is or it is itself an assignment; and the value is
+ * scanned as a file, every line of it.
  */
 export function scanNamedValue(name: string, value: string): readonly Credential[] {
   const trimmed = value.trim();
   const oneLine = !trimmed.includes('\n');
-  const pgpass = PGPASS_FILE.test(name);
-  const kind = !oneLine || pgpass ? undefined : (credentialName(name) ?? (/\s/.test(trimmed) ? undefined : credentialKeyName(name)));
+  // A password file only when its lines have the fields of one: `PGPASS=<password>` is a password.
+  const pgpass = PGPASS_FILE.test(name) && !pgpassLines(value).next().done;
+  const netrc = NETRC_FILE.test(name);
+  const named = !oneLine || pgpass || netrc ? undefined : (credentialName(name) ?? (/\s/.test(trimmed) ? undefined : credentialKeyName(name)));
+  const kind = named !== undefined && ASSIGNMENT_VALUE.test(trimmed) ? undefined : named;
   if (!HINT.test(value) && kind === undefined && !pgpass) return NONE;
   const hits = new Hits();
   const lines = lineIndex(value);
   scanFormats(value, hits, lines);
   scanUrlsAndHeaders(value, hits, lines);
   if (pgpass) scanPgpass(value, hits, lines !== undefined);
+  if (netrc) scanNetrc(value, hits, (index) => (lines === undefined ? undefined : index + 1));
   if (kind !== undefined && hits.list.length === 0) {
     addNamed(hits, name, trimmed, undefined, { kind });
     if (hits.list.length > 0) return hits.list;
   }
-  scanAssignments(value, hits, lines !== undefined);
+  scanAssignments(value, hits, lines !== undefined, REDIS_CONF.test(name) ? { redis: true } : ANY_TEXT);
   return hits.list;
 }
 
@@ -1020,7 +1052,7 @@ export function scanArgs(args: readonly string[]): { index: number; credential: 
 
 /**
  * A short description of a credential for a message: `an AWS access key id (AKIA… sha256:1a2b3c4d… (20 chars))`,
- * `a password (value withheld: short or guessable)`.
+ * `a password (value withheld)`.
  */
 export function describeCredential(c: Credential): string {
   return `${c.label} (${c.fingerprint ?? VALUE_WITHHELD})`;

@@ -5,7 +5,7 @@
  * beyond this module's callers' checks; messages use `fingerprint`.
  */
 import { createHash } from 'node:crypto';
-import { guessResistant, VALUE_WITHHELD } from '../secrets.js';
+import { VALUE_WITHHELD } from '../secrets.js';
 import type { JsonObject, Path } from '../../types.js';
 import { asArray, asObject, asString, isObject } from '../object.js';
 
@@ -157,15 +157,38 @@ export function decodeBase64(text: string): Buffer | undefined {
   return Buffer.from(clean, 'base64');
 }
 
+/** Hashed ahead of a key, so its name cannot be looked up in public tables of SHA-256 digests. */
+const KEY_FINGERPRINT_DOMAIN = 'mamori encryption key fingerprint v1\u0000';
+
+/** Decodes UTF-8 and throws on malformed bytes. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
- * A short, non-reversible name for a key in messages: the first 12 hex digits of its SHA-256; for
- * a key short or guessable enough to be found from its digest (typed text rather than random
- * bytes, `guessResistant`), `VALUE_WITHHELD` instead.
+ * True when bytes are text: valid UTF-8 without control characters other than tab and line
+ * breaks. A key of random bytes is almost never such text (16 random bytes are printable ASCII
+ * with a chance below 1 in 10^6); a key that is, was typed.
+ */
+function isText(bytes: Buffer): boolean {
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch {
+    return false;
+  }
+  // eslint-disable-next-line no-control-regex
+  return !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/.test(text);
+}
+
+/**
+ * A short, non-reversible name for a key in messages: the first 12 hex digits of a SHA-256 over a
+ * mamori-specific prefix and the key's decoded bytes. Only a key of random bytes is named; for a
+ * key whose bytes are text (typed, so found from its digest by a dictionary search) or that is not
+ * base64, `VALUE_WITHHELD` instead.
  */
 export function fingerprint(secret: string): string {
-  if (!guessResistant(secret.trim())) return VALUE_WITHHELD;
-  const bytes = decodeBase64(secret) ?? Buffer.from(secret, 'utf8');
-  return `sha256:${createHash('sha256').update(bytes).digest('hex').slice(0, 12)}`;
+  const bytes = decodeBase64(secret);
+  if (bytes === undefined || bytes.length === 0 || isText(bytes)) return VALUE_WITHHELD;
+  return `sha256:${createHash('sha256').update(KEY_FINGERPRINT_DOMAIN).update(bytes).digest('hex').slice(0, 12)}`;
 }
 
 /** Key sizes the API server accepts (validation_encryption.go) and those the documentation specifies. */

@@ -42,7 +42,8 @@ export function credentialsOf(object: JsonObject): readonly LocatedCredential[] 
 
 /**
  * The credentials of one class, for the rule reporting that class. A message ends with the
- * credential's fingerprint, or says that the value is withheld when it is short or guessable.
+ * credential's fingerprint (only credentials recognised by the format of generated material have
+ * one), or says that the value is withheld.
  */
 export function* credentialViolations(object: JsonObject, wanted: CredentialClass): Generator<{ path: Path; message: string }> {
   for (const { credential, path, where } of credentialsOf(object)) {
