@@ -325,6 +325,25 @@ describe('output', () => {
     }
   });
 
+  it.skipIf(!existsSync('/dev/full'))('help, version and rule lists that cannot be written are one line and exit code 2 too', () => {
+    const full = openSync('/dev/full', 'w');
+    try {
+      for (const args of [['--help'], ['--version'], ['rules']]) {
+        const run = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, env: BASE_ENV, stdio: ['ignore', full, 'pipe'], encoding: 'utf8' });
+        expect([run.status, run.stderr], args.join(' ')).toEqual([2, 'mamori: cannot write to stdout: ENOSPC: no space left on device, write\n']);
+      }
+    } finally {
+      closeSync(full);
+    }
+  });
+
+  it('-o - writes the report to stdout', () => {
+    const run = mamori(['scan', PRIVILEGED, '-f', 'json', '-o', '-']);
+    expect(run.status).toBe(1);
+    expect((JSON.parse(run.stdout) as { schemaVersion: number }).schemaVersion).toBe(1);
+    expect(existsSync(join(ROOT, '-'))).toBe(false);
+  });
+
   it('--format json follows the contract of DESIGN.md', () => {
     const { report } = scanJson([PRIVILEGED, '--rules', 'pss-*']);
     const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;

@@ -98,6 +98,24 @@ describe('exceptions in the configuration', () => {
     expect(pod.findings.find((f) => f.ruleId === 'exception-stale')?.message).toContain('the risk it accepted may be gone');
   });
 
+  it('an exception naming a container matches a finding whose remedy may also be set for the whole pod', () => {
+    // runAsNonRoot and the seccomp profile may be set on the pod: such findings also point at the
+    // pod's securityContext, which is where a remedy goes, not another container.
+    const pod = 'apiVersion: v1\nkind: Pod\nmetadata: { name: web, namespace: shop }\nspec:\n  containers:\n    - name: app\n      image: nginx:1.27\n';
+    const report = scan(
+      [
+        { rule: 'pss-run-as-non-root', container: 'app', reason: 'x' },
+        { rule: 'pss-seccomp-profile-restricted', container: 'app', reason: 'x' },
+      ],
+      pod,
+    );
+    expect(ids(report.suppressed.filter((s) => s.suppressedBy === 'exception'))).toEqual(['pss-run-as-non-root web', 'pss-seccomp-profile-restricted web']);
+    expect(report.exceptions.map((e) => [e.status, e.matched])).toEqual([
+      ['active', 1],
+      ['active', 1],
+    ]);
+  });
+
   it('does not suppress when one scope differs', () => {
     for (const narrow of [{ namespace: 'other' }, { kind: 'Deployment' }, { name: 'node' }, { container: 'sidecar' }]) {
       const report = scan([{ rule: 'pss-privileged', namespace: 'monitoring', ...narrow, reason: 'x' }]);

@@ -374,8 +374,14 @@ describe('files found by walking a directory', () => {
     const baseline = JSON.stringify({ schemaVersion: 1, tool: { name: 'mamori' }, findings: [] });
     expect(walked(baseline)).toMatchObject({ objects: [], errors: [] });
     // Named by the user, the same texts keep their errors.
-    expect(loadText('values.yaml', values).errors.map((e) => e.code)).toEqual(['template']);
+    expect(loadText('values.yaml', values).errors.map((e) => e.code)).toEqual(['template', 'not-kubernetes', 'not-kubernetes']);
     expect(loadText('b.json', baseline).errors.map((e) => e.code)).toEqual(['not-kubernetes']);
+  });
+
+  it('keep the error of a JSON array of objects, which kubectl refuses', () => {
+    const array = walked(JSON.stringify([{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' } }]));
+    expect(array.errors.map((e) => e.code)).toEqual(['not-kubernetes']);
+    expect(walked(JSON.stringify(['a', 'b']))).toMatchObject({ objects: [], errors: [] });
   });
 
   it('keep their errors when a document means to be an object, or does not parse', () => {
@@ -439,6 +445,37 @@ describe('documents that are not Kubernetes objects', () => {
 });
 
 describe('Helm templates', () => {
+  it('reads Helm values handed to a chart as data, and refuses only the document that Helm fills in', () => {
+    const release = lines(
+      'apiVersion: helm.toolkit.fluxcd.io/v2',
+      'kind: HelmRelease',
+      'metadata: {name: redis}',
+      'spec:',
+      '  chart: {spec: {chart: redis}}',
+      '  values:',
+      '    auth: {existingSecret: "{{ .Release.Name }}-auth"}',
+      '---',
+      'apiVersion: argoproj.io/v1alpha1',
+      'kind: Application',
+      'metadata: {name: web}',
+      'spec:',
+      '  source: {helm: {valuesObject: {fullnameOverride: "{{ .Release.Name }}"}, parameters: [{name: a, value: "{{ .Values.x }}"}]}}',
+      '---',
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata: {name: "{{ .Release.Name }}"}',
+      'spec: {containers: [{name: c, image: "nginx:1"}]}',
+      '---',
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata: {name: rendered}',
+      'spec: {containers: [{name: c, image: "nginx:1"}]}',
+    );
+    const file = loadText('bundle.yaml', release);
+    expect(file.objects.map((o) => `${o.ref.kind}/${o.ref.name}`)).toEqual(['HelmRelease/redis', 'Application/web', 'Pod/rendered']);
+    expect(file.errors.map((e) => [e.line, e.code])).toEqual([[17, 'template']]);
+  });
+
   it('reports an unquoted `{{ .Values.x }}` as a template, naming its line, and reads none of the file', () => {
     const file = loadText(
       'chart.yaml',

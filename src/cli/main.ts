@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { MamoriError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { EXIT } from './exit.js';
+import { writeStdout } from './output.js';
 
 
 function reportFatal(error: unknown): void {
@@ -18,14 +19,16 @@ const program = new Command('mamori')
   .description('Kubernetes security for every lifecycle phase: Pod Security Standards exactly as Pod Security Admission, and more')
   .version(VERSION)
   .showHelpAfterError()
-  .exitOverride();
+  .exitOverride()
+  // Help and version text go through the same writer as reports: a closed or full stdout is exit 2, not a stack trace.
+  .configureOutput({ writeOut: (text) => writeStdout(text) });
 
 program
   .command('scan')
   .description('scan manifests (files, directories, or - for stdin; default .)')
   .argument('[paths...]', 'files or directories to scan; - reads stdin')
   .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'sarif', 'junit', 'html', 'policyreport']).default('text'))
-  .option('-o, --output <file>', 'write the report to a file instead of stdout')
+  .option('-o, --output <file>', 'write the report to a file instead of stdout (- for stdout)')
   .option('--pss <level[:version]>', 'Pod Security policy: privileged, baseline or restricted, and latest or v1.N (default: restricted:latest)')
   .option('--kube-version <version>', 'the Kubernetes version of the target cluster (e.g. 1.36): `latest` means its newest Pod Security policy')
   .option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity: critical, high, medium, low, info, none (default: low)')

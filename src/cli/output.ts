@@ -29,7 +29,8 @@ function writeAll(fd: number, text: string): void {
  */
 export function emit(text: string | Iterable<string>, output: string | undefined): void {
   const pieces = typeof text === 'string' ? [text] : text;
-  if (output === undefined) {
+  // `-o -` is stdout, as `-` is stdin for the inputs.
+  if (output === undefined || output === '-') {
     for (const piece of pieces) {
       try {
         writeAll(STDOUT, piece);
@@ -52,6 +53,8 @@ export function emit(text: string | Iterable<string>, output: string | undefined
       try {
         writeAll(fd, piece);
       } catch (cause) {
+        // `-o /dev/stdout` read by a pipe whose reader went away: as for stdout itself.
+        if ((cause as NodeJS.ErrnoException).code === 'EPIPE') process.exit(EXIT.error);
         throw cannotWrite(output, cause);
       }
     }

@@ -155,18 +155,17 @@ export function containerAt(object: JsonObject, path: Path): string | undefined 
 
 /**
  * The containers a finding points into, by its path and further paths (each name once), or
- * undefined when one of them points into none (a field of the pod, a volume).
+ * undefined when none points into a container (a field of the pod, a volume). Paths outside the
+ * containers are left out: in a finding that names containers they are the pod-level place of a
+ * remedy (`runAsNonRoot` may be set for the whole pod), not another place of the problem.
  */
 export function containersAt(object: JsonObject, path: Path, more: readonly Path[] = []): string[] | undefined {
-  const first = containerAt(object, path);
-  if (first === undefined) return undefined;
-  const names = new Set([first]);
-  for (const p of more) {
+  const names = new Set<string>();
+  for (const p of [path, ...more]) {
     const name = containerAt(object, p);
-    if (name === undefined) return undefined;
-    names.add(name);
+    if (name !== undefined) names.add(name);
   }
-  return [...names];
+  return names.size === 0 ? undefined : [...names];
 }
 
 interface Compiled {

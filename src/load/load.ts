@@ -65,9 +65,18 @@ function pathOf(place: Place | undefined): Path {
 }
 
 /**
+ * Keys whose values are Helm values handed to a chart, not fields of the object: Flux HelmRelease
+ * `spec.values`, Argo CD `spec.source.helm` (`valuesObject`, `parameters`), k3s HelmChart
+ * `spec.valuesContent`. Charts pass such strings through `tpl`, so `"{{ .Release.Name }}-auth"` is
+ * an idiom there, in a rendered manifest.
+ */
+const HELM_VALUES_KEYS: ReadonlySet<string> = new Set(['values', 'valuesObject', 'valuesContent', 'valuesInline', 'helm']);
+
+/**
  * The path of the first string of a parsed document, key or value, that Helm fills in (see
- * `isHelmFill`). Walked with a stack of its own, each place linked to its parent: a document nested
- * past the call stack, or a deep one, costs no more than its size.
+ * `isHelmFill`), outside Helm values handed to a chart (`HELM_VALUES_KEYS`). Walked with a stack of
+ * its own, each place linked to its parent: a document nested past the call stack, or a deep one,
+ * costs no more than its size.
  */
 function helmFillPath(document: unknown): Path | undefined {
   const stack: { value: unknown; place: Place | undefined }[] = [{ value: document, place: undefined }];
@@ -82,7 +91,7 @@ function helmFillPath(document: unknown): Path | undefined {
       for (let i = keys.length - 1; i >= 0; i--) {
         const key = keys[i]!;
         const at: Place = { segment: key, parent: place };
-        stack.push({ value: value[key], place: at });
+        if (!HELM_VALUES_KEYS.has(key)) stack.push({ value: value[key], place: at });
         if (key.includes('{{')) stack.push({ value: key, place: at }); // a key, read before its value
       }
     }
@@ -90,9 +99,15 @@ function helmFillPath(document: unknown): Path | undefined {
   return undefined;
 }
 
-/** True for a document that means to be a Kubernetes object: a mapping with an apiVersion, a kind or metadata. */
-const meansObject = (value: unknown): boolean =>
+/** True for a mapping with an apiVersion, a kind or metadata. */
+const meansOne = (value: unknown): boolean =>
   isObject(value) && (Object.hasOwn(value, 'apiVersion') || Object.hasOwn(value, 'kind') || Object.hasOwn(value, 'metadata'));
+
+/**
+ * True for a document that means to be Kubernetes objects: such a mapping, or a list holding one
+ * (a JSON array of objects, which kubectl refuses: an error, not a file to pass over).
+ */
+const meansObject = (value: unknown): boolean => meansOne(value) || (Array.isArray(value) && value.some(meansOne));
 
 /** True for a mapping with a string apiVersion and a kind. */
 const isKubernetesObject = (value: unknown): value is JsonObject & { apiVersion: string; kind: string } =>
@@ -110,9 +125,10 @@ export interface LoadTextOptions {
 /**
  * Reads the Kubernetes objects of a text: every document, with `List` kinds expanded (lists in
  * lists too, as kubectl does). A document that fails to parse or is not a Kubernetes object is an
- * error; the others are still returned. A text with template syntax (a document that fails to
- * parse on a `{{`, or a string that Helm fills in: see `isHelmFill`) is a template: one error at the
- * first, and none of its documents is read, as they are not what a cluster would receive. A text
+ * error; the others are still returned. A text with a document that fails to parse on a `{{` is a
+ * template: one error at the first, and none of its documents is read, as they are not what a
+ * cluster would receive. A document that parses but holds a string Helm fills in (`isHelmFill`) is
+ * a template error of its own; the text's other documents are read. A text
  * found by walking a directory (`walked`) that parses and holds no document meaning to be a
  * Kubernetes object (the values of a chart, a tool's configuration, a mamori baseline) is not a
  * manifest: it gives no object and no error.
@@ -148,11 +164,13 @@ export function loadText(file: string, text: string, limits: LoadLimits = DEFAUL
     if (meansObject(value)) meant = true;
     if (index.nodes !== undefined) (locator ??= new TextLocator(text)).addIndex(chunk, value, index.nodes);
     if (braces !== -1 && braces < chunk.start) braces = text.indexOf('{{', chunk.start);
-    if (braces !== -1 && braces < chunk.end && template === undefined) {
+    if (braces !== -1 && braces < chunk.end) {
+      // A document that parses but holds a value Helm fills in is not read; the file's other
+      // documents are (a bundle may hold one such object beside rendered ones).
       const path = helmFillPath(value);
       if (path !== undefined) {
         locator ??= new TextLocator(text);
-        template = { file, line: locator.locate(chunk, path).line, message: TEMPLATE_MESSAGE, code: 'template' };
+        errors.add({ file, line: locator.locate(chunk, path).line, message: TEMPLATE_MESSAGE, code: 'template' });
         continue;
       }
     }
