@@ -581,6 +581,8 @@ describe('admission server: connections', () => {
       expect(after).toBeGreaterThan(250);
       expect(after).toBeLessThan(2000);
       expect(own.metrics.render()).toContain('mamori_admission_errors_total{reason="tls_handshake"} 1');
+      // Counted once: a failed handshake is no HTTP error.
+      expect(own.metrics.render()).not.toContain('reason="bad_http"');
       expect((await call(own.port, 'GET', '/healthz', undefined, {}, { agent: false })).status).toBe(200);
     } finally {
       await own.shutdown();

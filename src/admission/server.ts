@@ -216,7 +216,12 @@ export class AdmissionServer {
       this.metrics.errors.inc({ reason: 'tls_handshake' });
       socket.destroy();
     });
+    // Node reports a failed handshake as a client error too (first): only sockets past their
+    // handshake have HTTP errors, so each failure is counted once, under its own reason.
+    const secured = new WeakSet<object>();
+    this.server.on('secureConnection', (socket) => secured.add(socket));
     this.server.on('clientError', (_error, socket) => {
+      if (!secured.has(socket)) return;
       this.metrics.errors.inc({ reason: 'bad_http' });
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       else socket.destroy();
