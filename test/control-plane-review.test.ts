@@ -171,10 +171,10 @@ describe('settings moved to configuration files', () => {
   it('says the file was not checked, at severity info, when it is not in the input', () => {
     const findings = scan(apiserver);
     expect(of(findings, 'apiserver-authorization-always-allow')).toEqual([
-      'info kube-apiserver: --authorization-config=/etc/kubernetes/authz.yaml names a file (kind AuthorizationConfiguration) that is not in the input, so this is not checked; scan the file together with this manifest [CIS 1.2.6 literal: FAIL, effective: NOT CHECKED]',
+      'info kube-apiserver: --authorization-config=/etc/kubernetes/authz.yaml names a file (kind AuthorizationConfiguration, apiVersion apiserver.config.k8s.io/*) that is not in the input, so this is not checked; scan the file together with this manifest [CIS 1.2.6 literal: FAIL, effective: NOT CHECKED]',
     ]);
     expect(of(findings, 'apiserver-anonymous-auth')).toEqual([
-      'info kube-apiserver: --authentication-config=/etc/kubernetes/authn.yaml names a file (kind AuthenticationConfiguration) that is not in the input, so this is not checked; scan the file together with this manifest [CIS 1.2.1 literal: WARN, effective: NOT CHECKED]',
+      'info kube-apiserver: --authentication-config=/etc/kubernetes/authn.yaml names a file (kind AuthenticationConfiguration, apiVersion apiserver.config.k8s.io/*) that is not in the input, so this is not checked; scan the file together with this manifest [CIS 1.2.1 literal: WARN, effective: NOT CHECKED]',
     ]);
   });
 
@@ -196,6 +196,19 @@ describe('settings moved to configuration files', () => {
       'low kube-scheduler: --config=/etc/kubernetes/scheduler.yaml is given and the KubeSchedulerConfiguration of the input does not set enableProfiling (default true); /debug/pprof exposes profiles and goroutine dumps of the scheduler [CIS 1.4.1 literal: FAIL, effective: FAIL]',
     ]);
     expect(of(scan(scheduler, `${config}enableProfiling: false\n`), 'scheduler-profiling')).toEqual([]);
+  });
+
+  it('reads the file only in its API group, and names the one that failed among several', () => {
+    const scheduler = staticPod('kube-scheduler', ['--config=/etc/kubernetes/scheduler.yaml', '--bind-address=127.0.0.1']);
+    // The scheduler does not read componentconfig/v1alpha1: its file is not in the input.
+    expect(of(scan(scheduler, 'apiVersion: componentconfig/v1alpha1\nkind: KubeSchedulerConfiguration\nenableProfiling: false\n'), 'scheduler-profiling')).toEqual([
+      'info kube-scheduler: --config=/etc/kubernetes/scheduler.yaml names a file (kind KubeSchedulerConfiguration, apiVersion kubescheduler.config.k8s.io/*) that is not in the input, so this is not checked; scan the file together with this manifest [CIS 1.4.1 literal: FAIL, effective: NOT CHECKED]',
+    ]);
+    const off = 'apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nenableProfiling: false\n';
+    const on = 'apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\n';
+    expect(of(scan(scheduler, off, on), 'scheduler-profiling')).toEqual([
+      'low kube-scheduler: --config=/etc/kubernetes/scheduler.yaml is given and the KubeSchedulerConfiguration of the input does not set enableProfiling (default true); /debug/pprof exposes profiles and goroutine dumps of the scheduler (KubeSchedulerConfiguration of input-2.yaml:1, one of 2 in the input) [CIS 1.4.1 literal: FAIL, effective: FAIL]',
+    ]);
   });
 
   it('etcd --config-file: reported as not checked, at severity info', () => {

@@ -14,9 +14,26 @@ export const AUTHENTICATION_CONFIGURATION = 'AuthenticationConfiguration';
 /** The kind of the file kube-scheduler's `--config` names. */
 export const SCHEDULER_CONFIGURATION = 'KubeSchedulerConfiguration';
 
+/** The API group each of these kinds is read in; an object of the kind in another group is not the component's file. */
+const GROUPS: Readonly<Record<string, string>> = {
+  [AUTHORIZATION_CONFIGURATION]: 'apiserver.config.k8s.io',
+  [AUTHENTICATION_CONFIGURATION]: 'apiserver.config.k8s.io',
+  [SCHEDULER_CONFIGURATION]: 'kubescheduler.config.k8s.io',
+};
+
+/** The API group the file of `kind` must be in (`apiserver.config.k8s.io`). */
+export function configGroup(kind: string): string {
+  return GROUPS[kind] ?? '';
+}
+
 /** True for an object of `kind` in one of the API groups of `group` (`apiserver.config.k8s.io`). */
 function isConfig(object: JsonObject, kind: string, group: string): boolean {
   return object['kind'] === kind && (asString(object['apiVersion']) ?? '').startsWith(`${group}/`);
+}
+
+/** True for the file a component reads for `kind`: that kind, in its API group. */
+export function isConfigOf(object: JsonObject, kind: string): boolean {
+  return isConfig(object, kind, configGroup(kind));
 }
 
 /** The `type` of every `authorizers[]` entry, in order (`Node`, `RBAC`, `Webhook`, `AlwaysAllow`, …). */

@@ -20,10 +20,11 @@ import {
   type FlagOccurrence,
 } from '../../k8s/control-plane/flags.js';
 import { isKubeletConfiguration, type KubeletSetting } from '../../k8s/control-plane/kubelet.js';
-import { AUTHORIZATION_CONFIGURATION, authorizerTypes } from '../../k8s/control-plane/apiserver-config.js';
+import { AUTHORIZATION_CONFIGURATION, authorizerTypes, configGroup, isConfigOf } from '../../k8s/control-plane/apiserver-config.js';
 import { isObject } from '../../k8s/object.js';
 import type { Inventory } from '../../engine/inventory.js';
 import type { JsonObject, Path, Severity } from '../../types.js';
+import type { LoadedObject } from '../../load/types.js';
 
 /** The effective verdict of a check. */
 export interface Outcome {
@@ -51,8 +52,8 @@ export interface Deferred {
   kind: string;
   /** The flag naming the file, as shown in messages. */
   reference: string;
-  /** The verdict from the files of that kind in the input (at least one). */
-  decide(configs: readonly JsonObject[]): Outcome;
+  /** The verdict from the files of that kind in the input (at least one), and which of them decided a failure. */
+  decide(configs: readonly JsonObject[]): Outcome & { index?: number };
 }
 
 interface Common {
@@ -118,7 +119,8 @@ function verdict(spec: Common, outcome: Outcome, lit: { state: CisState; expecte
  * input, else the verdict of the files (dropped when it passes).
  */
 function deferredViolations(spec: Common, deferred: Deferred, lit: { state: CisState; expected: string }, subject: string, path: Path, cisLiteral: boolean): Violation[] {
-  const configs = (inventory: Inventory): JsonObject[] => inventory.byKind(deferred.kind).map((loaded) => loaded.object);
+  // Only the kind in its API group is the component's file (`componentconfig/v1alpha1` is not read).
+  const configs = (inventory: Inventory): LoadedObject[] => inventory.byKind(deferred.kind).filter((loaded) => isConfigOf(loaded.object, deferred.kind));
   return [
     {
       path,
@@ -127,7 +129,7 @@ function deferredViolations(spec: Common, deferred: Deferred, lit: { state: CisS
       resolve: (inventory) =>
         configs(inventory).length > 0
           ? null
-          : (verdict(spec, { fail: false, notChecked: true, message: `${deferred.reference} names a file (kind ${deferred.kind}) that is not in the input, so this is not checked; scan the file together with this manifest` }, lit, subject, path, cisLiteral)?.message ?? null),
+          : (verdict(spec, { fail: false, notChecked: true, message: `${deferred.reference} names a file (kind ${deferred.kind}, apiVersion ${configGroup(deferred.kind)}/*) that is not in the input, so this is not checked; scan the file together with this manifest` }, lit, subject, path, cisLiteral)?.message ?? null),
     },
     {
       path,
@@ -135,8 +137,11 @@ function deferredViolations(spec: Common, deferred: Deferred, lit: { state: CisS
       resolve: (inventory) => {
         const found = configs(inventory);
         if (found.length === 0) return null;
-        const outcome = deferred.decide(found);
-        return verdict(spec, { fail: outcome.fail, message: outcome.message }, lit, subject, path, cisLiteral)?.message ?? null;
+        const outcome = deferred.decide(found.map((loaded) => loaded.object));
+        // Several such files (configurations of several clusters): say which one failed.
+        const which = outcome.index === undefined ? undefined : found[outcome.index];
+        const message = found.length > 1 && which !== undefined ? `${outcome.message} (${deferred.kind} of ${which.source.file}:${which.source.line}, one of ${found.length} in the input)` : outcome.message;
+        return verdict(spec, { fail: outcome.fail, message }, lit, subject, path, cisLiteral)?.message ?? null;
       },
     },
   ];
@@ -356,9 +361,9 @@ export function deferTo(config: FlagOccurrence, kind: string, judge: (object: Js
       kind,
       reference: shown(config),
       decide: (configs) => {
-        for (const object of configs) {
-          const outcome = judge(object);
-          if (outcome?.fail === true) return outcome;
+        for (let index = 0; index < configs.length; index++) {
+          const outcome = judge(configs[index] as JsonObject);
+          if (outcome?.fail === true) return { ...outcome, index };
         }
         return { fail: false, message: passed };
       },
