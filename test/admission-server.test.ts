@@ -523,7 +523,7 @@ describe('admission server: certificate rotation and shutdown', () => {
     expect(await until(async () => (await peer(port)).fingerprint256 === fingerprint(third.cert), 5000)).toBe(true);
   });
 
-  it('finishes a request in flight on shutdown, and accepts no new connection', async () => {
+  it('finishes a request in flight on shutdown, then accepts no new connection', async () => {
     const own = await startServer('Fail', 10_000);
     const body = Buffer.from(JSON.stringify(admission(pod('cart', 'shop', privileged()))));
     let sent!: () => void;
@@ -545,11 +545,10 @@ describe('admission server: certificate rotation and shutdown', () => {
       stopped = true;
     });
     await new Promise((r) => setTimeout(r, 50));
-    const refused = await call(own.port, 'GET', '/healthz', undefined, {}, { agent: false }).then(
-      () => 'accepted',
-      (error: NodeJS.ErrnoException) => error.code,
-    );
-    expect(refused).toBe('ECONNREFUSED');
+    // While a request is in flight the listener stays open (a request already sent must not be
+    // reset), and says it is shutting down.
+    const ready = await call(own.port, 'GET', '/readyz', undefined, {}, { agent: false });
+    expect([ready.status, ready.body]).toEqual([503, 'shutting down\n']);
     expect(stopped).toBe(false);
     const reply = await inFlight;
     expect(reply.status).toBe(200);
@@ -557,6 +556,11 @@ describe('admission server: certificate rotation and shutdown', () => {
     expect((JSON.parse(reply.body) as AdmissionReviewResponse).response.allowed).toBe(false);
     await closing;
     expect(stopped).toBe(true);
+    const refused = await call(own.port, 'GET', '/healthz', undefined, {}, { agent: false }).then(
+      () => 'accepted',
+      (error: NodeJS.ErrnoException) => error.code,
+    );
+    expect(refused).toBe('ECONNREFUSED');
   });
 });
 
@@ -587,6 +591,29 @@ describe('admission server: connections', () => {
     } finally {
       await own.shutdown();
     }
+  });
+
+  it('answers every request already sent when shutdown begins, though the event loop has not read them yet', async () => {
+    // Shutdown begins as the first answer is decided: the loop was busy evaluating it (a large
+    // pod), so the other requests wait unread in their sockets, and look idle to the HTTP server.
+    let closing: Promise<void> | undefined;
+    const own: AdmissionServer = await startServer('Fail', 10_000, undefined, { onDecision: () => (closing ??= own.shutdown()) });
+    const containers = Array.from({ length: 1500 }, (_, i) => ({ name: `c${i}`, image: IMAGE, securityContext: { privileged: true } }));
+    const body = Buffer.from(JSON.stringify(admission(pod('cart', 'shop', { containers }))));
+    const replies = Array.from(
+      { length: 8 },
+      () =>
+        new Promise<number | string>((resolve) => {
+          const req = httpsRequest({ host: '127.0.0.1', port: own.port, method: 'POST', path: '/validate', ca: trusted, servername: 'localhost', agent: false, headers: { ...json, 'Content-Length': body.length } }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          });
+          req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+          req.end(body);
+        }),
+    );
+    expect(await Promise.all(replies)).toEqual(Array.from({ length: 8 }, () => 200));
+    await closing;
   });
 
   it('shuts down within the grace period with a connection still in its TLS handshake', async () => {

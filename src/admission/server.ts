@@ -65,6 +65,8 @@ export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5000;
  * timeout, on the API server's side, is 90 s): then it is closed.
  */
 const IDLE_TIMEOUT_MS = 65_000;
+/** On shutdown, how long no request must be in flight before the server stops accepting connections. */
+const QUIET_MS = 500;
 
 /** The default limit of connections for a limit of bytes in flight: one per 64 KiB, at least 64. */
 export function defaultMaxConnections(maxInFlightBytes: number): number {
@@ -168,6 +170,8 @@ export class AdmissionServer {
   private readonly server: Server;
   private current: { cert: Buffer; key: Buffer };
   private closing = false;
+  /** Requests being answered (from their headers to the end of the response). */
+  private active = 0;
   /** Limit of `held`. */
   private readonly maxInFlightBytes: number;
   /** Bytes of request bodies held: reserved as each body arrives, given back when its request is answered. */
@@ -306,8 +310,9 @@ export class AdmissionServer {
   }
 
   /**
-   * Stops accepting connections, waits for the requests in flight (at most `shutdownGraceMs`),
-   * then closes every connection. Idempotent.
+   * Answers the requests in flight and those already sent; once none has been in flight for
+   * `QUIET_MS`, stops accepting connections and closes idle ones; closes every connection left
+   * after `shutdownGraceMs`. Idempotent.
    */
   shutdown(): Promise<void> {
     if (this.closed !== undefined) return this.closed;
@@ -317,18 +322,36 @@ export class AdmissionServer {
     if (this.reloadTimer !== undefined) clearTimeout(this.reloadTimer);
     this.logger.info('shutting down: no new connections, finishing requests in flight');
     this.closed = new Promise<void>((resolve) => {
+      // Closing the server at once would reset requests already sent: those the event loop has
+      // not read yet, busy evaluating another (they look idle to the HTTP server), and connections
+      // not yet accepted (still in the listen backlog), each a denial under failurePolicy Fail.
+      // The listener stays open, answers carrying `Connection: close` and /readyz 503, until no
+      // request has been in flight for QUIET_MS; by then the loop has read every request waiting.
+      // Then the server closes: no new connection, idle ones closed.
+      let stopping = false;
+      const stop = (): void => {
+        if (stopping) return;
+        stopping = true;
+        clearInterval(poll);
+        this.server.close(() => {
+          clearTimeout(grace);
+          this.logger.info('stopped');
+          resolve();
+        });
+        this.server.closeIdleConnections();
+      };
+      let quietSince = performance.now();
+      const poll = setInterval(() => {
+        if (this.active > 0) quietSince = performance.now();
+        else if (performance.now() - quietSince >= QUIET_MS) stop();
+      }, QUIET_MS / 5);
       const grace = setTimeout(() => {
+        stop();
         this.server.closeAllConnections();
         // Those the HTTP server does not know: still in their TLS handshake.
         for (const socket of this.sockets) socket.destroy();
       }, this.options.shutdownGraceMs ?? 25_000);
       grace.unref();
-      this.server.close(() => {
-        clearTimeout(grace);
-        this.logger.info('stopped');
-        resolve();
-      });
-      this.server.closeIdleConnections();
     });
     return this.closed;
   }
@@ -337,6 +360,8 @@ export class AdmissionServer {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
+    this.active++;
+    res.once('close', () => this.active--);
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
