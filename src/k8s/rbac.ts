@@ -558,6 +558,9 @@ export function buildRbacIndex(source: RbacSource, options: { defaults?: boolean
   for (const r of clusterRoles) push(clusterByName, r.name, r);
   const roleByKey = new Map<string, RoleRecord[]>();
   for (const r of roles) push(roleByKey, `${r.namespace ?? ''}\u0000${r.name}`, r);
+  // Roles that set no namespace are created in the namespace they are applied to (`kubectl -n`).
+  const implicitRoles = new Map<string, RoleRecord[]>();
+  for (const r of roles) if (r.object !== undefined && r.object.ref.namespace === undefined) push(implicitRoles, r.name, r);
 
   // Names can collide when several applications are scanned together: prefer the role defined
   // nearest to the binding (same file, then the deepest shared directory), else the last one
@@ -594,7 +597,9 @@ export function buildRbacIndex(source: RbacSource, options: { defaults?: boolean
       if (roleRef !== undefined) {
         if (roleRef.kind === 'ClusterRole') role = index.clusterRole(roleRef.name, object);
         // A ClusterRoleBinding cannot reference a Role (the API server rejects it).
-        else if (roleRef.kind === 'Role' && namespace !== undefined) role = index.role(namespace, roleRef.name, object);
+        // A Role of the input that sets no namespace answers for a RoleBinding of any namespace
+        // naming it, when none of that namespace does: both are meant for where they are applied.
+        else if (roleRef.kind === 'Role' && namespace !== undefined) role = index.role(namespace, roleRef.name, object) ?? pick(implicitRoles.get(roleRef.name), object);
       }
       const subjects: Subject[] = [];
       asArray(object.object['subjects']).forEach((item, i) => {
