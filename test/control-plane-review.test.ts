@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { knownRules, parseConfig } from '../src/engine/config.js';
 import { scanTexts } from '../src/engine/scan.js';
 import { parsePolicy } from '../src/k8s/control-plane/audit-policy.js';
-import { entriesOf, hasMaskedResource } from '../src/k8s/control-plane/encryption.js';
+import { entriesOf, refusals, reviewEntries } from '../src/k8s/control-plane/encryption.js';
 import { parseFlags } from '../src/k8s/control-plane/flags.js';
 import { RULES } from '../src/rules/index.js';
 import type { Finding } from '../src/types.js';
@@ -129,11 +129,15 @@ describe('encryption configuration with a masked resource', () => {
 
   it('tells a masked resource (file refused) from a duplicate (ignored)', () => {
     const entries = (names: string[][]) => entriesOf({ resources: names.map((resources) => ({ resources, providers: [{ identity: {} }] })) });
-    expect(hasMaskedResource(entries([['*.*'], ['secrets']]))).toBe(true);
-    expect(hasMaskedResource(entries([['*.'], ['configmaps']]))).toBe(true);
-    expect(hasMaskedResource(entries([['*.apps'], ['*.apps']]))).toBe(true);
-    expect(hasMaskedResource(entries([['*.apps'], ['*.*']]))).toBe(false);
-    expect(hasMaskedResource(entries([['secrets'], ['secrets'], ['*.*']]))).toBe(false);
+    const refused = (names: string[][]) => refusals(entries(names)).length > 0;
+    expect(refused([['*.*'], ['secrets']])).toBe(true);
+    expect(refused([['*.'], ['configmaps']])).toBe(true);
+    expect(refused([['*.apps'], ['*.apps']])).toBe(true);
+    expect(refused([['*.apps'], ['*.*']])).toBe(false);
+    expect(refused([['secrets'], ['secrets'], ['*.*']])).toBe(false);
+    expect(reviewEntries(entries([['secrets'], ['secrets'], ['*.*']])).ignored.map((p) => p.message)).toEqual([
+      '"secrets" in resources[1] is already listed in "secrets" in resources[0], which applies first: this entry is ignored for it',
+    ]);
   });
 
   it('reports the masked resource as refusing the file, and the other encryption rules stay silent', () => {
@@ -148,6 +152,55 @@ describe('encryption configuration with a masked resource', () => {
       'medium "secrets" in resources[1] is already listed in "secrets" in resources[0], which applies first: this entry is ignored for it',
     ]);
     expect(of(scan(duplicate), 'encryption-identity-first')).toHaveLength(1);
+  });
+});
+
+describe('encryption configuration the API server refuses', () => {
+  const file = (entries: string) => `apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:${entries}`;
+  const entry = (resources: string, providers = '[{identity: {}}]') => `\n  - resources: ${resources}\n    providers: ${providers}`;
+  const secretsIdentity = entry('[secrets]');
+
+  it('lists every reason validation_encryption.go refuses the file for, at its path', () => {
+    const reasons = (text: string) => scan(text).map((f) => `${f.ruleId} ${f.path}: ${f.message}`);
+    expect(reasons(file(' []'))).toEqual(['encryption-config-invalid resources: the file has no resources entries: the API server rejects the file']);
+    expect(reasons(file(entry('[]') + secretsIdentity))).toEqual(['encryption-config-invalid resources[0].resources: resources[0] lists no resources: the API server rejects the file']);
+    expect(reasons(file(entry('[configmaps]', '[]') + secretsIdentity))).toEqual(['encryption-config-invalid resources[0].providers: resources[0] has no providers: the API server rejects the file']);
+    expect(reasons(file(entry('[secrets]', '[{identity: {}, aescbc: {keys: []}}]')))).toEqual([
+      'encryption-config-invalid resources[0].providers[0]: resources[0]: one provider element sets aescbc and identity; each must be its own list element: the API server rejects the file',
+    ]);
+    expect(reasons(file(entry('[secrets]', '[{}]')))).toEqual([
+      'encryption-config-invalid resources[0].providers[0]: resources[0]: a provider element sets none of kms, aescbc, aesgcm, secretbox, identity: the API server rejects the file',
+    ]);
+    expect(reasons(file(secretsIdentity + entry('["*"]')))).toEqual([
+      'encryption-config-invalid resources[1].resources[0]: "*" is not a valid resource: use "*." for all core resources or "*.*" for everything; the API server rejects the file',
+    ]);
+    expect(reasons(file(secretsIdentity + entry('["secrets.*"]')))).toEqual([
+      'encryption-config-invalid resources[1].resources[0]: "secrets.*" would encrypt a resource across groups, which is not supported: the API server rejects the file',
+    ]);
+    expect(reasons(file(secretsIdentity + entry('[Secrets]')))).toEqual(['encryption-config-invalid resources[1].resources[0]: "Secrets" has capital letters: the API server rejects the file']);
+    expect(reasons(file(secretsIdentity + entry('[servicenodeportallocations]')))).toEqual([
+      'encryption-config-invalid resources[1].resources[0]: "servicenodeportallocations" has no REST API and cannot be encrypted: the API server rejects the file',
+    ]);
+    expect(reasons(file(secretsIdentity + entry('[events.events.k8s.io]')))).toEqual([
+      'encryption-config-invalid resources[1].resources[0]: "events.events.k8s.io" names a group the API server does not accept here (use "events" for events): it rejects the file',
+    ]);
+    expect(reasons(file(entry('[secrets, secrets]')))).toEqual(['encryption-config-invalid resources[0].resources[1]: "secrets" is listed twice in resources[0]: the API server rejects the file']);
+    expect(reasons(file(entry('["*.apps", deployments.apps]') + secretsIdentity))).toEqual([
+      'encryption-config-invalid resources[0].resources[1]: "deployments.apps" overlaps "*.apps" in resources[0]: the API server rejects the file',
+    ]);
+  });
+
+  it('the other encryption rules are silent on a refused file, and judge it once the refusal is fixed', () => {
+    const overlap = file(entry('["*.apps", deployments.apps]') + secretsIdentity);
+    expect(new Set(scan(overlap).map((f) => f.ruleId))).toEqual(new Set(['encryption-config-invalid']));
+    const fixed = overlap.replace('"*.apps", deployments.apps', '"*.apps"');
+    expect(of(scan(fixed), 'encryption-config-invalid')).toEqual([]);
+    expect(of(scan(fixed), 'encryption-identity-first')).toHaveLength(1);
+  });
+
+  it('a duplicate across entries is not a refusal: the other rules still judge the file', () => {
+    const entries = entriesOf({ resources: [{ resources: ['secrets'], providers: [{ identity: {} }] }, { resources: ['secrets'], providers: [{ identity: {} }] }] });
+    expect(refusals(entries)).toEqual([]);
   });
 });
 

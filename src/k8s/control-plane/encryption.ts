@@ -84,49 +84,142 @@ export function covers(pattern: string, target: string): boolean {
   return p.group === t.group && (p.resource === '*' || p.resource === t.resource);
 }
 
+/** A problem of the file at a path, worded for a finding. */
+export interface Problem {
+  path: Path;
+  message: string;
+}
+
+/** Resource names that have no REST API, which validation_encryption.go refuses to encrypt. */
+const NON_REST_RESOURCES: ReadonlySet<string> = new Set(['apiserveripinfo', 'serviceipallocations', 'servicenodeportallocations']);
+
 /**
- * True when the API server refuses the file because a resource is masked by a wildcard of an
- * earlier entry (`secrets` after `*.*` or `*.`, `*.apps` after `*.apps`): apiserver's
- * `getTransformerOverridesAndKMSPluginProbes` fails with `resource "secrets" is masked by earlier
- * rule "*.*"`. An exact duplicate without a wildcard is accepted (the first entry wins).
+ * The classes of resource names `covers` tells apart, as keys: every name (`any`), `*.*` (`all`),
+ * the names of a group, its `*.<group>` wildcards, and one group and resource.
  */
-export function hasMaskedResource(entries: readonly Entry[]): boolean {
-  let everything = false;
-  const groups = new Set<string>();
-  for (const entry of entries) {
-    const { wildcards, all } = wildcardsOf(entry);
-    for (const r of entry.resources) {
-      const gr = parseGroupResource(r.name);
-      if (everything || groups.has(gr.group)) return true;
-    }
-    everything ||= all;
-    for (const group of wildcards) groups.add(group);
-  }
-  return false;
+function classesOf(group: string, resource: string): string[] {
+  const out = ['any', `g\u0000${group}`, `e\u0000${group}\u0000${resource}`];
+  if (resource === '*') out.push(`s\u0000${group}`);
+  if (group === '*' && resource === '*') out.push('all');
+  return out;
 }
 
-/** The groups an entry covers with `*.<group>`, and whether it holds `*.*`. */
-function wildcardsOf(entry: Entry): { wildcards: string[]; all: boolean } {
-  const wildcards: string[] = [];
-  let all = false;
-  for (const r of entry.resources) {
-    const gr = parseGroupResource(r.name);
-    if (gr.resource !== '*') continue;
-    if (gr.group === '*') all = true;
-    else wildcards.push(gr.group);
-  }
-  return { wildcards, all };
+/** The smallest of some indexes, -1 standing for none. */
+function least(indexes: readonly number[]): number {
+  let out = -1;
+  for (const i of indexes) if (i !== -1 && (out === -1 || i < out)) out = i;
+  return out;
+}
+
+/** Why the API server refuses a resource name, or undefined when it accepts it. */
+function invalidName(name: string): string | undefined {
+  const gr = parseGroupResource(name);
+  if (name === '*') return '"*" is not a valid resource: use "*." for all core resources or "*.*" for everything; the API server rejects the file';
+  if (gr.group === '*' && gr.resource !== '*') return `"${name}" would encrypt a resource across groups, which is not supported: the API server rejects the file`;
+  if (name !== name.toLowerCase()) return `"${name}" has capital letters: the API server rejects the file`;
+  if (NON_REST_RESOURCES.has(name)) return `"${name}" has no REST API and cannot be encrypted: the API server rejects the file`;
+  if (gr.group === 'extensions' || gr.group === 'events.k8s.io') return `"${name}" names a group the API server does not accept here (use "events" for events): it rejects the file`;
+  return undefined;
 }
 
 /**
- * The entries of an EncryptionConfiguration the API server can load as far as resource masking
- * goes; undefined for another object or a file with a masked resource (encryption-config-invalid
- * reports that, and the other rules do not judge a file that never takes effect).
+ * What the API server makes of the resources and providers of the entries, in file order:
+ * `refusals`, for which it refuses the whole file (apiserver's `ValidateEncryptionConfiguration`:
+ * no entries, an entry without resources or providers, a provider element with none or several
+ * providers, a resource name it cannot encrypt, a resource listed twice or overlapping another in
+ * one entry; and `getTransformerOverridesAndKMSPluginProbes`: a resource masked by a wildcard of an
+ * earlier entry, `resource "secrets" is masked by earlier rule "*.*"`), and `ignored`, resources
+ * listed again in a later entry without a wildcard, which it accepts and ignores there (the first
+ * entry wins). Keys and kms settings are left to the rules about them.
+ */
+export function reviewEntries(entries: readonly Entry[]): { refusals: Problem[]; ignored: Problem[] } {
+  const refusals: Problem[] = [];
+  const ignored: Problem[] = [];
+  if (entries.length === 0) refusals.push({ path: ['resources'], message: 'the file has no resources entries: the API server rejects the file' });
+  // The classes of the resources of the entries before (the first entry holding each, and that
+  // entry's resources by class) and of the resources before in this entry: what the comparisons
+  // of every resource with every earlier one would find, looked up instead (those comparisons
+  // are quadratic in a file of thousands of resources).
+  const firstEntry = new Map<string, number>();
+  const byEntry: Map<string, number>[] = [];
+  for (const [ordinal, entry] of entries.entries()) {
+    const earlier = new Map<string, number>();
+    byEntry.push(earlier);
+    if (entry.resources.length === 0) refusals.push({ path: [...entry.path, 'resources'], message: `resources[${entry.index}] lists no resources: the API server rejects the file` });
+    if (entry.providers.length === 0) refusals.push({ path: [...entry.path, 'providers'], message: `resources[${entry.index}] has no providers: the API server rejects the file` });
+    for (const provider of entry.providers) {
+      if (provider.kinds.length === 1) continue;
+      refusals.push({
+        path: provider.path,
+        message:
+          provider.kinds.length === 0
+            ? `resources[${entry.index}]: a provider element sets none of kms, aescbc, aesgcm, secretbox, identity: the API server rejects the file`
+            : `resources[${entry.index}]: one provider element sets ${provider.kinds.join(' and ')}; each must be its own list element: the API server rejects the file`,
+      });
+    }
+    const names = new Set<string>();
+    for (const [i, r] of entry.resources.entries()) {
+      const gr = parseGroupResource(r.name);
+      const invalid = invalidName(r.name);
+      if (invalid !== undefined) refusals.push({ path: r.path, message: invalid });
+      const dup = names.has(r.name);
+      // Earlier resources that cover this one (`*.*`, its group's wildcard, the same group and
+      // resource) and that it covers (all for `*.*`, its group's for a wildcard); none of them
+      // has its name unless it is listed twice.
+      const covering = ['all', `s\u0000${gr.group}`, `e\u0000${gr.group}\u0000${gr.resource}`];
+      const covered = [...(gr.group === '*' && gr.resource === '*' ? ['any'] : []), ...(gr.resource === '*' ? [`g\u0000${gr.group}`] : [])];
+      const overlap = dup ? -1 : least([...covering, ...covered].map((key) => earlier.get(key) ?? -1));
+      // A wildcard of an earlier entry (`*.*`, `*.<group>`) masks this resource and the API
+      // server refuses the file; an earlier entry that lists the same name wins over this one.
+      let cover: { entry: number; resource: number; masked: boolean } | undefined;
+      if (!dup && overlap === -1) {
+        for (const keys of [covering.slice(0, 2), covering.slice(2)]) {
+          const first = least(keys.map((key) => firstEntry.get(key) ?? -1));
+          const classes = byEntry[first];
+          if (classes === undefined) continue;
+          cover = { entry: first, resource: least(keys.map((key) => classes.get(key) ?? -1)), masked: keys.length === 2 };
+          break;
+        }
+      }
+      names.add(r.name);
+      for (const key of classesOf(gr.group, gr.resource)) if (!earlier.has(key)) earlier.set(key, i);
+      if (dup) {
+        refusals.push({ path: r.path, message: `"${r.name}" is listed twice in resources[${entry.index}]: the API server rejects the file` });
+        continue;
+      }
+      if (overlap !== -1) {
+        refusals.push({ path: r.path, message: `"${r.name}" overlaps "${entry.resources[overlap]?.name ?? ''}" in resources[${entry.index}]: the API server rejects the file` });
+        continue;
+      }
+      const earlierEntry = cover === undefined ? undefined : entries[cover.entry];
+      if (cover === undefined || earlierEntry === undefined) continue;
+      const by = `"${earlierEntry.resources[cover.resource]?.name ?? ''}" in resources[${earlierEntry.index}]`;
+      if (cover.masked) {
+        refusals.push({ path: r.path, message: `"${r.name}" in resources[${entry.index}] is masked by ${by}: the API server refuses the file (a wildcard entry must come after every entry it covers)` });
+      } else {
+        ignored.push({ path: r.path, message: `"${r.name}" in resources[${entry.index}] is already listed in ${by}, which applies first: this entry is ignored for it` });
+      }
+    }
+    for (const key of earlier.keys()) if (!firstEntry.has(key)) firstEntry.set(key, ordinal);
+  }
+  return { refusals, ignored };
+}
+
+/** The reasons the API server refuses the file for its resources and providers (see `reviewEntries`). */
+export function refusals(entries: readonly Entry[]): Problem[] {
+  return reviewEntries(entries).refusals;
+}
+
+/**
+ * The entries of an EncryptionConfiguration the API server loads as far as its resources and
+ * providers go; undefined for another object or a file it refuses for them (`refusals`):
+ * encryption-config-invalid reports that, and the other rules do not judge a file that never
+ * takes effect.
  */
 export function loadableEntries(object: JsonObject): Entry[] | undefined {
   if (!isEncryptionConfiguration(object)) return undefined;
   const entries = entriesOf(object);
-  return hasMaskedResource(entries) ? undefined : entries;
+  return refusals(entries).length > 0 ? undefined : entries;
 }
 
 /** The entry that applies to a resource: the first whose resources cover it. */

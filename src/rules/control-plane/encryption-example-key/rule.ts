@@ -10,7 +10,7 @@ export const rule = defineRule({
   controls: ['STO-2'],
   frameworks: { nsa: ['Encryption'] },
   description:
-    'The key is one of the example keys printed in the Kubernetes documentation and tutorials. Anyone can decrypt data encrypted with it, so the Secrets in etcd and in every etcd backup are as good as plain text, while the cluster reports encryption at rest as configured.',
+    'The key is one of the example keys printed in the Kubernetes documentation and tutorials. Anyone can decrypt data encrypted with it, so the Secrets in etcd and in every etcd backup are as good as plain text, while the cluster reports encryption at rest as configured. Silent on a file the API server refuses for a reason encryption-config-invalid reports (its entries, resource names or provider elements), since such a file never takes effect.',
   remediation:
     'Generate a random key (`head -c 32 /dev/urandom | base64`), add it as the first key of the provider, restart the API servers, rewrite all encrypted resources (`kubectl get secrets -A -o json | kubectl replace -f -`), then remove the example key; treat data in older backups as exposed.',
   *check({ object }) {

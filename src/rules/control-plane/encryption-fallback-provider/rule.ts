@@ -11,7 +11,7 @@ export const rule = defineRule({
   frameworks: { nsa: ['Encryption'] },
   optional: true,
   description:
-    'Providers after the first one only decrypt data written before the last change of configuration. While `identity` or an old key stays in the list, etcd may still hold objects stored in plain text or under the old key, and nothing in the file shows whether they were rewritten. mamori cannot verify that offline.',
+    'Providers after the first one only decrypt data written before the last change of configuration. While `identity` or an old key stays in the list, etcd may still hold objects stored in plain text or under the old key, and nothing in the file shows whether they were rewritten. mamori cannot verify that offline. Silent on a file the API server refuses for a reason encryption-config-invalid reports (its entries, resource names or provider elements), since such a file never takes effect.',
   remediation:
     'After changing the first provider, rewrite every covered resource (`kubectl get secrets -A -o json | kubectl replace -f -`, and likewise for other resources), check etcd for the `k8s:enc:<provider>:v1:<key>:` prefix, then remove the fallback providers and old keys.',
   *check({ object }) {

@@ -10,7 +10,7 @@ export const rule = defineRule({
   controls: ['STO-2'],
   frameworks: { nsa: ['Encryption'] },
   description:
-    'Keys of `aescbc`, `aesgcm` and `secretbox` must be base64 and of the right length (secretbox 32 bytes; aescbc 32 bytes as documented, the API server also accepts 16 or 24; aesgcm 16, 24 or 32), with unique names. A wrong key makes the API server refuse the file; a key reused across providers or entries means one leaked key decrypts more data, and using the same key with two algorithms weakens both.',
+    'Keys of `aescbc`, `aesgcm` and `secretbox` must be base64 and of the right length (secretbox 32 bytes; aescbc 32 bytes as documented, the API server also accepts 16 or 24; aesgcm 16, 24 or 32), with unique names. A wrong key makes the API server refuse the file; a key reused across providers or entries means one leaked key decrypts more data, and using the same key with two algorithms weakens both. Silent on a file the API server refuses for a reason encryption-config-invalid reports (its entries, resource names or provider elements), since such a file never takes effect.',
   remediation:
     'Generate a fresh random key per provider (`head -c 32 /dev/urandom | base64`), give each key of a provider a unique name, and rotate by adding the new key first, restarting the API servers, rewriting the data and removing the old key.',
   *check({ object }) {

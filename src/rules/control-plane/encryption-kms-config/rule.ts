@@ -11,7 +11,7 @@ export const rule = defineRule({
   controls: ['STO-6', 'STO-2'],
   frameworks: { nsa: ['Encryption'] },
   description:
-    'The API server talks to KMS plugins over a local unix socket only, needs a name for every kms provider (unique, and without ":" for KMS v2), and rejects `cachesize` with KMS v2. A provider that breaks these rules makes the API server refuse the file, which at start-up keeps it from running and on reload keeps the previous encryption configuration in force.',
+    'The API server talks to KMS plugins over a local unix socket only, needs a name for every kms provider (unique, and without ":" for KMS v2), and rejects `cachesize` with KMS v2. A provider that breaks these rules makes the API server refuse the file, which at start-up keeps it from running and on reload keeps the previous encryption configuration in force. Silent on a file the API server refuses for a reason encryption-config-invalid reports (its entries, resource names or provider elements), since such a file never takes effect.',
   remediation:
     'Give each kms provider a unique `name`, an `endpoint` of the form `unix:///var/run/kms-provider.sock`, `apiVersion: v2`, and no `cachesize` with v2.',
   *check({ object }) {

@@ -11,7 +11,7 @@ export const rule = defineRule({
   controls: ['STO-6', 'STO-2'],
   frameworks: { nsa: ['Encryption'] },
   description:
-    'KMS v1 (a `kms` provider without `apiVersion`, or with `apiVersion: v1`) is deprecated since Kubernetes 1.28 and disabled by default since 1.29: the API server refuses to start unless the KMSv1 feature gate is turned on. It also calls the KMS for every data key, so it is slow and fails hard when the KMS is unreachable. KMS v2 keeps the same external key protection with one data key per API server.',
+    'KMS v1 (a `kms` provider without `apiVersion`, or with `apiVersion: v1`) is deprecated since Kubernetes 1.28 and disabled by default since 1.29: the API server refuses to start unless the KMSv1 feature gate is turned on. It also calls the KMS for every data key, so it is slow and fails hard when the KMS is unreachable. KMS v2 keeps the same external key protection with one data key per API server. Silent on a file the API server refuses for a reason encryption-config-invalid reports (its entries, resource names or provider elements), since such a file never takes effect.',
   remediation:
     'Set `apiVersion: v2` on the kms provider (with a KMS v2 plugin), keep the v1 provider after it until all data is rewritten, then remove it.',
   *check({ object }) {

@@ -10,7 +10,7 @@ export const rule = defineRule({
   controls: ['STO-2'],
   frameworks: { cis: ['1.2.28'], kubescape: ['C-0142'], nsa: ['Encryption', 'Secrets'] },
   description:
-    'Resources that no entry of the EncryptionConfiguration covers are stored with the identity provider, in plain text. A file that encrypts configmaps or custom resources but does not list `secrets` (or a `*.` / `*.*` wildcard) leaves every Secret readable in etcd and its backups while looking like encryption at rest is on.',
+    'Resources that no entry of the EncryptionConfiguration covers are stored with the identity provider, in plain text. A file that encrypts configmaps or custom resources but does not list `secrets` (or a `*.` / `*.*` wildcard) leaves every Secret readable in etcd and its backups while looking like encryption at rest is on. Silent on a file the API server refuses for a reason encryption-config-invalid reports (its entries, resource names or provider elements), since such a file never takes effect.',
   remediation:
     'Add `secrets` to the `resources` of an entry whose first provider is `kms` (apiVersion v2) or `secretbox`, or add such an entry first, then rewrite all secrets so they are stored encrypted.',
   *check({ object }) {
