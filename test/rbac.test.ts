@@ -165,6 +165,19 @@ rules:
     ]);
   });
 
+  it('keeps the listed rules of an aggregated role that selects none of the input\'s roles, as a cluster export has it', () => {
+    const exported = `
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: { name: monitoring }
+aggregationRule:
+  clusterRoleSelectors: [{ matchLabels: { example.com/aggregate-to-monitoring: "true" } }]
+rules:
+  - { apiGroups: [""], resources: ["secrets"], verbs: ["get"] }
+`;
+    expect(rbacIndexOf(inventory(exported)).clusterRole('monitoring')?.rules.map((g) => [g.source.name, g.rule.resources[0]])).toEqual([['monitoring', 'secrets']]);
+  });
+
   it('iterates to a fixed point through nested aggregated roles, and survives cycles', () => {
     const nested = `${yaml}
 ---

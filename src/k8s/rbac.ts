@@ -472,6 +472,12 @@ export function resolveAggregation(clusterRoles: readonly RoleRecord[]): void {
     const rules = union(component, (pick) => members.has(pick));
     for (const role of members) role.rules = rules;
   }
+  // An aggregated role of the input that selects none of the input's roles, yet lists rules, is as
+  // a cluster export has it: the rules are the controller's union of roles the input lacks, so
+  // they are what it grants. (When the input's roles are selected, their union replaces them.)
+  for (const role of order) {
+    if (role.object !== undefined && role.literal.length > 0 && (selected.get(role) ?? []).length === 0) role.rules = literalGranted(role);
+  }
 }
 
 /**

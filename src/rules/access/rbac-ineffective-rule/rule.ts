@@ -156,7 +156,7 @@ function problems(role: RoleRecord): InventoryViolation[] {
     if (role.invalidSelector) {
       report(['aggregationRule', 'clusterRoleSelectors'], 'a selector of aggregationRule is invalid (unknown operator, or values that do not fit it), so the aggregation controller cannot compute the role and leaves its rules as written');
     } else if (raw.length > 0) {
-      report(['rules'], 'the role has an aggregationRule, so the control plane overwrites these rules with those of the selected ClusterRoles; move them to a labelled ClusterRole');
+      report(['rules'], 'the role has an aggregationRule, so the control plane overwrites these rules with those of the selected ClusterRoles; move them to a labelled ClusterRole (in a cluster export they are that union, and the access rules count them as granted)');
     }
     return out;
   }
