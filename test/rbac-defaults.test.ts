@@ -319,6 +319,21 @@ rules:
     ]);
   });
 
+  it('reports the unauthenticated subject Kubernetes gave system:discovery and system:basic-user before 1.14 at low severity', () => {
+    const binding = (name: string): string => `
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: ${name}, labels: ${LABEL}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: ${name}}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: system:authenticated}, {apiGroup: rbac.authorization.k8s.io, kind: Group, name: system:unauthenticated}]
+`;
+    const findings = scanTexts([{ file: 'rbac.yaml', text: `${binding('system:discovery')}---${binding('system:basic-user')}` }], { rules: RULES.filter((r) => r.id === 'rbac-anonymous-binding') }).findings;
+    expect(findings.map((f) => [f.severity, f.message])).toEqual([
+      ['low', 'ClusterRoleBinding "system:discovery" grants ClusterRole "system:discovery" (not in the input) to Group system:unauthenticated cluster-wide: anyone who can reach the API server gets it without credentials; Kubernetes bound it so before 1.14, which removed the subject for new clusters, and upgrades keep it: remove it'],
+      ['low', 'ClusterRoleBinding "system:basic-user" grants ClusterRole "system:basic-user" (not in the input) to Group system:unauthenticated cluster-wide: anyone who can reach the API server gets it without credentials; Kubernetes bound it so before 1.14, which removed the subject for new clusters, and upgrades keep it: remove it'],
+    ]);
+  });
+
   it('keeps the rules earlier releases gave a default role: upgrades never remove them', () => {
     // A cluster created before the in-tree glusterfs plugin went away still has its rules on the
     // volume controllers (upstream's reconciler adds missing rules and keeps extra ones).
