@@ -538,10 +538,24 @@ describe('permission classes of bindings', () => {
     const workload = 'apiVersion: v1\nkind: Pod\nmetadata: { name: sync }\nspec:\n  serviceAccountName: sync\n  containers: [{ name: s, image: "registry.example.com/s:1" }]';
     const messages = async (...docs: string[]): Promise<string[]> => (await scan(['workload-powerful-service-account'], ...docs)).map((f) => f.message);
     expect(await messages(crb('sync', 'gitops'), workload)).toEqual([
-      'pod runs as ServiceAccount "sync" (the workload sets no namespace; the input grants a ServiceAccount of that name only in namespace "gitops", where it is taken to be applied) with its API token mounted, and ClusterRoleBinding "sync" (ClusterRole "cluster-admin", cluster-wide): full control; code execution in any container of this pod can take over the cluster',
+      'pod runs as ServiceAccount "sync" (the workload sets no namespace; its file grants a ServiceAccount of that name only in namespace "gitops", where it is taken to be applied) with its API token mounted, and ClusterRoleBinding "sync" (ClusterRole "cluster-admin", cluster-wide): full control; code execution in any container of this pod can take over the cluster',
     ]);
     // Two candidate namespaces: nothing is assumed. A workload that names its namespace is judged there only.
     expect(await messages(crb('sync', 'gitops'), crb('sync-b', 'other'), workload)).toEqual([]);
     expect(await messages(crb('sync', 'gitops'), workload.replace('name: sync }', 'name: sync, namespace: apps }'))).toEqual([]);
+    // Never for the default ServiceAccount, which every namespace has.
+    const noAccount = workload.replace('  serviceAccountName: sync\n', '');
+    expect(await messages(crb('sync', 'gitops').replace('name: sync, namespace', 'name: default, namespace'), noAccount)).toEqual([]);
+    // Never from a binding of another file: another install of the same thing, say.
+    const { scanTexts } = await import('../src/engine/scan.js');
+    const { RULES } = await import('../src/rules/index.js');
+    const split = scanTexts(
+      [
+        { file: 'cluster-install.yaml', text: crb('sync', 'gitops') },
+        { file: 'namespace-install.yaml', text: workload },
+      ],
+      { rules: RULES.filter((r) => r.id === 'workload-powerful-service-account') },
+    );
+    expect(split.findings).toEqual([]);
   });
 });

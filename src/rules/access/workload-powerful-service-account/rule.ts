@@ -37,8 +37,8 @@ const NAMESPACE_GROUP = 'system:serviceaccounts:';
 interface AccountGrants {
   byAccount: Map<string, AccountGrant[]>;
   byNamespace: Map<string, AccountGrant[]>;
-  /** The namespaces in which a ServiceAccount of each name is granted something (for workloads that set no namespace). */
-  namespacesByName: Map<string, Set<string>>;
+  /** By file, the namespaces in which a binding of that file grants a ServiceAccount of each name something (for workloads that set no namespace). */
+  namespacesByFile: Map<string, Map<string, Set<string>>>;
 }
 
 /** What one binding grants one ServiceAccount, in words. */
@@ -61,7 +61,7 @@ function accountGrants(inventory: Inventory, privileged: readonly string[]): Acc
   const key = privileged.join('\u0000');
   let out = cache.get(key);
   if (out === undefined) {
-    out = { byAccount: new Map(), byNamespace: new Map(), namespacesByName: new Map() };
+    out = { byAccount: new Map(), byNamespace: new Map(), namespacesByFile: new Map() };
     for (const analysed of analysedBindings(inventory)) {
       if (!isClusterTier(analysed.binding, privileged)) continue;
       const found = TAKEOVER.filter((cls) => takesOver(cls, analysed));
@@ -76,8 +76,11 @@ function accountGrants(inventory: Inventory, privileged: readonly string[]): Acc
       for (const subject of analysed.binding.subjects) {
         if (subject.kind === 'ServiceAccount' && subject.namespace !== undefined) {
           push(out.byAccount, accountKey(subject.namespace, subject.name), grant);
-          let namespaces = out.namespacesByName.get(subject.name);
-          if (namespaces === undefined) out.namespacesByName.set(subject.name, (namespaces = new Set()));
+          const file = analysed.binding.object.source.file;
+          let byName = out.namespacesByFile.get(file);
+          if (byName === undefined) out.namespacesByFile.set(file, (byName = new Map()));
+          let namespaces = byName.get(subject.name);
+          if (namespaces === undefined) byName.set(subject.name, (namespaces = new Set()));
           namespaces.add(subject.namespace);
         }
         else if (subject.kind === 'Group' && subject.name.startsWith(NAMESPACE_GROUP)) push(out.byNamespace, subject.name.slice(NAMESPACE_GROUP.length), grant);
@@ -110,17 +113,18 @@ type Resolve = (inventory: Inventory) => string | null;
 
 /**
  * Whether a pod running as ServiceAccount `name` of `namespace` holds cluster-takeover permissions,
- * and which. A workload that sets no namespace (`implicit`: manifests applied with `kubectl -n`,
- * as many install files are) runs in the namespace it is applied to: when it has no grant in
- * `default` and the bindings of the input grant a ServiceAccount of its name in exactly one
- * namespace, it is judged there, and the message says so.
+ * and which. A workload that sets no namespace (manifests applied with `kubectl -n`, as many
+ * install files are; `implicit` is its file) runs in the namespace it is applied to: when it has no
+ * grant in `default` and the bindings of its own file grant a ServiceAccount of its name in
+ * exactly one namespace, it is judged there, and the message says so. Not for `default`, which
+ * every namespace has, and not from other files, which may be other installs of the same thing.
  */
-function takeover(given: string, name: string, tokenByPod: boolean, privileged: readonly string[], implicit: boolean): Resolve {
+function takeover(given: string, name: string, tokenByPod: boolean, privileged: readonly string[], implicit: string | undefined): Resolve {
   return (inventory) => {
-    const { byAccount, byNamespace, namespacesByName } = accountGrants(inventory, privileged);
+    const { byAccount, byNamespace, namespacesByFile } = accountGrants(inventory, privileged);
     let assumed: string | undefined;
-    if (implicit && !byAccount.has(accountKey(given, name)) && !byNamespace.has(given)) {
-      const namespaces = namespacesByName.get(name);
+    if (implicit !== undefined && name !== 'default' && !byAccount.has(accountKey(given, name)) && !byNamespace.has(given)) {
+      const namespaces = namespacesByFile.get(implicit)?.get(name);
       if (namespaces?.size === 1) [assumed] = namespaces;
     }
     const namespace = assumed ?? given;
@@ -139,7 +143,7 @@ function takeover(given: string, name: string, tokenByPod: boolean, privileged: 
     if (!tokenByPod && account?.['automountServiceAccountToken'] === false) return null;
     // The same binding in several files of the input (one manifest per provider) is named once.
     const what = [...new Set(grants.map((g) => `${g.binding}: ${classesOf(g).join(', ')}`))].join('; ');
-    const where = assumed === undefined ? '' : ` (the workload sets no namespace; the input grants a ServiceAccount of that name only in namespace "${assumed}", where it is taken to be applied)`;
+    const where = assumed === undefined ? '' : ` (the workload sets no namespace; its file grants a ServiceAccount of that name only in namespace "${assumed}", where it is taken to be applied)`;
     return `pod runs as ServiceAccount "${name}"${where} with its API token mounted, and ${what}; code execution in any container of this pod can take over the cluster`;
   };
 }
@@ -155,7 +159,7 @@ export const rule = defineRule({
   frameworks: { nsa: ['Authentication and authorization'], kubescape: ['C-0267', 'C-0272', 'C-0053'] },
   options: { privilegedNamespaces: DEFAULT_PRIVILEGED_NAMESPACES },
   description:
-    'A pod holds the API token of its ServiceAccount. When a ClusterRoleBinding (or a RoleBinding in a privileged namespace) gives that ServiceAccount full control, wildcard permissions, Secret reads or writes (a written `service-account-token` Secret mints a token), writes to cluster ConfigMaps (CoreDNS, `aws-auth`), workload creation, exec into pods (through `get` alone before Kubernetes 1.35, over a WebSocket), role escalation or binding (`bind` counts when the ServiceAccount can also create or update bindings), RBAC writes, impersonation, nodes/proxy, certificate approval, token minting or admission-webhook writes across the cluster, then remote code execution, a file-read bug or a malicious dependency in any container of the pod is a takeover of the whole cluster: the token is in the container\'s filesystem. The RBAC rules report the binding; this rule reports every workload that would hand those permissions to an attacker, so the blast radius is seen where the code runs. Bindings through the group `system:serviceaccounts:<namespace>` count; bindings to every ServiceAccount (`system:serviceaccounts`) are left to `rbac-authenticated-binding`-style review of the binding itself. A workload that sets no namespace (an install file applied with `kubectl apply -n`) is judged in the one namespace where the input grants a ServiceAccount of its name, when there is exactly one, and the message says so. Not reported when the token is not mounted (the pod, or its ServiceAccount in the input, sets `automountServiceAccountToken: false` and no projected volume requests a token). Which RoleBindings count as cluster-wide is the `privilegedNamespaces` option (default `["kube-system"]`), as for the `rbac-cluster-*` rules.',
+    'A pod holds the API token of its ServiceAccount. When a ClusterRoleBinding (or a RoleBinding in a privileged namespace) gives that ServiceAccount full control, wildcard permissions, Secret reads or writes (a written `service-account-token` Secret mints a token), writes to cluster ConfigMaps (CoreDNS, `aws-auth`), workload creation, exec into pods (through `get` alone before Kubernetes 1.35, over a WebSocket), role escalation or binding (`bind` counts when the ServiceAccount can also create or update bindings), RBAC writes, impersonation, nodes/proxy, certificate approval, token minting or admission-webhook writes across the cluster, then remote code execution, a file-read bug or a malicious dependency in any container of the pod is a takeover of the whole cluster: the token is in the container\'s filesystem. The RBAC rules report the binding; this rule reports every workload that would hand those permissions to an attacker, so the blast radius is seen where the code runs. Bindings through the group `system:serviceaccounts:<namespace>` count; bindings to every ServiceAccount (`system:serviceaccounts`) are left to `rbac-authenticated-binding`-style review of the binding itself. A workload that sets no namespace (an install file applied with `kubectl apply -n`) is judged in the one namespace where the bindings of its own file grant a ServiceAccount of its name, when there is exactly one (never for `default`), and the message says so. Not reported when the token is not mounted (the pod, or its ServiceAccount in the input, sets `automountServiceAccountToken: false` and no projected volume requests a token). Which RoleBindings count as cluster-wide is the `privilegedNamespaces` option (default `["kube-system"]`), as for the `rbac-cluster-*` rules.',
   remediation:
     'Give the workload a ServiceAccount of its own that holds only what it calls (namespaced Roles, `resourceNames`, no wildcards), and move cluster-wide powers to a separate component with a small attack surface. Where the workload needs no API access at all, set `automountServiceAccountToken: false` on the pod. Keep controllers that need such permissions (GitOps, operators) in namespaces of their own, hardened with the restricted Pod Security level and network policies.',
   *check({ loaded, kind, spec, specPath }, ctx) {
@@ -167,7 +171,8 @@ export const rule = defineRule({
     if (own === false && !tokenByPod) return;
     const account = serviceAccountOf(spec, specPath);
     const namespace = namespaceOf(loaded) ?? 'default';
-    const implicit = loaded.ref.namespace === undefined;
+    // A workload that sets no namespace may be judged where the bindings of its file put its ServiceAccount.
+    const implicit = loaded.ref.namespace === undefined ? loaded.source.file : undefined;
     // One decision for the pods that run as the same ServiceAccount the same way.
     const resolve = sharedFunction(DECISIONS, ctx, [namespace, account.name, tokenByPod, implicit], () => takeover(namespace, detach(account.name), tokenByPod, privilegedNamespaces(ctx.options), implicit));
     yield { path: account.path ?? specPath, message: '', resolve };
