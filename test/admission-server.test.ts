@@ -616,6 +616,30 @@ describe('admission server: connections', () => {
     await closing;
   });
 
+  it('keeps answering a client that sends a request every 150 ms during shutdown, then stops', async () => {
+    const own = await startServer('Fail', 10_000, undefined, { shutdownGraceMs: 10_000 });
+    const body = JSON.stringify(admission(pod('cart', 'shop', plain())));
+    let stopped = false;
+    let closing: Promise<void> | undefined;
+    const statuses: (number | string)[] = [];
+    for (let i = 0; i < 8; i++) {
+      const reply = await call(own.port, 'POST', '/validate', body, json, { agent: false }).then(
+        (r) => r.status,
+        (error: NodeJS.ErrnoException) => error.code ?? 'error',
+      );
+      statuses.push(reply);
+      closing ??= own.shutdown().then(() => {
+        stopped = true;
+      });
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    // Requests never paused for 0.5 s: each was answered, and the server had not stopped.
+    expect(statuses).toEqual(Array.from({ length: 8 }, () => 200));
+    expect(stopped).toBe(false);
+    await closing;
+    expect(stopped).toBe(true);
+  });
+
   it('shuts down within the grace period with a connection still in its TLS handshake', async () => {
     const own = await startServer('Fail', 2000, undefined, { handshakeTimeoutMs: 60_000, shutdownGraceMs: 300 });
     const { closed } = await raw(own.port);

@@ -172,6 +172,8 @@ export class AdmissionServer {
   private closing = false;
   /** Requests being answered (from their headers to the end of the response). */
   private active = 0;
+  /** When a request or a connection last began or a request ended (`performance.now()`). */
+  private lastActivity = 0;
   /** Limit of `held`. */
   private readonly maxInFlightBytes: number;
   /** Bytes of request bodies held: reserved as each body arrives, given back when its request is answered. */
@@ -207,6 +209,7 @@ export class AdmissionServer {
     this.server.requestTimeout = 30_000;
     this.server.maxConnections = options.maxConnections ?? defaultMaxConnections(this.maxInFlightBytes);
     this.server.on('connection', (socket: Socket) => {
+      this.lastActivity = performance.now();
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
@@ -320,13 +323,14 @@ export class AdmissionServer {
     unwatchFile(this.options.certFile, this.onFileChange);
     unwatchFile(this.options.keyFile, this.onFileChange);
     if (this.reloadTimer !== undefined) clearTimeout(this.reloadTimer);
-    this.logger.info('shutting down: no new connections, finishing requests in flight');
+    this.logger.info('shutting down: answering the requests in flight and those already sent, then closing connections');
     this.closed = new Promise<void>((resolve) => {
       // Closing the server at once would reset requests already sent: those the event loop has
       // not read yet, busy evaluating another (they look idle to the HTTP server), and connections
       // not yet accepted (still in the listen backlog), each a denial under failurePolicy Fail.
       // The listener stays open, answers carrying `Connection: close` and /readyz 503, until no
-      // request has been in flight for QUIET_MS; by then the loop has read every request waiting.
+      // request or connection has begun or ended for QUIET_MS and none is in flight; by then the
+      // loop has read every request waiting.
       // Then the server closes: no new connection, idle ones closed.
       let stopping = false;
       const stop = (): void => {
@@ -340,10 +344,9 @@ export class AdmissionServer {
         });
         this.server.closeIdleConnections();
       };
-      let quietSince = performance.now();
+      this.lastActivity = performance.now();
       const poll = setInterval(() => {
-        if (this.active > 0) quietSince = performance.now();
-        else if (performance.now() - quietSince >= QUIET_MS) stop();
+        if (this.active === 0 && performance.now() - this.lastActivity >= QUIET_MS) stop();
       }, QUIET_MS / 5);
       const grace = setTimeout(() => {
         stop();
@@ -361,7 +364,11 @@ export class AdmissionServer {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
     this.active++;
-    res.once('close', () => this.active--);
+    this.lastActivity = started;
+    res.once('close', () => {
+      this.active--;
+      this.lastActivity = performance.now();
+    });
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
