@@ -77,6 +77,9 @@ describe('fields of the wrong type', () => {
     expect(errorsOf(pod('99999999999999999999'))).toEqual([`5:21 Pod p: spec.securityContext.runAsUser must be an integer, not a number past the int64 range${TAIL}`]);
     expect(errorsOf(pod('-99999999999999999999'))).toHaveLength(1);
     expect(errorsOf(pod('9007199254740993'))).toEqual([]);
+    expect(errorsOf(pod('9223372036854775807'))).toEqual([]);
+    expect(errorsOf(pod('-9223372036854775808'))).toEqual([]);
+    expect(errorsOf(pod('9223372036854777856'))).toHaveLength(1); // the next number after 2^63
   });
 
   it('accepts every valid spelling: nulls, quantities as numbers, ports by name, YAML 1.1 booleans where booleans go', () => {

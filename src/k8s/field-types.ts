@@ -264,9 +264,13 @@ type Scalar = keyof typeof SCALAR_NAMES;
 /** The largest magnitude of an integer field: Kubernetes decodes them as int64 (int32 fields are smaller still). */
 const INT64_LIMIT = 2 ** 63;
 
-/** True for an integer the API server can decode: a whole number within int64. */
+/**
+ * True for an integer the API server can decode: a whole number within int64. The bounds are
+ * read as numbers, which round ±(2^63 − 1) to ±2^63: a number that rounds to the bound is taken
+ * as within it.
+ */
 function isInt64(value: JsonValue): boolean {
-  return Number.isInteger(value) && Math.abs(value as number) < INT64_LIMIT;
+  return Number.isInteger(value) && Math.abs(value as number) <= INT64_LIMIT;
 }
 
 /** The JSON type of a value as messages name it (never the value: it may be a secret). */
