@@ -581,7 +581,7 @@ describe('Helm templates', () => {
 describe('parse errors', () => {
   it('refuses a key repeated in a JSON document, as in YAML, and reads array-index keys as JSON does', () => {
     const dup = loadText('dup.json', '{"apiVersion": "v1", "kind": "ConfigMap",\n "metadata": {"name": "a", "name": "b"}}\n---\n{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ok"}}\n');
-    expect(dup.errors.map((e) => [e.line, e.code, e.message])).toEqual([[2, 'parse', 'invalid YAML: duplicated mapping key']]);
+    expect(dup.errors.map((e) => [e.line, e.code, e.message])).toEqual([[2, 'parse', 'invalid JSON: duplicated mapping key']]);
     expect(dup.objects.map((o) => o.ref.name)).toEqual(['ok']);
     const indexed = loadText('idx.json', '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "n"}, "data": {"b": "x", "1": "y"}}');
     expect(indexed.errors).toEqual([]);

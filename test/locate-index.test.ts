@@ -129,8 +129,8 @@ describe('node index of the fast reader and of JSON documents', () => {
       parseDocument(text, splitDocuments(text)[0]!, 'f.json', DEFAULT_LIMITS, index);
       return index.nodes;
     };
-    expect(() => indexOfJson('{"a": 1, "b": {"c": 2}, "a": 3}')).toThrow('invalid YAML: duplicated mapping key');
-    expect(() => indexOfJson('{"b": [{"x": 1, "x": {"y": [1]}}], "c": {"d": 1}}')).toThrow('invalid YAML: duplicated mapping key');
+    expect(() => indexOfJson('{"a": 1, "b": {"c": 2}, "a": 3}')).toThrow('invalid JSON: duplicated mapping key');
+    expect(() => indexOfJson('{"b": [{"x": 1, "x": {"y": [1]}}], "c": {"d": 1}}')).toThrow('invalid JSON: duplicated mapping key');
     expect(indexOfJson('{"data": {"b": 1, "10": 2}}')).toBeUndefined();
     expect(indexOfJson('{"data": {"b": 1, "01": 2, "1x": 3}}')).toBeDefined();
     const text = '{"k\\"": "a\\"\\\\", "list": [ [], {}, "]", 1e3, null ],\n "last": {"z": true}}';

@@ -277,7 +277,7 @@ export function parseDocument(text: string, chunk: DocumentChunk, file: string, 
       }
       throw new MamoriError(
         depth ? 'too-deep' : 'parse',
-        depth ? `nesting deeper than ${limits.maxDepth} levels` : `invalid YAML: ${error.reason}`,
+        depth ? `nesting deeper than ${limits.maxDepth} levels` : `invalid ${json === NOT_JSON ? 'YAML' : 'JSON'}: ${error.reason}`,
         options,
       );
     }
