@@ -474,6 +474,23 @@ describe('Helm templates', () => {
     const file = loadText('bundle.yaml', release);
     expect(file.objects.map((o) => `${o.ref.kind}/${o.ref.name}`)).toEqual(['HelmRelease/redis', 'Application/web', 'Pod/rendered']);
     expect(file.errors.map((e) => [e.line, e.code])).toEqual([[17, 'template']]);
+    // Only those fields: a selector's `values` or a ConfigMap's `values` key is no Helm value.
+    const chart = lines(
+      'apiVersion: networking.k8s.io/v1',
+      'kind: NetworkPolicy',
+      'metadata: {name: np}',
+      'spec:',
+      '  podSelector: {matchExpressions: [{key: app, operator: In, values: ["{{ .Release.Name }}"]}]}',
+      '---',
+      'apiVersion: v1',
+      'kind: ConfigMap',
+      'metadata: {name: cm}',
+      'data: {values: "{{ .Values.x }}"}',
+    );
+    expect(loadText('chart.yaml', chart).errors.map((e) => [e.line, e.code])).toEqual([
+      [5, 'template'],
+      [10, 'template'],
+    ]);
   });
 
   it('reports an unquoted `{{ .Values.x }}` as a template, naming its line, and reads none of the file', () => {

@@ -1,5 +1,5 @@
 import { MamoriError } from '../errors.js';
-import { asString, formatPath, isObject, objectRef } from '../k8s/object.js';
+import { asArray, asObject, asString, formatPath, isObject, objectRef } from '../k8s/object.js';
 import type { JsonObject, Location, Path, ReportError } from '../types.js';
 import { expandPaths, readInput, type InputRef } from './files.js';
 import { DEFAULT_LIMITS, type LoadLimits } from './limits.js';
@@ -65,20 +65,38 @@ function pathOf(place: Place | undefined): Path {
 }
 
 /**
- * Keys whose values are Helm values handed to a chart, not fields of the object: Flux HelmRelease
- * `spec.values`, Argo CD `spec.source.helm` (`valuesObject`, `parameters`), k3s HelmChart
- * `spec.valuesContent`. Charts pass such strings through `tpl`, so `"{{ .Release.Name }}-auth"` is
- * an idiom there, in a rendered manifest.
+ * The fields of a document that hold Helm values handed to a chart, not fields of the object, as
+ * parent and key: Flux HelmRelease `spec.values` and `valuesFrom`, Argo CD Application (and an
+ * ApplicationSet's template) `spec.source.helm` and `spec.sources[].helm`, k3s HelmChart and
+ * HelmChartConfig `spec.valuesContent` and `spec.set`. Charts pass such strings through `tpl`, so
+ * `"{{ .Release.Name }}-auth"` is an idiom there, in a rendered manifest.
  */
-const HELM_VALUES_KEYS: ReadonlySet<string> = new Set(['values', 'valuesObject', 'valuesContent', 'valuesInline', 'helm']);
+function helmValueFields(document: unknown): Map<object, ReadonlySet<string>> {
+  const out = new Map<object, ReadonlySet<string>>();
+  if (!isObject(document)) return out;
+  const kind = document['kind'];
+  const spec = asObject(document['spec']);
+  if (spec === undefined) return out;
+  const sources = (app: JsonObject | undefined): void => {
+    if (app === undefined) return;
+    const source = asObject(app['source']);
+    if (source !== undefined) out.set(source, HELM);
+    for (const item of asArray(app['sources'])) {
+      const each = asObject(item);
+      if (each !== undefined) out.set(each, HELM);
+    }
+  };
+  if (kind === 'HelmRelease') out.set(spec, new Set(['values', 'valuesFrom']));
+  else if (kind === 'HelmChart' || kind === 'HelmChartConfig') out.set(spec, new Set(['valuesContent', 'set']));
+  else if (kind === 'Application') sources(spec);
+  else if (kind === 'ApplicationSet') sources(asObject(asObject(spec['template'])?.['spec']));
+  return out;
+}
 
-/**
- * The path of the first string of a parsed document, key or value, that Helm fills in (see
- * `isHelmFill`), outside Helm values handed to a chart (`HELM_VALUES_KEYS`). Walked with a stack of
- * its own, each place linked to its parent: a document nested past the call stack, or a deep one,
- * costs no more than its size.
- */
+const HELM: ReadonlySet<string> = new Set(['helm']);
+
 function helmFillPath(document: unknown): Path | undefined {
+  const skipped = helmValueFields(document);
   const stack: { value: unknown; place: Place | undefined }[] = [{ value: document, place: undefined }];
   for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
     const { value, place } = top;
@@ -91,7 +109,7 @@ function helmFillPath(document: unknown): Path | undefined {
       for (let i = keys.length - 1; i >= 0; i--) {
         const key = keys[i]!;
         const at: Place = { segment: key, parent: place };
-        if (!HELM_VALUES_KEYS.has(key)) stack.push({ value: value[key], place: at });
+        if (skipped.get(value)?.has(key) !== true) stack.push({ value: value[key], place: at });
         if (key.includes('{{')) stack.push({ value: key, place: at }); // a key, read before its value
       }
     }
