@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadText, locateIn, type LoadedFile } from '../src/load/load.js';
+import { DEFAULT_LIMITS } from '../src/load/limits.js';
 import { splitDocuments } from '../src/load/parse.js';
 import type { Path } from '../src/types.js';
 
@@ -299,6 +300,22 @@ describe('List kinds', () => {
     expect(file.objects[0]?.object).toEqual({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p0' }, spec: { containers: [{ name: 'c', image: 'x' }] } });
     // Locations of an item's fields point into the item.
     expect(locateIn(file, file.objects[1]!, ['metadata', 'name'])).toEqual({ file: 'pods.yaml', line: 6, column: 14 });
+  });
+});
+
+describe('Lists past the size of one object', () => {
+  it('reads a List larger than the limit of a document, and holds each item to it', () => {
+    const limits = { ...DEFAULT_LIMITS, maxDocumentBytes: 2000 };
+    const cm = (name: string, size: number): unknown => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { k: 'v'.repeat(size) } });
+    // As kubectl writes an export: `kind` after `items`.
+    const list = JSON.stringify({ apiVersion: 'v1', items: [cm('a', 900), cm('b', 900), cm('c', 2500)], kind: 'List', metadata: {} }, null, 2);
+    const file = loadText('export.json', list, limits);
+    expect(file.objects.map((o) => o.ref.name)).toEqual(['a', 'b']);
+    expect(file.errors.map((e) => [e.code, e.message])).toEqual([['too-large', 'document 1, items[2], is 2,578 bytes as JSON; the limit is 2,000 (the API server refuses larger objects)']]);
+    // An object that size is refused whole, and so is a document that only says List in a string.
+    expect(loadText('big.json', JSON.stringify(cm('d', 2500)), limits).errors.map((e) => e.code)).toEqual(['too-large']);
+    const pretending = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'e' }, data: { note: 'kind: List', k: 'v'.repeat(2500) } });
+    expect(loadText('e.json', pretending, limits).errors.map((e) => e.code)).toEqual(['too-large']);
   });
 });
 

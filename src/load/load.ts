@@ -193,7 +193,8 @@ export function loadText(file: string, text: string, limits: LoadLimits = DEFAUL
       }
     }
     const source: SourceDocument = { file, document: chunk.index, line: chunk.line, start: chunk.start, end: chunk.end };
-    const fail = (path: Path, message: string, code: 'not-kubernetes' | 'wrong-type'): void => {
+    const oversized = chunk.end - chunk.start > limits.maxDocumentBytes;
+    const fail = (path: Path, message: string, code: 'not-kubernetes' | 'wrong-type' | 'too-large'): void => {
       // Point at the offending item, or at the document's first line of content.
       locator ??= new TextLocator(text);
       const line = locator.locate(chunk, path).line;
@@ -214,7 +215,17 @@ export function loadText(file: string, text: string, limits: LoadLimits = DEFAUL
         continue;
       }
       const { kind, items } = object;
-      if (!kind.endsWith('List') || items === undefined) addObject(objects, object, source, pathOf(place));
+      const isList = kind.endsWith('List') && items !== undefined;
+      // A document past the size limit was parsed because it declared a List (`parseDocument`):
+      // the limit holds for each object in it, measured as JSON (what kubectl sends).
+      if (oversized && !isList) {
+        const bytes = place === undefined ? chunk.end - chunk.start : Buffer.byteLength(JSON.stringify(object));
+        if (bytes > limits.maxDocumentBytes) {
+          fail(pathOf(place), `is ${bytes.toLocaleString('en-US')} bytes${place === undefined ? '' : ' as JSON'}; the limit is ${limits.maxDocumentBytes.toLocaleString('en-US')} (the API server refuses larger objects)`, 'too-large');
+          continue;
+        }
+      }
+      if (!isList) addObject(objects, object, source, pathOf(place));
       else if (items === null) continue; // an empty list, as kubectl reads it
       else if (!Array.isArray(items)) fail([...pathOf(place), 'items'], `must be a list, not ${isObject(items) ? 'a mapping' : `a ${typeof items}`}; kubectl refuses the ${kind}`, 'wrong-type');
       else {

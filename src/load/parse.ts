@@ -219,6 +219,20 @@ function deeperThan(root: unknown, max: number): boolean {
   return false;
 }
 
+/** A top-level `kind` ending in `List`, as JSON (`"kind": "List"`) or block YAML (`kind: PodList`). */
+const LIST_KIND = /(?:^|[{,]\s*)"kind"\s*:\s*"[A-Za-z]*List"|^kind:[ \t]*["']?[A-Za-z]*List["']?[ \t]*$/m;
+
+/**
+ * True when a document declares a List kind in its first or last 4 KiB, where the top-level
+ * `kind` is (kubectl writes it after `items`). A guess to let the document be parsed; what it is
+ * is decided on the parsed value.
+ */
+function isListDocument(text: string, chunk: DocumentChunk): boolean {
+  const edge = 4096;
+  if (chunk.end - chunk.start <= 2 * edge) return LIST_KIND.test(text.slice(chunk.start, chunk.end));
+  return LIST_KIND.test(text.slice(chunk.start, chunk.start + edge)) || LIST_KIND.test(text.slice(chunk.end - edge, chunk.end));
+}
+
 const HASH = 35;
 const SINGLE_QUOTE = 39;
 const DOUBLE_QUOTE = 34;
@@ -232,7 +246,9 @@ const ANCHOR = /(?:^|[\s[{,])&[^\s[\]{},]/;
  */
 export function parseDocument(text: string, chunk: DocumentChunk, file: string, limits: LoadLimits, index?: { nodes?: Int32Array | undefined }): unknown {
   const size = chunk.end - chunk.start;
-  if (size > limits.maxDocumentBytes) {
+  // A List is no object the API server receives (kubectl sends its items one by one), so the limit
+  // applies to each item (`loadText`): `kubectl get -o json` exports are Lists of many megabytes.
+  if (size > limits.maxDocumentBytes && !isListDocument(text, chunk)) {
     throw new MamoriError(
       'too-large',
       `document ${chunk.index + 1} is ${size.toLocaleString('en-US')} bytes; the limit is ${limits.maxDocumentBytes.toLocaleString('en-US')} (the API server refuses larger objects)`,
