@@ -36,14 +36,19 @@ const REACH = Symbol('rbac-dangerous-role:reach');
 function roleKeys(role: RoleRecord): string[] {
   if (role.kind === 'ClusterRole') return [`ClusterRole\u0000${role.name}`];
   const namespace = role.object?.ref.namespace;
-  return namespace === undefined ? [`Role\u0000?\u0000${role.name}`] : [`Role\u0000${namespace}\u0000${role.name}`, `Role\u0000*\u0000${role.name}`];
+  return namespace === undefined ? [`Role\u0000?\u0000${role.name}`] : [`Role\u0000${namespace}\u0000${role.name}`];
 }
 
-/** The keys of `roleKeys` a binding's `roleRef` grants (`namespace`: the binding's own, as written). */
+/**
+ * The keys of `roleKeys` a binding's `roleRef` grants (`namespace`: the binding's own, as written).
+ * A RoleBinding that sets no namespace is read in `default`, as the access rules read it: it
+ * grants a Role of `default` or one that sets no namespace either, not a Role of another namespace
+ * (which the access rules cannot judge through it, so it is reported here).
+ */
 function refKeys(bindingKind: string, refKind: string | undefined, name: string, namespace: string | undefined): string[] {
   if (refKind === 'Role') {
     if (bindingKind !== 'RoleBinding') return [];
-    return [`Role\u0000${namespace ?? '*'}\u0000${name}`, `Role\u0000?\u0000${name}`];
+    return [`Role\u0000${namespace ?? 'default'}\u0000${name}`, `Role\u0000?\u0000${name}`];
   }
   return [`ClusterRole\u0000${name}`];
 }
