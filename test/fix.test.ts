@@ -459,6 +459,12 @@ spec:
     expect(notEditable('x.yaml', '# {{ only in a comment }}\nkind: Pod\n')).toBeUndefined();
   });
 
+  it('passes over a file found by walking a directory that holds no manifest, as the scan does', () => {
+    const values = { file: 'values.yaml', text: 'replicas: 2\n' };
+    expect(fixSources([{ ...values, walked: true }], { rules: [rule('pss-privileged')] }).initial.errors).toEqual([]);
+    expect(fixSources([values], { rules: [rule('pss-privileged')] }).initial.errors.map((e) => e.code)).toEqual(['not-kubernetes']);
+  });
+
   it('fixText ignores findings without a fix and names findings whose object is gone', () => {
     const text = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: nginx:1\n';
     const report = fixSources([{ file: 'x.yaml', text }], { rules: [rule('pss-run-as-non-root')] }).initial;

@@ -123,7 +123,7 @@ export async function runFix(paths: string[], flags: FixFlags): Promise<number> 
   const sources: FixSource[] = [];
   for (const input of inputs) {
     try {
-      sources.push({ file: input.file, text: readInput(input, DEFAULT_LIMITS) });
+      sources.push({ file: input.file, text: readInput(input, DEFAULT_LIMITS), walked: input.walked === true });
     } catch (error) {
       if (!(error instanceof MamoriError)) throw error;
       errors.push(toReportError(error, input.file));

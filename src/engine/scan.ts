@@ -802,11 +802,12 @@ export function scanPaths(paths: readonly string[], options: ScanOptions): Repor
 }
 
 /** Scans texts held in memory (for the library API and tests). */
-export function scanTexts(sources: readonly { file: string; text: string }[], options: ScanOptions): Report {
+export function scanTexts(sources: readonly { file: string; text: string; walked?: boolean }[], options: ScanOptions): Report {
   const engine = new Engine(options);
   let objects = 0;
   for (const source of sources) {
-    const file = loadText(source.file, source.text, options.limits ?? DEFAULT_LIMITS);
+    // A file found by walking a directory that holds no manifest is passed over (`loadText`).
+    const file = loadText(source.file, source.text, options.limits ?? DEFAULT_LIMITS, source.walked === true ? { walked: true } : {});
     objects += file.objects.length;
     engine.evaluate(file);
   }

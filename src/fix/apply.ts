@@ -199,6 +199,8 @@ export function fixText(file: string, text: string, findings: readonly Finding[]
 export interface FixSource {
   file: string;
   text: string;
+  /** Found by walking a directory, not named by the user: passed over when it holds no manifest. */
+  walked?: boolean;
 }
 
 /** What a fix run did to its inputs. */
@@ -247,7 +249,7 @@ const MAX_ROUNDS = 5;
 export function fixSources(sources: readonly FixSource[], options: ScanOptions): FixRun {
   const scanOptions: ScanOptions = { ...options, fixes: true };
   const limits = options.limits ?? DEFAULT_LIMITS;
-  const current = sources.map((s) => ({ file: s.file, text: s.text }));
+  const current = sources.map((s) => ({ file: s.file, text: s.text, walked: s.walked === true }));
   const initial = scanTexts(current, scanOptions);
   // A field of the wrong type leaves the text readable and editable: only errors of reading block a file.
   const broken = new Set(initial.errors.filter((e) => e.code !== 'wrong-type').map((e) => e.file));
