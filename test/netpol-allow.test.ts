@@ -43,8 +43,8 @@ describe('select-all policies that cancel a default deny', () => {
   it('says what an except of the metadata address still allows', () => {
     const text = namespaceWith('allow-internet', '  podSelector: {}\n  policyTypes: [Egress]\n  egress: [{to: [{ipBlock: {cidr: 0.0.0.0/0, except: [169.254.0.0/16, 10.0.0.0/8]}}]}]');
     expect(findings(text, [ALLOW_ALL, DENY_EGRESS])).toEqual([
-      `${DENY_EGRESS} metadata.name: NetworkPolicy "allow-internet" selects every pod of namespace "shop" and its egress[0].to[0] peer allows 0.0.0.0/0 except 169.254.0.0/16, 10.0.0.0/8 on every port (any IPv4 address outside the excepted ranges, the internet included, but not the cloud metadata endpoint), which cancels any default deny egress`,
-      `${ALLOW_ALL} spec.egress[0].to[0].ipBlock.cidr: NetworkPolicy "allow-internet" egress[0] allows 0.0.0.0/0 except 169.254.0.0/16, 10.0.0.0/8 on every port: every pod of namespace "shop" may connect to any IPv4 address outside the excepted ranges, the internet included, but not the cloud metadata endpoint`,
+      `${DENY_EGRESS} metadata.name: NetworkPolicy "allow-internet" selects every pod of namespace "shop" and its egress[0].to[0] peer allows 0.0.0.0/0 except 169.254.0.0/16, 10.0.0.0/8 on every port (any IPv4 address outside the excepted ranges, the internet included, but not the cloud metadata endpoint 169.254.169.254), which cancels any default deny egress`,
+      `${ALLOW_ALL} spec.egress[0].to[0].ipBlock.cidr: NetworkPolicy "allow-internet" egress[0] allows 0.0.0.0/0 except 169.254.0.0/16, 10.0.0.0/8 on every port: every pod of namespace "shop" may connect to any IPv4 address outside the excepted ranges, the internet included, but not the cloud metadata endpoint 169.254.169.254`,
     ]);
   });
 
@@ -52,7 +52,16 @@ describe('select-all policies that cancel a default deny', () => {
     const text = namespaceWith('allow-world', '  podSelector: {}\n  policyTypes: [Egress]\n  egress: [{to: [{ipBlock: {cidr: 0.0.0.0/0, except: [10.0.0.0/8]}}]}, {to: [{ipBlock: {cidr: "::/0"}}]}]');
     expect(findings(text, [ALLOW_ALL])).toEqual([
       `${ALLOW_ALL} spec.egress[0].to[0].ipBlock.cidr: NetworkPolicy "allow-world" egress[0] allows 0.0.0.0/0 except 10.0.0.0/8 on every port: every pod of namespace "shop" may connect to any IPv4 address outside the excepted ranges, including the cloud metadata endpoint 169.254.169.254 and the internet`,
-      `${ALLOW_ALL} spec.egress[1].to[0].ipBlock.cidr: NetworkPolicy "allow-world" egress[1] allows ::/0 on every port: every pod of namespace "shop" may connect to any IPv6 address, the internet included`,
+      `${ALLOW_ALL} spec.egress[1].to[0].ipBlock.cidr: NetworkPolicy "allow-world" egress[1] allows ::/0 on every port: every pod of namespace "shop" may connect to any IPv6 address, including EC2's IPv6 metadata endpoint fd00:ec2::254 and the internet`,
+    ]);
+  });
+
+  it('says whether an IPv6 block keeps EC2\'s IPv6 metadata endpoint', () => {
+    const text = namespaceWith('allow-v6', '  podSelector: {}\n  policyTypes: [Egress]\n  egress: [{to: [{ipBlock: {cidr: "::/0", except: ["fd00:ec2::254/128"]}}]}, {to: [{ipBlock: {cidr: "::/0", except: ["fd00::/8", "2001:db8::/32"]}}]}, {to: [{ipBlock: {cidr: "::/0", except: ["fe80::/10", "::ffff:169.254.169.254/128"]}}]}]');
+    expect(findings(text, [ALLOW_ALL]).map((f) => f.slice(f.indexOf('may connect')))).toEqual([
+      'may connect to any IPv6 address outside the excepted ranges, the internet included, but not EC2\'s IPv6 metadata endpoint fd00:ec2::254',
+      'may connect to any IPv6 address outside the excepted ranges, the internet included, but not EC2\'s IPv6 metadata endpoint fd00:ec2::254',
+      'may connect to any IPv6 address outside the excepted ranges, including EC2\'s IPv6 metadata endpoint fd00:ec2::254 and the internet',
     ]);
   });
 
@@ -60,7 +69,7 @@ describe('select-all policies that cancel a default deny', () => {
     const text = namespaceWith('allow-world', '  podSelector: {}\n  policyTypes: [Egress]\n  egress: [{to: [{ipBlock: {cidr: "::/0"}}, {ipBlock: {cidr: 0.0.0.0/0}}]}]');
     expect(findings(text, [ALLOW_ALL, DENY_EGRESS])).toEqual([
       `${DENY_EGRESS} metadata.name: NetworkPolicy "allow-world" selects every pod of namespace "shop" and its egress[0].to[1] peer allows 0.0.0.0/0 on every port (any IPv4 address, including the cloud metadata endpoint 169.254.169.254 and the internet), which cancels any default deny egress`,
-      `${ALLOW_ALL} spec.egress[0].to[0].ipBlock.cidr: NetworkPolicy "allow-world" egress[0] allows ::/0 on every port: every pod of namespace "shop" may connect to any IPv6 address, the internet included`,
+      `${ALLOW_ALL} spec.egress[0].to[0].ipBlock.cidr: NetworkPolicy "allow-world" egress[0] allows ::/0 on every port: every pod of namespace "shop" may connect to any IPv6 address, including EC2's IPv6 metadata endpoint fd00:ec2::254 and the internet`,
       `${ALLOW_ALL} spec.egress[0].to[1].ipBlock.cidr: NetworkPolicy "allow-world" egress[0] allows 0.0.0.0/0 on every port: every pod of namespace "shop" may connect to any IPv4 address, including the cloud metadata endpoint 169.254.169.254 and the internet`,
     ]);
   });
@@ -113,6 +122,19 @@ describe('Ingress catch-all rules', () => {
     expect(findings(text, ['ingress-without-tls'])).toEqual([
       'ingress-without-tls spec.rules[1]: Ingress "web" serves rules[1] without TLS: the rule has no host, so it answers over plain HTTP for every host name no other rule names (and for the bare address); the spec.tls entries cover only the hosts they list',
     ]);
+  });
+
+  it('reports a default backend when spec.tls lists hosts, once, before any catch-all rule', () => {
+    const service = '{service: {name: fallback, port: {number: 80}}}';
+    const text = ingress(`  defaultBackend: ${service}\n  tls: [{hosts: [shop.example.com], secretName: shop-tls}]\n  rules:\n    - {host: shop.example.com, http: ${backend}}\n    - {http: ${backend}}`);
+    expect(findings(text, ['ingress-without-tls'])).toEqual([
+      'ingress-without-tls spec.defaultBackend: Ingress "web" serves spec.defaultBackend without TLS: it answers requests that match no rule over plain HTTP, for every host name no rule names (and for the bare address); the spec.tls entries cover only the hosts they list',
+    ]);
+    // extensions/v1beta1 named it spec.backend.
+    expect(findings(ingress(`  backend: {serviceName: fallback, servicePort: 80}\n  tls: [{hosts: [shop.example.com]}]`), ['ingress-without-tls'])).toEqual([
+      'ingress-without-tls spec.backend: Ingress "web" serves spec.backend without TLS: it answers requests that match no rule over plain HTTP, for every host name no rule names (and for the bare address); the spec.tls entries cover only the hosts they list',
+    ]);
+    expect(findings(ingress(`  defaultBackend: ${service}\n  tls: [{hosts: [shop.example.com]}, {secretName: default-tls}]`), ['ingress-without-tls'])).toEqual([]);
   });
 
   it('does not report it when a tls entry without hosts applies to every host', () => {

@@ -482,9 +482,22 @@ describe('permission classes of bindings', () => {
       // Another service account's writes do not count.
       const other = '{ kind: ServiceAccount, name: other, namespace: ops }';
       expect(await severity(binder('', false), binding('binder', 'binder'), writer, binding('writer', 'writer', other))).toEqual(['high']);
-      // escalate needs no binding.
-      const escalate = role('ClusterRole', 'escalator', '  - { apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: ["escalate", "bind"] }');
-      expect(await severity(escalate, binding('escalator', 'escalator'))).toEqual(['critical']);
+      // escalate is used by writing a role: with role writes it is critical without any binding write.
+      const escalator = (verbs: string): string => role('ClusterRole', 'escalator', `  - { apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: [${verbs}] }`);
+      expect(await severity(escalator('"escalate", "bind", "update"'), binding('escalator', 'escalator'))).toEqual(['critical']);
+      expect(await severity(escalator('"escalate"'), binding('escalator', 'escalator'), writer, binding('writer', 'writer'))).toEqual(['high']);
+      const roleWriter = role('ClusterRole', 'role-writer', '  - { apiGroups: ["rbac.authorization.k8s.io"], resources: ["roles"], verbs: ["create"] }');
+      expect(await severity(escalator('"escalate"'), binding('escalator', 'escalator'), roleWriter, binding('role-writer', 'role-writer'))).toEqual(['critical']);
+    });
+
+    it('is high when no subject can write roles for escalate nor bindings for bind, saying which', async () => {
+      const escalator = (verbs: string): string => role('ClusterRole', 'escalator', `  - { apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: [${verbs}] }`);
+      expect((await scan(rule, escalator('"escalate"'), binding('escalator', 'escalator'))).map((f) => `${f.severity} ${f.message}`)).toEqual([
+        'high ClusterRoleBinding "escalator" grants ClusterRole "escalator" to ServiceAccount ops/agent cluster-wide: escalates or binds roles (escalate on clusterroles.rbac.authorization.k8s.io); "escalate" is used by creating or updating a Role or ClusterRole, which no binding of the input lets its subjects do',
+      ]);
+      expect((await scan(rule, escalator('"escalate", "bind"'), binding('escalator', 'escalator'))).map((f) => `${f.severity} ${f.message}`)).toEqual([
+        'high ClusterRoleBinding "escalator" grants ClusterRole "escalator" to ServiceAccount ops/agent cluster-wide: escalates or binds roles (escalate, bind on clusterroles.rbac.authorization.k8s.io); "escalate" and "bind" are used by creating or updating roles and bindings, which no binding of the input lets its subjects do',
+      ]);
     });
 
     it('judges a named role by what it grants, and an unknown system: role as powerful', async () => {

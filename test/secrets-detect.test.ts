@@ -792,6 +792,26 @@ stringData:
       'weak-secret-value: Secret "files": key "password.txt" holds a well-known default or placeholder value; anyone can guess it',
     ]);
   });
+
+  it('weak-secret-value: mutual CHAP keys, and a value that repeats its key', () => {
+    const chap = `apiVersion: v1
+kind: Secret
+metadata: { name: chap, namespace: storage }
+type: kubernetes.io/iscsi-chap
+stringData:
+  node.session.auth.username_in: target
+  node.session.auth.password_in: target
+  discovery.sendtargets.auth.password_in: password_in
+  discovery.sendtargets.auth.password: k7#Qv9!mZp2w
+  api-token: API-Token
+  token-ttl: token-ttl
+`;
+    expect(messages(chap, ['weak-secret-value'])).toEqual([
+      'weak-secret-value: Secret "chap": key "node.session.auth.password_in" holds the same value as the user name; anyone can guess it',
+      'weak-secret-value: Secret "chap": key "discovery.sendtargets.auth.password_in" holds its own name as a placeholder value; anyone can guess it',
+      'weak-secret-value: Secret "chap": key "api-token" holds its own name as a placeholder value; anyone can guess it',
+    ]);
+  });
 });
 
 describe('isWeakValue', () => {

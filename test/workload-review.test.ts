@@ -141,6 +141,27 @@ describe('namespace-resource-quota', () => {
     expect(quotaRule(namespace + quota('empty', ''))).toEqual(['namespace "shop" runs workloads but its ResourceQuota sets no spec.hard caps']);
   });
 
+  it('counts scoped quotas only when their scopes together track every pod', () => {
+    const scoped = (name: string, hard: string, scope: string): string => `${quota(name, hard)}  ${scope}\n`;
+    expect(quotaRule(namespace + scoped('be', 'pods: "5"', 'scopes: [BestEffort]'))).toEqual([
+      'namespace "shop" runs workloads but the ResourceQuota that caps compute or pods tracks only pods in scope BestEffort, so its other pods are uncapped',
+    ]);
+    const high = 'scopeSelector: {matchExpressions: [{scopeName: PriorityClass, operator: In, values: [high, critical]}]}';
+    expect(quotaRule(namespace + scoped('high', 'cpu: "4"', high) + scoped('t', 'pods: "3"', 'scopes: [Terminating, NotBestEffort]') + quota('objects', 'services: "2"'))).toEqual([
+      'namespace "shop" runs workloads but the ResourceQuotas that cap compute or pods track only pods in scope NotBestEffort and Terminating, PriorityClass In (high, critical), so its other pods are uncapped',
+    ]);
+    expect(quotaRule(namespace + scoped('be', 'pods: "5"', 'scopes: [BestEffort]') + scoped('nbe', 'cpu: "4"', 'scopes: [NotBestEffort]'))).toEqual([]);
+    const priority = (op: string): string => `scopeSelector: {matchExpressions: [{scopeName: PriorityClass, operator: ${op}}]}`;
+    expect(quotaRule(namespace + scoped('with', 'pods: "5"', priority('Exists')) + scoped('without', 'pods: "5"', priority('DoesNotExist')))).toEqual([]);
+    expect(quotaRule(namespace + scoped('with', 'pods: "5"', priority('Exists')))).toEqual([
+      'namespace "shop" runs workloads but the ResourceQuota that caps compute or pods tracks only pods in scope PriorityClass Exists, so its other pods are uncapped',
+    ]);
+    // A scoped quota beside an unscoped one that caps compute: every pod is tracked.
+    expect(quotaRule(namespace + scoped('be', 'pods: "5"', 'scopes: [BestEffort]') + quota('all', 'requests.memory: 8Gi'))).toEqual([]);
+    // Two quotas of the same scope do not complement each other.
+    expect(quotaRule(namespace + scoped('a', 'pods: "5"', 'scopes: [Terminating]') + scoped('b', 'cpu: "1"', 'scopes: [Terminating]'))).toHaveLength(1);
+  });
+
   it('counts any cap on compute or pods', () => {
     for (const hard of ['pods: "10"', 'count/pods: "10"', 'cpu: "4"', 'memory: 8Gi', 'requests.cpu: "2"', 'limits.memory: 4Gi', 'requests.nvidia.com/gpu: "1"', 'ephemeral-storage: 10Gi', 'hugepages-2Mi: 1Gi'])
       expect(quotaRule(namespace + quota('q', `${hard}, count/secrets: "5"`))).toEqual([]);

@@ -248,7 +248,12 @@ export function credentialName(name: string): 'password' | 'secret' | undefined 
     if (word === undefined) return undefined;
     last = withoutCounter(word);
   }
-  const before = list[list.length - 1];
+  let before = list[list.length - 1];
+  // iSCSI's mutual CHAP keys: `node.session.auth.password_in`, the target's password.
+  if (last === 'in' && before === 'password') {
+    last = before;
+    before = list[list.length - 2];
+  }
   if (PASSWORD_WORDS.test(last) || PASSWORD_TOKENS.has(last)) return 'password';
   if (SECRET_WORDS.test(last)) return 'secret';
   if (last === 'key' && before !== undefined && KEY_QUALIFIERS.has(before)) return 'secret';
@@ -269,9 +274,12 @@ export function credentialKeyName(key: string): 'password' | 'secret' | undefine
   return credentialName(key) ?? (TEXT_FILE.test(key) ? credentialName(key.replace(TEXT_FILE, '')) : undefined);
 }
 
-/** Names of user names: `username`, `DB_USER`, `apiUsername`, `login`. */
+/** Names of user names: `username`, `DB_USER`, `apiUsername`, `login`, `node.session.auth.username_in`. */
 export function isUserName(name: string): boolean {
-  const last = words(name).pop();
+  const list = words(name);
+  let last = list.pop();
+  // iSCSI's mutual CHAP keys: `node.session.auth.username_in`.
+  if (last === 'in' && list[list.length - 1] === 'username') last = list.pop();
   return last === 'user' || last === 'username' || last === 'login';
 }
 

@@ -522,38 +522,57 @@ function subjectKey(kind: string, name: string, namespace: string | undefined): 
   return `${kind}\u0000${namespace ?? ''}\u0000${name}`;
 }
 
-/** The subjects (`subjectKey`) that a binding of the input lets create or update RoleBindings or ClusterRoleBindings. */
-function bindingWriters(inventory: Inventory): ReadonlySet<string> {
+/** What the bindings of the input let subjects write (`subjectKey`): RoleBindings or ClusterRoleBindings, and Roles or ClusterRoles. */
+interface RbacWriters {
+  bindings: ReadonlySet<string>;
+  roles: ReadonlySet<string>;
+}
+
+function rbacWriters(inventory: Inventory): RbacWriters {
   return inventory.memo(WRITERS, () => {
-    const out = new Set<string>();
+    const bindings = new Set<string>();
+    const roles = new Set<string>();
     for (const { binding, matches } of analysedBindings(inventory)) {
-      const writes = matches.has('admin') || matches.get('rbac-write')?.grants.some((g) => g.resource === 'rolebindings' || g.resource === 'clusterrolebindings') === true;
-      if (writes) for (const s of binding.subjects) out.add(subjectKey(s.kind, s.name, s.namespace));
+      const admin = matches.has('admin');
+      const grants = matches.get('rbac-write')?.grants ?? [];
+      const writesBindings = admin || grants.some((g) => g.resource === 'rolebindings' || g.resource === 'clusterrolebindings');
+      const writesRoles = admin || grants.some((g) => g.resource === 'roles' || g.resource === 'clusterroles');
+      for (const s of binding.subjects) {
+        if (writesBindings) bindings.add(subjectKey(s.kind, s.name, s.namespace));
+        if (writesRoles) roles.add(subjectKey(s.kind, s.name, s.namespace));
+      }
     }
-    return out;
+    return { bindings, roles };
   });
 }
 
-/** True when some binding of the input lets the subject, or a group it is in by construction, create or update bindings. */
-export function canWriteBindings(inventory: Inventory, subject: Subject): boolean {
-  const writers = bindingWriters(inventory);
+/** True when some binding of the input lets the subject, or a group it is in by construction, write what `which` names. */
+function canWrite(inventory: Inventory, subject: Subject, which: keyof RbacWriters): boolean {
+  const writers = rbacWriters(inventory)[which];
   return writers.has(subjectKey(subject.kind, subject.name, subject.namespace)) || implicitGroups(subject).some((g) => writers.has(subjectKey('Group', g, undefined)));
 }
 
-/** True when a binding's `escalate-bind` grants are `bind` only (no `escalate`). */
-export function bindOnly(match: ClassMatch): boolean {
-  return match.grants.every((g) => !g.verbs.has('escalate'));
+/**
+ * True when a subject can use none of an `escalate-bind` match: `bind` binds nothing without
+ * create or update on RoleBindings or ClusterRoleBindings, and `escalate` writes nothing without
+ * create or update on Roles or ClusterRoles, and no binding of the input gives the subject those.
+ */
+export function idleEscalation(match: ClassMatch, subject: Subject, inventory: Inventory): boolean {
+  const verb = (v: string): boolean => match.grants.some((g) => g.verbs.has(v));
+  return (!verb('bind') || !canWrite(inventory, subject, 'bindings')) && (!verb('escalate') || !canWrite(inventory, subject, 'roles'));
 }
 
 /**
- * Why a binding's escalation is idle: its only `escalate-bind` grant is `bind`, which binds nothing
- * without create or update on bindings, and no subject of the binding holds those through the
- * bindings of the input. Undefined when it is not idle.
+ * Why a binding's escalation is idle: no subject of the binding can use its `escalate` or `bind`
+ * (`idleEscalation`). Undefined when it is not idle.
  */
 export function idleBind(analysed: AnalysedBinding, inventory: Inventory): string | undefined {
   const match = analysed.matches.get('escalate-bind');
-  if (match === undefined || !bindOnly(match) || analysed.binding.subjects.some((s) => canWriteBindings(inventory, s))) return undefined;
-  return '"bind" is used by creating or updating a RoleBinding or ClusterRoleBinding, which no binding of the input lets its subjects do';
+  if (match === undefined || !analysed.binding.subjects.every((s) => idleEscalation(match, s, inventory))) return undefined;
+  const verb = (v: string): boolean => match.grants.some((g) => g.verbs.has(v));
+  if (!verb('escalate')) return '"bind" is used by creating or updating a RoleBinding or ClusterRoleBinding, which no binding of the input lets its subjects do';
+  if (!verb('bind')) return '"escalate" is used by creating or updating a Role or ClusterRole, which no binding of the input lets its subjects do';
+  return '"escalate" and "bind" are used by creating or updating roles and bindings, which no binding of the input lets its subjects do';
 }
 
 /** The scope tier of a binding: cluster-wide (or a privileged namespace) vs one ordinary namespace. */

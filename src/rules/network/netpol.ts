@@ -103,7 +103,9 @@ function isCalico(object: JsonObject): boolean {
 }
 
 /** The cloud metadata endpoint (AWS, Azure, GCP and most others): instance credentials. */
-const METADATA_ADDRESS = [169, 254, 169, 254] as const;
+const METADATA_IPV4 = [169, 254, 169, 254] as const;
+/** EC2's instance metadata endpoint on IPv6 (`fd00:ec2::254`, Nitro instances with IPv6 metadata turned on). */
+const METADATA_IPV6 = [0xfd, 0, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54] as const;
 
 /**
  * What a rule or one of its peers opens on every port:
@@ -118,20 +120,59 @@ export type Opening =
   | { kind: 'cluster'; rule: number; peer: number; path: Path }
   | { kind: 'addresses'; rule: number; peer: number; path: Path; cidr: string; except: string[]; ipv6: boolean; metadata: boolean };
 
-/** An IPv4 CIDR as its four octets and prefix length, or undefined when it is not one. */
-function parseIPv4Cidr(cidr: string): { octets: number[]; prefix: number } | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
-  if (m === null) return undefined;
-  const octets = m.slice(1, 5).map(Number);
-  const prefix = Number(m[5]);
-  return octets.every((o) => o <= 255) && prefix <= 32 ? { octets, prefix } : undefined;
+/** The 16 bytes of an IPv6 address (`::` compression and a trailing dotted IPv4 allowed), or undefined when it is not one. */
+function parseIPv6(text: string): number[] | undefined {
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const groups = (part: string): number[] | undefined => {
+    if (part === '') return [];
+    const out: number[] = [];
+    const pieces = part.split(':');
+    for (const [i, piece] of pieces.entries()) {
+      if (i === pieces.length - 1 && piece.includes('.')) {
+        const v4 = parseIPv4Cidr(`${piece}/32`);
+        if (v4 === undefined) return undefined;
+        out.push((v4.bytes[0]! << 8) | v4.bytes[1]!, (v4.bytes[2]! << 8) | v4.bytes[3]!);
+      } else if (/^[0-9a-fA-F]{1,4}$/.test(piece)) out.push(parseInt(piece, 16));
+      else return undefined;
+    }
+    return out;
+  };
+  const head = groups(halves[0]!);
+  const tail = halves.length === 2 ? groups(halves[1]!) : [];
+  if (head === undefined || tail === undefined) return undefined;
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
+  return [...head, ...new Array<number>(missing).fill(0), ...tail].flatMap((g) => [g >> 8, g & 0xff]);
 }
 
-function containsIPv4(range: { octets: number[]; prefix: number }, address: readonly number[]): boolean {
+/** A CIDR as its address bytes (4 for IPv4, 16 for IPv6) and prefix length, or undefined when it is not one. */
+function parseCidr(cidr: string): { bytes: number[]; prefix: number } | undefined {
+  return cidr.includes(':') ? parseIPv6Cidr(cidr) : parseIPv4Cidr(cidr);
+}
+
+function parseIPv4Cidr(cidr: string): { bytes: number[]; prefix: number } | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  if (m === null) return undefined;
+  const bytes = m.slice(1, 5).map(Number);
+  const prefix = Number(m[5]);
+  return bytes.every((o) => o <= 255) && prefix <= 32 ? { bytes, prefix } : undefined;
+}
+
+function parseIPv6Cidr(cidr: string): { bytes: number[]; prefix: number } | undefined {
+  const m = /^([0-9a-fA-F:.]+)\/(\d{1,3})$/.exec(cidr);
+  const bytes = m === null ? undefined : parseIPv6(m[1]!);
+  const prefix = Number(m?.[2]);
+  return bytes !== undefined && prefix <= 128 ? { bytes, prefix } : undefined;
+}
+
+/** Whether a range holds an address of its family (both as bytes). */
+function contains(range: { bytes: number[]; prefix: number }, address: readonly number[]): boolean {
+  if (range.bytes.length !== address.length) return false;
   for (let bit = 0; bit < range.prefix; bit++) {
-    const octet = bit >> 3;
+    const byte = bit >> 3;
     const mask = 0x80 >> (bit & 7);
-    if (((range.octets[octet] ?? 0) & mask) !== ((address[octet] ?? 0) & mask)) return false;
+    if (((range.bytes[byte] ?? 0) & mask) !== ((address[byte] ?? 0) & mask)) return false;
   }
   return true;
 }
@@ -154,9 +195,10 @@ function openAddresses(block: JsonObject, rule: number, peer: number, path: Path
     except.push(range);
   }
   const ipv6 = cidr.includes(':');
-  const metadata = !ipv6 && !except.some((range) => {
-    const parsed = parseIPv4Cidr(range);
-    return parsed !== undefined && containsIPv4(parsed, METADATA_ADDRESS);
+  const endpoint = ipv6 ? METADATA_IPV6 : METADATA_IPV4;
+  const metadata = !except.some((range) => {
+    const parsed = parseCidr(range);
+    return parsed !== undefined && contains(parsed, endpoint);
   });
   return { kind: 'addresses', rule, peer, path: [...path, 'ipBlock', 'cidr'], cidr, except, ipv6, metadata };
 }
@@ -198,10 +240,14 @@ export function openingsOf(spec: JsonObject, direction: Direction): Opening[] {
   return out;
 }
 
-/** How much an opening lets through: a rule without peers, then addresses with the metadata endpoint, then the others. */
+/**
+ * How much an opening lets through: a rule without peers, then addresses with the metadata
+ * endpoint (IPv4 first: every cloud answers there, only EC2 on IPv6), then the others.
+ */
 function breadth(opening: Opening): number {
-  if (opening.kind === 'all') return 2;
-  return opening.kind === 'addresses' && opening.metadata ? 1 : 0;
+  if (opening.kind === 'all') return 3;
+  if (opening.kind !== 'addresses' || !opening.metadata) return 0;
+  return opening.ipv6 ? 1 : 2;
 }
 
 /** The first of the openings that let through the most, the one a message about a policy names. */
@@ -226,8 +272,8 @@ export function egressReach(opening: Opening): string {
   if (opening.kind !== 'addresses') return 'every destination, including the cloud metadata endpoint and the internet';
   const family = opening.ipv6 ? 'IPv6' : 'IPv4';
   const which = opening.except.length === 0 ? `any ${family} address` : `any ${family} address outside the excepted ranges`;
-  if (opening.ipv6) return `${which}, the internet included`;
-  return opening.metadata ? `${which}, including the cloud metadata endpoint 169.254.169.254 and the internet` : `${which}, the internet included, but not the cloud metadata endpoint`;
+  const endpoint = opening.ipv6 ? "EC2's IPv6 metadata endpoint fd00:ec2::254" : 'the cloud metadata endpoint 169.254.169.254';
+  return opening.metadata ? `${which}, including ${endpoint} and the internet` : `${which}, the internet included, but not ${endpoint}`;
 }
 
 /** The effective policyTypes of a NetworkPolicy spec, as the API server defaults them. */

@@ -8,7 +8,7 @@ import { accountKey, projectsToken, serviceAccountIndex, serviceAccountOf } from
 import { DEFAULT_PRIVILEGED_NAMESPACES, privilegedNamespaces } from '../define.js';
 import { sharedFunction, type SharedFunctions } from '../../shared.js';
 import { bindingLabel } from '../subjects.js';
-import { analysedBindings, bindOnly, canWriteBindings, classWords, describeScope, isClusterTier, push, type AnalysedBinding, type PermissionClass } from '../permissions.js';
+import { analysedBindings, classWords, describeScope, idleEscalation, isClusterTier, push, type AnalysedBinding, type ClassMatch, type PermissionClass } from '../permissions.js';
 
 /** Permissions that, held cluster-wide, make the holder an administrator of the cluster (or one step from it). */
 const TAKEOVER: readonly PermissionClass[] = [
@@ -46,10 +46,10 @@ interface AccountGrant {
   binding: string;
   classes: string[];
   /**
-   * The classes left when the ServiceAccount cannot write bindings, when that changes them: a
-   * `bind` without `escalate` takes nothing over on its own.
+   * The classes left without `escalate` and `bind`, and the match those come from: neither takes
+   * anything over unless the ServiceAccount can also write roles (`escalate`) or bindings (`bind`).
    */
-  withoutBindingWrites?: string[];
+  withoutEscalation?: { classes: string[]; match: ClassMatch };
 }
 
 /**
@@ -71,8 +71,8 @@ function accountGrants(inventory: Inventory, privileged: readonly string[]): Acc
         return match === undefined ? [] : [classWords(match)];
       });
       const grant: AccountGrant = { binding: describeBinding(analysed, privileged), classes: words(found) };
-      const bind = analysed.matches.get('escalate-bind');
-      if (bind !== undefined && bindOnly(bind)) grant.withoutBindingWrites = words(found.filter((cls) => cls !== 'escalate-bind'));
+      const escalation = analysed.matches.get('escalate-bind');
+      if (escalation !== undefined) grant.withoutEscalation = { classes: words(found.filter((cls) => cls !== 'escalate-bind')), match: escalation };
       for (const subject of analysed.binding.subjects) {
         if (subject.kind === 'ServiceAccount' && subject.namespace !== undefined) {
           push(out.byAccount, accountKey(subject.namespace, subject.name), grant);
@@ -129,11 +129,10 @@ function takeover(given: string, name: string, tokenByPod: boolean, privileged: 
     }
     const namespace = assumed ?? given;
     const key = accountKey(namespace, name);
-    let writes: boolean | undefined;
     const classesOf = (g: AccountGrant): string[] => {
-      if (g.withoutBindingWrites === undefined) return g.classes;
-      writes ??= canWriteBindings(inventory, { kind: 'ServiceAccount', name, namespace, index: 0 });
-      return writes ? g.classes : g.withoutBindingWrites;
+      const without = g.withoutEscalation;
+      if (without === undefined) return g.classes;
+      return idleEscalation(without.match, { kind: 'ServiceAccount', name, namespace, index: 0 }, inventory) ? without.classes : g.classes;
     };
     const grants = [...(byAccount.get(key) ?? []), ...(byNamespace.get(namespace) ?? [])].filter((g) => classesOf(g).length > 0);
     if (grants.length === 0) return null;
@@ -159,7 +158,7 @@ export const rule = defineRule({
   frameworks: { nsa: ['Authentication and authorization'], kubescape: ['C-0267', 'C-0272', 'C-0053'] },
   options: { privilegedNamespaces: DEFAULT_PRIVILEGED_NAMESPACES },
   description:
-    'A pod holds the API token of its ServiceAccount. When a ClusterRoleBinding (or a RoleBinding in a privileged namespace) gives that ServiceAccount full control, wildcard permissions, Secret reads or writes (a written `service-account-token` Secret mints a token), writes to cluster ConfigMaps (CoreDNS, `aws-auth`), workload creation, exec into pods (through `get` alone before Kubernetes 1.35, over a WebSocket), role escalation or binding (`bind` counts when the ServiceAccount can also create or update bindings), RBAC writes, impersonation, nodes/proxy, certificate approval, token minting or admission-webhook writes across the cluster, then remote code execution, a file-read bug or a malicious dependency in any container of the pod is a takeover of the whole cluster: the token is in the container\'s filesystem. The RBAC rules report the binding; this rule reports every workload that would hand those permissions to an attacker, so the blast radius is seen where the code runs. Bindings through the group `system:serviceaccounts:<namespace>` count; bindings to every ServiceAccount (`system:serviceaccounts`) are left to `rbac-authenticated-binding`-style review of the binding itself. A workload that sets no namespace (an install file applied with `kubectl apply -n`) is judged in the one namespace where the bindings of its own file grant a ServiceAccount of its name, when there is exactly one (never for `default`), and the message says so. Not reported when the token is not mounted (the pod, or its ServiceAccount in the input, sets `automountServiceAccountToken: false` and no projected volume requests a token). Which RoleBindings count as cluster-wide is the `privilegedNamespaces` option (default `["kube-system"]`), as for the `rbac-cluster-*` rules.',
+    'A pod holds the API token of its ServiceAccount. When a ClusterRoleBinding (or a RoleBinding in a privileged namespace) gives that ServiceAccount full control, wildcard permissions, Secret reads or writes (a written `service-account-token` Secret mints a token), writes to cluster ConfigMaps (CoreDNS, `aws-auth`), workload creation, exec into pods (through `get` alone before Kubernetes 1.35, over a WebSocket), role escalation or binding (`escalate` counts when the ServiceAccount can also create or update roles, `bind` when it can create or update bindings), RBAC writes, impersonation, nodes/proxy, certificate approval, token minting or admission-webhook writes across the cluster, then remote code execution, a file-read bug or a malicious dependency in any container of the pod is a takeover of the whole cluster: the token is in the container\'s filesystem. The RBAC rules report the binding; this rule reports every workload that would hand those permissions to an attacker, so the blast radius is seen where the code runs. Bindings through the group `system:serviceaccounts:<namespace>` count; bindings to every ServiceAccount (`system:serviceaccounts`) are left to `rbac-authenticated-binding`-style review of the binding itself. A workload that sets no namespace (an install file applied with `kubectl apply -n`) is judged in the one namespace where the bindings of its own file grant a ServiceAccount of its name, when there is exactly one (never for `default`), and the message says so. Not reported when the token is not mounted (the pod, or its ServiceAccount in the input, sets `automountServiceAccountToken: false` and no projected volume requests a token). Which RoleBindings count as cluster-wide is the `privilegedNamespaces` option (default `["kube-system"]`), as for the `rbac-cluster-*` rules.',
   remediation:
     'Give the workload a ServiceAccount of its own that holds only what it calls (namespaced Roles, `resourceNames`, no wildcards), and move cluster-wide powers to a separate component with a small attack surface. Where the workload needs no API access at all, set `automountServiceAccountToken: false` on the pod. Keep controllers that need such permissions (GitOps, operators) in namespaces of their own, hardened with the restricted Pod Security level and network policies.',
   *check({ loaded, kind, spec, specPath }, ctx) {

@@ -49,9 +49,9 @@ export const rule = defineRule({
     kubescape: ['C-0263'],
   },
   description:
-    'An Ingress publishes Services outside the cluster. Hosts that no `spec.tls` entry covers are served over plain HTTP, so passwords, session cookies and API tokens cross the network in clear text and can be read or altered by anyone on the path (public Wi-Fi, a compromised router, the cloud network). An Ingress without `spec.tls` serves all its hosts this way; one whose `tls[].hosts` miss a host in `rules[].host` serves that host without TLS (or with a certificate that does not match it), and a rule without `host` (a catch-all, matching every Host header and the bare address) is served over plain HTTP unless a `tls` entry without `hosts` applies to every host. TLS terminated by cloud load balancers through annotations (AWS ALB certificate-arn, GKE managed or pre-shared certificates, Azure Application Gateway certificates, GCE `kubernetes.io/ingress.allow-http: "false"`) counts as TLS.',
+    'An Ingress publishes Services outside the cluster. Hosts that no `spec.tls` entry covers are served over plain HTTP, so passwords, session cookies and API tokens cross the network in clear text and can be read or altered by anyone on the path (public Wi-Fi, a compromised router, the cloud network). An Ingress without `spec.tls` serves all its hosts this way; one whose `tls[].hosts` miss a host in `rules[].host` serves that host without TLS (or with a certificate that does not match it), and a rule without `host` (a catch-all, matching every Host header and the bare address) or a `spec.defaultBackend` (which answers every request no rule matches) is served over plain HTTP unless a `tls` entry without `hosts` applies to every host. TLS terminated by cloud load balancers through annotations (AWS ALB certificate-arn, GKE managed or pre-shared certificates, Azure Application Gateway certificates, GCE `kubernetes.io/ingress.allow-http: "false"`) counts as TLS.',
   remediation:
-    'Add a `spec.tls` entry whose `hosts` list every `spec.rules[].host` (a `*.example.com` entry covers one label below example.com) with a `secretName` holding the certificate, e.g. issued by cert-manager (`cert-manager.io/cluster-issuer` annotation), and give catch-all rules (without `host`) a host that a `tls` entry covers; let the controller redirect HTTP to HTTPS (ingress-nginx does so by default once TLS is set).',
+    'Add a `spec.tls` entry whose `hosts` list every `spec.rules[].host` (a `*.example.com` entry covers one label below example.com) with a `secretName` holding the certificate, e.g. issued by cert-manager (`cert-manager.io/cluster-issuer` annotation), and give catch-all rules (without `host`) a host that a `tls` entry covers, or remove them and `spec.defaultBackend` (the controller\'s own default backend then answers unknown hosts); let the controller redirect HTTP to HTTPS (ingress-nginx does so by default once TLS is set).',
   *check({ object }) {
     const spec = asObject(object['spec']);
     if (spec === undefined) return;
@@ -75,6 +75,12 @@ export const rule = defineRule({
     if (tls.some((t) => asArray(t['hosts']).length === 0)) return;
     const covered = tlsCover(tls.flatMap((t) => asArray(t['hosts'])).filter((h): h is string => typeof h === 'string').map((h) => h.toLowerCase()));
     const reported = new Set<string>();
+    const backend = asObject(spec['defaultBackend']) !== undefined ? 'defaultBackend' : asObject(spec['backend']) !== undefined ? 'backend' : undefined;
+    if (backend !== undefined) {
+      // Requests that match no rule go to the default backend, whatever their Host header.
+      reported.add('');
+      yield { path: ['spec', backend], message: `Ingress "${name}" serves spec.${backend} without TLS: it answers requests that match no rule over plain HTTP, for every host name no rule names (and for the bare address); the spec.tls entries cover only the hosts they list` };
+    }
     for (const [i, raw] of rules.entries()) {
       const host = hostOf(raw);
       if (host === undefined || reported.has(host)) continue;

@@ -26,6 +26,13 @@ function decode(value: string): string | undefined {
   return /^[^\u0000-\u0008\u000b-\u001f\u007f\ufffd]*$/.test(text) ? text : undefined;
 }
 
+/** A value that repeats its key, or the key's last dotted part (`node.session.auth.password_in: password_in`): a placeholder. */
+function isOwnName(key: string, value: string): boolean {
+  const v = value.trim().toLowerCase();
+  const k = key.toLowerCase();
+  return v !== '' && (v === k || v === k.slice(k.lastIndexOf('.') + 1));
+}
+
 export const rule = defineRule({
   id: 'weak-secret-value',
   title: 'Secret holds a default or placeholder password',
@@ -35,7 +42,7 @@ export const rule = defineRule({
   controls: ['STO-5', 'ACC-2'],
   frameworks: { nsa: ['Secrets'] },
   description:
-    'A password, token or key in a Secret is a well-known default or placeholder (`changeme`, `admin`, `password`, `123456`, `<password>`, one repeated character), or equals the user name next to it. Every Secret type is checked (Opaque, basic-auth, iSCSI CHAP, storage providers\' and custom types) except those of generated material: TLS, SSH auth, registry configurations, service-account and bootstrap tokens. Charts and examples ship such values to be replaced; when nobody does, the first guess of any attacker who reaches the service (or of a credential-stuffing scanner) logs in. The Secret may be encrypted at rest and tightly controlled, and the password still provides no protection.',
+    'A password, token or key in a Secret is a well-known default or placeholder (`changeme`, `admin`, `password`, `123456`, `<password>`, one repeated character), repeats its own key (`password_in: password_in`, as the iSCSI CHAP example of the Kubernetes docs ships), or equals the user name next to it. Every Secret type is checked (Opaque, basic-auth, iSCSI CHAP, storage providers\' and custom types) except those of generated material: TLS, SSH auth, registry configurations, service-account and bootstrap tokens. Charts and examples ship such values to be replaced; when nobody does, the first guess of any attacker who reaches the service (or of a credential-stuffing scanner) logs in. The Secret may be encrypted at rest and tightly controlled, and the password still provides no protection.',
   remediation:
     'Generate a random value (e.g. `openssl rand -base64 32`), store it through the secret manager, and rotate it in the application that uses it. Have charts generate passwords (or require them) instead of defaulting them.',
   *check({ object }) {
@@ -60,6 +67,7 @@ export const rule = defineRule({
       if (!secretKey || seen.has(key)) continue;
       let why: string | undefined;
       if (isWeakValue(value)) why = 'a well-known default or placeholder value';
+      else if (isOwnName(key, value)) why = 'its own name as a placeholder value';
       else if (value.trim() !== '' && users.has(value.trim())) why = 'the same value as the user name';
       if (why === undefined) continue;
       seen.add(key);
