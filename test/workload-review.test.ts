@@ -79,6 +79,15 @@ describe('untrusted-workload-sandbox', () => {
       'namespace "builds" is listed as untrusted, but the pod sets no runtimeClassName and runs on the node\'s default runtime, sharing its kernel',
     ]);
   });
+
+  it('reads the untrusted label on a CronJob\'s job template, which its Jobs carry', () => {
+    const cronJob = (where: 'jobTemplate' | 'none'): string =>
+      `apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: ci, namespace: builds}\nspec:\n  schedule: "@hourly"\n  jobTemplate:\n${where === 'jobTemplate' ? '    metadata: {labels: {mamori.io/untrusted: "true"}}\n' : ''}    spec:\n      template:\n        spec:\n          restartPolicy: Never\n          containers: [{name: c, image: "builder:1"}]\n`;
+    expect(messages('untrusted-workload-sandbox', cronJob('jobTemplate'))).toEqual([
+      "the workload is labelled mamori.io/untrusted, but the pod sets no runtimeClassName and runs on the node's default runtime, sharing its kernel",
+    ]);
+    expect(messages('untrusted-workload-sandbox', cronJob('none'))).toEqual([]);
+  });
 });
 
 describe('container-runtime-socket with subPathExpr', () => {

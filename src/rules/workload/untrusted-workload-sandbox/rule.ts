@@ -121,7 +121,7 @@ export const rule = defineRule({
     ],
   },
   description:
-    'Containers share the node\'s kernel, so one kernel bug (Dirty Pipe, the cgroups release_agent escape, a new one next month) turns code execution in a container into root on the node. Code you did not write and do not vet (customer jobs, CI builds of pull requests, plugins, notebooks) should run under a runtime that adds its own boundary: gVisor intercepts system calls in a user-space kernel, Kata Containers runs each pod in a lightweight VM. A workload counts as untrusted when its namespace is listed in the option `untrustedNamespaces`, when the input\'s Namespace object carries the label `mamori.io/untrusted: "true"`, or when the workload or its pod template carries that label. Its `spec.runtimeClassName` must name a sandboxed runtime: when the input holds a RuntimeClass of that name, the RuntimeClass\'s handler (what the node actually runs) must be one of the option `sandboxedRuntimeClasses`, so a RuntimeClass called `gvisor` with handler `runc` is no sandbox; otherwise the name itself must be one of them. Incomplete objects that only patch a base elsewhere (a pod template without containers or with a container without an image, as in Kustomize strategic-merge patches) are not checked, since a field they leave out may be set in the base.',
+    'Containers share the node\'s kernel, so one kernel bug (Dirty Pipe, the cgroups release_agent escape, a new one next month) turns code execution in a container into root on the node. Code you did not write and do not vet (customer jobs, CI builds of pull requests, plugins, notebooks) should run under a runtime that adds its own boundary: gVisor intercepts system calls in a user-space kernel, Kata Containers runs each pod in a lightweight VM. A workload counts as untrusted when its namespace is listed in the option `untrustedNamespaces`, when the input\'s Namespace object carries the label `mamori.io/untrusted: "true"`, or when the workload, its pod template or (for a CronJob) its job template carries that label. Its `spec.runtimeClassName` must name a sandboxed runtime: when the input holds a RuntimeClass of that name, the RuntimeClass\'s handler (what the node actually runs) must be one of the option `sandboxedRuntimeClasses`, so a RuntimeClass called `gvisor` with handler `runc` is no sandbox; otherwise the name itself must be one of them. Incomplete objects that only patch a base elsewhere (a pod template without containers or with a container without an image, as in Kustomize strategic-merge patches) are not checked, since a field they leave out may be set in the base.',
   remediation:
     'Install a sandboxed runtime on a node pool (gVisor `runsc` or Kata Containers; GKE Sandbox, AKS Pod Sandboxing and others provide one), create its RuntimeClass, and set `spec.runtimeClassName` in the pod template to it. If your sandbox RuntimeClass has another name or handler, add it to the option `sandboxedRuntimeClasses` (when the input holds the RuntimeClass, its handler is what counts).',
   *check({ object, loaded, metadata, spec, specPath }, ctx) {
@@ -140,7 +140,9 @@ export const rule = defineRule({
       return;
     }
     // Whether the Namespace object carries the label is known once the input is read.
-    const byWorkload = labelled(asObject(object['metadata'])) || labelled(metadata);
+    // A CronJob's jobTemplate labels are the labels of the Jobs it creates.
+    const jobTemplate = asObject(asObject(object['spec'])?.['jobTemplate']);
+    const byWorkload = labelled(asObject(object['metadata'])) || labelled(metadata) || (loaded.ref.kind === 'CronJob' && labelled(asObject(jobTemplate?.['metadata'])));
     yield { path, message: '', resolve: sharedFunction(LABELLED, ctx, [namespace, byWorkload, lookup], () => untrustedByLabel(namespace, lookup, sandboxed, byWorkload)) };
   },
 });
