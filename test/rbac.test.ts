@@ -411,6 +411,23 @@ describe('permission classes of bindings', () => {
     ]);
   });
 
+  it('reports writing APIServices with the admission webhooks, and not reading them', async () => {
+    const registrar = (verbs: string): string => role('ClusterRole', 'registrar', `  - { apiGroups: ["apiregistration.k8s.io"], resources: ["apiservices"], verbs: [${verbs}] }`);
+    expect((await scan(['rbac-webhook-config-write'], registrar('"update"'), binding('registrar', 'registrar'))).map((f) => `${f.severity} ${f.message}`)).toEqual([
+      'high ClusterRoleBinding "registrar" grants ClusterRole "registrar" to ServiceAccount ops/agent cluster-wide: writes admission webhook, admission policy or APIService configurations (update on apiservices.apiregistration.k8s.io)',
+    ]);
+    expect(await scan(['rbac-webhook-config-write'], registrar('"get", "list", "watch"'), binding('registrar', 'registrar'))).toEqual([]);
+  });
+
+  it('says when a RoleBinding sets no namespace, rather than stating "default" as fact', async () => {
+    const reader = role('Role', 'reader', '  - { apiGroups: [""], resources: ["secrets"], verbs: ["get"] }');
+    const unset = 'apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: { name: reader }\nroleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader }\nsubjects: [{ kind: ServiceAccount, name: app }]';
+    const set = unset.replace('{ name: reader }', '{ name: reader, namespace: default }');
+    const message = async (doc: string): Promise<string | undefined> => (await scan(['rbac-namespace-sensitive-access'], reader, doc))[0]?.message;
+    expect(await message(unset)).toBe('RoleBinding "reader" in namespace "default" (none set: it goes where it is applied) grants Role "reader" to ServiceAccount default/app in namespace "default": reads Secrets (get on secrets)');
+    expect(await message(set)).toBe('RoleBinding "reader" in namespace "default" grants Role "reader" to ServiceAccount default/app in namespace "default": reads Secrets (get on secrets)');
+  });
+
   it('names the WebSocket exec in the takeover a pod inherits', async () => {
     const getOnly = role('ClusterRole', 'inspect', '  - { apiGroups: [""], resources: ["pods/exec"], verbs: ["get"] }');
     const pod = 'apiVersion: v1\nkind: Pod\nmetadata: { name: agent, namespace: ops }\nspec:\n  serviceAccountName: agent\n  containers: [{ name: a, image: "registry.example.com/a:1" }]';

@@ -814,6 +814,26 @@ stringData:
   });
 });
 
+describe('chosen values under token, secret and key names', () => {
+  const env = (pairs: readonly (readonly [string, string])[]): string =>
+    `apiVersion: v1\nkind: Pod\nmetadata: { name: p, namespace: app }\nspec:\n  containers:\n    - name: c\n      image: app:1.0\n      env:\n${pairs.map(([n, v]) => `        - { name: ${n}, value: ${JSON.stringify(v)} }`).join('\n')}\n`;
+
+  it('reports long runs of letters and short passphrases, as under password names', () => {
+    const text = env([['JWT_SECRET', 'mysupersecretjwtsigningkey'], ['SESSION_SECRET', 'keyboard cat'], ['API_TOKEN', 'letmeinplease'], ['APP_KEY', 'Correct Horse Battery Staple']]);
+    expect(messages(text, ['hardcoded-password'])).toEqual([
+      'hardcoded-password: env var "JWT_SECRET" of container "c" holds a secret token or key in plain text (value withheld)',
+      'hardcoded-password: env var "SESSION_SECRET" of container "c" holds a secret token or key in plain text (value withheld)',
+      'hardcoded-password: env var "API_TOKEN" of container "c" holds a secret token or key in plain text (value withheld)',
+      'hardcoded-password: env var "APP_KEY" of container "c" holds a secret token or key in plain text (value withheld)',
+    ]);
+  });
+
+  it('keeps out object names, modes, sentences and paths', () => {
+    const text = env([['TLS_SECRET', 'my-tls-secret'], ['API_KEY', 'disabled'], ['AUTH_TOKEN', 'see the vault entry for the value'], ['SIGNING_KEY', '/etc/keys/signing.pem'], ['CLIENT_SECRET', 'oauth2'], ['GITHUB_TOKEN', 'changeme please']]);
+    expect(messages(text, ['hardcoded-password'])).toEqual([]);
+  });
+});
+
 describe('isWeakValue', () => {
   it.each(['changeme', 'admin', 'Password', 'password123', '123456', 'xxxx', 'aaaaaaa', '<password>', 'replace-me', 'your-secret'])('%j is weak', (v) => {
     expect(isWeakValue(v)).toBe(true);

@@ -90,6 +90,35 @@ describe('untrusted-workload-sandbox', () => {
   });
 });
 
+describe('container-runtime-socket: the host root, and containers that cannot become root', () => {
+  const pod = (hostPath: string, podContext: string, containerContext: string): string =>
+    `apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: app}\nspec:\n  securityContext: ${podContext}\n  containers:\n  - name: c\n    image: nginx:1\n    securityContext: ${containerContext}\n    volumeMounts: [{name: v, mountPath: /host, readOnly: true}]\n  volumes: [{name: v, hostPath: {path: ${hostPath}}}]\n`;
+  const rules = RULES.filter((r) => r.id === 'container-runtime-socket');
+  const run = (text: string): string[] => scanTexts([{ file: 'p.yaml', text }], { rules }).findings.map((f) => `${f.severity} ${f.message}`);
+  const ROOT = 'hostPath volume "v" (/) exposes the host\'s root filesystem, with every container runtime socket under /run to container "c": a root API on the node';
+  const NON_ROOT = '{runAsUser: 65534, runAsGroup: 65534, runAsNonRoot: true}';
+
+  it('reports a mount of / as critical for a container that may run as root', () => {
+    expect(run(pod('/', '{}', '{}'))).toEqual([`critical ${ROOT}`]);
+    expect(run(pod('/var', '{}', '{}'))).toEqual([]);
+  });
+
+  it('lowers it to high for a fixed non-root user without privilege escalation or extra groups', () => {
+    expect(run(pod('/', NON_ROOT, '{allowPrivilegeEscalation: false}'))).toEqual([
+      `high ${ROOT}, though only to user 65534 without privilege escalation, which connects only if the socket's group or mode admits it (runtime sockets are root's, mode 0660)`,
+    ]);
+    expect(run(pod('/run/containerd', '{}', '{runAsUser: 1000, allowPrivilegeEscalation: false}'))[0]).toMatch(/^high .* only to user 1000 /);
+    // Escalation allowed, root group, extra groups, privileged, or no fixed user: critical.
+    for (const [podContext, containerContext] of [
+      [NON_ROOT, '{}'],
+      ['{runAsUser: 65534, runAsGroup: 0}', '{allowPrivilegeEscalation: false}'],
+      ['{runAsUser: 65534, supplementalGroups: [999]}', '{allowPrivilegeEscalation: false}'],
+      ['{runAsUser: 65534, fsGroup: 2000}', '{allowPrivilegeEscalation: false}'],
+      ['{runAsNonRoot: true}', '{allowPrivilegeEscalation: false}'],
+    ]) expect(run(pod('/', podContext!, containerContext!))).toEqual([`critical ${ROOT}`]);
+  });
+});
+
 describe('container-runtime-socket with subPathExpr', () => {
   const pod = (hostPath: string, expression: string, env = ''): string =>
     `apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: app}\nspec:\n  containers:\n  - name: c\n    image: nginx:1\n${env}    volumeMounts: [{name: v, mountPath: /m, subPathExpr: "${expression}"}]\n  volumes: [{name: v, hostPath: {path: ${hostPath}}}]\n`;

@@ -13,6 +13,11 @@ export interface PssContext {
   version: string;
   /** The policy minor version it resolves to (e.g. 37 for `latest`). */
   minor: number;
+  /**
+   * The Pod Security checks whose rules run in this scan (undefined: all of them). A restricted
+   * check replaces its baseline counterpart only while its own rule runs.
+   */
+  running?: ReadonlySet<string>;
 }
 
 /** Everything a rule's check receives besides its target. */

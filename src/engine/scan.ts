@@ -187,10 +187,13 @@ export class Engine {
     this.maxWaiting = options.maxWaiting ?? MAX_WAITING;
     this.exceptions = new Exceptions(options.config?.exceptions ?? [], options.now ?? new Date());
     this.config = options.config;
-    for (const rule of options.rules) {
-      const setting = ruleSetting(options.config, rule.id, rule.options ?? {});
-      const enabled = setting.enabled ?? !rule.optional;
-      if (!enabled) continue;
+    const enabled = options.rules
+      .map((rule) => ({ rule, setting: ruleSetting(options.config, rule.id, rule.options ?? {}) }))
+      .filter(({ rule, setting }) => setting.enabled ?? !rule.optional);
+    // The Pod Security checks of the rules that run: a restricted check replaces its baseline
+    // counterpart only while its own rule runs.
+    pss.running = new Set(enabled.flatMap(({ rule }) => (rule.frameworks?.pss ?? []).map((ref) => ref.slice(ref.indexOf(':') + 1))));
+    for (const { rule, setting } of enabled) {
       this.activeIds.push(rule.id);
       const active: ActiveRule = {
         rule,

@@ -310,20 +310,27 @@ export function looksRandom(value: string): boolean {
   return shannonEntropy(value) >= 3.5;
 }
 
+/** Two to five words of letters and digits with single spaces: `keyboard cat`, not a sentence or a command line. */
+const PASSPHRASE = /^[A-Za-z0-9!@#$%^&*_+=]+(?: [A-Za-z0-9!@#$%^&*_+=]+){1,4}$/;
+
 /**
  * Whether a literal stored under a credential name is a credential. Passwords are chosen by
  * people, so any literal of 4+ characters counts; for tokens and keys (`*_SECRET`, `*_TOKEN`,
- * `*_KEY`) the value must look generated, or be 8+ characters mixing letters with digits or
- * symbols and not be shaped like an object name, which keeps out the Secret and object names
+ * `*_KEY`) the value must look generated, be 8+ characters mixing letters with digits or
+ * symbols, 12+ letters, or a passphrase of two to five words, and not be shaped like an object name, which keeps out the Secret and object names
  * (`tls-secret`, `db-credentials`) and modes (`oauth2`) that those names often hold.
  */
 function isLiteralCredential(kind: 'password' | 'secret', value: string): boolean {
   if (isPlaceholder(value) || value.startsWith('{') || value.startsWith('[')) return false;
   if (kind === 'password') return value.length >= 4;
   if (UUID.test(value)) return true;
-  if (value.length < 8 || /\s/.test(value)) return false;
+  if (value.length < 8) return false;
+  // `keyboard cat`: a passphrase of a few words.
+  if (/\s/.test(value)) return PASSPHRASE.test(value);
   if (OBJECT_NAME.test(value) && /[-.]/.test(value)) return false;
   if (looksRandom(value)) return true;
+  // `mysupersecretsigningkey`: a long run of letters is a chosen phrase, not a mode or a name.
+  if (/^[A-Za-z]{12,}$/.test(value)) return true;
   // `minio123`, `s3cr3t-K3y`: letters with digits, or three character classes.
   return (/[0-9]/.test(value) && /[A-Za-z]/.test(value)) || charClasses(value) >= 3;
 }

@@ -217,6 +217,9 @@ const PROBES: readonly Probe[] = [
     verbs: ['create', 'update', 'patch', 'delete'],
     names: 'any',
   },
+  // An APIService points a whole API group at a Service of the writer's choice: the API server
+  // then sends it every request for that group, with the caller's identity.
+  { cls: 'webhook-write', group: 'apiregistration.k8s.io', resources: [cl('apiservices')], verbs: ['create', 'update', 'patch'], names: 'any' },
   { cls: 'pv-create', group: CORE, resources: [cl('persistentvolumes')], verbs: ['create'], names: 'unnamed' },
   { cls: 'namespace-write', group: CORE, resources: [{ name: 'namespaces', scope: 'own-namespace' }], verbs: ['update', 'patch'], names: 'any' },
   // A named Secret is one the team chose; a `kubernetes.io/service-account-token` Secret is minted by `create`.
@@ -664,12 +667,19 @@ export function describeClass(match: ClassMatch): string {
   return `${CLASS_WORDS[match.cls]} (${describeGrants(match)})`;
 }
 
+/** `ClusterRoleBinding "x"` or `RoleBinding "x" in namespace "y"`. */
+export function bindingLabel(binding: BindingRecord): string {
+  if (binding.kind !== 'RoleBinding') return `ClusterRoleBinding "${binding.name}"`;
+  // A RoleBinding that sets no namespace goes where it is applied: `default`, unless `kubectl -n` says otherwise.
+  const unset = binding.object.ref.namespace === undefined ? ' (none set: it goes where it is applied)' : '';
+  return `RoleBinding "${binding.name}" in namespace "${binding.namespace ?? 'default'}"${unset}`;
+}
+
 /** The finding message of a binding for the classes a rule reports. */
 export function classMessage(a: AnalysedBinding, matches: readonly ClassMatch[], privileged: readonly string[]): string {
   const { binding } = a;
-  const where = binding.kind === 'RoleBinding' ? ` in namespace "${binding.namespace ?? 'default'}"` : '';
   const parts = matches.map(describeClass);
-  return `${binding.kind} "${binding.name}"${where} grants ${roleLabel(a)} to ${describeSubjects(binding)} ${describeScope(a, privileged)}: ${parts.join('; ')}${provenance(a, matches)}`;
+  return `${bindingLabel(binding)} grants ${roleLabel(a)} to ${describeSubjects(binding)} ${describeScope(a, privileged)}: ${parts.join('; ')}${provenance(a, matches)}`;
 }
 
 /** Where a binding finding points: the role it grants. */
@@ -691,7 +701,7 @@ export const CLASS_WORDS: Readonly<Record<PermissionClass, string>> = {
   'nodes-proxy': 'reaches the kubelet API through nodes/proxy',
   'csr-approval': 'approves client certificates',
   'token-create': 'mints service account tokens',
-  'webhook-write': 'writes admission webhook or policy configurations',
+  'webhook-write': 'writes admission webhook, admission policy or APIService configurations',
   'pv-create': 'creates PersistentVolumes',
   'namespace-write': 'changes Namespaces and their labels',
   'secrets-write': 'writes Secrets',

@@ -2,7 +2,9 @@
 import type { Inventory } from '../../engine/inventory.js';
 import { isUnchangedDefaultBinding, rbacIndexOf, roleNote, type BindingRecord, type Subject } from '../../k8s/rbac.js';
 import type { Path } from '../../types.js';
-import { analysedBindings, describeClass, type AnalysedBinding } from './permissions.js';
+import { analysedBindings, bindingLabel, describeClass, type AnalysedBinding } from './permissions.js';
+
+export { bindingLabel };
 
 /**
  * Every binding of the input except Kubernetes' own unchanged ones (`isUnchangedDefaultBinding`),
@@ -20,11 +22,6 @@ export function* reviewedBindings(inventory: Inventory): Generator<{ binding: Bi
 /** The path of a subject's name. */
 export function subjectPath(subject: Subject): Path {
   return ['subjects', subject.index, 'name'];
-}
-
-/** `ClusterRoleBinding "x"` or `RoleBinding "x" in namespace "y"`. */
-export function bindingLabel(binding: BindingRecord): string {
-  return binding.kind === 'RoleBinding' ? `RoleBinding "${binding.name}" in namespace "${binding.namespace ?? 'default'}"` : `ClusterRoleBinding "${binding.name}"`;
 }
 
 /** `ClusterRole "view"` (or the roleRef as written when the role is not in the input), with `roleNote`. */

@@ -1,7 +1,7 @@
 import { defineRule } from '../../engine/rule.js';
-import type { Frameworks, RuleSpec, Violation } from '../../engine/rule.js';
+import type { Frameworks, PssContext, RuleSpec, Violation } from '../../engine/rule.js';
 import type { Path, Severity } from '../../types.js';
-import { activePssChecks, pssCheckLevel, runPssCheck } from './psa.js';
+import { activePssChecks, pssCheckLevel, pssOverriddenBy, pssOverrides, runPssCheck } from './psa.js';
 import type { PssCheckId } from './psa.js';
 import type { PssFix } from './fixes.js';
 
@@ -18,6 +18,23 @@ export interface PssRuleMeta {
   frameworks?: Omit<Frameworks, 'pss'>;
   /** The rule's safe automatic fix for a failing pod, if it has one (see fixes.ts). */
   fix?: PssFix;
+  /**
+   * For a restricted check that replaces a baseline check: the severity of the baseline rule,
+   * given to a finding when the pod fails the baseline check too (an added SYS_ADMIN fails both).
+   */
+  baselineSeverity?: Severity;
+}
+
+/**
+ * Whether a check runs under the scan's policy: it is one the level evaluates, or a baseline check
+ * that a restricted check replaces at this minor while that check's rule does not run (turned off
+ * or not selected), so the baseline violations are still reported.
+ */
+function runs(checkId: PssCheckId, pss: PssContext): boolean {
+  if (activePssChecks(pss.level, pss.minor).includes(checkId)) return true;
+  if (pss.level !== 'restricted' || pss.running === undefined) return false;
+  const by = pssOverriddenBy(checkId, pss.minor);
+  return by !== undefined && !pss.running.has(by);
 }
 
 /**
@@ -26,7 +43,7 @@ export interface PssRuleMeta {
  * exact `reason (detail)` and every offending field.
  */
 export function definePssRule(meta: PssRuleMeta): RuleSpec<'pod'> {
-  const { checkId, fix, frameworks, ...rest } = meta;
+  const { checkId, fix, frameworks, baselineSeverity, ...rest } = meta;
   const level = pssCheckLevel(checkId);
   return defineRule({
     ...rest,
@@ -34,7 +51,7 @@ export function definePssRule(meta: PssRuleMeta): RuleSpec<'pod'> {
     frameworks: { pss: [`${level}:${checkId}`], ...frameworks },
     // An array, not a generator: this runs for every pod template and rule of the level.
     check(input, ctx) {
-      if (!activePssChecks(ctx.pss.level, ctx.pss.minor).includes(checkId)) return NONE;
+      if (!runs(checkId, ctx.pss)) return NONE;
       const result = runPssCheck(checkId, { kind: input.kind, metadata: input.metadata, spec: input.spec }, ctx.pss.minor);
       if (result === undefined) return NONE;
       const [first, ...others] = result.paths.map((path): Path => [...input.root, ...path]);
@@ -43,6 +60,9 @@ export function definePssRule(meta: PssRuleMeta): RuleSpec<'pod'> {
         message: result.detail === '' ? result.reason : `${result.reason} (${result.detail})`,
       };
       if (others.length > 0) violation.paths = others;
+      if (baselineSeverity !== undefined && pssOverrides(checkId, ctx.pss.minor).some((id) => runPssCheck(id, { kind: input.kind, metadata: input.metadata, spec: input.spec }, ctx.pss.minor) !== undefined)) {
+        violation.severity = baselineSeverity;
+      }
       if (fix !== undefined) {
         const ops = fix(input, result);
         if (ops !== undefined) violation.fix = ops;

@@ -878,6 +878,22 @@ export function activePssChecks(level: PssLevel, minor: number): readonly PssChe
 }
 
 /**
+ * The baseline checks a restricted check replaces at a policy minor (`capabilities_restricted`
+ * replaces `capabilities_baseline`): a pod that fails them fails it too.
+ */
+export function pssOverrides(id: PssCheckId, minor: number): readonly PssCheckId[] {
+  return INFLATED[clampMinor(minor)]?.get(id)?.overrides ?? [];
+}
+
+/** The restricted check that replaces a baseline check at a policy minor, if one does. */
+export function pssOverriddenBy(id: PssCheckId, minor: number): PssCheckId | undefined {
+  const active = INFLATED[clampMinor(minor)];
+  if (active === undefined) return undefined;
+  for (const [other, impl] of active) if (impl.overrides?.includes(id) === true) return other;
+  return undefined;
+}
+
+/**
  * Runs one check at a policy minor, after the API-server defaulting of spec §2.4.
  * Undefined when allowed or when the check has no implementation at that minor.
  */

@@ -31,8 +31,9 @@ const SOCKET_NAMES: ReadonlyMap<string, string> = new Map([
 ]);
 
 /**
- * Directories that hold runtime sockets. `/` and `/var` hold them too, but mounting those is a
- * whole-host mount that the host-path rules report; this rule names the runtime API.
+ * Directories that hold runtime sockets. `/` is named on its own (see `exposure`); `/var` is not
+ * one: on current distributions `/var/run` is a link to `/run`, which a mount of `/var` resolves
+ * inside the container, and the MicroK8s directory under it is listed.
  */
 const SOCKET_DIRECTORIES: ReadonlySet<string> = new Set([
   '/run',
@@ -55,6 +56,7 @@ function exposure(path: string): string | undefined {
   const runtime = SOCKETS.get(path) ?? SOCKET_NAMES.get(path.slice(path.lastIndexOf('/') + 1));
   if (runtime !== undefined) return `the ${runtime} socket`;
   if (SOCKET_DIRECTORIES.has(path)) return 'a directory holding container runtime sockets';
+  if (path === '/') return "the host's root filesystem, with every container runtime socket under /run";
   return undefined;
 }
 
@@ -116,6 +118,23 @@ function mountExposure(hostPath: string, mount: VolumeMount, spec: JsonObject, s
   return exposed === undefined ? undefined : `${exposed} (through subPathExpr "${expression}" for some values of ${expanded.unknown}, which the pod spec does not fix)`;
 }
 
+/**
+ * The user a container runs as, when it cannot reach a root-owned socket: a fixed non-zero UID and
+ * group, no privilege escalation (so no setuid binary makes it root), not privileged, and no
+ * supplementary groups (one might be the socket's group). Undefined otherwise.
+ */
+function unprivilegedUser(spec: JsonObject, container: JsonObject | undefined): number | undefined {
+  const pod = asObject(spec['securityContext']);
+  const own = asObject(container?.['securityContext']);
+  const setting = (field: string): unknown => own?.[field] ?? pod?.[field];
+  const user = setting('runAsUser');
+  const group = setting('runAsGroup');
+  if (typeof user !== 'number' || user <= 0 || (group !== undefined && (typeof group !== 'number' || group === 0))) return undefined;
+  if (own?.['allowPrivilegeEscalation'] !== false || own['privileged'] === true) return undefined;
+  if (asArray(pod?.['supplementalGroups']).length > 0 || (pod?.['fsGroup'] !== undefined && pod['fsGroup'] !== null)) return undefined;
+  return user;
+}
+
 export const rule = defineRule({
   id: 'container-runtime-socket',
   title: 'Container runtime socket mounted',
@@ -125,7 +144,7 @@ export const rule = defineRule({
   controls: ['CMP-1', 'CMP-4'],
   frameworks: { cis: ['5.2.11'], nsa: ['Kubernetes Pod security'], kubescape: ['C-0074'] },
   description:
-    'The socket of the container runtime (Docker, containerd, CRI-O, Podman, dockershim, cri-dockerd) is an unauthenticated root API on the node: whoever can connect starts a privileged container with the host\'s root filesystem mounted, reads every container\'s environment and files, and bypasses Pod Security Admission, admission webhooks and audit logs entirely. Mounting the socket (on Windows nodes the named pipe `\\\\.\\pipe\\docker_engine` or `containerd-containerd`), or a directory that holds it (/run, /var/run, /run/containerd, ...), hands that to every process of the container; `readOnly: true` does not help, since connecting to a socket is not a write. Only volumes that some container mounts are reported (a `subPath` that leads elsewhere is not). A `subPathExpr` is expanded with what the pod spec fixes of its variables: the pod\'s name, namespace, UID, node or IP from the downward API give a folder of the pod\'s own, a literal `value` is used as written, and a variable from a Secret, a ConfigMap, `envFrom` or a label may hold any path, so the mount is reported when some value of it would reach a socket or a directory holding one.',
+    'The socket of the container runtime (Docker, containerd, CRI-O, Podman, dockershim, cri-dockerd) is an unauthenticated root API on the node: whoever can connect starts a privileged container with the host\'s root filesystem mounted, reads every container\'s environment and files, and bypasses Pod Security Admission, admission webhooks and audit logs entirely. Mounting the socket (on Windows nodes the named pipe `\\\\.\\pipe\\docker_engine` or `containerd-containerd`), or a directory that holds it (/run, /var/run, /run/containerd, ..., and the host\'s root `/`), hands that to every process of the container; `readOnly: true` does not help, since connecting to a socket is not a write. A mount used only by containers that run as a fixed non-root user and group with `allowPrivilegeEscalation: false`, not privileged and without supplementary groups (`supplementalGroups`, `fsGroup`) is reported as high: the sockets are root\'s with mode 0660, so such a process connects only where the node loosened them. Only volumes that some container mounts are reported (a `subPath` that leads elsewhere is not). A `subPathExpr` is expanded with what the pod spec fixes of its variables: the pod\'s name, namespace, UID, node or IP from the downward API give a folder of the pod\'s own, a literal `value` is used as written, and a variable from a Secret, a ConfigMap, `envFrom` or a label may hold any path, so the mount is reported when some value of it would reach a socket or a directory holding one.',
   remediation:
     'Remove the hostPath volume and its volumeMounts. To build images use a daemonless builder (BuildKit rootless, kaniko, buildah) in an unprivileged pod; to inspect containers use the Kubernetes API or a node agent that exposes only what it needs. If a node agent truly needs the CRI socket, run it as a dedicated DaemonSet on a separate namespace with an exception that names it.',
   *check({ spec, specPath }) {
@@ -143,6 +162,7 @@ export const rule = defineRule({
       mounts ??= mountsByVolume(spec, specPath);
       const names: string[] = [];
       const paths: Path[] = [];
+      const users = new Set<number | undefined>();
       let what: string | undefined;
       for (const mount of mounts.get(name) ?? []) {
         const exposed = pipe !== undefined ? `the ${pipe === 'docker_engine' ? 'Docker' : 'containerd'} named pipe` : mountExposure(hostPath, mount, spec, specPath);
@@ -150,12 +170,21 @@ export const rule = defineRule({
         what ??= exposed;
         names.push(mount.container);
         paths.push(mount.path);
+        users.add(pipe === undefined ? unprivilegedUser(spec, mountEntry(spec, specPath, mount)?.container) : undefined);
       }
       if (what === undefined) continue;
+      const message = `hostPath volume "${name}" (${raw}) exposes ${what} to ${describeContainers(names)}: a root API on the node`;
+      if (users.has(undefined)) {
+        yield { path: [...specPath, 'volumes', i, 'hostPath', 'path'], paths, message };
+        continue;
+      }
+      // Every container that mounts it runs as a fixed non-root user that cannot become root.
+      const ids = [...users].sort((a, b) => (a ?? 0) - (b ?? 0)).join(', ');
       yield {
         path: [...specPath, 'volumes', i, 'hostPath', 'path'],
         paths,
-        message: `hostPath volume "${name}" (${raw}) exposes ${what} to ${describeContainers(names)}: a root API on the node`,
+        severity: 'high',
+        message: `${message}, though only to user ${ids} without privilege escalation, which connects only if the socket's group or mode admits it (runtime sockets are root's, mode 0660)`,
       };
     }
   },
