@@ -64,7 +64,7 @@ describe('core CEL semantics', () => {
     ['9223372036854775807 * 2', /overflow/],
     ['1 / 0', /division by zero/],
     ['1 % 0', /modulo by zero/],
-    ['object.metadata.annotations.x == "y"', /No such key: annotations/],
+    ['object.metadata.annotations.x == "y"', /no such key: annotations/],
     ['has(object.metadata.name.x)', /invalid type for field selection/],
   ])('%s is an evaluation error', (expression, message) => {
     expect(evalError(expression, { object: pod })).toMatch(message)

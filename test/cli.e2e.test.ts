@@ -614,7 +614,7 @@ describe('exceptions and baselines', () => {
     expect(write.status).toBe(0);
     expect(write.stderr).toContain('wrote 10 finding(s) to the baseline baseline.json');
     const baseline = JSON.parse(readFileSync(join(dir, 'baseline.json'), 'utf8')) as { schemaVersion: number; findings: unknown[] };
-    expect(baseline.schemaVersion).toBe(1);
+    expect(baseline.schemaVersion).toBe(2);
     expect(baseline.findings).toHaveLength(10);
 
     // Same input, written another way: nothing new.
@@ -742,6 +742,17 @@ describe('report formats', () => {
     expect(run.stdout).toContain('kind: "ClusterPolicyReport"');
     expect(run.stdout).toMatch(/kind: "PolicyReport"\nmetadata:\n {2}name: "mamori-shop"\n {2}namespace: "shop"/);
     expect(run.stdout).toContain(`fail: ${RESTRICTED_IDS.length}`);
+  });
+
+  it('policyreport: an empty report for each namespace of the input without findings, so applying it replaces an older one', () => {
+    const dir = tempDir();
+    put(dir, 'pods.yaml', `${privilegedPod('alpha').replace('namespace: demo', 'namespace: shop')}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: clean}\ndata: {mode: fast}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: unset}\ndata: {mode: fast}\n`);
+    const run = mamori(['scan', 'pods.yaml', '--format', 'policyreport', '--rules', 'pss-*'], { cwd: dir });
+    expect(run.status).toBe(1);
+    const names = [...run.stdout.matchAll(/\n {2}name: "([^"]+)"\n {2}namespace: "([^"]+)"/g)].map((m) => `${m[2]}/${m[1]}`);
+    expect(names).toEqual(['clean/mamori-clean', 'default/mamori-default', 'shop/mamori-shop']);
+    const clean = run.stdout.slice(run.stdout.indexOf('name: "mamori-clean"'));
+    expect(clean.slice(0, clean.indexOf('---'))).toMatch(/summary:\n {2}pass: 0\n {2}fail: 0\n {2}warn: 0\n {2}error: 0\n {2}skip: 0\nresults: \[\]/);
   });
 });
 

@@ -1,12 +1,13 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyBaseline, baselineFindings, readBaseline, writeBaseline } from '../src/engine/baseline.js';
 import { checkPolicyNames, knownRules, loadConfig, parseConfig } from '../src/engine/config.js';
-import { containerAt } from '../src/engine/exceptions.js';
+import { containerAt, Exceptions } from '../src/engine/exceptions.js';
 import { compileGlob } from '../src/engine/glob.js';
-import { fingerprint } from '../src/engine/fingerprint.js';
+import { containerKeys, fingerprint, legacyFingerprint, reportFingerprints } from '../src/engine/fingerprint.js';
 import { scanTexts } from '../src/engine/scan.js';
 import { MamoriError } from '../src/errors.js';
 import { RULES } from '../src/rules/index.js';
@@ -73,6 +74,34 @@ describe('exceptions in the configuration', () => {
       { rule: 'pss-privileged', reason: 'reads /proc of the node', status: 'active', matched: 1, namespace: 'monitoring', kind: 'DaemonSet', name: 'node-*', container: 'exporter' },
     ]);
     expect(report.summary.total).toBe(report.findings.length);
+  });
+
+  it('takes a namespaced object without metadata.namespace as in default, as the API server and PolicyReports do', () => {
+    const pod = 'apiVersion: v1\nkind: Pod\nmetadata: { name: p }\nspec:\n  containers:\n    - { name: c, image: "nginx:1.25", securityContext: { privileged: true } }\n';
+    const rules = RULES.filter((r) => r.id === 'pss-privileged');
+    const run = (namespace: string, text = pod): Report =>
+      scanTexts([{ file: 'p.yaml', text }], { rules, config: parseConfig({ exceptions: [{ rule: 'pss-privileged', namespace, reason: 'x' }] }, '.mamori.yaml', known), now: NOW });
+    for (const namespace of ['default', 'def*', '*']) {
+      const report = run(namespace);
+      expect(ids(report.suppressed), namespace).toEqual(['pss-privileged p']);
+      expect(report.exceptions[0]?.status, namespace).toBe('active');
+      expect(report.findings, namespace).toEqual([]);
+    }
+    // Another namespace does not match; nor does default an object that says where it is.
+    expect(run('prod').exceptions[0]).toMatchObject({ status: 'stale', matched: 0 });
+    expect(run('default', pod.replace('name: p }', 'name: p, namespace: prod }')).exceptions[0]).toMatchObject({ status: 'stale', matched: 0 });
+    // Cluster-scoped objects are in no namespace: `default` does not match them, `*` does (the empty text).
+    const exceptions = new Exceptions(
+      [
+        { rule: 'rbac-wildcard-grant', namespace: 'default', reason: 'x' },
+        { rule: 'rbac-wildcard-grant', namespace: '*', reason: 'y' },
+      ],
+      NOW,
+    );
+    const clusterRole = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: 'admin-ish' };
+    expect(exceptions.match('rbac-wildcard-grant', clusterRole, undefined)?.reason).toBe('y');
+    expect(exceptions.match('rbac-wildcard-grant', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', name: 'r' }, undefined)?.reason).toBe('x');
+    expect(exceptions.match('rbac-wildcard-grant', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', namespace: '', name: 'r' }, undefined)?.reason).toBe('x');
   });
 
   it('an exception naming a container suppresses a finding only when it names every container the finding points into', () => {
@@ -406,8 +435,12 @@ describe('baselines', () => {
     const file = join(dir, 'baseline.json');
     writeFileSync(file, text);
     const baseline = readBaseline(file);
-    expect(baseline.fingerprints.size).toBe(new Set(report.findings.map((f) => fingerprint(f))).size);
-    const parsed = JSON.parse(text) as { findings: { fingerprint: string; ruleId: string; object: string }[] };
+    // One entry per finding, each fingerprint once here.
+    expect(baseline.version).toBe(2);
+    expect(baseline.size).toBe(report.findings.length);
+    expect([...baseline.entries.values()].every((n) => n === 1)).toBe(true);
+    const parsed = JSON.parse(text) as { schemaVersion: number; findings: { fingerprint: string; ruleId: string; object: string }[] };
+    expect(parsed.schemaVersion).toBe(2);
     expect(parsed.findings.map((f) => f.fingerprint)).toEqual([...parsed.findings.map((f) => f.fingerprint)].sort());
     expect(parsed.findings.some((f) => f.ruleId === 'pss-privileged' && f.object === 'DaemonSet/monitoring/node-exporter')).toBe(true);
   });
@@ -470,7 +503,7 @@ describe('baselines', () => {
   it('refuses a broken baseline, naming the file and key', () => {
     const cases: [string, string][] = [
       ['{', 'not valid JSON'],
-      ['{"schemaVersion": 2, "findings": []}', 'schemaVersion: must be 1'],
+      ['{"schemaVersion": 3, "findings": []}', 'schemaVersion: must be 1 or 2'],
       ['{"schemaVersion": 1}', 'findings: must be a list'],
       ['{"schemaVersion": 1, "findings": [{"fingerprint": "xyz"}]}', 'findings[0].fingerprint'],
     ];
@@ -496,5 +529,187 @@ describe('baselines', () => {
     expect(fingerprint(withFile(join(process.cwd(), 'k8s', 'app.yaml')))).toBe(fingerprint(withFile('k8s/app.yaml')));
     expect(fingerprint(withFile('k8s/other.yaml'))).not.toBe(fingerprint(withFile('k8s/app.yaml')));
     expect(fingerprint({ ...withFile('k8s/app.yaml'), location: { file: 'k8s/app.yaml', line: 99, column: 3 } })).toBe(fingerprint(withFile('k8s/app.yaml')));
+  });
+});
+
+describe('baselines accept each finding once, and know containers by name', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mamori-baseline-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const FILE = 'k8s/app.yaml';
+  const scanWith = (ruleIds: readonly string[], text: string, pss = 'baseline'): Report =>
+    scanTexts([{ file: FILE, text }], { rules: RULES.filter((r) => ruleIds.some((id) => compileGlob(id).test(r.id))), pss, now: NOW });
+  let n = 0;
+  /** The baseline of `before`, applied to the scan of `after`. */
+  const applied = (ruleIds: readonly string[], before: string, after: string): Report => {
+    const file = join(dir, `b${n++}.json`);
+    writeFileSync(file, writeBaseline(scanWith(ruleIds, before).findings));
+    return applyBaseline(scanWith(ruleIds, after), readBaseline(file));
+  };
+  const lines = (list: readonly { ruleId: string; path: string }[]): string[] => list.map((f) => `${f.ruleId} ${f.path}`);
+  /** SHA-256 of the parts of a fingerprint, as docs/exceptions.md lists them. */
+  const expected = (...parts: string[]): string => createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
+
+  /** A Deployment with the pod spec fields `spec` (indented for the pod spec). */
+  const deployment = (namespace: string, name: string, spec: string): string =>
+    `apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: ${name}, namespace: ${namespace} }\nspec:\n  selector: { matchLabels: { app: ${name} } }\n  template:\n    metadata: { labels: { app: ${name} } }\n    spec:\n${spec}`;
+
+  const POD = `apiVersion: v1
+kind: Pod
+metadata: { name: p, namespace: ops }
+spec:
+  hostNetwork: true
+  containers:
+    - name: c
+      image: c:1.0
+      securityContext:
+        capabilities: { add: [NET_ADMIN] }
+`;
+
+  it('a grouped Pod Security finding that comes to name one more field is a new finding', () => {
+    const grown = POD.replace('hostNetwork: true', 'hostNetwork: true\n  hostPID: true\n  hostIPC: true').replace('[NET_ADMIN]', '[NET_ADMIN, SYS_ADMIN, SYS_PTRACE]');
+    const report = applied(['pss-*'], POD, grown);
+    expect(lines(report.findings)).toEqual(['pss-host-namespaces spec.hostNetwork', 'pss-capabilities-baseline spec.containers[0].securityContext.capabilities.add[0]']);
+    expect(report.baseline).toMatchObject({ matched: 0, fixed: 2 });
+    // Unchanged, both are accepted.
+    expect(applied(['pss-*'], POD, POD).baseline).toMatchObject({ matched: 2, fixed: 0 });
+  });
+
+  it('a second container joining a baselined finding of the pod is reported', () => {
+    const one = deployment('ops', 'agent', '      containers:\n        - { name: agent, image: "agent:1.0", securityContext: { privileged: true } }\n');
+    const two = `${one}        - { name: helper, image: "helper:1.0", securityContext: { privileged: true } }\n`;
+    const report = applied(['pss-privileged'], one, two);
+    expect(report.findings.map((f) => f.message)).toEqual(['privileged (containers "agent", "helper" must not set securityContext.privileged=true)']);
+    expect(report.baseline).toMatchObject({ matched: 0, fixed: 1 });
+  });
+
+  it('each entry accepts one finding: more findings at one path than entries are new', () => {
+    const configMap = (...keys: string[]): string =>
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: app, namespace: shop }\ndata:\n  app.properties: |\n${keys.map((k) => `    ${k}.password=s3cret-${k}-value\n`).join('')}`;
+    const rules = ['hardcoded-password'];
+    const report = applied(rules, configMap('db'), configMap('db', 'admin', 'smtp'));
+    expect(report.findings.map((f) => f.message)).toEqual([
+      'ConfigMap key "app.properties" (line 2) under "admin.password" holds a password in plain text (value withheld)',
+      'ConfigMap key "app.properties" (line 3) under "smtp.password" holds a password in plain text (value withheld)',
+    ]);
+    expect(report.suppressed.map((f) => f.message)).toEqual(['ConfigMap key "app.properties" (line 1) under "db.password" holds a password in plain text (value withheld)']);
+    expect(report.baseline).toMatchObject({ matched: 1, fixed: 0 });
+
+    // A baseline of three such findings records three entries, which accept three findings, not four.
+    const three = scanWith(rules, configMap('db', 'admin', 'smtp'));
+    const text = writeBaseline(three.findings);
+    const entries = (JSON.parse(text) as { findings: { fingerprint: string; path: string }[] }).findings;
+    expect(entries.map((e) => e.path)).toEqual(['data["app.properties"]', 'data["app.properties"]', 'data["app.properties"]']);
+    const print = expected('hardcoded-password', FILE, 'v1', 'ConfigMap', 'shop', 'app', 'data["app.properties"]');
+    expect(entries.map((e) => e.fingerprint)).toEqual([print, print, print]);
+    const file = join(dir, 'three.json');
+    writeFileSync(file, text);
+    expect(readBaseline(file).entries).toEqual(new Map([[print, 3]]));
+    expect(applyBaseline(three, readBaseline(file)).baseline).toMatchObject({ matched: 3, fixed: 0 });
+    const four = applyBaseline(scanWith(rules, configMap('db', 'admin', 'smtp', 'ldap')), readBaseline(file));
+    expect(four.findings.map((f) => f.message)).toEqual(['ConfigMap key "app.properties" (line 4) under "ldap.password" holds a password in plain text (value withheld)']);
+    // One fixed: two of the three entries are matched, one is left over.
+    expect(applyBaseline(scanWith(rules, configMap('db', 'admin')), readBaseline(file)).baseline).toMatchObject({ matched: 2, fixed: 1 });
+  });
+
+  const DEPLOYMENT = deployment('shop', 'web', '      containers:\n        - name: web\n          image: nginx:1.25\n          securityContext: { privileged: true }\n');
+  const WITH_SIDECARS = DEPLOYMENT.replace(
+    '      containers:\n',
+    '      initContainers:\n        - { name: init, image: "busybox:1.36" }\n      containers:\n        - { name: log-shipper, image: "fluentbit:2.0" }\n',
+  );
+
+  it('a fingerprint names the container, so adding containers before it keeps the findings of the others', () => {
+    const [before] = scanWith(['pss-privileged'], DEPLOYMENT).findings;
+    const [after] = scanWith(['pss-privileged'], WITH_SIDECARS).findings;
+    expect(before?.path).toBe('spec.template.spec.containers[0].securityContext.privileged');
+    expect(after?.path).toBe('spec.template.spec.containers[1].securityContext.privileged');
+    const print = expected('pss-privileged', FILE, 'apps/v1', 'Deployment', 'shop', 'web', 'spec.template.spec.containers["web"].securityContext.privileged');
+    expect(before && fingerprint(before)).toBe(print);
+    expect(after && fingerprint(after)).toBe(print);
+    // Every finding of the web container, of every rule, is still accepted; the new containers' are new.
+    const report = applied(['*'], DEPLOYMENT, WITH_SIDECARS);
+    expect(report.baseline?.fixed).toBe(0);
+    expect(report.baseline?.matched).toBe(scanWith(['*'], DEPLOYMENT).findings.length);
+    expect(report.findings.length).toBeGreaterThan(0);
+    expect(report.findings.every((f) => /\.(initContainers|containers)\[0\]/.test(f.path))).toBe(true);
+  });
+
+  it('the suppressed copies of a finding keep its fingerprint', () => {
+    const config = parseConfig({ exceptions: [{ rule: 'pss-privileged', reason: 'x' }] }, '.mamori.yaml', known);
+    const report = scanTexts([{ file: FILE, text: WITH_SIDECARS }], { rules: RULES.filter((r) => r.id === 'pss-privileged'), config, now: NOW });
+    const [suppressed] = report.suppressed;
+    expect(suppressed && fingerprint(suppressed)).toBe(expected('pss-privileged', FILE, 'apps/v1', 'Deployment', 'shop', 'web', 'spec.template.spec.containers["web"].securityContext.privileged'));
+  });
+
+  it('counts every path of a finding, in any order, each once', () => {
+    const [f] = scanWith(['pss-host-namespaces'], POD.replace('hostNetwork: true', 'hostNetwork: true\n  hostPID: true')).findings;
+    if (f === undefined) throw new Error('no finding');
+    expect([f.path, ...(f.paths ?? [])]).toEqual(['spec.hostNetwork', 'spec.hostPID']);
+    const print = expected('pss-host-namespaces', FILE, 'v1', 'Pod', 'ops', 'p', 'spec.hostNetwork', 'spec.hostPID');
+    expect(fingerprint(f)).toBe(print);
+    expect(fingerprint({ ...f, path: 'spec.hostPID', paths: ['spec.hostNetwork', 'spec.hostPID'] })).toBe(print);
+    expect(fingerprint({ ...f, paths: [] })).toBe(expected('pss-host-namespaces', FILE, 'v1', 'Pod', 'ops', 'p', 'spec.hostNetwork'));
+  });
+
+  it('keeps the index of a container without a name, or with the name of another', () => {
+    const pod = (a: string, b: string): Record<string, unknown> => ({ kind: 'Pod', spec: { containers: [{ name: a }, { name: b }], initContainers: [{ image: 'x' }] } });
+    expect(containerKeys(pod('web', 'side') as never)).toEqual([
+      ['spec.containers[0]', 'spec.containers["web"]'],
+      ['spec.containers[1]', 'spec.containers["side"]'],
+    ]);
+    expect(containerKeys(pod('web', 'web') as never)).toBeUndefined();
+    expect(containerKeys({ kind: 'CronJob', spec: { jobTemplate: { spec: { template: { spec: { containers: [{ name: '0' }] } } } } } })).toEqual([
+      ['spec.jobTemplate.spec.template.spec.containers[0]', 'spec.jobTemplate.spec.template.spec.containers["0"]'],
+    ]);
+    expect(containerKeys({ kind: 'ConfigMap', data: {} })).toBeUndefined();
+  });
+
+  it('reads a baseline of schemaVersion 1 as it was read then, and rewrites it in the current form', () => {
+    // test/data/baseline-v1/baseline.json was written by mamori before schemaVersion 2, from app.yaml next to it:
+    // 4 entries for 5 findings (the two passwords of the ConfigMap share one).
+    const input = 'test/data/baseline-v1/app.yaml';
+    const text = readFileSync(input, 'utf8');
+    const scanned = (t: string): Report =>
+      scanTexts([{ file: input, text: t }], { rules: RULES.filter((r) => r.id.startsWith('pss-') || r.id === 'hardcoded-password'), pss: 'baseline', now: NOW });
+    const legacy = readBaseline('test/data/baseline-v1/baseline.json');
+    expect(legacy.version).toBe(1);
+    expect(legacy.size).toBe(4);
+    const report = applyBaseline(scanned(text), legacy);
+    expect(report.findings).toEqual([]);
+    expect(report.baseline).toEqual({ file: 'test/data/baseline-v1/baseline.json', matched: 5, fixed: 0 });
+    // Its fingerprints are the earlier ones: the first path, containers by index.
+    const privileged = report.suppressed.find((f) => f.ruleId === 'pss-privileged');
+    expect(privileged && legacyFingerprint(privileged)).toBe(expected('pss-privileged', input, 'apps/v1', 'Deployment', 'shop', 'web', 'spec.template.spec.initContainers[0].securityContext.privileged'));
+    // A fixed finding is counted as then.
+    expect(applyBaseline(scanned(text.replace('hostNetwork: true', 'hostNetwork: false')), legacy).baseline).toMatchObject({ matched: 4, fixed: 1 });
+
+    // Rewritten: one entry per finding, in the current form, which accepts the same findings.
+    const file = join(dir, 'rewritten.json');
+    writeFileSync(file, writeBaseline(baselineFindings(report)));
+    const current = readBaseline(file);
+    expect(current.version).toBe(2);
+    expect(current.size).toBe(5);
+    expect(applyBaseline(scanned(text), current).baseline).toEqual({ file, matched: 5, fixed: 0 });
+    // Now a third password is new.
+    const more = applyBaseline(scanned(text.replace('admin.password=legacy-too', 'admin.password=legacy-too\n    smtp.password=brand-new')), current);
+    expect(lines(more.findings)).toEqual(['hardcoded-password data["app.properties"]']);
+  });
+
+  it('gives findings that share a fingerprint distinct fingerprints within a report, the first keeping its own', () => {
+    const configMap = `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: app, namespace: shop }\ndata:\n  app.properties: |\n    db.password=s3cret-one\n    admin.password=s3cret-two\n    smtp.password=s3cret-three\n`;
+    const rules = ['hardcoded-password'];
+    const file = join(dir, 'first.json');
+    writeFileSync(file, writeBaseline(scanWith(rules, configMap).findings.slice(0, 1)));
+    // The first (line 1) is suppressed by the baseline, the two others reported: one report, three results.
+    const report = applyBaseline(scanWith(rules, configMap), readBaseline(file));
+    expect(report.findings).toHaveLength(2);
+    const of = reportFingerprints(report);
+    const print = expected('hardcoded-password', FILE, 'v1', 'ConfigMap', 'shop', 'app', 'data["app.properties"]');
+    const [suppressed] = report.suppressed;
+    const [second, third] = report.findings;
+    expect([suppressed, second, third].map((f) => f && of(f))).toEqual([print, expected(print, '2'), expected(print, '3')]);
+    // Findings with a fingerprint of their own keep it.
+    const alone = scanWith(['pss-*'], POD);
+    const all = reportFingerprints(alone);
+    expect(alone.findings.map(all)).toEqual(alone.findings.map((f) => fingerprint(f)));
   });
 });

@@ -455,6 +455,33 @@ describe('escaping of hostile input', () => {
     expect(xml).toContain('&#13;&#10;&#9;tab ポッド é 🚀"');
   });
 
+  it('never starts a line of the file with text from the input, which a CI log would read as a command', () => {
+    const inject = (what: string): string => `x\n::error file=${what}::injected\r\n##vso[task.complete result=Failed]`;
+    const evil: Finding = {
+      ...base,
+      ruleId: inject('rule'),
+      title: inject('title'),
+      object: { ...base.object, name: inject('name'), namespace: 'shop' },
+      message: inject('message'),
+      path: inject('path'),
+      paths: [inject('paths')],
+      location: { file: inject('file'), line: 1, column: 2 },
+    };
+    const xml = writeJunit(
+      { ...report, findings: [evil, { ...evil, object: { ...evil.object, name: 'other' } }, { ...evil, object: { ...evil.object, name: 'other' }, path: 'p2' }], suppressed: [{ ...evil, suppressedBy: 'exception', reason: inject('reason') }], errors: [{ file: inject('error-file'), line: 3, message: inject('error'), code: 'parse' }] },
+      options(),
+    );
+    // The Actions runner trims a line's leading blanks before looking for `::`.
+    for (const line of xml.split('\n')) expect(line.trimStart()).not.toMatch(/^(?:::|##vso)/);
+    // Readers still get the text as it was.
+    const root = parseXml(xml);
+    const failure = children(children(children(root, 'testsuite')[0] as XmlElement, 'testcase')[0] as XmlElement, 'failure')[0] as XmlElement;
+    expect(attr(failure, 'message')).toBe(inject('message'));
+    expect(failure.text).toBe(
+      `${inject('file')}:1:2  ${inject('path')}\n  ${inject('message')}\n  also: ${inject('paths')}\n\nRule: ${inject('rule')}: ${inject('title')} (critical; phase ${evil.phase}; controls ${evil.controls.join(', ')})`,
+    );
+  });
+
   it('keeps a very long message whole', () => {
     const long = `${'x<&'.repeat(40_000)}end`;
     const root = parseXml(writeJunit({ ...report, findings: [{ ...base, message: long }], suppressed: [], errors: [] }, options()));
@@ -465,7 +492,7 @@ describe('escaping of hostile input', () => {
 
   it('escapes with the helpers as documented', () => {
     expect(xmlText('<a href="x">&\'</a>]]>')).toBe('&lt;a href=&quot;x&quot;&gt;&amp;&apos;&lt;/a&gt;]]&gt;');
-    expect(xmlText('l1\r\nl2\tx')).toBe('l1&#13;\nl2\tx');
+    expect(xmlText('l1\r\nl2\tx')).toBe('l1&#13;&#10;l2\tx');
     expect(xmlAttr('l1\r\nl2\tx')).toBe('l1&#13;&#10;l2&#9;x');
     expect(xmlSafe('\u0000\u001f\u007f\u0080\u009f\u00a0')).toBe('\\x00\\x1f\\x7f\\x80\\x9f\u00a0');
     // A valid surrogate pair is one character and stays; halves alone are not characters.

@@ -137,3 +137,85 @@ spec:
     ]);
   });
 });
+
+describe('scanned objects as the API server would receive them', () => {
+  const NAMESPACE_POLICY = `
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: where}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}
+  validations:
+  - expression: "request.namespace == 'default'"
+    messageExpression: "'request.namespace is ' + request.namespace"
+  - expression: "namespaceObject.metadata.name == 'default'"
+    message: namespaceObject is not default
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: prod-only}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}
+  validations:
+  - expression: "false"
+    message: selected by the prod namespaceSelector
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: prod-only}
+spec:
+  policyName: prod-only
+  validationActions: [Deny]
+  matchResources:
+    namespaceSelector: {matchLabels: {env: prod}}
+`;
+  const bare = (name: string): JsonObject => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name }, spec: { replicas: 1 } });
+  const findings = (objects: JsonObject[]): string[][] => {
+    const loaded = loadPolicies(docs(NAMESPACE_POLICY), { bindUnbound: true });
+    expect(loaded.errors).toEqual([]);
+    return scanObjects(objects, { rules: policyRules(loaded) }).findings.map((f) => [f.object.name, f.message]);
+  };
+
+  it('a namespaced object without metadata.namespace is created in default: request.namespace, namespaceObject', () => {
+    // Judged in no namespace, request.namespace was '' and namespaceObject null (an error denial).
+    expect(findings([bare('web')])).toEqual([]);
+  });
+
+  it('the namespaceSelector reads the labels of the default Namespace of the input, else only its name label', () => {
+    // Without a Namespace object, default has only kubernetes.io/metadata.name: env=prod does not select it.
+    expect(findings([bare('web')])).toEqual([]);
+    const prodDefault: JsonObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default', labels: { env: 'prod' } } };
+    expect(findings([bare('web'), prodDefault])).toEqual([
+      ['web', "ValidatingAdmissionPolicy 'prod-only' with binding 'prod-only' denied request: selected by the prod namespaceSelector"],
+    ]);
+  });
+
+  it('fields set to null are absent, as in the typed object the API server decodes', () => {
+    const text = `
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: no-debug-annotation}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}
+  validations:
+  - expression: "!has(object.metadata.annotations) || !('debug' in object.metadata.annotations)"
+    message: no debug annotation
+  - expression: "!has(object.spec.template.spec.containers[0].resources) || has(object.spec.template.spec.containers[0].resources.limits)"
+    message: limits required when resources are set
+`;
+    const withNulls = (annotations: JsonObject | null, resources: JsonObject | null): JsonObject => ({
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'shop', annotations },
+      spec: { template: { spec: { containers: [{ name: 'web', image: 'nginx:1.25', resources }] } } },
+    });
+    const rules = policyRules(loadPolicies(docs(text), { bindUnbound: true }));
+    const messages = (o: JsonObject): string[] => scanObjects([o], { rules }).findings.filter((f) => f.ruleId.startsWith('policy:')).map((f) => f.message.replace(/^.*denied request: /, ''));
+    expect(messages(withNulls(null, null))).toEqual([]);
+    expect(messages(withNulls({ debug: 'true' }, { requests: { cpu: '1' } })).sort()).toEqual(['limits required when resources are set', 'no debug annotation']);
+  });
+});

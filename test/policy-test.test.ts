@@ -196,7 +196,7 @@ tests:
     expect(run.errors).toEqual([]);
     const [a, b, c] = run.suites[0]?.tests ?? [];
     expect(a?.passed).toBe(true);
-    expect(a?.messages[0]).toMatch(/^expression 'object.spec.replicas <= 5' resulted in error: No such key: replicas$/);
+    expect(a?.messages[0]).toMatch(/^expression 'object.spec.replicas <= 5' resulted in error: no such key: replicas$/);
     expect(b?.passed).toBe(true);
     expect(c?.passed).toBe(false);
     expect(c?.reason).toBe('expected deny, got error');
@@ -319,5 +319,13 @@ describe('mamori policy test: invalid suites (exit 2)', () => {
     const { code, out } = cli(dir);
     expect(code).toBe(2);
     expect(out).toContain('no test suites found');
+  });
+
+  it('a path that does not exist says so', () => {
+    const missing = join(TMP, 'does-not-exist');
+    expect(runPolicyTests(missing).errors).toEqual([{ file: missing, message: 'no such file or directory' }]);
+    const { code, out } = cli(missing);
+    expect(code).toBe(2);
+    expect(out).toContain(`${missing}: no such file or directory`);
   });
 });

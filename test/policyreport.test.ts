@@ -13,7 +13,7 @@ import { scanTexts } from '../src/engine/scan.js';
 import { isClusterScoped } from '../src/k8s/scope.js';
 import { KUBE_SCHEMA } from '../src/load/schema.js';
 import type { WriterOptions } from '../src/report/index.js';
-import { policyReports, reportName, writePolicyReport } from '../src/report/policyreport.js';
+import { policyReports, REPORT_BYTES, reportName, writePolicyReport } from '../src/report/policyreport.js';
 import { RULES } from '../src/rules/index.js';
 import type { Finding, Report, SuppressedFinding } from '../src/types.js';
 
@@ -470,5 +470,165 @@ describe('the YAML reads back as exactly the report objects', () => {
       // key: "string" | key: number | key: true | key: (a block follows) | key: [] | - key: ...
       expect(line).toMatch(/^ *(?:- )?[A-Za-z][\w./-]*:(?: "(?:[^"\\]|\\.)*"| \d+| true| \[\])?$/);
     }
+  });
+});
+
+/** A report object's size as kubectl sends it: JSON as Go's encoder writes it (`<`, `>`, `&` as `\u003c`), in UTF-8. */
+function goJsonBytes(doc: unknown): number {
+  return Buffer.byteLength(JSON.stringify(doc).replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`), 'utf8');
+}
+
+describe('findings about exceptions', () => {
+  const pod = 'apiVersion: v1\nkind: Pod\nmetadata: { name: p, namespace: shop }\nspec:\n  containers:\n    - { name: c, image: "nginx:1.25", securityContext: { privileged: true } }\n';
+  const config = {
+    rules: {},
+    policies: [],
+    exceptions: [
+      { rule: 'pss-privileged', namespace: 'shop', reason: 'node agent', location: { file: '.mamori.yaml', line: 3, column: 5 } },
+      { rule: 'pss-privileged', namespace: 'other', reason: 'gone', location: { file: '.mamori.yaml', line: 5, column: 5 } },
+    ],
+  };
+  const report = scanTexts([{ file: 'pod.yaml', text: pod }], { rules: RULES.filter((r) => r.id === 'pss-privileged'), pss: 'baseline:latest', config, now: new Date(Date.UTC(2026, 0, 15)) });
+
+  it('are in the ClusterPolicyReport, with no resource: they concern the configuration, not an object', () => {
+    expect(report.findings.map((f) => `${f.ruleId} ${f.object.kind}/${f.object.name}`)).toEqual(['exception-stale Exception/exceptions[1]']);
+    const docs = parse(writePolicyReport(report, options()));
+    expect(docs.map((d) => [d.kind, d.metadata.name, d.summary.fail, d.summary.skip])).toEqual([
+      ['ClusterPolicyReport', 'mamori-cluster', 1, 0],
+      ['PolicyReport', 'mamori-shop', 0, 1],
+    ]);
+    expect(docs[0]?.results).toEqual([
+      {
+        policy: 'exception-stale',
+        rule: 'Exception that matches nothing',
+        category: 'develop',
+        severity: 'info',
+        result: 'fail',
+        scored: true,
+        source: 'mamori',
+        timestamp: { seconds: 1768480245, nanos: 250_000_000 },
+        message: report.findings[0]?.message,
+        properties: { path: 'exceptions[1]', file: '.mamori.yaml', line: '5', column: '5', controls: 'DEV-1', fingerprint: expect.stringMatching(/^[0-9a-f]{32}$/) },
+      },
+    ]);
+    for (const d of docs) expect(validate(d) ? [] : validate.errors).toEqual([]);
+    expect(jsyaml.loadAll(writePolicyReport(report, options()), null, { schema: KUBE_SCHEMA })).toEqual(policyReports(report, options()));
+  });
+});
+
+describe('namespaces without results', () => {
+  const report = fixture();
+
+  it('get an empty report each when the writer is told the input\'s namespaces, so a clean namespace replaces its older report', () => {
+    const opts = { ...options(), namespaces: ['zeta', 'shop', '', 'tools', 'default', 'tools'] };
+    const docs = parse(writePolicyReport(report, opts));
+    expect(docs.map((d) => [d.metadata.name, d.metadata.namespace, d.results.length])).toEqual([
+      ['mamori-cluster', undefined, 3],
+      ['mamori-default', 'default', 2],
+      ['mamori-payments', 'payments', 1],
+      ['mamori-shop', 'shop', 2],
+      ['mamori-tools', 'tools', 0],
+      ['mamori-zeta', 'zeta', 0],
+    ]);
+    expect(docs[4]).toEqual({
+      apiVersion: 'wgpolicyk8s.io/v1alpha2',
+      kind: 'PolicyReport',
+      metadata: { name: 'mamori-tools', namespace: 'tools', labels: { 'app.kubernetes.io/managed-by': 'mamori' } },
+      summary: { pass: 0, fail: 0, warn: 0, error: 0, skip: 0 },
+      results: [],
+    });
+    expect(jsyaml.loadAll(writePolicyReport(report, opts), null, { schema: KUBE_SCHEMA })).toEqual(policyReports(report, opts));
+  });
+});
+
+describe('report objects past REPORT_BYTES', () => {
+  const report = fixture();
+  const web = report.findings[4] as Finding;
+  expect(web.object.name).toBe('web');
+
+  it('names the parts of a scope mamori-<namespace>-<n>, as valid, distinct names', () => {
+    expect(reportName('shop', 1)).toBe('mamori-shop');
+    expect(reportName('shop', 2)).toBe('mamori-shop-2');
+    expect(reportName('shop', 14)).toBe('mamori-shop-14');
+    expect(reportName('b'.repeat(54), 2)).toBe(`mamori-${'b'.repeat(54)}-2`);
+    // Too long for the suffix: the hashed form, which leaves room for it.
+    expect(reportName('b'.repeat(56), 2)).toMatch(new RegExp(`^mamori-${'b'.repeat(40)}-[0-9a-f]{8}-2$`));
+    expect(reportName('Team_A', 3)).toMatch(/^mamori-team-a-[0-9a-f]{8}-3$/);
+    for (const namespace of ['shop', 'b'.repeat(56), 'a'.repeat(63), 'Team_A', '___']) {
+      const names = [1, 2, 10, 999_999].map((part) => reportName(namespace, part));
+      expect(new Set(names).size).toBe(names.length);
+      for (const name of names) {
+        expect(name).toMatch(DNS_LABEL);
+        expect(name.length).toBeLessThanOrEqual(63);
+      }
+    }
+  });
+
+  it('splits a namespace of 700 findings into reports of at most REPORT_BYTES as kubectl sends them', () => {
+    const findings = Array.from({ length: 700 }, (_, i) => ({ ...web, object: { ...web.object, name: `web-${i}` }, location: { file: `deploy/web-${i}.yaml`, line: 24, column: 13 } }));
+    const suppressed: SuppressedFinding[] = [{ ...web, suppressedBy: 'exception', reason: 'accepted' }];
+    const big: Report = { ...report, findings, suppressed, errors: [], summary: summarize(findings) };
+    const text = writePolicyReport(big, options());
+    const docs = parse(text);
+    const shop = docs.slice(1);
+    expect(docs[0]?.metadata.name).toBe('mamori-cluster');
+    expect(shop.map((d) => d.metadata.name)).toEqual(shop.map((_, i) => (i === 0 ? 'mamori-shop' : `mamori-shop-${i + 1}`)));
+    expect(shop.length).toBeGreaterThan(2);
+    for (const [i, d] of shop.entries()) {
+      const bytes = goJsonBytes(d);
+      expect(bytes).toBeLessThanOrEqual(REPORT_BYTES);
+      // Not cut much earlier than needed: each part but the last is more than three quarters full.
+      if (i < shop.length - 1) expect(bytes).toBeGreaterThan(REPORT_BYTES * 0.75);
+      expect(d.metadata.namespace).toBe('shop');
+      expect(d.summary).toEqual({ pass: 0, fail: d.results.filter((r) => r.result === 'fail').length, warn: 0, error: 0, skip: d.results.filter((r) => r.result === 'skip').length });
+      expect(validate(d) ? [] : validate.errors).toEqual([]);
+    }
+    // The parts hold every result once, in order: the findings, then the suppressed one.
+    const results = shop.flatMap((d) => d.results);
+    expect(results.map((r) => r.resources?.[0]?.name)).toEqual([...findings.map((f) => f.object.name), 'web']);
+    expect(results.at(-1)?.result).toBe('skip');
+    expect(jsyaml.loadAll(text, null, { schema: KUBE_SCHEMA })).toEqual(policyReports(big, options()));
+  });
+
+  it('counts what JSON makes larger: markup Go escapes, non-ASCII characters', () => {
+    const awkward = `<a href="x">&amp;</a> ポッド 🚀 \u0000 "q" \\ ${'<&>'.repeat(200)} ${'é'.repeat(300)}`;
+    const findings = Array.from({ length: 120 }, (_, i) => ({ ...web, message: `${i} ${awkward}`, path: awkward, object: { ...web.object, name: `web-${i}` } }));
+    const big: Report = { ...report, findings, suppressed: [], errors: [], summary: summarize(findings) };
+    const maxBytes = 16 * 1024;
+    const text = writePolicyReport(big, options(), maxBytes);
+    const docs = parse(text);
+    expect(docs.length).toBeGreaterThan(5);
+    for (const d of docs) expect(goJsonBytes(d)).toBeLessThanOrEqual(maxBytes);
+    expect(docs.flatMap((d) => d.results).map((r) => r.message)).toEqual(findings.map((f) => f.message));
+    expect(jsyaml.loadAll(text, null, { schema: KUBE_SCHEMA })).toEqual(policyReports(big, options(), maxBytes));
+  });
+
+  it('gives a result larger than a report a report of its own, and cuts the cluster report too', () => {
+    // With 1 byte, every result is a part of its own.
+    const docs = parse(writePolicyReport(report, options(), 1));
+    expect(docs.map((d) => [d.metadata.name, d.results.map((r) => r.result).join()])).toEqual([
+      ['mamori-cluster', 'fail'],
+      ['mamori-cluster-2', 'skip'],
+      ['mamori-cluster-3', 'error'],
+      ['mamori-default', 'fail'],
+      ['mamori-default-2', 'skip'],
+      ['mamori-payments', 'fail'],
+      ['mamori-shop', 'fail'],
+      ['mamori-shop-2', 'fail'],
+    ]);
+    expect(jsyaml.loadAll(writePolicyReport(report, options(), 1), null, { schema: KUBE_SCHEMA })).toEqual(policyReports(report, options(), 1));
+  });
+
+  it('keeps the output the same in chunks as whole', async () => {
+    const { writePolicyReportChunks } = await import('../src/report/policyreport.js');
+    const findings = Array.from({ length: 1200 }, (_, i) => ({ ...web, object: { ...web.object, name: `web-${i}`, namespace: `ns-${i % 3}` } }));
+    const big: Report = { ...report, findings, suppressed: [], errors: [], summary: summarize(findings) };
+    const pieces = [...writePolicyReportChunks(big, options(), 500)];
+    expect(pieces.length).toBeGreaterThan(3);
+    expect(pieces.join('')).toBe(writePolicyReport(big, options()));
+    const names = (jsyaml.loadAll(pieces.join(''), null, { schema: KUBE_SCHEMA }) as Doc[]).map((d) => d.metadata.name);
+    const parts = names.filter((n) => n.startsWith('mamori-ns-0')).length;
+    expect(parts).toBeGreaterThan(1);
+    expect(names).toEqual(['mamori-cluster', ...['ns-0', 'ns-1', 'ns-2'].flatMap((ns) => Array.from({ length: parts }, (_, i) => reportName(ns, i + 1)))]);
   });
 });

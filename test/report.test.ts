@@ -4,9 +4,11 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { summarize } from '../src/engine/report.js';
 import { scanTexts } from '../src/engine/scan.js';
 import { WRITERS, type Format } from '../src/report/index.js';
 import { RULES } from '../src/rules/index.js';
+import type { Finding } from '../src/types.js';
 
 const input = 'test/golden/input.yaml';
 const report = scanTexts([{ file: input, text: readFileSync(input, 'utf8') }], {
@@ -44,6 +46,38 @@ describe('writers', () => {
     expect(hostile.findings.length).toBeGreaterThan(0);
     expect(text).not.toMatch(/\u001b/);
     expect(text).toContain('\\x1b');
+  });
+
+  it('keeps text from input on its line: line breaks and tabs cannot start a CI log command', () => {
+    const pod = [
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata:',
+      '  name: "p\\n::error file=x.yaml,line=1::fake"',
+      '  namespace: "ns\\r##vso[task.setvariable variable=x]1"',
+      'spec:',
+      '  containers:',
+      '    - name: "c\\t\\n::warning::injected"',
+      '      image: a',
+      '      securityContext: { privileged: true }',
+    ].join('\n');
+    const hostile = scanTexts([{ file: 'evil\n::notice::file.yaml', text: pod }], { rules: RULES.filter((r) => r.id === 'pss-privileged'), pss: 'baseline:latest' });
+    const [finding] = hostile.findings as [Finding];
+    // A custom policy's rule id is its name, from a file too; a suppression's reason from the configuration.
+    const custom: Finding = { ...finding, ruleId: 'policy:bad\n::error::rule' };
+    const report = { ...hostile, findings: [finding, custom], summary: summarize([finding, custom]), suppressed: [{ ...finding, suppressedBy: 'exception' as const, reason: 'why\n::error::reason' }] };
+    const text = WRITERS.text(report, { color: false, rules: [], cwd: process.cwd(), now: new Date(0) });
+    expect(text.split('\n')).toEqual([
+      'Pod ns\\x0d##vso[task.setvariable variable=x]1/p\\x0a::error file=x.yaml,line=1::fake',
+      '  evil\\x0a::notice::file.yaml:10:26  critical  pss-privileged               privileged (container "c\\x09\\x0a::warning::injected" must not set securityContext.privileged=true)',
+      '  evil\\x0a::notice::file.yaml:10:26  critical  policy:bad\\x0a::error::rule  privileged (container "c\\x09\\x0a::warning::injected" must not set securityContext.privileged=true)',
+      '',
+      'Suppressed (accepted risks)',
+      '  evil\\x0a::notice::file.yaml:10:26  pss-privileged  Pod ns\\x0d##vso[task.setvariable variable=x]1/p\\x0a::error file=x.yaml,line=1::fake: why\\x0a::error::reason (exception)',
+      '',
+      '2 findings (2 critical) in 1 object; 1 suppressed; scanned 1 object in 1 file. Pod Security: baseline:latest.',
+      '',
+    ]);
   });
 });
 

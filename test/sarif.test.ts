@@ -4,6 +4,7 @@
  * Set UPDATE_GOLDEN=1 to rewrite test/golden/*.sarif after a deliberate change.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import AjvDraft04 from 'ajv-draft-04';
 import ajvFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +15,9 @@ import type { WriterOptions } from '../src/report/index.js';
 import { sarifLog, writeSarif } from '../src/report/sarif.js';
 import { RULES } from '../src/rules/index.js';
 import type { Finding, Report, Severity, SuppressedFinding } from '../src/types.js';
+import { tempDirs } from './helpers/files.js';
+
+const tempDir = tempDirs('mamori-sarif-');
 
 // --- The parts of a SARIF log the assertions read. ---
 
@@ -349,6 +353,35 @@ describe('SARIF rules', () => {
     for (const r of run.results) expect(rules[r.ruleIndex]?.id).toBe(r.ruleId);
   });
 
+  it('describes a rule with the severity the configuration gives it, as its results have it (mamori scan)', async () => {
+    const { runScan } = await import('../src/cli/scan.js');
+    const dir = tempDir();
+    const pod = 'apiVersion: v1\nkind: Pod\nmetadata: { name: p, namespace: shop }\nspec:\n  hostPID: true\n  containers:\n    - { name: c, image: "nginx:1.25", securityContext: { privileged: true } }\n';
+    writeFileSync(join(dir, 'pod.yaml'), pod);
+    // pss-run-as-non-root is medium in the catalog, the pss-host-* rules critical or high.
+    writeFileSync(join(dir, 'config.yaml'), 'rules:\n  pss-run-as-non-root: { severity: critical }\n  "pss-host-*": { severity: low }\n');
+    const output = join(dir, 'out.sarif');
+    await runScan([join(dir, 'pod.yaml')], { format: 'sarif', output, config: join(dir, 'config.yaml'), rules: 'pss-*', color: false });
+    const run = runOf(readFileSync(output, 'utf8'));
+    const described = (id: string): [string, string | undefined] => {
+      const d = only(run.tool.driver.rules.filter((r) => r.id === id));
+      return [d.defaultConfiguration.level, d.properties['security-severity']];
+    };
+    const result = (id: string): [string, string] => {
+      const r = only(run.results.filter((x) => x.ruleId === id));
+      return [r.level, r.properties.severity];
+    };
+    expect(described('pss-run-as-non-root')).toEqual(['error', '9.5']);
+    expect(result('pss-run-as-non-root')).toEqual(['error', 'critical']);
+    expect(described('pss-host-namespaces')).toEqual(['note', '2.0']);
+    expect(result('pss-host-namespaces')).toEqual(['note', 'low']);
+    expect(described('pss-host-ports')).toEqual(['note', '2.0']);
+    // Rules the configuration leaves alone keep the catalog's severity.
+    expect(described('pss-privileged')).toEqual(['error', '9.5']);
+    expect(result('pss-privileged')).toEqual(['error', 'critical']);
+    expect(described('pss-seccomp-profile-restricted')).toEqual(['warning', '5.5']);
+  });
+
   it('describes a rule missing from the catalog (a custom policy) from its findings', () => {
     const policy: Finding = { ...base, ruleId: 'policy:no-host-network', title: 'No host network', severity: 'high', controls: ['CMP-1'] };
     const run2 = runOf(writeSarif(reportOf([policy, base]), options));
@@ -414,13 +447,18 @@ describe('SARIF results', () => {
     expect(regionOf(0, 0)).toBeUndefined();
   });
 
-  it('has no physical location for a finding without location or from stdin, but keeps the logical one', () => {
+  it('places a finding read from stdin at the relative URI <stdin>, with its region, for code scanning to accept the log', () => {
+    // GitHub rejects a whole log in which one result has no artifact location ("locationFromSarifResult: expected artifact location").
+    const loc = locationOf(resultOf({ ...base, location: { file: '<stdin>', line: 4, column: 1 } }));
+    expect(loc.physicalLocation).toEqual({ artifactLocation: { uri: '%3Cstdin%3E' }, region: { startLine: 4, startColumn: 1 } });
+    expect(loc.logicalLocations?.[0]?.fullyQualifiedName).toBe('Deployment/shop/web');
+  });
+
+  it('has no physical location for a finding without location, but keeps the logical one', () => {
     const { location: _location, ...unlocated } = base;
-    for (const finding of [unlocated, { ...base, location: { file: '<stdin>', line: 4, column: 1 } }]) {
-      const loc = locationOf(resultOf(finding));
-      expect(loc.physicalLocation).toBeUndefined();
-      expect(loc.logicalLocations?.[0]?.fullyQualifiedName).toBe('Deployment/shop/web');
-    }
+    const loc = locationOf(resultOf(unlocated));
+    expect(loc.physicalLocation).toBeUndefined();
+    expect(loc.logicalLocations?.[0]?.fullyQualifiedName).toBe('Deployment/shop/web');
   });
 
   it('names a cluster-scoped object without a namespace, and an object path of the root without a property', () => {
@@ -449,14 +487,27 @@ describe('SARIF results', () => {
 });
 
 describe('SARIF fingerprints', () => {
-  const key = 'mamori/v1';
+  const key = 'mamori/v2';
   const fingerprints = (report: Report): string[] => runOf(writeSarif(report, options)).results.map((r) => r.partialFingerprints[key] as string);
 
-  it('are the engine fingerprint of each finding', () => {
+  it('are the engine fingerprint of each finding, distinct within the run', () => {
     const report = goldenReport();
-    const expected = [...report.findings, ...report.suppressed].map((f) => fingerprint(f));
+    const expected = [...report.findings, ...report.suppressed].map((f) => fingerprint(f, options.cwd));
+    expect(new Set(expected).size).toBe(expected.length);
     expect(fingerprints(report)).toEqual(expected);
     for (const fp of expected) expect(fp).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('number the findings that share a fingerprint, so code scanning keeps them apart', () => {
+    const text = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app, namespace: shop}\ndata:\n  app.properties: |\n    db.password=k7Qv9mZp2wLx\n    admin.password=Rt5nB8cJ3qWe\n    smtp.password=Hy6uK1oP4sDf\n';
+    const report = scanTexts([{ file: 'app.yaml', text }], { rules: RULES.filter((r) => r.id === 'hardcoded-password') });
+    expect(report.findings).toHaveLength(3);
+    const plain = report.findings.map((f) => fingerprint(f, options.cwd));
+    expect(new Set(plain).size).toBe(1);
+    const prints = fingerprints(report);
+    expect(new Set(prints).size).toBe(3);
+    expect(prints[0]).toBe(plain[0]);
+    for (const fp of prints) expect(fp).toMatch(/^[0-9a-f]{32}$/);
   });
 
   it('stay the same when the manifest moves down, while the regions follow', () => {
@@ -513,7 +564,7 @@ describe('SARIF suppressions', () => {
     const suppressed: SuppressedFinding = { ...base, suppressedBy: 'baseline', reason: 'in baseline .mamori-baseline.json' };
     const r = only(runOf(writeSarif(reportOf([], { suppressed: [suppressed] }), options)).results);
     expect(r.suppressions).toEqual([{ kind: 'external', status: 'accepted', justification: 'in baseline .mamori-baseline.json', properties: { suppressedBy: 'baseline' } }]);
-    expect(r.partialFingerprints['mamori/v1']).toBe(fingerprint(base));
+    expect(r.partialFingerprints['mamori/v2']).toBe(fingerprint(base, options.cwd));
   });
 });
 
@@ -538,6 +589,12 @@ describe('SARIF errors', () => {
     const report = reportOf([], { errors: [{ file: 'missing.yaml', message: 'no such file or directory', code: 'io' }] });
     const n = only(only(runOf(writeSarif(report, options)).invocations).toolExecutionNotifications ?? []);
     expect(n.locations).toEqual([{ physicalLocation: { artifactLocation: { uri: 'missing.yaml', uriBaseId: '%SRCROOT%' } } }]);
+  });
+
+  it('an error of stdin points at <stdin>', () => {
+    const report = reportOf([], { errors: [{ file: '<stdin>', line: 2, column: 3, message: 'invalid YAML', code: 'parse' }] });
+    const n = only(only(runOf(writeSarif(report, options)).invocations).toolExecutionNotifications ?? []);
+    expect(n.locations).toEqual([{ physicalLocation: { artifactLocation: { uri: '%3Cstdin%3E' }, region: { startLine: 2, startColumn: 3 } } }]);
   });
 
   it('a clean run is successful and has no notifications', () => {

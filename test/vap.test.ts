@@ -260,7 +260,7 @@ describe('matchConditions', () => {
     const failing = load(text);
     const r = evaluatePolicies({ object: cm('other') }, failing);
     expect(r.denial?.message).toBe(
-      "ValidatingAdmissionPolicy 'demo-policy.example.com' with binding 'demo-binding' denied request: expression 'object.metadata.labels.team == \"x\"' resulted in error: No such key: labels",
+      "ValidatingAdmissionPolicy 'demo-policy.example.com' with binding 'demo-binding' denied request: expression 'object.metadata.labels.team == \"x\"' resulted in error: no such key: labels",
     );
     const kubelet = evaluatePolicies({ object: cm('other'), userInfo: { groups: ['system:nodes'] } }, failing);
     expect(kubelet.allowed).toBe(true);
@@ -538,14 +538,14 @@ spec: {policyName: needs-team, validationActions: ${actions}}
   it('Fail denies with the error', () => {
     const r = evaluatePolicies({ object: deployment('d', 1) }, load(text('Fail')));
     expect(r.denial?.message).toBe(
-      "ValidatingAdmissionPolicy 'needs-team' with binding 'needs-team-binding' denied request: expression 'object.metadata.labels.team != ''' resulted in error: No such key: labels",
+      "ValidatingAdmissionPolicy 'needs-team' with binding 'needs-team-binding' denied request: expression 'object.metadata.labels.team != ''' resulted in error: no such key: labels",
     );
     expect(r.denial?.decision.evaluation).toBe('error');
   });
   it('Fail with Warn only warns', () => {
     const r = evaluatePolicies({ object: deployment('d', 1) }, load(text('Fail', '[Warn]')));
     expect(r.allowed).toBe(true);
-    expect(r.warnings[0]).toContain('resulted in error: No such key: labels');
+    expect(r.warnings[0]).toContain('resulted in error: no such key: labels');
   });
   it('Ignore admits and records the ignored error', () => {
     const r = evaluatePolicies({ object: deployment('d', 1) }, load(text('Ignore')));

@@ -1,8 +1,9 @@
 import { atLeast, isSeverity } from '../engine/controls.js';
-import { checkPolicyNames, knownRules, loadConfig, type Config } from '../engine/config.js';
+import { checkPolicyNames, knownRules, loadConfig, ruleSetting, type Config } from '../engine/config.js';
 import { applyBaseline, baselineFindings, readBaseline, writeBaseline } from '../engine/baseline.js';
 import { EXCEPTION_RULE_IDS } from '../engine/exceptions.js';
 import { compileGlob } from '../engine/glob.js';
+import { inputNamespaces } from '../engine/report.js';
 import { scanPaths, type ScanOptions } from '../engine/scan.js';
 import { MamoriError } from '../errors.js';
 import { isFormat, STREAMING_WRITERS, type WriterOptions } from '../report/index.js';
@@ -84,6 +85,18 @@ function withSkipped(config: Config, skipped: readonly string[]): Config {
   return { ...config, rules };
 }
 
+/**
+ * The rules as the writers describe them: with the severity the configuration gives a rule
+ * (`rules: { pss-run-as-non-root: { severity: critical } }`, globs too) in place of the catalog's,
+ * as its findings have it, so a SARIF rule's level and `security-severity` match its results.
+ */
+function configuredRules(rules: readonly Rule[], config: Config): readonly Rule[] {
+  return rules.map((rule) => {
+    const { severity } = ruleSetting(config, rule.id, {});
+    return severity === undefined || severity === rule.severity ? rule : { ...rule, severity };
+  });
+}
+
 /** The minor of a Kubernetes version given as `1.36`, `v1.36` or `1.36.2`. */
 export function parseKubeMinor(text: string): number {
   const match = /^v?1\.(0|[1-9][0-9]*)(?:\.[0-9]+)?$/.exec(text);
@@ -100,6 +113,13 @@ export async function runScan(paths: string[], flags: ScanFlags): Promise<number
   }
   const config = loadConfig(flags.config, knownRules(RULES));
   const baseline = flags.baseline === undefined ? undefined : readBaseline(flags.baseline);
+  if (baseline?.version === 1) {
+    // Still read as then, so that upgrading mamori does not fail CI; rewriting it closes the gaps of that format.
+    const file = baseline.file;
+    process.stderr.write(
+      `mamori: note: the baseline ${file} was written by an earlier mamori (schemaVersion 1): one of its entries accepts every finding of its rule, object and first path, and a container's findings by the container's index; rewrite it (--baseline ${file} --write-baseline ${file}) so that each entry accepts one finding\n`,
+    );
+  }
   const now = new Date();
   const kubeMinor = flags.kubeVersion === undefined ? undefined : parseKubeMinor(flags.kubeVersion);
   // Custom policies (ValidatingAdmissionPolicies) run as rules `policy:<name>` beside the catalog.
@@ -116,7 +136,15 @@ export async function runScan(paths: string[], flags: ScanFlags): Promise<number
   const scanned = scanPaths(paths, options);
   if (policies !== undefined && policies.errors.length > 0) scanned.errors = [...policies.errors, ...scanned.errors];
   const report = baseline === undefined ? scanned : applyBaseline(scanned, baseline);
-  const writerOptions: WriterOptions = { color: useColor(flags.color, flags.output !== undefined), rules: policies === undefined ? RULES : [...RULES, ...policies.rules], cwd: process.cwd(), now };
+  const writerOptions: WriterOptions = {
+    color: useColor(flags.color, flags.output !== undefined),
+    rules: configuredRules(policies === undefined ? RULES : [...RULES, ...policies.rules], config),
+    cwd: process.cwd(),
+    now,
+  };
+  // A namespace whose objects are now clean gets an empty PolicyReport, replacing an older one.
+  const namespaces = inputNamespaces(scanned);
+  if (namespaces !== undefined) writerOptions.namespaces = namespaces;
   // In pieces: the report of a million findings is larger than a string can be.
   emit(STREAMING_WRITERS[flags.format](report, writerOptions), flags.output);
   if (flags.writeBaseline !== undefined) {

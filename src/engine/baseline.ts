@@ -4,16 +4,21 @@ import { isObject } from '../k8s/object.js';
 import type { Finding, Report, SuppressedFinding } from '../types.js';
 import { VERSION } from '../version.js';
 import { isExceptionFinding } from './exceptions.js';
-import { fingerprint } from './fingerprint.js';
+import { fingerprint, legacyFingerprint } from './fingerprint.js';
 import { compareFindings, summarize, unlistedOf } from './report.js';
 
 /*
  * Adopting mamori on an old repository: `--write-baseline FILE` records today's findings by their
- * fingerprint (rule, file, object, field path; never the line), and `--baseline FILE` reports only
- * the findings that are not in it, listing the others as suppressed and counting the baseline
- * entries that are fixed since. Findings about the configuration's exceptions (an expired one) are
+ * fingerprint (rule, file, object, every field path, containers by name; never the line), one
+ * entry per finding, and `--baseline FILE` reports only the findings that are not in it, listing
+ * the others as suppressed and counting the baseline entries that are fixed since. An entry
+ * accepts one finding: a second finding with the same fingerprint (one more password in the same
+ * ConfigMap key) is new. Findings about the configuration's exceptions (an expired one) are
  * neither recorded nor suppressed: a baseline must not outlive an exception's date.
  */
+
+/** The `schemaVersion` of the baselines mamori writes. */
+export const BASELINE_VERSION = 2;
 
 /** A baseline file's entry: the fingerprint, and enough to read the file by eye. */
 export interface BaselineEntry {
@@ -21,13 +26,23 @@ export interface BaselineEntry {
   ruleId: string;
   object: string;
   path: string;
+  /** The finding's further paths, when it has some. */
+  paths?: string[];
   file: string;
 }
 
 /** A baseline as read from its file. */
 export interface Baseline {
   file: string;
-  fingerprints: ReadonlySet<string>;
+  /**
+   * 2: fingerprints of `fingerprint`, each entry accepting one finding. 1 (earlier mamori):
+   * fingerprints of `legacyFingerprint`, each entry accepting every finding that has it, as then.
+   */
+  version: 1 | 2;
+  /** How many entries have each fingerprint. */
+  entries: ReadonlyMap<string, number>;
+  /** How many entries the file holds. */
+  size: number;
 }
 
 function objectLabel(f: Finding): string {
@@ -35,15 +50,25 @@ function objectLabel(f: Finding): string {
   return `${kind}/${namespace !== undefined ? `${namespace}/` : ''}${name}`;
 }
 
-/** The baseline file for a report's findings: sorted, without dates, so it diffs cleanly. */
+const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * The baseline file for a report's findings, one entry per finding (findings that share a
+ * fingerprint give as many entries): sorted, without dates, so it diffs cleanly.
+ */
 export function writeBaseline(findings: readonly Finding[], cwd: string = process.cwd()): string {
-  const entries = new Map<string, BaselineEntry>();
-  for (const f of findings) {
-    const print = fingerprint(f, cwd);
-    entries.set(print, { fingerprint: print, ruleId: f.ruleId, object: objectLabel(f), path: f.path, file: f.location?.file ?? '' });
-  }
-  const sorted = [...entries.values()].sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0));
-  return `${JSON.stringify({ schemaVersion: 1, tool: { name: 'mamori', version: VERSION }, findings: sorted }, null, 2)}\n`;
+  const entries = findings.map(
+    (f): BaselineEntry => ({
+      fingerprint: fingerprint(f, cwd),
+      ruleId: f.ruleId,
+      object: objectLabel(f),
+      path: f.path,
+      ...(f.paths !== undefined && f.paths.length > 0 ? { paths: f.paths } : {}),
+      file: f.location?.file ?? '',
+    }),
+  );
+  entries.sort((a, b) => byText(a.fingerprint, b.fingerprint) || byText(a.path, b.path));
+  return `${JSON.stringify({ schemaVersion: BASELINE_VERSION, tool: { name: 'mamori', version: VERSION }, findings: entries }, null, 2)}\n`;
 }
 
 /**
@@ -73,41 +98,58 @@ export function readBaseline(file: string): Baseline {
   } catch (cause) {
     throw new MamoriError('baseline', `the baseline is not valid JSON: ${(cause as Error).message}`, { file, cause });
   }
-  if (!isObject(value) || value['schemaVersion'] !== 1) throw new MamoriError('baseline', 'schemaVersion: must be 1 (write the baseline with --write-baseline)', { file });
+  const version = isObject(value) ? value['schemaVersion'] : undefined;
+  if (!isObject(value) || (version !== 1 && version !== 2)) {
+    throw new MamoriError('baseline', `schemaVersion: must be 1 or ${BASELINE_VERSION} (write the baseline with --write-baseline)`, { file });
+  }
   const list = value['findings'];
   if (!Array.isArray(list)) throw new MamoriError('baseline', 'findings: must be a list', { file });
-  const fingerprints = new Set<string>();
+  const entries = new Map<string, number>();
   list.forEach((entry, i) => {
     const print = isObject(entry) ? entry['fingerprint'] : undefined;
     if (typeof print !== 'string' || !/^[0-9a-f]{32}$/.test(print)) {
       throw new MamoriError('baseline', `findings[${i}].fingerprint: must be 32 lowercase hex characters`, { file });
     }
-    fingerprints.add(print);
+    entries.set(print, (entries.get(print) ?? 0) + 1);
   });
-  return { file, fingerprints };
+  return { file, version, entries, size: list.length };
 }
 
 /**
  * Splits a report's findings by a baseline: those in it move to `suppressed` (by 'baseline'),
- * and `report.baseline` says how many matched and how many of its entries are fixed.
+ * and `report.baseline` says how many matched and how many of its entries are fixed. Each entry
+ * of a current baseline accepts one finding, the first in the report's order; an entry of a
+ * baseline of an earlier mamori (`schemaVersion: 1`) accepts, as it did then, every finding with its
+ * fingerprint.
  */
 export function applyBaseline(report: Report, baseline: Baseline, cwd: string = process.cwd()): Report {
   const findings: Finding[] = [];
   const moved: SuppressedFinding[] = [];
-  const seen = new Set<string>();
+  // The entries not matched yet; those of `schemaVersion: 1`, once matched, accept every finding with their fingerprint.
+  const left = new Map(baseline.entries);
+  const accepted = baseline.version === 1 ? new Set<string>() : undefined;
   for (const f of report.findings) {
-    const print = isExceptionFinding(f) ? undefined : fingerprint(f, cwd);
-    if (print !== undefined && baseline.fingerprints.has(print)) {
-      seen.add(print);
-      moved.push({ ...f, suppressedBy: 'baseline', reason: `in the baseline ${baseline.file}` });
-    } else findings.push(f);
+    const print = isExceptionFinding(f) ? undefined : accepted !== undefined ? legacyFingerprint(f, cwd) : fingerprint(f, cwd);
+    const n = print === undefined ? 0 : (left.get(print) ?? 0);
+    if (print === undefined || (n === 0 && accepted?.has(print) !== true)) {
+      findings.push(f);
+      continue;
+    }
+    moved.push({ ...f, suppressedBy: 'baseline', reason: `in the baseline ${baseline.file}` });
+    if (accepted === undefined) left.set(print, n - 1);
+    else {
+      accepted.add(print);
+      left.set(print, 0);
+    }
   }
+  let fixed = 0;
+  for (const n of left.values()) fixed += n;
   const { errors, summary: _summary, ...head } = report;
   return {
     ...head,
     findings,
     suppressed: [...report.suppressed, ...moved].sort(compareFindings),
-    baseline: { file: baseline.file, matched: moved.length, fixed: baseline.fingerprints.size - seen.size },
+    baseline: { file: baseline.file, matched: moved.length, fixed },
     errors,
     // Findings past the report's limits are not listed, so not matched: still counted.
     summary: summarize(findings, unlistedOf(report)),

@@ -1,6 +1,7 @@
 import { MamoriError } from '../errors.js';
 import { compileGlob, type Glob } from './glob.js';
 import { asArray, asObject, asString, isObject } from '../k8s/object.js';
+import { isClusterScoped } from '../k8s/scope.js';
 import type { ExceptionStatus, Finding, JsonObject, Location, ObjectRef, Path, Severity, SuppressionKind } from '../types.js';
 
 /*
@@ -268,11 +269,12 @@ export class Exceptions {
    */
   match(ruleId: string, ref: ObjectRef, containers: readonly string[] | undefined): Suppression | undefined {
     const { byPrefix, lengths, anyName } = this.ofRule(ruleId);
+    const namespace = namespaceOfRef(ref);
     let first: Compiled | undefined;
     const consider = (list: readonly Compiled[]): void => {
       for (const e of list) {
         if (e.kind !== undefined && e.kind !== ref.kind) continue;
-        if (e.namespace !== undefined && !e.namespace.test(ref.namespace ?? '')) continue;
+        if (e.namespace !== undefined && !e.namespace.test(namespace)) continue;
         if (e.name !== undefined && !e.name.test(ref.name)) continue;
         if (e.container !== undefined && !coversContainers(e, containers)) continue;
         e.matched++;
@@ -319,6 +321,16 @@ export class Exceptions {
     }
     return { statuses, findings };
   }
+}
+
+/**
+ * The namespace an exception sees an object in: its `metadata.namespace`, or `default` when a
+ * namespaced object has none (it is created there, and PolicyReports and the RBAC rules place it
+ * there); '' for cluster-scoped objects.
+ */
+function namespaceOfRef(ref: ObjectRef): string {
+  if (isClusterScoped(ref.kind)) return ref.namespace ?? '';
+  return ref.namespace === undefined || ref.namespace === '' ? 'default' : ref.namespace;
 }
 
 /**

@@ -1,6 +1,9 @@
 import * as crypto from 'node:crypto';
 import { isAbsolute, normalize, relative, resolve, sep } from 'node:path';
-import type { Finding } from '../types.js';
+import { formatPath } from '../k8s/object.js';
+import { containersOf, podSpecOf } from '../k8s/pod.js';
+import type { Finding, JsonObject, ObjectRef, Report } from '../types.js';
+import { compareFindings } from './report.js';
 
 /** SHA-256 in hex: the one-shot `crypto.hash` (Node 20.12 and later) where there is one, a few times faster on short texts. */
 const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
@@ -30,13 +33,151 @@ function cachedFile(file: string, cwd: string): string {
 }
 
 /**
- * A finding's identity across runs: its rule, file, object and field path, never its line or
- * message, so moving lines or rewording a message keeps it. Used by SARIF `partialFingerprints`
- * and by baselines. The file counts as a path relative to `cwd`, however it was written
+ * How a finding's paths name the containers of its object: for each container, the text of its
+ * path (`spec.template.spec.containers[1]`) and the same with its name for its index
+ * (`spec.template.spec.containers["web"]`).
+ */
+export type ContainerKeys = readonly (readonly [indexed: string, named: string])[];
+
+/**
+ * The container keys of the objects scanned, by their `ObjectRef`, which the findings on an object
+ * share (and keep when copied): no report shows them, and the findings keep their shape.
+ */
+const CONTAINER_KEYS = new WeakMap<ObjectRef, ContainerKeys>();
+
+/**
+ * Records how fingerprints name the containers of an object, for the findings that have `ref` as
+ * their object. The engine does so for every object it reports on; findings built elsewhere keep
+ * the containers' indexes.
+ */
+export function nameContainers(ref: ObjectRef, object: JsonObject): void {
+  const keys = containerKeys(object);
+  if (keys !== undefined) CONTAINER_KEYS.set(ref, keys);
+}
+
+/**
+ * The container keys of an object's pod spec, or undefined when it has none: a container without
+ * a name, or with one that another container of the pod has too (the API server refuses both),
+ * keeps its index.
+ */
+export function containerKeys(object: JsonObject): ContainerKeys | undefined {
+  const pod = podSpecOf(object);
+  if (pod === undefined) return undefined;
+  const containers = containersOf(pod.spec, pod.specPath);
+  const counts = new Map<string, number>();
+  for (const { name } of containers) counts.set(name, (counts.get(name) ?? 0) + 1);
+  const keys: [string, string][] = [];
+  for (const { name, field, path } of containers) {
+    if (name !== '' && counts.get(name) === 1) keys.push([formatPath(path), `${formatPath([...pod.specPath, field])}[${JSON.stringify(name)}]`]);
+  }
+  return keys.length === 0 ? undefined : keys;
+}
+
+/** A path with the container it points into named, not numbered. */
+function named(path: string, keys: ContainerKeys | undefined): string {
+  if (keys === undefined) return path;
+  for (let i = 0; i < keys.length; i++) {
+    const [indexed, name] = keys[i] as readonly [string, string];
+    if (!path.startsWith(indexed)) continue;
+    const next = path.charCodeAt(indexed.length);
+    // `containers[1]` is not the start of `containers[12]`: a whole step must follow, or nothing.
+    if (Number.isNaN(next) || next === 46 /* . */ || next === 91 /* [ */) return name + path.slice(indexed.length);
+  }
+  return path;
+}
+
+/** The places of a finding as its fingerprint counts them: its path and further paths, containers named, each once, sorted. */
+function places(finding: Finding): string {
+  const keys = CONTAINER_KEYS.get(finding.object);
+  const { paths } = finding;
+  if (paths === undefined || paths.length === 0) return named(finding.path, keys);
+  const all = [named(finding.path, keys)];
+  for (let i = 0; i < paths.length; i++) all.push(named(paths[i] as string, keys));
+  all.sort(byCodeUnits);
+  let out = all[0] as string;
+  for (let i = 1; i < all.length; i++) if (all[i] !== all[i - 1]) out += `\u0000${all[i] as string}`;
+  return out;
+}
+
+/** Code-unit order, the same in every locale. */
+const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * A finding's identity across runs: its rule, file, object and every place it names (its path
+ * and further paths, in any order), never its line or message, so moving lines or rewording a
+ * message keeps it, while a finding that comes to name one more field (a Pod Security finding
+ * that groups the containers of a pod, when one more container breaks the rule) is another.
+ * A path into a container names the container (`containers["web"]`), not its index, so adding
+ * a container before it keeps it (the engine records the names, see `nameContainers`; a
+ * finding built elsewhere keeps the index). Used by SARIF `partialFingerprints`, PolicyReport
+ * results and baselines. The file counts as a path relative to `cwd`, however it was written
  * (`./k8s/web.yaml`, `k8s/web.yaml` or absolute). 32 hex characters (128 bits of SHA-256).
+ * Several findings can share one (a rule reporting each of several problems at one path):
+ * `reportFingerprints` tells them apart within a report.
  */
 export function fingerprint(finding: Finding, cwd: string = process.cwd()): string {
+  return hashOf(finding, cwd, places(finding));
+}
+
+/** The hash of a finding's rule, file, object and `where`. */
+function hashOf(finding: Finding, cwd: string, where: string): string {
   const { object } = finding;
-  const parts = [finding.ruleId, cachedFile(finding.location?.file ?? '', cwd), object.apiVersion, object.kind, object.namespace ?? '', object.name, finding.path];
+  const parts = [finding.ruleId, cachedFile(finding.location?.file ?? '', cwd), object.apiVersion, object.kind, object.namespace ?? '', object.name, where];
   return sha256Hex(parts.join('\u0000')).slice(0, 32);
+}
+
+/**
+ * The fingerprint of earlier versions of mamori, and of the baselines they wrote (`schemaVersion: 1`): the rule,
+ * file, object and the first path only, containers by their index.
+ */
+export function legacyFingerprint(finding: Finding, cwd: string = process.cwd()): string {
+  return hashOf(finding, cwd, finding.path);
+}
+
+/** The n-th (from 2) finding of a report with a given fingerprint: another fingerprint, derived from it. */
+function occurrence(print: string, n: number): string {
+  return sha256Hex(`${print}\u0000${n}`).slice(0, 32);
+}
+
+/**
+ * Fingerprints distinct within a report, for formats whose consumers merge results that share one
+ * (GitHub code scanning merges SARIF results by `partialFingerprints`). A finding gets its
+ * `fingerprint`, unless an earlier finding of the report (reported or suppressed, in the order of
+ * `compareFindings`, as the report lists them) has the same: the second then gets a fingerprint
+ * derived from it and the number 2, the third from 3, and so on. Returns the fingerprint of each
+ * finding object of the report (others get their plain `fingerprint`).
+ */
+export function reportFingerprints(report: Pick<Report, 'findings' | 'suppressed'>, cwd: string = process.cwd()): (finding: Finding) => string {
+  const counts = new Map<Finding, number>();
+  // Findings with one fingerprint share their file and object, and the report lists each list in
+  // the order of `compareFindings`: walked together in that order, they come in runs of one
+  // object (of one rule, kind and name for findings without a line), so a few counts at a time suffice.
+  const { findings, suppressed } = report;
+  let group = '';
+  const seen = new Map<string, number>();
+  let i = 0;
+  let j = 0;
+  while (i < findings.length || j < suppressed.length) {
+    const a = findings[i];
+    const b = suppressed[j];
+    const f = (b === undefined || (a !== undefined && compareFindings(a, b) <= 0) ? (i++, a) : (j++, b)) as Finding;
+    const { object, location } = f;
+    const key =
+      location === undefined || location.line === 0
+        ? `\u0000${location?.file ?? ''}\u0000${f.ruleId}\u0000${object.kind}\u0000${object.name}`
+        : `${location.file}\u0000${object.apiVersion}\u0000${object.kind}\u0000${object.namespace ?? ''}\u0000${object.name}`;
+    if (key !== group) {
+      group = key;
+      seen.clear();
+    }
+    const identity = `${f.ruleId}\u0000${object.apiVersion}\u0000${object.kind}\u0000${object.namespace ?? ''}\u0000${object.name}\u0000${places(f)}`;
+    const n = (seen.get(identity) ?? 0) + 1;
+    seen.set(identity, n);
+    if (n > 1) counts.set(f, n);
+  }
+  return (finding) => {
+    const print = fingerprint(finding, cwd);
+    const n = counts.get(finding);
+    return n === undefined ? print : occurrence(print, n);
+  };
 }

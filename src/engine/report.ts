@@ -65,10 +65,18 @@ export function unlistedOf(report: Report): Summary | undefined {
   return out;
 }
 
+/** The namespaces of each report's input, kept beside it (they are not part of the JSON report). */
+const NAMESPACES = new WeakMap<Report, ReadonlySet<string>>();
+
+/** The namespaces of the input's namespaced objects (`default` for one that names none), when the report came from a scan. */
+export function inputNamespaces(report: Report): ReadonlySet<string> | undefined {
+  return NAMESPACES.get(report);
+}
+
 /** The report of a finished engine run. */
 export function buildReport(engine: Engine, inputs: Report['inputs']): Report {
   const findings = [...engine.findings].sort(compareFindings);
-  return {
+  const report: Report = {
     schemaVersion: 1,
     tool: { name: 'mamori', version: VERSION },
     pss: engine.policy,
@@ -79,4 +87,6 @@ export function buildReport(engine: Engine, inputs: Report['inputs']): Report {
     errors: [...engine.errors].sort(compareErrors),
     summary: summarize(findings, engine.unlisted),
   };
+  NAMESPACES.set(report, engine.inputNamespaces);
+  return report;
 }

@@ -13,6 +13,7 @@ import type { ExceptionStatus, Finding, JsonObject, JsonValue, Location, Path, S
 import { ruleSetting, type Config } from './config.js';
 import { phaseOf } from './controls.js';
 import { annotationReason, containersAt, Exceptions, IGNORE_PREFIX, type Suppression } from './exceptions.js';
+import { nameContainers } from './fingerprint.js';
 import { Inventory, namespaceOf, objectKey } from './inventory.js';
 import { buildReport, countFinding } from './report.js';
 import type { InventoryViolation, PssContext, Rule, RuleContext, RuleSpec, Violation } from './rule.js';
@@ -137,6 +138,8 @@ export class Engine {
   private readonly seen = new Set<string>();
   private readonly workloadNamespaces = new Set<string>();
   private readonly namespaces = new Set<string>();
+  /** The namespace of every namespaced object of the input (`default` for one that names none), for reports by namespace. */
+  readonly inputNamespaces = new Set<string>();
   /** Findings that wait for the whole input (an entry is cleared once decided). */
   private readonly pending: (Pending | undefined)[] = [];
   /** The messages of waiting findings, one copy of each: the pods of a namespace repeat a few. */
@@ -175,6 +178,8 @@ export class Engine {
   private readonly activeIds: string[] = [];
   /** Paths of findings, rendered once each. */
   private readonly paths = new PathTexts(MAX_PATHS);
+  /** The last object whose containers `named` recorded. */
+  private lastNamed: Finding['object'] | undefined;
 
   constructor(options: ScanOptions) {
     const { policy, ctx: pss } = resolvePss(options);
@@ -259,6 +264,7 @@ export class Engine {
     }
     // Fields in the order of the JSON contract: location, further paths, policy, fix.
     const finding = this.finding(active, object.ref, this.paths.text(violation.path), violation.message, violation.severity);
+    this.named(object);
     const where = placeOf(file, object, violation.path, spot);
     const at = where !== undefined && 'source' in where ? where : undefined;
     if (where !== undefined && at === undefined) finding.location = where as Location;
@@ -268,6 +274,13 @@ export class Engine {
     const scope = this.scopeOf(active, object, violation);
     if (at !== undefined) this.later.push({ finding, at, scope });
     else this.keep(finding, scope);
+  }
+
+  /** Records, once for the findings of an object, how their fingerprints name its containers (`nameContainers`). */
+  private named(object: LoadedObject): void {
+    if (this.lastNamed === object.ref) return;
+    this.lastNamed = object.ref;
+    nameContainers(object.ref, object.object);
   }
 
   /** A finding's first fields (location, further paths, policy and fix follow, in that order); `path` is from `paths`, the message is copied off the file's text. */
@@ -323,6 +336,7 @@ export class Engine {
     if (at !== undefined && located === undefined) (rare ??= {}).place = at as Place;
     const scope = this.scopeOf(active, object, violation);
     const path = this.paths.text(violation.path);
+    this.named(object);
     this.pending.push(new Pending(active, object.ref, path, message, violation.unless, resolve, scope, located?.file ?? '', located?.line ?? -1, located?.column ?? -1, rare));
   }
 
@@ -484,6 +498,8 @@ export class Engine {
     const text = file.locator?.fileText;
     for (const loaded of file.objects) {
       const kind = loaded.ref.kind;
+      const at = namespaceOf(loaded);
+      if (at !== undefined) this.inputNamespaces.add(at);
       if (this.keepAny) {
         const namespace = namespaceOf(loaded);
         this.seen.add(objectKey(kind, namespace, loaded.ref.name));

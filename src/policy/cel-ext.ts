@@ -18,7 +18,7 @@
  */
 import { trimRuns } from '../text.js'
 import { Optional, type Environment } from '@marcbachmann/cel-js'
-import { celEquals, codePoints, formatDuration, formatTimestamp, isDurationValue, isPlainMap, isUint, celTypeName as typeName, type Charge } from './cel-lib.js'
+import { celEquals, chargedEquals, codePoints, formatDuration, formatTimestamp, isDurationValue, isPlainMap, isUint, celTypeName as typeName, type Charge } from './cel-lib.js'
 
 const INT64_MAX = 9223372036854775807n
 const INT64_MIN = -9223372036854775808n
@@ -108,6 +108,21 @@ function checkTimestamp<T>(v: T): T {
     if (!(t >= MIN_TIMESTAMP_MS && t <= MAX_TIMESTAMP_MS)) throw new Error('timestamp out of range')
   }
   return v
+}
+
+const RFC3339_FIELDS = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})/
+
+/**
+ * The range checks of Go's `time.Parse`, which cel-go's `timestamp()` uses: a day past the end of
+ * its month or an hour of 24 is an error, where a JavaScript date rolls over (30 February is 1 March).
+ */
+function checkTimestampFields(s: string): void {
+  const m = RFC3339_FIELDS.exec(s)
+  if (!m) return
+  const [year, month, day, hour, minute, second] = m.slice(1).map(Number) as [number, number, number, number, number, number]
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate()
+  const field = month < 1 || month > 12 ? 'month' : day < 1 || day > daysInMonth ? 'day' : hour > 23 ? 'hour' : minute > 59 ? 'minute' : second > 59 ? 'second' : undefined
+  if (field !== undefined) throw new Error(`parsing time ${JSON.stringify(s)}: ${field} out of range`)
 }
 
 function checkInt<T>(v: T): T {
@@ -760,6 +775,49 @@ const STRING_SCANS: ReadonlySet<string> = new Set(['contains', 'startsWith', 'en
 /** The budget's charge, from cel.ts (set by registerExtensionLibraries). */
 let chargeScan: Charge = () => undefined
 
+/** The size cel-go's cost model reads: of a string, bytes, list or map; 0 for the rest (charged nothing here). */
+function sizeOf(v: unknown): number {
+  if (typeof v === 'string' || Array.isArray(v) || v instanceof Uint8Array) return v.length
+  if (v instanceof Map) return v.size
+  return isPlainMap(v) ? Object.keys(v).length : 0
+}
+
+/** A tenth of a step per item, in whole steps: short operands, the most common, cost nothing more. */
+function chargeTenths(items: number): void {
+  if (items >= 10) chargeScan(Math.floor(items / 10))
+}
+
+/**
+ * `a + b` on strings, bytes and lists, charged a tenth of a step per item of its operands (cel-go's
+ * cost of string and bytes concatenation). cel-go joins lists lazily and charges them nothing;
+ * here a list is copied, so it is charged as a string: uncharged, a comprehension that
+ * concatenated a long list at each step ran for the square of its length in a step each.
+ */
+const chargeConcatenation = (h: Handle): Handle => (...a) => {
+  const [x, y] = a
+  chargeTenths(sizeOf(x) + sizeOf(y))
+  return h(...a)
+}
+
+function isContainer(v: unknown): boolean {
+  return Array.isArray(v) || v instanceof Map || isPlainMap(v)
+}
+
+/**
+ * `==` and `!=` on strings and bytes: a tenth of a step per item of the smaller operand, as cel-go.
+ * Lists and maps are compared item by item, nested ones too: cel-go charges only their outer size,
+ * and a comprehension comparing large nested values at each step, charged one, ran for minutes. The
+ * charged comparison runs first, so the budget stops it; cel-js then gives the result.
+ */
+const chargeEquality = (h: Handle): Handle => (...a) => {
+  const [x, y] = a
+  if (x !== y && isContainer(x) && isContainer(y)) chargedEquals(x, y, chargeScan)
+  else {
+    chargeTenths(Math.min(sizeOf(x), sizeOf(y)))
+  }
+  return h(...a)
+}
+
 /** `size` of a string from its remembered count of code points (cel-js counts them at each call). */
 const stringSize = (h: Handle): Handle => (...a) => {
   const s = (a[0] as unknown[])[0]
@@ -800,17 +858,26 @@ export function finishNode(node: object): void {
       // cel-js compares int, uint and double list elements by type; CEL equality is numeric across them.
       wrapHandle(n, (h) => (...a) => {
         const [x, list] = a
-        if (Array.isArray(list) && (typeof x === 'bigint' || typeof x === 'number' || isUint(x))) return list.some((y) => celEquals(x, y))
-        if (typeof x === 'string' && Array.isArray(list)) {
+        if (!Array.isArray(list)) return h(...a)
+        if (typeof x === 'string') {
           const index = stringIndex(list)
           if (index !== undefined) return index.has(x)
         }
+        // A search through the list is charged by the list's size, as cel-go charges it, and a
+        // list or map searched for by the items it is compared on.
+        chargeScan(list.length)
+        if (isContainer(x)) list.some((y) => chargedEquals(x, y, chargeScan))
+        if (typeof x === 'bigint' || typeof x === 'number' || isUint(x)) return list.some((y) => celEquals(x, y))
         return h(...a)
       })
       return
     case '+': case '-':
       if (t === 'google.protobuf.Timestamp') wrapHandle(n, (h) => (...a) => checkTimestamp(h(...a)))
       else if (t === 'google.protobuf.Duration') wrapHandle(n, (h) => (...a) => checkDuration(h(...a)))
+      else if (n.op === '+') wrapHandle(n, chargeConcatenation)
+      return
+    case '==': case '!=':
+      wrapHandle(n, chargeEquality)
       return
     case 'map': {
       const entries = n.args as [Node, Node][]
@@ -855,7 +922,11 @@ export function finishNode(node: object): void {
     } else if (name === 'duration') {
       wrapHandle(n, (h) => (...a) => checkDuration(h(...a)))
     } else if (name === 'timestamp') {
-      wrapHandle(n, (h) => (...a) => checkTimestamp(h(...a)))
+      wrapHandle(n, (h) => (...a) => {
+        const x = (a[0] as unknown[])[0]
+        if (typeof x === 'string') checkTimestampFields(x)
+        return checkTimestamp(h(...a))
+      })
     } else if (name === 'size') {
       wrapHandle(n, stringSize)
     }

@@ -88,7 +88,7 @@ export function celEquals(a: unknown, b: unknown): boolean {
   if (x !== undefined && y !== undefined) {
     return typeof x === typeof y ? x === y : Number(x) === Number(y) && !Number.isNaN(Number(x))
   }
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => celEquals(x, b[i]))
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && chargeItems(a.length) && a.every((x, i) => celEquals(x, b[i]))
   if (a instanceof Uint8Array && b instanceof Uint8Array) return a.length === b.length && a.every((x, i) => x === b[i])
   if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime()
   if (isDurationValue(a) && isDurationValue(b)) return a.seconds === b.seconds && a.nanos === b.nanos
@@ -100,9 +100,40 @@ export function celEquals(a: unknown, b: unknown): boolean {
     const ea = a instanceof Map ? [...a.entries()] : Object.entries(a)
     const eb = b instanceof Map ? [...b.entries()] : Object.entries(b)
     if (ea.length !== eb.length) return false
-    return ea.every(entryIn(eb))
+    return chargeItems(ea.length) && ea.every(entryIn(eb))
   }
   return false
+}
+
+/** The charge of the running `chargedEquals`, and the fraction of a step it has not charged yet. */
+let equalityCharge: Charge | undefined
+let equalityOwed = 0
+
+/** Charges a tenth of a step per item of a list or map compared (cel-go's StringTraversalCostFactor); true. */
+function chargeItems(n: number): boolean {
+  if (equalityCharge === undefined) return true
+  equalityOwed += n / 10
+  if (equalityOwed >= 1) {
+    const whole = Math.floor(equalityOwed)
+    equalityOwed -= whole
+    equalityCharge(whole)
+  }
+  return true
+}
+
+/**
+ * `celEquals`, charging each list and map it compares a tenth of a step per item as it goes, so
+ * the budget stops a comparison of large nested values (cel-go charges only the outer size).
+ */
+export function chargedEquals(a: unknown, b: unknown, charge: Charge): boolean {
+  const outer = { equalityCharge, equalityOwed }
+  equalityCharge = charge
+  equalityOwed = 0
+  try {
+    return celEquals(a, b)
+  } finally {
+    ;({ equalityCharge, equalityOwed } = outer)
+  }
 }
 
 type Entry = [unknown, unknown]

@@ -199,6 +199,12 @@ function errorSummary(e: unknown): string {
   return e instanceof Error ? e.message : String(e)
 }
 
+/** A runtime error in cel-go's words where cel-js words it otherwise (`No such key: x` is `no such key: x`). */
+function runtimeError(e: unknown): string {
+  const message = errorSummary(e)
+  return message.startsWith('No such key: ') && !message.startsWith('No such key: index out of bounds') ? `n${message.slice(1)}` : message
+}
+
 function errorPosition(e: unknown, expression: string): { line: number; column: number } | undefined {
   const node = typeof e === 'object' && e !== null ? (e as { node?: { pos?: unknown } }).node : undefined
   return typeof node?.pos === 'number' ? position(expression, node.pos) : undefined
@@ -350,7 +356,7 @@ export function evaluate(program: CelProgram, activation: Record<string, unknown
   } catch (e) {
     if (expired) throw new DeadlineExceeded()
     if (mine.exhausted) return { ok: false, error: 'operation cancelled: actual cost limit exceeded', cost: mine.steps }
-    return { ok: false, error: errorSummary(e), cost: mine.steps }
+    return { ok: false, error: runtimeError(e), cost: mine.steps }
   } finally {
     budget = previous
   }

@@ -1,3 +1,4 @@
+import { namespaceOf } from '../engine/inventory.js';
 import { defineRule, type InventoryViolation, type Rule, type Violation } from '../engine/rule.js';
 import { asArray, asObject } from '../k8s/object.js';
 import { rbacIndexOf } from '../k8s/rbac.js';
@@ -41,6 +42,18 @@ function violationsOf(result: EvaluationResult, policy: LoadedPolicy): Violation
     }
   }
   return out;
+}
+
+/**
+ * A scanned object as the request that creates it. A namespaced object without
+ * `metadata.namespace` is created in `default` (as kubectl applies it): `request.namespace`,
+ * the namespaceSelectors and `namespaceObject` see that namespace.
+ */
+function createRequest(target: LoadedObject, object: JsonObject = target.object): EvaluationInput {
+  const input: EvaluationInput = { object, operation: 'CREATE' };
+  const namespace = namespaceOf(target);
+  if (namespace !== undefined) input.namespace = namespace;
+  return input;
 }
 
 /** A namespaceSelector that selects less than everything (`{}` and an absent one select every namespace). */
@@ -88,9 +101,8 @@ function policyRule(policy: LoadedPolicy, params: readonly JsonObject[], celValu
         const loaded = { policies: [policy], params, authorizer: rbacIndexAuthorizer(index, hasObjects) };
         const out: InventoryViolation[] = [];
         for (const target of inventory.objects) {
-          const input: EvaluationInput = { object: target.object, operation: 'CREATE' };
-          const ns = inventory.namespaceOf(target);
-          const namespace = ns === undefined ? undefined : inventory.namespace(ns);
+          const input = createRequest(target);
+          const namespace = input.namespace === undefined ? undefined : inventory.namespace(input.namespace);
           if (namespace !== undefined) input.namespaceObject = namespace.object;
           for (const v of violationsOf(evaluatePolicies(input, { ...loaded, celValue: celValues.of(target) }), policy)) out.push({ ...v, target });
         }
@@ -103,7 +115,7 @@ function policyRule(policy: LoadedPolicy, params: readonly JsonObject[], celValu
     ...common,
     target: 'object',
     check({ object, loaded: target }) {
-      const out = violationsOf(evaluatePolicies({ object, operation: 'CREATE' }, { ...loaded, celValue: celValues.of(target) }), policy);
+      const out = violationsOf(evaluatePolicies(createRequest(target, object), { ...loaded, celValue: celValues.of(target) }), policy);
       return out.length === 0 ? NONE : out;
     },
   });

@@ -7,7 +7,7 @@
  * A suite is a YAML file named `mamori-test.yaml` or `*.mamori-test.yaml` (`.yml` too), found
  * recursively under DIR. Paths inside a suite are relative to the suite's folder.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { asObject, asString, isObject } from '../k8s/object.js';
@@ -605,7 +605,8 @@ export function runSuite(file: string): SuiteResult {
 export function runPolicyTests(dir: string): PolicyTestRun {
   const files = findSuites(dir);
   if (files.length === 0) {
-    const error: SuiteError = { file: dir, message: 'no test suites found (files named mamori-test.yaml or *.mamori-test.yaml)' };
+    const message = existsSync(dir) ? 'no test suites found (files named mamori-test.yaml or *.mamori-test.yaml)' : 'no such file or directory';
+    const error: SuiteError = { file: dir, message };
     return { suites: [], passed: 0, failed: 0, errors: [error] };
   }
   const suites = files.map(runSuite);

@@ -77,6 +77,11 @@ export function resourceForKind(kind: string): string {
   return `${lower}s`;
 }
 
+/** True for the built-in kinds of the table above and the cluster-scoped kinds of `k8s/scope.ts`: their scope is known. */
+export function isKnownKind(kind: string): boolean {
+  return PLURALS[kind] !== undefined || isClusterScoped(kind);
+}
+
 /** Splits an apiVersion into group and version (`v1` → core group ''). */
 export function splitApiVersion(apiVersion: string): { group: string; version: string } {
   const slash = apiVersion.indexOf('/');
@@ -89,9 +94,8 @@ export function isNamespacedKind(kind: string): boolean {
 }
 
 /**
- * Groups that serve the same resource under another name (`matchPolicy: Equivalent`). Versions of
- * the same group are always equivalent. Covers the common moves out of `extensions/v1beta1` and
- * the beta groups; anything else is matched only within its own group.
+ * Groups that serve the same resource under another name (`matchPolicy: Equivalent`). Covers the
+ * common moves out of `extensions/v1beta1` and the beta groups.
  */
 const EQUIVALENT_GROUPS: Readonly<Record<string, readonly string[]>> = {
   deployments: ['apps', 'extensions'],
@@ -102,9 +106,14 @@ const EQUIVALENT_GROUPS: Readonly<Record<string, readonly string[]>> = {
   podsecuritypolicies: ['policy', 'extensions'],
 };
 
-/** The group/resource pairs equivalent to a request's resource, the request's own one first. */
+/**
+ * The group/resource pairs equivalent to a request's resource, the request's own one first, as the
+ * API server's equivalent resource mapper gives them: the same resource in every other version of
+ * its group (offline, any version is taken as served: version `*`), and the same resource in the
+ * groups it moved between.
+ */
 export function equivalentResources(resource: GroupVersionResource): GroupVersionResource[] {
-  const out: GroupVersionResource[] = [resource];
+  const out: GroupVersionResource[] = [resource, { group: resource.group, version: '*', resource: resource.resource }];
   const groups = EQUIVALENT_GROUPS[resource.resource];
   if (groups?.includes(resource.group)) {
     for (const g of groups) if (g !== resource.group) out.push({ group: g, version: '*', resource: resource.resource });
@@ -120,18 +129,21 @@ function matchesList(values: readonly string[], wanted: string): boolean {
   return values.includes('*') || values.includes(wanted);
 }
 
+/** `resource/subresource` split at the first slash (apiserver `splitResource`). */
+function splitResource(r: string): [string, string] {
+  const slash = r.indexOf('/');
+  return slash < 0 ? [r, ''] : [r.slice(0, slash), r.slice(slash + 1)];
+}
+
+/**
+ * apiserver `rules.Matcher.resource`: each side matches itself or `*`, so `pods/*` matches the
+ * pod and all its subresources and `*` only resources without a subresource.
+ */
 function matchesResource(resources: readonly string[], resource: string, subResource: string): boolean {
-  const full = subResource === '' ? resource : `${resource}/${subResource}`;
-  for (const r of resources) {
-    if (r === '*/*' || r === full) return true;
-    if (r === '*' && subResource === '') return true;
-    const slash = r.indexOf('/');
-    if (slash < 0) continue;
-    const [res, sub] = [r.slice(0, slash), r.slice(slash + 1)];
-    if (res === resource && sub === '*' && subResource !== '') return true;
-    if (res === '*' && sub === subResource && subResource !== '') return true;
-  }
-  return false;
+  return resources.some((r) => {
+    const [res, sub] = splitResource(r);
+    return (res === '*' || res === resource) && (sub === '*' || sub === subResource);
+  });
 }
 
 /**
@@ -239,4 +251,106 @@ export function matchesResources(match: unknown, req: MatchRequest, resourceRule
   }
   if (anyRuleMatches(m['excludeResourceRules'], req, equivalent)) return false;
   return true;
+}
+
+/** The resources of CEL admission policies themselves, which the API server never submits to them. */
+const POLICY_RESOURCES: ReadonlySet<string> = new Set([
+  'validatingadmissionpolicies', 'validatingadmissionpolicybindings', 'mutatingadmissionpolicies', 'mutatingadmissionpolicybindings',
+]);
+
+/**
+ * True for requests no policy sees: policies and bindings of admission policies (the API server's
+ * policy plugin skips them, so a policy cannot lock itself in place).
+ */
+export function isExemptResource(resource: GroupVersionResource): boolean {
+  return resource.group === 'admissionregistration.k8s.io' && POLICY_RESOURCES.has(resource.resource);
+}
+
+/** An invalid field of a `matchConstraints` / `matchResources`: its path and the API server's message. */
+export interface MatchProblem {
+  field: string;
+  message: string;
+}
+
+const OPERATIONS: ReadonlySet<string> = new Set(['*', 'CONNECT', 'CREATE', 'DELETE', 'UPDATE']);
+const SCOPES: ReadonlySet<string> = new Set(['*', 'Cluster', 'Namespaced']);
+
+function supported(values: ReadonlySet<string>): string {
+  return [...values].sort().map((v) => JSON.stringify(v)).join(', ');
+}
+
+/** apiserver `validateResources` (with subresources allowed), its quirks included. */
+function resourceProblems(resources: readonly string[], at: string): MatchProblem[] {
+  const out: MatchProblem[] = [];
+  if (resources.length === 0) out.push({ field: at, message: 'Required value' });
+  const wildcardSubresources = new Set<string>();
+  const wildcardResources = new Set<string>();
+  let doubleWildcard = false;
+  let singleWildcard = false;
+  let bare = false;
+  for (const [i, r] of resources.entries()) {
+    if (r === '') { out.push({ field: `${at}[${i}]`, message: 'Required value' }); continue; }
+    if (r === '*/*') doubleWildcard = true;
+    if (r === '*') singleWildcard = true;
+    if (!r.includes('/')) {
+      // As upstream, the last resource without a subresource decides.
+      bare = r !== '*';
+      continue;
+    }
+    const [res, sub] = splitResource(r);
+    if (wildcardSubresources.has(res)) out.push({ field: `${at}[${i}]`, message: `Invalid value: ${JSON.stringify(r)}: if '${res}/*' is present, must not specify ${r}` });
+    if (wildcardResources.has(sub)) out.push({ field: `${at}[${i}]`, message: `Invalid value: ${JSON.stringify(r)}: if '*/${sub}' is present, must not specify ${r}` });
+    if (sub === '*') wildcardSubresources.add(res);
+    if (res === '*') wildcardResources.add(sub);
+  }
+  if (resources.length > 1 && doubleWildcard) out.push({ field: at, message: `Invalid value: ${JSON.stringify(resources)}: if '*/*' is present, must not specify other resources` });
+  if (singleWildcard && bare) out.push({ field: at, message: `Invalid value: ${JSON.stringify(resources)}: if '*' is present, must not specify other resources without subresources` });
+  return out;
+}
+
+/** apiserver `validateNamedRuleWithOperations`: one rule of `resourceRules` / `excludeResourceRules`. */
+function ruleProblems(rule: JsonObject, at: string): MatchProblem[] {
+  const out: MatchProblem[] = [];
+  const names = new Set<string>();
+  for (const [i, name] of listOf(rule['resourceNames']).entries()) {
+    const field = `${at}.resourceNames[${i}]`;
+    if (name === '.' || name === '..') out.push({ field, message: `Invalid value: ${JSON.stringify(name)}: may not be '${name}'` });
+    for (const c of ['/', '%']) if (name.includes(c)) out.push({ field, message: `Invalid value: ${JSON.stringify(name)}: may not contain '${c}'` });
+    if (names.has(name)) out.push({ field, message: `Duplicate value: ${JSON.stringify(name)}` });
+    names.add(name);
+  }
+  const operations = asArray(rule['operations']);
+  if (operations.length === 0) out.push({ field: `${at}.operations`, message: 'Required value' });
+  if (operations.length > 1 && operations.includes('*')) out.push({ field: `${at}.operations`, message: `Invalid value: ${JSON.stringify(operations)}: if '*' is present, must not specify other operations` });
+  for (const [i, op] of operations.entries()) {
+    if (typeof op !== 'string' || !OPERATIONS.has(op)) out.push({ field: `${at}.operations[${i}]`, message: `Unsupported value: ${JSON.stringify(op)}: supported values: ${supported(OPERATIONS)}` });
+  }
+  for (const [key, what] of [['apiGroups', 'API groups'], ['apiVersions', 'API versions']] as const) {
+    const values = listOf(rule[key]);
+    if (values.length === 0) out.push({ field: `${at}.${key}`, message: 'Required value' });
+    if (values.length > 1 && values.includes('*')) out.push({ field: `${at}.${key}`, message: `Invalid value: ${JSON.stringify(values)}: if '*' is present, must not specify other ${what}` });
+    if (key === 'apiVersions') for (const [i, v] of values.entries()) if (v === '') out.push({ field: `${at}.${key}[${i}]`, message: 'Required value' });
+  }
+  out.push(...resourceProblems(listOf(rule['resources']), `${at}.resources`));
+  const scope = rule['scope'];
+  if (scope !== undefined && scope !== null && (typeof scope !== 'string' || !SCOPES.has(scope))) {
+    out.push({ field: `${at}.scope`, message: `Unsupported value: ${JSON.stringify(scope)}: supported values: ${supported(SCOPES)}` });
+  }
+  return out;
+}
+
+/**
+ * The invalid fields of a policy's `matchConstraints` or a binding's `matchResources` (`at`: its
+ * path), as the API server's validation rejects them: matchPolicy, and each resource rule.
+ */
+export function matchResourcesProblems(match: JsonObject, at: string): MatchProblem[] {
+  const out: MatchProblem[] = [];
+  const policy = match['matchPolicy'];
+  if (policy !== undefined && policy !== null && policy !== 'Exact' && policy !== 'Equivalent') {
+    out.push({ field: `${at}.matchPolicy`, message: `Unsupported value: ${JSON.stringify(policy)}: supported values: "Equivalent", "Exact"` });
+  }
+  for (const key of ['resourceRules', 'excludeResourceRules']) {
+    for (const [i, raw] of asArray(match[key]).entries()) out.push(...ruleProblems(asObject(raw) ?? {}, `${at}.${key}[${i}]`));
+  }
+  return out;
 }

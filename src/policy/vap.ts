@@ -13,7 +13,7 @@ import { compile, evaluate, DEFAULT_MAX_STEPS } from './cel.js';
 import { forgetCodePoints } from './cel-lib.js';
 import type { CelProgram } from './cel.js';
 import {
-  isNamespacedKind, matchesResources, resourceForKind, splitApiVersion,
+  isExemptResource, isKnownKind, isNamespacedKind, matchesResources, matchResourcesProblems, resourceForKind, splitApiVersion,
 } from './vap-match.js';
 import type { GroupVersionKind, GroupVersionResource, MatchRequest, Operation } from './vap-match.js';
 
@@ -213,6 +213,7 @@ function loadPolicy(object: JsonObject, errors: PolicyError[], kubeMinor: number
   const matchConstraints = asObject(spec['matchConstraints']);
   if (matchConstraints === undefined) fail('spec.matchConstraints', 'Required value');
   else if (asArray(matchConstraints['resourceRules']).length === 0) fail('spec.matchConstraints.resourceRules', 'Required value');
+  if (matchConstraints !== undefined) for (const p of matchResourcesProblems(matchConstraints, 'spec.matchConstraints')) fail(p.field, p.message);
   for (const sel of ['namespaceSelector', 'objectSelector']) {
     const s = matchConstraints?.[sel];
     if (s !== undefined && s !== null) {
@@ -337,8 +338,9 @@ function compileExpression(
   field: string, expression: string, visibleVariables: ReadonlySet<string>, vars: readonly string[], kubeMinor: number | undefined,
   returns: readonly ReturnType[] | undefined,
 ): { result: CompiledExpression; error?: string; typeError?: boolean; position?: { line: number; column: number } } {
-  // `variables.x` may only name variables declared before (the apiserver's composited environment).
-  for (const m of expression.matchAll(/\bvariables\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)/g)) {
+  // `variables.x` may only name variables declared before (the apiserver's composited environment);
+  // text inside string literals and comments is no reference.
+  for (const m of maskLiterals(expression).matchAll(/\bvariables\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)/g)) {
     const ref = m[1] ?? '';
     if (!visibleVariables.has(ref)) {
       const position = columnOf(expression, m.index ?? 0);
@@ -357,6 +359,40 @@ function compileExpression(
   const where = c.position ? `<input>:${c.position.line}:${c.position.column}: ` : '';
   const error = `ERROR: ${where}${c.error}`;
   return { result: { field, expression, error: `compilation error: ${error}` }, error, ...(c.position ? { position: c.position } : {}) };
+}
+
+/**
+ * The expression with the contents of its string and bytes literals and its comments blanked out
+ * (same length, so positions hold): quoted text is no code.
+ */
+function maskLiterals(expression: string): string {
+  let out = '';
+  let i = 0;
+  while (i < expression.length) {
+    const c = expression[i] ?? '';
+    if (c === '/' && expression[i + 1] === '/') {
+      const end = expression.indexOf('\n', i);
+      const stop = end < 0 ? expression.length : end;
+      out += ' '.repeat(stop - i);
+      i = stop;
+      continue;
+    }
+    if (c !== '"' && c !== "'") {
+      out += c;
+      i++;
+      continue;
+    }
+    // A raw literal (`r'...'`, `br'...'`) takes backslashes as they are.
+    const raw = /[^A-Za-z0-9_](?:[bB]?[rR]|[rR][bB])$/.test((i >= 3 ? '' : ' ') + expression.slice(Math.max(0, i - 3), i));
+    const quote = expression.startsWith(c.repeat(3), i) ? c.repeat(3) : c;
+    let j = i + quote.length;
+    while (j < expression.length && !expression.startsWith(quote, j)) j += !raw && expression[j] === '\\' ? 2 : 1;
+    const body = Math.min(j, expression.length) - i - quote.length;
+    const closed = j < expression.length;
+    out += quote + ' '.repeat(body) + (closed ? quote : '');
+    i += quote.length + body + (closed ? quote.length : 0);
+  }
+  return out;
 }
 
 function columnOf(input: string, index: number): { line: number; column: number } {
@@ -390,7 +426,10 @@ function loadBinding(object: JsonObject, errors: PolicyError[]): LoadedBinding |
   const match = spec['matchResources'];
   if (match !== undefined && match !== null) {
     if (!isObject(match)) fail('spec.matchResources', 'Invalid value: must be an object');
-    else binding.matchResources = match;
+    else {
+      binding.matchResources = match;
+      for (const p of matchResourcesProblems(match, 'spec.matchResources')) fail(p.field, p.message);
+    }
   }
   const pr = spec['paramRef'];
   if (pr !== undefined && pr !== null) {
@@ -554,12 +593,16 @@ Object.defineProperty(CelMap.prototype, 'constructor', { value: Map });
 /** Objects of up to this many keys stay plain objects in CEL (V8 keeps them out of dictionary mode). */
 const MAX_PLAIN_KEYS = 16;
 
-/** JSON → CEL values: integers become bigint (int64 semantics, as unstructured JSON in the apiserver). */
+/**
+ * JSON → CEL values: integers become bigint (int64 semantics, as unstructured JSON in the apiserver).
+ * Fields set to null are left out: the API server decodes a request into its typed object (or
+ * prunes a custom resource by its schema), which drops them, so `has()` on them is false.
+ */
 export function toCel(value: JsonValue | undefined): unknown {
   if (typeof value === 'number') return Number.isInteger(value) && Number.isSafeInteger(value) ? BigInt(value) : value;
   if (Array.isArray(value)) return value.map((v) => toCel(v));
   if (isObject(value)) {
-    const entries = Object.entries(value);
+    const entries = Object.entries(value).filter(([, v]) => v !== null);
     if (entries.length > MAX_PLAIN_KEYS) {
       const out = new CelMap();
       // A plain object drops the key __proto__ (it sets the prototype); so does the map.
@@ -762,10 +805,19 @@ function collectParams(policy: LoadedPolicy, binding: LoadedBinding, req: MatchR
   const ref = binding.paramRef;
   if (paramKind !== undefined && ref === undefined) return { error: `paramKind kind \`${paramKind.kind}\` is defined but paramRef is missing` };
   if (paramKind === undefined || ref === undefined) return { params: [null] };
+  const ofKind = catalog().filter((o) => o['apiVersion'] === paramKind.apiVersion && o['kind'] === paramKind.kind);
+  const namespaceOf = (o: JsonObject): string => asString(asObject(o['metadata'])?.['namespace']) ?? '';
+  // A namespaced paramKind takes its params from the request's namespace when the paramRef names
+  // none: a cluster-scoped request has none to give. The scope of a custom kind is read from its
+  // params in the input: namespaced when they all have a namespace.
+  const namespaced = isKnownKind(paramKind.kind) ? isNamespacedKind(paramKind.kind) : ofKind.length > 0 && ofKind.every((o) => namespaceOf(o) !== '');
+  if (namespaced && ref.namespace === undefined && req.namespace === '') {
+    return { error: 'cannot use namespaced paramRef in policy binding that matches cluster-scoped resources' };
+  }
   const namespace = ref.namespace ?? req.namespace;
-  const candidates = catalog().filter((o) => o['apiVersion'] === paramKind.apiVersion && o['kind'] === paramKind.kind).filter((o) => {
-    const ns = asString(asObject(o['metadata'])?.['namespace']);
-    return ns === undefined || ns === '' || ns === namespace;
+  const candidates = ofKind.filter((o) => {
+    const ns = namespaceOf(o);
+    return ns === '' || ns === namespace;
   });
   let found: JsonObject[];
   if (ref.name !== undefined) {
@@ -978,6 +1030,7 @@ function evaluateAll(input: EvaluationInput, loaded: PolicySet): EvaluationResul
   let catalog: readonly JsonObject[] | undefined;
   const candidates = (): readonly JsonObject[] => (catalog ??= input.params === undefined || input.params.length === 0 ? loaded.params ?? [] : [...(loaded.params ?? []), ...input.params]);
   const outcomes: BindingOutcome[] = [];
+  if (isExemptResource(match.resource)) return { allowed: true, warnings: [], auditAnnotations: {}, auditFailures: [], outcomes };
   const denied: { policy: string; binding?: string; decision: Decision }[] = [];
   const warnings: string[] = [];
   const auditFailures: AuditFailure[] = [];

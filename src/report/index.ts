@@ -17,6 +17,12 @@ export interface WriterOptions {
   cwd: string;
   /** The time of the scan (exception expiry, report headers); tests pass a fixed one. */
   now: Date;
+  /**
+   * The namespaces of the input's objects (`default` for a namespaced object that names none):
+   * the PolicyReport writer gives each without results an empty report, which replaces the
+   * failing report of an earlier scan once the namespace is clean.
+   */
+  namespaces?: Iterable<string>;
 }
 
 /** The output formats; `--format` values are this map's keys. */

@@ -16,8 +16,9 @@
  * testcases. A scan with nothing to report gives one passing testcase, because several of these
  * readers treat a report without any testcase as a broken build.
  *
- * Every string from the input is escaped (xml.ts): the five markup characters as entities, CR,
- * LF and tab in attributes as character references, and characters XML 1.0 cannot carry
+ * Every string from the input is escaped (xml.ts): the five markup characters as entities, CR
+ * and LF (and tab in attributes) as character references, so no line of the file starts with
+ * text from the input, and characters XML 1.0 cannot carry
  * replaced visibly (controls as `\xNN`, non-characters as U+FFFD). No CDATA sections are used,
  * so a message holding `]]>` cannot end one.
  */
@@ -74,18 +75,18 @@ function sameObject(a: Finding, b: Finding): boolean {
   return x.name === y.name && x.kind === y.kind && x.namespace === y.namespace && x.apiVersion === y.apiVersion && a.location?.file === b.location?.file;
 }
 
-/** One finding in a failure's or skip's text: where, which field, what. */
+/** One finding in a failure's or skip's text, escaped (`xmlText`, line by line): where, which field, what. */
 function findingLines(f: Finding): string {
   const at = f.location === undefined ? '(no location)' : `${f.location.file}:${f.location.line}:${f.location.column}`;
-  const also = f.paths !== undefined && f.paths.length > 0 ? `\n  also: ${f.paths.join(', ')}` : '';
-  return `${at}  ${f.path}\n  ${f.message}${also}`;
+  const also = f.paths !== undefined && f.paths.length > 0 ? `\n  also: ${xmlText(f.paths.join(', '))}` : '';
+  return `${xmlText(`${at}  ${f.path}`)}\n  ${xmlText(f.message)}${also}`;
 }
 
-/** The rule's metadata under the findings: what it checks, how to fix it, where to read more. */
+/** The rule's metadata under the findings, escaped line by line: what it checks, how to fix it, where to read more. */
 function ruleLines(f: Finding, rules: ReadonlyMap<string, Rule>): string {
-  const head = `Rule: ${f.ruleId}: ${f.title} (${f.severity}; phase ${f.phase}; controls ${f.controls.join(', ')})`;
+  const head = xmlText(`Rule: ${f.ruleId}: ${f.title} (${f.severity}; phase ${f.phase}; controls ${f.controls.join(', ')})`);
   const rule = rules.get(f.ruleId);
-  return rule === undefined ? head : `${head}\nRemediation: ${rule.remediation}\nDocs: ${DOCS}${rule.id}.md`;
+  return rule === undefined ? head : `${head}\n${xmlText(`Remediation: ${rule.remediation}`)}\n${xmlText(`Docs: ${DOCS}${rule.id}.md`)}`;
 }
 
 function worst(findings: readonly Finding[]): Severity {
@@ -228,7 +229,7 @@ function caseWriter(rules: ReadonlyMap<string, Rule>, cwd: string): (c: TestCase
   const ruleText = (f: Finding): RuleText => {
     let r = byRule.get(f.ruleId);
     if (r === undefined || r.title !== f.title || r.severity !== f.severity || r.phase !== f.phase || !sameList(r.controls, f.controls)) {
-      const text = `\n\n${xmlText(ruleLines(f, rules))}`;
+      const text = `\n\n${ruleLines(f, rules)}`;
       r = {
         title: f.title,
         severity: f.severity,
@@ -280,12 +281,12 @@ function caseWriter(rules: ReadonlyMap<string, Rule>, cwd: string): (c: TestCase
       const list = c.findings;
       const message = list.length === 1 ? first.message : `${first.title} (${list.length} findings)`;
       const body = list.length === 1 ? findingLines(first) : list.map(findingLines).join('\n');
-      out.push(rule.open, objectName, classname, file.failure, xmlAttr(message), type(worst(list)), xmlText(body), rule.failure);
+      out.push(rule.open, objectName, classname, file.failure, xmlAttr(message), type(worst(list)), body, rule.failure);
     } else {
       const list = c.findings;
       const reasons = [...new Set(list.map(suppression))];
-      const body = list.map((s) => `${findingLines(s)}\n  ${suppression(s)}`).join('\n');
-      out.push(rule.open, c.again ? `${objectName} (suppressed)` : objectName, classname, file.skipped, xmlAttr(reasons.join('; ')), '">', xmlText(body), rule.skipped);
+      const body = list.map((s) => `${findingLines(s)}\n  ${xmlText(suppression(s))}`).join('\n');
+      out.push(rule.open, c.again ? `${objectName} (suppressed)` : objectName, classname, file.skipped, xmlAttr(reasons.join('; ')), '">', body, rule.skipped);
     }
   };
 }

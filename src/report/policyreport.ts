@@ -9,22 +9,39 @@
  * `properties` (a map of string to string: every value is a string); a report has `summary`
  * (`pass`, `fail`, `warn`, `error`, `skip`) and `results`.
  *
- * One namespaced `PolicyReport` per namespace with results, and one `ClusterPolicyReport` for
- * cluster-scoped objects and for what concerns no object (inputs that could not be read, rules
- * that failed: `result: error`). A namespaced object without a namespace is reported in
- * `default`, where `kubectl apply` would put it with a default context.
+ * A namespaced `PolicyReport` per namespace with results (and, when the writer is told the input's
+ * namespaces, an empty one for each of the others, so a namespace that became clean replaces its
+ * older report), and a `ClusterPolicyReport` for cluster-scoped objects and for what concerns no
+ * object (inputs that could not be read, rules that failed: `result: error`; the configuration's
+ * exceptions: `exception-expired`, `exception-stale`). A namespaced object without a namespace is
+ * reported in `default`, where `kubectl apply` would put it with a default context.
+ *
+ * A report object holds at most REPORT_BYTES as JSON: past it, its scope's results continue in
+ * `mamori-<namespace>-2`, `-3`, and so on. `kubectl apply` (client-side) keeps a copy of each
+ * object in an annotation, and annotations are limited to 256 KiB an object; a request to the API
+ * server, to about 1.5 MiB (etcd's limit).
  */
 import { trimRuns } from '../text.js';
-import { fingerprint } from '../engine/fingerprint.js';
+import { isExceptionFinding } from '../engine/exceptions.js';
+import { reportFingerprints } from '../engine/fingerprint.js';
 import { isClusterScoped } from '../k8s/scope.js';
 import type { Finding, Report, ReportError, Severity, SuppressedFinding } from '../types.js';
 import type { WriterOptions } from './index.js';
-import { CHUNK_PIECES, takeChunk } from './json.js';
+import { CHUNK_PIECES } from './json.js';
 
 const API_VERSION = 'wgpolicyk8s.io/v1alpha2';
 const DOCS = 'https://github.com/mamori-dev/mamori/blob/main/docs/rules/';
-/** Name of the one ClusterPolicyReport. */
+/** Name of the ClusterPolicyReport (of its first part). */
 export const CLUSTER_REPORT_NAME = 'mamori-cluster';
+/**
+ * The most a report object takes as JSON, as kubectl sends it: half the 262,144 bytes that the
+ * annotations of an object may take, so `kubectl apply`'s copy of the object (the
+ * last-applied-configuration annotation) fits beside others, and the request that carries the
+ * object and its copy stays far below the API server's limit.
+ */
+export const REPORT_BYTES = 128 * 1024;
+/** What a report's own fields (`apiVersion` through `summary`) take as JSON at most, besides its namespace. */
+const HEADER_BYTES = 512;
 
 /** A core/v1 ObjectReference, the fields mamori knows. */
 interface ResourceRef {
@@ -68,22 +85,32 @@ function shortHash(text: string): string {
 }
 
 /**
- * The report's name for a namespace: `mamori-<namespace>`, a valid DNS-1123 label. A namespace
- * from the input that is not a valid name itself (the API server would reject its objects, but
- * they are still reported) is lowercased and stripped to a valid name with a hash of the original.
+ * The name of a namespace's report, a valid DNS-1123 label: `mamori-<namespace>`, and for its
+ * further parts (`part` 2, 3, …) `mamori-<namespace>-<part>`. A namespace from the input that is
+ * not a valid name itself (the API server would reject its objects, but they are still reported),
+ * or too long for the name, is lowercased and stripped to a valid name with a hash of the original.
  */
-export function reportName(namespace: string): string {
-  if (DNS_LABEL.test(namespace) && namespace.length <= 56) return `mamori-${namespace}`;
+export function reportName(namespace: string, part = 1): string {
+  const suffix = part === 1 ? '' : `-${part}`;
+  if (DNS_LABEL.test(namespace) && namespace.length + suffix.length <= 56) return `mamori-${namespace}${suffix}`;
   // The last `-+$` reads at most 40 characters.
   const cleaned = trimRuns(namespace.toLowerCase().replace(/[^-a-z0-9]+/g, '-'), '-', true)
     .slice(0, 40)
     .replace(/-+$/, '');
-  return `mamori-${cleaned === '' ? '' : `${cleaned}-`}${shortHash(namespace)}`;
+  return `mamori-${cleaned === '' ? '' : `${cleaned}-`}${shortHash(namespace)}${suffix}`;
 }
 
-/** Where a finding's object is reported: a namespace, or `null` for the cluster report. */
+/** The name of a part of the ClusterPolicyReport: `mamori-cluster`, `mamori-cluster-2`, … */
+function clusterReportName(part: number): string {
+  return part === 1 ? CLUSTER_REPORT_NAME : `${CLUSTER_REPORT_NAME}-${part}`;
+}
+
+/**
+ * Where a finding's object is reported: a namespace, or `null` for the cluster report, which also
+ * takes the findings about the configuration's exceptions (their object is no Kubernetes object).
+ */
 function scopeOf(f: Finding): string | null {
-  if (isClusterScoped(f.object.kind)) return null;
+  if (isClusterScoped(f.object.kind) || isExceptionFinding(f)) return null;
   return f.object.namespace === undefined || f.object.namespace === '' ? 'default' : f.object.namespace;
 }
 
@@ -92,7 +119,7 @@ function resource(f: Finding, namespace: string | null): ResourceRef {
   return namespace === null ? { apiVersion, kind, name } : { apiVersion, kind, name, namespace };
 }
 
-function findingProperties(f: Finding, rules: ReadonlySet<string>): Record<string, string> {
+function findingProperties(f: Finding, { rules, printOf }: Context): Record<string, string> {
   const p: Record<string, string> = { path: f.path };
   if (f.paths !== undefined && f.paths.length > 0) p['paths'] = f.paths.join(', ');
   if (f.location !== undefined) {
@@ -102,12 +129,12 @@ function findingProperties(f: Finding, rules: ReadonlySet<string>): Record<strin
   }
   p['controls'] = f.controls.join(', ');
   if (f.pss !== undefined) p['pss'] = `${f.pss.level}:${f.pss.version} (${f.pss.resolved})`;
-  p['fingerprint'] = fingerprint(f);
+  p['fingerprint'] = printOf(f);
   if (rules.has(f.ruleId)) p['docs'] = `${DOCS}${f.ruleId}.md`;
   return p;
 }
 
-function findingResult(f: Finding, namespace: string | null, rules: ReadonlySet<string>, timestamp: PolicyReportResult['timestamp']): PolicyReportResult {
+function findingResult(f: Finding, namespace: string | null, ctx: Context): PolicyReportResult {
   return {
     policy: f.ruleId,
     rule: f.title,
@@ -116,15 +143,16 @@ function findingResult(f: Finding, namespace: string | null, rules: ReadonlySet<
     result: 'fail',
     scored: true,
     source: 'mamori',
-    timestamp: { ...timestamp },
+    timestamp: { ...ctx.timestamp },
     message: f.message,
-    resources: [resource(f, namespace)],
-    properties: findingProperties(f, rules),
+    // An exception is no resource: its path in the configuration (`exceptions[0]`) and its file name it.
+    ...(isExceptionFinding(f) ? {} : { resources: [resource(f, namespace)] }),
+    properties: findingProperties(f, ctx),
   };
 }
 
-function suppressedResult(s: SuppressedFinding, namespace: string | null, rules: ReadonlySet<string>, timestamp: PolicyReportResult['timestamp']): PolicyReportResult {
-  const result = findingResult(s, namespace, rules, timestamp);
+function suppressedResult(s: SuppressedFinding, namespace: string | null, ctx: Context): PolicyReportResult {
+  const result = findingResult(s, namespace, ctx);
   result.result = 'skip';
   result.properties['suppressedBy'] = s.suppressedBy;
   result.properties['reason'] = s.reason;
@@ -140,7 +168,7 @@ function errorResult(e: ReportError, timestamp: PolicyReportResult['timestamp'])
   return { policy: e.code, result: 'error', scored: true, source: 'mamori', timestamp: { ...timestamp }, message: e.message, properties };
 }
 
-/** What one report object holds: its scope (`null`: the cluster report) and the entries it reports. */
+/** What a scope's report objects hold: the scope (`null`: the cluster report) and the entries it reports. */
 interface Group {
   namespace: string | null;
   findings: Finding[];
@@ -149,64 +177,128 @@ interface Group {
 }
 
 /**
- * The report's entries by report object: the cluster's first (always, so a clean run replaces an
- * older report, with the errors), then each namespace with entries, in alphabetical order; in
- * each, findings, then suppressed findings, in the report's order.
+ * The report's entries by scope: the cluster's first (always, so a clean run replaces an older
+ * report, with the errors), then each namespace with entries or among `namespaces`, in
+ * alphabetical order; in each, findings, then suppressed findings, in the report's order.
  */
-function groups(report: Report): Group[] {
+function groups(report: Report, namespaces: Iterable<string> = []): Group[] {
   const cluster: Group = { namespace: null, findings: [], suppressed: [], errors: report.errors };
   const namespaced = new Map<string, Group>();
-  const groupOf = (f: Finding): Group => {
-    const namespace = scopeOf(f);
-    if (namespace === null) return cluster;
+  const groupOf = (namespace: string): Group => {
     let group = namespaced.get(namespace);
     if (group === undefined) namespaced.set(namespace, (group = { namespace, findings: [], suppressed: [], errors: [] }));
     return group;
   };
-  for (const f of report.findings) groupOf(f).findings.push(f);
-  for (const s of report.suppressed) groupOf(s).suppressed.push(s);
+  const scoped = (f: Finding): Group => {
+    const namespace = scopeOf(f);
+    return namespace === null ? cluster : groupOf(namespace);
+  };
+  for (const f of report.findings) scoped(f).findings.push(f);
+  for (const s of report.suppressed) scoped(s).suppressed.push(s);
+  for (const namespace of namespaces) if (namespace !== '') groupOf(namespace);
   const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
   return [cluster, ...[...namespaced.keys()].sort(byName).map((namespace) => namespaced.get(namespace) as Group)];
 }
 
-/** A report object without its results: findings fail, suppressed findings are skipped, errors are errors. */
-function header(group: Group): Omit<PolicyReportObject, 'results'> {
+/** What a report object counts: findings fail, suppressed findings are skipped, errors are errors. */
+interface Counts {
+  fail: number;
+  skip: number;
+  error: number;
+}
+
+/** A report object without its results: part `part` of its scope's. */
+function header(namespace: string | null, part: number, counts: Counts): Omit<PolicyReportObject, 'results'> {
   const labels = { 'app.kubernetes.io/managed-by': 'mamori' };
-  const summary = { pass: 0, fail: group.findings.length, warn: 0, error: group.errors.length, skip: group.suppressed.length };
-  if (group.namespace === null) return { apiVersion: API_VERSION, kind: 'ClusterPolicyReport', metadata: { name: CLUSTER_REPORT_NAME, labels }, summary };
-  return { apiVersion: API_VERSION, kind: 'PolicyReport', metadata: { name: reportName(group.namespace), namespace: group.namespace, labels }, summary };
+  const summary = { pass: 0, fail: counts.fail, warn: 0, error: counts.error, skip: counts.skip };
+  if (namespace === null) return { apiVersion: API_VERSION, kind: 'ClusterPolicyReport', metadata: { name: clusterReportName(part), labels }, summary };
+  return { apiVersion: API_VERSION, kind: 'PolicyReport', metadata: { name: reportName(namespace, part), namespace, labels }, summary };
 }
 
 /** What every result needs beside its entry. */
 interface Context {
   rules: ReadonlySet<string>;
   timestamp: PolicyReportResult['timestamp'];
+  /** The fingerprint of each finding of the report, distinct within it. */
+  printOf: (finding: Finding) => string;
 }
 
-function context(options: Pick<WriterOptions, 'rules' | 'now'>): Context {
+function context(report: Report, options: Pick<WriterOptions, 'rules' | 'now' | 'cwd'>): Context {
   const ms = options.now.getTime();
   const seconds = Math.floor(ms / 1000);
-  return { rules: new Set(options.rules.map((r) => r.id)), timestamp: { seconds, nanos: (ms - seconds * 1000) * 1_000_000 } };
+  return { rules: new Set(options.rules.map((r) => r.id)), timestamp: { seconds, nanos: (ms - seconds * 1000) * 1_000_000 }, printOf: reportFingerprints(report, options.cwd) };
 }
 
-/** Calls `each` with the group's results in order, each built as it is needed. */
-function eachResult(group: Group, { rules, timestamp }: Context, each: (result: PolicyReportResult) => void): void {
-  for (const f of group.findings) each(findingResult(f, group.namespace, rules, timestamp));
-  for (const s of group.suppressed) each(suppressedResult(s, group.namespace, rules, timestamp));
-  for (const e of group.errors) each(errorResult(e, timestamp));
+/** Characters whose JSON takes more bytes than their UTF-16 code units: non-ASCII ones, and those Go's encoder escapes. */
+const WIDE = /[<>&\u0080-\uffff]/;
+const MARKUP = /[<>&]/g;
+
+/**
+ * At least what `yaml`, a result as this file writes it (block YAML, strings as JSON writes them),
+ * takes as JSON as kubectl sends it: the YAML's UTF-8 bytes, since the JSON holds the same strings
+ * with less around them (quoted keys and braces, but no indentation and no line breaks), and 5
+ * bytes more for each `<`, `>` and `&`, which Go's JSON encoder writes as `\u003c`.
+ */
+function jsonBytes(yaml: string): number {
+  if (!WIDE.test(yaml)) return yaml.length;
+  return Buffer.byteLength(yaml, 'utf8') + 5 * (yaml.match(MARKUP)?.length ?? 0);
 }
 
 /**
- * The report objects: the `ClusterPolicyReport` first (always, so a clean run replaces an older
- * report), then a `PolicyReport` per namespace with results, namespaces in alphabetical order.
+ * Cuts a scope's results into report objects of at most `maxBytes` as JSON: `add` takes each
+ * result (its kind and size), in order, and says whether it starts a new part; `take` is called
+ * with a part's number and counts when the part is complete, before the result that starts the
+ * next one is counted, and at `end` with the last part (the first part is never left out: an
+ * empty report replaces an older one). A result larger than a part on its own is a part on its own.
  */
-export function policyReports(report: Report, options: Pick<WriterOptions, 'rules' | 'now'>): PolicyReportObject[] {
-  const ctx = context(options);
-  return groups(report).map((group) => {
-    const results: PolicyReportResult[] = [];
-    eachResult(group, ctx, (r) => results.push(r));
-    return { ...header(group), results };
-  });
+function splitter(namespace: string | null, maxBytes: number, take: (part: number, counts: Counts) => void): { add: (result: keyof Counts, bytes: number) => boolean; end: () => void } {
+  const budget = maxBytes - HEADER_BYTES - (namespace === null ? 0 : 2 * jsonBytes(quote(namespace)));
+  let part = 1;
+  let counts: Counts = { fail: 0, skip: 0, error: 0 };
+  let used = 0;
+  return {
+    add: (result, bytes) => {
+      const next = used > 0 && used + bytes > budget;
+      if (next) {
+        take(part++, counts);
+        counts = { fail: 0, skip: 0, error: 0 };
+        used = 0;
+      }
+      counts[result]++;
+      used += bytes;
+      return next;
+    },
+    end: () => take(part, counts),
+  };
+}
+
+/** The options the PolicyReport writer reads. */
+type ReportOptions = Pick<WriterOptions, 'rules' | 'now' | 'namespaces' | 'cwd'>;
+
+/**
+ * The report objects: the `ClusterPolicyReport` first (always, so a clean run replaces an older
+ * report), then a `PolicyReport` per namespace with results or among `options.namespaces`,
+ * namespaces in alphabetical order; each scope's in parts of at most `maxBytes` as JSON.
+ */
+export function policyReports(report: Report, options: ReportOptions, maxBytes = REPORT_BYTES): PolicyReportObject[] {
+  const ctx = context(report, options);
+  const out: PolicyReportObject[] = [];
+  for (const group of groups(report, options.namespaces)) {
+    let results: PolicyReportResult[] = [];
+    const split = splitter(group.namespace, maxBytes, (part, counts) => {
+      out.push({ ...header(group.namespace, part, counts), results });
+      results = [];
+    });
+    const add = (r: PolicyReportResult): void => {
+      split.add(r.result as keyof Counts, jsonBytes(`${resultYaml(r)}\n`));
+      results.push(r);
+    };
+    for (const f of group.findings) add(findingResult(f, group.namespace, ctx));
+    for (const s of group.suppressed) add(suppressedResult(s, group.namespace, ctx));
+    for (const e of group.errors) add(errorResult(e, ctx.timestamp));
+    split.end();
+  }
+  return out;
 }
 
 // What kubectl's YAML reader (go-yaml, YAML 1.1) refuses (DEL, C1 controls, U+FFFE, U+FFFF, lone
@@ -299,8 +391,8 @@ function resultYaml(r: PolicyReportResult): string {
   return out;
 }
 
-/** Pushes the pieces of a finding's result to `out`, its last line ended (see `emitter`). */
-type Emit = (f: Finding, suppressed: SuppressedFinding | undefined, out: string[]) => void;
+/** Pushes the pieces of a finding's result to `out`, its last line ended (see `emitter`); returns their `jsonBytes`. */
+type Emit = (f: Finding, suppressed: SuppressedFinding | undefined, out: string[]) => number;
 
 /** What a rule's results share, as YAML text. */
 interface RuleLines {
@@ -328,6 +420,8 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 }
 
 const FINGERPRINT = '\n      fingerprint: "';
+/** After the message of a result without resources (a finding about an exception), into its path. */
+const NO_RESOURCE = '"\n    properties:\n      path: "';
 
 /**
  * Writes a finding's result as `resultYaml(findingResult(...))` would, pushing its pieces to
@@ -336,7 +430,7 @@ const FINGERPRINT = '\n      fingerprint: "';
  * strings, in as few pieces as the layout allows. Findings come sorted by file and line, so the
  * object and the file of the previous finding are the ones to keep.
  */
-function emitter(namespace: string | null, { rules, timestamp }: Context): Emit {
+function emitter(namespace: string | null, { rules, timestamp, printOf }: Context): Emit {
   const stamp = `\n    timestamp:\n      seconds: ${timestamp.seconds}\n      nanos: ${timestamp.nanos}\n    message: "`;
   const namespaceLine = namespace === null ? '' : `\n        namespace: ${quote(namespace)}`;
   const byRule = new Map<string, RuleLines>();
@@ -373,73 +467,138 @@ function emitter(namespace: string | null, { rules, timestamp }: Context): Emit 
     return objectLines;
   };
 
-  // Each piece after a quoted string's text starts with its closing quote.
+  // Each piece after a quoted string's text starts with its closing quote. The pieces results
+  // share are sized once; a finding's own strings each time (numbers and fingerprints are ASCII).
+  const size = sizer();
   return (f, suppressed, out) => {
     const lines = ruleLines(f);
-    out.push(head(lines, f, suppressed === undefined ? 'fail' : 'skip'), inner(f.message), resource(f.object), inner(f.path));
-    if (f.paths !== undefined && f.paths.length > 0) out.push('"\n      paths: "', inner(f.paths.join(', ')));
+    const start = head(lines, f, suppressed === undefined ? 'fail' : 'skip');
+    const message = inner(f.message);
+    const object = isExceptionFinding(f) ? NO_RESOURCE : resource(f.object);
+    const path = inner(f.path);
+    out.push(start, message, object, path);
+    let bytes = size(start) + jsonBytes(message) + size(object) + jsonBytes(path);
+    if (f.paths !== undefined && f.paths.length > 0) {
+      const paths = inner(f.paths.join(', '));
+      out.push(PATHS, paths);
+      bytes += PATHS.length + jsonBytes(paths);
+    }
     if (f.location !== undefined) {
       if (f.location.file !== file) {
         file = f.location.file;
         fileLine = `"\n      file: ${quote(file)}\n      line: "`;
       }
       // Numbers written as strings: digits, nothing to escape.
-      out.push(fileLine, `${f.location.line}"\n      column: "${f.location.column}`);
+      const position = `${f.location.line}"\n      column: "${f.location.column}`;
+      out.push(fileLine, position);
+      bytes += size(fileLine) + position.length;
     }
-    if (f.pss === undefined) out.push(lines.controlsFingerprint);
-    else {
+    if (f.pss === undefined) {
+      out.push(lines.controlsFingerprint);
+      bytes += size(lines.controlsFingerprint);
+    } else {
       const text = `${f.pss.level}:${f.pss.version} (${f.pss.resolved})`;
       if (text !== pss) {
         pss = text;
         pssLine = `\n      pss: ${quote(text)}${FINGERPRINT}`;
       }
       out.push(lines.controlsLine, pssLine);
+      bytes += size(lines.controlsLine) + size(pssLine);
     }
     // A fingerprint is 32 hex digits: nothing to escape either.
-    out.push(fingerprint(f), suppressed === undefined ? lines.end : lines.open);
-    if (suppressed !== undefined) {
-      out.push('\n      suppressedBy: ', quote(suppressed.suppressedBy), '\n      reason: ', quote(suppressed.reason));
-      if (suppressed.expires !== undefined) out.push('\n      expires: ', quote(suppressed.expires));
-      out.push('\n');
+    const print = printOf(f);
+    const end = suppressed === undefined ? lines.end : lines.open;
+    out.push(print, end);
+    bytes += print.length + size(end);
+    if (suppressed === undefined) return bytes;
+    const by = quote(suppressed.suppressedBy);
+    const reason = quote(suppressed.reason);
+    out.push(SUPPRESSED_BY, by, REASON, reason);
+    bytes += SUPPRESSED_BY.length + jsonBytes(by) + REASON.length + jsonBytes(reason);
+    if (suppressed.expires !== undefined) {
+      const expires = quote(suppressed.expires);
+      out.push(EXPIRES, expires);
+      bytes += EXPIRES.length + jsonBytes(expires);
     }
+    out.push('\n');
+    return bytes + 1;
   };
+}
+
+const PATHS = '"\n      paths: "';
+const SUPPRESSED_BY = '\n      suppressedBy: ';
+const REASON = '\n      reason: ';
+const EXPIRES = '\n      expires: ';
+
+/** `jsonBytes` of texts that results share, each computed once (a few thousand kept at a time). */
+function sizer(): (text: string) => number {
+  const known = new Map<string, number>();
+  return (text) => {
+    let bytes = known.get(text);
+    if (bytes === undefined) {
+      if (known.size >= 4096) known.clear();
+      known.set(text, (bytes = jsonBytes(text)));
+    }
+    return bytes;
+  };
+}
+
+/** A report object up to its results, and the start of its results: a report object ends with its last result. */
+function headerYaml({ apiVersion, kind, metadata, summary: s }: Omit<PolicyReportObject, 'results'>): string {
+  let head = `---\napiVersion: ${quote(apiVersion)}\nkind: ${quote(kind)}\nmetadata:\n  name: ${quote(metadata.name)}`;
+  if (metadata.namespace !== undefined) head += `\n  namespace: ${quote(metadata.namespace)}`;
+  head += `\n  labels:${stringMap(metadata.labels, '    ')}`;
+  head += `\nsummary:\n  pass: ${s.pass}\n  fail: ${s.fail}\n  warn: ${s.warn}\n  error: ${s.error}\n  skip: ${s.skip}`;
+  return s.fail + s.skip + s.error === 0 ? `${head}\nresults: []\n` : `${head}\nresults:\n`;
 }
 
 /**
  * The PolicyReport output: a multi-document YAML stream of `wgpolicyk8s.io/v1alpha2` objects, a
- * `ClusterPolicyReport` and a `PolicyReport` per namespace, ready for `kubectl apply -f`: the
- * objects of `policyReports()`, written straight from the findings without building them, so a
- * report of 100,000 findings is written about as fast as its JSON.
+ * `ClusterPolicyReport` and a `PolicyReport` per namespace (each in parts of at most `maxBytes`
+ * as JSON), ready for `kubectl apply -f`: the objects of `policyReports()`, written straight from
+ * the findings without building them, so a report of 100,000 findings is written about as fast
+ * as its JSON.
  */
-export function writePolicyReport(report: Report, options: WriterOptions): string {
-  return [...writePolicyReportChunks(report, options, Infinity)].join('');
+export function writePolicyReport(report: Report, options: WriterOptions, maxBytes = REPORT_BYTES): string {
+  return [...writePolicyReportChunks(report, options, Infinity, maxBytes)].join('');
 }
 
 /** `writePolicyReport` in chunks, for outputs too large to be one string. */
-export function* writePolicyReportChunks(report: Report, options: WriterOptions, limit = CHUNK_PIECES): Generator<string> {
-  const ctx = context(options);
+export function* writePolicyReportChunks(report: Report, options: WriterOptions, limit = CHUNK_PIECES, maxBytes = REPORT_BYTES): Generator<string> {
+  const ctx = context(report, options);
   // The pieces are mostly texts that results share; joining them copies them into the output once.
+  // A part's header, which counts its results, fills the place kept for it once the part is
+  // complete; what comes before the open part can be sent.
   const out: string[] = [];
-  for (const group of groups(report)) {
-    const { apiVersion, kind, metadata, summary: s } = header(group);
-    let head = `---\napiVersion: ${quote(apiVersion)}\nkind: ${quote(kind)}\nmetadata:\n  name: ${quote(metadata.name)}`;
-    if (metadata.namespace !== undefined) head += `\n  namespace: ${quote(metadata.namespace)}`;
-    head += `\n  labels:${stringMap(metadata.labels, '    ')}`;
-    head += `\nsummary:\n  pass: ${s.pass}\n  fail: ${s.fail}\n  warn: ${s.warn}\n  error: ${s.error}\n  skip: ${s.skip}`;
-    if (s.fail + s.skip + s.error === 0) {
-      out.push(`${head}\nresults: []\n`);
-      continue;
-    }
-    out.push(`${head}\nresults:\n`);
+  let headerAt = 0;
+  for (const group of groups(report, options.namespaces)) {
+    const split = splitter(group.namespace, maxBytes, (part, counts) => void (out[headerAt] = headerYaml(header(group.namespace, part, counts))));
+    const add = (result: keyof Counts, at: number, bytes: number): void => {
+      // A new part starts with the result at `at`.
+      if (!split.add(result, bytes)) return;
+      out.splice(at, 0, '');
+      headerAt = at;
+    };
+    headerAt = out.length;
+    out.push('');
     const emit = emitter(group.namespace, ctx);
     for (const list of [group.findings, group.suppressed]) {
+      const suppressed = list === group.suppressed;
       for (const f of list) {
-        emit(f, list === group.suppressed ? (f as SuppressedFinding) : undefined, out);
-        const chunk = takeChunk(out, limit);
-        if (chunk !== undefined) yield chunk;
+        const at = out.length;
+        add(suppressed ? 'skip' : 'fail', at, emit(f, suppressed ? (f as SuppressedFinding) : undefined, out));
+        if (headerAt >= limit) {
+          yield out.splice(0, headerAt).join('');
+          headerAt = 0;
+        }
       }
     }
-    for (const e of group.errors) out.push(resultYaml(errorResult(e, ctx.timestamp)), '\n');
+    for (const e of group.errors) {
+      const text = `${resultYaml(errorResult(e, ctx.timestamp))}\n`;
+      out.push(text);
+      add('error', out.length - 1, jsonBytes(text));
+    }
+    split.end();
   }
   yield out.join('');
 }

@@ -1,7 +1,7 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { phaseOf } from '../engine/controls.js';
-import { fingerprint } from '../engine/fingerprint.js';
+import { reportFingerprints } from '../engine/fingerprint.js';
 import type { Frameworks, Rule } from '../engine/rule.js';
 import { STDIN_NAME } from '../load/files.js';
 import type { Finding, Report, ReportError, Severity, SuppressedFinding, SuppressionKind } from '../types.js';
@@ -91,8 +91,13 @@ interface Notification {
 
 const SCHEMA = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json';
 const REPOSITORY = 'https://github.com/mamori-dev/mamori';
-/** The key of `partialFingerprints`; bump the version if `fingerprint()` ever changes meaning. */
-const FINGERPRINT_KEY = 'mamori/v1';
+/**
+ * The key of `partialFingerprints`; bump the version if `fingerprint()` ever changes meaning (v2:
+ * every path of a finding, containers by name, and an occurrence number for findings that share one).
+ */
+const FINGERPRINT_KEY = 'mamori/v2';
+
+type PrintOf = (finding: Finding) => string;
 /** Result URIs are relative to this base, which `originalUriBaseIds` maps to the working directory. */
 const SRCROOT = '%SRCROOT%';
 
@@ -117,6 +122,10 @@ const LEVELS: Record<Severity, SarifLevel> = {
  * critical above 9.0, high 7.0–8.9, medium 4.0–6.9 and low 0.1–3.9. Each severity gets one fixed
  * score in the middle of its band, so a rounding of GitHub's thresholds cannot move it. `info`
  * findings get none: they are notes, not vulnerabilities, and GitHub then shows them by `level`.
+ * GitHub reads the score of a rule's descriptor only, never a result's, so results carry none: a
+ * finding graded apart from its rule (a low `rbac-wildcard-grant`) has its own severity in its
+ * `level` and `properties.severity`. The descriptor has the rule's severity as the configuration
+ * sets it (the writers receive the rules so), which every finding of the rule then has.
  */
 const SECURITY_SEVERITY: Record<Severity, string | undefined> = {
   critical: '9.5',
@@ -208,12 +217,22 @@ function wellFormed(text: string): string {
 }
 
 /**
+ * Standard input as an artifact: a relative URI, `<stdin>` as the other formats name it. GitHub code
+ * scanning rejects a whole log if one result has no artifact location (a logical location is not
+ * enough), and refuses absolute URIs of another scheme than the source root's; a relative URI it
+ * accepts and shows, without a source snippet when the repository holds no such file. No
+ * `uriBaseId`: it is not a file of the working directory.
+ */
+const STDIN_ARTIFACT: ArtifactLocation = { uri: encodeURIComponent(STDIN_NAME) };
+
+/**
  * Where `file` (as the user gave it, relative to `cwd` or absolute) is: a URI relative to
- * `%SRCROOT%` below the working directory, an absolute `file:` URI outside it, or nothing for
- * standard input and errors without a file.
+ * `%SRCROOT%` below the working directory, an absolute `file:` URI outside it, `STDIN_ARTIFACT`
+ * for standard input, or nothing for errors without a file.
  */
 function artifactLocation(file: string, cwd: string): ArtifactLocation | undefined {
-  if (file === '' || file === STDIN_NAME) return undefined;
+  if (file === '') return undefined;
+  if (file === STDIN_NAME) return STDIN_ARTIFACT;
   const root = resolve(cwd);
   const absolute = resolve(root, file);
   const rel = relative(root, absolute);
@@ -269,7 +288,7 @@ const SUPPRESSION_KIND: Record<SuppressionKind, Suppression['kind']> = {
   baseline: 'external',
 };
 
-function result(finding: Finding, ruleIndex: number, locate: Locator, suppressed?: SuppressedFinding): SarifResult {
+function result(finding: Finding, ruleIndex: number, locate: Locator, printOf: PrintOf, suppressed?: SuppressedFinding): SarifResult {
   const location: SarifLocation = {};
   const physical = finding.location === undefined ? undefined : physicalLocation(finding.location.file, finding.location.line, finding.location.column, locate);
   if (physical !== undefined) location.physicalLocation = physical;
@@ -280,7 +299,7 @@ function result(finding: Finding, ruleIndex: number, locate: Locator, suppressed
     level: LEVELS[finding.severity],
     message: { text: finding.message },
     locations: [location],
-    partialFingerprints: { [FINGERPRINT_KEY]: fingerprint(finding) },
+    partialFingerprints: { [FINGERPRINT_KEY]: printOf(finding) },
     properties: {
       severity: finding.severity,
       controls: finding.controls,
@@ -345,7 +364,7 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
  * strings of its own (message, path, fingerprint, position). JSON escapes each character on its
  * own (a lone surrogate too), so a text cut next to an ASCII character escapes as its parts do.
  */
-function resultWriter(indexOf: (finding: Finding) => number, locate: Locator): (out: string[], finding: Finding, suppressed?: SuppressedFinding) => void {
+function resultWriter(indexOf: (finding: Finding) => number, locate: Locator, printOf: PrintOf): (out: string[], finding: Finding, suppressed?: SuppressedFinding) => void {
   const byRule = new Map<string, RuleText>();
   let object: ObjectText | undefined;
   let file: string | undefined;
@@ -407,8 +426,8 @@ function resultWriter(indexOf: (finding: Finding) => number, locate: Locator): (
       out.push(o.logical, path, o.qualified, path, PROPERTY_END);
     }
     const paths = f.paths !== undefined && f.paths.length > 0;
-    if (!paths && suppressed === undefined) return void out.push(fingerprint(f), rule.end);
-    out.push(fingerprint(f), rule.properties);
+    if (!paths && suppressed === undefined) return void out.push(printOf(f), rule.end);
+    out.push(printOf(f), rule.properties);
     if (paths) out.push(',"paths":', JSON.stringify(f.paths));
     out.push(suppressed === undefined ? `}}${NEXT}` : `},"suppressions":${JSON.stringify(suppressions(suppressed))}}${NEXT}`);
   };
@@ -476,9 +495,10 @@ function skeleton(report: Report, options: WriterOptions): { log: { runs: { resu
  */
 export function sarifLog(report: Report, options: WriterOptions): object {
   const { log, indexOf, locate } = skeleton(report, options);
+  const printOf = reportFingerprints(report, options.cwd);
   const results = (log.runs[0] as { results: SarifResult[] }).results;
-  for (const f of report.findings) results.push(result(f, indexOf(f), locate));
-  for (const f of report.suppressed) results.push(result(f, indexOf(f), locate, f));
+  for (const f of report.findings) results.push(result(f, indexOf(f), locate, printOf));
+  for (const f of report.suppressed) results.push(result(f, indexOf(f), locate, printOf, f));
   return log;
 }
 
@@ -502,7 +522,7 @@ export function* writeSarifChunks(report: Report, options: WriterOptions, limit 
   }
   // JSON.stringify escapes line breaks inside strings, so this line, the run's own `results`, is the only one like it.
   const at = text.indexOf(EMPTY_RESULTS);
-  const write = resultWriter(indexOf, locate);
+  const write = resultWriter(indexOf, locate, reportFingerprints(report, options.cwd));
   // The pieces are mostly texts that results share; joining them copies them into the log once.
   const out: string[] = [text.slice(0, at), '\n      "results": [\n        '];
   for (const list of [report.findings, report.suppressed]) {

@@ -19,10 +19,14 @@ const COLORS: Record<Severity, string> = {
 const RESET = '\u001b[0m';
 const BOLD = '\u001b[1m';
 
-/** Strips control characters from text taken from input files, so a manifest cannot drive the terminal. */
+/**
+ * Replaces, visibly, the control characters of text taken from input files, line breaks and tabs
+ * included: a manifest can neither drive the terminal nor start a line of its own, which a CI log
+ * reads as a command (`::error file=…::` in GitHub Actions, `##vso[…]` in Azure Pipelines).
+ */
 function safe(text: string): string {
   // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 function where(location: Location | undefined): string {
@@ -59,8 +63,15 @@ export function writeTextChunks(report: Report, options: TextOptions, limit = CH
   let group = '';
   const objects = new Set<string>();
   // A loop, not `Math.max(...lengths)`: a million findings are more arguments than a call takes.
+  // Rule ids are safe-d too: a custom policy's is its name, taken from a file. A few ids, many findings.
+  const ids = new Map<string, string>();
+  const ruleId = (id: string): string => {
+    let text = ids.get(id);
+    if (text === undefined) ids.set(id, (text = safe(id)));
+    return text;
+  };
   let idWidth = 0;
-  for (const f of report.findings) if (f.ruleId.length > idWidth) idWidth = f.ruleId.length;
+  for (const f of report.findings) if (ruleId(f.ruleId).length > idWidth) idWidth = ruleId(f.ruleId).length;
   for (const f of report.findings) {
     const key = `${f.location?.file ?? ''}\u0000${f.object.apiVersion}\u0000${f.object.kind}\u0000${f.object.namespace ?? ''}\u0000${f.object.name}`;
     objects.add(key);
@@ -69,7 +80,7 @@ export function writeTextChunks(report: Report, options: TextOptions, limit = CH
       line(bold(objectName(f)));
       group = key;
     }
-    line(`  ${where(f.location)}  ${paint(f.severity, f.severity.padEnd(8))}  ${f.ruleId.padEnd(idWidth)}  ${safe(f.message)}`);
+    line(`  ${where(f.location)}  ${paint(f.severity, f.severity.padEnd(8))}  ${ruleId(f.ruleId).padEnd(idWidth)}  ${safe(f.message)}`);
   }
   // Suppressed on purpose (exceptions, annotations) are listed; the baseline's are only counted.
   const accepted = report.suppressed.filter((s) => s.suppressedBy !== 'baseline');
@@ -78,7 +89,7 @@ export function writeTextChunks(report: Report, options: TextOptions, limit = CH
     line(bold('Suppressed (accepted risks)'));
     for (const s of accepted) {
       const until = s.expires === undefined ? '' : `, until ${s.expires}`;
-      line(`  ${where(s.location)}  ${s.ruleId}  ${objectName(s)}: ${safe(s.reason)} (${s.suppressedBy}${until})`);
+      line(`  ${where(s.location)}  ${ruleId(s.ruleId)}  ${objectName(s)}: ${safe(s.reason)} (${s.suppressedBy}${until})`);
     }
   }
   if (report.errors.length > 0) {

@@ -34,17 +34,22 @@ const TEXT_ENTITIES: Readonly<Record<string, string>> = {
   "'": '&apos;',
   // A parser turns a literal CR (and CR LF) into LF; a reference keeps it.
   '\r': '&#13;',
+  // Text from the input stays on its line of the file: none can start with it, which a CI log
+  // that prints the file would read as a command (`::error::` in GitHub Actions).
+  '\n': '&#10;',
 };
 const ATTRIBUTE_ENTITIES: Readonly<Record<string, string>> = {
   ...TEXT_ENTITIES,
   // Attribute-value normalisation (XML 1.0 §3.3.3) turns literal tabs and newlines into spaces.
   '\t': '&#9;',
-  '\n': '&#10;',
 };
 
-/** Character data for element content: `&`, `<`, `>` (so `]]>` cannot occur), quotes and CR escaped. */
+/**
+ * Character data for element content: `&`, `<`, `>` (so `]]>` cannot occur), quotes, CR and LF
+ * escaped. A text of several lines is written by escaping each and joining them with line breaks.
+ */
 export function xmlText(text: string): string {
-  return xmlSafe(text).replace(/[&<>"'\r]/g, (c) => TEXT_ENTITIES[c] ?? c);
+  return xmlSafe(text).replace(/[&<>"'\r\n]/g, (c) => TEXT_ENTITIES[c] ?? c);
 }
 
 /** An attribute value, to be written between double quotes; tabs and newlines survive parsing. */
