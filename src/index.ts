@@ -27,7 +27,7 @@ export { defineRule, type Frameworks, type NsaSection, type OptionValue, type Ru
 export { Engine, scanObjects, scanPaths, scanTexts, type ScanOptions } from './engine/scan.js';
 export { knownRules, loadConfig, parseConfig, type Config, type KnownRules } from './engine/config.js';
 export { applyBaseline, readBaseline, writeBaseline, type Baseline } from './engine/baseline.js';
-export { fingerprint } from './engine/fingerprint.js';
+export { fingerprint, reportFingerprints } from './engine/fingerprint.js';
 export { Inventory, type Workload } from './engine/inventory.js';
 export { isClusterScoped } from './k8s/scope.js';
 export { ruleInfo, ruleMarkdown, type RuleInfo } from './engine/catalog.js';

@@ -20,3 +20,13 @@ export const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
+
+/**
+ * Replaces, visibly (`\x0a`), the control characters of text taken from input files, line breaks
+ * and tabs included: such text can neither drive a terminal nor start a line of its own, which a
+ * CI log reads as a command (`::error file=…::` in GitHub Actions, `##vso[…]` in Azure Pipelines).
+ */
+export function escapeControls(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}

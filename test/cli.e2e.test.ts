@@ -101,6 +101,13 @@ afterAll(() => {
 });
 
 describe('exit codes', () => {
+  it('writes an error naming a file with a line break on one line, so no CI log reads it as a command', () => {
+    const run = mamori(['scan', '-c', 'missing\n::error::injected', HARDENED]);
+    expect(run.status).toBe(2);
+    expect(run.stderr.split('\n').filter((line) => line !== '')).toHaveLength(1);
+    expect(run.stderr).toContain('missing\\x0a::error::injected');
+  });
+
   it('exits 0 on a hardened pod', () => {
     const run = mamori(['scan', HARDENED]);
     expect(run.stderr).toBe('');

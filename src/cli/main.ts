@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { MamoriError } from '../errors.js';
+import { escapeControls } from '../text.js';
 import { VERSION } from '../version.js';
 import { EXIT } from './exit.js';
 import { writeStdout } from './output.js';
@@ -7,8 +8,9 @@ import { writeStdout } from './output.js';
 
 function reportFatal(error: unknown): void {
   if (error instanceof MamoriError) {
-    const at = error.file === undefined ? '' : `${error.file}${error.line === undefined ? '' : `:${error.line}`}: `;
-    process.stderr.write(`mamori: ${at}${error.message}\n`);
+    // Names and messages may hold text of the input: one line, control characters escaped.
+    const at = error.file === undefined ? '' : `${escapeControls(error.file)}${error.line === undefined ? '' : `:${error.line}`}: `;
+    process.stderr.write(`mamori: ${at}${escapeControls(error.message)}\n`);
   } else {
     process.stderr.write(`mamori: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   }

@@ -89,18 +89,30 @@ function named(path: string, keys: ContainerKeys | undefined): string {
 /** The places of a finding as its fingerprint counts them: its path and further paths, containers named, each once, sorted. */
 function places(finding: Finding): string {
   const keys = CONTAINER_KEYS.get(finding.object);
+  const first = named(finding.path, keys);
   const { paths } = finding;
-  if (paths === undefined || paths.length === 0) return named(finding.path, keys);
-  const all = [named(finding.path, keys)];
+  if (paths === undefined || paths.length === 0) return first;
+  // Paths come in order and without repeats as a rule: joined as they come unless they do not.
+  let out = first;
+  let last = first;
+  for (let i = 0; i < paths.length; i++) {
+    const next = named(paths[i] as string, keys);
+    if (next <= last) return sortedPlaces(first, paths, keys);
+    out += `\u0000${next}`;
+    last = next;
+  }
+  return out;
+}
+
+/** `places` for paths out of order or repeated: sorted by code units (the default order of strings), each once. */
+function sortedPlaces(first: string, paths: readonly string[], keys: ContainerKeys | undefined): string {
+  const all = [first];
   for (let i = 0; i < paths.length; i++) all.push(named(paths[i] as string, keys));
-  all.sort(byCodeUnits);
+  all.sort();
   let out = all[0] as string;
   for (let i = 1; i < all.length; i++) if (all[i] !== all[i - 1]) out += `\u0000${all[i] as string}`;
   return out;
 }
-
-/** Code-unit order, the same in every locale. */
-const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * A finding's identity across runs: its rule, file, object and every place it names (its path
@@ -122,8 +134,8 @@ export function fingerprint(finding: Finding, cwd: string = process.cwd()): stri
 /** The hash of a finding's rule, file, object and `where`. */
 function hashOf(finding: Finding, cwd: string, where: string): string {
   const { object } = finding;
-  const parts = [finding.ruleId, cachedFile(finding.location?.file ?? '', cwd), object.apiVersion, object.kind, object.namespace ?? '', object.name, where];
-  return sha256Hex(parts.join('\u0000')).slice(0, 32);
+  const file = cachedFile(finding.location?.file ?? '', cwd);
+  return sha256Hex(`${finding.ruleId}\u0000${file}\u0000${object.apiVersion}\u0000${object.kind}\u0000${object.namespace ?? ''}\u0000${object.name}\u0000${where}`).slice(0, 32);
 }
 
 /**
@@ -132,6 +144,20 @@ function hashOf(finding: Finding, cwd: string, where: string): string {
  */
 export function legacyFingerprint(finding: Finding, cwd: string = process.cwd()): string {
   return hashOf(finding, cwd, finding.path);
+}
+
+/** Whether two findings are equal in the order of `compareFindings` but for their message. */
+function sameCluster(a: Finding, b: Finding): boolean {
+  const x = a.location;
+  const y = b.location;
+  return (
+    (x?.file ?? '') === (y?.file ?? '') &&
+    (x?.line ?? 0) === (y?.line ?? 0) &&
+    (x?.column ?? 0) === (y?.column ?? 0) &&
+    a.ruleId === b.ruleId &&
+    a.object.kind === b.object.kind &&
+    a.object.name === b.object.name
+  );
 }
 
 /** The n-th (from 2) finding of a report with a given fingerprint: another fingerprint, derived from it. */
@@ -149,30 +175,29 @@ function occurrence(print: string, n: number): string {
  */
 export function reportFingerprints(report: Pick<Report, 'findings' | 'suppressed'>, cwd: string = process.cwd()): (finding: Finding) => string {
   const counts = new Map<Finding, number>();
-  // Findings with one fingerprint share their file and object, and the report lists each list in
-  // the order of `compareFindings`: walked together in that order, they come in runs of one
-  // object (of one rule, kind and name for findings without a line), so a few counts at a time suffice.
+  // Findings with one fingerprint share their file, rule, object and places, and so (the engine
+  // lists a finding's paths in one order) their first path and its line and column: in the order of `compareFindings` (file, line, column, rule, kind,
+  // name, message), in which the report lists them, they sit in one cluster of findings equal in
+  // all but the message. Walking both lists together in that order, only the findings of a
+  // cluster are compared, by all their places; most clusters hold one finding.
   const { findings, suppressed } = report;
-  let group = '';
-  const seen = new Map<string, number>();
+  const cluster: Finding[] = [];
   let i = 0;
   let j = 0;
   while (i < findings.length || j < suppressed.length) {
     const a = findings[i];
     const b = suppressed[j];
     const f = (b === undefined || (a !== undefined && compareFindings(a, b) <= 0) ? (i++, a) : (j++, b)) as Finding;
-    const { object, location } = f;
-    const key =
-      location === undefined || location.line === 0
-        ? `\u0000${location?.file ?? ''}\u0000${f.ruleId}\u0000${object.kind}\u0000${object.name}`
-        : `${location.file}\u0000${object.apiVersion}\u0000${object.kind}\u0000${object.namespace ?? ''}\u0000${object.name}`;
-    if (key !== group) {
-      group = key;
-      seen.clear();
+    const head = cluster[0];
+    if (head === undefined || !sameCluster(head, f)) {
+      cluster.length = 0;
+      cluster.push(f);
+      continue;
     }
-    const identity = `${f.ruleId}\u0000${object.apiVersion}\u0000${object.kind}\u0000${object.namespace ?? ''}\u0000${object.name}\u0000${places(f)}`;
-    const n = (seen.get(identity) ?? 0) + 1;
-    seen.set(identity, n);
+    const where = places(f);
+    let n = 1;
+    for (const e of cluster) if (e.object.namespace === f.object.namespace && e.object.apiVersion === f.object.apiVersion && places(e) === where) n++;
+    cluster.push(f);
     if (n > 1) counts.set(f, n);
   }
   return (finding) => {

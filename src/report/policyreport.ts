@@ -410,6 +410,8 @@ interface RuleLines {
   /** The end of the `fingerprint` line and the `docs` line, ended, and not yet ended (suppressions follow). */
   end: string;
   open: string;
+  /** `jsonBytes` of the texts above, each computed once. */
+  bytes: { fail?: number; skip?: number; controlsLine: number; controlsFingerprint: number; end: number; open: number };
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
@@ -446,7 +448,11 @@ function emitter(namespace: string | null, { rules, timestamp, printOf }: Contex
     if (lines === undefined || lines.title !== f.title || lines.phase !== f.phase || lines.severity !== f.severity || !sameList(lines.controls, f.controls)) {
       const controlsLine = `"\n      controls: ${quote(f.controls.join(', '))}`;
       const docs = rules.has(f.ruleId) ? `\n      docs: ${quote(`${DOCS}${f.ruleId}.md`)}` : '';
-      lines = { title: f.title, phase: f.phase, severity: f.severity, controls: f.controls, controlsLine, controlsFingerprint: `${controlsLine}${FINGERPRINT}`, end: `"${docs}\n`, open: `"${docs}` };
+      const controlsFingerprint = `${controlsLine}${FINGERPRINT}`;
+      const end = `"${docs}\n`;
+      const open = `"${docs}`;
+      const bytes = { controlsLine: jsonBytes(controlsLine), controlsFingerprint: jsonBytes(controlsFingerprint), end: jsonBytes(end), open: jsonBytes(open) };
+      lines = { title: f.title, phase: f.phase, severity: f.severity, controls: f.controls, controlsLine, controlsFingerprint, end, open, bytes };
       byRule.set(f.ruleId, lines);
     }
     return lines;
@@ -456,28 +462,35 @@ function emitter(namespace: string | null, { rules, timestamp, printOf }: Contex
     if (text === undefined) {
       text = `  - policy: ${quote(f.ruleId)}\n    rule: ${quote(f.title)}\n    category: ${quote(f.phase)}\n    severity: ${quote(f.severity)}\n    result: "${result}"\n    scored: true\n    source: "mamori"${stamp}`;
       lines[result] = text;
+      lines.bytes[result] = jsonBytes(text);
     }
     return text;
   };
+  let objectBytes = 0;
   const resource = (o: Finding['object']): string => {
     if (object === undefined || o.name !== object.name || o.kind !== object.kind || o.apiVersion !== object.apiVersion) {
       object = o;
       objectLines = `"\n    resources:\n      - apiVersion: ${quote(o.apiVersion)}\n        kind: ${quote(o.kind)}\n        name: ${quote(o.name)}${namespaceLine}\n    properties:\n      path: "`;
+      objectBytes = jsonBytes(objectLines);
     }
     return objectLines;
   };
+  const NO_RESOURCE_BYTES = jsonBytes(NO_RESOURCE);
+  let fileBytes = 0;
+  let pssBytes = 0;
 
   // Each piece after a quoted string's text starts with its closing quote. The pieces results
-  // share are sized once; a finding's own strings each time (numbers and fingerprints are ASCII).
-  const size = sizer();
+  // share are sized once, when made; a finding's own strings each time (numbers and fingerprints are ASCII).
   return (f, suppressed, out) => {
     const lines = ruleLines(f);
-    const start = head(lines, f, suppressed === undefined ? 'fail' : 'skip');
+    const result = suppressed === undefined ? 'fail' : 'skip';
+    const start = head(lines, f, result);
     const message = inner(f.message);
-    const object = isExceptionFinding(f) ? NO_RESOURCE : resource(f.object);
+    const exception = isExceptionFinding(f);
+    const object = exception ? NO_RESOURCE : resource(f.object);
     const path = inner(f.path);
     out.push(start, message, object, path);
-    let bytes = size(start) + jsonBytes(message) + size(object) + jsonBytes(path);
+    let bytes = (lines.bytes[result] ?? 0) + jsonBytes(message) + (exception ? NO_RESOURCE_BYTES : objectBytes) + jsonBytes(path);
     if (f.paths !== undefined && f.paths.length > 0) {
       const paths = inner(f.paths.join(', '));
       out.push(PATHS, paths);
@@ -487,29 +500,31 @@ function emitter(namespace: string | null, { rules, timestamp, printOf }: Contex
       if (f.location.file !== file) {
         file = f.location.file;
         fileLine = `"\n      file: ${quote(file)}\n      line: "`;
+        fileBytes = jsonBytes(fileLine);
       }
       // Numbers written as strings: digits, nothing to escape.
       const position = `${f.location.line}"\n      column: "${f.location.column}`;
       out.push(fileLine, position);
-      bytes += size(fileLine) + position.length;
+      bytes += fileBytes + position.length;
     }
     if (f.pss === undefined) {
       out.push(lines.controlsFingerprint);
-      bytes += size(lines.controlsFingerprint);
+      bytes += lines.bytes.controlsFingerprint;
     } else {
       const text = `${f.pss.level}:${f.pss.version} (${f.pss.resolved})`;
       if (text !== pss) {
         pss = text;
         pssLine = `\n      pss: ${quote(text)}${FINGERPRINT}`;
+        pssBytes = jsonBytes(pssLine);
       }
       out.push(lines.controlsLine, pssLine);
-      bytes += size(lines.controlsLine) + size(pssLine);
+      bytes += lines.bytes.controlsLine + pssBytes;
     }
     // A fingerprint is 32 hex digits: nothing to escape either.
     const print = printOf(f);
     const end = suppressed === undefined ? lines.end : lines.open;
     out.push(print, end);
-    bytes += print.length + size(end);
+    bytes += print.length + (suppressed === undefined ? lines.bytes.end : lines.bytes.open);
     if (suppressed === undefined) return bytes;
     const by = quote(suppressed.suppressedBy);
     const reason = quote(suppressed.reason);
@@ -529,19 +544,6 @@ const PATHS = '"\n      paths: "';
 const SUPPRESSED_BY = '\n      suppressedBy: ';
 const REASON = '\n      reason: ';
 const EXPIRES = '\n      expires: ';
-
-/** `jsonBytes` of texts that results share, each computed once (a few thousand kept at a time). */
-function sizer(): (text: string) => number {
-  const known = new Map<string, number>();
-  return (text) => {
-    let bytes = known.get(text);
-    if (bytes === undefined) {
-      if (known.size >= 4096) known.clear();
-      known.set(text, (bytes = jsonBytes(text)));
-    }
-    return bytes;
-  };
-}
 
 /** A report object up to its results, and the start of its results: a report object ends with its last result. */
 function headerYaml({ apiVersion, kind, metadata, summary: s }: Omit<PolicyReportObject, 'results'>): string {

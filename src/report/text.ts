@@ -1,7 +1,7 @@
 import { SEVERITIES } from '../engine/controls.js';
 import type { Finding, Location, Report, Severity } from '../types.js';
 import { CHUNK_PIECES } from './json.js';
-import { plural } from '../text.js';
+import { escapeControls, plural } from '../text.js';
 
 /** Options of the text writer. */
 export interface TextOptions {
@@ -19,15 +19,7 @@ const COLORS: Record<Severity, string> = {
 const RESET = '\u001b[0m';
 const BOLD = '\u001b[1m';
 
-/**
- * Replaces, visibly, the control characters of text taken from input files, line breaks and tabs
- * included: a manifest can neither drive the terminal nor start a line of its own, which a CI log
- * reads as a command (`::error file=…::` in GitHub Actions, `##vso[…]` in Azure Pipelines).
- */
-function safe(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
+const safe = escapeControls;
 
 function where(location: Location | undefined): string {
   return location === undefined ? '-' : `${safe(location.file)}:${location.line}:${location.column}`;
