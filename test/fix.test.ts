@@ -29,7 +29,6 @@ const OPTIONS_HEADER = /^# mamori-options: (.+)$/m;
 /** The rules that declare a fix (their fail fixtures must all be fixed). */
 const FIXABLE = [
   'automount-service-account-token',
-  'default-service-account',
   'pss-allow-privilege-escalation',
   'pss-apparmor-profile',
   'pss-capabilities-baseline',
@@ -658,7 +657,7 @@ describe('mamori fix', () => {
     if (process.env['UPDATE_GOLDEN'] === '1') writeFileSync(path, out);
     expect(out).toBe(readFileSync(path, 'utf8'));
     for (const secret of ['admin123', 'Sup3rS3cret']) expect(out).not.toContain(secret);
-    expect(err).toMatch(/^mamori fix: 22 findings would be fixed in 4 files \(run with --write to apply\)\n/);
+    expect(err).toMatch(/^mamori fix: 16 findings would be fixed in 4 files \(run with --write to apply\)\n/);
     // The files are untouched in diff mode.
     expect(readdirSync('examples/insecure').length).toBeGreaterThan(0);
   });
@@ -673,7 +672,7 @@ describe('mamori fix', () => {
       const diff = out;
       out = '';
       expect(await runFix([dir], { write: true })).toBe(0);
-      expect(out).toMatch(/^mamori fix: fixed 22 findings in 4 files\n/);
+      expect(out).toMatch(/^mamori fix: fixed 16 findings in 4 files\n/);
       for (const name of readdirSync('examples/insecure')) {
         const original = readFileSync(join('examples/insecure', name), 'utf8');
         const section = diff.split(/^--- /m).find((s) => s.includes(`${name}\n+++ `)) ?? '';

@@ -1,11 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { relative, sep } from 'node:path';
+import { relative, resolve, sep } from 'node:path';
 import { knownRules, loadConfig } from '../engine/config.js';
 import { fingerprint } from '../engine/fingerprint.js';
 import { scanPaths, scanTexts, type ScanOptions } from '../engine/scan.js';
 import { MamoriError } from '../errors.js';
-import { fixSources, gone, hasFix, type FixSource, type SkippedFix } from '../fix/apply.js';
+import { fixSources, gone, hasFix, locatedBefore, type FixSource, type SkippedFix } from '../fix/apply.js';
 import { unifiedDiff } from '../fix/diff.js';
+import { diffBase, diffName, linkOnPath } from '../fix/paths.js';
 import { readInput } from '../load/files.js';
 import { DEFAULT_LIMITS } from '../load/limits.js';
 import { resolveInputs, toReportError } from '../load/load.js';
@@ -30,9 +31,9 @@ export interface FixFlags {
 /** Rules whose findings point at secret values: a diff never shows those lines as context. */
 const SECRET_VALUE_RULES: ReadonlySet<string> = new Set(['hardcoded-credential', 'hardcoded-password', 'weak-secret-value', 'secret-in-last-applied']);
 
-/** A path as printed in diff headers: relative to the working directory, with `/`. */
-function shownPath(file: string, cwd: string): string {
-  const path = relative(cwd, file) || file;
+/** A path as printed: relative to the working directory (or `base`), with `/`. */
+function shownPath(file: string, cwd: string, base = cwd): string {
+  const path = relative(base, resolve(cwd, file)) || file;
   return path.split(sep).join('/');
 }
 
@@ -99,6 +100,24 @@ function summary(outcome: Outcome, write: boolean, cwd: string): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** Findings (or entries holding one) sorted by line within each file, the files in the order they come. */
+function inFileOrder<T extends Finding | { finding: Finding }>(list: readonly T[]): T[] {
+  const at = (entry: T): Finding => ('finding' in entry ? entry.finding : entry);
+  const files = new Map<string, number>();
+  for (const entry of list) {
+    const file = at(entry).location?.file ?? '';
+    if (!files.has(file)) files.set(file, files.size);
+  }
+  const key = (entry: T): [number, number, number] => {
+    const location = at(entry).location;
+    return [files.get(location?.file ?? '') ?? 0, location?.line ?? 0, location?.column ?? 0];
+  };
+  return [...list].sort((a, b) => {
+    const [x, y] = [key(a), key(b)];
+    return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+  });
+}
+
 const withoutFix = (findings: readonly Finding[]): Finding[] => findings.filter((f) => !hasFix(f));
 
 function errorLine(error: ReportError, cwd: string): string {
@@ -120,10 +139,17 @@ export async function runFix(paths: string[], flags: FixFlags): Promise<number> 
   if (flags.kubeVersion !== undefined) options.maxPssMinor = parseKubeMinor(flags.kubeVersion);
   const cwd = process.cwd();
   const { inputs, errors } = resolveInputs(paths);
+  // Standard input, a pipe or a device can be read once, never edited (nor scanned again).
+  const stream = inputs.find((input) => input.stdin || input.stream === true);
+  if (stream !== undefined) throw new MamoriError('usage', `mamori fix edits files: ${safe(stream.file)} is not a regular file (standard input, a pipe or a device)`);
+  const named = paths.length === 0 ? ['.'] : paths;
   const sources: FixSource[] = [];
   for (const input of inputs) {
     try {
-      sources.push({ file: input.file, text: readInput(input, DEFAULT_LIMITS), walked: input.walked === true });
+      const source: FixSource = { file: input.file, text: readInput(input, DEFAULT_LIMITS), walked: input.walked === true };
+      const link = linkOnPath(input.file, named, cwd);
+      if (link !== undefined) source.locked = `it is reached through the symbolic link ${shownPath(link, cwd)}: fix the file the link points to, named by its own path`;
+      sources.push(source);
     } catch (error) {
       if (!(error instanceof MamoriError)) throw error;
       errors.push(toReportError(error, input.file));
@@ -134,19 +160,26 @@ export async function runFix(paths: string[], flags: FixFlags): Promise<number> 
   const changed = run.files.filter((f) => f.after !== f.before);
   for (const error of errors) process.stderr.write(errorLine(error, cwd));
   if (!flags.write) {
+    // Names relative to one directory, never with `../` (refused by `git apply` and `patch`).
+    const base = diffBase(changed.map((f) => f.file), cwd);
     for (const file of changed) {
-      const name = shownPath(file.file, cwd);
-      // Names with control characters, quotes or backslashes are quoted, as git quotes them.
-      // eslint-disable-next-line no-control-regex
-      const header = (prefix: string): string => (/[\u0000-\u001f\u007f"\\]/.test(name) ? JSON.stringify(prefix + name) : prefix + name);
-      writeStdout(unifiedDiff(file.before, file.after, { oldName: header('a/'), newName: header('b/'), hidden: secretLines(file.file, file.before) }));
+      const name = shownPath(file.file, cwd, base);
+      writeStdout(unifiedDiff(file.before, file.after, { oldName: diffName('a/', name), newName: diffName('b/', name), hidden: secretLines(file.file, file.before) }));
     }
-    process.stderr.write(summary({ fixed: run.fixed.length, files: changed.length, failed: run.failed, manual: withoutFix(run.final.findings) }, false, cwd));
+    if (base !== cwd) process.stderr.write(`mamori fix: the diff names files from ${safe(shownPath(base, cwd))}: apply it there (cd ${safe(shownPath(base, cwd))} && git apply)\n`);
+    // The files on disk are unchanged: what is left is located in them, not in the fixed texts.
+    const left = inFileOrder(locatedBefore(run.final.findings, run.initial.findings));
+    const located = locatedBefore(run.failed.map((s) => s.finding), run.initial.findings);
+    const failed = inFileOrder(located.map((finding, i) => ({ finding, reason: run.failed[i]?.reason ?? '' })));
+    // As with --write, only findings of the files the diff changes count.
+    const edited = new Set(changed.map((f) => f.file));
+    const fixed = run.fixed.filter((f) => f.location !== undefined && edited.has(f.location.file)).length;
+    process.stderr.write(summary({ fixed, files: changed.length, failed, manual: withoutFix(left) }, false, cwd));
     if (errors.length > 0) return EXIT.error;
     return changed.length > 0 ? EXIT.findings : EXIT.clean;
   }
   let failed = false;
-  let written = 0;
+  const written = new Set<string>();
   for (const file of changed) {
     try {
       const raw = readFileSync(file.file);
@@ -157,7 +190,7 @@ export async function runFix(paths: string[], flags: FixFlags): Promise<number> 
         continue;
       }
       writeFileSync(file.file, bom ? `\ufeff${file.after}` : file.after);
-      written++;
+      written.add(file.file);
     } catch (cause) {
       process.stderr.write(`mamori: ${shownPath(file.file, cwd)}: cannot write: ${(cause as Error).message}\n`);
       failed = true;
@@ -167,8 +200,9 @@ export async function runFix(paths: string[], flags: FixFlags): Promise<number> 
   const rescan = scanPaths(paths, { ...options, fixes: true });
   const reasons = new Map(run.failed.map((s) => [fingerprint(s.finding), s.reason]));
   const outcome: Outcome = {
-    fixed: gone(run.initial.findings, rescan.findings).length,
-    files: written,
+    // Only findings of written files count: a file not written still holds its findings.
+    fixed: gone(run.initial.findings.filter((f) => f.location !== undefined && written.has(f.location.file)), rescan.findings).length,
+    files: written.size,
     failed: rescan.findings.filter(hasFix).map((finding) => ({ finding, reason: reasons.get(fingerprint(finding)) ?? 'its file was not written' })),
     manual: withoutFix(rescan.findings),
   };

@@ -77,11 +77,12 @@ export function containerKeys(object: JsonObject): ContainerKeys | undefined {
 function named(path: string, keys: ContainerKeys | undefined): string {
   if (keys === undefined) return path;
   for (let i = 0; i < keys.length; i++) {
-    const [indexed, name] = keys[i] as readonly [string, string];
+    const key = keys[i] as readonly [string, string];
+    const indexed = key[0];
     if (!path.startsWith(indexed)) continue;
     const next = path.charCodeAt(indexed.length);
     // `containers[1]` is not the start of `containers[12]`: a whole step must follow, or nothing.
-    if (Number.isNaN(next) || next === 46 /* . */ || next === 91 /* [ */) return name + path.slice(indexed.length);
+    if (Number.isNaN(next) || next === 46 /* . */ || next === 91 /* [ */) return key[1] + path.slice(indexed.length);
   }
   return path;
 }

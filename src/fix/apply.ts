@@ -18,6 +18,7 @@ import { parseDocument, splitDocuments } from '../load/parse.js';
 import type { LoadedObject } from '../load/types.js';
 import type { Finding, JsonValue, ObjectRef, Report } from '../types.js';
 import { fixDocument, type DocumentFix, type SkippedFix } from './document.js';
+import { FixExceptions } from './exceptions.js';
 import { pointer } from './ops.js';
 import { applyPatchInPlace, cloneJson, PatchError, prefixPatch } from './patch.js';
 
@@ -123,7 +124,7 @@ function objectOf(finding: Finding, loaded: LoadedFile, byRef: ReadonlyMap<strin
  * Applies the fixes of `findings` (all of the file `file`) to its text. Documents whose fixes
  * cannot be applied or edited cleanly are left as they were, their findings listed as skipped.
  */
-export function fixText(file: string, text: string, findings: readonly Finding[], limits: LoadLimits = DEFAULT_LIMITS): FileFixResult {
+export function fixText(file: string, text: string, findings: readonly Finding[], limits: LoadLimits = DEFAULT_LIMITS, exceptions?: FixExceptions): FileFixResult {
   const result: FileFixResult = { file, text, applied: [], skipped: [] };
   const fixable = findings.filter(hasFix);
   if (fixable.length === 0) return result;
@@ -143,16 +144,33 @@ export function fixText(file: string, text: string, findings: readonly Finding[]
   const starts = lineStarts(text);
   const chunks = new Map(splitDocuments(text).map((c) => [c.index, c]));
   const byRef = objectsByRef(loaded);
-  // Findings by document, each with the pointer prefix of its object inside the document.
-  const byDocument = new Map<number, { finding: Finding; prefix: string }[]>();
+  // Findings by document, each with its operations and the pointer prefix of its object inside the document.
+  const byDocument = new Map<number, { finding: Finding; ops: PatchOperation[]; prefix: string }[]>();
   for (const finding of fixable) {
     const object = objectOf(finding, loaded, byRef, starts);
     if (typeof object === 'string') {
       skip([finding], object);
       continue;
     }
+    let ops: PatchOperation[];
+    try {
+      ops = operations(finding);
+    } catch (error) {
+      if (!(error instanceof PatchError)) throw error;
+      skip([finding], `its fix does not apply: ${error.message}`);
+      continue;
+    }
+    if (exceptions !== undefined) {
+      const kept = exceptions.filter(finding, object.object, ops);
+      if (kept.ops.length === 0) {
+        const names = kept.excepted.map((name) => JSON.stringify(name)).join(', ');
+        skip([finding], `an exception of the configuration accepts it in container ${names}, which the fix would change`);
+        continue;
+      }
+      ops = kept.ops;
+    }
     const list = byDocument.get(object.source.document) ?? [];
-    list.push({ finding, prefix: pointer(object.prefix) });
+    list.push({ finding, ops, prefix: pointer(object.prefix) });
     byDocument.set(object.source.document, list);
   }
   const replaced = new Map<number, string>();
@@ -166,9 +184,9 @@ export function fixText(file: string, text: string, findings: readonly Finding[]
     // One copy of the document takes every fix in turn (a copy per fix is quadratic in a List).
     let after = cloneJson(before);
     const applicable: DocumentFix[] = [];
-    for (const { finding, prefix } of entries) {
+    for (const { finding, ops: own, prefix } of entries) {
       try {
-        const ops = prefixPatch(operations(finding), prefix);
+        const ops = prefixPatch(own, prefix);
         after = applyPatchInPlace(after, ops).root;
         applicable.push({ finding, ops });
       } catch (error) {
@@ -201,6 +219,8 @@ export interface FixSource {
   text: string;
   /** Found by walking a directory, not named by the user: passed over when it holds no manifest. */
   walked?: boolean;
+  /** Why the file must not be edited, if it must not (it is still scanned with the others). */
+  locked?: string;
 }
 
 /** What a fix run did to its inputs. */
@@ -238,6 +258,39 @@ export function gone(before: readonly Finding[], after: readonly Finding[]): Fin
   return out;
 }
 
+/** The length of the common beginning of two strings. */
+function commonPrefix(a: string, b: string): number {
+  let n = 0;
+  while (n < a.length && n < b.length && a[n] === b[n]) n++;
+  return n;
+}
+
+/**
+ * The findings of `after` (a scan of fixed texts) located where they are in the texts before the
+ * fixes: at the finding of `before` with the same fingerprint, else at the one of the same rule and
+ * object whose path shares the longest beginning with its own (a fix moved the field it points at,
+ * as when it adds the securityContext a finding pointed above); without a location when `before`
+ * has none.
+ */
+export function locatedBefore(after: readonly Finding[], before: readonly Finding[]): Finding[] {
+  const byPrint = new Map<string, Finding>();
+  const byKey = new Map<string, Finding[]>();
+  for (const f of before) {
+    byPrint.set(fingerprint(f), f);
+    const list = byKey.get(findingKey(f));
+    if (list !== undefined) list.push(f);
+    else byKey.set(findingKey(f), [f]);
+  }
+  return after.map((f) => {
+    let original = byPrint.get(fingerprint(f));
+    for (const candidate of original === undefined ? (byKey.get(findingKey(f)) ?? []) : []) {
+      if (original === undefined || commonPrefix(candidate.path, f.path) > commonPrefix(original.path, f.path)) original = candidate;
+    }
+    const { location: _, ...rest } = f;
+    return original?.location === undefined ? rest : { ...rest, location: original.location };
+  });
+}
+
 /** Most rounds of fixing and rescanning; each round lets fixes that depended on an earlier one apply. */
 const MAX_ROUNDS = 5;
 
@@ -249,10 +302,14 @@ const MAX_ROUNDS = 5;
 export function fixSources(sources: readonly FixSource[], options: ScanOptions): FixRun {
   const scanOptions: ScanOptions = { ...options, fixes: true };
   const limits = options.limits ?? DEFAULT_LIMITS;
+  const exceptions = new FixExceptions(options.config?.exceptions ?? [], options.now ?? new Date());
   const current = sources.map((s) => ({ file: s.file, text: s.text, walked: s.walked === true }));
   const initial = scanTexts(current, scanOptions);
-  // A field of the wrong type leaves the text readable and editable: only errors of reading block a file.
-  const broken = new Set(initial.errors.filter((e) => e.code !== 'wrong-type').map((e) => e.file));
+  // Files not to edit, and why. A field of the wrong type leaves the text readable and editable:
+  // only errors of reading block a file.
+  const blocked = new Map<string, string>();
+  for (const error of initial.errors) if (error.code !== 'wrong-type') blocked.set(error.file, 'not edited: the file has errors (see above)');
+  for (const source of sources) if (source.locked !== undefined) blocked.set(source.file, `not edited: ${source.locked}`);
   const reasons = new Map<string, string>();
   // Findings whose fix was tried: past the report's limit some are not listed, so never tried.
   const tried = new Set<string>();
@@ -264,8 +321,9 @@ export function fixSources(sources: readonly FixSource[], options: ScanOptions):
     for (const finding of report.findings) {
       const file = finding.location?.file;
       if (!hasFix(finding) || file === undefined) continue;
-      if (broken.has(file)) {
-        reasons.set(fingerprint(finding), 'not edited: the file has errors (see above)');
+      const refused = blocked.get(file);
+      if (refused !== undefined) {
+        reasons.set(fingerprint(finding), refused);
         continue;
       }
       const list = byFile.get(file) ?? [];
@@ -277,7 +335,7 @@ export function fixSources(sources: readonly FixSource[], options: ScanOptions):
     for (const source of current) {
       const findings = byFile.get(source.file);
       if (findings === undefined) continue;
-      const result = fixText(source.file, source.text, findings, limits);
+      const result = fixText(source.file, source.text, findings, limits, exceptions);
       for (const { finding, reason } of result.skipped) reasons.set(fingerprint(finding), reason);
       if (result.text !== source.text) {
         source.text = result.text;

@@ -101,6 +101,11 @@ export class DocumentEditor {
   private unit = 2;
   private seqIndent = 2;
   private readonly json: boolean;
+  /**
+   * The character lines are indented with: a space, or a TAB in a JSON document indented with
+   * TABs. Columns count characters, so `unit` and the other widths are in that character.
+   */
+  private readonly indentChar: string;
   private readonly root: Node;
   /** Why the text cannot be edited at all, or undefined. */
   private readonly problem: string | undefined;
@@ -111,6 +116,8 @@ export class DocumentEditor {
   constructor(private readonly src: string) {
     this.eol = src.includes('\r\n') ? '\r\n' : '\n';
     this.json = /^\s*\{/.test(src.replace(/^(?:\s*#[^\n]*\n|\s*---[^\n]*\n|\s*%[^\n]*\n)*/, ''));
+    // YAML indents with spaces only; a JSON document takes its first indented line's character.
+    this.indentChar = this.json && /\n[ \t]/.exec(src)?.[0] === '\n\t' ? '\t' : ' ';
     const doc = parseDocument(src, { uniqueKeys: false, keepSourceTokens: false, prettyErrors: false });
     this.root = doc.contents as Node;
     if (doc.errors.length > 0) this.problem = `the document does not parse: ${doc.errors[0]?.message ?? ''}`;
@@ -331,7 +338,7 @@ export class DocumentEditor {
 
   /** A value in flow style: JSON in a JSON document (pretty, continuing at `indent`), `{a: b}` in YAML. */
   private flow(value: JsonValue, indent: number): string {
-    if (this.json && nonEmpty(value)) return JSON.stringify(value, null, this.unit).replace(/\n/g, this.eol + ' '.repeat(indent));
+    if (this.json && nonEmpty(value)) return JSON.stringify(value, null, this.pad(this.unit)).replace(/\n/g, this.eol + this.pad(indent));
     return this.inline(value);
   }
 
@@ -344,7 +351,7 @@ export class DocumentEditor {
 
   /** The lines of a non-empty mapping in block style, its keys at column `indent`. */
   private mapLines(value: Record<string, JsonValue>, indent: number): string[] {
-    const pad = ' '.repeat(indent);
+    const pad = this.pad(indent);
     const lines: string[] = [];
     for (const [key, child] of Object.entries(value)) {
       if (isMapping(child) && nonEmpty(child)) lines.push(`${pad}${this.key(key)}:`, ...this.mapLines(child, indent + this.unit));
@@ -356,7 +363,7 @@ export class DocumentEditor {
 
   /** The lines of a non-empty sequence in block style, its dashes at column `indent`. */
   private seqLines(value: readonly JsonValue[], indent: number): string[] {
-    const pad = ' '.repeat(indent);
+    const pad = this.pad(indent);
     const lines: string[] = [];
     for (const item of value) {
       if (isMapping(item) && nonEmpty(item)) {
@@ -542,11 +549,16 @@ export class DocumentEditor {
     return range !== undefined && this.sameLine(range[0], range[1] - 1) ? this.inline(value) : this.flow(value, this.indentOf(at));
   }
 
+  /** Indentation of `width` columns. */
+  private pad(width: number): string {
+    return this.indentChar.repeat(width);
+  }
+
   /** Indentation of the line holding `pos`. */
   private indentOf(pos: number): number {
     const start = this.lineStart(pos);
     let p = start;
-    while (this.src[p] === ' ') p++;
+    while (this.src[p] === this.indentChar) p++;
     return p - start;
   }
 
@@ -571,7 +583,7 @@ export class DocumentEditor {
       const end = this.pairEnd(last);
       if (!this.sameLine(this.keyStart(last), range[0])) {
         const column = this.keyColumn(last);
-        const text = entries.map(([k, v]) => `,${this.eol}${' '.repeat(column)}${this.key(k)}: ${this.flow(v, column)}`).join('');
+        const text = entries.map(([k, v]) => `,${this.eol}${this.pad(column)}${this.key(k)}: ${this.flow(v, column)}`).join('');
         this.push(end, end, text);
       } else {
         this.push(end, end, entries.map(([k, v]) => `, ${this.key(k)}: ${this.inline(v)}`).join(''));
@@ -609,7 +621,7 @@ export class DocumentEditor {
       const end = this.itemEnd(last);
       if (!this.sameLine(this.itemStart(last), range[0])) {
         const column = this.column(this.itemStart(last));
-        this.push(end, end, values.map((v) => `,${this.eol}${' '.repeat(column)}${this.flow(v, column)}`).join(''));
+        this.push(end, end, values.map((v) => `,${this.eol}${this.pad(column)}${this.flow(v, column)}`).join(''));
       } else {
         this.push(end, end, values.map((v) => `, ${this.inline(v)}`).join(''));
       }

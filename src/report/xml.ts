@@ -49,8 +49,13 @@ const ATTRIBUTE_ENTITIES: Readonly<Record<string, string>> = {
  * escaped. A text of several lines is written by escaping each and joining them with line breaks.
  */
 export function xmlText(text: string): string {
-  return xmlSafe(text).replace(/[&<>"'\r\n]/g, (c) => TEXT_ENTITIES[c] ?? c);
+  const safe = xmlSafe(text);
+  // Most texts (names, paths, messages) hold none of these: returned as they are.
+  return TEXT_SPECIAL.test(safe) ? safe.replace(TEXT_SPECIALS, (c) => TEXT_ENTITIES[c] ?? c) : safe;
 }
+
+const TEXT_SPECIAL = /[&<>"'\r\n]/;
+const TEXT_SPECIALS = /[&<>"'\r\n]/g;
 
 /** An attribute value, to be written between double quotes; tabs and newlines survive parsing. */
 export function xmlAttr(text: string): string {

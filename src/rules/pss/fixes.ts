@@ -12,6 +12,7 @@ import { asArray, asObject, asString } from '../../k8s/object.js';
 import { containersOf } from '../../k8s/pod.js';
 import { appendItem, readPath, removeField, setField } from '../../fix/ops.js';
 import type { JsonObject, JsonValue, Path } from '../../types.js';
+import { SECCOMP_CONTAINER_PREFIX, SECCOMP_POD_ANNOTATION } from './constants.js';
 import { BASELINE_CAPABILITIES, type PssResult } from './psa.js';
 
 /** Makes a PSS rule's fix from the failing pod and PSA's result (paths relative to the template root). */
@@ -31,8 +32,21 @@ const setEach =
   () =>
     offending(input, result).flatMap((path) => setField(input.object, path, value));
 
-/** `privileged: true` → `false`. */
-export const fixPrivileged: PssFix = setEach(false);
+/** True for a container that mounts a volume with Bidirectional propagation. */
+const bidirectional = (container: JsonValue | undefined): boolean =>
+  asArray(asObject(container)?.['volumeMounts']).some((mount) => asObject(mount)?.['mountPropagation'] === 'Bidirectional');
+
+/**
+ * `privileged: true` → `false`, on each privileged container that does not mount a volume with
+ * Bidirectional propagation: the API server allows that only in a privileged container (it
+ * rejects the pod otherwise), so such a container keeps its setting and the pod's finding stays.
+ */
+export const fixPrivileged: PssFix = (input, result) => {
+  // The offending field is `<container>.securityContext.privileged`.
+  const paths = offending(input, result).filter((path) => !bidirectional(readPath(input.object, path.slice(0, -2))));
+  if (paths.length === 0) return undefined;
+  return () => paths.flatMap((path) => setField(input.object, path, false));
+};
 
 /** `procMount: Unmasked` → `Default`. */
 export const fixProcMount: PssFix = setEach('Default');
@@ -67,20 +81,20 @@ export const fixSeLinuxOptions: PssFix = (input, result) => () => {
 const SYS_ADMIN: ReadonlySet<string> = new Set(['SYS_ADMIN', 'CAP_SYS_ADMIN']);
 
 /**
- * `allowPrivilegeEscalation: false` on every offending container. The API server rejects it on a
- * privileged container or one that adds SYS_ADMIN, so such a pod gets no fix until those are
- * fixed (by pss-privileged and pss-capabilities-*, which `mamori fix` applies first); Windows
- * pods, which cannot carry the field, get none.
+ * `allowPrivilegeEscalation: false` on every offending container that can take it. The API server
+ * rejects it on a privileged container or one that adds SYS_ADMIN, so such a container is left out
+ * until those are fixed (by pss-privileged and pss-capabilities-*, which `mamori fix` applies in
+ * an earlier round); Windows pods, which cannot carry the field, get none.
  */
 export const fixAllowPrivilegeEscalation: PssFix = (input, result) => {
   if (windows(input)) return undefined;
-  const paths = offending(input, result);
-  for (const path of paths) {
+  const refused = (path: Path): boolean => {
     const sc = asObject(readPath(input.object, path.slice(0, -1)));
-    if (sc === undefined) continue;
-    if (sc['privileged'] === true) return undefined;
-    if (asArray(asObject(sc['capabilities'])?.['add']).some((cap) => typeof cap === 'string' && SYS_ADMIN.has(cap))) return undefined;
-  }
+    if (sc === undefined) return false;
+    return sc['privileged'] === true || asArray(asObject(sc['capabilities'])?.['add']).some((cap) => typeof cap === 'string' && SYS_ADMIN.has(cap));
+  };
+  const paths = offending(input, result).filter((path) => !refused(path));
+  if (paths.length === 0) return undefined;
   return () => paths.flatMap((path) => setField(input.object, path, false));
 };
 
@@ -118,45 +132,113 @@ const validProfile = (profile: JsonObject): boolean => {
   return type === 'RuntimeDefault' || type === 'Localhost';
 };
 
-/** Every securityContext of the pod (pod level first) with its path from the object root. */
-function securityContexts(input: PodInput): { sc: JsonObject | undefined; at: Path }[] {
-  const out: { sc: JsonObject | undefined; at: Path }[] = [{ sc: asObject(input.spec['securityContext']), at: [...input.specPath, 'securityContext'] }];
-  for (const c of containersOf(input.spec, input.specPath)) out.push({ sc: asObject(c.container['securityContext']), at: [...c.path, 'securityContext'] });
+/**
+ * A place that sets a seccomp profile: a securityContext (the pod's first, then each container's)
+ * with its path from the object root, and the deprecated annotation that goes with it.
+ */
+interface SeccompPlace {
+  sc: JsonObject | undefined;
+  at: Path;
+  annotation: string;
+}
+
+function seccompPlaces(input: PodInput): SeccompPlace[] {
+  const out: SeccompPlace[] = [{ sc: asObject(input.spec['securityContext']), at: [...input.specPath, 'securityContext'], annotation: SECCOMP_POD_ANNOTATION }];
+  for (const c of containersOf(input.spec, input.specPath)) {
+    out.push({ sc: asObject(c.container['securityContext']), at: [...c.path, 'securityContext'], annotation: SECCOMP_CONTAINER_PREFIX + c.name });
+  }
   return out;
 }
 
+const annotationsPath = (input: PodInput): Path => [...input.root, 'metadata', 'annotations'];
+
+const annotationOf = (input: PodInput, key: string): string | undefined => asString(asObject(input.metadata['annotations'])?.[key]);
+
+/**
+ * Whether a seccomp annotation agrees with a profile field, as the API server compares them when
+ * a pod sets both (validateSeccompAnnotationsAndFieldsMatch): it rejects a pod where they disagree.
+ */
+function agrees(annotation: string, profile: JsonObject): boolean {
+  switch (asString(profile['type'])) {
+    case 'Unconfined':
+      return annotation === 'unconfined';
+    case 'RuntimeDefault':
+      return annotation === 'runtime/default' || annotation === 'docker/default';
+    case 'Localhost': {
+      const name = asString(profile['localhostProfile']);
+      return name !== undefined && annotation === `localhost/${name}`;
+    }
+    default:
+      return true;
+  }
+}
+
+/** The profile field a seccomp annotation names, for the allowed ones (`runtime/default`, `docker/default`, `localhost/<profile>`). */
+function profileOfAnnotation(annotation: string | undefined): JsonObject | undefined {
+  if (annotation === 'runtime/default' || annotation === 'docker/default') return RUNTIME_DEFAULT;
+  if (annotation?.startsWith('localhost/') === true && annotation.length > 'localhost/'.length) return { type: 'Localhost', localhostProfile: annotation.slice('localhost/'.length) };
+  return undefined;
+}
+
+/**
+ * Sets a place's seccomp profile to RuntimeDefault, and its annotation to `runtime/default` when
+ * the pod has one that would disagree with the field.
+ */
+function setRuntimeDefault(input: PodInput, place: SeccompPlace): PatchOperation[] {
+  const ops = setField(input.object, [...place.at, 'seccompProfile'], RUNTIME_DEFAULT);
+  const annotation = annotationOf(input, place.annotation);
+  if (annotation !== undefined && !agrees(annotation, RUNTIME_DEFAULT)) ops.push(...setField(input.object, [...annotationsPath(input), place.annotation], 'runtime/default'));
+  return ops;
+}
+
 /** Operations that turn every seccomp profile other than RuntimeDefault or Localhost into RuntimeDefault. */
-function fixBadSeccomp(input: PodInput): PatchOperation[] {
+function fixBadSeccomp(input: PodInput, places: readonly SeccompPlace[]): PatchOperation[] {
   const ops: PatchOperation[] = [];
-  for (const { sc, at } of securityContexts(input)) {
-    const profile = asObject(sc?.['seccompProfile']);
-    if (profile !== undefined && !validProfile(profile)) ops.push(...setField(input.object, [...at, 'seccompProfile'], RUNTIME_DEFAULT));
+  for (const place of places) {
+    const profile = asObject(place.sc?.['seccompProfile']);
+    if (profile !== undefined && !validProfile(profile)) ops.push(...setRuntimeDefault(input, place));
   }
   return ops;
 }
 
+const samePath = (a: Path, b: Path): boolean => a.length === b.length && a.every((step, i) => step === b[i]);
+
 /**
  * An Unconfined (or unknown) seccomp profile becomes RuntimeDefault; before policy v1.19, the
- * seccomp annotations that name another profile are set to `runtime/default`.
+ * seccomp annotations that name another profile are set to `runtime/default`. The annotation and
+ * the field of one place are kept in agreement: the other one is changed too when it is set.
  */
-export const fixSeccompBaseline: PssFix = (input, result) => () =>
-  offending(input, result).flatMap((path) =>
-    path[path.length - 2] === 'annotations' ? setField(input.object, path, 'runtime/default') : setField(input.object, path.slice(0, -1), RUNTIME_DEFAULT),
-  );
+export const fixSeccompBaseline: PssFix = (input, result) => () => {
+  const places = seccompPlaces(input);
+  return offending(input, result).flatMap((path) => {
+    if (path[path.length - 2] === 'annotations') {
+      const ops = setField(input.object, path, 'runtime/default');
+      const place = places.find((p) => p.annotation === path[path.length - 1]);
+      const profile = asObject(place?.sc?.['seccompProfile']);
+      if (place !== undefined && profile !== undefined && !agrees('runtime/default', profile)) ops.push(...setField(input.object, [...place.at, 'seccompProfile'], RUNTIME_DEFAULT));
+      return ops;
+    }
+    // The offending field is `<securityContext>.seccompProfile.type`.
+    const place = places.find((p) => samePath(p.at, path.slice(0, -2)));
+    return place === undefined ? setField(input.object, path.slice(0, -1), RUNTIME_DEFAULT) : setRuntimeDefault(input, place);
+  });
+};
 
 /**
  * Every profile other than RuntimeDefault or Localhost becomes RuntimeDefault, and a pod whose
- * containers do not all set one gets `seccompProfile: {type: RuntimeDefault}` at the pod level.
+ * containers do not all set one gets a pod-level profile: the one its seccomp annotation names
+ * when that is an allowed one (so that field and annotation agree), else RuntimeDefault.
  */
 export const fixSeccompRestricted: PssFix = (input) => {
   if (windows(input)) return undefined;
   return () => {
-    const ops = fixBadSeccomp(input);
-    const contexts = securityContexts(input);
-    const podLevel = contexts[0];
-    const covered = podLevel !== undefined && asObject(podLevel.sc?.['seccompProfile']) !== undefined;
-    if (!covered && contexts.slice(1).some(({ sc }) => asObject(sc?.['seccompProfile']) === undefined)) {
-      ops.push(...setField(input.object, [...input.specPath, 'securityContext', 'seccompProfile'], RUNTIME_DEFAULT));
+    const places = seccompPlaces(input);
+    const ops = fixBadSeccomp(input, places);
+    const [pod, ...containers] = places;
+    if (pod === undefined || asObject(pod.sc?.['seccompProfile']) !== undefined) return ops;
+    if (containers.some(({ sc }) => asObject(sc?.['seccompProfile']) === undefined)) {
+      const named = profileOfAnnotation(annotationOf(input, pod.annotation));
+      ops.push(...(named === undefined ? setRuntimeDefault(input, pod) : setField(input.object, [...pod.at, 'seccompProfile'], named)));
     }
     return ops;
   };

@@ -6,9 +6,27 @@ import type { JsonObject, Path } from '../../types.js';
 export interface ServiceAccountIndex {
   /** ServiceAccount objects by `accountKey(namespace, name)`. */
   accounts: ReadonlyMap<string, JsonObject>;
-  /** `accountKey(namespace, name)` of every ServiceAccount that a RoleBinding or ClusterRoleBinding of the input names. */
+  /**
+   * `accountKey(namespace, name)` of every ServiceAccount that a RoleBinding or ClusterRoleBinding
+   * of the input names: as a ServiceAccount subject, or as the User `system:serviceaccount:<namespace>:<name>`.
+   */
   bound: ReadonlySet<string>;
+  /** Namespaces whose every ServiceAccount a binding names, through the Group `system:serviceaccounts:<namespace>`. */
+  boundNamespaces: ReadonlySet<string>;
 }
+
+/**
+ * Whether a binding of the input grants the ServiceAccount something, naming it or the group of
+ * its namespace. A grant to every ServiceAccount of the cluster (the Group `system:serviceaccounts`,
+ * as for PodSecurityPolicy `use` or the issuer discovery Kubernetes binds by default) does not
+ * count: it says nothing about one workload, and would count for every workload of the input.
+ */
+export function isBound(index: ServiceAccountIndex, namespace: string, name: string): boolean {
+  return index.boundNamespaces.has(namespace) || index.bound.has(accountKey(namespace, name));
+}
+
+const USER_PREFIX = 'system:serviceaccount:';
+const NAMESPACE_GROUP = 'system:serviceaccounts:';
 
 const INDEX = Symbol('workload.service-accounts');
 
@@ -28,20 +46,27 @@ export function serviceAccountIndex(inventory: Inventory): ServiceAccountIndex {
       const key = accountKey(inventory.namespaceOf(loaded) ?? 'default', loaded.ref.name);
       if (!accounts.has(key)) accounts.set(key, loaded.object);
     }
-    const bound = new Set<string>();
+    const index = { accounts, bound: new Set<string>(), boundNamespaces: new Set<string>() };
     for (const kind of ['RoleBinding', 'ClusterRoleBinding']) {
       for (const loaded of inventory.byKind(kind)) {
         const own = inventory.namespaceOf(loaded);
         for (const entry of asArray(loaded.object['subjects'])) {
           const subject = asObject(entry);
-          if (asString(subject?.['kind']) !== 'ServiceAccount') continue;
           const name = asString(subject?.['name']);
-          const namespace = asString(subject?.['namespace']) ?? own;
-          if (name !== undefined && namespace !== undefined) bound.add(accountKey(namespace, name));
+          if (name === undefined) continue;
+          const subjectKind = asString(subject?.['kind']);
+          if (subjectKind === 'ServiceAccount') {
+            const namespace = asString(subject?.['namespace']) ?? own;
+            if (namespace !== undefined) index.bound.add(accountKey(namespace, name));
+          } else if (subjectKind === 'User' && name.startsWith(USER_PREFIX)) {
+            // The API server's user name of a ServiceAccount token: system:serviceaccount:<namespace>:<name>.
+            const [namespace, account, ...rest] = name.slice(USER_PREFIX.length).split(':');
+            if (namespace !== undefined && account !== undefined && rest.length === 0) index.bound.add(accountKey(namespace, account));
+          } else if (subjectKind === 'Group' && name.startsWith(NAMESPACE_GROUP)) index.boundNamespaces.add(name.slice(NAMESPACE_GROUP.length));
         }
       }
     }
-    return { accounts, bound };
+    return index;
   });
 }
 
