@@ -201,6 +201,8 @@ export function reportFingerprints(report: Pick<Report, 'findings' | 'suppressed
     cluster.push(f);
     if (n > 1) counts.set(f, n);
   }
+  // Most reports have no shared fingerprint: then no finding is looked up.
+  if (counts.size === 0) return (finding) => fingerprint(finding, cwd);
   return (finding) => {
     const print = fingerprint(finding, cwd);
     const n = counts.get(finding);
