@@ -100,6 +100,11 @@ describe('exceptions in the configuration', () => {
     );
     const clusterRole = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: 'admin-ish' };
     expect(exceptions.match('rbac-wildcard-grant', clusterRole, undefined)?.reason).toBe('y');
+    // A namespace a cluster-scoped manifest writes anyway (Helm's `{{ .Release.Namespace }}`) is
+    // cleared by the API server: a namespace's exception does not reach a cluster-wide grant.
+    const team = new Exceptions([{ rule: '*', namespace: 'team-a', reason: 'team-a sandbox' }], NOW);
+    expect(team.match('rbac-cluster-admin-binding', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', namespace: 'team-a', name: 'team-a-admin' }, undefined)).toBeUndefined();
+    expect(exceptions.match('rbac-wildcard-grant', { ...clusterRole, namespace: 'default' }, undefined)?.reason).toBe('y');
     expect(exceptions.match('rbac-wildcard-grant', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', name: 'r' }, undefined)?.reason).toBe('x');
     expect(exceptions.match('rbac-wildcard-grant', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', namespace: '', name: 'r' }, undefined)?.reason).toBe('x');
   });
@@ -580,6 +585,24 @@ spec:
     const report = applied(['pss-privileged'], one, two);
     expect(report.findings.map((f) => f.message)).toEqual(['privileged (containers "agent", "helper" must not set securityContext.privileged=true)']);
     expect(report.baseline).toMatchObject({ matched: 0, fixed: 1 });
+  });
+
+  it('a baselined finding that comes to name fewer places (part of it fixed) is still accepted, and only by its own entry', () => {
+    const two = deployment('ops', 'agent', '      containers:\n        - { name: agent, image: "agent:1.0", securityContext: { privileged: true } }\n        - { name: helper, image: "helper:1.0", securityContext: { privileged: true } }\n');
+    const one = two.replace('name: helper, image: "helper:1.0", securityContext: { privileged: true }', 'name: helper, image: "helper:1.0", securityContext: { privileged: false }');
+    const report = applied(['pss-privileged'], two, one);
+    expect(report.findings).toEqual([]);
+    expect(report.suppressed.map((f) => f.reason)).toEqual([expect.stringMatching(/ \(partly fixed since\)$/)]);
+    expect(report.baseline).toMatchObject({ matched: 1, fixed: 0 });
+    // Another place in exchange for one fixed is not fewer: it is new.
+    const swapped = deployment(
+      'ops',
+      'agent',
+      '      containers:\n        - { name: agent, image: "agent:1.0" }\n        - { name: helper, image: "helper:1.0", securityContext: { privileged: true } }\n        - { name: third, image: "third:1.0", securityContext: { privileged: true } }\n',
+    );
+    const other = applied(['pss-privileged'], two, swapped);
+    expect(other.findings.map((f) => f.message)).toEqual(['privileged (containers "helper", "third" must not set securityContext.privileged=true)']);
+    expect(other.baseline).toMatchObject({ matched: 0, fixed: 1 });
   });
 
   it('each entry accepts one finding: more findings at one path than entries are new', () => {

@@ -120,6 +120,20 @@ ${containers}`;
     const fixed = run(deployment(own), ['pss-seccomp-profile-restricted'], 'restricted', exceptions);
     expect(fixed.files[0]?.after).toBe(deployment(`${own}      securityContext:\n        seccompProfile:\n          type: RuntimeDefault\n`));
   });
+
+  it('keep a pod-level value the excepted container inherits by writing it on that container, then fix the pod', () => {
+    const two = '      securityContext:\n        seccompProfile:\n          type: Unconfined\n      containers:\n      - name: app\n        image: app:1\n      - name: debug\n        image: debug:1\n';
+    const exceptions = [{ rule: 'pss-seccomp-profile-*', container: 'debug', reason: 'strace needs unconfined' }];
+    const result = run(deployment(two), ['pss-seccomp-profile-restricted'], 'restricted', exceptions);
+    expect(result.files[0]?.after).toBe(
+      deployment('      securityContext:\n        seccompProfile:\n          type: RuntimeDefault\n      containers:\n      - name: app\n        image: app:1\n      - name: debug\n        image: debug:1\n        securityContext:\n          seccompProfile:\n            type: Unconfined\n'),
+    );
+    expect(result.failed).toEqual([]);
+    // What is left is the excepted container's own setting, which the exception suppresses.
+    expect(result.final.findings).toEqual([]);
+    expect(result.final.suppressed.map((f) => f.ruleId)).toEqual(['pss-seccomp-profile-restricted']);
+    expect(result.final.exceptions?.map((e) => e.status)).toEqual(['active']);
+  });
 });
 
 describe('the API token of a bound ServiceAccount', () => {
@@ -294,6 +308,17 @@ describe('mamori fix on files', () => {
     expect(await runFix(['p.yaml'], { write: false, rules: ['pss-*', 'writable-root-filesystem'] })).toBe(1);
     // Fixing inserts lines below container "a": container "b" moves down in the fixed text only.
     expect(err).toContain('  p.yaml:7: writable-root-filesystem: container "a" does not set securityContext.readOnlyRootFilesystem to true\n  p.yaml:9: writable-root-filesystem: container "b"');
+  });
+
+  it('quotes a directory to cd into for the shell, and escapes line breaks of file names in the summary', async () => {
+    mkdirSync(join(root, 'my dir'));
+    mkdirSync(join(root, 'b'));
+    writeFileSync(join(root, 'my dir', 'new\nline.yaml'), privileged('p'));
+    process.chdir(join(root, 'b'));
+    expect(await runFix(['../my dir'], { write: false, rules: ['pss-privileged', 'writable-root-filesystem'] })).toBe(1);
+    expect(err).toContain("mamori fix: the diff names files from ../my dir: apply it there (cd '../my dir' && git apply)\n");
+    expect(err).toContain('new\\x0aline.yaml:');
+    expect(err.split('\n').some((line) => line.startsWith('line.yaml'))).toBe(false);
   });
 
   it('writes diff headers that git apply and patch -p1 accept: names with spaces, files outside the working directory', async () => {

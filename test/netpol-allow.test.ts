@@ -124,11 +124,15 @@ describe('Ingress catch-all rules', () => {
     ]);
   });
 
-  it('reports a default backend when spec.tls lists hosts, once, before any catch-all rule', () => {
+  it('reports a default backend when spec.tls lists hosts, unless a rule without host answers first', () => {
     const service = '{service: {name: fallback, port: {number: 80}}}';
-    const text = ingress(`  defaultBackend: ${service}\n  tls: [{hosts: [shop.example.com], secretName: shop-tls}]\n  rules:\n    - {host: shop.example.com, http: ${backend}}\n    - {http: ${backend}}`);
+    const text = ingress(`  defaultBackend: ${service}\n  tls: [{hosts: [shop.example.com], secretName: shop-tls}]\n  rules:\n    - {host: shop.example.com, http: ${backend}}`);
     expect(findings(text, ['ingress-without-tls'])).toEqual([
       'ingress-without-tls spec.defaultBackend: Ingress "web" serves spec.defaultBackend without TLS: it answers requests that match no rule over plain HTTP, for every host name no rule names (and for the bare address); the spec.tls entries cover only the hosts they list',
+    ]);
+    // A rule without host answers those requests first: it is what is reported.
+    expect(findings(`${text}    - {http: ${backend}}\n`, ['ingress-without-tls'])).toEqual([
+      'ingress-without-tls spec.rules[1]: Ingress "web" serves rules[1] without TLS: the rule has no host, so it answers over plain HTTP for every host name no other rule names (and for the bare address); the spec.tls entries cover only the hosts they list',
     ]);
     // extensions/v1beta1 named it spec.backend.
     expect(findings(ingress(`  backend: {serviceName: fallback, servicePort: 80}\n  tls: [{hosts: [shop.example.com]}]`), ['ingress-without-tls'])).toEqual([

@@ -194,6 +194,65 @@ spec:
     ]);
   });
 
+  it('a policy whose only binding is refused is not bound implicitly (with Deny, where the binding said Warn)', () => {
+    const text = `
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: team-label}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["configmaps"]}
+  validations:
+  - {expression: "false", message: needs a team label}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: team-label-prod}
+spec:
+  policyName: team-label
+  validationActions: [Warn]
+  matchResources:
+    excludeResourceRules:
+    - {apiGroups: [""], apiVersions: ["v1"], operations: ["create"], resources: ["configmaps"]}
+`;
+    const loaded = loadPolicies(docs(text), { bindUnbound: true });
+    expect(loaded.errors.map((e) => e.name)).toEqual(['team-label-prod']);
+    expect(loaded.policies.map((p) => p.bindings.map((b) => b.name))).toEqual([[]]);
+  });
+
+  it('a custom resource without metadata.namespace is cluster-scoped (its scope is not known): namespaceSelectors do not apply', () => {
+    const text = `
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: gatewayclass-controller}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [gateway.networking.k8s.io], apiVersions: [v1], operations: [CREATE], resources: [gatewayclasses]}
+  validations:
+  - expression: "object.spec.controllerName == 'example.com/gateway' && request.namespace == '' && namespaceObject == null"
+    message: only the approved gateway controller
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: gatewayclass-controller}
+spec:
+  policyName: gatewayclass-controller
+  validationActions: [Deny]
+  matchResources:
+    namespaceSelector: {matchExpressions: [{key: kubernetes.io/metadata.name, operator: NotIn, values: [default, kube-system]}]}
+`;
+    const loaded = loadPolicies(docs(text), { bindUnbound: true });
+    expect(loaded.errors).toEqual([]);
+    const gatewayClass = (controllerName: string): JsonObject => ({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', metadata: { name: 'rogue' }, spec: { controllerName } });
+    const run = (object: JsonObject): string[] => scanObjects([object], { rules: policyRules(loaded) }).findings.map((f) => f.message);
+    expect(run(gatewayClass('evil.example.org/gw'))).toEqual([
+      "ValidatingAdmissionPolicy 'gatewayclass-controller' with binding 'gatewayclass-controller' denied request: only the approved gateway controller",
+    ]);
+    expect(run(gatewayClass('example.com/gateway'))).toEqual([]);
+  });
+
   it('fields set to null are absent, as in the typed object the API server decodes', () => {
     const text = `
 apiVersion: admissionregistration.k8s.io/v1

@@ -603,6 +603,17 @@ describe('report objects past REPORT_BYTES', () => {
     expect(jsyaml.loadAll(text, null, { schema: KUBE_SCHEMA })).toEqual(policyReports(big, options(), maxBytes));
   });
 
+  it('splits where the findings say, whatever the clock: the timestamp is sized at its widest', () => {
+    const findings = Array.from({ length: 400 }, (_, i) => ({ ...web, message: `${i} ${'x'.repeat(i % 37)}`, object: { ...web.object, name: `web-${i}` } }));
+    const big: Report = { ...report, findings, suppressed: [], errors: [], summary: summarize(findings) };
+    const at = (ms: number): WriterOptions => ({ ...options(), now: new Date(Date.UTC(2026, 0, 15, 12, 30, 45, ms)) });
+    const shape = (o: WriterOptions): string[] => parse(writePolicyReport(big, o, 24 * 1024)).map((d) => `${d.metadata.name} ${d.results.length}`);
+    // 1 ms is 1000000 ns (7 digits), 250 ms 250000000 (9 digits).
+    expect(shape(at(1))).toEqual(shape(at(250)));
+    expect(shape(at(0))).toEqual(shape(at(250)));
+    expect(shape(at(250)).length).toBeGreaterThan(3);
+  });
+
   it('gives a result larger than a report a report of its own, and cuts the cluster report too', () => {
     // With 1 byte, every result is a part of its own.
     const docs = parse(writePolicyReport(report, options(), 1));

@@ -507,6 +507,22 @@ describe('permission classes of bindings', () => {
       expect(await severity(escalator('"escalate"'), binding('escalator', 'escalator'), roleWriter, binding('role-writer', 'role-writer'))).toEqual(['critical']);
     });
 
+    it('counts role writes limited by resourceNames: updating the one role it holds is enough for escalate', async () => {
+      const selfEditing = role(
+        'ClusterRole',
+        'op-manager',
+        '  - { apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: ["escalate"] }\n  - { apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], resourceNames: ["op-manager"], verbs: ["get", "update", "patch"] }',
+      );
+      expect((await scan(rule, selfEditing, binding('op-manager', 'op-manager'))).map((f) => f.severity)).toEqual(['critical']);
+      // A named binding update is enough for bind: its subjects can be changed.
+      const binder = role(
+        'ClusterRole',
+        'binder',
+        '  - { apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: ["bind"] }\n  - { apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterrolebindings"], resourceNames: ["ops"], verbs: ["update"] }',
+      );
+      expect((await scan(rule, binder, binding('binder', 'binder'))).map((f) => f.severity)).toEqual(['critical']);
+    });
+
     it('is high when no subject can write roles for escalate nor bindings for bind, saying which', async () => {
       const escalator = (verbs: string): string => role('ClusterRole', 'escalator', `  - { apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: [${verbs}] }`);
       expect((await scan(rule, escalator('"escalate"'), binding('escalator', 'escalator'))).map((f) => `${f.severity} ${f.message}`)).toEqual([

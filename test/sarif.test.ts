@@ -498,6 +498,19 @@ describe('SARIF fingerprints', () => {
     for (const fp of expected) expect(fp).toMatch(/^[0-9a-f]{32}$/);
   });
 
+  it('tell apart equal findings of one file at other lines (two objects of one name), and count a namespaced object without namespace as in default', () => {
+    const pod = (field: string, ns = ''): string => `apiVersion: v1\nkind: Pod\nmetadata: {${ns}}\nspec: {${field}: true, containers: [{name: c, image: "nginx:1.25"}]}\n`;
+    const rules = RULES.filter((r) => r.id.startsWith('pss-'));
+    const report = scanTexts([{ file: 'noname.yaml', text: `${pod('hostPID')}---\n${pod('hostNetwork')}` }], { rules, pss: 'restricted:latest' });
+    const prints = fingerprints(report);
+    // Five restricted checks fail on each pod; all but the host namespaces one alike on both.
+    expect(prints.length).toBe(10);
+    expect(new Set(prints).size).toBe(prints.length);
+    const unset = scanTexts([{ file: 'p.yaml', text: pod('hostPID') }], { rules, pss: 'restricted:latest' });
+    const explicit = scanTexts([{ file: 'p.yaml', text: pod('hostPID', 'namespace: default') }], { rules, pss: 'restricted:latest' });
+    expect(fingerprints(explicit)).toEqual(fingerprints(unset));
+  });
+
   it('number the findings that share a fingerprint, so code scanning keeps them apart', () => {
     const text = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app, namespace: shop}\ndata:\n  app.properties: |\n    db.password=k7Qv9mZp2wLx\n    admin.password=Rt5nB8cJ3qWe\n    smtp.password=Hy6uK1oP4sDf\n';
     const report = scanTexts([{ file: 'app.yaml', text }], { rules: RULES.filter((r) => r.id === 'hardcoded-password') });

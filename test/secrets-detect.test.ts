@@ -829,7 +829,11 @@ describe('chosen values under token, secret and key names', () => {
   });
 
   it('keeps out object names, modes, sentences and paths', () => {
-    const text = env([['TLS_SECRET', 'my-tls-secret'], ['API_KEY', 'disabled'], ['AUTH_TOKEN', 'see the vault entry for the value'], ['SIGNING_KEY', '/etc/keys/signing.pem'], ['CLIENT_SECRET', 'oauth2'], ['GITHUB_TOKEN', 'changeme please']]);
+    const text = env([
+      ['TLS_SECRET', 'my-tls-secret'], ['API_KEY', 'disabled'], ['AUTH_TOKEN', 'see the vault entry for the value'], ['SIGNING_KEY', '/etc/keys/signing.pem'],
+      ['CLIENT_SECRET', 'oauth2'], ['GITHUB_TOKEN', 'changeme please'], ['SMTP_AUTH', 'LOGIN PLAIN'], ['KAFKA_AUTH', 'SASL PLAIN'], ['CLIENT_SECRET_2', 'see vault'],
+      ['AUTH_TOKEN_2', 'not set yet'], ['PROXY_AUTH', 'none required here'], ['EXISTING_SECRET', 'postgresqlcredentials'], ['DB_SECRET', 'postgresqlcredentials'],
+    ]);
     expect(messages(text, ['hardcoded-password'])).toEqual([]);
   });
 });

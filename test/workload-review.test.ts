@@ -107,7 +107,9 @@ describe('container-runtime-socket: the host root, and containers that cannot be
     expect(run(pod('/', NON_ROOT, '{allowPrivilegeEscalation: false}'))).toEqual([
       `high ${ROOT}, though only to user 65534 without privilege escalation, which connects only if the socket's group or mode admits it (runtime sockets are root's, mode 0660)`,
     ]);
-    expect(run(pod('/run/containerd', '{}', '{runAsUser: 1000, allowPrivilegeEscalation: false}'))[0]).toMatch(/^high .* only to user 1000 /);
+    expect(run(pod('/run/containerd', '{}', '{runAsUser: 1000, runAsGroup: 1000, allowPrivilegeEscalation: false}'))[0]).toMatch(/^high .* only to user 1000 /);
+    // Without runAsGroup the process runs in group 0, which the sockets admit.
+    expect(run(pod('/run/containerd', '{}', '{runAsUser: 1000, allowPrivilegeEscalation: false}'))[0]).toMatch(/^critical /);
     // Escalation allowed, root group, extra groups, privileged, or no fixed user: critical.
     for (const [podContext, containerContext] of [
       [NON_ROOT, '{}'],
@@ -186,7 +188,7 @@ describe('namespace-resource-quota', () => {
     ]);
     const high = 'scopeSelector: {matchExpressions: [{scopeName: PriorityClass, operator: In, values: [high, critical]}]}';
     expect(quotaRule(namespace + scoped('high', 'cpu: "4"', high) + scoped('t', 'pods: "3"', 'scopes: [Terminating, NotBestEffort]') + quota('objects', 'services: "2"'))).toEqual([
-      'namespace "shop" runs workloads but the ResourceQuotas that cap compute or pods track only pods in scope NotBestEffort and Terminating, PriorityClass In (high, critical), so its other pods are uncapped',
+      'namespace "shop" runs workloads but the ResourceQuotas that cap compute or pods track only pods in scope NotBestEffort and Terminating, PriorityClass In (critical, high), so its other pods are uncapped',
     ]);
     expect(quotaRule(namespace + scoped('be', 'pods: "5"', 'scopes: [BestEffort]') + scoped('nbe', 'cpu: "4"', 'scopes: [NotBestEffort]'))).toEqual([]);
     const priority = (op: string): string => `scopeSelector: {matchExpressions: [{scopeName: PriorityClass, operator: ${op}}]}`;
@@ -194,6 +196,9 @@ describe('namespace-resource-quota', () => {
     expect(quotaRule(namespace + scoped('with', 'pods: "5"', priority('Exists')))).toEqual([
       'namespace "shop" runs workloads but the ResourceQuota that caps compute or pods tracks only pods in scope PriorityClass Exists, so its other pods are uncapped',
     ]);
+    const classes = (op: string, values: string): string => `scopeSelector: {matchExpressions: [{scopeName: PriorityClass, operator: ${op}, values: [${values}]}]}`;
+    expect(quotaRule(namespace + scoped('high', 'pods: "5"', classes('In', 'high, critical')) + scoped('rest', 'pods: "50"', classes('NotIn', 'critical, high')))).toEqual([]);
+    expect(quotaRule(namespace + scoped('high', 'pods: "5"', classes('In', 'high')) + scoped('rest', 'pods: "50"', classes('NotIn', 'critical, high')))).toHaveLength(1);
     // A scoped quota beside an unscoped one that caps compute: every pod is tracked.
     expect(quotaRule(namespace + scoped('be', 'pods: "5"', 'scopes: [BestEffort]') + quota('all', 'requests.memory: 8Gi'))).toEqual([]);
     // Two quotas of the same scope do not complement each other.

@@ -12,6 +12,7 @@ import { DEFAULT_LIMITS } from '../load/limits.js';
 import { resolveInputs, toReportError } from '../load/load.js';
 import { RULES } from '../rules/index.js';
 import type { Finding, ReportError } from '../types.js';
+import { escapeControls } from '../text.js';
 import { EXIT } from './exit.js';
 import { parseKubeMinor, selectRules } from './scan.js';
 import { writeStdout } from './output.js';
@@ -64,11 +65,8 @@ function secretLines(file: string, text: string): Set<number> {
   return out;
 }
 
-/** Control characters from input files, escaped so that a manifest cannot drive the terminal. */
-function safe(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
+/** Text from input files on one line, control characters escaped (`escapeControls`). */
+const safe = escapeControls;
 
 const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
 
@@ -166,7 +164,12 @@ export async function runFix(paths: string[], flags: FixFlags): Promise<number> 
       const name = shownPath(file.file, cwd, base);
       writeStdout(unifiedDiff(file.before, file.after, { oldName: diffName('a/', name), newName: diffName('b/', name), hidden: secretLines(file.file, file.before) }));
     }
-    if (base !== cwd) process.stderr.write(`mamori fix: the diff names files from ${safe(shownPath(base, cwd))}: apply it there (cd ${safe(shownPath(base, cwd))} && git apply)\n`);
+    if (base !== cwd) {
+      const dir = safe(shownPath(base, cwd));
+      // Quoted for a POSIX shell when it holds more than name characters.
+      const quoted = /^[\w./-]+$/.test(dir) ? dir : `'${dir.replace(/'/g, "'\\''")}'`;
+      process.stderr.write(`mamori fix: the diff names files from ${dir}: apply it there (cd ${quoted} && git apply)\n`);
+    }
     // The files on disk are unchanged: what is left is located in them, not in the fixed texts.
     const left = inFileOrder(locatedBefore(run.final.findings, run.initial.findings));
     const located = locatedBefore(run.failed.map((s) => s.finding), run.initial.findings);
@@ -185,14 +188,14 @@ export async function runFix(paths: string[], flags: FixFlags): Promise<number> 
       const raw = readFileSync(file.file);
       const bom = raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf;
       if (raw.toString('utf8', bom ? 3 : 0) !== file.before) {
-        process.stderr.write(`mamori: ${shownPath(file.file, cwd)}: changed while it was being fixed; not written\n`);
+        process.stderr.write(`mamori: ${safe(shownPath(file.file, cwd))}: changed while it was being fixed; not written\n`);
         failed = true;
         continue;
       }
       writeFileSync(file.file, bom ? `\ufeff${file.after}` : file.after);
       written.add(file.file);
     } catch (cause) {
-      process.stderr.write(`mamori: ${shownPath(file.file, cwd)}: cannot write: ${(cause as Error).message}\n`);
+      process.stderr.write(`mamori: ${safe(shownPath(file.file, cwd))}: cannot write: ${safe((cause as Error).message)}\n`);
       failed = true;
     }
   }

@@ -6,6 +6,7 @@ import type { PolicyTestRun, SuiteError } from '../policy/test-suite.js';
 import type { ValidationAction } from '../policy/vap.js';
 import { parsePssPolicy } from '../rules/pss/psa.js';
 import { EXIT } from './exit.js';
+import { escapeControls } from '../text.js';
 import { emit, writeStdout } from './output.js';
 import { parseKubeMinor } from './scan.js';
 
@@ -124,7 +125,7 @@ export function runPolicyExport(flags: PolicyExportFlags = {}): number {
   emit(renderPolicyExport(objects, options), flags.output);
   if (flags.output !== undefined) {
     const policies = objects.filter((o) => o['kind'] === 'ValidatingAdmissionPolicy').length;
-    process.stderr.write(`mamori: wrote ${policies} ValidatingAdmissionPolicies and ${objects.length - policies} bindings to ${flags.output}\n`);
+    process.stderr.write(`mamori: wrote ${policies} ValidatingAdmissionPolicies and ${objects.length - policies} bindings to ${escapeControls(flags.output)}\n`);
   }
   return EXIT.clean;
 }

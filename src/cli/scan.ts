@@ -6,6 +6,7 @@ import { compileGlob } from '../engine/glob.js';
 import { inputNamespaces } from '../engine/report.js';
 import { scanPaths, type ScanOptions } from '../engine/scan.js';
 import { MamoriError } from '../errors.js';
+import { escapeControls } from '../text.js';
 import { isFormat, STREAMING_WRITERS, type WriterOptions } from '../report/index.js';
 import { RULES } from '../rules/index.js';
 import type { Rule } from '../engine/rule.js';
@@ -115,7 +116,7 @@ export async function runScan(paths: string[], flags: ScanFlags): Promise<number
   const baseline = flags.baseline === undefined ? undefined : readBaseline(flags.baseline);
   if (baseline?.version === 1) {
     // Still read as then, so that upgrading mamori does not fail CI; rewriting it closes the gaps of that format.
-    const file = baseline.file;
+    const file = escapeControls(baseline.file);
     process.stderr.write(
       `mamori: note: the baseline ${file} was written by an earlier mamori (schemaVersion 1): one of its entries accepts every finding of its rule, object and first path, and a container's findings by the container's index; rewrite it (--baseline ${file} --write-baseline ${file}) so that each entry accepts one finding\n`,
     );
@@ -151,7 +152,7 @@ export async function runScan(paths: string[], flags: ScanFlags): Promise<number
     // The findings of this scan become the baseline: those reported and those already in the baseline read (see `baselineFindings`).
     const accepted = baselineFindings(report);
     emit(writeBaseline(accepted), flags.writeBaseline);
-    process.stderr.write(`mamori: wrote ${accepted.length} finding(s) to the baseline ${flags.writeBaseline}\n`);
+    process.stderr.write(`mamori: wrote ${accepted.length} finding(s) to the baseline ${escapeControls(flags.writeBaseline)}\n`);
     return report.errors.length > 0 ? EXIT.error : EXIT.clean;
   }
   if (report.errors.length > 0) return EXIT.error;

@@ -4,7 +4,7 @@ import { isObject } from '../k8s/object.js';
 import type { Finding, Report, SuppressedFinding } from '../types.js';
 import { VERSION } from '../version.js';
 import { isExceptionFinding } from './exceptions.js';
-import { fingerprint, legacyFingerprint } from './fingerprint.js';
+import { fingerprint, fingerprintFile, legacyFingerprint, placesOf } from './fingerprint.js';
 import { compareFindings, summarize, unlistedOf } from './report.js';
 
 /*
@@ -28,6 +28,8 @@ export interface BaselineEntry {
   path: string;
   /** The finding's further paths, when it has some. */
   paths?: string[];
+  /** Every path of the finding as the fingerprint counts them (containers named), sorted. */
+  places?: string[];
   file: string;
 }
 
@@ -43,7 +45,14 @@ export interface Baseline {
   entries: ReadonlyMap<string, number>;
   /** How many entries the file holds. */
   size: number;
+  /**
+   * The entries that record their places, by rule, file and object (`entryKey`): a finding that
+   * names some of an entry's places and no other is that entry's finding, partly fixed.
+   */
+  narrowable: ReadonlyMap<string, readonly { fingerprint: string; places: ReadonlySet<string> }[]>;
 }
+
+const entryKey = (ruleId: string, file: string, object: string): string => `${ruleId}\u0000${file}\u0000${object}`;
 
 function objectLabel(f: Finding): string {
   const { kind, namespace, name } = f.object;
@@ -64,7 +73,8 @@ export function writeBaseline(findings: readonly Finding[], cwd: string = proces
       object: objectLabel(f),
       path: f.path,
       ...(f.paths !== undefined && f.paths.length > 0 ? { paths: f.paths } : {}),
-      file: f.location?.file ?? '',
+      places: placesOf(f),
+      file: fingerprintFile(f.location?.file ?? '', cwd),
     }),
   );
   entries.sort((a, b) => byText(a.fingerprint, b.fingerprint) || byText(a.path, b.path));
@@ -105,14 +115,24 @@ export function readBaseline(file: string): Baseline {
   const list = value['findings'];
   if (!Array.isArray(list)) throw new MamoriError('baseline', 'findings: must be a list', { file });
   const entries = new Map<string, number>();
+  const narrowable = new Map<string, { fingerprint: string; places: ReadonlySet<string> }[]>();
   list.forEach((entry, i) => {
     const print = isObject(entry) ? entry['fingerprint'] : undefined;
     if (typeof print !== 'string' || !/^[0-9a-f]{32}$/.test(print)) {
       throw new MamoriError('baseline', `findings[${i}].fingerprint: must be 32 lowercase hex characters`, { file });
     }
     entries.set(print, (entries.get(print) ?? 0) + 1);
+    // What a partly fixed finding is matched by; an entry without it (or a wrong one) is matched by its fingerprint only.
+    const places = (entry as Record<string, unknown>)['places'];
+    const { ruleId, object, file: at } = entry as Record<string, unknown>;
+    if (version === 2 && Array.isArray(places) && places.length > 1 && places.every((p) => typeof p === 'string') && typeof ruleId === 'string' && typeof object === 'string' && typeof at === 'string') {
+      const key = entryKey(ruleId, at, object);
+      const list = narrowable.get(key) ?? [];
+      list.push({ fingerprint: print, places: new Set(places as string[]) });
+      narrowable.set(key, list);
+    }
   });
-  return { file, version, entries, size: list.length };
+  return { file, version, entries, size: list.length, narrowable };
 }
 
 /**
@@ -142,6 +162,22 @@ export function applyBaseline(report: Report, baseline: Baseline, cwd: string = 
       left.set(print, 0);
     }
   }
+  // A finding that names some of the places of an entry not matched yet, and no other, is that
+  // entry's finding with part of it fixed (one of two privileged containers turned unprivileged).
+  const rest: Finding[] = [];
+  for (const f of findings) {
+    const candidates = accepted === undefined && !isExceptionFinding(f) ? baseline.narrowable.get(entryKey(f.ruleId, fingerprintFile(f.location?.file ?? '', cwd), objectLabel(f))) : undefined;
+    const places = candidates === undefined ? undefined : placesOf(f);
+    const entry = places === undefined ? undefined : candidates?.find((c) => (left.get(c.fingerprint) ?? 0) > 0 && places.every((p) => c.places.has(p)));
+    if (entry === undefined) {
+      rest.push(f);
+      continue;
+    }
+    moved.push({ ...f, suppressedBy: 'baseline', reason: `in the baseline ${baseline.file} (partly fixed since)` });
+    left.set(entry.fingerprint, (left.get(entry.fingerprint) ?? 1) - 1);
+  }
+  findings.length = 0;
+  findings.push(...rest);
   let fixed = 0;
   for (const n of left.values()) fixed += n;
   const { errors, summary: _summary, ...head } = report;

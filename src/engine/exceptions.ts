@@ -326,10 +326,11 @@ export class Exceptions {
 /**
  * The namespace an exception sees an object in: its `metadata.namespace`, or `default` when a
  * namespaced object has none (it is created there, and PolicyReports and the RBAC rules place it
- * there); '' for cluster-scoped objects.
+ * there); '' for cluster-scoped objects, whatever namespace their manifest writes (the API server
+ * clears it, and a namespace's owners must not accept a cluster-wide grant).
  */
 function namespaceOfRef(ref: ObjectRef): string {
-  if (isClusterScoped(ref.kind)) return ref.namespace ?? '';
+  if (isClusterScoped(ref.kind)) return '';
   return ref.namespace === undefined || ref.namespace === '' ? 'default' : ref.namespace;
 }
 

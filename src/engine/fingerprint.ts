@@ -2,6 +2,7 @@ import * as crypto from 'node:crypto';
 import { isAbsolute, normalize, relative, resolve, sep } from 'node:path';
 import { formatPath } from '../k8s/object.js';
 import { containersOf, podSpecOf } from '../k8s/pod.js';
+import { isClusterScoped } from '../k8s/scope.js';
 import type { Finding, JsonObject, ObjectRef, Report } from '../types.js';
 import { compareFindings } from './report.js';
 
@@ -87,6 +88,16 @@ function named(path: string, keys: ContainerKeys | undefined): string {
   return path;
 }
 
+/** The places of a finding as its fingerprint counts them (`places`), as a list. */
+export function placesOf(finding: Finding): string[] {
+  return places(finding).split('\u0000');
+}
+
+/** A finding's file as its fingerprint counts it: relative to `cwd`, with `/`. */
+export function fingerprintFile(file: string, cwd: string = process.cwd()): string {
+  return cachedFile(file, cwd);
+}
+
 /** The places of a finding as its fingerprint counts them: its path and further paths, containers named, each once, sorted. */
 function places(finding: Finding): string {
   const keys = CONTAINER_KEYS.get(finding.object);
@@ -124,19 +135,30 @@ function sortedPlaces(first: string, paths: readonly string[], keys: ContainerKe
  * a container before it keeps it (the engine records the names, see `nameContainers`; a
  * finding built elsewhere keeps the index). Used by SARIF `partialFingerprints`, PolicyReport
  * results and baselines. The file counts as a path relative to `cwd`, however it was written
- * (`./k8s/web.yaml`, `k8s/web.yaml` or absolute). 32 hex characters (128 bits of SHA-256).
+ * (`./k8s/web.yaml`, `k8s/web.yaml` or absolute), and the namespace as the object is created in
+ * (`default` for a namespaced object that sets none, none for a cluster-scoped one). 32 hex
+ * characters (128 bits of SHA-256).
  * Several findings can share one (a rule reporting each of several problems at one path):
  * `reportFingerprints` tells them apart within a report.
  */
 export function fingerprint(finding: Finding, cwd: string = process.cwd()): string {
-  return hashOf(finding, cwd, places(finding));
+  return hashOf(finding, cwd, refNamespace(finding.object), places(finding));
 }
 
-/** The hash of a finding's rule, file, object and `where`. */
-function hashOf(finding: Finding, cwd: string, where: string): string {
+/** The hash of a finding's rule, file, object (in `namespace`) and `where`. */
+function hashOf(finding: Finding, cwd: string, namespace: string, where: string): string {
   const { object } = finding;
   const file = cachedFile(finding.location?.file ?? '', cwd);
-  return sha256Hex(`${finding.ruleId}\u0000${file}\u0000${object.apiVersion}\u0000${object.kind}\u0000${object.namespace ?? ''}\u0000${object.name}\u0000${where}`).slice(0, 32);
+  return sha256Hex(`${finding.ruleId}\u0000${file}\u0000${object.apiVersion}\u0000${object.kind}\u0000${namespace}\u0000${object.name}\u0000${where}`).slice(0, 32);
+}
+
+/**
+ * The namespace an object is in: its `metadata.namespace`, `default` for a namespaced object that
+ * sets none (where it is created), '' for a cluster-scoped one (the API server clears any).
+ */
+function refNamespace(ref: ObjectRef): string {
+  if (isClusterScoped(ref.kind)) return '';
+  return ref.namespace === undefined || ref.namespace === '' ? 'default' : ref.namespace;
 }
 
 /**
@@ -144,21 +166,14 @@ function hashOf(finding: Finding, cwd: string, where: string): string {
  * file, object and the first path only, containers by their index.
  */
 export function legacyFingerprint(finding: Finding, cwd: string = process.cwd()): string {
-  return hashOf(finding, cwd, finding.path);
+  return hashOf(finding, cwd, finding.object.namespace ?? '', finding.path);
 }
 
-/** Whether two findings are equal in the order of `compareFindings` but for their message. */
-function sameCluster(a: Finding, b: Finding): boolean {
-  const x = a.location;
-  const y = b.location;
-  return (
-    (x?.file ?? '') === (y?.file ?? '') &&
-    (x?.line ?? 0) === (y?.line ?? 0) &&
-    (x?.column ?? 0) === (y?.column ?? 0) &&
-    a.ruleId === b.ruleId &&
-    a.object.kind === b.object.kind &&
-    a.object.name === b.object.name
-  );
+/** Whether two findings are on one object, as fingerprints name it. */
+function sameObject(a: Finding, b: Finding): boolean {
+  const x = a.object;
+  const y = b.object;
+  return x.kind === y.kind && x.name === y.name && x.apiVersion === y.apiVersion && refNamespace(x) === refNamespace(y);
 }
 
 /** The n-th (from 2) finding of a report with a given fingerprint: another fingerprint, derived from it. */
@@ -176,29 +191,36 @@ function occurrence(print: string, n: number): string {
  */
 export function reportFingerprints(report: Pick<Report, 'findings' | 'suppressed'>, cwd: string = process.cwd()): (finding: Finding) => string {
   const counts = new Map<Finding, number>();
-  // Findings with one fingerprint share their file, rule, object and places, and so (the engine
-  // lists a finding's paths in one order) their first path and its line and column: in the order of `compareFindings` (file, line, column, rule, kind,
-  // name, message), in which the report lists them, they sit in one cluster of findings equal in
-  // all but the message. Walking both lists together in that order, only the findings of a
-  // cluster are compared, by all their places; most clusters hold one finding.
+  // Findings with one fingerprint share their file, rule, object and first path, and the report
+  // lists each list by file: walking both lists together in report order, a file's findings come
+  // together, so what is kept is one file's at a time. Within a file they are looked up by rule and
+  // first path (texts the findings share, cheap to look up); only those that share both are
+  // compared by object and all their places.
   const { findings, suppressed } = report;
-  const cluster: Finding[] = [];
+  let file: string | undefined;
+  const seen = new Map<string, Map<string, Finding[]>>();
   let i = 0;
   let j = 0;
   while (i < findings.length || j < suppressed.length) {
     const a = findings[i];
     const b = suppressed[j];
     const f = (b === undefined || (a !== undefined && compareFindings(a, b) <= 0) ? (i++, a) : (j++, b)) as Finding;
-    const head = cluster[0];
-    if (head === undefined || !sameCluster(head, f)) {
-      cluster.length = 0;
-      cluster.push(f);
+    const at = f.location?.file ?? '';
+    if (at !== file) {
+      file = at;
+      seen.clear();
+    }
+    let byPath = seen.get(f.ruleId);
+    if (byPath === undefined) seen.set(f.ruleId, (byPath = new Map()));
+    const earlier = byPath.get(f.path);
+    if (earlier === undefined) {
+      byPath.set(f.path, [f]);
       continue;
     }
     const where = places(f);
     let n = 1;
-    for (const e of cluster) if (e.object.namespace === f.object.namespace && e.object.apiVersion === f.object.apiVersion && places(e) === where) n++;
-    cluster.push(f);
+    for (const e of earlier) if (sameObject(e, f) && places(e) === where) n++;
+    earlier.push(f);
     if (n > 1) counts.set(f, n);
   }
   // Most reports have no shared fingerprint: then no finding is looked up.

@@ -3,7 +3,8 @@
  * container and into others is not suppressed (the exception does not cover all of it), but the
  * exception still says that container's setting is deliberate: its fix leaves that container as
  * it is and fixes the others. A pod-level setting that an excepted container inherits (a
- * `seccompProfile` or `runAsNonRoot` it does not set itself) is left alone as well.
+ * `seccompProfile` or `runAsNonRoot` it does not set itself) is first copied onto that container,
+ * so it keeps it, or, when the pod does not set it either, left alone as well.
  */
 import { Exceptions, type ExceptionSpec } from '../engine/exceptions.js';
 import type { PatchOperation } from '../engine/rule.js';
@@ -11,7 +12,7 @@ import { asObject, asString } from '../k8s/object.js';
 import { containersOf, podSpecOf } from '../k8s/pod.js';
 import { APPARMOR_PREFIX, SECCOMP_CONTAINER_PREFIX, SECCOMP_POD_ANNOTATION } from '../rules/pss/constants.js';
 import type { Finding, JsonObject, JsonValue } from '../types.js';
-import { parsePointer } from './ops.js';
+import { parsePointer, setField } from './ops.js';
 
 const CONTAINER_FIELDS: ReadonlySet<string> = new Set(['containers', 'initContainers', 'ephemeralContainers']);
 
@@ -72,19 +73,34 @@ export class FixExceptions {
   filter(finding: Finding, object: JsonObject, ops: readonly PatchOperation[]): { ops: PatchOperation[]; excepted: string[] } {
     const template = this.exceptions.empty ? undefined : podSpecOf(object);
     if (template === undefined) return { ops: [...ops], excepted: [] };
-    const excepted = containersOf(template.spec).filter((c) => this.exceptions.match(finding.ruleId, finding.object, [c.name]) !== undefined);
+    const excepted = containersOf(template.spec, template.specPath).filter((c) => this.exceptions.match(finding.ruleId, finding.object, [c.name]) !== undefined);
     if (excepted.length === 0) return { ops: [...ops], excepted: [] };
     const names = new Set(excepted.map((c) => c.name));
     // A pod-level field reaches every excepted container that does not set it itself.
-    const inherited = (field: string): boolean => excepted.some((c) => asObject(c.container['securityContext'])?.[field] === undefined);
+    const inheriting = (field: string): typeof excepted => excepted.filter((c) => asObject(c.container['securityContext'])?.[field] === undefined);
+    const pod = asObject(template.spec['securityContext']);
     const layout: Layout = { spec: template.specPath.map(String), annotations: [...template.root.map(String), 'metadata', 'annotations'] };
+    // A pod-level value the fix changes is first written on the excepted containers that inherit
+    // it, so they keep it; without a pod-level value to keep, the change is left out.
+    const pinned: PatchOperation[] = [];
+    const pinnedFields = new Set<string>();
     const kept = ops.filter((op) => {
       const scope = scopeOf(object, parsePointer(op.path) ?? [], layout);
-      return scope === undefined || ('container' in scope ? !names.has(scope.container) : !inherited(scope.podField));
+      if (scope === undefined) return true;
+      if ('container' in scope) return !names.has(scope.container);
+      const heirs = inheriting(scope.podField);
+      if (heirs.length === 0) return true;
+      const value = pod?.[scope.podField];
+      if (value === undefined || value === null) return false;
+      if (!pinnedFields.has(scope.podField)) {
+        pinnedFields.add(scope.podField);
+        for (const c of heirs) pinned.push(...setField(object, [...c.path, 'securityContext', scope.podField], structuredClone(value)));
+      }
+      return true;
     });
-    if (kept.length === ops.length) return { ops: kept, excepted: [] };
+    if (kept.length === ops.length) return { ops: [...pinned, ...kept], excepted: [] };
     // A parent created only for operations that were left out goes with them.
     const out = kept.filter((op) => op.op !== 'add' || !isEmptyObject(op.value) || kept.some((other) => other.path.startsWith(`${op.path}/`)));
-    return { ops: out, excepted: [...names] };
+    return { ops: [...pinned, ...out], excepted: [...names] };
   }
 }

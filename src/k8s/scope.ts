@@ -39,3 +39,37 @@ const CLUSTER_SCOPED: ReadonlySet<string> = new Set([
 export function isClusterScoped(kind: string): boolean {
   return CLUSTER_SCOPED.has(kind);
 }
+
+/**
+ * API groups served by Kubernetes itself: their resource sets grow with each release and hold the
+ * sensitive resources. A `*` over the resources of another group (an operator's CRDs, an
+ * aggregated metrics API) stays within that group and is not reported as a wildcard grant. The
+ * scope of their kinds is known (`isClusterScoped`); that of other groups' kinds is not.
+ */
+export const BUILT_IN_GROUPS: ReadonlySet<string> = new Set([
+  '',
+  'admissionregistration.k8s.io',
+  'apiextensions.k8s.io',
+  'apiregistration.k8s.io',
+  'apps',
+  'authentication.k8s.io',
+  'authorization.k8s.io',
+  'autoscaling',
+  'batch',
+  'certificates.k8s.io',
+  'coordination.k8s.io',
+  'discovery.k8s.io',
+  'events.k8s.io',
+  'extensions',
+  'flowcontrol.apiserver.k8s.io',
+  'internal.apiserver.k8s.io',
+  'networking.k8s.io',
+  'node.k8s.io',
+  'policy',
+  'rbac.authorization.k8s.io',
+  'resource.k8s.io',
+  'scheduling.k8s.io',
+  'storage.k8s.io',
+  'storagemigration.k8s.io',
+]);
+

@@ -211,8 +211,8 @@ function words(name: string): string[] {
     .filter((w) => w !== '');
 }
 
-/** Words that make a credential-looking name about something else. */
-const NOT_SECRET_WORDS: ReadonlySet<string> = new Set(['checksum', 'hash', 'hashed', 'digest', 'sha1', 'sha256', 'sha512', 'md5', 'fingerprint', 'version', 'revision', 'rotation', 'expiry', 'expiration']);
+/** Words that make a credential-looking name about something else (`existingSecret` names a Secret). */
+const NOT_SECRET_WORDS: ReadonlySet<string> = new Set(['existing', 'checksum', 'hash', 'hashed', 'digest', 'sha1', 'sha256', 'sha512', 'md5', 'fingerprint', 'version', 'revision', 'rotation', 'expiry', 'expiration']);
 
 /** Cheap pre-check before `credentialName`: could this name be a credential name at all? */
 const NAME_HINT = /pass|pw|secret|token|key|cred|auth/i;
@@ -310,6 +310,9 @@ export function looksRandom(value: string): boolean {
   return shannonEntropy(value) >= 3.5;
 }
 
+/** Words of notes and settings written where a secret would go (`see vault`, `not set yet`, `none required here`). */
+const NOTE_WORDS: ReadonlySet<string> = new Set(['see', 'not', 'no', 'none', 'set', 'unset', 'yet', 'required', 'here', 'vault', 'in', 'from', 'the', 'use', 'using', 'via', 'env', 'file', 'todo', 'tbd', 'fill', 'later', 'plain', 'login', 'disabled', 'enabled', 'empty', 'default', 'secret', 'secrets']);
+
 /** Two to five words of letters and digits with single spaces: `keyboard cat`, not a sentence or a command line. */
 const PASSPHRASE = /^[A-Za-z0-9!@#$%^&*_+=]+(?: [A-Za-z0-9!@#$%^&*_+=]+){1,4}$/;
 
@@ -325,12 +328,13 @@ function isLiteralCredential(kind: 'password' | 'secret', value: string): boolea
   if (kind === 'password') return value.length >= 4;
   if (UUID.test(value)) return true;
   if (value.length < 8) return false;
-  // `keyboard cat`: a passphrase of a few words.
-  if (/\s/.test(value)) return PASSPHRASE.test(value);
+  // `keyboard cat`: a passphrase of a few words; not modes (`LOGIN PLAIN`) nor notes (`see vault`).
+  if (/\s/.test(value)) return PASSPHRASE.test(value) && value !== value.toUpperCase() && !value.toLowerCase().split(' ').some((w) => NOTE_WORDS.has(w));
   if (OBJECT_NAME.test(value) && /[-.]/.test(value)) return false;
   if (looksRandom(value)) return true;
-  // `mysupersecretsigningkey`: a long run of letters is a chosen phrase, not a mode or a name.
-  if (/^[A-Za-z]{12,}$/.test(value)) return true;
+  // `mysupersecretsigningkey`: a long run of letters is a chosen phrase, not a mode; one ending in
+  // `secret` or `credentials` names a Secret (`postgresqlcredentials`).
+  if (/^[A-Za-z]{12,}$/.test(value)) return !/(?:secrets?|credentials?|creds)$/i.test(value);
   // `minio123`, `s3cr3t-K3y`: letters with digits, or three character classes.
   return (/[0-9]/.test(value) && /[A-Za-z]/.test(value)) || charClasses(value) >= 3;
 }

@@ -1,4 +1,5 @@
 import { namespaceOf } from '../engine/inventory.js';
+import { BUILT_IN_GROUPS } from '../k8s/scope.js';
 import { defineRule, type InventoryViolation, type Rule, type Violation } from '../engine/rule.js';
 import { asArray, asObject } from '../k8s/object.js';
 import { rbacIndexOf } from '../k8s/rbac.js';
@@ -45,13 +46,17 @@ function violationsOf(result: EvaluationResult, policy: LoadedPolicy): Violation
 }
 
 /**
- * A scanned object as the request that creates it. A namespaced object without
- * `metadata.namespace` is created in `default` (as kubectl applies it): `request.namespace`,
- * the namespaceSelectors and `namespaceObject` see that namespace.
+ * A scanned object as the request that creates it. An object of a built-in namespaced kind without
+ * `metadata.namespace` is created in `default` (as kubectl applies it): `request.namespace`, the
+ * namespaceSelectors and `namespaceObject` see that namespace. The scope of a custom resource's
+ * kind is not known (a GatewayClass or a ClusterIssuer is cluster-scoped): without a namespace
+ * it is taken as cluster-scoped, and with one as in it.
  */
 function createRequest(target: LoadedObject, object: JsonObject = target.object): EvaluationInput {
   const input: EvaluationInput = { object, operation: 'CREATE' };
-  const namespace = namespaceOf(target);
+  const { apiVersion } = target.ref;
+  const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+  const namespace = BUILT_IN_GROUPS.has(group) ? namespaceOf(target) : target.ref.namespace || undefined;
   if (namespace !== undefined) input.namespace = namespace;
   return input;
 }

@@ -165,11 +165,16 @@ export function loadPolicies(objects: readonly JsonObject[], options: LoadOption
   const policies: LoadedPolicy[] = [];
   const bindings: LoadedBinding[] = [];
   const params: JsonObject[] = [];
+  // Policies some binding of the input names, loaded or not: a binding refused for an error is no
+  // reason to bind its policy implicitly (with Deny, where the binding may have said Warn).
+  const named = new Set<string>();
   for (const object of objects) {
     if (isVapObject(object, POLICY_KIND)) {
       const p = loadPolicy(object, errors, options.kubeMinor);
       if (p !== undefined) policies.push(p);
     } else if (isVapObject(object, BINDING_KIND)) {
+      const policyName = asString(asObject(object['spec'])?.['policyName']);
+      if (policyName !== undefined) named.add(policyName);
       const b = loadBinding(object, errors);
       if (b !== undefined) bindings.push(b);
     } else {
@@ -188,7 +193,7 @@ export function loadPolicies(objects: readonly JsonObject[], options: LoadOption
   }
   if (options.bindUnbound === true) {
     for (const p of policies) {
-      if (p.bindings.length > 0 || p.paramKind !== undefined) continue;
+      if (p.bindings.length > 0 || p.paramKind !== undefined || named.has(p.name)) continue;
       p.bindings.push({ name: IMPLICIT_BINDING, source: {}, validationActions: ['Deny'] });
     }
   }

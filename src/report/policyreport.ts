@@ -221,12 +221,20 @@ interface Context {
   timestamp: PolicyReportResult['timestamp'];
   /** The fingerprint of each finding of the report, distinct within it. */
   printOf: (finding: Finding) => string;
+  /**
+   * The digits the timestamp's numbers lack to their widest (10 for seconds, 9 for nanoseconds),
+   * added to each result's size: where reports split then depends on the findings only, not on
+   * the clock.
+   */
+  stampSlack: number;
 }
 
 function context(report: Report, options: Pick<WriterOptions, 'rules' | 'now' | 'cwd'>): Context {
   const ms = options.now.getTime();
   const seconds = Math.floor(ms / 1000);
-  return { rules: new Set(options.rules.map((r) => r.id)), timestamp: { seconds, nanos: (ms - seconds * 1000) * 1_000_000 }, printOf: reportFingerprints(report, options.cwd) };
+  const nanos = (ms - seconds * 1000) * 1_000_000;
+  const stampSlack = Math.max(0, 10 - String(seconds).length) + Math.max(0, 9 - String(nanos).length);
+  return { rules: new Set(options.rules.map((r) => r.id)), timestamp: { seconds, nanos }, printOf: reportFingerprints(report, options.cwd), stampSlack };
 }
 
 /** Characters whose JSON takes more bytes than their UTF-16 code units: non-ASCII ones, and those Go's encoder escapes. */
@@ -290,7 +298,7 @@ export function policyReports(report: Report, options: ReportOptions, maxBytes =
       results = [];
     });
     const add = (r: PolicyReportResult): void => {
-      split.add(r.result as keyof Counts, jsonBytes(`${resultYaml(r)}\n`));
+      split.add(r.result as keyof Counts, jsonBytes(`${resultYaml(r)}\n`) + ctx.stampSlack);
       results.push(r);
     };
     for (const f of group.findings) add(findingResult(f, group.namespace, ctx));
@@ -432,7 +440,7 @@ const NO_RESOURCE = '"\n    properties:\n      path: "';
  * strings, in as few pieces as the layout allows. Findings come sorted by file and line, so the
  * object and the file of the previous finding are the ones to keep.
  */
-function emitter(namespace: string | null, { rules, timestamp, printOf }: Context): Emit {
+function emitter(namespace: string | null, { rules, timestamp, printOf, stampSlack }: Context): Emit {
   const stamp = `\n    timestamp:\n      seconds: ${timestamp.seconds}\n      nanos: ${timestamp.nanos}\n    message: "`;
   const namespaceLine = namespace === null ? '' : `\n        namespace: ${quote(namespace)}`;
   const byRule = new Map<string, RuleLines>();
@@ -462,7 +470,7 @@ function emitter(namespace: string | null, { rules, timestamp, printOf }: Contex
     if (text === undefined) {
       text = `  - policy: ${quote(f.ruleId)}\n    rule: ${quote(f.title)}\n    category: ${quote(f.phase)}\n    severity: ${quote(f.severity)}\n    result: "${result}"\n    scored: true\n    source: "mamori"${stamp}`;
       lines[result] = text;
-      lines.bytes[result] = jsonBytes(text);
+      lines.bytes[result] = jsonBytes(text) + stampSlack;
     }
     return text;
   };
@@ -598,7 +606,7 @@ export function* writePolicyReportChunks(report: Report, options: WriterOptions,
     for (const e of group.errors) {
       const text = `${resultYaml(errorResult(e, ctx.timestamp))}\n`;
       out.push(text);
-      add('error', out.length - 1, jsonBytes(text));
+      add('error', out.length - 1, jsonBytes(text) + ctx.stampSlack);
     }
     split.end();
   }

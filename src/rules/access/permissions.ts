@@ -21,6 +21,7 @@ import {
   type RoleRecord,
   type Subject,
 } from '../../k8s/rbac.js';
+import { BUILT_IN_GROUPS } from '../../k8s/scope.js';
 import type { Path } from '../../types.js';
 
 /** A class of dangerous permission; one rule (per scope tier) reports each. */
@@ -85,37 +86,7 @@ const WRITE = ['create', 'update', 'patch'] as const;
 const ns = (name: string): { name: string; scope: ResourceScope } => ({ name, scope: 'namespaced' });
 const cl = (name: string): { name: string; scope: ResourceScope } => ({ name, scope: 'cluster' });
 
-/**
- * API groups served by Kubernetes itself: their resource sets grow with each release and hold the
- * sensitive resources. A `*` over the resources of another group (an operator's CRDs, an
- * aggregated metrics API) stays within that group and is not reported as a wildcard grant.
- */
-export const BUILT_IN_GROUPS: ReadonlySet<string> = new Set([
-  '',
-  'admissionregistration.k8s.io',
-  'apiextensions.k8s.io',
-  'apiregistration.k8s.io',
-  'apps',
-  'authentication.k8s.io',
-  'authorization.k8s.io',
-  'autoscaling',
-  'batch',
-  'certificates.k8s.io',
-  'coordination.k8s.io',
-  'discovery.k8s.io',
-  'events.k8s.io',
-  'extensions',
-  'flowcontrol.apiserver.k8s.io',
-  'internal.apiserver.k8s.io',
-  'networking.k8s.io',
-  'node.k8s.io',
-  'policy',
-  'rbac.authorization.k8s.io',
-  'resource.k8s.io',
-  'scheduling.k8s.io',
-  'storage.k8s.io',
-  'storagemigration.k8s.io',
-]);
+export { BUILT_IN_GROUPS };
 
 const SYSTEM_IDENTITY = (name: string): boolean => name.startsWith('system:');
 /** Signers whose certificates authenticate to the API server as any user or node. */
@@ -535,11 +506,14 @@ function rbacWriters(inventory: Inventory): RbacWriters {
   return inventory.memo(WRITERS, () => {
     const bindings = new Set<string>();
     const roles = new Set<string>();
-    for (const { binding, matches } of analysedBindings(inventory)) {
+    for (const { binding, matches, rules } of analysedBindings(inventory)) {
       const admin = matches.has('admin');
-      const grants = matches.get('rbac-write')?.grants ?? [];
-      const writesBindings = admin || grants.some((g) => g.resource === 'rolebindings' || g.resource === 'clusterrolebindings');
-      const writesRoles = admin || grants.some((g) => g.resource === 'roles' || g.resource === 'clusterroles');
+      // Writes limited by resourceNames count: updating the one role a subject holds is enough for
+      // `escalate` to give it any rule, and updating one binding's subjects enough for `bind`.
+      const writes = (resources: readonly string[]): boolean =>
+        rules.some(({ rule }) => apiGroupMatches(rule, RBAC) && resources.some((r) => resourceMatches(rule, r, '')) && ['create', 'update', 'patch'].some((v) => verbMatches(rule, v)));
+      const writesBindings = admin || writes(['rolebindings', 'clusterrolebindings']);
+      const writesRoles = admin || writes(['roles', 'clusterroles']);
       for (const s of binding.subjects) {
         if (writesBindings) bindings.add(subjectKey(s.kind, s.name, s.namespace));
         if (writesRoles) roles.add(subjectKey(s.kind, s.name, s.namespace));

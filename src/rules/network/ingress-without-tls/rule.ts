@@ -76,8 +76,9 @@ export const rule = defineRule({
     const covered = tlsCover(tls.flatMap((t) => asArray(t['hosts'])).filter((h): h is string => typeof h === 'string').map((h) => h.toLowerCase()));
     const reported = new Set<string>();
     const backend = asObject(spec['defaultBackend']) !== undefined ? 'defaultBackend' : asObject(spec['backend']) !== undefined ? 'backend' : undefined;
-    if (backend !== undefined) {
-      // Requests that match no rule go to the default backend, whatever their Host header.
+    // Requests that match no rule go to the default backend, whatever their Host header; a rule
+    // without host, reported below, answers those first.
+    if (backend !== undefined && !rules.some((raw) => hostOf(raw) === '')) {
       reported.add('');
       yield { path: ['spec', backend], message: `Ingress "${name}" serves spec.${backend} without TLS: it answers requests that match no rule over plain HTTP, for every host name no rule names (and for the bare address); the spec.tls entries cover only the hosts they list` };
     }

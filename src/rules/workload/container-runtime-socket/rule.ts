@@ -129,7 +129,8 @@ function unprivilegedUser(spec: JsonObject, container: JsonObject | undefined): 
   const setting = (field: string): unknown => own?.[field] ?? pod?.[field];
   const user = setting('runAsUser');
   const group = setting('runAsGroup');
-  if (typeof user !== 'number' || user <= 0 || (group !== undefined && (typeof group !== 'number' || group === 0))) return undefined;
+  // Without runAsGroup the primary group is the image's, 0 by default: root's group, which the sockets admit.
+  if (typeof user !== 'number' || user <= 0 || typeof group !== 'number' || group <= 0) return undefined;
   if (own?.['allowPrivilegeEscalation'] !== false || own['privileged'] === true) return undefined;
   if (asArray(pod?.['supplementalGroups']).length > 0 || (pod?.['fsGroup'] !== undefined && pod['fsGroup'] !== null)) return undefined;
   return user;

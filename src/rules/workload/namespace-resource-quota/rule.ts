@@ -40,7 +40,7 @@ function scopesOf(spec: JsonObject | undefined): string[] {
     const operator = asString(e?.['operator']) ?? '?';
     if (operator === 'Exists') scopes.push(name);
     else if (name === 'PriorityClass' && operator === 'DoesNotExist') scopes.push('!PriorityClass');
-    else scopes.push(`${name} ${operator} (${asArray(e?.['values']).map((v) => asString(v) ?? '?').join(', ')})`);
+    else scopes.push(`${name} ${operator} (${asArray(e?.['values']).map((v) => asString(v) ?? '?').sort().join(', ')})`);
   }
   return [...new Set(scopes)].sort();
 }
@@ -53,7 +53,10 @@ function scopesOf(spec: JsonObject | undefined): string[] {
 function coversEveryPod(scopes: readonly (readonly string[])[]): boolean {
   if (scopes.some((s) => s.length === 0)) return true;
   const single = new Set(scopes.filter((s) => s.length === 1).map((s) => s[0]!));
-  return [...single].some((s) => COMPLEMENT.has(s) && single.has(COMPLEMENT.get(s)!));
+  // PriorityClass In and NotIn of the same classes split the pods too (a pod without a class is NotIn).
+  const complement = (s: string): string | undefined =>
+    COMPLEMENT.get(s) ?? (s.startsWith('PriorityClass In (') ? s.replace('PriorityClass In (', 'PriorityClass NotIn (') : undefined);
+  return [...single].some((s) => { const other = complement(s); return other !== undefined && single.has(other); });
 }
 
 /** How a scope is written in the message. */
@@ -82,7 +85,7 @@ export const rule = defineRule({
   controls: ['CMP-3'],
   frameworks: { nsa: ['Resource policies'] },
   description:
-    'Without a ResourceQuota nothing caps what a namespace may consume in total: a runaway HorizontalPodAutoscaler, a CronJob that piles up Jobs, or a stolen deploy token that scales a Deployment to thousands of replicas (or creates LoadBalancer Services and volumes) exhausts the cluster for every other team. Limits on single containers do not bound the number of pods. A ResourceQuota counts when its `spec.hard` caps compute (`cpu`, `memory`, `ephemeral-storage`, `hugepages-*`, `limits.*`, `requests.*` other than `requests.storage`) or `pods`; one that caps only object counts (`count/configmaps`, `services`, `secrets`) or PersistentVolumeClaim storage leaves what the pods consume unbounded. A quota with `scopes` or a `scopeSelector` tracks only the pods of its scopes, so scoped quotas count only when they cover every pod together: `Terminating` with `NotTerminating`, `BestEffort` with `NotBestEffort`, or `PriorityClass` Exists with DoesNotExist. Reported only for Namespace objects that are in the input and in which the input runs workloads, since only then does the input own the namespace.',
+    'Without a ResourceQuota nothing caps what a namespace may consume in total: a runaway HorizontalPodAutoscaler, a CronJob that piles up Jobs, or a stolen deploy token that scales a Deployment to thousands of replicas (or creates LoadBalancer Services and volumes) exhausts the cluster for every other team. Limits on single containers do not bound the number of pods. A ResourceQuota counts when its `spec.hard` caps compute (`cpu`, `memory`, `ephemeral-storage`, `hugepages-*`, `limits.*`, `requests.*` other than `requests.storage`) or `pods`; one that caps only object counts (`count/configmaps`, `services`, `secrets`) or PersistentVolumeClaim storage leaves what the pods consume unbounded. A quota with `scopes` or a `scopeSelector` tracks only the pods of its scopes, so scoped quotas count only when they cover every pod together: `Terminating` with `NotTerminating`, `BestEffort` with `NotBestEffort`, `PriorityClass` Exists with DoesNotExist, or In with NotIn of the same classes. Reported only for Namespace objects that are in the input and in which the input runs workloads, since only then does the input own the namespace.',
   remediation:
     'Add a ResourceQuota to the namespace with `spec.hard` caps on at least `requests.cpu`, `requests.memory`, `limits.memory` and `pods` (and `services.loadbalancers`, `services.nodeports`, `persistentvolumeclaims`, `requests.storage` as the namespace needs), sized to what its workloads use with headroom for rollouts.',
   *check({ inventory }) {
