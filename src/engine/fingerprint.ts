@@ -22,14 +22,19 @@ function canonicalFile(file: string, cwd: string): string {
 const canonical = new Map<string, string>();
 let canonicalCwd = '';
 
+/** The last file asked for and its canonical form: a report's findings come file by file. */
+let lastFile = { file: '', cwd: '', out: '' };
+
 function cachedFile(file: string, cwd: string): string {
   if (!isAbsolute(cwd)) return canonicalFile(file, cwd); // resolved against process.cwd(), which may change
-  if (cwd !== canonicalCwd || canonical.size >= 10_000) {
+  if (file === lastFile.file && cwd === lastFile.cwd) return lastFile.out;
+  if (cwd !== canonicalCwd || canonical.size >= 50_000) {
     canonical.clear();
     canonicalCwd = cwd;
   }
   let out = canonical.get(file);
   if (out === undefined) canonical.set(file, (out = canonicalFile(file, cwd)));
+  lastFile = { file, cwd, out };
   return out;
 }
 
@@ -104,6 +109,11 @@ function places(finding: Finding): string {
   const first = named(finding.path, keys);
   const { paths } = finding;
   if (paths === undefined || paths.length === 0) return first;
+  if (paths.length === 1) {
+    // The commonest case, ordered without a list.
+    const other = named(paths[0] as string, keys);
+    return other === first ? first : other < first ? `${other}\u0000${first}` : `${first}\u0000${other}`;
+  }
   // Paths come in order and without repeats as a rule: joined as they come unless they do not.
   let out = first;
   let last = first;
@@ -147,9 +157,18 @@ export function fingerprint(finding: Finding, cwd: string = process.cwd()): stri
 
 /** The hash of a finding's rule, file, object (in `namespace`) and `where`. */
 function hashOf(finding: Finding, cwd: string, namespace: string, where: string): string {
-  const { object } = finding;
   const file = cachedFile(finding.location?.file ?? '', cwd);
-  return sha256Hex(`${finding.ruleId}\u0000${file}\u0000${object.apiVersion}\u0000${object.kind}\u0000${namespace}\u0000${object.name}\u0000${where}`).slice(0, 32);
+  // Joined, the text is one flat string, which the hash reads without flattening a rope first.
+  return sha256Hex([finding.ruleId, file, objectText(finding.object, namespace), where].join('\u0000')).slice(0, 32);
+}
+
+/** The last object's part of the hashed text: a report's findings on one object come together. */
+let lastObject: { ref: ObjectRef | undefined; namespace: string; text: string } = { ref: undefined, namespace: '', text: '' };
+
+/** `apiVersion`, kind, `namespace` and name, joined as `hashOf` joins its parts. */
+function objectText(ref: ObjectRef, namespace: string): string {
+  if (ref !== lastObject.ref || namespace !== lastObject.namespace) lastObject = { ref, namespace, text: [ref.apiVersion, ref.kind, namespace, ref.name].join('\u0000') };
+  return lastObject.text;
 }
 
 /**
@@ -193,12 +212,13 @@ export function reportFingerprints(report: Pick<Report, 'findings' | 'suppressed
   const counts = new Map<Finding, number>();
   // Findings with one fingerprint share their file, rule, object and first path, and the report
   // lists each list by file: walking both lists together in report order, a file's findings come
-  // together, so what is kept is one file's at a time. Within a file they are looked up by rule and
-  // first path (texts the findings share, cheap to look up); only those that share both are
-  // compared by object and all their places.
+  // together, so what is kept is one file's at a time. Within a file they are looked up by first
+  // path (texts the findings share, cheap to look up); only those of one rule and object are
+  // compared by all their places.
   const { findings, suppressed } = report;
   let file: string | undefined;
-  const seen = new Map<string, Map<string, Finding[]>>();
+  // By first path (texts the findings share), the findings of the file so far that have it.
+  const seen = new Map<string, Finding | Finding[]>();
   let i = 0;
   let j = 0;
   while (i < findings.length || j < suppressed.length) {
@@ -210,17 +230,21 @@ export function reportFingerprints(report: Pick<Report, 'findings' | 'suppressed
       file = at;
       seen.clear();
     }
-    let byPath = seen.get(f.ruleId);
-    if (byPath === undefined) seen.set(f.ruleId, (byPath = new Map()));
-    const earlier = byPath.get(f.path);
+    const earlier = seen.get(f.path);
     if (earlier === undefined) {
-      byPath.set(f.path, [f]);
+      seen.set(f.path, f);
       continue;
     }
-    const where = places(f);
+    const list = Array.isArray(earlier) ? earlier : [earlier];
+    if (list !== earlier) seen.set(f.path, list);
     let n = 1;
-    for (const e of earlier) if (sameObject(e, f) && places(e) === where) n++;
-    earlier.push(f);
+    let where: string | undefined;
+    for (const e of list) {
+      if (e.ruleId !== f.ruleId || !sameObject(e, f)) continue;
+      where ??= places(f);
+      if (places(e) === where) n++;
+    }
+    list.push(f);
     if (n > 1) counts.set(f, n);
   }
   // Most reports have no shared fingerprint: then no finding is looked up.
