@@ -498,10 +498,9 @@ export class Engine {
     const text = file.locator?.fileText;
     for (const loaded of file.objects) {
       const kind = loaded.ref.kind;
-      const at = namespaceOf(loaded);
-      if (at !== undefined) this.inputNamespaces.add(at);
+      const namespace = namespaceOf(loaded);
+      if (namespace !== undefined) this.inputNamespaces.add(namespace);
       if (this.keepAny) {
-        const namespace = namespaceOf(loaded);
         this.seen.add(objectKey(kind, namespace, loaded.ref.name));
         if (loaded.ref.namespace !== undefined) this.namespaces.add(loaded.ref.namespace);
         if (this.keeps(kind, loaded.object)) {
