@@ -3,7 +3,7 @@
  * no leading zeros in IPv4 octets) plus the apiserver rules of `pkg/cel/library/ip.go` and
  * `cidr.go` (zones and IPv4-mapped IPv6 addresses rejected), with their error messages.
  */
-import { goQuote } from './cel-lib.js'
+import { goQuote } from './go-quote.js'
 
 /** An IP address (CEL type `net.IP`): 4 or 16 bytes. */
 export class IPAddr {

@@ -6,6 +6,9 @@
  */
 import { Optional, type Environment } from '@marcbachmann/cel-js'
 import { patternFor } from './cel-re2.js'
+import { goQuote } from './go-quote.js'
+
+export { goQuote }
 
 const INT64_MAX = 9223372036854775807n
 const INT64_MIN = -9223372036854775808n
@@ -209,21 +212,6 @@ function extreme(list: readonly unknown[], name: 'min' | 'max'): unknown {
     if ((name === 'min' && c < 0) || (name === 'max' && c > 0)) best = x
   }
   return best
-}
-
-/** What goQuote escapes: quotes, backslashes, control characters and lone surrogates. */
-const GO_QUOTE_ESCAPED = /["\\\x00-\x1f\x7f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
-const GO_ESCAPES: Readonly<Record<string, string>> = { '"': '\\"', '\\': '\\\\', '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v' }
-function goEscape(ch: string): string {
-  const cp = ch.charCodeAt(0)
-  return GO_ESCAPES[ch] ?? (cp >= 0xd800 ? '\\ufffd' : `\\x${cp.toString(16).padStart(2, '0')}`)
-}
-
-/** Go's strconv.Quote, as used by cel-go `strings.quote`. */
-export function goQuote(s: string): string {
-  // One pass of a regular expression: appending 3 million characters one by one took 0.1 s and
-  // as much again in garbage collection.
-  return `"${s.replace(GO_QUOTE_ESCAPED, goEscape)}"`
 }
 
 function formatScalarString(v: unknown): string {

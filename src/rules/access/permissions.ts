@@ -86,7 +86,6 @@ const WRITE = ['create', 'update', 'patch'] as const;
 const ns = (name: string): { name: string; scope: ResourceScope } => ({ name, scope: 'namespaced' });
 const cl = (name: string): { name: string; scope: ResourceScope } => ({ name, scope: 'cluster' });
 
-export { BUILT_IN_GROUPS };
 
 const SYSTEM_IDENTITY = (name: string): boolean => name.startsWith('system:');
 /** Signers whose certificates authenticate to the API server as any user or node. */

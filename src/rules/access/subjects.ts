@@ -2,9 +2,7 @@
 import type { Inventory } from '../../engine/inventory.js';
 import { isUnchangedDefaultBinding, rbacIndexOf, roleNote, type BindingRecord, type Subject } from '../../k8s/rbac.js';
 import type { Path } from '../../types.js';
-import { analysedBindings, bindingLabel, describeClass, type AnalysedBinding } from './permissions.js';
-
-export { bindingLabel };
+import { analysedBindings, describeClass, type AnalysedBinding } from './permissions.js';
 
 /**
  * Every binding of the input except Kubernetes' own unchanged ones (`isUnchangedDefaultBinding`),

@@ -8,6 +8,7 @@ import type { Inventory } from '../../engine/inventory.js';
 import type { InventoryViolation } from '../../engine/rule.js';
 import { asArray, asObject, asString, setOwn } from '../../k8s/object.js';
 import { labelSetOf, parseLabelSelector, SelectorIndex, type LabelSelector, type LabelSet } from '../../k8s/selectors.js';
+import { cidrContainsIP, parseCIDR, parseIP, type IPAddr } from '../../policy/cel-k8s-net.js';
 import type { LoadedObject } from '../../load/types.js';
 import type { JsonObject, JsonValue, Path } from '../../types.js';
 
@@ -103,9 +104,9 @@ function isCalico(object: JsonObject): boolean {
 }
 
 /** The cloud metadata endpoint (AWS, Azure, GCP and most others): instance credentials. */
-const METADATA_IPV4 = [169, 254, 169, 254] as const;
+const METADATA_IPV4 = parseIP('169.254.169.254') as IPAddr;
 /** EC2's instance metadata endpoint on IPv6 (`fd00:ec2::254`, Nitro instances with IPv6 metadata turned on). */
-const METADATA_IPV6 = [0xfd, 0, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54] as const;
+const METADATA_IPV6 = parseIP('fd00:ec2::254') as IPAddr;
 
 /**
  * What a rule or one of its peers opens on every port:
@@ -119,63 +120,6 @@ export type Opening =
   | { kind: 'all'; rule: number; path: Path }
   | { kind: 'cluster'; rule: number; peer: number; path: Path }
   | { kind: 'addresses'; rule: number; peer: number; path: Path; cidr: string; except: string[]; ipv6: boolean; metadata: boolean };
-
-/** The 16 bytes of an IPv6 address (`::` compression and a trailing dotted IPv4 allowed), or undefined when it is not one. */
-function parseIPv6(text: string): number[] | undefined {
-  const halves = text.split('::');
-  if (halves.length > 2) return undefined;
-  const groups = (part: string): number[] | undefined => {
-    if (part === '') return [];
-    const out: number[] = [];
-    const pieces = part.split(':');
-    for (const [i, piece] of pieces.entries()) {
-      if (i === pieces.length - 1 && piece.includes('.')) {
-        const v4 = parseIPv4Cidr(`${piece}/32`);
-        if (v4 === undefined) return undefined;
-        out.push((v4.bytes[0]! << 8) | v4.bytes[1]!, (v4.bytes[2]! << 8) | v4.bytes[3]!);
-      } else if (/^[0-9a-fA-F]{1,4}$/.test(piece)) out.push(parseInt(piece, 16));
-      else return undefined;
-    }
-    return out;
-  };
-  const head = groups(halves[0]!);
-  const tail = halves.length === 2 ? groups(halves[1]!) : [];
-  if (head === undefined || tail === undefined) return undefined;
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
-  return [...head, ...new Array<number>(missing).fill(0), ...tail].flatMap((g) => [g >> 8, g & 0xff]);
-}
-
-/** A CIDR as its address bytes (4 for IPv4, 16 for IPv6) and prefix length, or undefined when it is not one. */
-function parseCidr(cidr: string): { bytes: number[]; prefix: number } | undefined {
-  return cidr.includes(':') ? parseIPv6Cidr(cidr) : parseIPv4Cidr(cidr);
-}
-
-function parseIPv4Cidr(cidr: string): { bytes: number[]; prefix: number } | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
-  if (m === null) return undefined;
-  const bytes = m.slice(1, 5).map(Number);
-  const prefix = Number(m[5]);
-  return bytes.every((o) => o <= 255) && prefix <= 32 ? { bytes, prefix } : undefined;
-}
-
-function parseIPv6Cidr(cidr: string): { bytes: number[]; prefix: number } | undefined {
-  const m = /^([0-9a-fA-F:.]+)\/(\d{1,3})$/.exec(cidr);
-  const bytes = m === null ? undefined : parseIPv6(m[1]!);
-  const prefix = Number(m?.[2]);
-  return bytes !== undefined && prefix <= 128 ? { bytes, prefix } : undefined;
-}
-
-/** Whether a range holds an address of its family (both as bytes). */
-function contains(range: { bytes: number[]; prefix: number }, address: readonly number[]): boolean {
-  if (range.bytes.length !== address.length) return false;
-  for (let bit = 0; bit < range.prefix; bit++) {
-    const byte = bit >> 3;
-    const mask = 0x80 >> (bit & 7);
-    if (((range.bytes[byte] ?? 0) & mask) !== ((address[byte] ?? 0) & mask)) return false;
-  }
-  return true;
-}
 
 /** The prefix length of a CIDR (IPv4 or IPv6), or undefined when it has none. */
 function prefixOf(cidr: string): number | undefined {
@@ -196,9 +140,10 @@ function openAddresses(block: JsonObject, rule: number, peer: number, path: Path
   }
   const ipv6 = cidr.includes(':');
   const endpoint = ipv6 ? METADATA_IPV6 : METADATA_IPV4;
+  // A range that does not parse keeps nothing out.
   const metadata = !except.some((range) => {
-    const parsed = parseCidr(range);
-    return parsed !== undefined && contains(parsed, endpoint);
+    const parsed = parseCIDR(range);
+    return typeof parsed !== 'string' && cidrContainsIP(parsed, endpoint);
   });
   return { kind: 'addresses', rule, peer, path: [...path, 'ipBlock', 'cidr'], cidr, except, ipv6, metadata };
 }

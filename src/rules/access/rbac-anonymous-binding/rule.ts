@@ -1,6 +1,7 @@
 import { defineRule } from '../../../engine/rule.js';
 import { RBAC_KINDS, type Subject } from '../../../k8s/rbac.js';
-import { bindingLabel, bindingScope, dangerList, reviewedBindings, roleRefLabel, subjectPath } from '../subjects.js';
+import { bindingLabel } from '../permissions.js';
+import { bindingScope, dangerList, reviewedBindings, roleRefLabel, subjectPath } from '../subjects.js';
 
 /** Roles Kubernetes binds to anonymous requests on purpose: health and version endpoints, kubeadm's cluster-info ConfigMap. */
 const PUBLIC_ROLES = new Set(['system:public-info-viewer', 'kubeadm:bootstrap-signer-clusterinfo']);

@@ -1,6 +1,7 @@
 import { defineRule } from '../../../engine/rule.js';
 import { RBAC_KINDS, type Subject } from '../../../k8s/rbac.js';
-import { bindingLabel, bindingScope, dangerList, reviewedBindings, roleRefLabel, subjectPath } from '../subjects.js';
+import { bindingLabel } from '../permissions.js';
+import { bindingScope, dangerList, reviewedBindings, roleRefLabel, subjectPath } from '../subjects.js';
 
 /** Groups every authenticated identity, or every service account of the cluster, belongs to. */
 const BROAD_GROUPS: Readonly<Record<string, string>> = {

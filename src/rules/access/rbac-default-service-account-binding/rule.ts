@@ -1,6 +1,7 @@
 import { defineRule } from '../../../engine/rule.js';
 import { RBAC_KINDS } from '../../../k8s/rbac.js';
-import { bindingLabel, dangerList, reviewedBindings, roleRefLabel, subjectPath } from '../subjects.js';
+import { bindingLabel } from '../permissions.js';
+import { dangerList, reviewedBindings, roleRefLabel, subjectPath } from '../subjects.js';
 
 export const rule = defineRule({
   id: 'rbac-default-service-account-binding',

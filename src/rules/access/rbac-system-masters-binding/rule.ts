@@ -1,6 +1,7 @@
 import { defineRule } from '../../../engine/rule.js';
 import { RBAC_KINDS, type Subject } from '../../../k8s/rbac.js';
-import { bindingLabel, bindingScope, reviewedBindings, roleRefLabel, subjectPath } from '../subjects.js';
+import { bindingLabel } from '../permissions.js';
+import { bindingScope, reviewedBindings, roleRefLabel, subjectPath } from '../subjects.js';
 
 /** The group the API server authorizes before RBAC (`user.SystemPrivilegedGroup`). */
 const MASTERS = 'system:masters';

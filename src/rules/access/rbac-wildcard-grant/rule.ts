@@ -1,7 +1,8 @@
 import { defineRule } from '../../../engine/rule.js';
 import { RBAC_KINDS, type GrantedRule } from '../../../k8s/rbac.js';
 import { privilegedNamespaces } from '../define.js';
-import { analysedBindings, BUILT_IN_GROUPS, classMessage, describePolicyRule, rolePath, type ClassMatch } from '../permissions.js';
+import { BUILT_IN_GROUPS } from '../../../k8s/scope.js';
+import { analysedBindings, classMessage, describePolicyRule, rolePath, type ClassMatch } from '../permissions.js';
 
 /**
  * Rules with `*` in `verbs` only, on named resources of a Kubernetes API group, for every name:

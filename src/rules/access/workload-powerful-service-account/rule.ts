@@ -7,8 +7,7 @@ import { isFragment } from '../../workload/fragments.js';
 import { accountKey, projectsToken, serviceAccountIndex, serviceAccountOf } from '../../workload/service-accounts.js';
 import { DEFAULT_PRIVILEGED_NAMESPACES, privilegedNamespaces } from '../define.js';
 import { sharedFunction, type SharedFunctions } from '../../shared.js';
-import { bindingLabel } from '../subjects.js';
-import { analysedBindings, classWords, describeScope, idleEscalation, isClusterTier, push, type AnalysedBinding, type ClassMatch, type PermissionClass } from '../permissions.js';
+import { analysedBindings, bindingLabel, classWords, describeScope, idleEscalation, isClusterTier, push, type AnalysedBinding, type ClassMatch, type PermissionClass } from '../permissions.js';
 
 /** Permissions that, held cluster-wide, make the holder an administrator of the cluster (or one step from it). */
 const TAKEOVER: readonly PermissionClass[] = [
