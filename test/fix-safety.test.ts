@@ -7,7 +7,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { captureStdio } from './capture.js';
 import { runFix } from '../src/cli/fix.js';
 import { knownRules, parseConfig } from '../src/engine/config.js';
 import type { Rule } from '../src/engine/rule.js';
@@ -245,26 +246,14 @@ spec:
 });
 
 describe('mamori fix on files', () => {
-  let out = '';
-  let err = '';
+  const io = captureStdio();
   let root = '';
   const cwd = process.cwd();
   beforeEach(() => {
-    out = '';
-    err = '';
     root = mkdtempSync(join(tmpdir(), 'mamori-fix-safety-'));
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      out += String(chunk);
-      return true;
-    });
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      err += String(chunk);
-      return true;
-    });
   });
   afterEach(() => {
     process.chdir(cwd);
-    vi.restoreAllMocks();
     rmSync(root, { recursive: true, force: true });
   });
   const privileged = (name: string): string => `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}\nspec:\n  containers:\n  - name: a\n    image: nginx:1.25\n    securityContext:\n      privileged: true\n`;
@@ -279,7 +268,7 @@ describe('mamori fix on files', () => {
     symlinkSync('../outside/other.yaml', join(root, 'repo', 'link.yaml'));
     process.chdir(join(root, 'repo'));
     expect(await runFix(['.'], { write: true, rules: ['pss-privileged'] })).toBe(0);
-    expect(out).toBe(
+    expect(io.out).toBe(
       'mamori fix: fixed 1 finding in 1 file\n' +
         '  not fixed: dirlink/ext.yaml:10: pss-privileged: not edited: it is reached through the symbolic link dirlink: fix the file the link points to, named by its own path\n' +
         '  not fixed: dirlink/other.yaml:10: pss-privileged: not edited: it is reached through the symbolic link dirlink: fix the file the link points to, named by its own path\n',
@@ -287,10 +276,10 @@ describe('mamori fix on files', () => {
     expect(readFileSync(join(root, 'repo', 'in.yaml'), 'utf8')).toBe(privileged('in').replace('true', 'false'));
     expect(readFileSync(join(root, 'outside', 'ext.yaml'), 'utf8')).toBe(privileged('ext'));
     // The walk reached other.yaml through dirlink first; named through its own link, it is refused too.
-    out = '';
+    io.out = '';
     expect(await runFix(['link.yaml'], { write: false, rules: ['pss-privileged'] })).toBe(0);
-    expect(out).toBe('');
-    expect(err).toContain('not fixed: link.yaml:10: pss-privileged: not edited: it is reached through the symbolic link link.yaml');
+    expect(io.out).toBe('');
+    expect(io.err).toContain('not fixed: link.yaml:10: pss-privileged: not edited: it is reached through the symbolic link link.yaml');
     expect(readFileSync(join(root, 'outside', 'other.yaml'), 'utf8')).toBe(privileged('other'));
   });
 
@@ -298,7 +287,7 @@ describe('mamori fix on files', () => {
     await expect(runFix(['/dev/stdin'], { write: false })).rejects.toThrow('mamori fix edits files: /dev/stdin is not a regular file');
     execFileSync('mkfifo', [join(root, 'pipe.yaml')]);
     await expect(runFix([join(root, 'pipe.yaml')], { write: true })).rejects.toThrow(/pipe\.yaml is not a regular file/);
-    expect(out).toBe('');
+    expect(io.out).toBe('');
   });
 
   it('locates what is left in the files as they are on disk, not in the diff mode fixed text', async () => {
@@ -307,7 +296,7 @@ describe('mamori fix on files', () => {
     process.chdir(root);
     expect(await runFix(['p.yaml'], { write: false, rules: ['pss-*', 'writable-root-filesystem'] })).toBe(1);
     // Fixing inserts lines below container "a": container "b" moves down in the fixed text only.
-    expect(err).toContain('  p.yaml:7: writable-root-filesystem: container "a" does not set securityContext.readOnlyRootFilesystem to true\n  p.yaml:9: writable-root-filesystem: container "b"');
+    expect(io.err).toContain('  p.yaml:7: writable-root-filesystem: container "a" does not set securityContext.readOnlyRootFilesystem to true\n  p.yaml:9: writable-root-filesystem: container "b"');
   });
 
   it('quotes a directory to cd into for the shell, and escapes line breaks of file names in the summary', async () => {
@@ -316,9 +305,9 @@ describe('mamori fix on files', () => {
     writeFileSync(join(root, 'my dir', 'new\nline.yaml'), privileged('p'));
     process.chdir(join(root, 'b'));
     expect(await runFix(['../my dir'], { write: false, rules: ['pss-privileged', 'writable-root-filesystem'] })).toBe(1);
-    expect(err).toContain("mamori fix: the diff names files from ../my dir: apply it there (cd '../my dir' && git apply)\n");
-    expect(err).toContain('new\\x0aline.yaml:');
-    expect(err.split('\n').some((line) => line.startsWith('line.yaml'))).toBe(false);
+    expect(io.err).toContain("mamori fix: the diff names files from ../my dir: apply it there (cd '../my dir' && git apply)\n");
+    expect(io.err).toContain('new\\x0aline.yaml:');
+    expect(io.err.split('\n').some((line) => line.startsWith('line.yaml'))).toBe(false);
   });
 
   it('writes diff headers that git apply and patch -p1 accept: names with spaces, files outside the working directory', async () => {
@@ -337,14 +326,14 @@ describe('mamori fix on files', () => {
     };
     process.chdir(join(root, 'b'));
     expect(await runFix(['../a'], { write: false, rules: ['pss-privileged'] })).toBe(1);
-    expect(out.split('\n').slice(0, 2)).toEqual(['--- a/my pod.yaml\t', '+++ b/my pod.yaml\t']);
-    expect(err).toContain('mamori fix: the diff names files from ../a: apply it there (cd ../a && git apply)\n');
-    check(join(root, 'a'), out);
-    out = '';
+    expect(io.out.split('\n').slice(0, 2)).toEqual(['--- a/my pod.yaml\t', '+++ b/my pod.yaml\t']);
+    expect(io.err).toContain('mamori fix: the diff names files from ../a: apply it there (cd ../a && git apply)\n');
+    check(join(root, 'a'), io.out);
+    io.out = '';
     process.chdir(root);
     expect(await runFix(['a'], { write: false, rules: ['pss-privileged'] })).toBe(1);
-    expect(out.split('\n').slice(0, 2)).toEqual(['--- a/a/my pod.yaml\t', '+++ b/a/my pod.yaml\t']);
-    check(root, out);
+    expect(io.out.split('\n').slice(0, 2)).toEqual(['--- a/a/my pod.yaml\t', '+++ b/a/my pod.yaml\t']);
+    check(root, io.out);
   });
 
   it('quotes names as git does', () => {

@@ -5,7 +5,8 @@
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { captureStdio } from './capture.js';
 import { runFix } from '../src/cli/fix.js';
 import { knownRules, parseConfig } from '../src/engine/config.js';
 import type { PatchOperation, Rule } from '../src/engine/rule.js';
@@ -632,32 +633,16 @@ describe('unifiedDiff', () => {
 });
 
 describe('mamori fix', () => {
-  let out = '';
-  let err = '';
-  beforeEach(() => {
-    out = '';
-    err = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      out += String(chunk);
-      return true;
-    });
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      err += String(chunk);
-      return true;
-    });
-  });
-  afterEach(() => {
-    vi.restoreAllMocks();
-  });
+  const io = captureStdio();
 
   it('prints the diff for examples/insecure (golden) and exits 1, without secret values', async () => {
     const code = await runFix(['examples/insecure'], { write: false });
     expect(code).toBe(1);
     const path = 'test/golden/fix-insecure.diff';
-    if (process.env['UPDATE_GOLDEN'] === '1') writeFileSync(path, out);
-    expect(out).toBe(readFileSync(path, 'utf8'));
-    for (const secret of ['admin123', 'Sup3rS3cret']) expect(out).not.toContain(secret);
-    expect(err).toMatch(/^mamori fix: 16 findings would be fixed in 4 files \(run with --write to apply\)\n/);
+    if (process.env['UPDATE_GOLDEN'] === '1') writeFileSync(path, io.out);
+    expect(io.out).toBe(readFileSync(path, 'utf8'));
+    for (const secret of ['admin123', 'Sup3rS3cret']) expect(io.out).not.toContain(secret);
+    expect(io.err).toMatch(/^mamori fix: 16 findings would be fixed in 4 files \(run with --write to apply\)\n/);
     // The files are untouched in diff mode.
     expect(readdirSync('examples/insecure').length).toBeGreaterThan(0);
   });
@@ -669,10 +654,10 @@ describe('mamori fix', () => {
       const beforeWeb = readFileSync(join(dir, 'web.yaml'), 'utf8');
       writeFileSync(join(dir, 'web.yaml'), `\ufeff${beforeWeb}`);
       expect(await runFix([dir], { write: false })).toBe(1);
-      const diff = out;
-      out = '';
+      const diff = io.out;
+      io.out = '';
       expect(await runFix([dir], { write: true })).toBe(0);
-      expect(out).toMatch(/^mamori fix: fixed 16 findings in 4 files\n/);
+      expect(io.out).toMatch(/^mamori fix: fixed 16 findings in 4 files\n/);
       for (const name of readdirSync('examples/insecure')) {
         const original = readFileSync(join('examples/insecure', name), 'utf8');
         const section = diff.split(/^--- /m).find((s) => s.includes(`${name}\n+++ `)) ?? '';
@@ -680,15 +665,15 @@ describe('mamori fix', () => {
         expect(written).toBe(section === '' ? original : applyUnified(original, `--- ${section}`));
       }
       expect(readFileSync(join(dir, 'web.yaml'), 'utf8').startsWith('\ufeff')).toBe(true);
-      out = '';
-      err = '';
+      io.out = '';
+      io.err = '';
       expect(await runFix([dir], { write: false })).toBe(0);
-      expect(out).toBe('');
-      expect(err).toMatch(/^mamori fix: nothing to fix\n/);
+      expect(io.out).toBe('');
+      expect(io.err).toMatch(/^mamori fix: nothing to fix\n/);
       // Selected rules only, as `mamori scan --rules`.
-      out = '';
+      io.out = '';
       expect(await runFix([dir], { write: true, rules: ['pss-*'], skipRules: ['pss-run-as-non-root'] })).toBe(0);
-      expect(out).toMatch(/^mamori fix: nothing to fix\n/);
+      expect(io.out).toMatch(/^mamori fix: nothing to fix\n/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -700,7 +685,7 @@ describe('mamori fix', () => {
       writeFileSync(join(dir, 'broken.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: nginx:1\n---\nkind: [\n');
       expect(await runFix([dir, join(dir, 'missing.yaml')], { write: true })).toBe(2);
       expect(readFileSync(join(dir, 'broken.yaml'), 'utf8')).toContain('kind: [');
-      expect(err).toContain('missing.yaml');
+      expect(io.err).toContain('missing.yaml');
       await expect(runFix(['-'], { write: false })).rejects.toThrow(/standard input/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
