@@ -555,6 +555,18 @@ describe('configuration', () => {
     expect(bad.stderr).toContain('--rules: no rule matches "no-such-rule"');
   });
 
+  it('a --rules pattern that names only policies that could not be loaded says why they are missing', () => {
+    const dir = tempDir();
+    // Refused as a whole (a match rule with no operations), so no rule `policy:empty-ops` exists.
+    put(dir, 'policy.yaml', 'apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: empty-ops}\nspec:\n  matchConstraints:\n    resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [], resources: [pods]}]\n  validations: [{expression: "true"}]\n');
+    const run = mamori(['scan', PRIVILEGED, '--policy', join(dir, 'policy.yaml'), '--rules', 'policy:*']);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('--rules: no rule matches "policy:*"');
+    expect(run.stderr).toContain(`a policy file could not be loaded: ${join(dir, 'policy.yaml')}:1: ValidatingAdmissionPolicy "empty-ops": spec.matchConstraints.resourceRules[0].operations: Required value`);
+    // A pattern of the catalog is not about policies: no such note.
+    expect(mamori(['scan', PRIVILEGED, '--policy', join(dir, 'policy.yaml'), '--rules', 'nosuch']).stderr).not.toContain('could not be loaded');
+  });
+
   it('a list option\'s default is edited with add and remove, and a glob sets every rule it matches', () => {
     const dir = tempDir();
     put(dir, 'pod.yaml', 'apiVersion: v1\nkind: Pod\nmetadata: {name: build, namespace: tenants}\nspec:\n  runtimeClassName: my-sandbox\n  containers: [{name: job, image: "registry.example.com/ci/job:1.0"}]\n');

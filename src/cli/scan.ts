@@ -10,7 +10,7 @@ import { escapeControls } from '../text.js';
 import { isFormat, STREAMING_WRITERS, type WriterOptions } from '../report/index.js';
 import { RULES } from '../rules/index.js';
 import type { Rule } from '../engine/rule.js';
-import type { Severity } from '../types.js';
+import type { ReportError, Severity } from '../types.js';
 import { emit, useColor } from './output.js';
 import { EXIT } from './exit.js';
 
@@ -49,8 +49,16 @@ interface Selection {
  * about exceptions (EXCEPTION_RULE_IDS) report on the exceptions of the rules that run: patterns
  * may name them, and `--skip-rules` turns them off.
  */
-function select(rules: readonly Rule[], include: string | undefined, exclude: string | undefined): Selection {
+function select(rules: readonly Rule[], include: string | undefined, exclude: string | undefined, unloaded: readonly ReportError[] = []): Selection {
   const ids = [...rules.map((r) => r.id), ...EXCEPTION_RULE_IDS];
+  // A policy that could not be loaded is no rule: a pattern naming it says why.
+  const because = (pattern: string): string =>
+    !pattern.startsWith('policy:') || unloaded.length === 0
+      ? ''
+      : `; ${unloaded.length === 1 ? 'a policy file' : `${unloaded.length} policy files`} could not be loaded: ${unloaded
+          .slice(0, 3)
+          .map((e) => `${e.file}${e.line === undefined ? '' : `:${e.line}`}: ${e.message}`)
+          .join('; ')}${unloaded.length > 3 ? '; ...' : ''}`;
   const parse = (flag: string, list: string): ((id: string) => boolean)[] =>
     list
       .split(',')
@@ -58,7 +66,7 @@ function select(rules: readonly Rule[], include: string | undefined, exclude: st
       .filter((p) => p !== '')
       .map((p) => {
         const match = globMatcher(p);
-        if (!ids.some(match)) throw new MamoriError('usage', `${flag}: no rule matches ${JSON.stringify(p)} (see \`mamori rules\`)`);
+        if (!ids.some(match)) throw new MamoriError('usage', `${flag}: no rule matches ${JSON.stringify(p)} (see \`mamori rules\`)${because(p)}`);
         return match;
       });
   const keep = include === undefined ? undefined : parse('--rules', include);
@@ -130,7 +138,7 @@ export async function runScan(paths: string[], flags: ScanFlags): Promise<number
   // A policy that could not be read is an error of its own; names are checked against a complete set.
   if (policies !== undefined && policies.errors.length === 0) checkPolicyNames(config, policies.rules.map((r) => r.id));
   // --rules and --skip-rules select among the catalog and the policies alike (`--rules 'policy:*'`).
-  const selection = select([...RULES, ...(policies?.rules ?? [])], flags.rules, flags.skipRules);
+  const selection = select([...RULES, ...(policies?.rules ?? [])], flags.rules, flags.skipRules, policies?.errors);
   const options: ScanOptions = { rules: selection.rules, config: withSkipped(config, selection.skipped), now };
   if (flags.pss !== undefined) options.pss = flags.pss;
   if (kubeMinor !== undefined) options.maxPssMinor = kubeMinor;

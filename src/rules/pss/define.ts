@@ -54,7 +54,7 @@ export function definePssRule(meta: PssRuleMeta): RuleSpec<'pod'> {
       if (!runs(checkId, ctx.pss)) return NONE;
       const result = runPssCheck(checkId, { kind: input.kind, metadata: input.metadata, spec: input.spec }, ctx.pss.minor);
       if (result === undefined) return NONE;
-      const [first, ...others] = result.paths.map((path): Path => [...input.root, ...path]);
+      const [first, ...others] = [...result.paths, ...(result.inherited ?? [])].map((path): Path => [...input.root, ...path]);
       const violation: Violation = {
         path: first ?? input.specPath,
         message: result.detail === '' ? result.reason : `${result.reason} (${result.detail})`,

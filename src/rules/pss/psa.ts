@@ -90,6 +90,13 @@ export interface PssResult {
   detail: string;
   /** Most specific first; a field that should be set may not exist in the input. */
   paths: Path[];
+  /**
+   * Further places of the problem that PSA's message does not name: the fields of containers that
+   * inherit an offending pod-level value, or that leave unset what the message asks only of the
+   * containers that set a bad one. A finding points into them, so an exception for one container
+   * does not hide the others. Absent when there are none.
+   */
+  inherited?: Path[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -280,22 +287,44 @@ function annotationsOf(metadata: JsonObject): Annotations {
 type Failure = Omit<PssResult, 'checkId'>;
 type CheckFn = (pod: PodView, annotations: Annotations) => Failure | undefined;
 
-const fail = (reason: string, detail: string, paths: Path[]): Failure => ({ reason, detail, paths });
+const fail = (reason: string, detail: string, paths: Path[], inherited: readonly Path[] = []): Failure =>
+  inherited.length === 0 ? { reason, detail, paths } : { reason, detail, paths, inherited: [...inherited] };
 
 /** Who sets a bad value: the pod-level securityContext and/or containers, with the offending fields. */
 interface Offenders {
   pod: boolean;
   containers: string[];
   paths: Path[];
+  /** The same fields of the containers that inherit an offending pod-level value. */
+  inherited: Path[];
+}
+
+/**
+ * Whether a container's own securityContext sets the field a pod-level path names (its part below
+ * the securityContext), so that the container does not inherit the pod's value: `windowsOptions`
+ * is merged field by field, every other field is replaced whole (as the kubelet merges them).
+ */
+function overridesPodField(sc: JsonObject | undefined, below: Path): boolean {
+  const steps = below[0] === 'windowsOptions' ? below : below.slice(0, 1);
+  let node: unknown = sc;
+  for (const step of steps) {
+    node = asObject(node)?.[step as string];
+    if (node === undefined || node === null) return false;
+  }
+  return true;
 }
 /** Applies `bad` to the pod-level securityContext (unless podLevel is false) and every container's. */
 function offenders(pod: PodView, bad: (sc: JsonObject, at: Path) => Path[], podLevel = true): Offenders {
-  const out: Offenders = { pod: false, containers: [], paths: [] };
+  const out: Offenders = { pod: false, containers: [], paths: [], inherited: [] };
   if (podLevel && pod.sc !== undefined) {
     const paths = bad(pod.sc, POD_SC);
     if (paths.length > 0) {
       out.pod = true;
       out.paths.push(...paths);
+      for (const path of paths) {
+        const below = path.slice(POD_SC.length);
+        for (const c of pod.containers) if (!overridesPodField(c.sc, below)) out.inherited.push([...c.scPath, ...below]);
+      }
     }
   }
   for (const c of pod.containers) {
@@ -337,10 +366,13 @@ const appArmorProfile: CheckFn = (pod, annotations) => {
   const values = [...sortedSet(badTypes), ...entries];
   const who = bad.length > 0 ? [P('annotation', 'annotations', bad.length)] : [];
   const paths = [...o.paths, ...bad.map(([key]): Path => ['metadata', 'annotations', key])];
+  // A container's annotation is a place of that container's problem.
+  const annotated = bad.flatMap(([key]) => pod.containers.filter((c) => c.name === key.slice(APPARMOR_PREFIX.length)).map((c): Path => [...c.scPath, 'appArmorProfile', 'type']));
   return fail(
     P('forbidden AppArmor profile', 'forbidden AppArmor profiles', values.length),
     `${setters(o.pod, o.containers, ...who)} must not set AppArmor profile type to ${Q(values)}`,
     paths,
+    [...o.inherited, ...annotated],
   );
 };
 
@@ -370,6 +402,7 @@ const capabilitiesBaseline: CheckFn = (pod) => {
     'non-default capabilities',
     `${C(o.containers)} must not include ${Q(sortedSet(caps))} in securityContext.capabilities.add`,
     o.paths,
+    o.inherited,
   );
 };
 
@@ -502,6 +535,7 @@ function seLinuxOptions(allowedTypes: readonly string[]): CheckFn {
       'seLinuxOptions',
       `${setters(o.pod, o.containers)} set forbidden securityContext.seLinuxOptions: ${parts.join('; ')}`,
       o.paths,
+      o.inherited,
     );
   };
 }
@@ -536,6 +570,7 @@ const seccompProfileBaseline: CheckFn = (pod) => {
     'seccompProfile',
     `${setters(o.pod, o.containers)} must not set securityContext.seccompProfile.type to ${Q(sortedSet(values))}`,
     o.paths,
+    o.inherited,
   );
 };
 
@@ -566,6 +601,7 @@ const windowsHostProcess: CheckFn = (pod) => {
     'hostProcess',
     `${setters(o.pod, o.containers)} must not set securityContext.windowsOptions.hostProcess=true`,
     o.paths,
+    o.inherited,
   );
 };
 
@@ -639,6 +675,8 @@ const runAsNonRoot: CheckFn = (pod) => {
       'runAsNonRoot != true',
       `${setters(podValue === false, explicit.map((c) => c.name))} must not set securityContext.runAsNonRoot=false`,
       [...(podValue === false ? [podPath] : []), ...containerPaths(explicit)],
+      // PSA names only who sets false; the containers that set nothing fail too.
+      containerPaths(implicit),
     );
   }
   if (implicit.length === 0) return undefined;
@@ -652,17 +690,20 @@ const runAsNonRoot: CheckFn = (pod) => {
 const runAsUser: CheckFn = (pod) => {
   const o = offenders(pod, (sc, at) => (num(sc['runAsUser']) === 0 ? [[...at, 'runAsUser']] : []));
   if (!any(o)) return undefined;
-  return fail('runAsUser=0', `${setters(o.pod, o.containers)} must not set runAsUser=0`, o.paths);
+  return fail('runAsUser=0', `${setters(o.pod, o.containers)} must not set runAsUser=0`, o.paths, o.inherited);
 };
 
 const seccompProfileRestricted: CheckFn = (pod) => {
   const values: string[] = [];
   const o = badProfiles(pod, 'seccompProfile', values);
   if (any(o)) {
+    // PSA names only who sets a bad profile; without a pod-level profile, the containers that set none fail too.
+    const unset = asObject(pod.sc?.['seccompProfile']) === undefined ? pod.containers.filter((c) => asObject(c.sc?.['seccompProfile']) === undefined) : [];
     return fail(
       'seccompProfile',
       `${setters(o.pod, o.containers)} must not set securityContext.seccompProfile.type to ${Q(sortedSet(values))}`,
       o.paths,
+      [...o.inherited, ...unset.map((c): Path => [...c.scPath, 'seccompProfile', 'type'])],
     );
   }
   // No bad profile anywhere; containers without one need a (valid) pod-level profile.
