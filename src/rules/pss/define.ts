@@ -4,6 +4,8 @@ import type { Path, Severity } from '../../types.js';
 import { activePssChecks, pssCheckLevel, pssOverriddenBy, pssOverrides, runPssCheck } from './psa.js';
 import type { PssCheckId } from './psa.js';
 import type { PssFix } from './fixes.js';
+import { isIncompletePodSpec } from '../../k8s/pod.js';
+import { readPath } from '../../fix/ops.js';
 
 /** What a Pod Security rule declares besides its check, which comes from the PSA evaluator. */
 export interface PssRuleMeta {
@@ -54,6 +56,9 @@ export function definePssRule(meta: PssRuleMeta): RuleSpec<'pod'> {
       if (!runs(checkId, ctx.pss)) return NONE;
       const result = runPssCheck(checkId, { kind: input.kind, metadata: input.metadata, spec: input.spec }, ctx.pss.minor);
       if (result === undefined) return NONE;
+      // A Kustomize patch (a pod template without containers, or a container without an image)
+      // is merged into a base elsewhere: what it leaves unset may be set there, what it sets is its own.
+      if (isIncompletePodSpec(input.spec) && result.paths.every((path) => readPath(input.object, [...input.root, ...path]) === undefined)) return NONE;
       const [first, ...others] = [...result.paths, ...(result.inherited ?? [])].map((path): Path => [...input.root, ...path]);
       const violation: Violation = {
         path: first ?? input.specPath,
