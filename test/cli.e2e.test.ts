@@ -882,7 +882,9 @@ spec:
   validations:
   - expression: "authorizer.group('').resource('secrets').namespace(object.metadata.namespace).check('get').allowed()"
 `);
-    const child = spawn(process.execPath, [BIN, 'admission', 'serve', '--port', String(port), '--host', '127.0.0.1', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--policy', 'authz-policy.yaml', '--authorizer', 'none'], {
+    // The configuration's defaults apply where no flag is given, and the ready line says what applies.
+    put(dir, '.mamori.yaml', 'admission:\n  defaults:\n    audit: catalog\n    warn: baseline:v1.30\n');
+    const child = spawn(process.execPath, [BIN, 'admission', 'serve', '--port', String(port), '--host', '127.0.0.1', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--policy', 'authz-policy.yaml', '--authorizer', 'none', '--default-warn', 'restricted:v1.29'], {
       cwd: dir,
       env: { ...BASE_ENV, KUBERNETES_SERVICE_HOST: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -935,6 +937,7 @@ spec:
       expect(answer.response.status.message).toContain('pods "privileged" is forbidden: violates PodSecurity "baseline:latest": privileged');
       expect((await post('{not json')).status).toBe(400);
       expect(log).toMatch(/"ready".*"authorizer":"none"/);
+      expect(log).toMatch(/"ready".*"default_enforce":"baseline:latest","default_warn":"restricted:v1.29","default_audit":"catalog"/);
       const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'shop' } };
       const cm = JSON.parse((await post(JSON.stringify({ ...review, request: { ...review.request, uid: 'e2e-2', kind: { group: '', version: 'v1', kind: 'ConfigMap' }, resource: { group: '', version: 'v1', resource: 'configmaps' }, name: 'c', namespace: 'shop', object: configMap } }))).body) as { response: { allowed: boolean; status: { message: string } } };
       expect(cm.response.allowed).toBe(false);

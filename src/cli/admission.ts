@@ -18,7 +18,7 @@ import { Logger } from '../admission/log.js';
 import { readPolicies } from '../policy/rules.js';
 import { policyRuleId } from '../policy/vap-findings.js';
 import type { LoadResult } from '../policy/vap.js';
-import { DEFAULT_MODES, isFailurePolicy, MAX_IN_FLIGHT_BYTES_RANGE, parseByteSize, parseList, parseModePolicy, type AdmissionSection } from '../admission/modes.js';
+import { DEFAULT_MODES, formatModePolicy, isFailurePolicy, MAX_IN_FLIGHT_BYTES_RANGE, parseByteSize, parseList, parseModePolicy, type AdmissionSection } from '../admission/modes.js';
 import { Evaluator, type EvaluatorOptions } from '../admission/review.js';
 import { AdmissionServer, DEFAULT_MAX_IN_FLIGHT_BYTES, DEFAULT_PORT, DEFAULT_TIMEOUT_MS } from '../admission/server.js';
 import type { AdmissionSettings, NamespaceLabels, PolicyAuthorizer } from '../admission/types.js';
@@ -233,9 +233,10 @@ export async function runAdmissionServe(flags: AdmissionServeFlags): Promise<num
   }
   logger.info('ready', {
     rules: evaluator.catalogRules.length,
-    default_enforce: flags.defaultEnforce ?? 'baseline:latest',
-    default_warn: flags.defaultWarn ?? 'restricted:latest',
-    default_audit: flags.defaultAudit ?? 'restricted:latest',
+    // What the server applies: the flags, else the configuration, else the built-in defaults.
+    default_enforce: formatModePolicy(settings.defaults.enforce),
+    default_warn: formatModePolicy(settings.defaults.warn),
+    default_audit: formatModePolicy(settings.defaults.audit),
     namespace_labels: flags.namespaceLabels !== undefined ? 'file' : stopNamespaces !== undefined ? 'watch' : 'none',
     authorizer: policyAuthorizer !== undefined ? 'api' : policies !== undefined && policiesUseAuthorizer(policies) ? 'none' : 'unused',
   });

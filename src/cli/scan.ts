@@ -52,10 +52,11 @@ interface Selection {
 function select(rules: readonly Rule[], include: string | undefined, exclude: string | undefined, unloaded: readonly ReportError[] = []): Selection {
   const ids = [...rules.map((r) => r.id), ...EXCEPTION_RULE_IDS];
   // A policy that could not be loaded is no rule: a pattern naming it says why.
+  const files = new Set(unloaded.map((e) => e.file)).size;
   const because = (pattern: string): string =>
     !pattern.startsWith('policy:') || unloaded.length === 0
       ? ''
-      : `; ${unloaded.length === 1 ? 'a policy file' : `${unloaded.length} policy files`} could not be loaded: ${unloaded
+      : `; ${files === 1 ? 'a policy file' : `${files} policy files`} could not be loaded: ${unloaded
           .slice(0, 3)
           .map((e) => `${e.file}${e.line === undefined ? '' : `:${e.line}`}: ${e.message}`)
           .join('; ')}${unloaded.length > 3 ? '; ...' : ''}`;

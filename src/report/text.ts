@@ -64,15 +64,30 @@ export function writeTextChunks(report: Report, options: TextOptions, limit = CH
   };
   let idWidth = 0;
   for (const f of report.findings) if (ruleId(f.ruleId).length > idWidth) idWidth = ruleId(f.ruleId).length;
-  for (const f of report.findings) {
-    const key = `${f.location?.file ?? ''}\u0000${f.object.apiVersion}\u0000${f.object.kind}\u0000${f.object.namespace ?? ''}\u0000${f.object.name}`;
-    objects.add(key);
+  const groupOf = (f: Finding): string => `${f.location?.file ?? ''}\u0000${f.object.apiVersion}\u0000${f.object.kind}\u0000${f.object.namespace ?? ''}\u0000${f.object.name}`;
+  const { findings } = report;
+  // The locations of the object at hand, padded to one width so that the columns line up.
+  const places: string[] = [];
+  let first = 0;
+  for (let i = 0; i < findings.length; i++) {
+    const f = findings[i] as Finding;
+    const key = groupOf(f);
     if (key !== group) {
+      objects.add(key);
       if (group !== '') line('');
       line(bold(objectName(f)));
       group = key;
+      places.length = 0;
+      first = i;
+      let width = 0;
+      for (let j = i; j < findings.length && (j === i || groupOf(findings[j] as Finding) === key); j++) {
+        const place = where((findings[j] as Finding).location);
+        places.push(place);
+        if (place.length > width) width = place.length;
+      }
+      for (let k = 0; k < places.length; k++) places[k] = (places[k] as string).padEnd(width);
     }
-    line(`  ${where(f.location)}  ${paint(f.severity, f.severity.padEnd(8))}  ${ruleId(f.ruleId).padEnd(idWidth)}  ${safe(f.message)}`);
+    line(`  ${places[i - first] as string}  ${paint(f.severity, f.severity.padEnd(8))}  ${ruleId(f.ruleId).padEnd(idWidth)}  ${safe(f.message)}`);
   }
   // Suppressed on purpose (exceptions, annotations) are listed; the baseline's are only counted.
   const accepted = report.suppressed.filter((s) => s.suppressedBy !== 'baseline');
