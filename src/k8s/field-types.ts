@@ -195,6 +195,13 @@ const BY_KIND: { readonly [kind: string]: { groups: readonly string[]; fields: F
   DaemonSet: { groups: ['apps', 'extensions'], fields: { spec: { fields: { selector: LABEL_SELECTOR, template: POD_TEMPLATE } } } },
   Job: { groups: ['batch'], fields: { spec: JOB_SPEC } },
   CronJob: { groups: ['batch'], fields: { spec: { fields: { schedule: 'string', suspend: 'boolean', jobTemplate: { fields: { metadata: METADATA, spec: JOB_SPEC } } } } } },
+  // OpenShift decodes a DeploymentConfig's template as a core PodTemplateSpec.
+  DeploymentConfig: { groups: ['apps.openshift.io', ''], fields: { spec: { fields: { replicas: 'integer', selector: STRING_MAP, template: POD_TEMPLATE } } } },
+  // Argo Rollouts' CRD schema types the pod template as the core one; its template metadata has only labels and annotations.
+  Rollout: {
+    groups: ['argoproj.io'],
+    fields: { spec: { fields: { replicas: 'integer', selector: LABEL_SELECTOR, template: { fields: { metadata: { fields: { labels: STRING_MAP, annotations: STRING_MAP } }, spec: POD_SPEC } } } } },
+  },
   Service: {
     groups: [''],
     fields: {

@@ -390,12 +390,15 @@ export function isolationCache(ns: NamespacePolicies): (kind: string, name: stri
       relevant.push(k, v);
       parts.push(`${k.length}:${k}=${named.has(v) ? `${v.length}:${v}` : '*'}`);
     };
+    // OpenShift labels the pods of a DeploymentConfig with its name, over the template's label.
+    const configLabel = kind === 'DeploymentConfig' && name !== '' ? DEPLOYMENT_CONFIG_LABEL : undefined;
     if (raw !== undefined) {
       for (const k of Object.keys(raw)) {
         const v = raw[k];
-        if (typeof v === 'string') add(k, v);
+        if (typeof v === 'string' && k !== configLabel) add(k, v);
       }
     }
+    if (configLabel !== undefined) add(configLabel, name);
     if (kind === 'Job' && name !== '') {
       // The Job controller labels its pods with the Job's name.
       for (const k of JOB_LABELS) if (raw?.[k] === undefined) add(k, name);
@@ -414,6 +417,7 @@ export function isolationCache(ns: NamespacePolicies): (kind: string, name: stri
 }
 
 const JOB_LABELS = ['job-name', 'batch.kubernetes.io/job-name'] as const;
+const DEPLOYMENT_CONFIG_LABEL = 'deploymentconfig';
 
 /** Notes the keys a selector tests, and the values it names for each. */
 function noteKeys(ns: NamespacePolicies, selector: LabelSelector): void {
@@ -428,6 +432,7 @@ function noteKeys(ns: NamespacePolicies, selector: LabelSelector): void {
 export function podLabels(kind: string, name: string, metadata: JsonObject): Map<string, string> {
   const labels = labelSetOf(metadata['labels']);
   if (kind === 'Job' && name !== '') for (const k of JOB_LABELS) if (!labels.has(k)) labels.set(k, name);
+  if (kind === 'DeploymentConfig' && name !== '') labels.set(DEPLOYMENT_CONFIG_LABEL, name);
   return labels;
 }
 

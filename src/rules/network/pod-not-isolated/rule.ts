@@ -1,7 +1,7 @@
 import { namespaceOf, type Inventory } from '../../../engine/inventory.js';
 import { defineRule } from '../../../engine/rule.js';
 import { asObject, asString, detach, setOwn } from '../../../k8s/object.js';
-import { POD_BEARING_KINDS } from '../../../k8s/pod.js';
+import { isPodBearing, POD_BEARING_KINDS } from '../../../k8s/pod.js';
 import type { JsonObject, Path } from '../../../types.js';
 import { directionsText, isolationCache, podLabels, POLICY_KINDS, policiesOf, type Isolation } from '../netpol.js';
 
@@ -84,8 +84,6 @@ function pathOf(metadata: JsonObject, root: Path): Path {
   return Object.keys(metadata).length > 0 ? [...root, 'metadata'] : root;
 }
 
-const POD_BEARING: ReadonlySet<string> = new Set(POD_BEARING_KINDS);
-
 /** The controllers named by an object's ownerReferences that could be workloads of the input, as kind and name pairs. */
 function controllersOf(object: JsonObject): string[] | undefined {
   const owners = asObject(object['metadata'])?.['ownerReferences'];
@@ -96,7 +94,7 @@ function controllersOf(object: JsonObject): string[] | undefined {
     if (owner?.['controller'] !== true) continue;
     const kind = asString(owner['kind']);
     const name = asString(owner['name']);
-    if (kind === undefined || name === undefined || !POD_BEARING.has(kind)) continue;
+    if (kind === undefined || name === undefined || !isPodBearing(asString(owner['apiVersion']) ?? '', kind)) continue;
     (out ??= []).push(kind, detach(name));
   }
   return out;

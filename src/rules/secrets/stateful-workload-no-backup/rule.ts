@@ -1,6 +1,7 @@
 import { namespaceOf, type Inventory } from '../../../engine/inventory.js';
 import { defineRule, type Violation } from '../../../engine/rule.js';
 import { asArray, asObject, asString, detach, isObject } from '../../../k8s/object.js';
+import { isPodBearing } from '../../../k8s/pod.js';
 import type { LoadedObject } from '../../../load/types.js';
 import type { JsonObject, Path } from '../../../types.js';
 
@@ -202,9 +203,12 @@ interface Stateful {
   volumeNames: string[];
 }
 
+/** The kinds whose pod template may mount claims that hold the workload's data. */
+const KINDS = ['StatefulSet', 'Deployment', 'Rollout', 'DeploymentConfig'];
+
 function statefulData(o: LoadedObject): Stateful | undefined {
   const kind = o.ref.kind;
-  if (kind !== 'StatefulSet' && kind !== 'Deployment') return undefined;
+  if (!KINDS.includes(kind) || !isPodBearing(o.ref.apiVersion, kind)) return undefined;
   const spec = asObject(o.object['spec']);
   const template = asObject(spec?.['template']);
   const podSpec = asObject(template?.['spec']);
@@ -213,7 +217,8 @@ function statefulData(o: LoadedObject): Stateful | undefined {
   const claims: string[] = [];
   const volumeNames: string[] = [];
   const labelSets = [labelsOf(o.object['metadata']), labelsOf(template?.['metadata'])];
-  const selectorLabels = asObject(asObject(spec['selector'])?.['matchLabels']);
+  // A DeploymentConfig's selector is a plain map, as a ReplicationController's.
+  const selectorLabels = kind === 'DeploymentConfig' ? asObject(spec['selector']) : asObject(asObject(spec['selector'])?.['matchLabels']);
   if (selectorLabels !== undefined) labelSets.push(labelsOf({ labels: selectorLabels }));
   if (kind === 'StatefulSet') {
     const templates = asArray(spec['volumeClaimTemplates']);
@@ -277,12 +282,12 @@ export const rule = defineRule({
   title: 'Stateful workload not covered by a backup schedule',
   severity: 'medium',
   target: 'object',
-  kinds: ['StatefulSet', 'Deployment'],
+  kinds: KINDS,
   context: ['Schedule'],
   controls: ['STO-3'],
   options: { reportWithoutSchedules: false },
   description:
-    'A StatefulSet with volumeClaimTemplates, or a Deployment mounting a PersistentVolumeClaim, keeps data that no Velero Schedule in the input backs up: its namespace is not included (or is excluded), the schedule\'s label selector does not match it, the schedule is paused, or it leaves out volume data. Without a backup, a deleted namespace or PVC, a corrupted volume, ransomware or a lost cluster means lost data; replicas and snapshots on the same storage do not help. The rule reports only when the input contains Velero Schedules (teams that back up another way, or keep schedules elsewhere, get no finding); set the option `reportWithoutSchedules: true` to report every stateful workload when there are none. Velero applies `labelSelector` to the workload, its pods and its PVCs, so any of their labels matching counts as covered.',
+    'A StatefulSet with volumeClaimTemplates, or a Deployment (an Argo Rollout, an OpenShift DeploymentConfig) mounting a PersistentVolumeClaim, keeps data that no Velero Schedule in the input backs up: its namespace is not included (or is excluded), the schedule\'s label selector does not match it, the schedule is paused, or it leaves out volume data. Without a backup, a deleted namespace or PVC, a corrupted volume, ransomware or a lost cluster means lost data; replicas and snapshots on the same storage do not help. The rule reports only when the input contains Velero Schedules (teams that back up another way, or keep schedules elsewhere, get no finding); set the option `reportWithoutSchedules: true` to report every stateful workload when there are none. Velero applies `labelSelector` to the workload, its pods and its PVCs, so any of their labels matching counts as covered.',
   remediation:
     'Add a Velero `Schedule` (velero.io/v1) whose `spec.template.includedNamespaces` lists the namespace (or `*`), without it in `excludedNamespaces`, with a `labelSelector` that matches the workload\'s labels (or none), `paused` unset, and volume data kept (`snapshotVolumes` not false, or `defaultVolumesToFsBackup: true`); set a `ttl` that fits the retention policy. Test a restore. If backups are done by another tool, suppress the finding with an exception naming it.',
   *check({ loaded }, { options }) {

@@ -1,5 +1,6 @@
 import { defineRule } from '../../../engine/rule.js';
 import { asObject } from '../../../k8s/object.js';
+import { imageFromTrigger } from '../../../k8s/pod.js';
 import type { Path } from '../../../types.js';
 
 export const rule = defineRule({
@@ -18,8 +19,9 @@ export const rule = defineRule({
     const securityContext = asObject(container['securityContext']);
     const value = securityContext?.['readOnlyRootFilesystem'];
     if (value === true) return;
-    // A container without an image is part of a patch merged elsewhere (see isFragment).
-    if (typeof container['image'] !== 'string' || container['image'] === '') return;
+    // A container without an image is part of a patch merged elsewhere (see isFragment), unless a
+    // DeploymentConfig's ImageChange trigger sets it.
+    if ((typeof container['image'] !== 'string' || container['image'] === '') && !imageFromTrigger(pod.spec, field, name)) return;
     if (asObject(pod.spec['os'])?.['name'] === 'windows') return;
     const kind = field === 'initContainers' ? 'init container' : 'container';
     let at: Path = path;
