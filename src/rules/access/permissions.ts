@@ -127,6 +127,13 @@ function writeProbes(cls: PermissionClass, group: string, resources: Probe['reso
   ];
 }
 
+/** Workload resources outside Kubernetes' own groups that run pods from a template (see `isPodBearing`). */
+const WORKLOAD_EXTENSIONS: readonly { group: string; resource: string }[] = [
+  { group: 'argoproj.io', resource: 'rollouts' },
+  { group: 'apps.openshift.io', resource: 'deploymentconfigs' },
+  { group: CORE, resource: 'deploymentconfigs' },
+];
+
 const PROBES: readonly Probe[] = [
   // A patch answers with the whole object, so an empty patch reads a Secret as `get` does.
   { cls: 'secrets-read', group: CORE, resources: [ns('secrets')], verbs: ['get', 'list', 'watch', 'patch'], names: 'unnamed' },
@@ -151,6 +158,11 @@ const PROBES: readonly Probe[] = [
   { cls: 'workload-write', group: 'batch', resources: [ns('jobs'), ns('cronjobs')], verbs: ['create'], names: 'unnamed' },
   // A Job's pod template is immutable; a CronJob's is not.
   { cls: 'workload-write', group: 'batch', resources: [ns('cronjobs')], verbs: ['update', 'patch'], names: 'any' },
+  // Argo Rollouts and OpenShift DeploymentConfigs (also served in the legacy core group) run pods as Deployments do.
+  ...WORKLOAD_EXTENSIONS.flatMap(({ group, resource }): Probe[] => [
+    { cls: 'workload-write', group, resources: [ns(resource)], verbs: ['create'], names: 'unnamed' },
+    { cls: 'workload-write', group, resources: [ns(resource)], verbs: ['update', 'patch'], names: 'any' },
+  ]),
   // A named pod is still a pod to run commands in (StatefulSet pods have stable names). A WebSocket
   // connection is an HTTP GET, authorized as `get` on the subresource: `create` is needed too only
   // from Kubernetes 1.35, with the AuthorizePodWebsocketUpgradeCreatePermission feature gate on.
@@ -207,6 +219,7 @@ const PROBES: readonly Probe[] = [
   { cls: 'destructive-delete', part: 'workload', group: 'apps', resources: [ns('deployments'), ns('daemonsets'), ns('statefulsets'), ns('replicasets')], verbs: DELETE, names: 'unnamed' },
   { cls: 'destructive-delete', part: 'workload', group: 'batch', resources: [ns('jobs'), ns('cronjobs')], verbs: DELETE, names: 'unnamed' },
   { cls: 'destructive-delete', part: 'workload', group: CORE, resources: [ns('replicationcontrollers')], verbs: DELETE, names: 'unnamed' },
+  ...WORKLOAD_EXTENSIONS.map(({ group, resource }): Probe => ({ cls: 'destructive-delete', part: 'workload', group, resources: [ns(resource)], verbs: DELETE, names: 'unnamed' })),
 ];
 
 /** One permission of a class: verbs on a resource, possibly limited to names. */
