@@ -441,6 +441,8 @@ describe('mamori admission manifests', () => {
       DaemonSet: 'apps',
       Job: 'batch',
       CronJob: 'batch',
+      Rollout: 'argoproj.io',
+      DeploymentConfig: 'apps.openshift.io',
     };
     const objects = parse(run({ certs, mode: 'both' }).stdout);
     const matcher =
@@ -449,13 +451,13 @@ describe('mamori admission manifests', () => {
         list(hook, 'rules').some(
           (r) =>
             strings(r, 'apiGroups').includes(group) &&
-            strings(r, 'apiVersions').includes('v1') &&
+            (strings(r, 'apiVersions').includes('v1') || strings(r, 'apiVersions').includes('*')) &&
             strings(r, 'resources').includes(resource) &&
             strings(r, 'operations').includes(operation) &&
             get(r, 'scope') === 'Namespaced',
         );
     const validated = matcher(webhook(objects, 'ValidatingWebhookConfiguration'));
-    expect(POD_BEARING_KINDS.length).toBe(9);
+    expect(POD_BEARING_KINDS.length).toBe(11);
     for (const kind of POD_BEARING_KINDS) {
       const group = groups[kind];
       expect(group, `${kind} has an API group in this test`).toBeDefined();

@@ -1,4 +1,8 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { expandPaths } from '../src/load/files.js';
 import { loadText, locateIn, type LoadedFile } from '../src/load/load.js';
 import { DEFAULT_LIMITS } from '../src/load/limits.js';
 import { splitDocuments } from '../src/load/parse.js';
@@ -822,5 +826,52 @@ describe('positions of merged fields', () => {
     const pod = file.objects[0]!;
     expect(locateIn(file, pod, ['spec', 'containers', 0, 'securityContext', 'privileged'])).toEqual({ file: 'merge.yaml', line: 7, column: 7 });
     expect(locateIn(file, pod, ['spec', 'containers', 0, 'name'])).toEqual({ file: 'merge.yaml', line: 10, column: 7 });
+  });
+});
+
+describe('test data of policy test suites', () => {
+  const pod = (name: string): string => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  containers: [{name: c, image: x, securityContext: {privileged: true}}]\n`;
+  const tree = (files: Record<string, string>): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'mamori-suite-'));
+    for (const [file, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir, file)), { recursive: true });
+      writeFileSync(join(dir, file), text);
+    }
+    return dir;
+  };
+  const walked = (dir: string, paths = [dir]): string[] => expandPaths(paths).inputs.map((i) => relative(dir, i.file)).sort();
+
+  it('passes over the resources a suite names, files and folders, wherever they lie, when walking', () => {
+    const dir = tree({
+      'policies/limits/mamori-test.yaml': 'policies: [policy.yaml]\nresources: [resources.yaml, cases/, ../shared/objects.yaml]\ntests: []\n',
+      'policies/limits/policy.yaml': 'apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: p}\n',
+      'policies/limits/resources.yaml': pod('too-big'),
+      'policies/limits/cases/a.yaml': pod('a'),
+      'policies/shared/objects.yaml': pod('shared'),
+      'policies/shared/other.yaml': pod('other'),
+      'policies/labels/labels.mamori-test.yml': 'resources: [objects.yaml]\n',
+      'policies/labels/objects.yaml': pod('unlabelled'),
+      'app/deploy.yaml': pod('app'),
+    });
+    expect(walked(dir)).toEqual(['app/deploy.yaml', 'policies/labels/labels.mamori-test.yml', 'policies/limits/mamori-test.yaml', 'policies/limits/policy.yaml', 'policies/shared/other.yaml']);
+    // Named, a file of test data is read.
+    expect(walked(dir, [join(dir, 'policies/limits/resources.yaml'), join(dir, 'app')])).toEqual(['app/deploy.yaml', 'policies/limits/resources.yaml']);
+    // Named beside a directory that holds it, before or after it, too; it is then the user's file, not a walked one.
+    for (const paths of [[dir, join(dir, 'policies/limits/resources.yaml')], [join(dir, 'policies/limits/resources.yaml'), dir]]) {
+      const { inputs } = expandPaths(paths);
+      expect(inputs.filter((i) => i.file.endsWith('resources.yaml')).map((i) => [relative(dir, i.file), i.walked === true])).toEqual([['policies/limits/resources.yaml', false]]);
+    }
+  });
+
+  it('an invalid suite, or one without resources, names no test data', () => {
+    const dir = tree({
+      'a/mamori-test.yaml': 'resources: [unclosed\n',
+      'a/resources.yaml': pod('a'),
+      'b/mamori-test.yaml': 'resources: resources.yaml\n',
+      'b/resources.yaml': pod('b'),
+      'c/not-a-mamori-test.yaml.bak': 'resources: [resources.yaml]\n',
+      'c/resources.yaml': pod('c'),
+    });
+    expect(walked(dir)).toEqual(['a/mamori-test.yaml', 'a/resources.yaml', 'b/mamori-test.yaml', 'b/resources.yaml', 'c/resources.yaml']);
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
@@ -514,7 +514,10 @@ describe('mamori scan --policy with the export flags what the PSS rules flag (ex
       policiesOf(parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJSON() as JsonObject)).map((p) => [`policy:${meta(p).name}`, meta(p).labels['mamori.io/rule'] ?? '']),
     );
     const pss = RULES.filter((r) => r.id.startsWith('pss-'));
-    const report = scanPaths(['examples'], { rules: [...pss, ...policies.rules], pss: 'restricted:latest' });
+    // The policy test suites' objects too: a walk passes over them, named they are read.
+    const testData = readdirSync(join('examples', 'policies')).map((suite) => join('examples', 'policies', suite, 'resources.yaml')).filter((f) => existsSync(f));
+    expect(testData.length).toBeGreaterThan(0);
+    const report = scanPaths(['examples', ...testData], { rules: [...pss, ...policies.rules], pss: 'restricted:latest' });
     expect(report.errors).toEqual([]);
     const all = [...report.findings, ...report.suppressed];
     const key = (f: (typeof all)[number], rule: string): string => `${f.location?.file ?? ''} ${f.object.kind}/${f.object.namespace ?? ''}/${f.object.name} ${rule}`;

@@ -550,12 +550,14 @@ function networkPolicies(r: Resolved): JsonObject[] {
 
 interface RuleSpec {
   group: string;
+  /** The API versions matched (default `v1`). */
+  versions?: string[];
   resources: string[];
   operations: string[];
 }
 
 function webhookRules(specs: readonly RuleSpec[]): JsonValue[] {
-  return specs.map((s) => ({ apiGroups: [s.group], apiVersions: ['v1'], resources: s.resources, operations: s.operations, scope: 'Namespaced' }));
+  return specs.map((s) => ({ apiGroups: [s.group], apiVersions: s.versions ?? ['v1'], resources: s.resources, operations: s.operations, scope: 'Namespaced' }));
 }
 
 /** What the validating webhook sees: pods and every kind that carries a pod template, created or changed. */
@@ -565,6 +567,9 @@ export const VALIDATE_RULES: readonly RuleSpec[] = [
   { group: '', resources: ['pods/ephemeralcontainers'], operations: ['UPDATE'] },
   { group: 'apps', resources: ['deployments', 'replicasets', 'statefulsets', 'daemonsets'], operations: ['CREATE', 'UPDATE'] },
   { group: 'batch', resources: ['jobs', 'cronjobs'], operations: ['CREATE', 'UPDATE'] },
+  // Workload kinds of Argo Rollouts and OpenShift: a rule for a resource the cluster does not serve matches nothing.
+  { group: 'argoproj.io', versions: ['*'], resources: ['rollouts'], operations: ['CREATE', 'UPDATE'] },
+  { group: 'apps.openshift.io', resources: ['deploymentconfigs'], operations: ['CREATE', 'UPDATE'] },
 ];
 
 /**

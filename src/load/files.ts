@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
-import { join } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
+import yaml from 'js-yaml';
 import { MamoriError } from '../errors.js';
 import type { LoadLimits } from './limits.js';
 
@@ -24,6 +25,29 @@ const NOT_MANIFESTS = new Set(['kustomization.yaml', 'kustomization.yml', 'helmf
  */
 const CHART_FILES = /^(?:Chart\.yaml|requirements\.yaml|values.*\.ya?ml|values\.schema\.json)$/;
 
+/** A test suite of `mamori policy test` (docs/policies.md): its `resources` are test data. */
+const POLICY_TEST_SUITE = /^(?:.+\.)?mamori-test\.ya?ml$/;
+/** The largest test suite read for the names of its test data. */
+const MAX_SUITE_BYTES = 1 << 20;
+
+/**
+ * The files and folders a policy test suite names as `resources`, as absolute paths: objects made
+ * to pass or fail a policy's tests, not manifests of the user's. An unreadable or invalid suite
+ * names none (`mamori policy test` reports it).
+ */
+function suiteTestData(suite: string): string[] {
+  try {
+    if (statSync(suite).size > MAX_SUITE_BYTES) return [];
+    const text = readFileLimited(suite, MAX_SUITE_BYTES).toString('utf8');
+    const parsed: unknown = yaml.load(text, { schema: yaml.JSON_SCHEMA, json: true });
+    const resources = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as { resources?: unknown }).resources : undefined;
+    if (!Array.isArray(resources)) return [];
+    return resources.filter((r): r is string => typeof r === 'string' && r.trim() !== '').map((r) => resolve(dirname(suite), r));
+  } catch {
+    return [];
+  }
+}
+
 /** One input to read: a file path as the user gave it (or joined below a directory they gave), or stdin. */
 export interface InputRef {
   /** The path as shown to the user. */
@@ -46,7 +70,9 @@ export interface InputRef {
 export function expandPaths(paths: readonly string[]): { inputs: InputRef[]; errors: MamoriError[] } {
   const inputs: InputRef[] = [];
   const errors: MamoriError[] = [];
-  const seen = new Set<string>();
+  const seen = new Map<string, InputRef>();
+  /** The test data of the policy test suites met in the walk (absolute paths of files and folders). */
+  const testData: string[] = [];
   /** Adds a file once, by its real path (`real`, when its directory's is known and it is no link). */
   const add = (input: InputRef, real?: string): void => {
     if (real === undefined) {
@@ -56,8 +82,13 @@ export function expandPaths(paths: readonly string[]): { inputs: InputRef[]; err
         real = input.file;
       }
     }
-    if (seen.has(real)) return;
-    seen.add(real);
+    const known = seen.get(real);
+    if (known !== undefined) {
+      // Found by a walk and named too: it is the user's file (errors are reported, test data is read).
+      if (input.walked !== true) delete known.walked;
+      return;
+    }
+    seen.set(real, input);
     inputs.push(input);
   };
   /**
@@ -126,6 +157,7 @@ export function expandPaths(paths: readonly string[]): { inputs: InputRef[]; err
         !(chart && CHART_FILES.test(entry.name))
       ) {
         add({ file: full, stdin: false, walked: true }, inside);
+        if (POLICY_TEST_SUITE.test(entry.name)) testData.push(...suiteTestData(full));
       }
     }
   };
@@ -145,7 +177,13 @@ export function expandPaths(paths: readonly string[]): { inputs: InputRef[]; err
     else if (st.isFile()) add({ file: path, stdin: false });
     else add({ file: path, stdin: false, stream: true });
   }
-  return { inputs, errors };
+  if (testData.length === 0) return { inputs, errors };
+  // Found by walking, a policy test suite's test data is passed over, wherever it lies; named, it is read.
+  const isTestData = (file: string): boolean => {
+    const path = resolve(file);
+    return testData.some((data) => path === data || path.startsWith(data.endsWith(sep) ? data : data + sep));
+  };
+  return { inputs: inputs.filter((input) => input.walked !== true || !isTestData(input.file)), errors };
 }
 
 /**
