@@ -214,6 +214,30 @@ describe('inputs', () => {
     expect(named.errors).toEqual([]);
     expect(named.findings.map((f) => f.location.file).sort()).toEqual(['.hidden/h.yaml', 'a/node_modules/inner.yaml', 'a/readme.txt', 'node_modules/pkg/nm.yaml']);
   });
+  it('--skip-non-manifests reads named files as a directory walk does (pre-commit file lists)', () => {
+    const dir = tempDir();
+    put(dir, 'k8s/pod.yaml', privilegedPod('app'));
+    put(dir, '.github/workflows/ci.yaml', 'on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n');
+    put(dir, 'chart/Chart.yaml', 'apiVersion: v2\nname: demo\nversion: 0.1.0\n');
+    put(dir, 'chart/values.yaml', 'image: {tag: latest}\n');
+    put(dir, 'chart/templates/deploy.yaml', 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n');
+    put(dir, 'k8s/broken.yaml', 'apiVersion: v1\nkind: Pod\nmetadata: {name: [unclosed\n');
+    const files = ['k8s/pod.yaml', '.github/workflows/ci.yaml', 'chart/Chart.yaml', 'chart/values.yaml', 'chart/templates/deploy.yaml'];
+    // Named as they are, the files that are no manifests are errors.
+    const strict = scanJson([...files, '--rules', 'pss-privileged'], { cwd: dir });
+    expect(strict.run.status).toBe(2);
+    expect(strict.report.errors.map((e) => e.file).sort()).toEqual(['.github/workflows/ci.yaml', 'chart/Chart.yaml', 'chart/templates/deploy.yaml', 'chart/values.yaml']);
+    // With the flag they are passed over, and the manifest is still reported.
+    const lenient = scanJson([...files, '--rules', 'pss-privileged', '--skip-non-manifests'], { cwd: dir });
+    expect(lenient.run.status).toBe(1);
+    expect(lenient.report.errors).toEqual([]);
+    expect(lenient.report.inputs).toEqual({ files: 2, objects: 1 });
+    expect(lenient.report.findings.map((f) => [f.ruleId, f.location.file])).toEqual([['pss-privileged', 'k8s/pod.yaml']]);
+    // A broken manifest is still an error.
+    const broken = scanJson(['k8s/broken.yaml', '--skip-non-manifests'], { cwd: dir });
+    expect(broken.run.status).toBe(2);
+    expect(broken.report.errors).toEqual([expect.objectContaining({ file: 'k8s/broken.yaml', code: 'parse' })]);
+  });
   it('reads a pipe given as a path: /dev/stdin and <(...)', () => {
     const pod = readFileSync(join(ROOT, PRIVILEGED), 'utf8');
     const { run, report } = scanJson(['/dev/stdin'], { input: pod });

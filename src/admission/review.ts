@@ -109,7 +109,7 @@ export class Evaluator {
   readonly pssRules: readonly Rule[];
   /**
    * For `catalog` modes: object, pod and container rules without `context`. Rules that need other
-   * objects (a LimitRange, a ServiceAccount, RBAC) are left to `mamori cluster`.
+   * objects (a LimitRange, a ServiceAccount, RBAC) are left to `mamori scan` of the manifests.
    */
   readonly catalogRules: readonly Rule[];
   /** Position of each Pod Security rule in PSA's check order, for PSA's message order. */

@@ -41,6 +41,7 @@ program
   .option('--baseline <file>', 'report and fail only on findings not in this baseline (the others are listed as suppressed)')
   .option('--write-baseline <file>', 'record the findings of this scan as the baseline, and exit 0 unless an input could not be read')
   .option('--policy <path>', 'ValidatingAdmissionPolicy files or directories to evaluate as rules policy:<name> (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
+  .option('--skip-non-manifests', 'pass over named files that hold no Kubernetes object (CI configuration, Helm values, unrendered templates) as a directory walk does, instead of reporting them as errors: for the file lists of pre-commit and git')
   .action(async (paths: string[], opts: { format: string; output?: string; pss?: string; kubeVersion?: string; failOn?: string; config?: string; rules?: string; skipRules?: string; color: boolean; baseline?: string; writeBaseline?: string; policy: string[] }) => {
     const { runScan } = await import('./scan.js');
     process.exitCode = await runScan(paths, opts);

@@ -27,6 +27,7 @@ interface ScanFlags {
   baseline?: string;
   writeBaseline?: string;
   policy?: string[];
+  skipNonManifests?: boolean;
 }
 
 /** A glob over rule ids: `*` matches any run of characters. */
@@ -141,6 +142,7 @@ export async function runScan(paths: string[], flags: ScanFlags): Promise<number
   // --rules and --skip-rules select among the catalog and the policies alike (`--rules 'policy:*'`).
   const selection = select([...RULES, ...(policies?.rules ?? [])], flags.rules, flags.skipRules, policies?.errors);
   const options: ScanOptions = { rules: selection.rules, config: withSkipped(config, selection.skipped), now };
+  if (flags.skipNonManifests === true) options.skipNonManifests = true;
   if (flags.pss !== undefined) options.pss = flags.pss;
   if (kubeMinor !== undefined) options.maxPssMinor = kubeMinor;
   const scanned = scanPaths(paths, options);

@@ -50,6 +50,11 @@ export interface ScanOptions {
   maxFindingsPerRule?: number;
   /** The most findings that wait for the whole input (MAX_WAITING, which follows the heap). */
   maxWaiting?: number;
+  /**
+   * Named files that hold no Kubernetes object (CI configuration, Helm values) are passed over as
+   * a directory walk passes them, not errors (`scanPaths` only; `--skip-non-manifests`).
+   */
+  skipNonManifests?: boolean;
 }
 
 /** The most findings a report lists by default: a million take about 1.5 GB to hold and write. */
@@ -807,7 +812,7 @@ function copyJson(value: JsonValue): JsonValue {
 /** Scans files and directories (or `-` for stdin), streaming one file at a time. */
 export function scanPaths(paths: readonly string[], options: ScanOptions): Report {
   const engine = new Engine(options);
-  const { inputs, errors } = resolveInputs(paths);
+  const { inputs, errors } = resolveInputs(paths, { skipNonManifests: options.skipNonManifests === true });
   for (const error of errors) engine.addError(error);
   let objects = 0;
   for (const input of inputs) {

@@ -25,6 +25,30 @@ const NOT_MANIFESTS = new Set(['kustomization.yaml', 'kustomization.yml', 'helmf
  */
 const CHART_FILES = /^(?:Chart\.yaml|requirements\.yaml|values.*\.ya?ml|values\.schema\.json)$/;
 
+/**
+ * True for a file that a directory walk passes over as part of a Helm chart: below a folder that
+ * holds a `Chart.yaml`, its metadata, values and their schema, and what is under its `templates/`.
+ */
+export function inHelmChart(file: string): boolean {
+  const path = resolve(file);
+  let dir = dirname(path);
+  for (;;) {
+    let chart = false;
+    try {
+      chart = statSync(join(dir, 'Chart.yaml')).isFile();
+    } catch {
+      chart = false;
+    }
+    if (chart) {
+      const below = path.slice(dir.length + 1).split(sep);
+      return below[0] === 'templates' || (below.length === 1 && CHART_FILES.test(below[0] as string));
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return false;
+    dir = parent;
+  }
+}
+
 /** A test suite of `mamori policy test` (docs/policies.md): its `resources` are test data. */
 const POLICY_TEST_SUITE = /^(?:.+\.)?mamori-test\.ya?ml$/;
 /** The largest test suite read for the names of its test data. */

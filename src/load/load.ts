@@ -1,7 +1,7 @@
 import { MamoriError } from '../errors.js';
 import { asArray, asObject, asString, formatPath, isObject, objectRef } from '../k8s/object.js';
 import type { JsonObject, Location, Path, ReportError } from '../types.js';
-import { expandPaths, readInput, type InputRef } from './files.js';
+import { expandPaths, inHelmChart, readInput, type InputRef } from './files.js';
 import { DEFAULT_LIMITS, type LoadLimits } from './limits.js';
 import { TextLocator } from './locate.js';
 import { parseDocument, splitDocuments } from './parse.js';
@@ -282,9 +282,14 @@ export function loadInput(input: InputRef, limits: LoadLimits = DEFAULT_LIMITS):
 }
 
 /** The inputs named by the user's paths (see `expandPaths`), with errors for paths that do not exist and for named Helm charts. */
-export function resolveInputs(paths: readonly string[]): { inputs: InputRef[]; errors: ReportError[] } {
+export function resolveInputs(paths: readonly string[], options: { skipNonManifests?: boolean } = {}): { inputs: InputRef[]; errors: ReportError[] } {
   const { inputs, errors } = expandPaths(paths.length === 0 ? ['.'] : paths);
-  return { inputs, errors: errors.map((e) => toReportError(e)) };
+  if (options.skipNonManifests !== true) return { inputs, errors: errors.map((e) => toReportError(e)) };
+  // Files named by a tool that lists every changed file (pre-commit, git): read as a walk reads them,
+  // the parts of a Helm chart passed over (its templates become manifests only once rendered).
+  const read = inputs.filter((input) => input.stdin || input.stream === true || !inHelmChart(input.file));
+  for (const input of read) if (!input.stdin) input.walked = true;
+  return { inputs: read, errors: errors.map((e) => toReportError(e)) };
 }
 
 /** The location of a field of a loaded object in its file. */
