@@ -233,6 +233,13 @@ describe('inputs', () => {
     expect(lenient.report.errors).toEqual([]);
     expect(lenient.report.inputs).toEqual({ files: 2, objects: 1 });
     expect(lenient.report.findings.map((f) => [f.ruleId, f.location.file])).toEqual([['pss-privileged', 'k8s/pod.yaml']]);
+    // Other tools' configuration and the test data of policy test suites are passed over too.
+    put(dir, 'k8s/kustomization.yaml', 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [pod.yaml]\n');
+    put(dir, 'policies/limits/mamori-test.yaml', 'policies: [policy.yaml]\nresources: [cases/]\ntests: []\n');
+    put(dir, 'policies/limits/cases/too-big.yaml', privilegedPod('too-big'));
+    const tools = scanJson(['k8s/kustomization.yaml', 'policies/limits/cases/too-big.yaml', 'k8s/pod.yaml', '--rules', 'pss-privileged', '--skip-non-manifests'], { cwd: dir });
+    expect(tools.report.inputs).toEqual({ files: 1, objects: 1 });
+    expect(tools.report.findings.map((f) => f.object.name)).toEqual(['app']);
     // A broken manifest is still an error.
     const broken = scanJson(['k8s/broken.yaml', '--skip-non-manifests'], { cwd: dir });
     expect(broken.run.status).toBe(2);

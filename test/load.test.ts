@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -841,19 +841,19 @@ describe('test data of policy test suites', () => {
   };
   const walked = (dir: string, paths = [dir]): string[] => expandPaths(paths).inputs.map((i) => relative(dir, i.file)).sort();
 
-  it('passes over the resources a suite names, files and folders, wherever they lie, when walking', () => {
+  it('passes over the resources a suite names below its own folder, files and folders, when walking', () => {
     const dir = tree({
-      'policies/limits/mamori-test.yaml': 'policies: [policy.yaml]\nresources: [resources.yaml, cases/, ../shared/objects.yaml]\ntests: []\n',
+      'policies/limits/mamori-test.yaml': 'policies: [policy.yaml]\nresources: [resources.yaml, cases/, ../shared/objects.yaml, ../../app]\ntests: []\n',
       'policies/limits/policy.yaml': 'apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: p}\n',
       'policies/limits/resources.yaml': pod('too-big'),
       'policies/limits/cases/a.yaml': pod('a'),
       'policies/shared/objects.yaml': pod('shared'),
-      'policies/shared/other.yaml': pod('other'),
-      'policies/labels/labels.mamori-test.yml': 'resources: [objects.yaml]\n',
+      'policies/labels/labels.mamori-test.yml': 'policies: [p.yaml]\nresources: [objects.yaml]\ntests: [{name: t, object: Pod/x, expect: admit}]\n',
       'policies/labels/objects.yaml': pod('unlabelled'),
       'app/deploy.yaml': pod('app'),
     });
-    expect(walked(dir)).toEqual(['app/deploy.yaml', 'policies/labels/labels.mamori-test.yml', 'policies/limits/mamori-test.yaml', 'policies/limits/policy.yaml', 'policies/shared/other.yaml']);
+    // What lies outside the suite's folder is the user's, even when a suite names it.
+    expect(walked(dir)).toEqual(['app/deploy.yaml', 'policies/labels/labels.mamori-test.yml', 'policies/limits/mamori-test.yaml', 'policies/limits/policy.yaml', 'policies/shared/objects.yaml']);
     // Named, a file of test data is read.
     expect(walked(dir, [join(dir, 'policies/limits/resources.yaml'), join(dir, 'app')])).toEqual(['app/deploy.yaml', 'policies/limits/resources.yaml']);
     // Named beside a directory that holds it, before or after it, too; it is then the user's file, not a walked one.
@@ -863,15 +863,29 @@ describe('test data of policy test suites', () => {
     }
   });
 
+  it('a suite cannot hide what lies above or beside it, and test data reached through a link is still test data', () => {
+    const dir = tree({
+      'deploy/app.yaml': pod('app'),
+      'policies/a/mamori-test.yaml': 'policies: [p.yaml]\nresources: ["/", "..", "../..", "."]\ntests: []\n',
+      'policies/a/p.yaml': 'kind: ValidatingAdmissionPolicy\napiVersion: admissionregistration.k8s.io/v1\nmetadata: {name: p}\n',
+      'policies/b/mamori-test.yaml': `policies: [p.yaml]\nresources: [${JSON.stringify(join(tmpdir(), 'elsewhere'))}, data]\ntests: []\n`,
+      'policies/b/data/bad.yaml': pod('bad'),
+    });
+    symlinkSync(join(dir, 'policies/b/data'), join(dir, 'policies/a-link'));
+    expect(walked(dir)).toEqual(['deploy/app.yaml', 'policies/a/mamori-test.yaml', 'policies/a/p.yaml', 'policies/b/mamori-test.yaml']);
+  });
+
   it('an invalid suite, or one without resources, names no test data', () => {
     const dir = tree({
-      'a/mamori-test.yaml': 'resources: [unclosed\n',
+      'a/mamori-test.yaml': 'policies: [p.yaml]\nresources: [unclosed\n',
       'a/resources.yaml': pod('a'),
-      'b/mamori-test.yaml': 'resources: resources.yaml\n',
+      'b/mamori-test.yaml': 'policies: [p.yaml]\nresources: resources.yaml\ntests: []\n',
       'b/resources.yaml': pod('b'),
-      'c/not-a-mamori-test.yaml.bak': 'resources: [resources.yaml]\n',
+      'c/not-a-mamori-test.yaml.bak': 'policies: [p.yaml]\nresources: [resources.yaml]\ntests: []\n',
       'c/resources.yaml': pod('c'),
+      'd/mamori-test.yaml': 'resources: [resources.yaml]\n',
+      'd/resources.yaml': pod('d'),
     });
-    expect(walked(dir)).toEqual(['a/mamori-test.yaml', 'a/resources.yaml', 'b/mamori-test.yaml', 'b/resources.yaml', 'c/resources.yaml']);
+    expect(walked(dir)).toEqual(['a/mamori-test.yaml', 'a/resources.yaml', 'b/mamori-test.yaml', 'b/resources.yaml', 'c/resources.yaml', 'd/mamori-test.yaml', 'd/resources.yaml']);
   });
 });

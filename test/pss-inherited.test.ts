@@ -95,3 +95,26 @@ spec:
     expect(report.suppressed.map((f) => f.ruleId)).toEqual(['pss-run-as-non-root']);
   });
 });
+
+describe('a finding lists each place once', () => {
+  it('a container that inherits the pod\'s AppArmor profile and has a bad annotation too', () => {
+    const POD = `apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: shop
+  annotations:
+    container.apparmor.security.beta.kubernetes.io/app: unconfined
+spec:
+  securityContext:
+    appArmorProfile: {type: Unconfined}
+  containers:
+  - name: app
+    image: registry.example.com/app:1.0
+`;
+    const report = scanTexts([{ file: 'pod.yaml', text: POD }], { rules: RULES.filter((r) => r.id === 'pss-apparmor-profile') });
+    const finding = report.findings.find((f) => f.ruleId === 'pss-apparmor-profile');
+    expect(finding?.path).toBe('spec.securityContext.appArmorProfile.type');
+    expect(finding?.paths).toEqual(['metadata.annotations["container.apparmor.security.beta.kubernetes.io/app"]', 'spec.containers[0].securityContext.appArmorProfile.type']);
+  });
+});

@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
-import { dirname, join, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import yaml from 'js-yaml';
 import { MamoriError } from '../errors.js';
 import type { LoadLimits } from './limits.js';
@@ -55,20 +55,67 @@ const POLICY_TEST_SUITE = /^(?:.+\.)?mamori-test\.ya?ml$/;
 const MAX_SUITE_BYTES = 1 << 20;
 
 /**
- * The files and folders a policy test suite names as `resources`, as absolute paths: objects made
- * to pass or fail a policy's tests, not manifests of the user's. An unreadable or invalid suite
- * names none (`mamori policy test` reports it).
+ * The files and folders a policy test suite names as `resources`, as real paths: objects made to
+ * pass or fail a policy's tests, not manifests of the user's. Only a suite that `mamori policy
+ * test` could run names any (a mapping with `policies` and a list of `tests`), and only what lies
+ * below the suite's own folder: a suite cannot hide the manifests it tests against, nor anything
+ * outside its folder.
  */
 function suiteTestData(suite: string): string[] {
   try {
     if (statSync(suite).size > MAX_SUITE_BYTES) return [];
     const text = readFileLimited(suite, MAX_SUITE_BYTES).toString('utf8');
     const parsed: unknown = yaml.load(text, { schema: yaml.JSON_SCHEMA, json: true });
-    const resources = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as { resources?: unknown }).resources : undefined;
-    if (!Array.isArray(resources)) return [];
-    return resources.filter((r): r is string => typeof r === 'string' && r.trim() !== '').map((r) => resolve(dirname(suite), r));
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return [];
+    const { resources, policies, tests } = parsed as { resources?: unknown; policies?: unknown; tests?: unknown };
+    if (!Array.isArray(resources) || policies === undefined || !Array.isArray(tests)) return [];
+    const home = realpathSync.native(dirname(suite));
+    const out: string[] = [];
+    for (const entry of resources) {
+      if (typeof entry !== 'string' || entry.trim() === '' || isAbsolute(entry)) continue;
+      let real: string;
+      try {
+        real = realpathSync.native(resolve(dirname(suite), entry));
+      } catch {
+        continue; // missing: nothing to pass over
+      }
+      if (real.startsWith(home + sep)) out.push(real);
+    }
+    return out;
   } catch {
     return [];
+  }
+}
+
+/**
+ * For files named on the command line and read as a walk reads them (`--skip-non-manifests`):
+ * whether a walk would pass over the file as another tool's configuration (`kustomization.yaml`)
+ * or as the test data of a policy test suite in its folder or a folder above. `suites` caches the
+ * test data found per folder.
+ */
+export function passedOverByWalk(file: string, suites: Map<string, readonly string[]>): boolean {
+  const name = file.slice(file.lastIndexOf(sep) + 1);
+  if (NOT_MANIFESTS.has(name)) return true;
+  let real: string;
+  try {
+    real = realpathSync.native(file);
+  } catch {
+    return false;
+  }
+  for (let dir = dirname(real); ; dir = dirname(dir)) {
+    let data = suites.get(dir);
+    if (data === undefined) {
+      let names: string[] = [];
+      try {
+        names = readdirSync(dir).filter((entry) => POLICY_TEST_SUITE.test(entry));
+      } catch {
+        names = [];
+      }
+      data = names.flatMap((entry) => suiteTestData(join(dir, entry)));
+      suites.set(dir, data);
+    }
+    if (data.some((d) => real === d || real.startsWith(d + sep))) return true;
+    if (dirname(dir) === dir) return false;
   }
 }
 
@@ -202,10 +249,16 @@ export function expandPaths(paths: readonly string[]): { inputs: InputRef[]; err
     else add({ file: path, stdin: false, stream: true });
   }
   if (testData.length === 0) return { inputs, errors };
-  // Found by walking, a policy test suite's test data is passed over, wherever it lies; named, it is read.
+  // Found by walking, a policy test suite's test data is passed over, by its real path (a link to
+  // it too); named, it is read.
   const isTestData = (file: string): boolean => {
-    const path = resolve(file);
-    return testData.some((data) => path === data || path.startsWith(data.endsWith(sep) ? data : data + sep));
+    let path: string;
+    try {
+      path = realpathSync.native(file);
+    } catch {
+      return false;
+    }
+    return testData.some((data) => path === data || path.startsWith(data + sep));
   };
   return { inputs: inputs.filter((input) => input.walked !== true || !isTestData(input.file)), errors };
 }

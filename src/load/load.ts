@@ -1,7 +1,7 @@
 import { MamoriError } from '../errors.js';
 import { asArray, asObject, asString, formatPath, isObject, objectRef } from '../k8s/object.js';
 import type { JsonObject, Location, Path, ReportError } from '../types.js';
-import { expandPaths, inHelmChart, readInput, type InputRef } from './files.js';
+import { expandPaths, inHelmChart, passedOverByWalk, readInput, type InputRef } from './files.js';
 import { DEFAULT_LIMITS, type LoadLimits } from './limits.js';
 import { TextLocator } from './locate.js';
 import { parseDocument, splitDocuments } from './parse.js';
@@ -287,7 +287,9 @@ export function resolveInputs(paths: readonly string[], options: { skipNonManife
   if (options.skipNonManifests !== true) return { inputs, errors: errors.map((e) => toReportError(e)) };
   // Files named by a tool that lists every changed file (pre-commit, git): read as a walk reads them,
   // the parts of a Helm chart passed over (its templates become manifests only once rendered).
-  const read = inputs.filter((input) => input.stdin || input.stream === true || !inHelmChart(input.file));
+  // and so are other tools' configuration and the test data of policy test suites.
+  const suites = new Map<string, readonly string[]>();
+  const read = inputs.filter((input) => input.stdin || input.stream === true || (!inHelmChart(input.file) && !passedOverByWalk(input.file, suites)));
   for (const input of read) if (!input.stdin) input.walked = true;
   return { inputs: read, errors: errors.map((e) => toReportError(e)) };
 }

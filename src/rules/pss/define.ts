@@ -1,11 +1,10 @@
 import { defineRule } from '../../engine/rule.js';
-import type { Frameworks, PssContext, RuleSpec, Violation } from '../../engine/rule.js';
-import type { Path, Severity } from '../../types.js';
+import type { Frameworks, PodInput, PssContext, RuleSpec, Violation } from '../../engine/rule.js';
+import type { JsonObject, Path, Severity } from '../../types.js';
 import { activePssChecks, pssCheckLevel, pssOverriddenBy, pssOverrides, runPssCheck } from './psa.js';
 import type { PssCheckId } from './psa.js';
 import type { PssFix } from './fixes.js';
 import { isIncompletePodSpec } from '../../k8s/pod.js';
-import { readPath } from '../../fix/ops.js';
 
 /** What a Pod Security rule declares besides its check, which comes from the PSA evaluator. */
 export interface PssRuleMeta {
@@ -57,9 +56,10 @@ export function definePssRule(meta: PssRuleMeta): RuleSpec<'pod'> {
       const result = runPssCheck(checkId, { kind: input.kind, metadata: input.metadata, spec: input.spec }, ctx.pss.minor);
       if (result === undefined) return NONE;
       // A Kustomize patch (a pod template without containers, or a container without an image)
-      // is merged into a base elsewhere: what it leaves unset may be set there, what it sets is its own.
-      if (isIncompletePodSpec(input.spec) && result.paths.every((path) => readPath(input.object, [...input.root, ...path]) === undefined)) return NONE;
-      const [first, ...others] = [...result.paths, ...(result.inherited ?? [])].map((path): Path => [...input.root, ...path]);
+      // is merged into a base elsewhere: what it leaves unset may be set there, what it sets (or
+      // deletes) is its own, and so is a whole container it adds.
+      if (isIncompletePodSpec(input.spec) && !patchOwns(input, result.paths)) return NONE;
+      const [first, ...others] = withInherited(result.paths, result.inherited).map((path): Path => [...input.root, ...path]);
       const violation: Violation = {
         path: first ?? input.specPath,
         message: result.detail === '' ? result.reason : `${result.reason} (${result.detail})`,
@@ -78,3 +78,54 @@ export function definePssRule(meta: PssRuleMeta): RuleSpec<'pod'> {
 }
 
 const NONE: readonly Violation[] = Object.freeze([]);
+
+/**
+ * Whether a strategic-merge patch decides a field: it sets it, sets it or a field above it to null
+ * (which deletes it from the base), or puts a `$patch` directive (`delete`, `replace`) on an object
+ * above it.
+ */
+function setByPatch(object: JsonObject, path: Path): boolean {
+  let node: unknown = object;
+  for (const step of path) {
+    if (node === null) return true;
+    if (typeof node !== 'object') return false;
+    if (!Array.isArray(node) && Object.hasOwn(node, '$patch')) return true;
+    node = (node as Record<string, unknown>)[step as string];
+    if (node === undefined) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether a failing check is the patch's own: it decides one of the offending fields, or one is in
+ * a container the patch adds whole (with an image) and none is at the pod level, where the base
+ * may set the value its containers inherit.
+ */
+function patchOwns(input: PodInput, paths: readonly Path[]): boolean {
+  if (paths.some((path) => setByPatch(input.object, [...input.root, ...path]))) return true;
+  const inContainer = (path: Path): boolean => path[0] === 'spec' && CONTAINER_LISTS.has(path[1] as string);
+  return paths.every(inContainer) && paths.some((path) => hasImage(input.spec, path[1] as string, path[2]));
+}
+
+/** The offending fields, then the inherited ones that are not among them (an AppArmor annotation's container may also inherit the pod's profile). */
+function withInherited(paths: readonly Path[], inherited: readonly Path[] | undefined): Path[] {
+  if (inherited === undefined) return [...paths];
+  const seen = new Set(paths.map((path) => JSON.stringify(path)));
+  const out = [...paths];
+  for (const path of inherited) {
+    const key = JSON.stringify(path);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(path);
+  }
+  return out;
+}
+
+const CONTAINER_LISTS: ReadonlySet<string> = new Set(['initContainers', 'containers', 'ephemeralContainers']);
+
+function hasImage(spec: JsonObject, field: string, index: Path[number] | undefined): boolean {
+  const list = spec[field];
+  const container = Array.isArray(list) && typeof index === 'number' ? list[index] : undefined;
+  const image = container !== null && typeof container === 'object' && !Array.isArray(container) ? (container as JsonObject)['image'] : undefined;
+  return typeof image === 'string' && image.trim() !== '';
+}
