@@ -2,6 +2,7 @@ import { defineRule } from '../../../engine/rule.js';
 import { asArray, asObject, asString } from '../../../k8s/object.js';
 import { CONTAINER_FIELDS, POD_BEARING_KINDS } from '../../../k8s/pod.js';
 import type { JsonObject, Path } from '../../../types.js';
+import { isFragment } from '../fragments.js';
 
 /** Node labels every node has; selecting on them confines nothing. */
 const UBIQUITOUS_LABELS: ReadonlySet<string> = new Set([
@@ -80,11 +81,12 @@ export const rule = defineRule({
   kinds: POD_BEARING_KINDS,
   controls: ['CMP-4', 'CMP-1'],
   description:
-    'A privileged container, a Windows HostProcess container or a pod in the node\'s network, PID or IPC namespace is one step from the node, and from the node an attacker reads the tokens, secrets and memory of every other pod scheduled there. Where such workloads are needed they belong on a separate node pool, so that their compromise does not reach ordinary tenants and a compromised ordinary pod does not share a node with them. Counted as confined: `nodeName`, a `nodeSelector` or required node affinity on labels other than os/arch (every affinity term must select; NotIn and DoesNotExist only exclude). A toleration of the pool\'s taint is not enough on its own: it lets the pod onto the tainted nodes but does not keep it off the others, so only the nodeSelector or affinity beside it confines. DaemonSets are not reported: node agents run on every node by design.',
+    'A privileged container, a Windows HostProcess container or a pod in the node\'s network, PID or IPC namespace is one step from the node, and from the node an attacker reads the tokens, secrets and memory of every other pod scheduled there. Where such workloads are needed they belong on a separate node pool, so that their compromise does not reach ordinary tenants and a compromised ordinary pod does not share a node with them. Counted as confined: `nodeName`, a `nodeSelector` or required node affinity on labels other than os/arch (every affinity term must select; NotIn and DoesNotExist only exclude). A toleration of the pool\'s taint is not enough on its own: it lets the pod onto the tainted nodes but does not keep it off the others, so only the nodeSelector or affinity beside it confines. DaemonSets are not reported: node agents run on every node by design. Incomplete objects that only patch a base elsewhere (a pod template without containers or with a container without an image, as in Kustomize strategic-merge patches) are not checked, since the base may pin the workload.',
   remediation:
     'Create a dedicated node pool: label its nodes (e.g. `workload-class=privileged`) and taint them (`workload-class=privileged:NoSchedule`). Give the workload `spec.nodeSelector` on that label (or a required node affinity) and a toleration of that taint: the selector keeps the workload on the pool, the taint and toleration keep everything else off it. A toleration alone lets the workload onto the pool without keeping it there. Better still, drop the privilege (`privileged`, `hostNetwork`, `hostPID`, `hostIPC`) if the workload can do without.',
   *check({ kind, spec, specPath }) {
-    if (kind === 'DaemonSet') return;
+    // A Kustomize patch: the base it is merged into may pin the workload (its own privilege is reported by the Pod Security rules).
+    if (kind === 'DaemonSet' || isFragment(spec)) return;
     const reasons: string[] = [];
     const paths: Path[] = [];
     for (const field of ['hostNetwork', 'hostPID', 'hostIPC'] as const) {
