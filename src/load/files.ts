@@ -89,19 +89,23 @@ function suiteTestData(suite: string): string[] {
 
 /**
  * For files named on the command line and read as a walk reads them (`--skip-non-manifests`):
- * whether a walk would pass over the file as another tool's configuration (`kustomization.yaml`)
- * or as the test data of a policy test suite in its folder or a folder above. `suites` caches the
- * test data found per folder.
+ * whether a walk of the working directory would pass over the file as another tool's
+ * configuration (`kustomization.yaml`) or as the test data of a policy test suite in its folder
+ * or a folder above it, up to the working directory (a file outside it: its own folder only).
+ * `suites` caches the test data found per folder.
  */
 export function passedOverByWalk(file: string, suites: Map<string, readonly string[]>): boolean {
   const name = file.slice(file.lastIndexOf(sep) + 1);
   if (NOT_MANIFESTS.has(name)) return true;
   let real: string;
+  let top: string;
   try {
     real = realpathSync.native(file);
+    top = realpathSync.native(process.cwd());
   } catch {
     return false;
   }
+  const inside = real.startsWith(top + sep);
   for (let dir = dirname(real); ; dir = dirname(dir)) {
     let data = suites.get(dir);
     if (data === undefined) {
@@ -115,7 +119,7 @@ export function passedOverByWalk(file: string, suites: Map<string, readonly stri
       suites.set(dir, data);
     }
     if (data.some((d) => real === d || real.startsWith(d + sep))) return true;
-    if (dirname(dir) === dir) return false;
+    if (!inside || dir === top || dirname(dir) === dir) return false;
   }
 }
 
