@@ -664,8 +664,14 @@ describe('exceptions and baselines', () => {
     expect(write.status).toBe(0);
     expect(write.stderr).toContain('wrote 10 finding(s) to the baseline baseline.json');
     const baseline = JSON.parse(readFileSync(join(dir, 'baseline.json'), 'utf8')) as { schemaVersion: number; findings: unknown[] };
-    expect(baseline.schemaVersion).toBe(2);
+    expect(baseline.schemaVersion).toBe(3);
     expect(baseline.findings).toHaveLength(10);
+    // A baseline of the previous schema is still read, with a note that says to rewrite it.
+    const older = readFileSync(join(dir, 'baseline.json'), 'utf8').replace('"schemaVersion": 3', '"schemaVersion": 2');
+    put(dir, 'older.json', older);
+    const previous = mamori(['scan', 'k8s', '--rules', 'pss-*', '--baseline', 'older.json'], { cwd: dir });
+    expect(previous.status).toBe(0);
+    expect(previous.stderr).toContain('mamori: note: the baseline older.json was written by an earlier mamori (schemaVersion 2)');
 
     // Same input, written another way: nothing new.
     const same = scanJson(['./k8s/', '--rules', 'pss-*', '--baseline', 'baseline.json'], { cwd: dir });

@@ -441,11 +441,11 @@ describe('baselines', () => {
     writeFileSync(file, text);
     const baseline = readBaseline(file);
     // One entry per finding, each fingerprint once here.
-    expect(baseline.version).toBe(2);
+    expect(baseline.version).toBe(3);
     expect(baseline.size).toBe(report.findings.length);
     expect([...baseline.entries.values()].every((n) => n === 1)).toBe(true);
     const parsed = JSON.parse(text) as { schemaVersion: number; findings: { fingerprint: string; ruleId: string; object: string }[] };
-    expect(parsed.schemaVersion).toBe(2);
+    expect(parsed.schemaVersion).toBe(3);
     expect(parsed.findings.map((f) => f.fingerprint)).toEqual([...parsed.findings.map((f) => f.fingerprint)].sort());
     expect(parsed.findings.some((f) => f.ruleId === 'pss-privileged' && f.object === 'DaemonSet/monitoring/node-exporter')).toBe(true);
   });
@@ -508,7 +508,7 @@ describe('baselines', () => {
   it('refuses a broken baseline, naming the file and key', () => {
     const cases: [string, string][] = [
       ['{', 'not valid JSON'],
-      ['{"schemaVersion": 3, "findings": []}', 'schemaVersion: must be 1 or 2'],
+      ['{"schemaVersion": 4, "findings": []}', 'schemaVersion: must be 1, 2 or 3'],
       ['{"schemaVersion": 1}', 'findings: must be a list'],
       ['{"schemaVersion": 1, "findings": [{"fingerprint": "xyz"}]}', 'findings[0].fingerprint'],
     ];
@@ -709,7 +709,7 @@ spec:
     const file = join(dir, 'rewritten.json');
     writeFileSync(file, writeBaseline(baselineFindings(report)));
     const current = readBaseline(file);
-    expect(current.version).toBe(2);
+    expect(current.version).toBe(3);
     expect(current.size).toBe(5);
     expect(applyBaseline(scanned(text), current).baseline).toEqual({ file, matched: 5, fixed: 0 });
     // Now a third password is new.

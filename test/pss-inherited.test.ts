@@ -1,9 +1,13 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { applyBaseline, readBaseline, writeBaseline } from '../src/engine/baseline.js';
 import { knownRules, parseConfig } from '../src/engine/config.js';
 import { scanTexts } from '../src/engine/scan.js';
 import { RULES } from '../src/rules/index.js';
 import { PSS_LATEST_MINOR, runPssCheck, type PssCheckId, type PssResult } from '../src/rules/pss/psa.js';
-import type { JsonObject, JsonValue } from '../src/types.js';
+import type { Finding, JsonObject, JsonValue, Report } from '../src/types.js';
 
 /*
  * Pod Security Admission words some messages after the pod or containers that set a bad value
@@ -116,5 +120,50 @@ spec:
     const finding = report.findings.find((f) => f.ruleId === 'pss-apparmor-profile');
     expect(finding?.path).toBe('spec.securityContext.appArmorProfile.type');
     expect(finding?.paths).toEqual(['metadata.annotations["container.apparmor.security.beta.kubernetes.io/app"]', 'spec.containers[0].securityContext.appArmorProfile.type']);
+  });
+});
+
+describe('baselines written before findings named inheriting containers', () => {
+  const POD = `apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop}
+spec:
+  containers:
+  - name: legacy
+    image: registry.example.com/legacy:1.0
+    securityContext: {runAsNonRoot: false}
+  - name: app
+    image: registry.example.com/app:1.0
+`;
+  const scan = (text: string): Report => scanTexts([{ file: 'pod.yaml', text }], { rules: RULES.filter((r) => r.id === 'pss-run-as-non-root') });
+  const dir = mkdtempSync(join(tmpdir(), 'mamori-baseline-'));
+  /** The baseline an earlier mamori wrote: the finding named only the container that sets false. */
+  const earlier = (schemaVersion: number): string => {
+    const finding = scan(POD).findings[0] as Finding;
+    expect(finding.paths).toEqual(['spec.containers[1].securityContext.runAsNonRoot']);
+    const { paths: _, ...before } = finding;
+    const file = join(dir, `v${schemaVersion}.json`);
+    writeFileSync(file, writeBaseline([before]).replace(/"schemaVersion": \d+/, `"schemaVersion": ${schemaVersion}`));
+    return file;
+  };
+
+  it('a schemaVersion 2 entry accepts its finding grown by the containers that fail the same field', () => {
+    const baseline = readBaseline(earlier(2));
+    expect(baseline.version).toBe(2);
+    const report = applyBaseline(scan(POD), baseline);
+    expect(report.findings).toEqual([]);
+    expect(report.baseline).toMatchObject({ matched: 1, fixed: 0 });
+  });
+
+  it('a current baseline does not: its entries name every place', () => {
+    const report = applyBaseline(scan(POD), readBaseline(earlier(3)));
+    expect(report.findings.map((f) => f.ruleId)).toEqual(['pss-run-as-non-root']);
+    expect(report.baseline).toMatchObject({ matched: 0, fixed: 1 });
+  });
+
+  it('a schemaVersion 2 entry does not accept a finding that no longer names its place', () => {
+    // legacy fixed; app still sets nothing: another finding (pod or container "app" must set ...).
+    const report = applyBaseline(scan(POD.replace('runAsNonRoot: false', 'runAsNonRoot: true')), readBaseline(earlier(2)));
+    expect(report.findings.map((f) => f.message)).toEqual(['runAsNonRoot != true (pod or container "app" must set securityContext.runAsNonRoot=true)']);
   });
 });

@@ -130,6 +130,11 @@ export async function runScan(paths: string[], flags: ScanFlags): Promise<number
     process.stderr.write(
       `mamori: note: the baseline ${file} was written by an earlier mamori (schemaVersion 1): one of its entries accepts every finding of its rule, object and first path, and a container's findings by the container's index; rewrite it (--baseline ${file} --write-baseline ${file}) so that each entry accepts one finding\n`,
     );
+  } else if (baseline?.version === 2) {
+    const file = escapeControls(baseline.file);
+    process.stderr.write(
+      `mamori: note: the baseline ${file} was written by an earlier mamori (schemaVersion 2), before Pod Security findings named the containers that inherit a bad value: such an entry accepts its finding with those containers too, including ones added since; rewrite it (--baseline ${file} --write-baseline ${file}) so that each entry names every place of its finding\n`,
+    );
   }
   const now = new Date();
   const kubeMinor = flags.kubeVersion === undefined ? undefined : parseKubeMinor(flags.kubeVersion);

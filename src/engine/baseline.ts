@@ -18,7 +18,7 @@ import { compareFindings, summarize, unlistedOf } from './report.js';
  */
 
 /** The `schemaVersion` of the baselines mamori writes. */
-export const BASELINE_VERSION = 2;
+export const BASELINE_VERSION = 3;
 
 /** A baseline file's entry: the fingerprint, and enough to read the file by eye. */
 export interface BaselineEntry {
@@ -37,10 +37,12 @@ export interface BaselineEntry {
 export interface Baseline {
   file: string;
   /**
-   * 2: fingerprints of `fingerprint`, each entry accepting one finding. 1 (earlier mamori):
+   * 3: fingerprints of `fingerprint`, each entry accepting one finding. 2 (earlier mamori): the
+   * same, written before Pod Security findings named the containers that inherit a bad value, so
+   * an entry also accepts its finding grown by such places (`widened`). 1 (earlier still):
    * fingerprints of `legacyFingerprint`, each entry accepting every finding that has it, as then.
    */
-  version: 1 | 2;
+  version: 1 | 2 | 3;
   /** How many entries have each fingerprint. */
   entries: ReadonlyMap<string, number>;
   /** How many entries the file holds. */
@@ -50,6 +52,8 @@ export interface Baseline {
    * names some of an entry's places and no other is that entry's finding, partly fixed.
    */
   narrowable: ReadonlyMap<string, readonly { fingerprint: string; places: ReadonlySet<string> }[]>;
+  /** For a `schemaVersion: 2` baseline: the Pod Security entries that record their places, by `entryKey`. */
+  widened: ReadonlyMap<string, readonly { fingerprint: string; places: ReadonlySet<string> }[]>;
 }
 
 const entryKey = (ruleId: string, file: string, object: string): string => `${ruleId}\u0000${file}\u0000${object}`;
@@ -94,6 +98,33 @@ export function baselineFindings(report: Report): Finding[] {
   return out;
 }
 
+/** The part of a place from its securityContext on (`securityContext.runAsUser`), or undefined. */
+function contextField(place: string): string | undefined {
+  const at = place.lastIndexOf('securityContext.');
+  return at < 0 ? undefined : place.slice(at);
+}
+
+/**
+ * Whether a finding's places are an entry's places and more, each more in a container and at a
+ * securityContext field that one of the entry's places names: the containers that inherit the
+ * bad value, or leave unset what another sets badly.
+ */
+function grownByInherited(entry: ReadonlySet<string>, places: readonly string[]): boolean {
+  const fields = new Set<string>();
+  for (const place of entry) {
+    const field = contextField(place);
+    if (field !== undefined) fields.add(field);
+  }
+  let more = 0;
+  for (const place of places) {
+    if (entry.has(place)) continue;
+    const field = contextField(place);
+    if (field === undefined || !fields.has(field) || !/ontainers\[/.test(place)) return false;
+    more++;
+  }
+  return more > 0 && places.length - more === entry.size;
+}
+
 /** Reads and checks a baseline file; any problem is an error naming the file and the key. */
 export function readBaseline(file: string): Baseline {
   let text: string;
@@ -109,13 +140,14 @@ export function readBaseline(file: string): Baseline {
     throw new MamoriError('baseline', `the baseline is not valid JSON: ${(cause as Error).message}`, { file, cause });
   }
   const version = isObject(value) ? value['schemaVersion'] : undefined;
-  if (!isObject(value) || (version !== 1 && version !== 2)) {
-    throw new MamoriError('baseline', `schemaVersion: must be 1 or ${BASELINE_VERSION} (write the baseline with --write-baseline)`, { file });
+  if (!isObject(value) || (version !== 1 && version !== 2 && version !== 3)) {
+    throw new MamoriError('baseline', `schemaVersion: must be 1, 2 or ${BASELINE_VERSION} (write the baseline with --write-baseline)`, { file });
   }
   const list = value['findings'];
   if (!Array.isArray(list)) throw new MamoriError('baseline', 'findings: must be a list', { file });
   const entries = new Map<string, number>();
   const narrowable = new Map<string, { fingerprint: string; places: ReadonlySet<string> }[]>();
+  const widened = new Map<string, { fingerprint: string; places: ReadonlySet<string> }[]>();
   list.forEach((entry, i) => {
     const print = isObject(entry) ? entry['fingerprint'] : undefined;
     if (typeof print !== 'string' || !/^[0-9a-f]{32}$/.test(print)) {
@@ -125,14 +157,18 @@ export function readBaseline(file: string): Baseline {
     // What a partly fixed finding is matched by; an entry without it (or a wrong one) is matched by its fingerprint only.
     const places = (entry as Record<string, unknown>)['places'];
     const { ruleId, object, file: at } = entry as Record<string, unknown>;
-    if (version === 2 && Array.isArray(places) && places.length > 1 && places.every((p) => typeof p === 'string') && typeof ruleId === 'string' && typeof object === 'string' && typeof at === 'string') {
+    if (version !== 1 && Array.isArray(places) && places.length > 0 && places.every((p) => typeof p === 'string') && typeof ruleId === 'string' && typeof object === 'string' && typeof at === 'string') {
       const key = entryKey(ruleId, at, object);
-      const list = narrowable.get(key) ?? [];
-      list.push({ fingerprint: print, places: new Set(places as string[]) });
-      narrowable.set(key, list);
+      const add = (to: Map<string, { fingerprint: string; places: ReadonlySet<string> }[]>): void => {
+        const list = to.get(key) ?? [];
+        list.push({ fingerprint: print, places: new Set(places as string[]) });
+        to.set(key, list);
+      };
+      if (places.length > 1) add(narrowable);
+      if (version === 2 && ruleId.startsWith('pss-')) add(widened);
     }
   });
-  return { file, version, entries, size: list.length, narrowable };
+  return { file, version: version as 1 | 2 | 3, entries, size: list.length, narrowable, widened };
 }
 
 /**
@@ -178,6 +214,24 @@ export function applyBaseline(report: Report, baseline: Baseline, cwd: string = 
   }
   findings.length = 0;
   findings.push(...rest);
+  if (baseline.widened.size > 0) {
+    // A `schemaVersion: 2` entry of a Pod Security finding: the finding now also names the
+    // containers that inherit its bad value (the same securityContext field in another container).
+    const kept: Finding[] = [];
+    for (const f of findings) {
+      const candidates = isExceptionFinding(f) ? undefined : baseline.widened.get(entryKey(f.ruleId, fingerprintFile(f.location?.file ?? '', cwd), objectLabel(f)));
+      const places = candidates === undefined ? undefined : placesOf(f);
+      const entry = places === undefined ? undefined : candidates?.find((c) => (left.get(c.fingerprint) ?? 0) > 0 && grownByInherited(c.places, places));
+      if (entry === undefined) {
+        kept.push(f);
+        continue;
+      }
+      moved.push({ ...f, suppressedBy: 'baseline', reason: `in the baseline ${baseline.file}` });
+      left.set(entry.fingerprint, (left.get(entry.fingerprint) ?? 1) - 1);
+    }
+    findings.length = 0;
+    findings.push(...kept);
+  }
   let fixed = 0;
   for (const n of left.values()) fixed += n;
   const { errors, summary: _summary, ...head } = report;
