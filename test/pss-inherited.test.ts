@@ -66,8 +66,8 @@ describe('places of a Pod Security result that its message does not name', () =>
   });
 });
 
-describe('an exception for one container does not hide the others', () => {
-  const POD = `apiVersion: v1
+/** A pod whose container "legacy" sets runAsNonRoot=false and "app" sets nothing. */
+const POD = `apiVersion: v1
 kind: Pod
 metadata: {name: web, namespace: shop}
 spec:
@@ -78,6 +78,8 @@ spec:
   - name: app
     image: registry.example.com/app:1.0
 `;
+
+describe('an exception for one container does not hide the others', () => {
   const scan = (container: string): ReturnType<typeof scanTexts> => {
     const config = parseConfig({ exceptions: [{ rule: 'pss-run-as-non-root', namespace: 'shop', name: 'web', container, reason: 'legacy image runs as root' }] }, '.mamori.yaml', knownRules(RULES));
     return scanTexts([{ file: 'pod.yaml', text: POD }], { rules: RULES.filter((r) => r.id === 'pss-run-as-non-root'), config, now: new Date('2026-06-01T00:00:00Z') });
@@ -124,17 +126,6 @@ spec:
 });
 
 describe('baselines written before findings named inheriting containers', () => {
-  const POD = `apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: shop}
-spec:
-  containers:
-  - name: legacy
-    image: registry.example.com/legacy:1.0
-    securityContext: {runAsNonRoot: false}
-  - name: app
-    image: registry.example.com/app:1.0
-`;
   const scan = (text: string): Report => scanTexts([{ file: 'pod.yaml', text }], { rules: RULES.filter((r) => r.id === 'pss-run-as-non-root') });
   const dir = mkdtempSync(join(tmpdir(), 'mamori-baseline-'));
   /** The baseline an earlier mamori wrote: the finding named only the container that sets false. */
