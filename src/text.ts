@@ -22,11 +22,16 @@ export function plural(n: number, word: string): string {
 }
 
 /**
- * Replaces, visibly (`\x0a`), the control characters of text taken from input files, line breaks
- * and tabs included: such text can neither drive a terminal nor start a line of its own, which a
- * CI log reads as a command (`::error file=…::` in GitHub Actions, `##vso[…]` in Azure Pipelines).
+ * Replaces, visibly (`\x0a`, `\u202e`), the control characters of text taken from input files,
+ * line breaks and tabs included: such text can neither drive a terminal nor start a line of its
+ * own, which a CI log reads as a command (`::error file=…::` in GitHub Actions, `##vso[…]` in
+ * Azure Pipelines). So are the Unicode line and paragraph separators and the bidirectional
+ * controls, which would reorder what a reader sees (a name that displays as another).
  */
 export function escapeControls(text: string): string {
   // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }

@@ -48,6 +48,18 @@ describe('writers', () => {
     expect(text).toContain('\\x1b');
   });
 
+  it('shows Unicode bidirectional controls and line separators from input as escapes', () => {
+    // U+202E would display "exe.txt" as "txt.exe"; U+2028 breaks a line in some viewers.
+    const hostile = scanTexts(
+      [{ file: 'evil.yaml', text: 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: "safe\u202etxt.exe"\nspec:\n  containers:\n    - name: "c\u2028d\u2066"\n      image: a\n      securityContext: { privileged: true }\n' }],
+      { rules: RULES.filter((r) => r.id === 'pss-privileged'), pss: 'baseline:latest' },
+    );
+    const text = WRITERS.text(hostile, { color: false, rules: [], cwd: process.cwd(), now: new Date(0) });
+    expect(text).not.toMatch(/[\u202e\u2028\u2066]/);
+    expect(text).toContain('Pod safe\\u202etxt.exe');
+    expect(text).toContain('container "c\\u2028d\\u2066" must not set');
+  });
+
   it('keeps text from input on its line: line breaks and tabs cannot start a CI log command', () => {
     const pod = [
       'apiVersion: v1',
