@@ -889,3 +889,23 @@ describe('test data of policy test suites', () => {
     expect(walked(dir)).toEqual(['a/mamori-test.yaml', 'a/resources.yaml', 'b/mamori-test.yaml', 'b/resources.yaml', 'c/resources.yaml', 'd/mamori-test.yaml', 'd/resources.yaml']);
   });
 });
+
+describe('files of very many documents', () => {
+  it('reads the first maxDocumentsPerFile documents and says where the rest begins', () => {
+    const pod = (name: string): string => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec: {containers: [{name: c, image: x}]}\n`;
+    const text = ['a', 'b', 'c', 'd', 'e'].map((n) => `---\n${pod(n)}`).join('');
+    const loaded = loadText('many.yaml', text, { ...DEFAULT_LIMITS, maxDocumentsPerFile: 3 });
+    expect(loaded.objects.map((o) => o.ref.name)).toEqual(['a', 'b', 'c']);
+    // Document 4 starts on line 16 (5 lines a document).
+    expect(loaded.errors).toEqual([{ file: 'many.yaml', line: 16, message: 'the file holds more than 3 YAML documents; those from this line on are not read', code: 'too-large' }]);
+    // Empty documents count too, and a walk does not pass over such a file.
+    const empty = loadText('empty.yaml', '---\n'.repeat(10), { ...DEFAULT_LIMITS, maxDocumentsPerFile: 4 }, { walked: true });
+    expect(empty.errors.map((e) => [e.line, e.code])).toEqual([[5, 'too-large']]);
+  });
+
+  it('a file of more empty documents than the default limit is cut there', () => {
+    const loaded = loadText('dashes.yaml', '---\n'.repeat(1_200_000));
+    expect(loaded.objects).toEqual([]);
+    expect(loaded.errors.map((e) => [e.line, e.code])).toEqual([[1_000_001, 'too-large']]);
+  });
+});

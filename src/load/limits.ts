@@ -16,6 +16,12 @@ export interface LoadLimits {
    * of broken one-line documents would otherwise hold an error for each.
    */
   maxErrorsPerFile: number;
+  /**
+   * Most YAML documents read from one file (empty ones included); the rest of the file is an
+   * error. Manifests hold a few hundred at most; a file of millions of `---` lines would
+   * otherwise exhaust the heap.
+   */
+  maxDocumentsPerFile: number;
 }
 
 export const DEFAULT_LIMITS: LoadLimits = {
@@ -24,4 +30,5 @@ export const DEFAULT_LIMITS: LoadLimits = {
   maxDepth: 128,
   maxExpandedNodes: 1_000_000,
   maxErrorsPerFile: 1_000,
+  maxDocumentsPerFile: 1_000_000,
 };

@@ -4,7 +4,7 @@ import type { JsonObject, Location, Path, ReportError } from '../types.js';
 import { expandPaths, inHelmChart, passedOverByWalk, readInput, type InputRef } from './files.js';
 import { DEFAULT_LIMITS, type LoadLimits } from './limits.js';
 import { TextLocator } from './locate.js';
-import { parseDocument, splitDocuments } from './parse.js';
+import { parseDocument, splitDocumentsWithin } from './parse.js';
 import type { LoadedObject, SourceDocument } from './types.js';
 
 /** The objects of one input file, the errors met reading it, and a locator into its text. */
@@ -162,7 +162,12 @@ export function loadText(file: string, text: string, limits: LoadLimits = DEFAUL
   // The first `{{` at or after the document being read: documents without one need no look for templates.
   let braces = text.indexOf('{{');
   const index: { nodes?: Int32Array | undefined } = {};
-  for (const chunk of splitDocuments(text)) {
+  const { chunks, rest } = splitDocumentsWithin(text, limits.maxDocumentsPerFile ?? Infinity);
+  if (rest !== undefined) {
+    meant = true;
+    errors.add({ file, line: rest, message: `the file holds more than ${limits.maxDocumentsPerFile.toLocaleString('en-US')} YAML documents; those from this line on are not read`, code: 'too-large' });
+  }
+  for (const chunk of chunks) {
     // Named by the user, a template is an error whatever else the file holds; found by a walk, it
     // is one unless no document of the file means to be an object.
     if (template !== undefined && (!walked || meant)) break;

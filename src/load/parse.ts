@@ -45,20 +45,37 @@ function hasContent(text: string, start: number, end: number): boolean {
  * documents between separators are (as `loadAll` counts them).
  */
 export function splitDocuments(text: string): DocumentChunk[] {
+  return splitDocumentsWithin(text, Infinity).chunks;
+}
+
+/**
+ * `splitDocuments`, reading at most `max` documents: `rest` is then the line where the part not
+ * read begins (a file of millions of `---` lines would otherwise hold a record for each).
+ */
+export function splitDocumentsWithin(text: string, max: number): { chunks: DocumentChunk[]; rest: number | undefined } {
   const cuts: { offset: number; line: number; kind: 'start' | 'document' | 'end' }[] = [{ offset: 0, line: 1, kind: 'start' }];
   let line = 1;
   let offset = 0;
+  let rest: number | undefined;
   while (offset < text.length) {
-    if (isSeparator(text, offset)) cuts.push({ offset, line, kind: text.charCodeAt(offset) === 45 ? 'document' : 'end' });
+    if (isSeparator(text, offset)) {
+      // Every cut but the first starts a document at most: past `max` of them, the rest is not read.
+      if (cuts.length > max) {
+        rest = line;
+        break;
+      }
+      cuts.push({ offset, line, kind: text.charCodeAt(offset) === 45 ? 'document' : 'end' });
+    }
     const next = text.indexOf('\n', offset);
     if (next === -1) break;
     offset = next + 1;
     line++;
   }
   const chunks: DocumentChunk[] = [];
+  const stop = rest === undefined ? text.length : offset;
   for (let i = 0; i < cuts.length; i++) {
     const cut = cuts[i]!;
-    const end = i + 1 < cuts.length ? cuts[i + 1]!.offset : text.length;
+    const end = i + 1 < cuts.length ? cuts[i + 1]!.offset : stop;
     if (cut.kind === 'document') {
       chunks.push({ index: chunks.length, start: cut.offset, end, line: cut.line });
       continue;
@@ -78,7 +95,11 @@ export function splitDocuments(text: string): DocumentChunk[] {
     }
     if (hasContent(text, start, end)) chunks.push({ index: chunks.length, start, end, line: first });
   }
-  return chunks;
+  if (chunks.length > max) {
+    rest = chunks[max]!.line;
+    chunks.length = max;
+  }
+  return { chunks, rest };
 }
 
 /**
