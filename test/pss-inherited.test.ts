@@ -158,3 +158,11 @@ describe('baselines written before findings named inheriting containers', () => 
     expect(report.findings.map((f) => f.message)).toEqual(['runAsNonRoot != true (pod or container "app" must set securityContext.runAsNonRoot=true)']);
   });
 });
+
+describe('integer fields the API server cannot decode read as unset, as the wrong-type error says', () => {
+  it.each([['1e30'], ['8080.5']])('hostPort: %s', (value) => {
+    const report = scanTexts([{ file: 'pod.yaml', text: `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: x\n    ports: [{containerPort: 80, hostPort: ${value}}]\n` }], { rules: RULES.filter((r) => r.id === 'pss-host-ports') });
+    expect(report.findings).toEqual([]);
+    expect(report.errors.map((e) => e.message)).toEqual([expect.stringContaining('spec.containers[0].ports[0].hostPort must be an integer')]);
+  });
+});

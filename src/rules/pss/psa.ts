@@ -10,7 +10,8 @@
  *   object counts as absent;
  * - booleans count only as JSON booleans (`"true"` is unset), so `allowPrivilegeEscalation`
  *   must be the boolean `false` to pass and `privileged` must be the boolean `true` to fail;
- * - numbers (`hostPort`, `containerPort`, `runAsUser`) count only as JSON numbers (`"80"` is unset);
+ * - numbers (`hostPort`, `containerPort`, `runAsUser`) count only as whole JSON numbers within
+ *   int64 (`"80"`, `8080.5` and `1e30` are unset, as the wrong-type errors say);
  * - strings (names, types, procMount) count only as strings; a missing or non-string `type`
  *   inside a present profile reads as `""`, like Go's zero value;
  * - a volume source counts as present when its key holds any non-null value, and a key that
@@ -202,8 +203,9 @@ type Annotations = ReadonlyMap<string, string>;
 
 const POD_SC: Path = ['spec', 'securityContext'];
 
+/** An integer field: a whole JSON number within int64, as the API server decodes one (else unset, as field-types.ts reports it). */
 const num = (value: unknown): number | undefined =>
-  typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+  typeof value === 'number' && Number.isInteger(value) && Math.abs(value) <= 2 ** 63 ? value : undefined;
 
 /** Walks object keys; undefined as soon as a step is missing or not an object. */
 function dig(value: unknown, path: readonly string[]): JsonObject | undefined {
