@@ -649,20 +649,32 @@ describe('admission server: connections', () => {
     await closed;
   });
 
-  it('closes connections past maxConnections as they are accepted', async () => {
-    const own = await startServer('Fail', 2000, undefined, { maxConnections: 2 });
+  it('past maxConnections, admits a new client in place of a connection still in its TLS handshake', async () => {
+    // Connections that never start TLS fill the limit (two sources, at most two each): the next
+    // client takes the place of the oldest of the source holding the most, not of 127.0.0.3's.
+    const own = await startServer('Fail', 2000, undefined, { maxConnections: 4 });
     try {
-      const held = [await raw(own.port), await raw(own.port)];
-      const extra = await raw(own.port).then(
-        (third) => third.closed,
-        () => 0,
-      );
-      expect(extra).toBeLessThan(1000);
-      expect(own.metrics.render()).toContain('mamori_admission_errors_total{reason="too_many_connections"} 1');
-      held[0]?.socket.destroy();
-      await held[0]?.closed;
+      const from = (address: string): Promise<{ socket: Socket; closed: Promise<number> }> =>
+        new Promise((resolve, reject) => {
+          const socket = netConnect({ port: own.port, host: '127.0.0.1', localAddress: address });
+          const opened = performance.now();
+          const closed = new Promise<number>((r) => socket.once('close', () => r(performance.now() - opened)));
+          socket.once('error', () => undefined);
+          socket.once('connect', () => resolve({ socket, closed }));
+          socket.once('close', () => reject(new Error('closed before connecting')));
+        });
+      const held = [await from('127.0.0.2'), await from('127.0.0.2'), await from('127.0.0.3'), await from('127.0.0.3')];
+      let closed = -1;
+      held.forEach((h, i) => void h.closed.then(() => (closed = closed < 0 ? i : closed)));
+      await new Promise((r) => setTimeout(r, 50));
       expect((await call(own.port, 'GET', '/healthz', undefined, {}, { agent: false })).status).toBe(200);
-      held[1]?.socket.destroy();
+      expect(await held[0]?.closed).toBeLessThan(1000);
+      expect(closed).toBe(0);
+      expect(own.metrics.render()).toContain('mamori_admission_errors_total{reason="idle_connection_closed"} 1');
+      expect(own.metrics.render()).not.toContain('reason="too_many_connections"');
+      // Closed by the server, not a failed handshake.
+      expect(own.metrics.render()).not.toContain('reason="tls_handshake"');
+      for (const h of held) h.socket.destroy();
     } finally {
       await own.shutdown();
     }

@@ -19,16 +19,28 @@
  * failure policy.
  *
  * Connections are bounded in number (`maxConnections`, by default one per 64 KiB of
- * `maxInFlightBytes`: past it new ones are closed at once) and in time: the TLS handshake must end
- * within `handshakeTimeoutMs`, and a connection idle before its first request or between requests is
- * closed after IDLE_TIMEOUT_MS. Shutdown stops accepting connections, lets the requests in flight
- * finish, then closes every connection, those still in their handshake included.
+ * `maxInFlightBytes`) and in time: the TLS handshake must end within `handshakeTimeoutMs`, and a
+ * connection idle before its first request or between requests is closed after IDLE_TIMEOUT_MS.
+ * Idle connections cannot lock new clients out: one source address holds at most half of the
+ * connections, and at the limit a new connection takes the place of the least recently active idle
+ * one (no request in flight) of the source holding the most, never of a source holding fewer than
+ * the newcomer's own; a connection with a request in flight is never closed for room. Only when no
+ * connection can give way is the new one closed as it is accepted.
+ *
+ * A body that has not arrived when the budget runs out is answered 408 when the server was free to
+ * read it. When the event loop was busy (judging other reviews) for most of the budget, the body is
+ * given back the time the loop was busy (at most another budget) to be read: then it is answered
+ * per the failure policy (it arrived: its uid is known, and its budget is spent), or, still unread
+ * while the loop stayed busy, 429 with Retry-After (the server's overload, not the client's delay).
+ * Shutdown stops accepting connections, lets the requests in flight finish, then closes every
+ * connection, those still in their handshake included.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { DeadlineExceeded, MamoriError } from '../errors.js';
 import type { Logger } from './log.js';
@@ -58,6 +70,16 @@ export const DEFAULT_MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
 const BYTES_PER_CONNECTION = 64 * 1024;
 /** The fewest connections the default `maxConnections` allows, however small the byte budget. */
 const MIN_CONNECTIONS = 64;
+/**
+ * The share of `maxConnections` one source address may hold: the rest stays open to others (the API
+ * server among them), even while that source keeps a request in flight on each of its connections.
+ */
+const SOURCE_SHARE = 0.5;
+/**
+ * The share of a body's time budget the event loop must have spent busy for the server, not the
+ * client, to be the reason the body was not read in time.
+ */
+const BUSY_SHARE = 0.5;
 /** Default limit of the TLS handshake: an API server's takes milliseconds. */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5000;
 /**
@@ -74,6 +96,46 @@ export function defaultMaxConnections(maxInFlightBytes: number): number {
 }
 /** What a request refused at the limit asks the client to wait, in seconds (the API server's own answer when overloaded). */
 const RETRY_AFTER_SECONDS = 1;
+
+/** The most connections one source address may hold, out of `maxConnections`. */
+export function sourceShare(maxConnections: number): number {
+  return Math.max(1, Math.ceil(maxConnections * SOURCE_SHARE));
+}
+
+/** One TCP connection, from its acceptance on. */
+interface Connection {
+  /** The TCP socket. */
+  readonly socket: Socket;
+  /** The TLS socket over it, once its handshake is done. */
+  secure: Socket | undefined;
+  /** The peer's address. */
+  readonly source: string;
+  /** Requests being answered on it. */
+  busy: number;
+  /** When it was accepted or last ended a request (`performance.now()`). */
+  since: number;
+  /** False once it is closed or closing. */
+  open: boolean;
+}
+
+/** The connections of one source address. */
+interface Source {
+  count: number;
+  /** Those without a request in flight, least recently active first (insertion order). */
+  readonly idle: Set<Connection>;
+}
+
+/**
+ * Why the server closed a connection still in its TLS handshake (to make room, or past the limit):
+ * Node reports such a close as a failed handshake, which it is not.
+ */
+class ClosedForRoom extends Error {}
+
+/** The peer address of a socket, IPv4-mapped IPv6 addresses as IPv4. */
+function sourceOf(socket: Socket): string | undefined {
+  const address = socket.remoteAddress;
+  return address?.startsWith('::ffff:') === true && address.includes('.') ? address.slice(7) : address;
+}
 
 /** What the server is started with. */
 export interface AdmissionServerOptions {
@@ -93,7 +155,8 @@ export interface AdmissionServerOptions {
   maxInFlightBytes?: number;
   /**
    * Most connections open at once, in their TLS handshake or not (default: one per 64 KiB of
-   * `maxInFlightBytes`, at least 64): a connection past it is closed as it is accepted.
+   * `maxInFlightBytes`, at least 64), at most half of them from one source address: past it a new
+   * connection takes the place of an idle one, or is closed as it is accepted when none is idle.
    */
   maxConnections?: number;
   /** How long a TLS handshake may take before its connection is closed (default DEFAULT_HANDSHAKE_TIMEOUT_MS). */
@@ -182,11 +245,23 @@ export class AdmissionServer {
   private overloaded = 0;
   /** Connections closed as they were accepted, past `maxConnections` (the first and every 100th are logged). */
   private dropped = 0;
+  /** Idle connections closed to make room for new ones (the first and every 100th are logged). */
+  private evicted = 0;
+  /** Limit of open connections. */
+  private readonly maxConnections: number;
+  /** Limit of open connections per source address. */
+  private readonly maxPerSource: number;
   /**
-   * Every TCP connection open, from its acceptance on: the HTTP server knows only those past their
-   * TLS handshake, and shutdown must close the others too.
+   * Every TCP connection open, from its acceptance on, by its TCP socket: the HTTP server knows only
+   * those past their TLS handshake, and shutdown must close the others too.
    */
-  private readonly sockets = new Set<Socket>();
+  private readonly connections = new Map<Socket, Connection>();
+  /** Connections still in their TLS handshake, by peer address and port (how the TLS socket finds its own). */
+  private readonly handshaking = new Map<string, Connection>();
+  /** Connections past their handshake, by TLS socket (what requests carry). */
+  private readonly secured = new WeakMap<Socket, Connection>();
+  /** Connections by source address. */
+  private readonly sources = new Map<string, Source>();
   private closed: Promise<void> | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
   private readonly onFileChange = (): void => this.scheduleReload();
@@ -207,32 +282,133 @@ export class AdmissionServer {
     this.server.timeout = IDLE_TIMEOUT_MS;
     this.server.headersTimeout = 15_000;
     this.server.requestTimeout = 30_000;
-    this.server.maxConnections = options.maxConnections ?? defaultMaxConnections(this.maxInFlightBytes);
-    this.server.on('connection', (socket: Socket) => {
-      this.lastActivity = performance.now();
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-    });
-    this.server.on('drop', () => {
-      this.dropped++;
-      this.metrics.errors.inc({ reason: 'too_many_connections' });
-      if (this.dropped % 100 === 1) this.logger.warn('connection closed: too many connections open', { limit: this.server.maxConnections, dropped: this.dropped });
-    });
+    // The limit is kept here, not by Node's `maxConnections`, which closes every connection past it
+    // however idle the ones it keeps.
+    this.maxConnections = options.maxConnections ?? defaultMaxConnections(this.maxInFlightBytes);
+    this.maxPerSource = sourceShare(this.maxConnections);
+    this.server.on('connection', (socket: Socket) => this.accept(socket));
     // A handshake that fails or does not end in time: its socket is destroyed.
-    this.server.on('tlsClientError', (_error, socket) => {
-      this.metrics.errors.inc({ reason: 'tls_handshake' });
+    this.server.on('tlsClientError', (error, socket) => {
+      if (!(error instanceof ClosedForRoom)) this.metrics.errors.inc({ reason: 'tls_handshake' });
       socket.destroy();
+    });
+    this.server.on('secureConnection', (socket: Socket) => {
+      const key = `${socket.remoteAddress ?? ''}|${socket.remotePort ?? ''}`;
+      const connection = this.handshaking.get(key);
+      if (connection === undefined) return;
+      this.handshaking.delete(key);
+      connection.secure = socket;
+      this.secured.set(socket, connection);
     });
     // Node reports a failed handshake as a client error too (first): only sockets past their
     // handshake have HTTP errors, so each failure is counted once, under its own reason.
-    const secured = new WeakSet<object>();
-    this.server.on('secureConnection', (socket) => secured.add(socket));
     this.server.on('clientError', (_error, socket) => {
-      if (!secured.has(socket)) return;
+      if (!this.secured.has(socket as Socket)) return;
       this.metrics.errors.inc({ reason: 'bad_http' });
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       else socket.destroy();
     });
+  }
+
+  /**
+   * Admits a connection as it is accepted: within the limits, or in place of an idle one, or not at
+   * all (closed at once).
+   */
+  private accept(socket: Socket): void {
+    this.lastActivity = performance.now();
+    const address = sourceOf(socket);
+    const port = socket.remotePort;
+    // Reset before it could be read: nothing to serve.
+    if (address === undefined || port === undefined) {
+      socket.destroy();
+      return;
+    }
+    if (!this.makeRoom(address)) {
+      socket.destroy(new ClosedForRoom('too many connections open'));
+      this.dropped++;
+      this.metrics.errors.inc({ reason: 'too_many_connections' });
+      if (this.dropped % 100 === 1) this.logger.warn('connection closed: too many connections open, none of them idle', { limit: this.maxConnections, limit_per_source: this.maxPerSource, dropped: this.dropped });
+      return;
+    }
+    const connection: Connection = { socket, secure: undefined, source: address, busy: 0, since: performance.now(), open: true };
+    const key = `${socket.remoteAddress ?? ''}|${port}`;
+    this.connections.set(socket, connection);
+    this.handshaking.set(key, connection);
+    let source = this.sources.get(address);
+    if (source === undefined) {
+      source = { count: 0, idle: new Set() };
+      this.sources.set(address, source);
+    }
+    source.count++;
+    source.idle.add(connection);
+    socket.once('close', () => {
+      if (this.handshaking.get(key) === connection) this.handshaking.delete(key);
+      this.release(connection);
+    });
+  }
+
+  /**
+   * Makes room for a new connection from `address`, closing an idle connection if need be: false
+   * when none may give way. A source at its share gives up its own least recently active idle
+   * connection; at the limit, the least recently active idle connection of the source holding the
+   * most goes, provided that source holds at least as many as the newcomer's would with it.
+   */
+  private makeRoom(address: string): boolean {
+    const own = this.sources.get(address);
+    const held = own?.count ?? 0;
+    if (held >= this.maxPerSource) return this.evict(own?.idle.values().next().value);
+    if (this.connections.size < this.maxConnections) return true;
+    let victim: Connection | undefined;
+    let most = held + 1;
+    for (const [name, source] of this.sources) {
+      const oldest = source.idle.values().next().value;
+      if (oldest === undefined) continue;
+      const count = name === address ? held + 1 : source.count;
+      if (count > most || (count === most && (victim === undefined || oldest.since < victim.since))) {
+        victim = oldest;
+        most = count;
+      }
+    }
+    return this.evict(victim);
+  }
+
+  /** Closes an idle connection to make room for a new one; false when there is none. */
+  private evict(connection: Connection | undefined): boolean {
+    if (connection === undefined) return false;
+    this.release(connection);
+    if (connection.secure === undefined) connection.socket.destroy(new ClosedForRoom('closed to admit a new connection'));
+    else connection.secure.destroy();
+    this.evicted++;
+    this.metrics.errors.inc({ reason: 'idle_connection_closed' });
+    if (this.evicted % 100 === 1) this.logger.warn('idle connection closed to admit a new one: too many connections open', { limit: this.maxConnections, limit_per_source: this.maxPerSource, closed: this.evicted });
+    return true;
+  }
+
+  /** Forgets a connection that is closed or closing (once). */
+  private release(connection: Connection): void {
+    if (!connection.open) return;
+    connection.open = false;
+    this.connections.delete(connection.socket);
+    const source = this.sources.get(connection.source);
+    if (source === undefined) return;
+    source.idle.delete(connection);
+    if (--source.count === 0) this.sources.delete(connection.source);
+  }
+
+  /** Marks a request begun on a connection: it is no longer idle. */
+  private requestBegan(connection: Connection | undefined): void {
+    if (connection === undefined) return;
+    connection.busy++;
+    this.sources.get(connection.source)?.idle.delete(connection);
+  }
+
+  /** Marks a request ended on a connection: idle again once none is left, as its most recently active. */
+  private requestEnded(connection: Connection | undefined): void {
+    if (connection === undefined) return;
+    connection.busy--;
+    if (connection.busy > 0 || !connection.open) return;
+    connection.since = performance.now();
+    this.sources.get(connection.source)?.idle.add(connection);
   }
 
   private tlsOptions(pair: { cert: Buffer; key: Buffer }): SecureContextOptions {
@@ -264,7 +440,7 @@ export class AdmissionServer {
     watchFile(this.options.certFile, { interval, persistent: false }, this.onFileChange);
     watchFile(this.options.keyFile, { interval, persistent: false }, this.onFileChange);
     const port = (this.server.address() as AddressInfo).port;
-    this.logger.info('listening', { port, tls_min_version: 'TLSv1.2', failure_policy: this.options.failurePolicy, timeout_ms: this.options.timeoutMs, max_in_flight_bytes: this.maxInFlightBytes, max_connections: this.server.maxConnections, ...certificateFields(this.current.cert) });
+    this.logger.info('listening', { port, tls_min_version: 'TLSv1.2', failure_policy: this.options.failurePolicy, timeout_ms: this.options.timeoutMs, max_in_flight_bytes: this.maxInFlightBytes, max_connections: this.maxConnections, max_connections_per_source: this.maxPerSource, ...certificateFields(this.current.cert) });
     return port;
   }
 
@@ -352,7 +528,7 @@ export class AdmissionServer {
         stop();
         this.server.closeAllConnections();
         // Those the HTTP server does not know: still in their TLS handshake.
-        for (const socket of this.sockets) socket.destroy();
+        for (const socket of [...this.connections.keys()]) socket.destroy();
       }, this.options.shutdownGraceMs ?? 25_000);
       grace.unref();
     });
@@ -365,9 +541,12 @@ export class AdmissionServer {
     const started = performance.now();
     this.active++;
     this.lastActivity = started;
+    const connection = this.secured.get(req.socket);
+    this.requestBegan(connection);
     res.once('close', () => {
       this.active--;
       this.lastActivity = performance.now();
+      this.requestEnded(connection);
     });
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -452,13 +631,31 @@ export class AdmissionServer {
       this.metrics.finished();
     };
     res.once('close', finish);
-    const timer = setTimeout(() => {
-      if (res.headersSent) return;
-      // The body did not arrive in time: without its uid no AdmissionReview can answer it, so the
-      // API server's failure policy decides.
-      this.refuse(req, res, 408, `the request body did not arrive within the time budget of ${Math.round(budget)} ms`, {}, true);
+    // Without its body there is no uid an AdmissionReview could answer, so the API server's failure
+    // policy decides; what the refusal says depends on whose the delay was. While the event loop is
+    // busy judging other reviews, a body the client has sent waits unread in its socket, and its
+    // timer fires before the loop reads it: that is the server's overload, not the client's delay.
+    let extended = false;
+    let measured: EventLoopUtilization = performance.eventLoopUtilization();
+    const expire = (): void => {
+      if (res.headersSent || finished) return;
+      const usage = performance.eventLoopUtilization(measured);
+      const busy = usage.active > (usage.active + usage.idle) * BUSY_SHARE;
+      if (busy && !extended) {
+        // The time the loop could not read is given back, at most another budget: a body that
+        // arrives then is answered per the failure policy, as any review past its budget.
+        extended = true;
+        measured = performance.eventLoopUtilization();
+        timer = setTimeout(expire, Math.max(1, Math.min(budget, usage.active)));
+        timer.unref();
+        return;
+      }
+      if (busy) this.tooBusy(req, res, 'request refused: the server was too busy to read its body within the time budget', `the server is too busy: the request body could not be read within the time budget of ${Math.round(budget)} ms; retry later`);
+      // The server was free to read the body (within the budget, or in the time given back): it did not come.
+      else this.refuse(req, res, 408, `the request body did not arrive within the time budget of ${Math.round(budget)} ms`, {}, true);
       finish();
-    }, budget);
+    };
+    let timer = setTimeout(expire, budget);
     timer.unref();
     // The body is copied into one buffer as it arrives (doubled when full, never sized by the
     // declared length, which may lie): a Buffer kept per chunk costs some 300 bytes, so a body
@@ -483,7 +680,7 @@ export class AdmissionServer {
           if (!this.reserve(capacity - reserved)) {
             refused = true;
             body = Buffer.alloc(0);
-            this.tooBusy(req, res);
+            this.tooBusy(req, res, 'request refused: too many bytes of requests in flight', `too many requests in flight: their bodies would pass the limit of ${this.maxInFlightBytes} bytes; retry later`);
             finish();
             return;
           }
@@ -521,17 +718,18 @@ export class AdmissionServer {
   }
 
   /**
-   * Refuses a request at the limit of bytes in flight: 429 with `Retry-After`, as the API server
-   * answers when overloaded, and the connection closed: its body is never held. Without the body there is no
-   * uid to answer an AdmissionReview with: the API server's webhook client retries after the time
-   * asked while its timeout allows, then applies the webhook's failure policy.
+   * Refuses a request the server is too loaded to read (at the limit of bytes in flight, or with its
+   * body left unread while the event loop was busy): 429 with `Retry-After`, as the API server
+   * answers when overloaded, and the connection closed: its body is never held. Without the body
+   * there is no uid to answer an AdmissionReview with: the API server's webhook client retries after
+   * the time asked while its timeout allows, then applies the webhook's failure policy.
    */
-  private tooBusy(req: IncomingMessage, res: ServerResponse): void {
+  private tooBusy(req: IncomingMessage, res: ServerResponse, why: string, message: string): void {
     this.overloaded++;
-    if (this.overloaded % 100 === 1) this.logger.warn('request refused: too many bytes of requests in flight', { limit_bytes: this.maxInFlightBytes, held_bytes: this.held, refused: this.overloaded });
+    if (this.overloaded % 100 === 1) this.logger.warn(why, { limit_bytes: this.maxInFlightBytes, held_bytes: this.held, refused: this.overloaded });
     // The connection is closed once answered, not drained: a client that keeps sending slowly
     // would otherwise hold its socket until Node's request timeout.
-    this.refuse(req, res, 429, `too many requests in flight: their bodies would pass the limit of ${this.maxInFlightBytes} bytes; retry later`, { 'Retry-After': String(RETRY_AFTER_SECONDS) }, true);
+    this.refuse(req, res, 429, message, { 'Retry-After': String(RETRY_AFTER_SECONDS) }, true);
   }
 
   /**
