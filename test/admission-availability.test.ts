@@ -5,15 +5,9 @@ import { join } from 'node:path';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateCertificates } from '../src/admission/certs.js';
-import { Logger } from '../src/admission/log.js';
-import { DEFAULT_MODES } from '../src/admission/modes.js';
-import { StaticNamespaceLabels } from '../src/admission/namespaces.js';
-import { Evaluator } from '../src/admission/review.js';
 import { AdmissionServer, sourceShare, type AdmissionServerOptions } from '../src/admission/server.js';
 import type { AdmissionReviewResponse } from '../src/admission/types.js';
-import { knownRules, parseConfig } from '../src/engine/config.js';
-import { RULES } from '../src/rules/index.js';
-import { podCreateReview } from './helpers/admission.js';
+import { podCreateReview, webhookOptions } from './helpers/admission.js';
 
 // The webhook stays reachable for new clients (the API server among them) however many
 // connections others hold open: a client that opened the whole limit of connections and sent a
@@ -34,19 +28,7 @@ afterAll(async () => {
 });
 
 async function startServer(more: Partial<AdmissionServerOptions>): Promise<AdmissionServer> {
-  const config = parseConfig({}, 'test.yaml', knownRules(RULES));
-  const server = new AdmissionServer({
-    certFile: join(dir, 'tls.crt'),
-    keyFile: join(dir, 'tls.key'),
-    port: 0,
-    host: '127.0.0.1',
-    context: { namespaces: new StaticNamespaceLabels(), settings: { defaults: DEFAULT_MODES, exemptions: { usernames: [], namespaces: [], runtimeClasses: [] }, failOn: 'low', failurePolicy: 'Fail' }, evaluator: new Evaluator({ rules: RULES, config }), requireReview: true },
-    failurePolicy: 'Fail',
-    timeoutMs: 10_000,
-    logger: new Logger({ write: () => undefined }),
-    shutdownGraceMs: 1000,
-    ...more,
-  });
+  const server = new AdmissionServer(webhookOptions(dir, more));
   await server.start();
   servers.push(server);
   return server;

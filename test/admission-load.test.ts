@@ -4,17 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCertificates } from '../src/admission/certs.js';
-import { Logger } from '../src/admission/log.js';
-import { DEFAULT_MODES } from '../src/admission/modes.js';
-import { StaticNamespaceLabels } from '../src/admission/namespaces.js';
-import { Evaluator } from '../src/admission/review.js';
 import { AdmissionServer, DEFAULT_MAX_IN_FLIGHT_BYTES } from '../src/admission/server.js';
 import type { AdmissionReviewResponse } from '../src/admission/types.js';
 import { admissionSettings } from '../src/cli/admission.js';
 import { knownRules, parseConfig } from '../src/engine/config.js';
 import { MamoriError } from '../src/errors.js';
 import { RULES } from '../src/rules/index.js';
-import { podCreateReview } from './helpers/admission.js';
+import { podCreateReview, webhookOptions } from './helpers/admission.js';
 
 // The webhook under many large requests at once. Without a limit every request's body was buffered
 // and judged, each 3 MiB review holding some 10 MB: `mamori admission serve` peaked at 285 MB of
@@ -29,19 +25,7 @@ writeFileSync(join(dir, 'tls.crt'), certs.cert);
 writeFileSync(join(dir, 'tls.key'), certs.key);
 
 function startServer(maxInFlightBytes: number): Promise<AdmissionServer> {
-  const config = parseConfig({}, 'test.yaml', knownRules(RULES));
-  const server = new AdmissionServer({
-    certFile: join(dir, 'tls.crt'),
-    keyFile: join(dir, 'tls.key'),
-    port: 0,
-    host: '127.0.0.1',
-    context: { namespaces: new StaticNamespaceLabels(), settings: { defaults: DEFAULT_MODES, exemptions: { usernames: [], namespaces: [], runtimeClasses: [] }, failOn: 'low', failurePolicy: 'Fail' }, evaluator: new Evaluator({ rules: RULES, config }), requireReview: true },
-    failurePolicy: 'Fail',
-    timeoutMs: 10_000,
-    maxInFlightBytes,
-    logger: new Logger({ write: () => undefined }),
-    shutdownGraceMs: 1000,
-  });
+  const server = new AdmissionServer(webhookOptions(dir, { maxInFlightBytes }));
   return server.start().then(() => server);
 }
 
