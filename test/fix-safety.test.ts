@@ -355,3 +355,80 @@ describe('JSON indented with TABs', () => {
     );
   });
 });
+
+describe('fields of the wrong type', () => {
+  const io = captureStdio();
+  const cwd = process.cwd();
+  afterEach(() => process.chdir(cwd));
+  const ids = ['pss-run-as-non-root', 'pss-allow-privilege-escalation', 'pss-capabilities-restricted', 'pss-seccomp-profile-restricted', 'automount-service-account-token'];
+  const text = 'apiVersion: v1\nkind: Pod\nmetadata: {name: wrongtype}\nspec:\n  securityContext: [x]\n  containers:\n  - name: a\n    image: nginx:1.25\n    securityContext: "string"\n';
+  const wrong = (field: string, is: string, not: string): string => `not edited: ${field} is ${is}, not ${not}, and the fix would replace what it holds; correct the field by hand`;
+
+  it('leaves them as they are, and fixes what does not cross them', () => {
+    const result = run(text, ids);
+    expect(result.files[0]?.after).toBe(`${text}  automountServiceAccountToken: false\n`);
+    expect(result.failed.map((f) => [f.finding.ruleId, f.reason])).toEqual([
+      ['pss-allow-privilege-escalation', wrong('spec.containers[0].securityContext', 'a string', 'a mapping')],
+      ['pss-capabilities-restricted', wrong('spec.containers[0].securityContext', 'a string', 'a mapping')],
+      ['pss-run-as-non-root', wrong('spec.securityContext', 'a list', 'a mapping')],
+      ['pss-seccomp-profile-restricted', wrong('spec.securityContext', 'a list', 'a mapping')],
+    ]);
+  });
+
+  it('--write says how many it fixed and names the fields of the others', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mamori-fix-wrong-'));
+    try {
+      writeFileSync(join(root, 'wrongtype.yaml'), text);
+      process.chdir(root);
+      // Exit 2: the fields of the wrong type are errors of the input, reported as the scan reports them.
+      expect(await runFix(['wrongtype.yaml'], { write: true, rules: ids })).toBe(2);
+      expect(io.err).toContain('mamori: wrongtype.yaml:5: Pod wrongtype: spec.securityContext must be a mapping, not a list;');
+      expect(readFileSync(join(root, 'wrongtype.yaml'), 'utf8')).toBe(`${text}  automountServiceAccountToken: false\n`);
+      expect(io.out).toBe(
+        'mamori fix: fixed 1 finding in 1 file\n' +
+          `  not fixed: wrongtype.yaml:9: pss-allow-privilege-escalation: ${wrong('spec.containers[0].securityContext', 'a string', 'a mapping')}\n` +
+          `  not fixed: wrongtype.yaml:9: pss-capabilities-restricted: ${wrong('spec.containers[0].securityContext', 'a string', 'a mapping')}\n` +
+          `  not fixed: wrongtype.yaml:9: pss-run-as-non-root: ${wrong('spec.securityContext', 'a list', 'a mapping')}\n` +
+          `  not fixed: wrongtype.yaml:9: pss-seccomp-profile-restricted: ${wrong('spec.securityContext', 'a list', 'a mapping')}\n`,
+      );
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  const pod = (container: string): string => `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: a\n    image: nginx:1.25\n${container}`;
+
+  it('refuses a list where a scalar goes, a scalar where a list goes, and a mapping where a scalar goes', () => {
+    const drop = run(pod('    securityContext:\n      capabilities:\n        drop: ALL\n'), ['pss-capabilities-restricted']);
+    expect(drop.failed.map((f) => f.reason)).toEqual([wrong('spec.containers[0].securityContext.capabilities.drop', 'a string', 'a list')]);
+    const flag = run(pod('    securityContext:\n      allowPrivilegeEscalation: {enabled: true}\n'), ['pss-allow-privilege-escalation']);
+    expect(flag.failed.map((f) => f.reason)).toEqual([wrong('spec.containers[0].securityContext.allowPrivilegeEscalation', 'a mapping', 'a boolean')]);
+    expect(drop.files[0]?.after).toBe(drop.files[0]?.before);
+    expect(flag.files[0]?.after).toBe(flag.files[0]?.before);
+  });
+
+  it('still replaces null (an unset field) and a scalar of another type where a scalar goes', () => {
+    expect(run(pod('    securityContext: null\n'), ['pss-allow-privilege-escalation']).files[0]?.after).toBe(pod('    securityContext:\n      allowPrivilegeEscalation: false\n'));
+    expect(run(pod('    securityContext:\n      allowPrivilegeEscalation: "true"\n'), ['pss-allow-privilege-escalation']).files[0]?.after).toBe(pod('    securityContext:\n      allowPrivilegeEscalation: false\n'));
+  });
+});
+
+describe('a comment after a value that becomes lines', () => {
+  const pod = (container: string): string => `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: a\n    image: nginx:1.25\n${container}`;
+
+  it.each([
+    ['an empty flow mapping', '    securityContext: {}   # empty\n', '    securityContext:   # empty\n      allowPrivilegeEscalation: false\n'],
+    ['an empty value', '    securityContext:   # none yet\n', '    securityContext:   # none yet\n      allowPrivilegeEscalation: false\n'],
+    ['a null', '    securityContext: ~  # unset\n', '    securityContext:  # unset\n      allowPrivilegeEscalation: false\n'],
+  ])('stays on the line of its key: %s', (_, before, after) => {
+    expect(run(pod(before), ['pss-allow-privilege-escalation']).files[0]?.after).toBe(pod(after));
+  });
+
+  it('stays on the line of its key for an empty flow list, and with CRLF line ends', () => {
+    const drop = run(pod('    securityContext:\n      capabilities:\n        drop: []  # nothing\n'), ['pss-capabilities-restricted']);
+    expect(drop.files[0]?.after).toBe(pod('    securityContext:\n      capabilities:\n        drop:  # nothing\n        - ALL\n'));
+    const crlf = (text: string): string => text.replace(/\n/g, '\r\n');
+    const result = run(crlf(pod('    securityContext: {}  # empty\n')), ['pss-allow-privilege-escalation']);
+    expect(result.files[0]?.after).toBe(crlf(pod('    securityContext:  # empty\n      allowPrivilegeEscalation: false\n')));
+  });
+});

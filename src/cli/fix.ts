@@ -2,11 +2,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import { knownRules, loadConfig } from '../engine/config.js';
 import { fingerprint } from '../engine/fingerprint.js';
-import { scanPaths, scanTexts, type ScanOptions } from '../engine/scan.js';
+import { scanPaths, type ScanOptions } from '../engine/scan.js';
 import { MamoriError } from '../errors.js';
 import { fixSources, gone, hasFix, locatedBefore, type FixSource, type SkippedFix } from '../fix/apply.js';
-import { unifiedDiff } from '../fix/diff.js';
+import { diffTexts } from '../fix/diff.js';
 import { diffBase, diffName, linkOnPath } from '../fix/paths.js';
+import { secretLines } from '../fix/secrets.js';
 import { readInput } from '../load/files.js';
 import { DEFAULT_LIMITS } from '../load/limits.js';
 import { resolveInputs, toReportError } from '../load/load.js';
@@ -29,40 +30,10 @@ export interface FixFlags {
   skipRules?: string[] | undefined;
 }
 
-/** Rules whose findings point at secret values: a diff never shows those lines as context. */
-const SECRET_VALUE_RULES: ReadonlySet<string> = new Set(['hardcoded-credential', 'hardcoded-password', 'weak-secret-value', 'secret-in-last-applied']);
-
 /** A path as printed: relative to the working directory (or `base`), with `/`. */
 function shownPath(file: string, cwd: string, base = cwd): string {
   const path = relative(base, resolve(cwd, file)) || file;
   return path.split(sep).join('/');
-}
-
-/**
- * Old line numbers holding a secret value in a text: the line of each finding of a secret-value
- * rule, with the lines below it that are indented deeper (the rest of a multi-line value).
- */
-function secretLines(file: string, text: string): Set<number> {
-  const rules = RULES.filter((r) => SECRET_VALUE_RULES.has(r.id));
-  const report = scanTexts([{ file, text }], { rules, pss: 'privileged' });
-  const lines = text.split('\n');
-  const indent = (line: string): number => line.length - line.trimStart().length;
-  const out = new Set<number>();
-  // Findings inside one value (a block scalar of keys) share its line: its lines are added once.
-  const seen = new Set<number>();
-  for (const finding of report.findings) {
-    const line = finding.location?.line;
-    if (line === undefined || seen.has(line)) continue;
-    seen.add(line);
-    out.add(line);
-    const base = indent(lines[line - 1] ?? '');
-    for (let n = line + 1; n <= lines.length; n++) {
-      const next = lines[n - 1] ?? '';
-      if (next.trim() !== '' && indent(next) <= base) break;
-      out.add(n);
-    }
-  }
-  return out;
 }
 
 /** Text from input files on one line, control characters escaped (`escapeControls`). */
@@ -90,10 +61,10 @@ function summary(outcome: Outcome, write: boolean, cwd: string): string {
   if (fixed === 0 && files === 0) lines.push(outcome.failed.length > 0 ? 'mamori fix: no fix could be applied' : 'mamori fix: nothing to fix');
   else if (write) lines.push(`mamori fix: fixed ${plural(fixed, 'finding', 'findings')} in ${plural(files, 'file', 'files')}`);
   else lines.push(`mamori fix: ${plural(fixed, 'finding', 'findings')} would be fixed in ${plural(files, 'file', 'files')} (run with --write to apply)`);
-  for (const { finding, reason } of outcome.failed) lines.push(`  not fixed: ${where(finding, cwd)}${finding.ruleId}: ${safe(reason)}`);
+  for (const { finding, reason } of outcome.failed) lines.push(`  not fixed: ${where(finding, cwd)}${safe(finding.ruleId)}: ${safe(reason)}`);
   if (outcome.manual.length > 0) {
     lines.push(`${plural(outcome.manual.length, 'finding has', 'findings have')} no automatic fix (see \`mamori scan\`):`);
-    for (const finding of outcome.manual) lines.push(`  ${where(finding, cwd)}${finding.ruleId}: ${safe(finding.message)}`);
+    for (const finding of outcome.manual) lines.push(`  ${where(finding, cwd)}${safe(finding.ruleId)}: ${safe(finding.message)}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -160,15 +131,31 @@ export async function runFix(paths: string[], flags: FixFlags): Promise<number> 
   if (!flags.write) {
     // Names relative to one directory, never with `../` (refused by `git apply` and `patch`).
     const base = diffBase(changed.map((f) => f.file), cwd);
+    // Lines holding a secret value are never printed: not as context, and a diff that changes one is not shown.
+    let unanchored = false;
+    const notShown: { name: string; why: 'hidden-change' | 'no-context' }[] = [];
     for (const file of changed) {
       const name = shownPath(file.file, cwd, base);
-      writeStdout(unifiedDiff(file.before, file.after, { oldName: diffName('a/', name), newName: diffName('b/', name), hidden: secretLines(file.file, file.before) }));
+      const hidden = secretLines(file.file, file.before, RULES);
+      const hiddenAfter = secretLines(file.file, file.after, RULES);
+      const diff = diffTexts(file.before, file.after, { oldName: diffName('a/', name), newName: diffName('b/', name), hidden, hiddenAfter });
+      if (diff.withheld === undefined) writeStdout(diff.text);
+      else notShown.push({ name: shownPath(file.file, cwd), why: diff.withheld });
+      unanchored ||= diff.unanchored;
     }
+    for (const { name, why } of notShown) {
+      const reason = why === 'hidden-change' ? 'a line the fixes change holds a secret value' : 'a change lies between lines holding secret values, and without them the diff would not apply where it belongs';
+      process.stderr.write(`mamori fix: ${safe(name)}: its diff is not shown: ${reason}; apply the fixes with --write\n`);
+    }
+    const apply = unanchored ? 'git apply --unidiff-zero' : 'git apply';
     if (base !== cwd) {
       const dir = safe(shownPath(base, cwd));
       // Quoted for a POSIX shell when it holds more than name characters.
       const quoted = /^[\w./-]+$/.test(dir) ? dir : `'${dir.replace(/'/g, "'\\''")}'`;
-      process.stderr.write(`mamori fix: the diff names files from ${dir}: apply it there (cd ${quoted} && git apply)\n`);
+      process.stderr.write(`mamori fix: the diff names files from ${dir}: apply it there (cd ${quoted} && ${apply})\n`);
+    }
+    if (unanchored) {
+      process.stderr.write('mamori fix: some hunks of the diff end where the next line holds a secret value, which the diff leaves out: apply it with `git apply --unidiff-zero` (or `patch -p1`)\n');
     }
     // The files on disk are unchanged: what is left is located in them, not in the fixed texts.
     const left = inFileOrder(locatedBefore(run.final.findings, run.initial.findings));

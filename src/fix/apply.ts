@@ -19,7 +19,7 @@ import type { LoadedObject } from '../load/types.js';
 import type { Finding, JsonValue, ObjectRef, Report } from '../types.js';
 import { fixDocument, type DocumentFix, type SkippedFix } from './document.js';
 import { FixExceptions } from './exceptions.js';
-import { pointer } from './ops.js';
+import { pointer, wrongTypeOnPath } from './ops.js';
 import { applyPatchInPlace, cloneJson, PatchError, prefixPatch } from './patch.js';
 
 export type { SkippedFix } from './document.js';
@@ -62,11 +62,38 @@ function hasTemplate(line: string): boolean {
 }
 
 /**
- * Why a file must not be edited as a manifest, or undefined: a Helm chart template (a file under
- * `templates/` next to a Chart.yaml, or text with `{{ ... }}` outside comments) is the source of
- * manifests, not one; fixing it belongs in the chart's values or templates by hand.
+ * The characters that YAML does not allow in a stream (C0 controls other than TAB, LF and CR; DEL;
+ * C1 controls other than NEL), and a carriage return that does not end a line (`\r\n`). Printed
+ * as they are, they drive the terminal that shows the diff (ESC starts escape sequences, a lone CR
+ * returns to the start of the line and hides what came before it).
+ */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f]|\r(?!\n)/;
+
+/**
+ * Why a text holds a character that must never be printed nor written by `mamori fix` (`CONTROL`):
+ * the line and the character as U+XXXX; undefined when it holds none.
+ */
+export function controlCharacter(text: string): string | undefined {
+  const found = CONTROL.exec(text);
+  if (found === null) return undefined;
+  let line = 1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < found.index; i = text.indexOf('\n', i + 1)) line++;
+  const code = `U+${(found[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+  if (found[0] === '\r') return `line ${line} holds a carriage return (${code}) that does not end the line, which would hide the text before it on a terminal; end lines with LF or CRLF`;
+  return `line ${line} holds the control character ${code}, which YAML does not allow in a file; remove it, or write it as an escape (\\x${code.slice(4).toLowerCase()}) in a double-quoted string`;
+}
+
+/**
+ * Why a file must not be edited as a manifest, or undefined: a file holding a control character
+ * that YAML does not allow (`controlCharacter`) is refused, so that the diff never carries it to a
+ * terminal; a Helm chart template (a file under `templates/` next to a Chart.yaml, or text with
+ * `{{ ... }}` outside comments) is the source of manifests, not one; fixing it belongs in the
+ * chart's values or templates by hand.
  */
 export function notEditable(file: string, text: string): string | undefined {
+  const control = controlCharacter(text);
+  if (control !== undefined) return control;
   const dir = dirname(file);
   if (basename(dir) === 'templates' && existsSync(join(dirname(dir), 'Chart.yaml'))) return 'a Helm chart template (render the chart, or fix the chart by hand)';
   for (const line of text.split('\n')) {
@@ -169,6 +196,11 @@ export function fixText(file: string, text: string, findings: readonly Finding[]
       }
       ops = kept.ops;
     }
+    const wrong = wrongTypeOnPath(object.object, ops);
+    if (wrong !== undefined) {
+      skip([finding], `not edited: ${wrong}, and the fix would replace what it holds; correct the field by hand`);
+      continue;
+    }
     const list = byDocument.get(object.source.document) ?? [];
     list.push({ finding, ops, prefix: pointer(object.prefix) });
     byDocument.set(object.source.document, list);
@@ -209,7 +241,15 @@ export function fixText(file: string, text: string, findings: readonly Finding[]
     out += text.slice(cursor, chunk.start) + edited;
     cursor = chunk.end;
   }
-  result.text = out + text.slice(cursor);
+  const edited = out + text.slice(cursor);
+  // The edits render values escaped; should one still hold a control character, nothing is edited.
+  const control = controlCharacter(edited);
+  if (control !== undefined) {
+    skip(result.applied, `not edited: fixed, the file would hold a control character (${control.slice(0, control.indexOf(','))})`);
+    result.applied = [];
+    return result;
+  }
+  result.text = edited;
   return result;
 }
 

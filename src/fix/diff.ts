@@ -11,10 +11,30 @@ export interface DiffOptions {
   /** Unchanged lines shown around each change (default 3). */
   context?: number;
   /**
-   * Old line numbers (1-based) never shown as context, such as lines holding a secret value:
-   * context stops before them, splitting hunks where needed, and the diff still applies.
+   * Old line numbers (1-based) never shown, such as lines holding a secret value: context stops
+   * before them, splitting hunks where needed, and the diff still applies (see `DiffResult`).
    */
   hidden?: ReadonlySet<number>;
+  /** The same for line numbers of the new text. */
+  hiddenAfter?: ReadonlySet<number>;
+}
+
+/** A unified diff, and what applying it takes. */
+export interface DiffResult {
+  /** The diff; empty when the texts are equal, or when it is `withheld`. */
+  text: string;
+  /**
+   * Some hunk has no context after it yet does not end the file, because a hidden line follows
+   * its change: `git apply` anchors such a hunk at the end of the file, and so refuses it unless
+   * given `--unidiff-zero`; `patch` applies it (with fuzz 1, for its one line of context before).
+   */
+  unanchored: boolean;
+  /**
+   * Why no diff is printed (`text` is empty): a hidden line changes (`hidden-change`), or a change
+   * has hidden lines right before and after it (`no-context`): a hunk without any context is
+   * placed by `git apply` at the start or the end of the file, silently in the wrong place.
+   */
+  withheld?: 'hidden-change' | 'no-context';
 }
 
 interface Lines {
@@ -117,11 +137,27 @@ interface Row {
 
 const range = (start: number, count: number): string => (count === 1 ? `${start}` : `${count === 0 ? start - 1 : start},${count}`);
 
-/** The unified diff of two texts; empty when they are equal. */
+/**
+ * The unified diff of two texts; empty when they are equal. Throws when a hidden line changes
+ * (`diffTexts` tells that case apart).
+ */
 export function unifiedDiff(oldText: string, newText: string, options: DiffOptions): string {
-  if (oldText === newText) return '';
+  const result = diffTexts(oldText, newText, options);
+  if (result.withheld !== undefined) throw new Error(`the diff cannot leave its hidden lines out (${result.withheld})`);
+  return result.text;
+}
+
+/**
+ * The unified diff of two texts, never showing a hidden line. Where a hidden line cuts the
+ * context after a change short, the context before it is cut to the same length (at least one
+ * line), as `patch` expects of a hunk that does not end the file: it anchors a hunk with less
+ * context after than before (by more than its fuzz) at the end of the file.
+ */
+export function diffTexts(oldText: string, newText: string, options: DiffOptions): DiffResult {
+  if (oldText === newText) return { text: '', unanchored: false };
   const context = options.context ?? 3;
   const hidden = options.hidden ?? new Set<number>();
+  const hiddenAfter = options.hiddenAfter ?? new Set<number>();
   const a = splitLines(oldText);
   const b = splitLines(newText);
   const ids = new Map<string, number>();
@@ -149,8 +185,14 @@ export function unifiedDiff(oldText: string, newText: string, options: DiffOptio
       j++;
     }
   }
-  const shown = (r: number): boolean => rows[r]?.op === EQUAL && !hidden.has(rows[r]?.oldLine ?? 0);
+  const concealed = (row: Row): boolean => (row.op !== INSERT && hidden.has(row.oldLine)) || (row.op !== DELETE && hiddenAfter.has(row.newLine));
+  if (rows.some((row) => row.op !== EQUAL && concealed(row))) return { text: '', unanchored: false, withheld: 'hidden-change' };
+  const shown = (r: number): boolean => {
+    const row = rows[r];
+    return row !== undefined && row.op === EQUAL && !concealed(row);
+  };
   const hunks: [number, number][] = [];
+  let unanchored = false;
   let r = 0;
   while (r < rows.length) {
     if (rows[r]?.op === EQUAL) {
@@ -174,6 +216,16 @@ export function unifiedDiff(oldText: string, newText: string, options: DiffOptio
       }
       let after = end;
       while (after < rows.length && after - end < context && shown(after)) after++;
+      const trailing = after - end;
+      if (after < rows.length && trailing < context) {
+        // A hidden line stops the context after the change (a change or the end would not).
+        start = Math.max(start, r - Math.max(trailing, 1));
+        if (trailing === 0) {
+          // At the start of the text, a hunk without context is placed right (`@@ -0,0`, or `-1` for a change of line 1).
+          if (start === r && r > 0) return { text: '', unanchored: false, withheld: 'no-context' };
+          unanchored = true;
+        }
+      }
       end = after;
       break;
     }
@@ -192,5 +244,5 @@ export function unifiedDiff(oldText: string, newText: string, options: DiffOptio
       if (row.incomplete) out.push('\\ No newline at end of file');
     }
   }
-  return `${out.join('\n')}\n`;
+  return { text: `${out.join('\n')}\n`, unanchored };
 }

@@ -7,6 +7,7 @@
  * set by its own operation; arrays that a fix filters are replaced whole rather than edited by index.
  */
 import type { PatchOperation } from '../engine/rule.js';
+import { formatPath } from '../k8s/object.js';
 import type { JsonValue, Path } from '../types.js';
 
 /** A JSON Pointer (RFC 6901) for a field path: `~` is written `~0` and `/` is written `~1`. */
@@ -45,7 +46,9 @@ function valueAt(root: JsonValue | undefined, path: Path): JsonValue | undefined
 /**
  * Operations that make the field at `path` of `root` equal `value`: an `add` of `{}` for each
  * missing parent (or parent that is not an object, such as `securityContext: null`), then an `add`
- * of the field, or a `replace` when it exists. Steps that index an array must exist.
+ * of the field, or a `replace` when it exists. Steps that index an array must exist. A parent of
+ * another type than null (`securityContext: "x"`) would be replaced too: `mamori fix` refuses such
+ * operations (`wrongTypeOnPath`), keeping what the user wrote.
  */
 export function setField(root: JsonValue, path: Path, value: JsonValue): PatchOperation[] {
   const ops: PatchOperation[] = [];
@@ -89,4 +92,56 @@ export function removeField(path: Path): PatchOperation {
 /** The value at a path of a JSON value (for fixes that read the object they patch). */
 export function readPath(root: JsonValue, path: Path): JsonValue | undefined {
   return valueAt(root, path);
+}
+
+/** What a JSON value is, in words: `a mapping`, `a list`, `a string`, ... */
+function kindOf(value: JsonValue): string {
+  if (Array.isArray(value)) return 'a list';
+  if (isMapping(value)) return 'a mapping';
+  return `a ${typeof value}`;
+}
+
+const INDEX = /^(?:0|[1-9][0-9]*)$/;
+
+/**
+ * Why operations must not be applied to `root` because they would replace a field of the wrong
+ * type, or undefined: a path that crosses a value that is not a mapping where the next step needs
+ * one (or not a list where it indexes one), or an `add`/`replace` of a mapping or list where
+ * another kind of value is (or of a scalar where a mapping or list is). Applied, the operation
+ * would throw away what the field holds. `null` is an unset field: it may be replaced.
+ */
+export function wrongTypeOnPath(root: JsonValue, ops: readonly PatchOperation[]): string | undefined {
+  for (const op of ops) {
+    const tokens = parsePointer(op.path);
+    if (tokens === undefined) continue;
+    let node: JsonValue | undefined = root;
+    let parent: JsonValue | undefined;
+    const path: (string | number)[] = [];
+    for (let i = 0; i < tokens.length && node !== undefined && node !== null; i++) {
+      const token = tokens[i] as string;
+      const last = i === tokens.length - 1;
+      parent = node;
+      if (Array.isArray(node)) {
+        if (token === '-' && last) break;
+        if (!INDEX.test(token)) return `${formatPath(path)} is a list, not a mapping`;
+        path.push(Number(token));
+        node = node[Number(token)];
+      } else if (isMapping(node)) {
+        if (token === '-' && last && op.op === 'add') return `${formatPath(path)} is a mapping, not a list`;
+        path.push(token);
+        node = Object.hasOwn(node, token) ? node[token] : undefined;
+      } else {
+        return `${formatPath(path)} is ${kindOf(node)}, not ${token === '-' || INDEX.test(token) ? 'a list' : 'a mapping'}`;
+      }
+      if (!last || node === undefined || node === null || (op.op !== 'add' && op.op !== 'replace')) continue;
+      // The target: an `add` into a list inserts before the item; elsewhere the value is replaced.
+      if (op.op === 'add' && Array.isArray(parent)) break;
+      const value = op.value;
+      if (value === undefined) break;
+      const want = Array.isArray(value) ? 'a list' : isMapping(value) ? 'a mapping' : undefined;
+      const have = Array.isArray(node) || isMapping(node) ? kindOf(node) : undefined;
+      if (want !== have) return `${formatPath(path)} is ${kindOf(node)}, not ${want ?? kindOf(value)}`;
+    }
+  }
+  return undefined;
 }

@@ -56,16 +56,29 @@ export function diffBase(files: readonly string[], cwd: string): string {
 const C_ESCAPES: Readonly<Record<string, string>> = { '\u0007': '\\a', '\b': '\\b', '\t': '\\t', '\n': '\\n', '\u000b': '\\v', '\f': '\\f', '\r': '\\r', '"': '\\"', '\\': '\\\\' };
 
 /**
+ * Characters a name is quoted for: the controls (C0, DEL, C1), a quote and a backslash, and the
+ * characters that move or reorder what a terminal shows (line and paragraph separators,
+ * bidirectional controls).
+ */
+// eslint-disable-next-line no-control-regex
+const QUOTED = /[\u0000-\u001f\u007f-\u009f"\\\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
+const QUOTED_ALL = new RegExp(QUOTED.source, 'g');
+const UTF8 = new TextEncoder();
+
+/** A character as `git` quotes it: a C escape, or its UTF-8 bytes in octal (`\302\233`). */
+function quoteChar(c: string): string {
+  const named = C_ESCAPES[c];
+  if (named !== undefined) return named;
+  return [...UTF8.encode(c)].map((byte) => `\\${byte.toString(8).padStart(3, '0')}`).join('');
+}
+
+/**
  * A file's name in a diff header, as `git diff` writes it: quoted in C style when it holds a
- * control character, a quote or a backslash; followed by a TAB when it holds a space, so that
- * `git apply` and `patch` read the name to its end.
+ * control character, a quote, a backslash or a character that would move or reorder the text on
+ * a terminal (`QUOTED`); followed by a TAB when it holds a space, so that `git apply` and `patch`
+ * read the name to its end.
  */
 export function diffName(prefix: string, name: string): string {
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f"\\]/.test(name)) {
-    // eslint-disable-next-line no-control-regex
-    const body = (prefix + name).replace(/[\u0000-\u001f\u007f"\\]/g, (c) => C_ESCAPES[c] ?? `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
-    return `"${body}"`;
-  }
+  if (QUOTED.test(name)) return `"${(prefix + name).replace(QUOTED_ALL, quoteChar)}"`;
   return name.includes(' ') ? `${prefix}${name}\t` : prefix + name;
 }

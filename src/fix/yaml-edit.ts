@@ -82,6 +82,21 @@ function plainSafe(text: string): boolean {
   return PLAIN.test(text) && !RESERVED.test(text);
 }
 
+/**
+ * JSON text of a value, read the same by JSON and by YAML (as a double-quoted scalar for a string),
+ * with every control character escaped: `JSON.stringify` escapes the C0 controls only, and leaves
+ * DEL, the C1 controls and the Unicode line separators as they are, which would reach the file and
+ * the terminal that shows the diff.
+ */
+function jsonText(value: JsonValue, space?: string): string {
+  // eslint-disable-next-line no-control-regex
+  return JSON.stringify(value, null, space).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** A character that a single-quoted scalar can only hold raw: a line break, or a control character other than TAB. */
+// eslint-disable-next-line no-control-regex
+const RAW_ONLY = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/;
+
 function rangeOf(node: unknown): Range {
   const range = (node as { range?: Range | null } | null)?.range;
   if (range === undefined || range === null) throw new EditError('a node without a source position');
@@ -202,6 +217,27 @@ export class DocumentEditor {
 
   private push(start: number, end: number, text: string): void {
     this.edits.push({ start, end, text, at: this.trail });
+  }
+
+  /**
+   * `push` of a text of several lines in place of text on one line: a comment after `end` on that
+   * line (`securityContext: {}  # why`) stays at the end of its first line, by the key it was
+   * written for, rather than ending up after the last line inserted.
+   */
+  private pushLines(start: number, end: number, text: string): void {
+    const lineBreak = text.indexOf('\n');
+    if (lineBreak !== -1 && this.sameLine(start, end)) {
+      const nl = this.src.indexOf('\n', end);
+      let stop = nl === -1 ? this.src.length : nl;
+      if (this.src.charAt(stop - 1) === '\r') stop--;
+      const rest = this.src.slice(end, stop);
+      if (/^[ \t]+#/.test(rest)) {
+        const firstEnd = text.charAt(lineBreak - 1) === '\r' ? lineBreak - 1 : lineBreak;
+        this.push(start, stop, text.slice(0, firstEnd) + rest + text.slice(firstEnd));
+        return;
+      }
+    }
+    this.push(start, end, text);
   }
 
   // -- positions -------------------------------------------------------------------------------
@@ -328,17 +364,17 @@ export class DocumentEditor {
   // -- rendering -------------------------------------------------------------------------------
 
   private scalar(value: JsonValue): string {
-    if (typeof value === 'string') return !this.json && plainSafe(value) ? value : JSON.stringify(value);
-    return JSON.stringify(value);
+    if (typeof value === 'string') return !this.json && plainSafe(value) ? value : jsonText(value);
+    return jsonText(value);
   }
 
   private key(key: string): string {
-    return !this.json && plainSafe(key) ? key : JSON.stringify(key);
+    return !this.json && plainSafe(key) ? key : jsonText(key);
   }
 
   /** A value in flow style: JSON in a JSON document (pretty, continuing at `indent`), `{a: b}` in YAML. */
   private flow(value: JsonValue, indent: number): string {
-    if (this.json && nonEmpty(value)) return JSON.stringify(value, null, this.pad(this.unit)).replace(/\n/g, this.eol + this.pad(indent));
+    if (this.json && nonEmpty(value)) return jsonText(value, this.pad(this.unit)).replace(/\n/g, this.eol + this.pad(indent));
     return this.inline(value);
   }
 
@@ -508,8 +544,8 @@ export class DocumentEditor {
     const end = this.contentEnd(node) as number;
     let text = this.scalar(value);
     if (!this.json && typeof value === 'string' && isScalar(node)) {
-      if (node.type === 'QUOTE_DOUBLE') text = JSON.stringify(value);
-      else if (node.type === 'QUOTE_SINGLE' && !/[\n\r]/.test(value)) text = `'${value.replace(/'/g, "''")}'`;
+      if (node.type === 'QUOTE_DOUBLE') text = jsonText(value);
+      else if (node.type === 'QUOTE_SINGLE' && !RAW_ONLY.test(value)) text = `'${value.replace(/'/g, "''")}'`;
     }
     this.push(start, end, text);
   }
@@ -529,7 +565,7 @@ export class DocumentEditor {
       const start = this.colonEnd(place.pair);
       const end = this.contentEnd(node) ?? start;
       const text = nonEmpty(value) ? this.eol + this.blockUnder(value, this.keyColumn(place.pair)).join(this.eol) : ` ${this.flow(value, 0)}`;
-      this.push(start, end, text);
+      this.pushLines(start, end, text);
       return;
     }
     if (node === null || this.contentEnd(node) === undefined) throw new EditError('an empty sequence item');
@@ -538,7 +574,7 @@ export class DocumentEditor {
     const end = this.contentEnd(node) as number;
     if (isMapping(value) && nonEmpty(value)) {
       const [first, ...rest] = this.mapLines(value, this.column(dash) + 2);
-      this.push(start, end, [(first ?? '').trimStart(), ...rest].join(this.eol));
+      this.pushLines(start, end, [(first ?? '').trimStart(), ...rest].join(this.eol));
     } else this.push(start, end, this.flow(value, 0));
   }
 
@@ -571,10 +607,10 @@ export class DocumentEditor {
       if (last === undefined) {
         const value = Object.fromEntries(entries);
         if (!this.json && place.kind === 'pair' && place.map.flow !== true) {
-          this.push(this.colonEnd(place.pair), range[1], this.eol + this.mapLines(value, this.keyColumn(place.pair) + this.unit).join(this.eol));
+          this.pushLines(this.colonEnd(place.pair), range[1], this.eol + this.mapLines(value, this.keyColumn(place.pair) + this.unit).join(this.eol));
         } else if (!this.json && place.kind === 'item' && place.seq.flow !== true) {
           const [first, ...rest] = this.mapLines(value, this.column(this.dashOf(map as unknown as Node)) + 2);
-          this.push(range[0], range[1], [(first ?? '').trimStart(), ...rest].join(this.eol));
+          this.pushLines(range[0], range[1], [(first ?? '').trimStart(), ...rest].join(this.eol));
         } else {
           this.push(range[0], range[1], this.inParentStyle(value, place, range[0]));
         }
@@ -612,7 +648,7 @@ export class DocumentEditor {
       if (this.src[range[1] - 1] !== ']') throw new EditError('a flow sequence without its closing bracket');
       if (last === undefined) {
         if (!this.json && place.kind === 'pair' && place.map.flow !== true) {
-          this.push(this.colonEnd(place.pair), range[1], this.eol + this.seqLines(values, this.keyColumn(place.pair) + this.seqIndent).join(this.eol));
+          this.pushLines(this.colonEnd(place.pair), range[1], this.eol + this.seqLines(values, this.keyColumn(place.pair) + this.seqIndent).join(this.eol));
         } else {
           this.push(range[0], range[1], this.inParentStyle([...values], place, range[0]));
         }
