@@ -258,6 +258,20 @@ describe('mamori policy test: messages', () => {
     expect(wrong.passed).toBe(false);
     expect(wrong.reason).toContain('expected a message matching /got 11/');
   });
+
+  // A nested quantifier that a backtracking engine takes 2^40 steps to fail on this message (minutes);
+  // the timeout fails the test if matching backtracks again.
+  it('messageRegex is RE2, as the CEL `matches` of the policies: Go syntax, no backtracking', { timeout: 10_000 }, () => {
+    expect(only(runPolicyTests(fixture(suite(tests('messageRegex: "(?P<limit>at most \\\\d+), got 10"'))))).passed).toBe(true);
+    const message = `${'a'.repeat(40)}b`;
+    const dir = fixture({
+      ...suite(tests('messageRegex: "^(a+)+$"')),
+      'policy.yaml': REPLICAS.replace(/messageExpression: .*/, `message: "${message}"`),
+    });
+    const redos = only(runPolicyTests(dir));
+    expect(redos.passed).toBe(false);
+    expect(redos.reason).toBe(`expected a message matching /^(a+)+$/, got "${message}"`);
+  });
 });
 
 describe('mamori policy test: failing suites', () => {
@@ -288,7 +302,11 @@ describe('mamori policy test: invalid suites (exit 2)', () => {
     ['unknown object', suite('- {name: a, object: {kind: Deployment, name: nope}, expect: deny}\n'), 'tests[0].object: no Deployment "nope"'],
     ['unknown policy', suite('- {name: a, object: Deployment/shop/big, expect: deny, policy: nope}\n'), 'tests[0].policy: no ValidatingAdmissionPolicy "nope"'],
     ['duplicate name', suite('- {name: a, object: Deployment/shop/big, expect: deny}\n- {name: a, object: Deployment/shop/big, expect: deny}\n'), 'tests[1].name: Duplicate value: "a"'],
-    ['bad regex', suite('- {name: a, object: Deployment/shop/big, expect: deny, messageRegex: "("}\n'), 'tests[0].messageRegex: invalid regular expression'],
+    ['bad regex', suite('- {name: a, object: Deployment/shop/big, expect: deny, messageRegex: "("}\n'), 'tests[0].messageRegex: invalid regular expression: error parsing regexp: missing closing ): `(`'],
+    ['regex syntax RE2 lacks', suite('- {name: a, object: Deployment/shop/big, expect: deny, messageRegex: "at most (?=5)"}\n'), 'tests[0].messageRegex: invalid regular expression: error parsing regexp: invalid or unsupported Perl syntax: `(?=`'],
+    ['a request file holding text', { ...suite('- {name: a, request: host.txt, expect: deny}\n'), 'host.txt': 'node-1.internal\n' }, 'tests[0].request: host.txt: the file holds a string, not an AdmissionReview or an AdmissionRequest'],
+    ['a request file holding a list', { ...suite('- {name: a, request: list.yaml, expect: deny}\n'), 'list.yaml': '- a\n- b\n' }, 'tests[0].request: list.yaml: the file holds a list, not an AdmissionReview or an AdmissionRequest'],
+    ['an empty request file', { ...suite('- {name: a, request: empty.json, expect: deny}\n'), 'empty.json': '' }, 'tests[0].request: empty.json: the file holds no document (it is empty), not an AdmissionReview or an AdmissionRequest'],
     ['unquoted kubeVersion', suite('- {name: a, object: Deployment/shop/big, expect: deny}\n', 'kubeVersion: 1.30\n'), 'kubeVersion: write the version quoted'],
     ['no tests', { 'policy.yaml': REPLICAS, 'mamori-test.yaml': 'policies: [policy.yaml]\n' }, 'tests: Required value'],
     ['missing policy file', { 'mamori-test.yaml': 'policies: [gone.yaml]\ntests:\n- {name: a, object: {apiVersion: v1, kind: Pod, metadata: {name: p}}, expect: skip}\n' }, 'policies[0]: gone.yaml'],
@@ -307,6 +325,14 @@ describe('mamori policy test: invalid suites (exit 2)', () => {
       expect(out).toContain(message);
     });
   }
+
+  it('a request file that is not an AdmissionReview is named, its contents are not shown', () => {
+    const dir = fixture({ ...suite('- {name: a, request: token, expect: deny}\n'), token: 's3cr3t-t0ken-value\n' });
+    const { code, out } = cli(dir);
+    expect(code).toBe(2);
+    expect(out).toContain('tests[0].request: token: the file holds a string, not an AdmissionReview or an AdmissionRequest');
+    expect(out).not.toContain('s3cr3t');
+  });
 
   it('names the line of the key at fault', () => {
     const dir = fixture(suite('- name: a\n  object: Deployment/shop/big\n  expect: nope\n'));

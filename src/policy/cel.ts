@@ -9,6 +9,7 @@ import { AUTHORIZER_TYPE, registerAuthorizerLibrary } from './cel-authz.js'
 import { finishNode, prepareNode, registerExtensionLibraries, validateNode } from './cel-ext.js'
 import { registerKubernetesValueLibraries } from './cel-k8s.js'
 import { registerKubernetesLibraries } from './cel-lib.js'
+import { balanceLogicalChains, collapseUnaryRuns, maskLiterals, MAX_RECURSION_DEPTH, nestingDepth, PARSE_DEPTH_ERROR, sizeError, TREE_DEPTH_ERROR, treeDepth } from './cel-limits.js'
 import { compileRe2, patternFor } from './cel-re2.js'
 
 /** Default per-expression step budget, the analogue of the apiserver's PerCallLimit. */
@@ -137,7 +138,15 @@ export function withDeadline<T>(at: number, run: () => T): T {
   }
 }
 
-const base = new Environment({ unlistedVariablesAreDyn: false, enableOptionalTypes: true, homogeneousAggregateLiterals: true })
+// cel-go, hence the API server, bounds an expression by its size and nesting only (cel-limits.ts,
+// checked before and after parsing); cel-js's own limits (1,000 list elements or map entries, 32
+// call arguments, 100,000 nodes, a depth counted its own way) are lifted. Evaluation stays bounded by
+// the cost budget.
+const UNLIMITED = Number.POSITIVE_INFINITY
+const base = new Environment({
+  unlistedVariablesAreDyn: false, enableOptionalTypes: true, homogeneousAggregateLiterals: true,
+  limits: { maxAstNodes: UNLIMITED, maxDepth: UNLIMITED, maxListElements: UNLIMITED, maxMapEntries: UNLIMITED, maxCallArguments: UNLIMITED },
+})
 registerKubernetesLibraries(base, (n) => tick(Math.ceil(n)))
 registerKubernetesValueLibraries(base, (n) => tick(Math.ceil(n)))
 registerAuthorizerLibrary(base, (n) => tick(Math.ceil(n)))
@@ -286,13 +295,24 @@ function checkCalls(node: AstNode, kubeMinor: number): void {
   }
 }
 
-/** Compiles (parses and type-checks) a CEL expression; never throws. */
+/**
+ * Compiles (parses and type-checks) a CEL expression; never throws. An error without a position
+ * has none in cel-go either (it prints `<input>:-1:0`): the size and depth limits.
+ */
 export function compile(expression: string, options: { variables: readonly string[]; kubeMinor?: number }): CompileResult {
   const kubeMinor = options.kubeMinor ?? Infinity
+  const tooLarge = sizeError(expression)
+  if (tooLarge !== undefined) return { ok: false, error: tooLarge }
   try {
+    const masked = maskLiterals(expression)
+    if (nestingDepth(masked) > MAX_RECURSION_DEPTH) return { ok: false, error: PARSE_DEPTH_ERROR }
+    const collapsed = collapseUnaryRuns(expression, masked)
+    if ('error' in collapsed) return { ok: false, error: collapsed.error }
     const env = envFor(options.variables)
-    const parsed = env.parse(expression)
+    const parsed = env.parse(collapsed.source)
     const root = parsed.ast as unknown as AstNode
+    if (treeDepth(root) > MAX_RECURSION_DEPTH) return { ok: false, error: TREE_DEPTH_ERROR }
+    balanceLogicalChains(root)
     walk(root, (n) => {
       checkCalls(n, kubeMinor)
       if (callName(n) === 'has' && n.op === 'call') fixHas(n)
@@ -300,6 +320,7 @@ export function compile(expression: string, options: { variables: readonly strin
     })
     const checked = parsed.check()
     if (!checked.valid) {
+      if (isStackOverflow(checked.error)) return { ok: false, error: PARSE_DEPTH_ERROR }
       const pos = errorPosition(checked.error, expression)
       return { ok: false, error: errorSummary(checked.error), ...(pos ? { position: pos } : {}) }
     }
@@ -324,9 +345,16 @@ export function compile(expression: string, options: { variables: readonly strin
     return { ok: true, program: { expression, run: (activation) => parsed(activation) }, type: String(checked.type ?? 'dyn') }
   } catch (e) {
     if (e instanceof CompileError) return { ok: false, error: e.message, position: position(expression, e.node.pos) }
+    // The limits above keep the parser and the checker within the stack; should a shape they do not
+    // foresee exhaust it, the expression is refused as too deeply nested, never with a JavaScript error.
+    if (isStackOverflow(e)) return { ok: false, error: PARSE_DEPTH_ERROR }
     const pos = errorPosition(e, expression)
     return { ok: false, error: errorSummary(e), ...(pos ? { position: pos } : {}) }
   }
+}
+
+function isStackOverflow(e: unknown): boolean {
+  return e instanceof RangeError && /call stack/i.test(e.message)
 }
 
 function matchRe2(s: unknown, p: unknown): boolean {

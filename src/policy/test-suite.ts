@@ -15,6 +15,8 @@ import { loadInput, resolveInputs } from '../load/load.js';
 import type { JsonObject, JsonValue } from '../types.js';
 import { rbacAuthorizer, rbacObjects } from './cel-authz.js';
 import type { Authorize } from './cel-authz.js';
+import { compileRe2 } from './cel-re2.js';
+import type { Re2 } from './cel-re2.js';
 import { evaluatePolicies, loadPolicies } from './vap.js';
 import type { BindingOutcome, EvaluationInput, EvaluationResult, LoadResult, Operation, UserInfo } from './vap.js';
 
@@ -112,7 +114,8 @@ interface TestCase {
   policy?: string;
   binding?: string;
   message?: string;
-  messageRegex?: RegExp;
+  /** Matched in RE2 syntax and time (linear in the message), as the CEL `matches` of the policies. */
+  messageRegex?: { source: string; re: Re2 };
 }
 
 class SuiteReader {
@@ -261,6 +264,16 @@ function parseUserInfo(reader: SuiteReader, value: unknown, path: (string | numb
   return out;
 }
 
+/** What a parsed document is, in words (`a string`, `a list`), for errors that must not quote it. */
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return 'no document (it is empty)';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'string') return 'a string';
+  if (typeof value === 'number' || typeof value === 'bigint') return 'a number';
+  if (typeof value === 'boolean') return 'a boolean';
+  return 'a mapping';
+}
+
 /** The request of an AdmissionReview (or a bare AdmissionRequest) as evaluation input. */
 function requestInput(reader: SuiteReader, value: unknown, path: (string | number)[], baseDir: string): EvaluationInput | undefined {
   let body: unknown = value;
@@ -276,7 +289,13 @@ function requestInput(reader: SuiteReader, value: unknown, path: (string | numbe
       return undefined;
     }
   }
-  if (!isObject(body)) { reader.fail(path, 'must be an AdmissionReview, an AdmissionRequest or a file path'); return undefined; }
+  if (!isObject(body)) {
+    // The file's contents are not shown: the path may name any file, secrets included.
+    reader.fail(path, typeof value === 'string'
+      ? `${value}: the file holds ${describeValue(body)}, not an AdmissionReview or an AdmissionRequest`
+      : 'must be an AdmissionReview, an AdmissionRequest or a file path');
+    return undefined;
+  }
   let request: JsonObject = body;
   if (body['kind'] === 'AdmissionReview' || body['request'] !== undefined) {
     const r = asObject(body['request']);
@@ -421,14 +440,13 @@ function readSuite(reader: SuiteReader, baseDir: string): Suite | undefined {
     const message = raw['message'];
     if (message !== undefined && typeof message !== 'string') reader.fail([...path, 'message'], 'must be a string');
     const messageRegex = raw['messageRegex'];
-    let regex: RegExp | undefined;
+    let regex: TestCase['messageRegex'];
     if (messageRegex !== undefined) {
       if (message !== undefined) reader.fail([...path, 'messageRegex'], 'message and messageRegex are mutually exclusive');
-      try {
-        regex = new RegExp(String(messageRegex));
-      } catch (cause) {
-        reader.fail([...path, 'messageRegex'], `invalid regular expression: ${(cause as Error).message}`);
-      }
+      const source = String(messageRegex);
+      const re = compileRe2(source);
+      if (typeof re === 'string') reader.fail([...path, 'messageRegex'], `invalid regular expression: ${re}`);
+      else regex = { source, re };
     }
 
     let input: EvaluationInput | undefined;
@@ -580,7 +598,7 @@ function runTest(test: TestCase, loaded: LoadResult, authorizer: Authorize): Tes
   if (test.message !== undefined && !candidates.includes(test.message)) {
     result.passed = false;
     result.reason = `expected message ${JSON.stringify(test.message)}, got ${messages.map((m) => JSON.stringify(m)).join(', ') || 'none'}`;
-  } else if (test.messageRegex !== undefined && !candidates.some((m) => test.messageRegex?.test(m) === true)) {
+  } else if (test.messageRegex !== undefined && !candidates.some((m) => test.messageRegex?.re.test(m) === true)) {
     result.passed = false;
     result.reason = `expected a message matching /${test.messageRegex.source}/, got ${messages.map((m) => JSON.stringify(m)).join(', ') || 'none'}`;
   }

@@ -10,6 +10,7 @@ import type { JsonObject, JsonValue, Severity } from '../types.js';
 import { AuthorizerValue, NO_RBAC_AUTHORIZER } from './cel-authz.js';
 import type { Authorize, AuthzUser, RequestResource } from './cel-authz.js';
 import { compile, evaluate, DEFAULT_MAX_STEPS } from './cel.js';
+import { maskLiterals, sizeError } from './cel-limits.js';
 import { forgetCodePoints } from './cel-lib.js';
 import type { CelProgram } from './cel.js';
 import {
@@ -343,6 +344,12 @@ function compileExpression(
   field: string, expression: string, visibleVariables: ReadonlySet<string>, vars: readonly string[], kubeMinor: number | undefined,
   returns: readonly ReturnType[] | undefined,
 ): { result: CompiledExpression; error?: string; typeError?: boolean; position?: { line: number; column: number } } {
+  // cel-go refuses an oversized expression before reading it.
+  const tooLarge = sizeError(expression);
+  if (tooLarge !== undefined) {
+    const error = `ERROR: <input>:-1:0: ${tooLarge}`;
+    return { result: { field, expression, error: `compilation error: ${error}` }, error };
+  }
   // `variables.x` may only name variables declared before (the apiserver's composited environment);
   // text inside string literals and comments is no reference.
   for (const m of maskLiterals(expression).matchAll(/\bvariables\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)/g)) {
@@ -361,43 +368,10 @@ function compileExpression(
     const error = returnTypeError(returns);
     return { result: { field, expression, error: `compilation error: ${error}` }, error, typeError: true };
   }
-  const where = c.position ? `<input>:${c.position.line}:${c.position.column}: ` : '';
+  // cel-go prints an error without a location (the size and depth limits) at line -1, column 0.
+  const where = c.position ? `<input>:${c.position.line}:${c.position.column}: ` : '<input>:-1:0: ';
   const error = `ERROR: ${where}${c.error}`;
   return { result: { field, expression, error: `compilation error: ${error}` }, error, ...(c.position ? { position: c.position } : {}) };
-}
-
-/**
- * The expression with the contents of its string and bytes literals and its comments blanked out
- * (same length, so positions hold): quoted text is no code.
- */
-function maskLiterals(expression: string): string {
-  let out = '';
-  let i = 0;
-  while (i < expression.length) {
-    const c = expression[i] ?? '';
-    if (c === '/' && expression[i + 1] === '/') {
-      const end = expression.indexOf('\n', i);
-      const stop = end < 0 ? expression.length : end;
-      out += ' '.repeat(stop - i);
-      i = stop;
-      continue;
-    }
-    if (c !== '"' && c !== "'") {
-      out += c;
-      i++;
-      continue;
-    }
-    // A raw literal (`r'...'`, `br'...'`) takes backslashes as they are.
-    const raw = /[^A-Za-z0-9_](?:[bB]?[rR]|[rR][bB])$/.test((i >= 3 ? '' : ' ') + expression.slice(Math.max(0, i - 3), i));
-    const quote = expression.startsWith(c.repeat(3), i) ? c.repeat(3) : c;
-    let j = i + quote.length;
-    while (j < expression.length && !expression.startsWith(quote, j)) j += !raw && expression[j] === '\\' ? 2 : 1;
-    const body = Math.min(j, expression.length) - i - quote.length;
-    const closed = j < expression.length;
-    out += quote + ' '.repeat(body) + (closed ? quote : '');
-    i += quote.length + body + (closed ? quote.length : 0);
-  }
-  return out;
 }
 
 function columnOf(input: string, index: number): { line: number; column: number } {
