@@ -189,6 +189,26 @@ describe('secret values in the diff', () => {
     expect(applied(dir, 'list.yaml', io.out)).toBe(text.replace('image: nginx:1.25\n', 'image: nginx:1.25\n      securityContext:\n        allowPrivilegeEscalation: false\n'));
   });
 
+  it('leaves out the items of a SecretList, which need not say they are Secrets', async () => {
+    const text = `apiVersion: v1\nkind: List\nitems:\n- ${pod('web').slice(0, -1).split('\n').join('\n  ')}\n- apiVersion: v1\n  kind: SecretList\n  items:\n  - metadata: {name: s}\n    stringData: {password: SecretListItemValue}\n`;
+    const dir = repo({ 'slist.yaml': text });
+    process.chdir(dir);
+    expect(await runFix(['slist.yaml'], { write: false, rules: FIX })).toBe(1);
+    expect(io.out).toContain('+++ b/slist.yaml');
+    expect(io.out).not.toContain('SecretListItemValue');
+    expect(check(dir, io.out)).toEqual({ git: 0, gitErr: '', patch: 0 });
+  });
+
+  it('leaves out every line of a password value continued less indented than its key', async () => {
+    // A flow sequence may continue on a line indented less than the line where the value's key is.
+    const text = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers: [{name: app, image: nginx:1.25,\n      env: [{name: DB_PASSWORD, value:\n   "Sup3rS3cretWholeValue"}]}]\n';
+    const dir = repo({ 'pod.yaml': text });
+    process.chdir(dir);
+    await runFix(['pod.yaml'], { write: false, rules: FIX });
+    expect(io.out).not.toContain('Sup3r');
+    expect(io.err).not.toContain('Sup3r');
+  });
+
   it('leaves out a one-line JSON Secret after the fixed document', async () => {
     const text = `${pod('p')}---\n{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "stringData": {"password": "S3cr3tV4lue31"}}\n`;
     const dir = repo({ 'ctx2.yaml': text });
@@ -208,17 +228,15 @@ describe('secret values in the diff', () => {
     expect(check(dir, io.out)).toEqual({ git: 0, gitErr: '', patch: 0 });
   });
 
-  it('says to apply with --unidiff-zero a hunk that a hidden line follows right after its change', async () => {
-    const text = `apiVersion: v1\nkind: List\nitems:\n- ${pod('web').slice(0, -1).split('\n').join('\n  ')}\n- {apiVersion: v1, kind: Secret, metadata: {name: s}, stringData: {password: S3cr3tV4lue77}}\n`;
+  it('does not show the diff of a file where a hidden line follows a change right away', async () => {
+    // Without context after its change, the hunk is anchored at the end of the file, and this
+    // file ends with a line equal to its context before: git apply and patch would apply it there.
+    const text = `apiVersion: v1\nkind: List\nitems:\n- ${pod('web').slice(0, -1).split('\n').join('\n  ')}\n- {apiVersion: v1, kind: Secret, metadata: {name: s}, stringData: {password: S3cr3tV4lue77}}\n- ${pod('tail').slice(0, -1).split('\n').join('\n  ')}\n`;
     const dir = repo({ 'un.yaml': text });
     process.chdir(dir);
     expect(await runFix(['un.yaml'], { write: false, rules: FIX })).toBe(1);
-    expect(io.out).toBe(['--- a/un.yaml', '+++ b/un.yaml', '@@ -10 +10,3 @@', '       image: nginx:1.25', ...INSERTED.map((l) => l.replace('+', '+  ')), ''].join('\n'));
-    expect(io.err).toContain('mamori fix: some hunks of the diff end where the next line holds a secret value, which the diff leaves out: apply it with `git apply --unidiff-zero` (or `patch -p1`)\n');
-    // Plain `git apply` refuses it (it would anchor the hunk at the end of the file); the others apply it where it belongs.
-    expect(check(dir, io.out).git).toBe(1);
-    expect(check(dir, io.out, ['--unidiff-zero'])).toEqual({ git: 0, gitErr: '', patch: 0 });
-    expect(applied(dir, 'un.yaml', io.out, ['--unidiff-zero'])).toBe(text.replace('image: nginx:1.25\n', 'image: nginx:1.25\n      securityContext:\n        allowPrivilegeEscalation: false\n'));
+    expect(io.out).not.toContain('S3cr3tV4lue77');
+    expect(io.err).toContain('mamori fix: un.yaml: its diff is not shown: a line holding a secret value follows a change right away, and without it the diff could apply in the wrong place; apply the fixes with --write\n');
   });
 
   it('does not show the diff of a file where a change has hidden lines on both sides, or changes one', async () => {
@@ -236,7 +254,7 @@ describe('secret values in the diff', () => {
     process.chdir(dir);
     expect(await runFix(['.'], { write: false, rules: ['pss-privileged'] })).toBe(1);
     expect(io.out).toBe('');
-    expect(io.err).toContain('mamori fix: between.yaml: its diff is not shown: a change lies between lines holding secret values, and without them the diff would not apply where it belongs; apply the fixes with --write\n');
+    expect(io.err).toContain('mamori fix: between.yaml: its diff is not shown: a line holding a secret value follows a change right away, and without it the diff could apply in the wrong place; apply the fixes with --write\n');
     expect(io.err).toContain('mamori fix: inline.json: its diff is not shown: a line the fixes change holds a secret value; apply the fixes with --write\n');
     expect(io.err).toContain('mamori fix: 2 findings would be fixed in 2 files (run with --write to apply)\n');
     expect(io.err).not.toMatch(/S3cr3tV4lue1/);
@@ -251,19 +269,17 @@ describe('diffTexts', () => {
   const lines = (...rows: string[]): string => ['--- a', '+++ b', ...rows, ''].join('\n');
 
   it('cuts the context before a change to the length a hidden line leaves after it', () => {
-    expect(diff([7])).toEqual({ text: lines('@@ -4,3 +4,3 @@', ' 4', '-5', '+five', ' 6'), unanchored: false });
+    expect(diff([7])).toEqual({ text: lines('@@ -4,3 +4,3 @@', ' 4', '-5', '+five', ' 6') });
     // Less context before than after is what patch and git expect of a hunk near the start: kept.
-    expect(diff([3])).toEqual({ text: lines('@@ -4,5 +4,5 @@', ' 4', '-5', '+five', ' 6', ' 7', ' 8'), unanchored: false });
-  });
-
-  it('keeps one line before a change that a hidden line follows, and says the hunk is unanchored', () => {
-    expect(diff([6])).toEqual({ text: lines('@@ -4,2 +4,2 @@', ' 4', '-5', '+five'), unanchored: true });
-    expect(diff([2], [], '1\n2\n3\n', 'one\n2\n3\n')).toEqual({ text: lines('@@ -1 +1 @@', '-1', '+one'), unanchored: true });
+    expect(diff([3])).toEqual({ text: lines('@@ -4,5 +4,5 @@', ' 4', '-5', '+five', ' 6', ' 7', ' 8') });
   });
 
   it('withholds a diff whose change has no context it may show, or that changes a hidden line', () => {
-    expect(diff([4, 6])).toEqual({ text: '', unanchored: false, withheld: 'no-context' });
-    expect(diff([5])).toEqual({ text: '', unanchored: false, withheld: 'hidden-change' });
-    expect(diff([], [5])).toEqual({ text: '', unanchored: false, withheld: 'hidden-change' });
+    expect(diff([4, 6])).toEqual({ text: '', withheld: 'no-context' });
+    // A hidden line right after the change, in the middle of the text or at its start.
+    expect(diff([6])).toEqual({ text: '', withheld: 'no-context' });
+    expect(diff([2], [], '1\n2\n3\n', 'one\n2\n3\n')).toEqual({ text: '', withheld: 'no-context' });
+    expect(diff([5])).toEqual({ text: '', withheld: 'hidden-change' });
+    expect(diff([], [5])).toEqual({ text: '', withheld: 'hidden-change' });
   });
 });

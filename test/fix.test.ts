@@ -593,12 +593,14 @@ describe('unifiedDiff', () => {
   });
 
   it('never shows hidden lines as context, splitting hunks around them', () => {
-    const a = ['k: 1', 'password: hunter2', 'x: 1', 'y: 2'].join('\n') + '\n';
+    const a = ['k: 1', 'x: 0', 'password: hunter2', 'x: 1', 'y: 2'].join('\n') + '\n';
     const b = a.replace('k: 1', 'k: 2').replace('y: 2', 'y: 3');
-    const diff = unifiedDiff(a, b, { oldName: 'a', newName: 'b', hidden: new Set([2]) });
+    const diff = unifiedDiff(a, b, { oldName: 'a', newName: 'b', hidden: new Set([3]) });
     expect(diff).not.toContain('hunter2');
-    expect(diff).toBe(['--- a', '+++ b', '@@ -1 +1 @@', '-k: 1', '+k: 2', '@@ -3,2 +3,2 @@', ' x: 1', '-y: 2', '+y: 3', ''].join('\n'));
+    expect(diff).toBe(['--- a', '+++ b', '@@ -1,2 +1,2 @@', '-k: 1', '+k: 2', ' x: 0', '@@ -4,2 +4,2 @@', ' x: 1', '-y: 2', '+y: 3', ''].join('\n'));
     expect(applyUnified(a, diff)).toBe(b);
+    // A hidden line right after a change leaves its hunk without context after it: no diff.
+    expect(() => unifiedDiff(a, b, { oldName: 'a', newName: 'b', hidden: new Set([2]) })).toThrow('no-context');
   });
 
   it('round-trips random edits (patched old text equals new text)', () => {

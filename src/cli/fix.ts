@@ -132,7 +132,6 @@ export async function runFix(paths: string[], flags: FixFlags): Promise<number> 
     // Names relative to one directory, never with `../` (refused by `git apply` and `patch`).
     const base = diffBase(changed.map((f) => f.file), cwd);
     // Lines holding a secret value are never printed: not as context, and a diff that changes one is not shown.
-    let unanchored = false;
     const notShown: { name: string; why: 'hidden-change' | 'no-context' }[] = [];
     for (const file of changed) {
       const name = shownPath(file.file, cwd, base);
@@ -141,21 +140,16 @@ export async function runFix(paths: string[], flags: FixFlags): Promise<number> 
       const diff = diffTexts(file.before, file.after, { oldName: diffName('a/', name), newName: diffName('b/', name), hidden, hiddenAfter });
       if (diff.withheld === undefined) writeStdout(diff.text);
       else notShown.push({ name: shownPath(file.file, cwd), why: diff.withheld });
-      unanchored ||= diff.unanchored;
     }
     for (const { name, why } of notShown) {
-      const reason = why === 'hidden-change' ? 'a line the fixes change holds a secret value' : 'a change lies between lines holding secret values, and without them the diff would not apply where it belongs';
+      const reason = why === 'hidden-change' ? 'a line the fixes change holds a secret value' : 'a line holding a secret value follows a change right away, and without it the diff could apply in the wrong place';
       process.stderr.write(`mamori fix: ${safe(name)}: its diff is not shown: ${reason}; apply the fixes with --write\n`);
     }
-    const apply = unanchored ? 'git apply --unidiff-zero' : 'git apply';
     if (base !== cwd) {
       const dir = safe(shownPath(base, cwd));
       // Quoted for a POSIX shell when it holds more than name characters.
       const quoted = /^[\w./-]+$/.test(dir) ? dir : `'${dir.replace(/'/g, "'\\''")}'`;
-      process.stderr.write(`mamori fix: the diff names files from ${dir}: apply it there (cd ${quoted} && ${apply})\n`);
-    }
-    if (unanchored) {
-      process.stderr.write('mamori fix: some hunks of the diff end where the next line holds a secret value, which the diff leaves out: apply it with `git apply --unidiff-zero` (or `patch -p1`)\n');
+      process.stderr.write(`mamori fix: the diff names files from ${dir}: apply it there (cd ${quoted} && git apply)\n`);
     }
     // The files on disk are unchanged: what is left is located in them, not in the fixed texts.
     const left = inFileOrder(locatedBefore(run.final.findings, run.initial.findings));

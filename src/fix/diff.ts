@@ -24,15 +24,10 @@ export interface DiffResult {
   /** The diff; empty when the texts are equal, or when it is `withheld`. */
   text: string;
   /**
-   * Some hunk has no context after it yet does not end the file, because a hidden line follows
-   * its change: `git apply` anchors such a hunk at the end of the file, and so refuses it unless
-   * given `--unidiff-zero`; `patch` applies it (with fuzz 1, for its one line of context before).
-   */
-  unanchored: boolean;
-  /**
-   * Why no diff is printed (`text` is empty): a hidden line changes (`hidden-change`), or a change
-   * has hidden lines right before and after it (`no-context`): a hunk without any context is
-   * placed by `git apply` at the start or the end of the file, silently in the wrong place.
+   * Why no diff is printed (`text` is empty): a hidden line changes (`hidden-change`), or a hidden
+   * line follows a change right away (`no-context`): a hunk without context after its change is
+   * anchored by `git apply` and `patch` at the end of the file, where a line equal to its context
+   * before makes them apply it, silently in the wrong place.
    */
   withheld?: 'hidden-change' | 'no-context';
 }
@@ -154,7 +149,7 @@ export function unifiedDiff(oldText: string, newText: string, options: DiffOptio
  * context after than before (by more than its fuzz) at the end of the file.
  */
 export function diffTexts(oldText: string, newText: string, options: DiffOptions): DiffResult {
-  if (oldText === newText) return { text: '', unanchored: false };
+  if (oldText === newText) return { text: '' };
   const context = options.context ?? 3;
   const hidden = options.hidden ?? new Set<number>();
   const hiddenAfter = options.hiddenAfter ?? new Set<number>();
@@ -186,13 +181,12 @@ export function diffTexts(oldText: string, newText: string, options: DiffOptions
     }
   }
   const concealed = (row: Row): boolean => (row.op !== INSERT && hidden.has(row.oldLine)) || (row.op !== DELETE && hiddenAfter.has(row.newLine));
-  if (rows.some((row) => row.op !== EQUAL && concealed(row))) return { text: '', unanchored: false, withheld: 'hidden-change' };
+  if (rows.some((row) => row.op !== EQUAL && concealed(row))) return { text: '', withheld: 'hidden-change' };
   const shown = (r: number): boolean => {
     const row = rows[r];
     return row !== undefined && row.op === EQUAL && !concealed(row);
   };
   const hunks: [number, number][] = [];
-  let unanchored = false;
   let r = 0;
   while (r < rows.length) {
     if (rows[r]?.op === EQUAL) {
@@ -219,12 +213,8 @@ export function diffTexts(oldText: string, newText: string, options: DiffOptions
       const trailing = after - end;
       if (after < rows.length && trailing < context) {
         // A hidden line stops the context after the change (a change or the end would not).
-        start = Math.max(start, r - Math.max(trailing, 1));
-        if (trailing === 0) {
-          // At the start of the text, a hunk without context is placed right (`@@ -0,0`, or `-1` for a change of line 1).
-          if (start === r && r > 0) return { text: '', unanchored: false, withheld: 'no-context' };
-          unanchored = true;
-        }
+        if (trailing === 0) return { text: '', withheld: 'no-context' };
+        start = Math.max(start, r - trailing);
       }
       end = after;
       break;
@@ -244,5 +234,5 @@ export function diffTexts(oldText: string, newText: string, options: DiffOptions
       if (row.incomplete) out.push('\\ No newline at end of file');
     }
   }
-  return { text: `${out.join('\n')}\n`, unanchored };
+  return { text: `${out.join('\n')}\n` };
 }

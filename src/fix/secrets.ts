@@ -134,13 +134,22 @@ export function secretDataLines(text: string): Set<number> {
           continue;
         }
         if (!isMap(node)) continue;
-        const secret = values(node, 'kind').some((kind) => {
-          const value = resolved(kind, doc);
-          return isScalar(value) && value.value === 'Secret';
-        });
-        if (secret) {
-          for (const value of [...values(node, 'data'), ...values(node, 'stringData')]) hide(value);
-          for (const value of all(all(values(node, 'metadata'), 'annotations'), LAST_APPLIED)) hide(value);
+        const kind = (of: Found): boolean | string => {
+          const found = values(of, 'kind').map((k) => resolved(k, doc)).find((k) => isScalar(k));
+          return isScalar(found) ? String(found.value) : false;
+        };
+        const hideSecret = (secret: Found): void => {
+          for (const value of [...values(secret, 'data'), ...values(secret, 'stringData')]) hide(value);
+          for (const value of all(all(values(secret, 'metadata'), 'annotations'), LAST_APPLIED)) hide(value);
+        };
+        const own = kind(node);
+        if (own === 'Secret') hideSecret(node);
+        // A SecretList's items are Secrets whether or not they say so (kubectl reads them so).
+        if (own === 'SecretList') {
+          for (const items of values(node, 'items')) {
+            const list = resolved(items, doc);
+            if (isSeq(list)) for (const item of list.items) hideSecret(item as Found);
+          }
         }
         for (const pair of node.items) stack.push(pair.value as Found);
       }
@@ -154,7 +163,9 @@ export function secretDataLines(text: string): Set<number> {
 
 /**
  * The lines where `rules` (those of SECRET_VALUE_RULES) find a secret value in a text, with the
- * lines below each that are indented deeper (the rest of a multi-line value).
+ * lines below each that are indented deeper (the rest of a multi-line value), and every line of a
+ * value that starts on such a line or whose key does (a value continued less indented, inside a
+ * flow collection or a quoted string).
  */
 export function secretFindingLines(file: string, text: string, rules: readonly Rule[]): Set<number> {
   const report = scanTexts([{ file, text }], { rules: rules.filter((r) => SECRET_VALUE_RULES.has(r.id)), pss: 'privileged' });
@@ -173,6 +184,65 @@ export function secretFindingLines(file: string, text: string, rules: readonly R
       const next = lines[n - 1] ?? '';
       if (next.trim() !== '' && indent(next) <= base) break;
       out.add(n);
+    }
+  }
+  if (seen.size > 0) for (const line of valueLinesFrom(text, seen)) out.add(line);
+  return out;
+}
+
+/**
+ * Every line of the scalar values that start on one of `lines`, or whose key does. A document the
+ * `yaml` package cannot parse, or that takes more than the budget to walk, is hidden whole.
+ */
+function valueLinesFrom(text: string, lines: ReadonlySet<number>): Set<number> {
+  const starts = lineStarts(text);
+  const out = new Set<number>();
+  const mark = (from: number, to: number): void => {
+    const last = lineAt(starts, Math.max(from, to - 1));
+    for (let line = lineAt(starts, from); line <= last; line++) out.add(line);
+  };
+  for (const chunk of splitDocuments(text)) {
+    const first = lineAt(starts, chunk.start);
+    const last = lineAt(starts, Math.max(chunk.start, chunk.end - 1));
+    let inside = false;
+    for (const line of lines) if (line >= first && line <= last) inside = true;
+    if (!inside) continue;
+    const doc = parseDocument(text.slice(chunk.start, chunk.end), { uniqueKeys: false, prettyErrors: false });
+    if (doc.errors.length > 0) {
+      mark(chunk.start, chunk.end);
+      continue;
+    }
+    const startsOn = (node: Found): boolean => {
+      const range = node?.range;
+      return range !== undefined && range !== null && lines.has(lineAt(starts, chunk.start + range[0]));
+    };
+    const markNode = (node: Found): void => {
+      const range = node?.range;
+      if (range === undefined || range === null) return;
+      mark(chunk.start + range[0], chunk.start + Math.max(range[1], range[0] + 1));
+    };
+    let spent = 0;
+    const stack: Found[] = [doc.contents as Found];
+    const walked = new Set<object>();
+    for (let node = stack.pop(); node !== undefined || stack.length > 0; node = stack.pop()) {
+      if (node === undefined || node === null || isAlias(node) || walked.has(node)) continue;
+      walked.add(node);
+      if (++spent > BUDGET) {
+        mark(chunk.start, chunk.end);
+        break;
+      }
+      if (isMap(node)) {
+        for (const pair of node.items) {
+          const value = pair.value as Found;
+          if (isScalar(value) && (startsOn(pair.key as Found) || startsOn(value))) markNode(value);
+          stack.push(value);
+        }
+      } else if (isSeq(node)) {
+        for (const item of node.items) {
+          if (isScalar(item) && startsOn(item as Found)) markNode(item as Found);
+          stack.push(item as Found);
+        }
+      }
     }
   }
   return out;
