@@ -34,6 +34,17 @@ function lineAt(starts: readonly number[], offset: number): number {
   return low + 1;
 }
 
+/** The lines of a text to hide (`out`), and `mark`, which adds those of a range of offsets. */
+function lineMarks(text: string): { starts: number[]; out: Set<number>; mark: (from: number, to: number) => void } {
+  const starts = lineStarts(text);
+  const out = new Set<number>();
+  const mark = (from: number, to: number): void => {
+    const last = lineAt(starts, Math.max(from, to - 1));
+    for (let line = lineAt(starts, from); line <= last; line++) out.add(line);
+  };
+  return { starts, out, mark };
+}
+
 type Found = YNode | null | undefined;
 
 /** A node with aliases followed to the node they name (at most a few times: an alias may name an alias). */
@@ -80,12 +91,7 @@ function valuesOf(node: Found, key: string, doc: Document, spend: () => void): F
  * its last-applied-configuration annotation. A document the `yaml` package cannot parse is hidden whole.
  */
 export function secretDataLines(text: string): Set<number> {
-  const starts = lineStarts(text);
-  const out = new Set<number>();
-  const mark = (from: number, to: number): void => {
-    const last = lineAt(starts, Math.max(from, to - 1));
-    for (let line = lineAt(starts, from); line <= last; line++) out.add(line);
-  };
+  const { starts, out, mark } = lineMarks(text);
   for (const chunk of splitDocuments(text)) {
     const source = text.slice(chunk.start, chunk.end);
     const doc = parseDocument(source, { uniqueKeys: false, prettyErrors: false });
@@ -195,12 +201,7 @@ export function secretFindingLines(file: string, text: string, rules: readonly R
  * `yaml` package cannot parse, or that takes more than the budget to walk, is hidden whole.
  */
 function valueLinesFrom(text: string, lines: ReadonlySet<number>): Set<number> {
-  const starts = lineStarts(text);
-  const out = new Set<number>();
-  const mark = (from: number, to: number): void => {
-    const last = lineAt(starts, Math.max(from, to - 1));
-    for (let line = lineAt(starts, from); line <= last; line++) out.add(line);
-  };
+  const { starts, out, mark } = lineMarks(text);
   for (const chunk of splitDocuments(text)) {
     const first = lineAt(starts, chunk.start);
     const last = lineAt(starts, Math.max(chunk.start, chunk.end - 1));
