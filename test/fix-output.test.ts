@@ -207,6 +207,9 @@ describe('secret values in the diff', () => {
     await runFix(['pod.yaml'], { write: false, rules: FIX });
     expect(io.out).not.toContain('Sup3r');
     expect(io.err).not.toContain('Sup3r');
+    // The fix rewrites the flow sequence, so it changes the hidden value's line: no diff.
+    expect(io.out).toBe('');
+    expect(io.err).toContain('mamori fix: pod.yaml: its diff is not shown: a line the fixes change holds a secret value; apply the fixes with --write\n');
   });
 
   it('leaves out a one-line JSON Secret after the fixed document', async () => {

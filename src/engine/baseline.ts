@@ -198,50 +198,42 @@ export function applyBaseline(report: Report, baseline: Baseline, cwd: string = 
       left.set(print, 0);
     }
   }
-  // A finding that names some of the places of an entry not matched yet, and no other, is that
-  // entry's finding with part of it fixed (one of two privileged containers turned unprivileged).
-  const rest: Finding[] = [];
-  for (const f of findings) {
-    const candidates = accepted === undefined && !isExceptionFinding(f) ? baseline.narrowable.get(entryKey(f.ruleId, fingerprintFile(f.location?.file ?? '', cwd), objectLabel(f))) : undefined;
-    const places = candidates === undefined ? undefined : placesOf(f);
-    const entry = places === undefined ? undefined : candidates?.find((c) => (left.get(c.fingerprint) ?? 0) > 0 && places.every((p) => c.places.has(p)));
-    if (entry === undefined) {
-      rest.push(f);
-      continue;
-    }
-    moved.push({ ...f, suppressedBy: 'baseline', reason: `in the baseline ${baseline.file} (partly fixed since)` });
-    left.set(entry.fingerprint, (left.get(entry.fingerprint) ?? 1) - 1);
-  }
-  findings.length = 0;
-  findings.push(...rest);
-  if (baseline.widened.size > 0) {
-    // A `schemaVersion: 2` entry of a Pod Security finding: the finding now also names the
-    // containers that inherit its bad value (the same securityContext field in another container).
-    const kept: Finding[] = [];
-    for (const f of findings) {
-      const candidates = isExceptionFinding(f) ? undefined : baseline.widened.get(entryKey(f.ruleId, fingerprintFile(f.location?.file ?? '', cwd), objectLabel(f)));
+  /**
+   * The findings not matched yet, less those that `fits` an entry of `by` (by rule, file and
+   * object) not matched yet either: each takes that entry, moved to the suppressed with `reason`.
+   */
+  const byPlaces = (list: readonly Finding[], by: Baseline['narrowable'], fits: (entry: ReadonlySet<string>, places: readonly string[]) => boolean, reason: string): Finding[] => {
+    if (by.size === 0) return [...list];
+    const rest: Finding[] = [];
+    for (const f of list) {
+      const candidates = isExceptionFinding(f) ? undefined : by.get(entryKey(f.ruleId, fingerprintFile(f.location?.file ?? '', cwd), objectLabel(f)));
       const places = candidates === undefined ? undefined : placesOf(f);
-      const entry = places === undefined ? undefined : candidates?.find((c) => (left.get(c.fingerprint) ?? 0) > 0 && grownByInherited(c.places, places));
+      const entry = places === undefined ? undefined : candidates?.find((c) => (left.get(c.fingerprint) ?? 0) > 0 && fits(c.places, places));
       if (entry === undefined) {
-        kept.push(f);
+        rest.push(f);
         continue;
       }
-      moved.push({ ...f, suppressedBy: 'baseline', reason: `in the baseline ${baseline.file}` });
+      moved.push({ ...f, suppressedBy: 'baseline', reason });
       left.set(entry.fingerprint, (left.get(entry.fingerprint) ?? 1) - 1);
     }
-    findings.length = 0;
-    findings.push(...kept);
-  }
+    return rest;
+  };
+  // A finding that names some of the places of an entry not matched yet, and no other, is that
+  // entry's finding with part of it fixed (one of two privileged containers turned unprivileged).
+  const narrowed = accepted !== undefined ? findings : byPlaces(findings, baseline.narrowable, (entry, places) => places.every((p) => entry.has(p)), `in the baseline ${baseline.file} (partly fixed since)`);
+  // A `schemaVersion: 2` entry of a Pod Security finding: the finding now also names the
+  // containers that inherit its bad value (the same securityContext field in another container).
+  const rest = byPlaces(narrowed, baseline.widened, grownByInherited, `in the baseline ${baseline.file}`);
   let fixed = 0;
   for (const n of left.values()) fixed += n;
   const { errors, summary: _summary, ...head } = report;
   return {
     ...head,
-    findings,
+    findings: rest,
     suppressed: [...report.suppressed, ...moved].sort(compareFindings),
     baseline: { file: baseline.file, matched: moved.length, fixed },
     errors,
     // Findings past the report's limits are not listed, so not matched: still counted.
-    summary: summarize(findings, unlistedOf(report)),
+    summary: summarize(rest, unlistedOf(report)),
   };
 }

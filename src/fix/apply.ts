@@ -6,7 +6,7 @@
  * can get `allowPrivilegeEscalation: false` only once it is no longer privileged), so fixing runs in
  * rounds, rescanning the edited texts, until no fix changes anything.
  */
-import { LINE_TERMINATOR } from '../text.js';
+import { LINE_TERMINATOR, lineStarts } from '../text.js';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { PatchOperation } from '../engine/rule.js';
@@ -104,13 +104,6 @@ export function notEditable(file: string, text: string): string | undefined {
 
 const sameRef = (a: ObjectRef, b: ObjectRef): boolean =>
   a.apiVersion === b.apiVersion && a.kind === b.kind && a.name === b.name && (a.namespace ?? '') === (b.namespace ?? '');
-
-/** Offsets of the start of each line (index 0 is line 1). */
-function lineStarts(text: string): number[] {
-  const starts = [0];
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
-  return starts;
-}
 
 const refKey = (ref: ObjectRef): string => `${ref.apiVersion}\u0000${ref.kind}\u0000${ref.name}\u0000${ref.namespace ?? ''}`;
 

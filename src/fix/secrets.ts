@@ -8,6 +8,7 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node as YNode } from 'yaml';
 import type { Rule } from '../engine/rule.js';
 import { scanTexts } from '../engine/scan.js';
+import { lineIndexAt, lineStarts } from '../text.js';
 import { splitDocuments } from '../load/parse.js';
 
 /** Rules whose findings point at secret values. */
@@ -15,24 +16,8 @@ export const SECRET_VALUE_RULES: ReadonlySet<string> = new Set(['hardcoded-crede
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
-/** Offsets of the start of each line (index 0 is line 1). */
-function lineStarts(text: string): number[] {
-  const starts = [0];
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
-  return starts;
-}
-
 /** The 1-based line of an offset. */
-function lineAt(starts: readonly number[], offset: number): number {
-  let low = 0;
-  let high = starts.length - 1;
-  while (low < high) {
-    const mid = (low + high + 1) >> 1;
-    if ((starts[mid] ?? 0) <= offset) low = mid;
-    else high = mid - 1;
-  }
-  return low + 1;
-}
+const lineAt = (starts: readonly number[], offset: number): number => lineIndexAt(starts, offset) + 1;
 
 /** The lines of a text to hide (`out`), and `mark`, which adds those of a range of offsets. */
 function lineMarks(text: string): { starts: number[]; out: Set<number>; mark: (from: number, to: number) => void } {
@@ -43,6 +28,18 @@ function lineMarks(text: string): { starts: number[]; out: Set<number>; mark: (f
     for (let line = lineAt(starts, from); line <= last; line++) out.add(line);
   };
   return { starts, out, mark };
+}
+
+/** A document of a text, parsed with the `yaml` package for the ranges of its nodes. */
+interface ParsedDocument {
+  start: number;
+  end: number;
+  doc: Document;
+}
+
+/** Every document of a text, each parsed once (`secretDataLines` and `secretFindingLines` share them). */
+function parsedDocuments(text: string): ParsedDocument[] {
+  return splitDocuments(text).map((chunk) => ({ start: chunk.start, end: chunk.end, doc: parseDocument(text.slice(chunk.start, chunk.end), { uniqueKeys: false, prettyErrors: false }) }));
 }
 
 type Found = YNode | null | undefined;
@@ -90,11 +87,11 @@ function valuesOf(node: Found, key: string, doc: Document, spend: () => void): F
  * The line numbers (1-based) of `text` that hold a value of a Secret's `data` or `stringData`, or
  * its last-applied-configuration annotation. A document the `yaml` package cannot parse is hidden whole.
  */
-export function secretDataLines(text: string): Set<number> {
-  const { starts, out, mark } = lineMarks(text);
-  for (const chunk of splitDocuments(text)) {
+export function secretDataLines(text: string, documents: readonly ParsedDocument[] = parsedDocuments(text)): Set<number> {
+  const { out, mark } = lineMarks(text);
+  for (const chunk of documents) {
     const source = text.slice(chunk.start, chunk.end);
-    const doc = parseDocument(source, { uniqueKeys: false, prettyErrors: false });
+    const { doc } = chunk;
     if (doc.errors.length > 0) {
       mark(chunk.start, chunk.end);
       continue;
@@ -173,7 +170,7 @@ export function secretDataLines(text: string): Set<number> {
  * value that starts on such a line or whose key does (a value continued less indented, inside a
  * flow collection or a quoted string).
  */
-export function secretFindingLines(file: string, text: string, rules: readonly Rule[]): Set<number> {
+export function secretFindingLines(file: string, text: string, rules: readonly Rule[], documents?: readonly ParsedDocument[]): Set<number> {
   const report = scanTexts([{ file, text }], { rules: rules.filter((r) => SECRET_VALUE_RULES.has(r.id)), pss: 'privileged' });
   const lines = text.split('\n');
   const indent = (line: string): number => line.length - line.trimStart().length;
@@ -192,7 +189,7 @@ export function secretFindingLines(file: string, text: string, rules: readonly R
       out.add(n);
     }
   }
-  if (seen.size > 0) for (const line of valueLinesFrom(text, seen)) out.add(line);
+  if (seen.size > 0) for (const line of valueLinesFrom(text, seen, documents ?? parsedDocuments(text))) out.add(line);
   return out;
 }
 
@@ -200,15 +197,15 @@ export function secretFindingLines(file: string, text: string, rules: readonly R
  * Every line of the scalar values that start on one of `lines`, or whose key does. A document the
  * `yaml` package cannot parse, or that takes more than the budget to walk, is hidden whole.
  */
-function valueLinesFrom(text: string, lines: ReadonlySet<number>): Set<number> {
+function valueLinesFrom(text: string, lines: ReadonlySet<number>, documents: readonly ParsedDocument[]): Set<number> {
   const { starts, out, mark } = lineMarks(text);
-  for (const chunk of splitDocuments(text)) {
+  for (const chunk of documents) {
     const first = lineAt(starts, chunk.start);
     const last = lineAt(starts, Math.max(chunk.start, chunk.end - 1));
     let inside = false;
     for (const line of lines) if (line >= first && line <= last) inside = true;
     if (!inside) continue;
-    const doc = parseDocument(text.slice(chunk.start, chunk.end), { uniqueKeys: false, prettyErrors: false });
+    const { doc } = chunk;
     if (doc.errors.length > 0) {
       mark(chunk.start, chunk.end);
       continue;
@@ -251,7 +248,8 @@ function valueLinesFrom(text: string, lines: ReadonlySet<number>): Set<number> {
 
 /** Every line of a text that holds a secret value (`secretDataLines` and `secretFindingLines`). */
 export function secretLines(file: string, text: string, rules: readonly Rule[]): Set<number> {
-  const out = secretDataLines(text);
-  for (const line of secretFindingLines(file, text, rules)) out.add(line);
+  const documents = parsedDocuments(text);
+  const out = secretDataLines(text, documents);
+  for (const line of secretFindingLines(file, text, rules, documents)) out.add(line);
   return out;
 }

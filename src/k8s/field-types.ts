@@ -276,7 +276,7 @@ const INT64_LIMIT = 2 ** 63;
  * read as numbers, which round ±(2^63 − 1) to ±2^63: a number that rounds to the bound is taken
  * as within it.
  */
-function isInt64(value: JsonValue): boolean {
+export function isInt64(value: JsonValue): boolean {
   return Number.isInteger(value) && Math.abs(value as number) <= INT64_LIMIT;
 }
 

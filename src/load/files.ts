@@ -25,30 +25,6 @@ const NOT_MANIFESTS = new Set(['kustomization.yaml', 'kustomization.yml', 'helmf
  */
 const CHART_FILES = /^(?:Chart\.yaml|requirements\.yaml|values.*\.ya?ml|values\.schema\.json)$/;
 
-/**
- * True for a file that a directory walk passes over as part of a Helm chart: below a folder that
- * holds a `Chart.yaml`, its metadata, values and their schema, and what is under its `templates/`.
- */
-export function inHelmChart(file: string): boolean {
-  const path = resolve(file);
-  let dir = dirname(path);
-  for (;;) {
-    let chart = false;
-    try {
-      chart = statSync(join(dir, 'Chart.yaml')).isFile();
-    } catch {
-      chart = false;
-    }
-    if (chart) {
-      const below = path.slice(dir.length + 1).split(sep);
-      return below[0] === 'templates' || (below.length === 1 && CHART_FILES.test(below[0] as string));
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return false;
-    dir = parent;
-  }
-}
-
 /** A test suite of `mamori policy test` (docs/policies.md): its `resources` are test data. */
 const POLICY_TEST_SUITE = /^(?:.+\.)?mamori-test\.ya?ml$/;
 /** The largest test suite read for the names of its test data. */
@@ -88,39 +64,53 @@ function suiteTestData(suite: string): string[] {
 }
 
 /**
- * For files named on the command line and read as a walk reads them (`--skip-non-manifests`):
- * whether a walk of the working directory would pass over the file as another tool's
- * configuration (`kustomization.yaml`) or as the test data of a policy test suite in its folder
- * or a folder above it, up to the working directory (a file outside it: its own folder only).
- * `suites` caches the test data found per folder.
+ * For files named on the command line and read as a walk reads them (`--skip-non-manifests`): a
+ * test of whether a walk would pass over a file as part of a Helm chart (below a folder that holds
+ * a `Chart.yaml`: its metadata, values and their schema, and what is under its `templates/`), as
+ * another tool's configuration (`kustomization.yaml`), or as the test data of a policy test suite
+ * in its folder or a folder above it, up to the working directory (a file outside it: its own
+ * folder only). What it learns of each folder is kept for the next file.
  */
-export function passedOverByWalk(file: string, suites: Map<string, readonly string[]>): boolean {
-  const name = file.slice(file.lastIndexOf(sep) + 1);
-  if (NOT_MANIFESTS.has(name)) return true;
-  let real: string;
-  let top: string;
-  try {
-    real = realpathSync.native(file);
-    top = realpathSync.native(process.cwd());
-  } catch {
-    return false;
-  }
-  const inside = real.startsWith(top + sep);
-  for (let dir = dirname(real); ; dir = dirname(dir)) {
-    let data = suites.get(dir);
-    if (data === undefined) {
+export function walkPassesOver(): (file: string) => boolean {
+  const folders = new Map<string, { chart: boolean; testData: readonly string[] }>();
+  let top: string | undefined;
+  const folder = (dir: string): { chart: boolean; testData: readonly string[] } => {
+    let known = folders.get(dir);
+    if (known === undefined) {
       let names: string[] = [];
       try {
-        names = readdirSync(dir).filter((entry) => POLICY_TEST_SUITE.test(entry));
+        names = readdirSync(dir);
       } catch {
         names = [];
       }
-      data = names.flatMap((entry) => suiteTestData(join(dir, entry)));
-      suites.set(dir, data);
+      known = { chart: names.includes('Chart.yaml'), testData: names.filter((entry) => POLICY_TEST_SUITE.test(entry)).flatMap((entry) => suiteTestData(join(dir, entry))) };
+      folders.set(dir, known);
     }
-    if (data.some((d) => real === d || real.startsWith(d + sep))) return true;
-    if (!inside || dir === top || dirname(dir) === dir) return false;
-  }
+    return known;
+  };
+  return (file) => {
+    if (NOT_MANIFESTS.has(file.slice(file.lastIndexOf(sep) + 1))) return true;
+    let real: string;
+    try {
+      real = realpathSync.native(file);
+      top ??= realpathSync.native(process.cwd());
+    } catch {
+      return false;
+    }
+    const inside = real.startsWith(top + sep);
+    let suites = true;
+    for (let dir = dirname(real); ; dir = dirname(dir)) {
+      const { chart, testData } = folder(dir);
+      if (chart) {
+        const below = real.slice(dir.length + 1).split(sep);
+        if (below[0] === 'templates' || (below.length === 1 && CHART_FILES.test(below[0] as string))) return true;
+      }
+      if (suites && testData.some((d) => real === d || real.startsWith(d + sep))) return true;
+      // Suites are looked for up to the working directory; charts up to the root.
+      if (!inside || dir === top) suites = false;
+      if (dirname(dir) === dir) return false;
+    }
+  };
 }
 
 /** One input to read: a file path as the user gave it (or joined below a directory they gave), or stdin. */

@@ -1,7 +1,7 @@
 import { MamoriError } from '../errors.js';
 import { asArray, asObject, asString, formatPath, isObject, objectRef } from '../k8s/object.js';
 import type { JsonObject, Location, Path, ReportError } from '../types.js';
-import { expandPaths, inHelmChart, passedOverByWalk, readInput, type InputRef } from './files.js';
+import { expandPaths, readInput, walkPassesOver, type InputRef } from './files.js';
 import { DEFAULT_LIMITS, type LoadLimits } from './limits.js';
 import { TextLocator } from './locate.js';
 import { parseDocument, splitDocumentsWithin } from './parse.js';
@@ -291,10 +291,10 @@ export function resolveInputs(paths: readonly string[], options: { skipNonManife
   const { inputs, errors } = expandPaths(paths.length === 0 ? ['.'] : paths);
   if (options.skipNonManifests !== true) return { inputs, errors: errors.map((e) => toReportError(e)) };
   // Files named by a tool that lists every changed file (pre-commit, git): read as a walk reads them,
-  // the parts of a Helm chart passed over (its templates become manifests only once rendered).
-  // and so are other tools' configuration and the test data of policy test suites.
-  const suites = new Map<string, readonly string[]>();
-  const read = inputs.filter((input) => input.stdin || input.stream === true || (!inHelmChart(input.file) && !passedOverByWalk(input.file, suites)));
+  // passing over the parts of a Helm chart (its templates become manifests only once rendered),
+  // other tools' configuration and the test data of policy test suites.
+  const passesOver = walkPassesOver();
+  const read = inputs.filter((input) => input.stdin || input.stream === true || !passesOver(input.file));
   for (const input of read) if (!input.stdin) input.walked = true;
   return { inputs: read, errors: errors.map((e) => toReportError(e)) };
 }

@@ -1,4 +1,5 @@
 import type { Path } from '../types.js';
+import { lineIndexAt, lineStarts } from '../text.js';
 import { yamlLibrary } from './yaml-library.js';
 
 /** A 1-based place in a text. */
@@ -76,12 +77,7 @@ export class TextLocator {
   }
 
   private starts(): number[] {
-    if (this.lineStarts === undefined) {
-      const starts = [0];
-      const text = this.text;
-      for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
-      this.lineStarts = starts;
-    }
+    this.lineStarts ??= lineStarts(this.text);
     return this.lineStarts;
   }
 
@@ -364,15 +360,7 @@ export class TextLocator {
   }
 
   private lineIndexOf(offset: number): number {
-    const starts = this.starts();
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if ((starts[mid] ?? 0) <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
+    return lineIndexAt(this.starts(), offset);
   }
 
   /**
@@ -485,15 +473,8 @@ export class TextLocator {
     }
     if (offset === undefined) return undefined;
     const absolute = doc.start + offset;
-    const starts = this.starts();
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if ((starts[mid] ?? 0) <= absolute) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo + 1, column: absolute - (starts[lo] ?? 0) + 1 };
+    const index = this.lineIndexOf(absolute);
+    return { line: index + 1, column: absolute - (this.starts()[index] ?? 0) + 1 };
   }
 }
 

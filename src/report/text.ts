@@ -52,7 +52,6 @@ export function writeTextChunks(report: Report, options: TextOptions, limit = CH
       out.length = 0;
     }
   };
-  let group = '';
   const objects = new Set<string>();
   // A loop, not `Math.max(...lengths)`: a million findings are more arguments than a call takes.
   // Rule ids are safe-d too: a custom policy's is its name, taken from a file. A few ids, many findings.
@@ -66,28 +65,27 @@ export function writeTextChunks(report: Report, options: TextOptions, limit = CH
   for (const f of report.findings) if (ruleId(f.ruleId).length > idWidth) idWidth = ruleId(f.ruleId).length;
   const groupOf = (f: Finding): string => `${f.location?.file ?? ''}\u0000${f.object.apiVersion}\u0000${f.object.kind}\u0000${f.object.namespace ?? ''}\u0000${f.object.name}`;
   const { findings } = report;
-  // The locations of the object at hand, padded to one width so that the columns line up.
-  const places: string[] = [];
-  let first = 0;
-  for (let i = 0; i < findings.length; i++) {
-    const f = findings[i] as Finding;
-    const key = groupOf(f);
-    if (key !== group) {
-      objects.add(key);
-      if (group !== '') line('');
-      line(bold(objectName(f)));
-      group = key;
-      places.length = 0;
-      first = i;
-      let width = 0;
-      for (let j = i; j < findings.length && (j === i || groupOf(findings[j] as Finding) === key); j++) {
-        const place = where((findings[j] as Finding).location);
-        places.push(place);
-        if (place.length > width) width = place.length;
-      }
-      for (let k = 0; k < places.length; k++) places[k] = (places[k] as string).padEnd(width);
+  // Each object's findings in turn, their locations padded to one width so that the columns line up.
+  for (let first = 0; first < findings.length; ) {
+    const head = findings[first] as Finding;
+    const key = groupOf(head);
+    let end = first + 1;
+    while (end < findings.length && groupOf(findings[end] as Finding) === key) end++;
+    objects.add(key);
+    if (lines > 0) line('');
+    line(bold(objectName(head)));
+    const places: string[] = [];
+    let width = 0;
+    for (let i = first; i < end; i++) {
+      const place = where((findings[i] as Finding).location);
+      places.push(place);
+      if (place.length > width) width = place.length;
     }
-    line(`  ${places[i - first] as string}  ${paint(f.severity, f.severity.padEnd(8))}  ${ruleId(f.ruleId).padEnd(idWidth)}  ${safe(f.message)}`);
+    for (let i = first; i < end; i++) {
+      const f = findings[i] as Finding;
+      line(`  ${(places[i - first] as string).padEnd(width)}  ${paint(f.severity, f.severity.padEnd(8))}  ${ruleId(f.ruleId).padEnd(idWidth)}  ${safe(f.message)}`);
+    }
+    first = end;
   }
   // Suppressed on purpose (exceptions, annotations) are listed; the baseline's are only counted.
   const accepted = report.suppressed.filter((s) => s.suppressedBy !== 'baseline');

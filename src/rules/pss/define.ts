@@ -4,7 +4,7 @@ import type { JsonObject, Path, Severity } from '../../types.js';
 import { activePssChecks, pssCheckLevel, pssOverriddenBy, pssOverrides, runPssCheck } from './psa.js';
 import type { PssCheckId } from './psa.js';
 import type { PssFix } from './fixes.js';
-import { isIncompletePodSpec } from '../../k8s/pod.js';
+import { CONTAINER_FIELDS, isIncompletePodSpec } from '../../k8s/pod.js';
 
 /** What a Pod Security rule declares besides its check, which comes from the PSA evaluator. */
 export interface PssRuleMeta {
@@ -59,7 +59,7 @@ export function definePssRule(meta: PssRuleMeta): RuleSpec<'pod'> {
       // is merged into a base elsewhere: what it leaves unset may be set there, what it sets (or
       // deletes) is its own, and so is a whole container it adds.
       if (isIncompletePodSpec(input.spec) && !patchOwns(input, result.paths)) return NONE;
-      const [first, ...others] = withInherited(result.paths, result.inherited).map((path): Path => [...input.root, ...path]);
+      const [first, ...others] = [...result.paths, ...(result.inherited ?? [])].map((path): Path => [...input.root, ...path]);
       const violation: Violation = {
         path: first ?? input.specPath,
         message: result.detail === '' ? result.reason : `${result.reason} (${result.detail})`,
@@ -103,25 +103,9 @@ function setByPatch(object: JsonObject, path: Path): boolean {
  */
 function patchOwns(input: PodInput, paths: readonly Path[]): boolean {
   if (paths.some((path) => setByPatch(input.object, [...input.root, ...path]))) return true;
-  const inContainer = (path: Path): boolean => path[0] === 'spec' && CONTAINER_LISTS.has(path[1] as string);
+  const inContainer = (path: Path): boolean => path[0] === 'spec' && (CONTAINER_FIELDS as readonly unknown[]).includes(path[1]);
   return paths.every(inContainer) && paths.some((path) => hasImage(input.spec, path[1] as string, path[2]));
 }
-
-/** The offending fields, then the inherited ones that are not among them (an AppArmor annotation's container may also inherit the pod's profile). */
-function withInherited(paths: readonly Path[], inherited: readonly Path[] | undefined): Path[] {
-  if (inherited === undefined) return [...paths];
-  const seen = new Set(paths.map((path) => JSON.stringify(path)));
-  const out = [...paths];
-  for (const path of inherited) {
-    const key = JSON.stringify(path);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(path);
-  }
-  return out;
-}
-
-const CONTAINER_LISTS: ReadonlySet<string> = new Set(['initContainers', 'containers', 'ephemeralContainers']);
 
 function hasImage(spec: JsonObject, field: string, index: Path[number] | undefined): boolean {
   const list = spec[field];

@@ -21,6 +21,7 @@
  */
 import { MamoriError } from '../../errors.js';
 import { asArray, asObject, asString, isObject } from '../../k8s/object.js';
+import { isInt64 } from '../../k8s/field-types.js';
 import { containersOf, podSpecOf } from '../../k8s/pod.js';
 import type { JsonObject, Path, PssLevel, PssPolicy } from '../../types.js';
 import {
@@ -204,8 +205,7 @@ type Annotations = ReadonlyMap<string, string>;
 const POD_SC: Path = ['spec', 'securityContext'];
 
 /** An integer field: a whole JSON number within int64, as the API server decodes one (else unset, as field-types.ts reports it). */
-const num = (value: unknown): number | undefined =>
-  typeof value === 'number' && Number.isInteger(value) && Math.abs(value) <= 2 ** 63 ? value : undefined;
+const num = (value: unknown): number | undefined => (typeof value === 'number' && isInt64(value) ? value : undefined);
 
 /** Walks object keys; undefined as soon as a step is missing or not an object. */
 function dig(value: unknown, path: readonly string[]): JsonObject | undefined {
@@ -289,8 +289,18 @@ function annotationsOf(metadata: JsonObject): Annotations {
 type Failure = Omit<PssResult, 'checkId'>;
 type CheckFn = (pod: PodView, annotations: Annotations) => Failure | undefined;
 
-const fail = (reason: string, detail: string, paths: Path[], inherited: readonly Path[] = []): Failure =>
-  inherited.length === 0 ? { reason, detail, paths } : { reason, detail, paths, inherited: [...inherited] };
+/** A failure; `inherited` leaves out the places already among `paths` (an AppArmor annotation's container may also inherit the pod's profile). */
+function fail(reason: string, detail: string, paths: Path[], inherited: readonly Path[] = []): Failure {
+  if (inherited.length === 0) return { reason, detail, paths };
+  const seen = new Set(paths.map((path) => JSON.stringify(path)));
+  const more = inherited.filter((path) => {
+    const key = JSON.stringify(path);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return more.length === 0 ? { reason, detail, paths } : { reason, detail, paths, inherited: more };
+}
 
 /** Who sets a bad value: the pod-level securityContext and/or containers, with the offending fields. */
 interface Offenders {
